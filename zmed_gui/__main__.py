@@ -1,0 +1,5 @@
+"""`python -m zmed_gui` starts the desktop app."""
+
+from zmed_gui.ui.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""Errors a user can act on.
+
+``str(error)`` is always one complete sentence for the user: which file, sheet, row or
+column, what was expected and what to do. Tracebacks go to the log, never to the screen.
+"""
+
+from __future__ import annotations
+
+
+class ZmedError(Exception):
+    """Base class: an error whose message is meant for the user."""
+
+
+class SourceError(ZmedError):
+    """The spreadsheet cannot be opened or read (wrong type, damaged, encrypted, empty)."""
+
+
+class OptionsError(ZmedError):
+    """An option, mapping, schema or profile cannot be used as given."""
+
+
+class ConnectionProblem(ZmedError):
+    """Zuora (or the emulator) cannot be reached, refused the credentials or the meter."""
+
+
+class CredentialsError(ZmedError):
+    """The OS keyring is missing or refused to store or give back a secret."""
+
+
+class Cancelled(Exception):  # noqa: N818 - reads better at the call site
+    """Long work stopped because the user asked it to."""

@@ -1,0 +1,142 @@
+"""The meter's event schema: which fields an event has, their types, which are required."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from zmed_gui.core.errors import OptionsError
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+_TYPE_ALIASES = {
+    "string": FieldType.STRING,
+    "text": FieldType.STRING,
+    "number": FieldType.NUMBER,
+    "decimal": FieldType.NUMBER,
+    "double": FieldType.NUMBER,
+    "float": FieldType.NUMBER,
+    "integer": FieldType.INTEGER,
+    "int": FieldType.INTEGER,
+    "long": FieldType.INTEGER,
+    "boolean": FieldType.BOOLEAN,
+    "bool": FieldType.BOOLEAN,
+    "date": FieldType.DATE,
+    "datetime": FieldType.DATETIME,
+    "date-time": FieldType.DATETIME,
+    "timestamp": FieldType.DATETIME,
+}
+
+
+@dataclass(frozen=True)
+class SchemaField:
+    name: str
+    type: FieldType
+    required: bool = True
+    description: str = ""
+
+
+@dataclass
+class Schema:
+    fields: list[SchemaField] = field(default_factory=list)
+    name: str = ""
+
+    def field(self, name: str) -> SchemaField | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "fields": [
+                {"name": f.name, "type": f.type.value, "required": f.required}
+                | ({"description": f.description} if f.description else {})
+                for f in self.fields
+            ]
+        }
+        if self.name:
+            data["name"] = self.name
+        return data
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def default_schema() -> Schema:
+    """Zuora's default usage event: all four fields required."""
+    return Schema(
+        [
+            SchemaField("CustomerId", FieldType.STRING, True, "The customer's account number"),
+            SchemaField("UsageIdentifier", FieldType.STRING, True, "What was used (unit of measure)"),
+            SchemaField("UsageDate", FieldType.DATETIME, True, "When it was used"),
+            SchemaField("Quantity", FieldType.NUMBER, True, "How much was used"),
+        ],
+        name="Default usage event",
+    )
+
+
+def schema_from_json(data: Any, origin: str = "the schema") -> Schema:
+    """Build a schema from parsed JSON; raises :class:`OptionsError` with a clear sentence."""
+    if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
+        raise OptionsError(
+            f'{origin} must be a JSON object with a "fields" list, '
+            'e.g. {"fields": [{"name": "Region", "type": "string", "required": false}]}.'
+        )
+    fields: list[SchemaField] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(data["fields"], start=1):
+        if not isinstance(raw, dict):
+            raise OptionsError(f"{origin}: field {i} must be an object with name and type.")
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise OptionsError(f"{origin}: field {i} has no name.")
+        name = name.strip()
+        if name in seen:
+            raise OptionsError(f"{origin}: the field name '{name}' appears twice.")
+        seen.add(name)
+        type_name = str(raw.get("type", "string")).strip().lower()
+        ftype = _TYPE_ALIASES.get(type_name)
+        if ftype is None:
+            allowed = ", ".join(t.value for t in FieldType)
+            raise OptionsError(
+                f"{origin}: field '{name}' has type '{raw.get('type')}'; use one of {allowed}."
+            )
+        required = raw.get("required", True)
+        if not isinstance(required, bool):
+            raise OptionsError(f"{origin}: field '{name}': required must be true or false.")
+        fields.append(SchemaField(name, ftype, required, str(raw.get("description", ""))))
+    if not fields:
+        raise OptionsError(f"{origin} lists no fields.")
+    return Schema(fields, name=str(data.get("name", "")))
+
+
+def load_schema(path: Path) -> Schema:
+    """Read a schema JSON file; the fields listed replace the default set entirely."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise OptionsError(f"Cannot read the schema file {path}: {exc.strerror or exc}.") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OptionsError(
+            f"The schema file {path.name} is not valid JSON (line {exc.lineno}, "
+            f"column {exc.colno}: {exc.msg})."
+        ) from exc
+    return schema_from_json(data, origin=f"The schema file {path.name}")

@@ -1,0 +1,118 @@
+"""The in-memory shape of a sheet: a raw grid, and a table held column by column.
+
+Cell values are what the reader gives: ``None`` (blank), ``str``, ``int``, ``float``,
+``bool``, ``datetime.datetime``, ``datetime.date``, ``datetime.time``,
+``datetime.timedelta`` or :class:`CellError` (an Excel error value such as ``#N/A``).
+Every data row keeps the row number the user sees in Excel (1-based), so messages can say
+"sheet 'March', row 1 204, column D (Qty)".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class CellError:
+    """An Excel error value in a cell (``#N/A``, ``#DIV/0!``, ``#REF!``, ...)."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+CellValue = None | str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | CellError
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters
+
+
+def column_index(letters: str) -> int | None:
+    """Excel letters -> 0-based column index, or None if ``letters`` is not a column name."""
+    s = letters.strip().upper()
+    if not s or not s.isascii() or not s.isalpha() or len(s) > 3:
+        return None
+    n = 0
+    for ch in s:
+        n = n * 26 + (ord(ch) - ord("A") + 1)
+    return n - 1
+
+
+@dataclass
+class Grid:
+    """A sheet as read, before a header row is chosen.
+
+    ``rows[i]`` holds the cells of the sheet row numbered ``row_numbers[i]`` (1-based, as
+    Excel shows it). Completely blank rows may already be left out; their numbers are then
+    simply skipped. Trailing blank cells may be missing from a row.
+    """
+
+    source: str  # file name as the user knows it (no directory)
+    sheet: str  # sheet name ("" is never used: CSV files get their file stem)
+    rows: list[list[CellValue]]
+    row_numbers: list[int]
+    date1904: bool = False
+
+
+@dataclass
+class Table:
+    """Data rows below the chosen header row, column by column.
+
+    ``headers`` are unique, never empty display names (duplicates get " (2)", empty
+    ones "Column D"); ``original_headers`` keep what the sheet said. ``columns[c][i]`` is
+    the cell of data row ``i`` in column ``c``; every column has ``len(row_numbers)`` cells.
+    """
+
+    source: str
+    sheet: str
+    header_row: int  # Excel row number of the header row
+    headers: list[str]
+    original_headers: list[str | None]
+    columns: list[list[CellValue]]
+    row_numbers: list[int]
+    date1904: bool = False
+    header_notes: list[str] = field(default_factory=list)  # e.g. "Column D had no header"
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    @property
+    def column_count(self) -> int:
+        return len(self.headers)
+
+    def column_label(self, col: int) -> str:
+        """``D (Qty)``: letter and header, as messages name a column."""
+        return f"{column_letter(col)} ({self.headers[col]})"
+
+    def where(self, row: int, col: int | None = None) -> str:
+        """Where a cell is, in the user's words: ``sheet 'March', row 1 204, column D (Qty)``."""
+        place = f"sheet '{self.sheet}', row {self.row_numbers[row]:,}".replace(",", "\u202f")
+        if col is not None:
+            place += f", column {self.column_label(col)}"
+        return place
+
+    def row_values(self, row: int) -> list[CellValue]:
+        return [col[row] for col in self.columns]
+
+    def find_column(self, name_or_letter: str) -> int | None:
+        """A column by header text (case-insensitive, trimmed) or by Excel letter."""
+        wanted = name_or_letter.strip().casefold()
+        for i, h in enumerate(self.headers):
+            if h.strip().casefold() == wanted:
+                return i
+        for i, h in enumerate(self.original_headers):
+            if h is not None and str(h).strip().casefold() == wanted:
+                return i
+        idx = column_index(name_or_letter)
+        if idx is not None and idx < len(self.headers):
+            return idx
+        return None

@@ -1,0 +1,76 @@
+"""Running core's long work off the GUI thread.
+
+A :class:`Worker` wraps a plain function ``fn(progress, cancel) -> result`` in a
+``QRunnable``; its :class:`WorkerSignals` live on the GUI thread, so every slot connected
+to them runs there. Progress is throttled so a million-row job cannot flood the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from zmed_gui.core.errors import Cancelled, ZmedError
+from zmed_gui.core.progress import CancelToken, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+WorkFn = Callable[[ProgressCallback, CancelToken], Any]
+
+
+class WorkerSignals(QObject):
+    progressed = Signal(int, int, str)  # done, total (0 = unknown), message
+    finished = Signal(object)  # the function's result
+    failed = Signal(str, str)  # message for the user, details for the log viewer
+    cancelled = Signal()
+
+
+class Worker(QRunnable):
+    """Runs ``fn(progress, cancel)`` on a pool thread and reports through ``signals``."""
+
+    def __init__(self, fn: WorkFn, *, min_interval: float = 0.05) -> None:
+        super().__init__()
+        self.fn = fn
+        self.cancel_token = CancelToken()
+        self.signals = WorkerSignals()
+        self._min_interval = min_interval
+        self._last_emit = 0.0
+        self.setAutoDelete(False)  # the owner keeps a reference until finished
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+    def _progress(self, done: int, total: int, message: str) -> None:
+        now = time.monotonic()
+        if now - self._last_emit >= self._min_interval or (total and done >= total):
+            self._last_emit = now
+            self.signals.progressed.emit(int(done), int(total), message)
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self._progress, self.cancel_token)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except ZmedError as exc:
+            log.info("work stopped: %s", exc)
+            self.signals.failed.emit(str(exc), "".join(traceback.format_exception(exc)))
+        except Exception as exc:  # a bug: the user gets a sentence, the log the traceback
+            log.exception("unexpected error in background work")
+            self.signals.failed.emit(
+                "Something went wrong inside zmed-gui. The details are in the log "
+                "(Help > Show log); please send them to your administrator.",
+                "".join(traceback.format_exception(exc)),
+            )
+        else:
+            self.signals.finished.emit(result)
+
+
+def start(worker: Worker, pool: QThreadPool | None = None) -> Worker:
+    """Start ``worker`` on ``pool`` (the global pool by default) and return it."""
+    (pool or QThreadPool.globalInstance()).start(worker)
+    return worker
