@@ -1,0 +1,69 @@
+"""`zmed-upload`: the headless face of the core.
+
+Sub-commands: ``validate`` (check a spreadsheet), ``send`` and ``history`` (upload to Zuora
+and list earlier uploads), ``emulator`` (run the local Zuora Mediation stand-in).
+Exit codes: 0 all good, 1 some rows invalid or rejected, 2 the file, options, connection or
+credentials cannot be used (one clear line on stderr), 3 interrupted (resumable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from zmed_gui import __version__
+from zmed_gui.core.errors import ZmedError
+
+EXIT_OK = 0
+EXIT_ROWS = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 3
+
+log = logging.getLogger("zmed_gui.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from zmed_gui.cli import emulator_cmd, send_cmd, validate_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="zmed-upload",
+        description="Validate spreadsheets of usage data and upload them to Zuora Mediation.",
+    )
+    parser.add_argument("--version", action="version", version=f"zmed-upload {__version__}")
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="also print log messages to stderr"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    validate_cmd.add_parser(sub)
+    send_cmd.add_parser(sub)
+    emulator_cmd.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        from zmed_gui.core.logs import setup_logging
+
+        log_path = setup_logging(console=bool(args.verbose))
+    except Exception:  # logging must never stop the command itself
+        log_path = None
+    try:
+        code: int = args.func(args)
+        return code
+    except ZmedError as exc:
+        log.info("stopped: %s", exc)
+        print(f"zmed-upload: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("zmed-upload: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception:
+        log.exception("unexpected error")
+        where = f" Details are in the log file {log_path}." if log_path else ""
+        print(f"zmed-upload: something went wrong inside zmed-upload.{where}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,211 @@
+"""Options every command that reads a spreadsheet shares, and the preparation they lead to.
+
+``prepare`` turns the command line into a validated table: open the file, pick the sheet and
+header row, load the schema, build the mapping (profile, explicit ``--map``/``--const``, or
+automatic matching whose choices are printed) and run validation with progress on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
+from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.mapping import FieldSource, Mapping, auto_match, resolve_column
+from zmed_gui.core.profiles import Profile, apply_profile, load_profile
+from zmed_gui.core.schema import Schema, default_schema, load_schema
+from zmed_gui.core.sources import load_table
+from zmed_gui.core.table import Table
+from zmed_gui.core.validate import ValidationResult, validate
+from zmed_gui.cli.progressbar import ProgressPrinter
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """FILE and the options that say how to read, map and convert it."""
+    parser.add_argument("file", metavar="FILE", type=Path, help="xlsx, xlsm, xls, ods, csv or tsv")
+    g = parser.add_argument_group("reading")
+    g.add_argument("--sheet", metavar="NAME|INDEX", help="sheet name, or its position from 1")
+    g.add_argument(
+        "--header-row", metavar="N", type=int, help="row number of the header row (default: detect)"
+    )
+    m = parser.add_argument_group("mapping")
+    m.add_argument("--mapping", metavar="PROFILE.json", type=Path, help="a saved mapping profile")
+    m.add_argument(
+        "--map",
+        metavar="FIELD=COLUMN",
+        action="append",
+        default=[],
+        help="feed FIELD from COLUMN (header text or column letter); repeatable",
+    )
+    m.add_argument(
+        "--const",
+        metavar="FIELD=VALUE",
+        action="append",
+        default=[],
+        help="give FIELD the same VALUE on every row; repeatable",
+    )
+    m.add_argument("--schema", metavar="SCHEMA.json", type=Path, help="the meter's event fields")
+    c = parser.add_argument_group("conversion")
+    c.add_argument(
+        "--timezone", metavar="ZONE", help="IANA zone for times without one (default: this computer's)"
+    )
+    c.add_argument(
+        "--date-order",
+        choices=[o.value for o in DateOrder],
+        type=str.upper,
+        help="day/month order of dates written as text (default: infer per column)",
+    )
+    c.add_argument(
+        "--decimal-comma", action="store_true", help="numbers are written like 1.234,50"
+    )
+    c.add_argument(
+        "--datetime-format",
+        choices=[f.value for f in DateTimeFormat],
+        help="how date-times are written into events (default: rfc3339, with offset)",
+    )
+    parser.add_argument(
+        "--report",
+        metavar="REPORT.xlsx|REPORT.csv",
+        type=Path,
+        help="write your rows with Status and Errors columns",
+    )
+
+
+@dataclass
+class Prepared:
+    file_path: Path
+    table: Table
+    schema: Schema
+    mapping: Mapping
+    options: ConversionOptions
+    result: ValidationResult
+    profile: Profile | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _split_assignment(text: str, flag: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise OptionsError(f"{flag} {text!r} must look like FIELD=VALUE, e.g. {flag} Quantity=Units.")
+    return name.strip(), value
+
+
+def _field_name(schema: Schema, name: str, flag: str) -> str:
+    if schema.field(name) is not None:
+        return name
+    for f in schema.fields:
+        if f.name.casefold() == name.casefold():
+            return f.name
+    raise OptionsError(
+        f"{flag} names the field '{name}', but the event has only these fields: "
+        f"{', '.join(schema.names)}."
+    )
+
+
+def _sheet_arg(value: str | None) -> str | int | None:
+    if value is None:
+        return None
+    if value.isdigit():
+        index = int(value) - 1
+        if index < 0:
+            raise OptionsError("--sheet counts from 1: use --sheet 1 for the first sheet.")
+        return index
+    return value
+
+
+def build_options(args: argparse.Namespace, base: ConversionOptions | None) -> ConversionOptions:
+    options = base or ConversionOptions()
+    if args.timezone:
+        options.timezone = _check_zone(args.timezone)
+    if args.date_order:
+        options.date_order = DateOrder(args.date_order)
+    if args.decimal_comma:
+        options.decimal_comma = True
+    if args.datetime_format:
+        options.datetime_format = DateTimeFormat(args.datetime_format)
+    return options
+
+
+def _check_zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OptionsError(
+            f"--timezone {name!r} is not a known time zone; use an IANA name such as "
+            "Europe/Berlin, America/New_York or UTC."
+        ) from None
+    return name
+
+
+def build_mapping(
+    args: argparse.Namespace, table: Table, schema: Schema, profile: Profile | None, out: TextIO
+) -> tuple[Mapping, list[str]]:
+    notes: list[str] = []
+    if profile is not None:
+        mapping, notes = apply_profile(profile, table)
+    elif args.map:
+        mapping = Mapping()
+    else:
+        mapping = auto_match(table.headers, schema, [col[:50] for col in table.columns])
+        print("Automatic matching (use --map FIELD=COLUMN to change):", file=out)
+        for f in schema.fields:
+            src = mapping.source(f.name)
+            if src is not None and src.column is not None:
+                conf = f" ({src.confidence:.0%} sure)" if src.confidence is not None else ""
+                print(f"  {f.name:<20} <- {table.column_label(src.column)}{conf}", file=out)
+            elif not any(a.partition("=")[0].strip().casefold() == f.name.casefold() for a in args.const):
+                need = "required" if f.required else "optional"
+                print(f"  {f.name:<20} <- (no matching column; {need})", file=out)
+    for text in args.map:
+        name, column = _split_assignment(text, "--map")
+        name = _field_name(schema, name, "--map")
+        mapping.sources[name] = FieldSource(column=resolve_column(table, column))
+    for text in args.const:
+        name, value = _split_assignment(text, "--const")
+        name = _field_name(schema, name, "--const")
+        mapping.sources[name] = FieldSource(constant=value)
+    return mapping, notes
+
+
+def prepare(args: argparse.Namespace, out: TextIO = sys.stdout) -> Prepared:
+    """Read, map and validate the file the command line names."""
+    path: Path = args.file
+    profile = load_profile(args.mapping) if args.mapping else None
+    if args.schema:
+        schema = load_schema(args.schema)
+    elif profile is not None:
+        schema = profile.schema
+    else:
+        schema = default_schema()
+    sheet = _sheet_arg(args.sheet)
+    header_row = args.header_row
+    if profile is not None:
+        sheet = profile.sheet if sheet is None else sheet
+        header_row = profile.header_row if header_row is None else header_row
+    if header_row is not None and header_row < 1:
+        raise OptionsError("--header-row is a row number as Excel shows it, starting at 1.")
+    options = build_options(args, profile.options if profile is not None else None)
+
+    bar = ProgressPrinter("Reading", stream=sys.stderr)
+    table = load_table(path, sheet, header_row, progress=bar)
+    bar.done()
+    print(
+        f"Read {len(table):,} rows from {table.source}, sheet '{table.sheet}' "
+        f"(header in row {table.header_row}).",
+        file=out,
+    )
+    for note in table.header_notes:
+        print(f"  note: {note}", file=out)
+    mapping, notes = build_mapping(args, table, schema, profile, out)
+    for note in notes:
+        print(f"  note: {note}", file=out)
+    bar = ProgressPrinter("Validating", stream=sys.stderr)
+    result = validate(table, schema, mapping, options, progress=bar)
+    bar.done()
+    return Prepared(path, table, schema, mapping, options, result, profile, notes)
