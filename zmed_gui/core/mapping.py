@@ -5,7 +5,17 @@ Data types live here; automatic matching and mapping profiles are built on them.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.schema import FieldType, Schema, SchemaField
+from zmed_gui.core.table import CellValue, Table, column_letter
 
 
 @dataclass
@@ -45,3 +55,323 @@ class Mapping:
             if src.time_column is not None:
                 used.add(src.time_column)
         return used
+
+
+# --- automatic matching -------------------------------------------------------------------
+
+MATCH_THRESHOLD = 0.6  # below this a column is not offered for a field at all
+
+# Finance exports name the four default fields in many ways. The score says how sure a
+# synonym is: "amount" is often money, "time" is often a time-of-day column.
+_SYNONYMS: dict[str, dict[str, float]] = {
+    "CustomerId": {
+        "customer id": 0.92,
+        "account id": 0.92,
+        "account number": 0.92,
+        "customer number": 0.9,
+        "account no": 0.9,
+        "account num": 0.9,
+        "customer no": 0.9,
+        "cust no": 0.88,
+        "cust id": 0.88,
+        "acct": 0.85,
+        "acct no": 0.88,
+        "acct id": 0.88,
+        "account": 0.86,
+        "customer": 0.86,
+        "subscriber": 0.82,
+        "subscriber id": 0.88,
+        "client id": 0.88,
+        "customer account": 0.88,
+        "billing account": 0.86,
+    },
+    "UsageIdentifier": {
+        "usage identifier": 0.95,
+        "usage type": 0.92,
+        "uom": 0.9,
+        "unit of measure": 0.9,
+        "product code": 0.9,
+        "product": 0.86,
+        "sku": 0.86,
+        "meter": 0.85,
+        "charge": 0.82,
+        "service": 0.82,
+        "item": 0.8,
+        "usage code": 0.9,
+        "metric": 0.8,
+        "event type": 0.8,
+    },
+    "UsageDate": {
+        "usage date": 0.95,
+        "date": 0.9,
+        "start date": 0.9,
+        "transaction date": 0.88,
+        "event date": 0.9,
+        "timestamp": 0.9,
+        "event time": 0.9,
+        "usage time": 0.88,
+        "period": 0.8,
+        "time": 0.8,
+        "date time": 0.9,
+    },
+    "Quantity": {
+        "qty": 0.92,
+        "quantity": 1.0,
+        "units": 0.9,
+        "volume": 0.86,
+        "count": 0.84,
+        "usage": 0.82,
+        "amount": 0.8,
+        "usage quantity": 0.95,
+        "value": 0.7,
+    },
+}
+
+# Tokens that make a header about something else even when it contains a synonym:
+# "Account Name" is not the account number, "Unit Price" is not a quantity.
+_NEGATIVE_TOKENS = frozenset(
+    {
+        "name", "email", "mail", "description", "desc", "address", "phone", "status",
+        "currency", "price", "rate", "cost", "tax", "type", "label", "title", "note",
+        "notes", "comment", "end", "created", "modified", "due", "invoice",
+    }
+)  # fmt: skip
+# Glued upper-case headers (STARTDATE, ACCOUNTID) are split before these words.
+_SUFFIX_WORDS = ("date", "time", "id", "qty", "code", "number", "type", "name", "no")
+
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)")
+_NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
+_PAREN_RE = re.compile(r"[\(\[\{].*?[\)\]\}]")
+_DATE_TEXT_RE = re.compile(
+    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|"
+    r"\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4}|[A-Za-z]{3,9} \d{1,2},? \d{4})([ T].*)?$"
+)
+_TIME_TEXT_RE = re.compile(r"^\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?\s*$")
+_NUMBER_TEXT_RE = re.compile(r"^\s*[-+]?[\d\s.,'\u00a0\u202f]*\d([.,]\d+)?\s*$")
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _split_suffix(token: str) -> list[str]:
+    for word in _SUFFIX_WORDS:
+        if token.endswith(word) and len(token) - len(word) >= 3:
+            return [*_split_suffix(token[: -len(word)]), word]
+    return [token]
+
+
+def _tokens(text: str) -> list[str]:
+    """Words of a header: camelCase and glued upper case split, lower case, no punctuation."""
+    spaced = _CAMEL_RE.sub(" ", _fold(text))
+    words = [w for w in _NON_ALNUM_RE.split(spaced.casefold()) if w]
+    out: list[str] = []
+    for w in words:
+        out.extend(_split_suffix(w))
+    return out
+
+
+def normalise_header(text: str) -> str:
+    """A header reduced to lower-case letters and digits only.
+
+    "Customer_ID", "customer id", "CustomerID" and "CUSTOMER-ID" all become "customerid",
+    so headers compare equal whatever case, spacing and punctuation an export used.
+    """
+    return _NON_ALNUM_RE.sub("", _fold(text).casefold())
+
+
+def _is_number(value: CellValue) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and bool(_NUMBER_TEXT_RE.match(value))
+
+
+def _is_date(value: CellValue) -> bool:
+    if isinstance(value, dt.datetime | dt.date):
+        return True
+    return isinstance(value, str) and bool(_DATE_TEXT_RE.match(value))
+
+
+def _is_date_only(value: CellValue) -> bool:
+    if isinstance(value, dt.datetime):
+        return value.time() == dt.time(0, 0)
+    if isinstance(value, dt.date):
+        return True
+    return isinstance(value, str) and bool(_DATE_TEXT_RE.match(value)) and ":" not in value
+
+
+def _is_time(value: CellValue) -> bool:
+    if isinstance(value, dt.time | dt.timedelta):
+        return True
+    return isinstance(value, str) and bool(_TIME_TEXT_RE.match(value))
+
+
+def _share(values: Sequence[CellValue], test: Callable[[CellValue], bool]) -> float | None:
+    """Share of non-blank values passing ``test``, or None when there is nothing to judge."""
+    present = [v for v in values if v is not None and not (isinstance(v, str) and not v.strip())]
+    if not present:
+        return None
+    return sum(1 for v in present if test(v)) / len(present)
+
+
+def _name_score(header: str, names: dict[str, float]) -> float:
+    """How well a header matches any of ``names`` (each with its own top score)."""
+    key = normalise_header(header)
+    if not key:
+        return 0.0
+    key_no_paren = normalise_header(_PAREN_RE.sub(" ", header))
+    tokens = _tokens(header)
+    token_set = set(tokens)
+    spaced = " ".join(tokens)
+    best = 0.0
+    for name, top in names.items():
+        name_key = normalise_header(name)
+        name_tokens = _tokens(name)
+        if key == name_key:
+            best = max(best, top)
+            continue
+        if key_no_paren and key_no_paren == name_key:  # "Usage Date (UTC)"
+            best = max(best, top - 0.03)
+            continue
+        if (token_set - set(name_tokens)) & _NEGATIVE_TOKENS:
+            continue  # "Account Name" is about the name, however close it looks
+        if set(name_tokens) <= token_set:
+            best = max(best, top * 0.85)  # "Billing Quantity", "Customer Account Number"
+        ratio = fuzz.ratio(spaced, " ".join(name_tokens)) / 100.0
+        best = max(best, ratio * 0.8 * top)  # typos: "Quantiy"
+    return best
+
+
+def _sample_adjustment(field: SchemaField, values: Sequence[CellValue]) -> float:
+    if field.type in (FieldType.DATE, FieldType.DATETIME):
+        share = _share(values, _is_date)
+    elif field.type in (FieldType.NUMBER, FieldType.INTEGER):
+        share = _share(values, _is_number)
+    else:
+        dates = _share(values, _is_date)
+        return -0.1 if dates is not None and dates >= 0.8 else 0.0
+    if share is None:
+        return 0.0
+    if share >= 0.8:
+        return 0.05
+    if share < 0.2:
+        return -0.3
+    return -0.1
+
+
+def match_score(
+    header: str, field: SchemaField, samples: Sequence[CellValue] | None = None
+) -> float:
+    """How likely a column with this header (and these sample cells) feeds ``field``, 0..1."""
+    names = {field.name: 1.0, **_SYNONYMS.get(field.name, {})}
+    score = _name_score(header, names)
+    if score <= 0.0:
+        return 0.0
+    if samples is not None:
+        score += _sample_adjustment(field, samples)
+    return round(max(0.0, min(1.0, score)), 3)
+
+
+def auto_match(
+    headers: list[str],
+    schema: Schema,
+    samples: Sequence[Sequence[CellValue]] | None = None,
+) -> Mapping:
+    """Guess which column feeds each field of ``schema``.
+
+    Every (field, column) pair is scored; the best pairs are taken first and a column never
+    feeds two fields. Pairs scoring below :data:`MATCH_THRESHOLD` are never used, so a
+    field with no likely column stays unmapped for the user to choose.
+
+    Args:
+        headers: the table's column headers, in column order.
+        schema: the meter's event fields.
+        samples: optional; ``samples[c]`` holds a few cells of column ``c``. They break
+            ties, e.g. a column of dates wins a date-time field over a column of text.
+    """
+    candidates: list[tuple[float, int, int]] = []  # (score, field index, column)
+    for fi, fld in enumerate(schema.fields):
+        for col, header in enumerate(headers):
+            col_samples = samples[col] if samples is not None and col < len(samples) else None
+            score = match_score(header, fld, col_samples)
+            if score >= MATCH_THRESHOLD:
+                candidates.append((score, fi, col))
+    # Best first; equal scores go to the earlier field, then the earlier column.
+    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+    mapping = Mapping()
+    taken: set[int] = set()
+    for score, fi, col in candidates:
+        name = schema.fields[fi].name
+        if name in mapping.sources or col in taken:
+            continue
+        mapping.sources[name] = FieldSource(column=col, confidence=score)
+        taken.add(col)
+    _attach_time_columns(headers, schema, samples, mapping, taken)
+    return mapping
+
+
+_TIME_HEADER_KEYS = {"time", "usagetime", "eventtime", "starttime", "timeofday", "hour"}
+
+
+def _attach_time_columns(
+    headers: list[str],
+    schema: Schema,
+    samples: Sequence[Sequence[CellValue]] | None,
+    mapping: Mapping,
+    taken: set[int],
+) -> None:
+    """A date-time field fed by a date-only column takes the time from a "Time" column."""
+    for fld in schema.fields:
+        src = mapping.sources.get(fld.name)
+        if fld.type is not FieldType.DATETIME or src is None or src.column is None:
+            continue
+        date_samples = samples[src.column] if samples and src.column < len(samples) else None
+        if date_samples is not None:
+            if not _share(date_samples, _is_date_only):
+                continue
+        elif "time" in _tokens(headers[src.column]):
+            continue
+        for col, header in enumerate(headers):
+            if col in taken or normalise_header(header) not in _TIME_HEADER_KEYS:
+                continue
+            time_samples = samples[col] if samples and col < len(samples) else None
+            if time_samples is not None and (_share(time_samples, _is_time) or 0.0) < 0.8:
+                continue
+            src.time_column = col
+            taken.add(col)
+            break
+
+
+def unmapped_required(schema: Schema, mapping: Mapping) -> list[str]:
+    """Names of required fields that have neither a column nor a constant."""
+    return [f.name for f in schema.fields if f.required and mapping.source(f.name) is None]
+
+
+def unmapped_columns(table: Table, mapping: Mapping) -> list[int]:
+    """Columns of ``table`` that feed no field (shown so the user sees what is left out)."""
+    used = mapping.used_columns()
+    return [c for c in range(table.column_count) if c not in used]
+
+
+def resolve_column(table: Table, name_or_letter: str) -> int:
+    """A column by header text (case-insensitive) or Excel letter, or a clear OptionsError."""
+    col = table.find_column(name_or_letter)
+    if col is not None:
+        return col
+    # Second chance: the same header written differently ("Customer_ID" for "Customer ID").
+    wanted = normalise_header(name_or_letter)
+    if wanted:
+        hits = [i for i, h in enumerate(table.headers) if normalise_header(h) == wanted]
+        if len(hits) == 1:
+            return hits[0]
+    shown = ", ".join(f"'{h}'" for h in table.headers[:12])
+    if len(table.headers) > 12:
+        shown += f" and {len(table.headers) - 12} more"
+    last = column_letter(max(table.column_count - 1, 0))
+    raise OptionsError(
+        f"Sheet '{table.sheet}' has no column '{name_or_letter.strip()}'; "
+        f"use one of its headers ({shown}) or a column letter from A to {last}."
+    )
