@@ -1,0 +1,260 @@
+"""Reading delimited text files (.csv, .tsv, .txt) into a :class:`Grid`.
+
+Encoding: a BOM decides (UTF-8, UTF-16 LE/BE as Excel's "Unicode Text" writes); otherwise
+strict UTF-8; otherwise Windows-1252 (what Excel on Windows writes for "CSV" in western
+locales; Latin-1 text decodes to the same letters). Only text that does not look western
+at all (mostly non-ASCII letters, e.g. Cyrillic in cp1251) is handed to charset-normalizer.
+
+Delimiter: comma, semicolon, tab or pipe, chosen by how consistently each appears per
+record over the first records (quotes respected); ``csv.Sniffer`` guesses wrong too often.
+
+Cells stay strings; an empty field becomes ``None``. A row's number is its record number
+as Excel shows it when it opens the file (record index + 1, even when a quoted field spans
+several lines). Blank records are left out; their numbers are skipped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from zmed_gui.core.errors import SourceError
+from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
+from zmed_gui.core.table import CellValue, Grid
+
+log = logging.getLogger(__name__)
+
+DELIMITERS = (",", ";", "\t", "|")
+# When two delimiters are equally consistent, the one rarer inside data wins: a semicolon
+# file with decimal commas ("Müller;12,5") must not be read as comma separated.
+_PREFERENCE = {"\t": 0, ";": 1, "|": 2, ",": 3}
+_SAMPLE_RECORDS = 50
+_CHUNK = 10_000
+
+# Excel caps cells at 32,767 characters; allow generous fields but not unbounded ones.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A text file's content and how it was decoded."""
+
+    text: str
+    encoding: str  # Python codec name, e.g. "utf-8", "utf-16-le", "cp1252"
+    bom: bool
+
+
+def decode_text(data: bytes, source: str) -> Decoded:
+    """Decodes a text file's bytes, detecting the encoding.
+
+    Raises:
+        SourceError: the bytes are not text in any encoding tried.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return Decoded(_strict(data[3:], "utf-8", source), "utf-8", True)
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) and len(data) % 4 == 0:
+        enc = "utf-32-le" if data.startswith(codecs.BOM_UTF32_LE) else "utf-32-be"
+        return Decoded(_strict(data[4:], enc, source), enc, True)
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return Decoded(_strict(data[2:], "utf-16-le", source), "utf-16-le", True)
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return Decoded(_strict(data[2:], "utf-16-be", source), "utf-16-be", True)
+    utf16 = _utf16_without_bom(data[:4096])
+    if utf16:
+        return Decoded(_strict(data, utf16, source), utf16, False)
+    if b"\x00" in data[:8192]:
+        raise SourceError(
+            f"{source} is not a text file (it contains binary data); save the data from "
+            "Excel as .xlsx or as CSV and open that file instead."
+        )
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8", False)
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+        encoding = "cp1252"
+    except UnicodeDecodeError:
+        # Bytes 0x81, 0x8D, 0x8F, 0x90, 0x9D are unassigned in cp1252: ISO Latin-1 then.
+        text = data.decode("latin-1")
+        encoding = "latin-1"
+    if _looks_western(text):
+        return Decoded(text, encoding, False)
+    guessed = _guess_with_charset_normalizer(data)
+    if guessed is not None:
+        return guessed
+    return Decoded(text, encoding, False)
+
+
+def _strict(data: bytes, encoding: str, source: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        log.info("decoding %s as %s failed: %s", source, encoding, exc)
+        raise SourceError(
+            f"{source} says it is {encoding.upper()} text but contains bytes that are not; "
+            "open it in Excel and save it again as 'CSV UTF-8' or as .xlsx."
+        ) from None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 without BOM: ASCII-heavy text has a NUL in every other byte."""
+    if len(head) < 4:
+        return None
+    even = head[0::2].count(0)
+    odd = head[1::2].count(0)
+    half = len(head) // 2
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _looks_western(text: str) -> bool:
+    """True unless most letters are non-ASCII (a non-Latin script in a single-byte code)."""
+    sample = text[:65536]
+    ascii_letters = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
+    other_letters = sum(1 for ch in sample if not ch.isascii() and ch.isalpha())
+    return other_letters < 20 or other_letters < ascii_letters
+
+
+def _guess_with_charset_normalizer(data: bytes) -> Decoded | None:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    best = from_bytes(data[:262144]).best()
+    if best is None or best.encoding is None:
+        return None
+    try:
+        return Decoded(data.decode(best.encoding), best.encoding, False)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def detect_delimiter(text: str) -> str:
+    """The most consistent delimiter over the first records; "," when none is."""
+    counts = _count_per_record(text)
+    if not counts:
+        return ","
+    best: tuple[float, int, str] | None = None
+    for delim in DELIMITERS:
+        per_record = [c[delim] for c in counts]
+        mode, _ = Counter(per_record).most_common(1)[0]
+        if mode == 0:
+            # Consistently absent; a delimiter present on most lines is still a candidate.
+            nonzero = [n for n in per_record if n]
+            if len(nonzero) * 2 <= len(per_record):
+                continue
+            mode, _ = Counter(nonzero).most_common(1)[0]
+        score = sum(1 for n in per_record if n == mode) / len(per_record)
+        key = (score, -_PREFERENCE[delim], delim)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    return "," if best is None else best[2]
+
+
+def _count_per_record(text: str) -> list[Counter[str]]:
+    """Delimiter counts outside quotes for each of the first records (the last, possibly
+    cut-off record of a long text is left out)."""
+    sample = text[:200_000]
+    records: list[Counter[str]] = []
+    current: Counter[str] = Counter()
+    in_quotes = False
+    blank = True
+    for ch in sample:
+        if ch == '"':
+            in_quotes = not in_quotes
+            blank = False
+        elif in_quotes:
+            continue
+        elif ch == "\n" or ch == "\r":
+            if not blank:
+                records.append(current)
+                if len(records) >= _SAMPLE_RECORDS:
+                    return records
+            current = Counter()
+            blank = True
+        elif ch in DELIMITERS:
+            current[ch] += 1
+            blank = False
+        elif not ch.isspace():
+            blank = False
+    if not blank and (len(sample) == len(text) or not records):
+        records.append(current)
+    return records
+
+
+def read_text_grid(
+    path: Path,
+    *,
+    data: bytes | None = None,
+    max_rows: int | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> Grid:
+    """Reads a delimited text file into a Grid whose sheet is the file's stem.
+
+    Args:
+        path: the file (its name is used in messages and as Grid.source).
+        data: the file's bytes when the caller already has them.
+        max_rows: stop after this many non-blank records.
+
+    Raises:
+        SourceError: the file cannot be read as text.
+        Cancelled: ``cancel`` was set.
+    """
+    source = path.name
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SourceError(
+                f"{source} cannot be read ({exc.strerror or exc}); check that the file "
+                "is not open elsewhere and that you may read it."
+            ) from None
+    decoded = decode_text(data, source)
+    del data
+    text = decoded.text
+    delimiter = detect_delimiter(text)
+    log.info("reading %s as text: encoding %s, delimiter %r", source, decoded.encoding, delimiter)
+    total = len(text)
+    stream = io.StringIO(text)
+    reader = csv.reader(stream, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+    rows: list[list[CellValue]] = []
+    numbers: list[int] = []
+    record = 0
+    limit = max_rows if max_rows is not None else -1
+    message = f"Reading {source}"
+    progress(0, total, message)
+    try:
+        for fields in reader:
+            record += 1
+            if not fields:
+                continue
+            row: list[CellValue] = [f if f else None for f in fields]
+            if row.count(None) == len(row):
+                continue
+            rows.append(row)
+            numbers.append(record)
+            if len(rows) % _CHUNK == 0:
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                progress(min(stream.tell(), total), total, message)
+            if len(rows) == limit:
+                break
+    except csv.Error as exc:
+        log.info("csv error in %s at record %d: %s", source, record + 1, exc)
+        raise SourceError(
+            f"{source} cannot be read as text from row {record + 1} on ({exc}); open it in "
+            "Excel and save it again as .xlsx."
+        ) from None
+    progress(total, total, message)
+    return Grid(source=source, sheet=path.stem or source, rows=rows, row_numbers=numbers)

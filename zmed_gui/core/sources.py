@@ -1,0 +1,788 @@
+"""Opening spreadsheets: which sheets a file has, a sheet's raw grid, and the table below
+its header row.
+
+Workbooks (.xlsx, .xlsm, .xls, .ods) are read with python-calamine; text files with
+:mod:`zmed_gui.core.csvread`. The file's first bytes decide the reader, not its name: an
+.xls that is really CSV text is read as text, and an .xls that is really a web page gets a
+message saying so.
+
+What calamine gives, and what this module makes of it:
+
+- Formulas give their cached values (the value Excel last computed and saved).
+- Dates come as ``datetime`` and, when the time is exactly midnight, as ``date``; times of
+  day as ``time``; durations as ``timedelta``. The 1904 date system is already applied to
+  these; ``Grid.date1904`` tells converters how to read plain serial numbers.
+- Whole numbers may come as ``float`` (12345.0 from .xlsx) or ``int`` (from .xls); they are
+  passed on as given: the converter decides (a customer ID must become "12345").
+- Excel error values (#N/A, #DIV/0!, ...) come from calamine 0.9.1 as "" (indistinguishable
+  from a blank); for .xlsx/.xlsm they are recovered from the sheet XML as
+  :class:`CellError`. In .xls and .ods they stay blank. A text cell that is exactly an
+  error code is taken as that error.
+- Rows keep their Excel row numbers; completely blank rows are left out. Columns keep their
+  Excel letters: when the used range starts right of column A, the columns to its left are
+  present and empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import mmap
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import IO
+from xml.etree import ElementTree
+
+import python_calamine as calamine
+
+from zmed_gui.core.csvread import read_text_grid
+from zmed_gui.core.errors import SourceError
+from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
+from zmed_gui.core.table import CellError, CellValue, Grid, Table, column_letter
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_EXTENSIONS: tuple[str, ...] = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
+_TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
+_CHUNK = 10_000
+_ERROR_CODES = frozenset(
+    {
+        "#N/A",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+    }
+)
+_SUPPORTED_TEXT = (
+    "Excel workbooks (.xlsx, .xlsm, .xls), OpenDocument spreadsheets (.ods) and text files "
+    "(.csv, .tsv, .txt)"
+)
+
+# ---------------------------------------------------------------------------------------
+# What a file really is
+
+
+_ZIP = "zip"
+_ODS = "ods"
+_CFB = "cfb"
+_ENCRYPTED = "encrypted"
+_TEXT = "text"
+
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"BM", "a bitmap image"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"{\\rtf", "a Rich Text (RTF) document"),
+)
+
+
+def _sniff(path: Path, head: bytes) -> str:
+    """The real format of a file from its first bytes; raises SourceError for formats
+    that cannot be read."""
+    name = path.name
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head[:200]:
+            return _ODS
+        if b"mimetypeapplication/vnd.oasis.opendocument" in head[:200]:
+            raise SourceError(
+                f"{name} is an OpenDocument text or presentation file, not a spreadsheet; "
+                "open the spreadsheet itself (.ods or .xlsx)."
+            )
+        return _ZIP
+    if head.startswith(_CFB_MAGIC):
+        return _ENCRYPTED if _is_encrypted_ooxml(path) else _CFB
+    for magic, what in _FOREIGN_MAGIC:
+        if head.startswith(magic):
+            raise SourceError(
+                f"{name} is really {what}, not a spreadsheet; open the spreadsheet itself "
+                f"({_SUPPORTED_TEXT})."
+            )
+    stripped = _text_head(head).lstrip().lower()
+    if stripped.startswith(("<!doctype html", "<html", "<table", "<meta", "<head", "<body")) or (
+        stripped.startswith("<") and "<table" in stripped and "<?mso-application" not in stripped
+    ):
+        raise SourceError(
+            f"{name} is really a web page (HTML) saved with a {path.suffix or 'spreadsheet'} "
+            "name; open it in Excel and save it as .xlsx, then open that file."
+        )
+    if stripped.startswith("<?xml"):
+        kind = "an Excel 2003 XML spreadsheet" if "excel.sheet" in stripped else "an XML file"
+        raise SourceError(
+            f"{name} is really {kind}, which cannot be read directly; open it in Excel and "
+            "save it as .xlsx, then open that file."
+        )
+    return _TEXT
+
+
+def _text_head(head: bytes) -> str:
+    for bom, enc in (
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if head.startswith(bom):
+            return head[len(bom) :].decode(enc, errors="ignore")
+    return head.decode("latin-1")
+
+
+def _is_encrypted_ooxml(path: Path) -> bool:
+    """An encrypted .xlsx is an OLE compound file holding an "EncryptedPackage" stream."""
+    needle = "EncryptedPackage".encode("utf-16-le")
+    try:
+        with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            return m.find(needle) != -1
+    except (OSError, ValueError):
+        return False
+
+
+def _check_file(path: Path) -> tuple[str, bytes]:
+    """Checks that ``path`` is a readable file of a supported type; returns its real format
+    and first bytes."""
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        if suffix == ".numbers":
+            hint = "in Numbers choose File > Export To > Excel, then open the .xlsx file"
+        elif suffix == ".pdf":
+            hint = "ask for the data as an Excel workbook or a CSV file instead"
+        else:
+            hint = f"save the data as one of {_SUPPORTED_TEXT} and open that file"
+        kind = f"a {suffix} file" if suffix else "a file without an extension"
+        raise SourceError(f"{name} is {kind}, which cannot be read; {hint}.")
+    if not path.exists():
+        raise SourceError(
+            f"{name} does not exist in {path.parent}; check the name and folder, or choose "
+            "the file again."
+        )
+    if not path.is_file():
+        raise SourceError(f"{name} is a folder, not a file; choose a spreadsheet file inside it.")
+    try:
+        with path.open("rb") as f:
+            head = f.read(8192)
+    except OSError as exc:
+        raise SourceError(
+            f"{name} cannot be opened ({exc.strerror or exc}); close it in other programs "
+            "and check that you may read it."
+        ) from None
+    if not head:
+        raise SourceError(
+            f"{name} is empty (0 bytes); save the data again from its program, or ask the "
+            "sender for a complete copy."
+        )
+    return _sniff(path, head), head
+
+
+# ---------------------------------------------------------------------------------------
+# Workbooks through calamine
+
+
+def _open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
+    name = path.name
+    if kind == _ENCRYPTED:
+        raise SourceError(
+            f"{name} is protected with a password; open it in Excel, remove the password "
+            "(File > Info > Protect Workbook > Encrypt with Password), save it and open it again."
+        )
+    suffix = path.suffix.lower()
+    expected = {_ZIP: (".xlsx", ".xlsm"), _ODS: (".ods",), _CFB: (".xls",)}[kind]
+    try:
+        if suffix in expected:
+            return calamine.CalamineWorkbook.from_path(str(path))
+        # The name says one format, the bytes another: let calamine look at the bytes.
+        with path.open("rb") as f:
+            return calamine.CalamineWorkbook.from_filelike(f)
+    except calamine.PasswordError:
+        raise SourceError(
+            f"{name} is protected with a password; open it in Excel, remove the password, "
+            "save it and open it again."
+        ) from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine raises its own errors and pyo3 panics
+        raise _damaged(path, kind, exc) from None
+
+
+def _damaged(path: Path, kind: str, exc: BaseException) -> SourceError:
+    log.info("calamine could not read %s (%s): %r", path, kind, exc)
+    if kind == _CFB and path.suffix.lower() != ".xls":
+        return SourceError(
+            f"{path.name} is an old-style Office file but not a workbook that can be read; "
+            "open it in Excel and save it as .xlsx, then open that file."
+        )
+    return SourceError(
+        f"{path.name} is damaged or incomplete (perhaps a download or copy was cut short); "
+        "open it in Excel and save it again, or ask the sender for a fresh copy."
+    )
+
+
+def list_sheets(path: Path) -> list[str]:
+    """All sheet names in workbook order, hidden ones included; a text file has one sheet
+    named after the file's stem.
+
+    Raises:
+        SourceError: the file cannot be opened.
+    """
+    kind, _ = _check_file(path)
+    if kind == _TEXT:
+        return [path.stem or path.name]
+    wb = _open_workbook(path, kind)
+    try:
+        return list(wb.sheet_names)
+    finally:
+        wb.close()
+
+
+def _pick_sheet(path: Path, wb: calamine.CalamineWorkbook, sheet: str | int | None) -> str:
+    names = list(wb.sheet_names)
+    if not names:
+        raise SourceError(f"{path.name} has no sheets; open it in Excel and check its content.")
+    if sheet is None:
+        for meta in wb.sheets_metadata:
+            if (
+                meta.visible == calamine.SheetVisibleEnum.Visible
+                and meta.typ == calamine.SheetTypeEnum.WorkSheet
+            ):
+                return meta.name
+        return names[0]
+    if isinstance(sheet, int):
+        if 0 <= sheet < len(names):
+            return names[sheet]
+        raise SourceError(
+            f"{path.name} has no sheet number {sheet + 1}; it has {len(names)} "
+            f"sheet{'s' if len(names) != 1 else ''}: {_quoted(names)}."
+        )
+    if sheet in names:
+        return sheet
+    wanted = sheet.strip().casefold()
+    for n in names:
+        if n.strip().casefold() == wanted:
+            return n
+    raise SourceError(
+        f"{path.name} has no sheet named '{sheet}'; choose one of its sheets: {_quoted(names)}."
+    )
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
+
+
+def _check_text_sheet(path: Path, sheet: str | int | None) -> None:
+    stem = path.stem or path.name
+    if sheet is None or sheet == 0:
+        return
+    if isinstance(sheet, str) and sheet.strip().casefold() == stem.casefold():
+        return
+    raise SourceError(
+        f"{path.name} is a text file with a single sheet, '{stem}'; leave the sheet out or "
+        f"choose '{stem}'."
+    )
+
+
+def read_grid(
+    path: Path,
+    sheet: str | int | None = None,
+    *,
+    max_rows: int | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> Grid:
+    """Reads one sheet as it is, blank rows left out.
+
+    Args:
+        path: the spreadsheet.
+        sheet: a sheet name, a 0-based index, or None for the first visible sheet.
+        max_rows: read at most this many non-blank rows (quick previews).
+        progress: called with (rows done, rows in total, message) every ~10 000 rows.
+        cancel: checked between chunks of rows.
+
+    Raises:
+        SourceError: the file or sheet cannot be read, or the sheet has no data.
+        Cancelled: ``cancel`` was set.
+    """
+    kind, _ = _check_file(path)
+    if kind == _TEXT:
+        _check_text_sheet(path, sheet)
+        grid = read_text_grid(path, max_rows=max_rows, progress=progress, cancel=cancel)
+        if not grid.rows:
+            raise SourceError(
+                f"{path.name} has no data (only blank lines); check that you chose the right file."
+            )
+        return grid
+    wb = _open_workbook(path, kind)
+    try:
+        name = _pick_sheet(path, wb, sheet)
+        progress(0, 0, f"Opening sheet '{name}' of {path.name}")
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        try:
+            # calamine parses the whole sheet here, with the GIL released.
+            cal_sheet = wb.get_sheet_by_name(name)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            raise _damaged(path, kind, exc) from None
+        errors = _xlsx_errors(path, name, kind)
+        date1904 = _xlsx_date1904(path) if kind == _ZIP else False
+        rows, numbers = _collect_rows(
+            path, cal_sheet, errors, kind != _ZIP, max_rows, progress, cancel
+        )
+    finally:
+        wb.close()
+    if not rows:
+        others = [n for n in list_sheets(path) if n != name]
+        hint = f"choose another sheet ({_quoted(others)})" if others else "check the file"
+        raise SourceError(f"Sheet '{name}' in {path.name} has no data; {hint}.")
+    return Grid(source=path.name, sheet=name, rows=rows, row_numbers=numbers, date1904=date1904)
+
+
+def _collect_rows(
+    path: Path,
+    cal_sheet: calamine.CalamineSheet,
+    errors: dict[tuple[int, int], CellError],
+    text_errors: bool,
+    max_rows: int | None,
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+) -> tuple[list[list[CellValue]], list[int]]:
+    rows: list[list[CellValue]] = []
+    numbers: list[int] = []
+    start = cal_sheet.start
+    if start is None:  # an empty sheet (iter_rows would panic on it)
+        return rows, numbers
+    first_row, first_col = start
+    total = cal_sheet.height
+    lead: list[CellValue] = [None] * first_col
+    message = f"Reading sheet '{cal_sheet.name}' of {path.name}"
+    error_rows = {r for r, _ in errors}
+    limit = max_rows if max_rows is not None else -1
+    it: Iterator[list[CellValue]] = iter(cal_sheet.iter_rows())  # type: ignore[arg-type]
+    # iter_rows first yields one padding row per empty row above the used range.
+    for _ in range(first_row):
+        next(it, None)
+    number = first_row
+    done = 0
+    for raw in it:
+        number += 1
+        done += 1
+        if done % _CHUNK == 0:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            progress(done, total, message)
+        row: list[CellValue] = raw
+        if "" in row:
+            row = [None if v == "" else v for v in row]
+        if number in error_rows:
+            for (r, c), err in errors.items():
+                if r == number and c >= first_col and c - first_col < len(row):
+                    row[c - first_col] = err
+        if row.count(None) == len(row):
+            continue
+        if text_errors:
+            for i, v in enumerate(row):
+                if type(v) is str and v in _ERROR_CODES:
+                    row[i] = CellError(v)
+        rows.append(lead + row if first_col else row)
+        numbers.append(number)
+        if len(rows) == limit:
+            break
+    progress(total, total, message)
+    return rows, numbers
+
+
+# ---------------------------------------------------------------------------------------
+# What calamine 0.9.1 drops from .xlsx: error values and the date system
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_ERROR_ATTR = (b' t="e"', b" t='e'")
+
+
+def _xlsx_date1904(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as z:
+            root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return False
+    pr = root.find(f"{_NS_MAIN}workbookPr")
+    if pr is None:
+        return False
+    return pr.get("date1904", "0").strip().lower() in ("1", "true")
+
+
+def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
+    root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    rid = None
+    for el in root.iter(f"{_NS_MAIN}sheet"):
+        if el.get("name") == sheet:
+            rid = el.get(f"{_NS_REL}id")
+    if rid is None:
+        return None
+    rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rid:
+            target = rel.get("Target", "")
+            if target.startswith("/"):
+                return target.lstrip("/")
+            return str(PurePosixPath("xl") / target).replace("xl/../", "")
+    return None
+
+
+def _xlsx_errors(path: Path, sheet: str, kind: str) -> dict[tuple[int, int], CellError]:
+    """(Excel row number, 0-based column) -> error value, for one sheet of an .xlsx/.xlsm.
+
+    Scans the decompressed sheet XML for error-typed cells; a plain byte search, so a sheet
+    without errors costs little more than decompressing it.
+    """
+    if kind != _ZIP:
+        return {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = _sheet_part(z, sheet)
+            if part is None:
+                return {}
+            try:
+                with z.open(part) as stream:
+                    return _scan_errors(stream)
+            except _NeedsFullParse:
+                with z.open(part) as stream:
+                    return _scan_errors_slow(stream)
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, EOFError) as exc:
+        log.info("could not look for error cells in %s: %r", path, exc)
+        return {}
+
+
+class _NeedsFullParse(Exception):
+    """An error cell without an ``r`` attribute: its place needs a real parse."""
+
+
+def _scan_errors(stream: IO[bytes]) -> dict[tuple[int, int], CellError]:
+    found: dict[tuple[int, int], CellError] = {}
+    overlap = 4096
+    data = b""
+    searched = 0  # hits starting before this offset in ``data`` are handled
+    while True:
+        chunk = stream.read(4 << 20)
+        final = not chunk
+        data += chunk
+        end = len(data) if final else max(len(data) - overlap, 0)
+        for attr in _ERROR_ATTR:
+            pos = data.find(attr, searched)
+            while pos != -1 and pos < end:
+                _one_error(data, pos, found)
+                pos = data.find(attr, pos + 1)
+        if final:
+            return found
+        # Keep some bytes before ``end`` so the tag of a cell found next time is whole.
+        cut = max(end - overlap, 0)
+        data = data[cut:]
+        searched = end - cut
+
+
+def _one_error(data: bytes, pos: int, found: dict[tuple[int, int], CellError]) -> None:
+    tag_start = data.rfind(b"<", 0, pos)
+    tag_end = data.find(b">", pos)
+    if tag_start == -1 or tag_end == -1:
+        return
+    tag = data[tag_start : tag_end + 1]
+    if not re.match(rb"<(?:\w+:)?c\s", tag):
+        return
+    ref = _CELL_REF.search(tag)
+    if ref is None:
+        raise _NeedsFullParse
+    if tag.endswith(b"/>"):
+        return
+    value = _VALUE.search(data, tag_end, tag_end + 4096)
+    code = value.group(1).decode("utf-8", "replace").strip() if value else ""
+    if not code:
+        return
+    col = 0
+    for ch in ref.group(1).upper():
+        col = col * 26 + (ch - 64)
+    found[(int(ref.group(2)), col - 1)] = CellError(code)
+
+
+def _scan_errors_slow(stream: IO[bytes]) -> dict[tuple[int, int], CellError]:
+    found: dict[tuple[int, int], CellError] = {}
+    row = 0
+    col = -1
+    for event, el in ElementTree.iterparse(stream, events=("start", "end")):
+        tag = el.tag.rsplit("}", 1)[-1]
+        if event == "start":
+            if tag == "row":
+                row = int(el.get("r") or row + 1)
+                col = -1
+            elif tag == "c":
+                ref = el.get("r")
+                if ref:
+                    m = _CELL_REF.search(f'r="{ref}"'.encode())
+                    col = _letters_to_index(m.group(1).decode()) if m else col + 1
+                else:
+                    col += 1
+            continue
+        if tag == "c":
+            if el.get("t") == "e":
+                v = el.find(f"{_NS_MAIN}v")
+                if v is not None and v.text:
+                    found[(row, col)] = CellError(v.text.strip())
+            el.clear()
+    return found
+
+
+def _letters_to_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+# ---------------------------------------------------------------------------------------
+# Header row and table
+
+
+def _is_blank(v: CellValue) -> bool:
+    return v is None or (type(v) is str and not v.strip())
+
+
+def _filled(row: list[CellValue]) -> int:
+    return sum(1 for v in row if not _is_blank(v))
+
+
+def _is_label(v: CellValue) -> bool:
+    """Short text that is not a number: what column names look like."""
+    if type(v) is not str:
+        return False
+    s = v.strip()
+    if not s or len(s) > 60:
+        return False
+    try:
+        float(s.replace(",", "."))
+    except ValueError:
+        return True
+    return False
+
+
+def detect_header_row(grid: Grid) -> int:
+    """Index into ``grid.rows`` of the most likely header row.
+
+    Title rows (one filled cell), notes and blank rows above the header are skipped: the
+    header is the first row among the top 30 whose cells are mostly short text, that covers
+    most of the columns the rows below it use, and that has data below it. Without such a
+    row, the first of the widest rows near the top. Deterministic.
+    """
+    rows = grid.rows
+    candidates = [i for i in range(min(len(rows), 30)) if _filled(rows[i]) > 0]
+    if not candidates:
+        return 0
+    widest = max(_filled(rows[i]) for i in candidates)
+    for pos, i in enumerate(candidates):
+        row = rows[i]
+        filled = _filled(row)
+        if filled < 2 and widest >= 2:
+            continue
+        labels = sum(1 for v in row if _is_label(v))
+        if labels * 2 < filled or labels == 0:
+            continue
+        below = [rows[j] for j in range(i + 1, min(len(rows), i + 7)) if _filled(rows[j])]
+        if not below:
+            continue
+        below_width = max(_filled(r) for r in below)
+        if filled * 10 < below_width * 6:
+            continue
+        if pos + 1 < len(candidates) and max(_filled(r) for r in below[:5]) < 1:
+            continue
+        return i
+    for i in candidates:
+        if _filled(rows[i]) == widest:
+            return i
+    return candidates[0]
+
+
+def header_text(value: CellValue) -> str:
+    """A header cell as display text: trimmed, a date as ISO date, 2026.0 as "2026"."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def make_table(grid: Grid, header_index: int) -> Table:
+    """The table below ``grid.rows[header_index]``, column by column.
+
+    Blank rows are dropped, trailing columns with neither header nor data are dropped,
+    duplicate and empty headers get unique names (noted in ``Table.header_notes``), and
+    every column is padded to the number of data rows.
+
+    Raises:
+        SourceError: the header row is outside the data, or there is no data below it.
+    """
+    place = f"sheet '{grid.sheet}' of {grid.source}"
+    if not grid.rows:
+        raise SourceError(f"{place.capitalize()} has no data; choose another sheet or file.")
+    if not 0 <= header_index < len(grid.rows):
+        first, last = grid.row_numbers[0], grid.row_numbers[-1]
+        raise SourceError(
+            f"The chosen header row is outside the data of {place}, which is in rows "
+            f"{first} to {last}; choose a header row in that range."
+        )
+    header = grid.rows[header_index]
+    header_number = grid.row_numbers[header_index]
+    data: list[list[CellValue]] = []
+    numbers: list[int] = []
+    for row, number in zip(
+        grid.rows[header_index + 1 :], grid.row_numbers[header_index + 1 :], strict=True
+    ):
+        if (row and not _is_blank(row[0])) or not all(_is_blank(v) for v in row):
+            data.append(row)
+            numbers.append(number)
+    if not data:
+        raise SourceError(
+            f"Row {header_number} of {place} has no data rows below it; choose the row that "
+            "holds the column names above the data."
+        )
+    width = _used_width(header)
+    for row in data:
+        if len(row) > width:
+            width = max(width, _used_width(row))
+    headers, originals, notes = _unique_headers(header, width)
+    for i, row in enumerate(data):
+        if len(row) != width:
+            data[i] = row[:width] if len(row) > width else row + [None] * (width - len(row))
+    columns = [[row[c] for row in data] for c in range(width)]
+    return Table(
+        source=grid.source,
+        sheet=grid.sheet,
+        header_row=header_number,
+        headers=headers,
+        original_headers=originals,
+        columns=columns,
+        row_numbers=numbers,
+        date1904=grid.date1904,
+        header_notes=notes,
+    )
+
+
+def _used_width(row: list[CellValue]) -> int:
+    for i in range(len(row) - 1, -1, -1):
+        if not _is_blank(row[i]):
+            return i + 1
+    return 0
+
+
+def _unique_headers(
+    header: list[CellValue], width: int
+) -> tuple[list[str], list[str | None], list[str]]:
+    texts = [header_text(header[c]) if c < len(header) else "" for c in range(width)]
+    originals: list[str | None] = []
+    for c in range(width):
+        v = header[c] if c < len(header) else None
+        if _is_blank(v):
+            originals.append(None)
+        else:
+            originals.append(v if isinstance(v, str) else texts[c])
+    taken = {t.casefold() for t in texts if t}
+    seen: dict[str, int] = {}  # casefolded name -> first column using it
+    headers: list[str] = []
+    notes: list[str] = []
+    for c, text in enumerate(texts):
+        letter = column_letter(c)
+        if not text:
+            name = _free(f"Column {letter}", taken)
+            notes.append(f'Column {letter} has no header; it is called "{name}" here.')
+        elif text.casefold() in seen:
+            first = column_letter(seen[text.casefold()])
+            name = _free(text, taken, start=2)
+            notes.append(
+                f'Columns {first} and {letter} are both called "{text}"; column {letter} is '
+                f'called "{name}" here.'
+            )
+        else:
+            name = text
+            seen[text.casefold()] = c
+        taken.add(name.casefold())
+        headers.append(name)
+    return headers, originals, notes
+
+
+def _free(base: str, taken: set[str], start: int = 1) -> str:
+    """``base`` itself (when start is 1 and free) or ``base (n)``, whichever is unused."""
+    if start <= 1 and base.casefold() not in taken:
+        return base
+    n = max(start, 2)
+    while f"{base} ({n})".casefold() in taken:
+        n += 1
+    return f"{base} ({n})"
+
+
+def load_table(
+    path: Path,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> Table:
+    """Reads a sheet and returns the table below its header row.
+
+    Args:
+        path: the spreadsheet.
+        sheet: a sheet name, a 0-based index, or None for the first visible sheet.
+        header_row: the Excel row number (1-based) of the header row; None detects it.
+
+    Raises:
+        SourceError: the file, sheet or header row cannot be used.
+        Cancelled: ``cancel`` was set.
+    """
+    grid = read_grid(path, sheet, progress=progress, cancel=cancel)
+    index = detect_header_row(grid) if header_row is None else _header_index(grid, header_row)
+    return make_table(grid, index)
+
+
+def _header_index(grid: Grid, header_row: int) -> int:
+    place = f"sheet '{grid.sheet}' of {grid.source}"
+    first, last = grid.row_numbers[0], grid.row_numbers[-1]
+    if header_row > last or header_row < 1:
+        raise SourceError(
+            f"Header row {header_row} is outside the data of {place}, which is in rows "
+            f"{first} to {last}; choose a header row in that range."
+        )
+    for i, number in enumerate(grid.row_numbers):
+        if number == header_row:
+            return i
+        if number > header_row:
+            break
+    raise SourceError(
+        f"Row {header_row} of {place} is empty; choose the row that holds the column names "
+        f"(the data starts at row {first})."
+    )
