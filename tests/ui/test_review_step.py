@@ -1,0 +1,181 @@
+"""The Review step against real core: validate in a worker, filter, fix, exclude, export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from PySide6.QtCore import Qt
+
+from zmed_gui.core.mapping import auto_match
+from zmed_gui.core.sources import load_table
+from zmed_gui.core.table import Table
+from zmed_gui.core.validate import RowStatus
+from zmed_gui.ui.review_model import ERROR_BRUSH, FIRST_SOURCE_COLUMN, STATUS_COLUMN
+from zmed_gui.ui.review_step import ReviewStep
+from zmed_gui.ui.state import AppState
+
+HEADERS = ["Account", "UOM", "Date", "Qty"]
+ROWS = [
+    ["A-1", "GB", dt.datetime(2026, 11, 1, 9, 0), 5],
+    ["A-2", "GB", dt.datetime(2026, 11, 2, 9, 0), "abc"],  # bad quantity
+    ["A-3", "GB", dt.datetime(2026, 11, 3, 9, 0), 7],
+    ["A-3", "GB", dt.datetime(2026, 11, 3, 9, 0), 7],  # duplicate of the row above
+    ["A-5", "GB", dt.datetime(2026, 11, 5, 9, 0), 2.5],
+]
+
+
+def write_workbook(path: Path, rows: list[list[Any]] = ROWS) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Usage"
+    ws.append(HEADERS)
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+    return path
+
+
+def loaded_state(path: Path) -> AppState:
+    state = AppState()
+    state.path = path
+    table = load_table(path)
+    state.set_table(table)
+    samples = [col[:20] for col in table.columns]
+    state.set_mapping(auto_match(table.headers, state.schema, samples))
+    state.options.timezone = "UTC"
+    return state
+
+
+@pytest.fixture
+def step(qtbot: Any, tmp_path: Path) -> ReviewStep:
+    state = loaded_state(write_workbook(tmp_path / "usage.xlsx"))
+    w = ReviewStep(state)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.validation_finished, timeout=10_000):
+        w.activate()
+    return w
+
+
+def test_validates_on_activate_and_colours_cells(step: ReviewStep) -> None:
+    result = step.state.validation
+    assert result is not None
+    assert result.counts[RowStatus.INVALID] == 1
+    assert result.counts[RowStatus.WARNING] == 1
+    m = step.model
+    assert m.rowCount() == 5
+    qty = FIRST_SOURCE_COLUMN + 3
+    assert m.data(m.index(1, qty), Qt.ItemDataRole.BackgroundRole) is ERROR_BRUSH
+    assert "Qty" in m.data(m.index(1, qty), Qt.ItemDataRole.ToolTipRole)
+    assert m.data(m.index(1, STATUS_COLUMN)) == "Invalid"
+    assert "1 invalid" in step.counts_label.text()
+    assert step.continue_button.isEnabled()
+    assert step.problems.group_count == 2
+
+
+def test_only_problems_and_group_filter(step: ReviewStep) -> None:
+    step.only_problems_check.setChecked(True)
+    assert step.model.rowCount() == 2
+    step.only_problems_check.setChecked(False)
+    assert step.model.rowCount() == 5
+    # the first group is the error (errors first)
+    step.problems.activate_group(0)
+    assert step.model.rowCount() == 1
+    assert step.model.data_row(0) == 1
+    assert step.view.currentIndex().column() == FIRST_SOURCE_COLUMN + 3
+    assert step.problems.show_all_button.isEnabled()
+    step.problems.show_all_button.click()
+    assert step.model.rowCount() == 5
+
+
+def test_fixing_a_cell_revalidates_that_row(step: ReviewStep) -> None:
+    m = step.model
+    idx = m.index(1, FIRST_SOURCE_COLUMN + 3)
+    assert m.setData(idx, "4")
+    state = step.state
+    assert state.table is not None and state.table.columns[3][1] == "4"
+    assert (1, 3) in state.edited_cells
+    assert state.validation.statuses[1] is RowStatus.VALID
+    assert m.data(m.index(1, STATUS_COLUMN)) == "Valid"
+    assert m.data(idx, Qt.ItemDataRole.BackgroundRole) is None
+    assert "0 invalid" in step.counts_label.text()
+
+
+def test_duplicate_warning_follows_edits(step: ReviewStep) -> None:
+    result = step.state.validation
+    assert result.statuses[3] is RowStatus.WARNING
+    # change the earlier twin: the later row is no longer a duplicate
+    step.model.setData(step.model.index(2, FIRST_SOURCE_COLUMN + 3), "8")
+    assert result.statuses[3] is RowStatus.VALID
+    assert step.model.data(step.model.index(3, STATUS_COLUMN)) == "Valid"
+
+
+def test_exclude_with_checkbox_and_delete_key(step: ReviewStep, qtbot: Any) -> None:
+    m = step.model
+    m.setData(
+        m.index(3, STATUS_COLUMN), Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole
+    )
+    assert 3 in step.state.excluded_rows
+    assert step.state.validation.statuses[3] is RowStatus.EXCLUDED
+    assert "1 left out" in step.counts_label.text()
+    step.view.setCurrentIndex(m.index(0, FIRST_SOURCE_COLUMN))
+    step.exclude_action.trigger()
+    assert step.state.excluded_rows == {0, 3}
+    step.include_action.trigger()
+    assert step.state.excluded_rows == {3}
+
+
+def test_nothing_to_send_disables_continue(qtbot: Any, tmp_path: Path) -> None:
+    state = loaded_state(write_workbook(tmp_path / "bad.xlsx", [["A", "GB", "x", "y"]]))
+    w = ReviewStep(state)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.validation_finished, timeout=10_000):
+        w.activate()
+    assert not w.continue_button.isEnabled()
+    assert "fix the cells" in w.hint_label.text()
+
+
+def test_export_report_in_worker(step: ReviewStep, qtbot: Any, tmp_path: Path) -> None:
+    out = tmp_path / "report.xlsx"
+    with qtbot.waitSignal(step.export_finished, timeout=10_000):
+        step.export_report(out)
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert len(wb.sheetnames) >= 2
+    wb.close()
+    csv_out = tmp_path / "report.csv"
+    with qtbot.waitSignal(step.export_finished, timeout=10_000):
+        step.export_report(csv_out)
+    assert "A-2" in csv_out.read_text(encoding="utf-8-sig")
+
+
+def test_cancel_validation(qtbot: Any) -> None:
+    n = 300_000
+    table = Table(
+        "big.csv",
+        "big",
+        1,
+        HEADERS,
+        list(HEADERS),
+        [
+            [f"A-{i % 97}" for i in range(n)],
+            ["GB"] * n,
+            [f"2026-11-{1 + i % 28:02d} 10:00" for i in range(n)],
+            [str(i % 50) for i in range(n)],
+        ],
+        list(range(2, n + 2)),
+    )
+    state = AppState()
+    state.set_table(table)
+    state.set_mapping(auto_match(table.headers, state.schema, [c[:20] for c in table.columns]))
+    w = ReviewStep(state)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.validation_finished, timeout=20_000):
+        w.activate()
+        assert w.busy and w.cancel_button.isEnabled()
+        w.cancel_button.click()
+    assert state.validation is None
+    assert not w.busy
+    assert "cancelled" in w.hint_label.text()

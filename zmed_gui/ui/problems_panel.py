@@ -1,0 +1,132 @@
+"""The problems panel: what is wrong, grouped by field and message, with counts.
+
+A click on a group asks the Review step to show only those rows (and jump to the first);
+"Show all rows" clears that filter again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from zmed_gui.core.validate import RowStatus, Severity
+from zmed_gui.ui.review_model import status_icon
+
+_GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _n(count: int) -> str:
+    """1 204 with a thin space, as the rest of the app writes numbers."""
+    return f"{count:,}".replace(",", "\u202f")
+
+
+class ProblemsPanel(QWidget):
+    """Lists ``result.summary()`` and ``result.mapping_problems``."""
+
+    group_activated = Signal(object)  # a ProblemGroup the user clicked
+    show_all_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._title = QLabel("<b>Problems</b>")
+        self._empty = QLabel("Validate to see problems here.")
+        self._empty.setWordWrap(True)
+        self._mapping = QLabel()
+        self._mapping.setWordWrap(True)
+        self._mapping.setTextFormat(Qt.TextFormat.PlainText)
+        self._mapping.hide()
+        self._tree = QTreeWidget()
+        self._tree.setHeaderLabels(["Rows", "Problem"])
+        self._tree.setRootIsDecorated(False)
+        self._tree.setWordWrap(True)
+        self._tree.setUniformRowHeights(False)
+        self._tree.setAccessibleName("Problems by field")
+        self._tree.itemActivated.connect(self._on_tree_item_activated)
+        self._tree.itemClicked.connect(self._on_tree_item_activated)
+        self.show_all_button = QPushButton("Show all rows")
+        self.show_all_button.setEnabled(False)
+        self.show_all_button.clicked.connect(self._on_show_all_button_clicked)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._title)
+        layout.addWidget(self._mapping)
+        layout.addWidget(self._empty)
+        layout.addWidget(self._tree, 1)
+        layout.addWidget(self.show_all_button)
+        self._tree.hide()
+
+    def set_result(self, result: Any, top: int = 50) -> None:
+        """Show the groups of ``result`` (None clears the panel)."""
+        self._tree.clear()
+        if result is None:
+            self._mapping.hide()
+            self._tree.hide()
+            self._empty.setText("Validate to see problems here.")
+            self._empty.show()
+            return
+        problems = list(getattr(result, "mapping_problems", []) or [])
+        if problems:
+            self._mapping.setText("\n".join(f"• {getattr(p, 'message', p)}" for p in problems))
+            self._mapping.show()
+        else:
+            self._mapping.hide()
+        groups = list(result.summary(top))
+        for group in groups:
+            item = QTreeWidgetItem([_n(group.count), self._group_text(group)])
+            severity = Severity(group.severity)
+            item.setIcon(
+                0,
+                status_icon(RowStatus.INVALID if severity is Severity.ERROR else RowStatus.WARNING),
+            )
+            item.setTextAlignment(0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+            item.setToolTip(1, f"{group.example}\n\nClick to show only these rows.")
+            item.setData(0, _GROUP_ROLE, group)
+            self._tree.addTopLevelItem(item)
+        self._tree.resizeColumnToContents(0)
+        if groups:
+            self._tree.show()
+            self._empty.hide()
+        else:
+            self._tree.hide()
+            self._empty.setText("No problems found: every row can be sent.")
+            self._empty.show()
+
+    @staticmethod
+    def _group_text(group: Any) -> str:
+        field = group.field or "Row"
+        return f"{field}: {group.example}"
+
+    def set_filter_active(self, active: bool) -> None:
+        self.show_all_button.setEnabled(active)
+        if not active:
+            self._tree.clearSelection()
+
+    @property
+    def group_count(self) -> int:
+        return self._tree.topLevelItemCount()
+
+    def group_at(self, i: int) -> Any:
+        return self._tree.topLevelItem(i).data(0, _GROUP_ROLE)
+
+    def activate_group(self, i: int) -> None:
+        """What a click on group ``i`` does (used by keyboard and tests)."""
+        item = self._tree.topLevelItem(i)
+        self._tree.setCurrentItem(item)
+        self._on_tree_item_activated(item, 0)
+
+    def _on_tree_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        group = item.data(0, _GROUP_ROLE)
+        if group is not None:
+            self.group_activated.emit(group)
+
+    def _on_show_all_button_clicked(self) -> None:
+        self.show_all_requested.emit()

@@ -1,0 +1,413 @@
+"""The Review table: every row of the sheet, its status, its cells and the event it makes.
+
+The model reads core's columnar table and validation result directly; nothing is copied per
+row. ``data()`` formats lazily and keeps a small cache of formatted rows (Anki's browser
+does the same), so a million rows scroll as smoothly as a hundred.
+
+Which rows are shown is an index list (``None`` = all rows): "only rows with problems" or
+"the rows of one problem group" never copy the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+
+from zmed_gui.core.table import CellError, CellValue, Table
+from zmed_gui.core.validate import Issue, RowStatus, Severity
+
+ROW_COLUMN = 0
+STATUS_COLUMN = 1
+FIRST_SOURCE_COLUMN = 2
+
+_Index = QModelIndex | QPersistentModelIndex
+
+# Translucent tints over the view's own base colour: the text keeps the palette's colour,
+# so both stay readable in a light and a dark palette.
+ERROR_BRUSH = QBrush(QColor(230, 40, 40, 95))
+WARNING_BRUSH = QBrush(QColor(255, 170, 0, 95))
+EXCLUDED_FOREGROUND = QBrush(QColor(128, 128, 128))
+
+STATUS_TEXT = {
+    RowStatus.VALID: "Valid",
+    RowStatus.WARNING: "Warning",
+    RowStatus.INVALID: "Invalid",
+    RowStatus.EXCLUDED: "Excluded",
+}
+_STATUS_COLOUR = {
+    RowStatus.VALID: QColor(46, 160, 67),
+    RowStatus.WARNING: QColor(230, 150, 0),
+    RowStatus.INVALID: QColor(215, 45, 45),
+    RowStatus.EXCLUDED: QColor(140, 140, 140),
+}
+_icons: dict[RowStatus, QIcon] = {}
+
+
+def status_icon(status: RowStatus) -> QIcon:
+    """A small filled circle in the status colour (built once, on first use)."""
+    icon = _icons.get(status)
+    if icon is None:
+        pix = QPixmap(14, 14)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(_STATUS_COLOUR[status])
+        if status is RowStatus.EXCLUDED:
+            p.drawRect(3, 6, 8, 2)
+        else:
+            p.drawEllipse(1, 1, 12, 12)
+        p.end()
+        icon = _icons[status] = QIcon(pix)
+    return icon
+
+
+def format_cell(value: CellValue) -> str:
+    """A cell as the user expects to read it in a grid."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0) and value.tzinfo is None:
+            return value.strftime("%Y-%m-%d")
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, CellError):
+        return value.code
+    return str(value)
+
+
+def format_event_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parse_edit(text: str, previous: CellValue) -> CellValue:
+    """What the user typed, kept as text the validator converts like any CSV cell.
+
+    A number typed over a number stays a number, so the sheet keeps its types where the
+    intent is plain; everything else is text (the validator reads dates, numbers and
+    booleans from text exactly as it does for CSV files).
+    """
+    stripped = text.strip()
+    if not stripped:
+        return None
+    if isinstance(previous, int | float) and not isinstance(previous, bool):
+        try:
+            number = float(stripped)
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() and "." not in stripped else number
+    return text
+
+
+class ReviewModel(QAbstractTableModel):
+    """All rows of ``table``: Row, Status, the user's columns, then the event's fields."""
+
+    cells_edited = Signal(list)  # data rows whose cells the user changed
+    CACHE_ROWS = 2000
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._table: Table | None = None
+        self._result: Any = None  # core.validate.ValidationResult | None
+        self._fields: list[str] = []
+        self._visible: Sequence[int] | None = None
+        self._cache: OrderedDict[int, list[str]] = OrderedDict()
+        self._editable = True
+        self._edit_hook: Any = None  # callable(row, col, value) -> changed data rows
+
+    # -- what the model shows ---------------------------------------------------------
+    def set_data(self, table: Table | None, result: Any, fields: Sequence[str]) -> None:
+        """Show ``table`` with ``result`` (may be None before validation)."""
+        self.beginResetModel()
+        self._table = table
+        self._result = result
+        self._fields = list(fields)
+        self._visible = None
+        self._cache.clear()
+        self.endResetModel()
+
+    def set_result(self, result: Any) -> None:
+        """A new validation result for the same table: repaint, keep the filter."""
+        self._result = result
+        self._cache.clear()
+        self._emit_all_changed()
+
+    def set_editable(self, editable: bool) -> None:
+        self._editable = editable
+
+    def set_edit_hook(self, hook: Any) -> None:
+        """``hook(row, col, value) -> Iterable[int]`` writes a cell and revalidates."""
+        self._edit_hook = hook
+
+    @property
+    def table(self) -> Table | None:
+        return self._table
+
+    @property
+    def result(self) -> Any:
+        return self._result
+
+    @property
+    def fields(self) -> list[str]:
+        return self._fields
+
+    # -- filter (an index list, never a copy) -----------------------------------------
+    def set_visible_rows(self, rows: Sequence[int] | None) -> None:
+        """Show only these data rows (ascending), or every row with ``None``."""
+        self.beginResetModel()
+        self._visible = rows
+        self.endResetModel()
+
+    @property
+    def filtered(self) -> bool:
+        return self._visible is not None
+
+    def data_row(self, view_row: int) -> int:
+        return view_row if self._visible is None else self._visible[view_row]
+
+    def view_row(self, data_row: int) -> int | None:
+        """Where a data row sits in the current view, or None if it is filtered out."""
+        if self._visible is None:
+            return data_row if self._table is not None and data_row < len(self._table) else None
+        import bisect
+
+        i = bisect.bisect_left(self._visible, data_row)
+        if i < len(self._visible) and self._visible[i] == data_row:
+            return i
+        return None
+
+    def refresh_rows(self, rows: Iterable[int]) -> None:
+        """Repaint these data rows after an edit, exclusion or revalidation."""
+        view_rows = []
+        for r in rows:
+            self._cache.pop(r, None)
+            v = self.view_row(r)
+            if v is not None:
+                view_rows.append(v)
+        if not view_rows:
+            return
+        last = self.columnCount() - 1
+        self.dataChanged.emit(self.index(min(view_rows), 0), self.index(max(view_rows), last))
+
+    def refresh_all(self) -> None:
+        """Forget every formatted row and repaint (the view redraws only what it shows)."""
+        self._cache.clear()
+        self._emit_all_changed()
+
+    def _emit_all_changed(self) -> None:
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1)
+            )
+
+    # -- column geometry --------------------------------------------------------------
+    @property
+    def source_column_count(self) -> int:
+        return 0 if self._table is None else self._table.column_count
+
+    def source_column(self, column: int) -> int | None:
+        """The table column shown in view column ``column``, if it is one of the user's."""
+        c = column - FIRST_SOURCE_COLUMN
+        return c if 0 <= c < self.source_column_count else None
+
+    def event_field(self, column: int) -> str | None:
+        f = column - FIRST_SOURCE_COLUMN - self.source_column_count
+        return self._fields[f] if 0 <= f < len(self._fields) else None
+
+    def view_column_of_source(self, col: int) -> int:
+        return FIRST_SOURCE_COLUMN + col
+
+    def view_column_of_field(self, name: str) -> int | None:
+        try:
+            return FIRST_SOURCE_COLUMN + self.source_column_count + self._fields.index(name)
+        except ValueError:
+            return None
+
+    # -- Qt overrides -----------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() or self._table is None:
+            return 0
+        return len(self._table) if self._visible is None else len(self._visible)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() or self._table is None:
+            return 0
+        return FIRST_SOURCE_COLUMN + self.source_column_count + len(self._fields)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or self._table is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            if section == ROW_COLUMN:
+                return "Row"
+            if section == STATUS_COLUMN:
+                return "Send / status"
+            src = self.source_column(section)
+            if src is not None:
+                return self._table.headers[src]
+            name = self.event_field(section)
+            return f"→ {name}" if name else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if section == ROW_COLUMN:
+                return "The row number in the spreadsheet, as Excel shows it."
+            if section == STATUS_COLUMN:
+                return "Untick a row (or press Delete) to leave it out of the upload."
+            src = self.source_column(section)
+            if src is not None:
+                return (
+                    f"Column {self._table.column_label(src)} of your sheet. "
+                    "Double-click a cell to fix it."
+                )
+            name = self.event_field(section)
+            if name:
+                return f"The value that goes to Zuora in the event field {name}."
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if index.column() == STATUS_COLUMN and self._result is not None and self._editable:
+            return base | Qt.ItemFlag.ItemIsUserCheckable
+        if (
+            self.source_column(index.column()) is not None
+            and self._editable
+            and self._edit_hook is not None
+        ):
+            return base | Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self._table is None:
+            return None
+        row = self.data_row(index.row())
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._formatted(row)[col]
+        if role == Qt.ItemDataRole.EditRole:
+            src = self.source_column(col)
+            if src is not None:
+                return format_cell(self._table.columns[src][row])
+            return self._formatted(row)[col]
+        result = self._result
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if result is None or col == ROW_COLUMN:
+                return None
+            return _brush(self._issues_at(row, col))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if result is None:
+                return None
+            issues = self._issues_at(row, col) if col != ROW_COLUMN else []
+            if col == STATUS_COLUMN:
+                issues = list(result.issues_for_row(row))
+            if not issues:
+                return None
+            return "\n".join(f"• {i.message}" for i in issues)
+        if role == Qt.ItemDataRole.DecorationRole and col == STATUS_COLUMN:
+            if result is None:
+                return None
+            return status_icon(result.statuses[row])
+        if role == Qt.ItemDataRole.CheckStateRole and col == STATUS_COLUMN:
+            if result is None:
+                return None
+            excluded = row in result.excluded
+            return Qt.CheckState.Unchecked if excluded else Qt.CheckState.Checked
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if result is not None and row in result.excluded:
+                return EXCLUDED_FOREGROUND
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == ROW_COLUMN:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid() or self._table is None or not self._editable:
+            return False
+        row = self.data_row(index.row())
+        col = index.column()
+        if role == Qt.ItemDataRole.CheckStateRole and col == STATUS_COLUMN:
+            if self._result is None or self._exclude_hook is None:
+                return False
+            checked = Qt.CheckState(value) == Qt.CheckState.Checked
+            self._exclude_hook([row], not checked)
+            return True
+        src = self.source_column(col)
+        if role != Qt.ItemDataRole.EditRole or src is None or self._edit_hook is None:
+            return False
+        previous = self._table.columns[src][row]
+        new = parse_edit(str(value) if value is not None else "", previous)
+        if new == previous and type(new) is type(previous):
+            return False
+        changed = set(self._edit_hook(row, src, new))
+        changed.add(row)
+        self.refresh_rows(sorted(changed))
+        self.cells_edited.emit(sorted(changed))
+        return True
+
+    _exclude_hook: Any = None
+
+    def set_exclude_hook(self, hook: Any) -> None:
+        """``hook(rows, excluded: bool)`` changes which rows are sent."""
+        self._exclude_hook = hook
+
+    # -- helpers ------------------------------------------------------------------------
+    def _issues_at(self, row: int, col: int) -> list[Issue]:
+        result = self._result
+        if col == STATUS_COLUMN:
+            return [i for i in result.issues_for_row(row) if i.column is None and i.field is None]
+        src = self.source_column(col)
+        if src is not None:
+            return list(result.issues_for_cell(row, src))
+        name = self.event_field(col)
+        if name is not None:
+            return [i for i in result.issues_for_row(row) if i.field == name]
+        return []
+
+    def _formatted(self, row: int) -> list[str]:
+        cached = self._cache.get(row)
+        if cached is not None:
+            self._cache.move_to_end(row)
+            return cached
+        table = self._table
+        assert table is not None
+        out = [f"{table.row_numbers[row]:,}".replace(",", "\u202f")]
+        result = self._result
+        if result is None:
+            out.append("")
+        else:
+            out.append(STATUS_TEXT.get(result.statuses[row], str(result.statuses[row])))
+        out.extend(format_cell(column[row]) for column in table.columns)
+        event = None if result is None else result.events[row]
+        for name in self._fields:
+            out.append("" if event is None else format_event_value(event.get(name)))
+        self._cache[row] = out
+        if len(self._cache) > self.CACHE_ROWS:
+            self._cache.popitem(last=False)
+        return out
+
+
+def _brush(issues: Iterable[Issue]) -> QBrush | None:
+    worst = None
+    for issue in issues:
+        if issue.severity == Severity.ERROR:
+            return ERROR_BRUSH
+        worst = WARNING_BRUSH
+    return worst
