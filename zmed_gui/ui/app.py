@@ -1,14 +1,111 @@
-"""Entry point of the desktop app (placeholder until the window lands)."""
+"""Entry point of the desktop app: ``zmed-gui [--demo] [--debug] [FILE]``."""
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
+import traceback
+from collections.abc import Sequence
+from types import TracebackType
+
+from zmed_gui import __version__
+
+log = logging.getLogger("zmed_gui.app")
 
 
-def main(argv: list[str] | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zmed-gui",
+        description="Upload usage data from spreadsheets to Zuora Mediation.",
+    )
+    parser.add_argument("file", nargs="?", help="a spreadsheet to open")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="try the app against a local Zuora emulator with a sample spreadsheet",
+    )
+    parser.add_argument("--self-test", action="store_true", help="check this installation and exit")
+    parser.add_argument("--debug", action="store_true", help="detailed log, also on stderr")
+    parser.add_argument("--version", action="version", version=f"zmed-gui {__version__}")
+    return parser
 
-    app = QApplication(sys.argv if argv is None else argv)
-    label = QLabel("zmed-gui")
-    label.show()
-    return app.exec()
+
+def install_excepthook() -> None:
+    """Log an uncaught exception and show the error dialog instead of crashing."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("uncaught exception:\n%s", details)
+        try:
+            from PySide6.QtWidgets import QApplication
+
+            from zmed_gui.ui.dialogs import show_exception
+
+            if QApplication.instance() is not None:
+                show_exception(QApplication.activeWindow(), exc.with_traceback(tb))
+                return
+        except Exception:  # the dialog itself failed: at least the log has it
+            log.exception("cannot show the error dialog")
+        sys.__excepthook__(exc_type, exc, tb)
+
+    sys.excepthook = hook
+
+
+def create_application(argv: Sequence[str]) -> object:
+    """The QApplication with names, version and icon set (reuses an existing one)."""
+    from PySide6.QtWidgets import QApplication
+
+    from zmed_gui.ui.icons import app_icon
+
+    app = QApplication.instance() or QApplication(list(argv))
+    QApplication.setOrganizationName("zmed-gui")
+    QApplication.setApplicationName("zmed-gui")
+    QApplication.setApplicationDisplayName("zmed-gui")
+    QApplication.setApplicationVersion(__version__)
+    QApplication.setDesktopFileName("zmed-gui")
+    QApplication.setWindowIcon(app_icon())
+    # High DPI scaling is on by default in Qt 6; style and palette stay the system's
+    # (light or dark), so every colour comes from palette roles.
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    if args.self_test:
+        from zmed_gui import selftest  # written by packaging; imported only when asked
+
+        return int(selftest.main() or 0)
+
+    from zmed_gui.core.logs import setup_logging
+
+    log_path = setup_logging(logging.DEBUG if args.debug else logging.INFO, console=args.debug)
+    log.info("zmed-gui %s starting (log: %s)", __version__, log_path)
+    install_excepthook()
+
+    app = create_application([sys.argv[0] if sys.argv else "zmed-gui"])
+    from PySide6.QtWidgets import QApplication
+
+    from zmed_gui.ui.main_window import MainWindow
+
+    window = MainWindow()
+    session = None
+    if args.demo:
+        from zmed_gui.ui.demo import start_demo
+
+        session = start_demo(window)
+        assert isinstance(app, QApplication)
+        app.aboutToQuit.connect(session.stop)
+    if args.file:
+        window.open_path(args.file)
+    window.show()
+    try:
+        assert isinstance(app, QApplication)
+        return int(app.exec())
+    finally:
+        if session is not None:
+            session.stop()
+        log.info("zmed-gui stopped")
