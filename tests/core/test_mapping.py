@@ -17,7 +17,7 @@ from zmed_gui.core.mapping import (
     unmapped_required,
 )
 from zmed_gui.core.schema import FieldType, Schema, SchemaField, default_schema
-from zmed_gui.core.table import Table
+from zmed_gui.core.table import CellValue, Table
 
 
 def _by_header(headers: list[str], mapping: Mapping) -> dict[str, str]:
@@ -161,7 +161,7 @@ def test_custom_schema_fields_match_by_their_own_name() -> None:
 
 def test_samples_prefer_a_date_column_for_date_fields() -> None:
     headers = ["Period", "Time", "Account", "Qty"]
-    samples = [
+    samples: list[list[CellValue]] = [
         ["Q1", "Q2", "Q1"],  # "Period" holds labels, not dates
         [dt.datetime(2026, 3, 1, 9, 30), dt.datetime(2026, 3, 2, 10, 0)],
         ["A-1", "A-2"],
@@ -175,14 +175,14 @@ def test_samples_prefer_a_date_column_for_date_fields() -> None:
 
 def test_samples_prefer_a_numeric_column_for_number_fields() -> None:
     headers = ["Usage", "Units"]
-    samples = [["High", "Low", "High"], ["3", "4,5", 7]]
+    samples: list[list[CellValue]] = [["High", "Low", "High"], ["3", "4,5", 7]]
     m = auto_match(headers, default_schema(), samples)
     assert _by_header(headers, m)["Quantity"] == "Units"
 
 
 def test_date_only_column_takes_time_from_a_time_column() -> None:
     headers = ["Date", "Time", "Customer", "Qty"]
-    samples = [
+    samples: list[list[CellValue]] = [
         [dt.date(2026, 3, 1), dt.date(2026, 3, 2)],
         [dt.time(9, 30), "10:15"],
         ["C1", "C2"],

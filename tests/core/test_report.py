@@ -252,3 +252,36 @@ def test_progress_reaches_the_total(tmp_path: Path) -> None:
         progress=lambda d, t, m: seen.append((d, t)),
     )
     assert seen[0] == (0, n) and seen[-1] == (n, n) and len(seen) >= 3
+
+
+def test_real_validation_result(tmp_path: Path) -> None:
+    from zmed_gui.core.convert import ConversionOptions
+    from zmed_gui.core.mapping import auto_match
+    from zmed_gui.core.schema import default_schema
+    from zmed_gui.core.validate import validate
+
+    table = _table(
+        [
+            ["A-1", "A-2", ""],
+            ["API", "API", "API"],
+            [dt.datetime(2026, 3, 1, 9, 30), dt.datetime(2026, 3, 2), dt.datetime(2026, 3, 3)],
+            [3, "lots", 4],
+        ],
+        ["Account", "Product", "Date", "Qty"],
+    )
+    schema = default_schema()
+    result = validate(
+        table,
+        schema,
+        auto_match(table.headers, schema),
+        ConversionOptions(timezone="UTC"),
+        now=dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
+    )
+    path = tmp_path / "r.xlsx"
+    write_report(path, result)
+    ws = openpyxl.load_workbook(path)["Results"]
+    statuses = [ws.cell(row=r, column=6).value for r in range(2, 5)]
+    assert statuses == [s.value for s in result.statuses]
+    assert statuses[0] == "valid" and statuses[1] == "invalid"
+    assert _fill(ws["E3"]) == RED
+    assert str(ws["G3"].value).startswith("Quantity: ")

@@ -439,6 +439,12 @@ def _write_summary(wb: Workbook, layout: _Layout, cancel: CancelToken | None) ->
         for name, count in uploads.items():
             if name not in UPLOAD_STATUSES:
                 ws.append([_xlsx_value(name), count])
+    mapping_problems = getattr(layout.result, "mapping_problems", None) or []
+    if mapping_problems:
+        ws.append([])
+        ws.append([bold("Mapping problems")])
+        for sentence in mapping_problems:
+            ws.append([_xlsx_value(str(sentence))])
     ws.append([])
     ws.append([bold("Top problems")])
     if not info["problems"]:
