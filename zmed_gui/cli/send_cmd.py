@@ -1,0 +1,372 @@
+"""`zmed-upload send` and `zmed-upload history`: upload a spreadsheet's usage to a meter.
+
+The client secret comes from the keyring (``--connection``), ``ZMED_CLIENT_SECRET`` or a
+hidden prompt on a terminal, never from the command line. A plain rerun after an
+interruption continues the interrupted upload of the same file to the same meter and sends
+only what was not accepted; events already accepted for the meter are skipped.
+
+Exit codes: 0 every valid row accepted and none invalid; 1 rows invalid, rejected or
+uncertain; 2 file/option/connection/credential problem; 3 interrupted (resumable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import json
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, TextIO
+
+from zmed_gui.cli.common import Prepared, add_input_options, prepare
+from zmed_gui.cli.progressbar import ProgressPrinter
+from zmed_gui.core.connections import (
+    ENVIRONMENTS,
+    Connection,
+    Target,
+    TenantLimits,
+    check_base_url,
+    get_connection,
+    limits_preset,
+    make_target,
+    parse_upload_url,
+)
+from zmed_gui.core.credentials import resolve_secret
+from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.journal import Journal
+from zmed_gui.core.progress import CancelToken
+from zmed_gui.core.report import write_report
+from zmed_gui.core.upload import (
+    MAX_CONCURRENCY,
+    SourceInfo,
+    UploadOptions,
+    UploadProgress,
+    UploadResult,
+    items_from_validation,
+    plan_upload,
+    run_upload,
+)
+from zmed_gui.core.zuora import ZuoraClient, check_track_id
+
+EXIT_OK = 0
+EXIT_ROWS = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 3
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``send`` and ``history``."""
+    p = subparsers.add_parser(
+        "send",
+        help="validate a spreadsheet and upload its valid rows to a meter",
+        description="Read FILE, validate it and send the valid rows to a Zuora Mediation meter. "
+        "The client secret comes from the keyring (--connection), ZMED_CLIENT_SECRET or a "
+        "hidden prompt. Exit 0: all valid rows accepted and none invalid; 1: rows invalid, "
+        "rejected or uncertain; 2: file, options, connection or credentials unusable; "
+        "3: interrupted (run the same command again to continue).",
+    )
+    add_input_options(p)
+    where = p.add_argument_group("where to send")
+    tenant = where.add_mutually_exclusive_group()
+    tenant.add_argument("--connection", metavar="NAME", help="a connection saved in the app")
+    tenant.add_argument(
+        "--environment",
+        metavar="NAME",
+        choices=sorted(ENVIRONMENTS),
+        help="a Zuora environment: " + ", ".join(sorted(ENVIRONMENTS)),
+    )
+    tenant.add_argument("--base-url", metavar="URL", help="a custom base URL (https)")
+    meter = where.add_mutually_exclusive_group()
+    meter.add_argument("--meter", metavar="ID", help="the meter's global ID")
+    meter.add_argument("--upload-url", metavar="URL", help="the meter's Unique Upload URL")
+    where.add_argument(
+        "--path-style",
+        choices=["streaming", "bulk"],
+        help="with --meter: /meters/streaming/ingestion/ID (default) or /usage/bulk/ID",
+    )
+    where.add_argument("--client-id", metavar="ID", help="the OAuth client ID")
+    where.add_argument("--entity-ids", metavar="IDS", help="Zuora-Entity-Ids header")
+    where.add_argument("--org-ids", metavar="IDS", help="Zuora-Org-Ids header (comma separated)")
+    how = p.add_argument_group("how to send")
+    how.add_argument("--track-id", metavar="ID", help="Zuora-Track-Id (default: generated)")
+    how.add_argument("--batch-size", metavar="N", type=int, help="events per call")
+    how.add_argument(
+        "--max-payload-bytes", metavar="N", type=int, help="bytes per call (uncompressed JSON)"
+    )
+    how.add_argument("--concurrency", metavar="N", type=int, default=4, help="calls at once (4)")
+    how.add_argument("--calls-per-minute", metavar="N", type=int, help="client-side rate limit")
+    how.add_argument("--no-gzip", action="store_true", help="send request bodies uncompressed")
+    how.add_argument("--dry-run", action="store_true", help="plan and report, send nothing")
+    how.add_argument("--resume", metavar="UPLOAD_ID", help="continue this interrupted upload")
+    how.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="also send events already accepted for this meter by an earlier upload",
+    )
+    how.add_argument(
+        "--resend-uncertain",
+        action="store_true",
+        help="send again events sent earlier without an answer (check the meter first)",
+    )
+    p.set_defaults(func=run)
+
+    h = subparsers.add_parser("history", help="list earlier uploads from the journal")
+    h.add_argument("--limit", metavar="N", type=int, default=20, help="how many (20)")
+    h.set_defaults(func=run_history)
+
+
+# --------------------------------------------------------------------------- resolving
+
+
+@dataclasses.dataclass
+class _Where:
+    target: Target
+    connection: Connection
+    limits: TenantLimits
+
+
+def _resolve_where(args: argparse.Namespace) -> _Where:
+    conn: Connection | None = None
+    if args.connection:
+        conn = get_connection(args.connection)
+        limits = conn.limits
+        base: str | None = conn.base_url
+    elif args.environment:
+        env = ENVIRONMENTS[args.environment]
+        base, limits = env.base_url, limits_preset(env.limits_preset)
+    elif args.base_url:
+        base, limits = check_base_url(args.base_url, "--base-url"), limits_preset("production")
+    else:
+        base, limits = None, limits_preset("production")
+    if args.upload_url:
+        target = parse_upload_url(args.upload_url)
+        if base is not None and target.base_url.rstrip("/").lower() != base.lower():
+            raise OptionsError(
+                f"--upload-url points to {target.base_url}, but the connection is "
+                f"{base}; use one tenant."
+            )
+    elif args.meter:
+        if base is None:
+            raise OptionsError(
+                "Say where the meter is: --connection NAME, --environment NAME or --base-url URL."
+            )
+        style = args.path_style or (conn.path_style if conn else "streaming")
+        target = make_target(base, args.meter, style)
+    elif conn is not None and conn.default_target() is not None:
+        saved = conn.default_target()
+        assert saved is not None
+        target = saved
+    else:
+        raise OptionsError("Say which meter to send to: --meter ID or --upload-url URL.")
+    if conn is None:
+        conn = Connection(name="", environment="custom", custom_base_url=target.base_url)
+    else:
+        conn = dataclasses.replace(conn)
+    if args.client_id:
+        conn.client_id = args.client_id
+    if args.entity_ids is not None:
+        conn.entity_ids = args.entity_ids
+    if args.org_ids is not None:
+        conn.org_ids = args.org_ids
+    if not conn.client_id.strip() and not args.dry_run:
+        raise OptionsError("Give the OAuth client ID with --client-id (or use --connection).")
+    return _Where(target, conn, limits)
+
+
+def _options(args: argparse.Namespace) -> UploadOptions:
+    if not 1 <= args.concurrency <= MAX_CONCURRENCY:
+        raise OptionsError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}.")
+    for flag, value, low in (
+        ("--batch-size", args.batch_size, 1),
+        ("--max-payload-bytes", args.max_payload_bytes, 1024),
+        ("--calls-per-minute", args.calls_per_minute, 1),
+    ):
+        if value is not None and value < low:
+            raise OptionsError(f"{flag} must be at least {low}.")
+    return UploadOptions(
+        batch_size=args.batch_size,
+        max_payload_bytes=args.max_payload_bytes,
+        concurrency=args.concurrency,
+        calls_per_minute=args.calls_per_minute,
+        gzip=not args.no_gzip,
+        track_id=check_track_id(args.track_id) if args.track_id else None,
+        dry_run=args.dry_run,
+        allow_duplicates=args.allow_duplicates,
+        resend_uncertain=args.resend_uncertain,
+    )
+
+
+def mapping_json(prepared: Prepared) -> str:
+    """What decides the events besides the file: mapping, conversion options, fields."""
+    data: dict[str, Any] = {
+        "fields": prepared.schema.names,
+        "mapping": {
+            name: {k: v for k, v in dataclasses.asdict(src).items() if k != "confidence"}
+            for name, src in sorted(prepared.mapping.sources.items())
+            if src.is_mapped
+        },
+        "options": {k: str(v) for k, v in sorted(dataclasses.asdict(prepared.options).items())},
+        "header_row": prepared.table.header_row,
+    }
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+@contextmanager
+def _signals_cancel(cancel: CancelToken, out: TextIO) -> Iterator[None]:
+    """SIGINT/SIGTERM: finish the requests in flight, journal them, then stop (exit 3)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        print(
+            "\nStopping: waiting for the calls in flight (press Ctrl+C again to quit at once).",
+            file=out,
+            flush=True,
+        )
+        cancel.cancel()
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+class _ProgressLines:
+    def __init__(self, stream: TextIO) -> None:
+        self.bar = ProgressPrinter("Sending", stream=stream)
+
+    def __call__(self, p: UploadProgress) -> None:
+        done = p.accepted + p.rejected + p.uncertain + p.skipped_duplicates
+        eta = f", {p.eta_seconds:,.0f} s left" if p.eta_seconds else ""
+        msg = f"{p.events_per_second:,.0f} events/s{eta}"
+        if p.retries:
+            msg += f", {p.retries} retries"
+        if p.message:
+            msg += f" - {p.message}"
+        self.bar(done, p.events_total, msg)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def run(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    if args.report is not None and not args.report.parent.exists():
+        raise OptionsError(f"--report: the folder {args.report.parent} does not exist.")
+    where = _resolve_where(args)
+    options = _options(args)
+    secret = ""
+    if not options.dry_run:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+        secret = resolve_secret(
+            where.connection.name or None, prompt=getpass.getpass if interactive else None
+        )
+    prepared = prepare(args, out)
+    items, invalid = items_from_validation(prepared.result)
+    for problem in prepared.result.mapping_problems:
+        print(f"Mapping problem: {problem}", file=out)
+    source = SourceInfo.from_file(prepared.file_path, prepared.table.sheet, mapping_json(prepared))
+    with Journal() as journal:
+        resume_id = args.resume
+        if resume_id is None and not options.dry_run:
+            earlier = journal.find_resumable(source.fingerprint, where.target.meter_key)
+            if earlier is not None:
+                resume_id = earlier.upload_id
+                print(
+                    f"Continuing upload {resume_id} of this file (started {earlier.started}): "
+                    "only what was not accepted is sent.",
+                    file=out,
+                )
+        plan = plan_upload(
+            journal,
+            where.target,
+            items,
+            source,
+            options,
+            resume_id,
+            limits=where.limits,
+            invalid_rows=invalid,
+            connection=where.connection.name,
+        )
+        print(plan.summary(), file=out)
+        cancel = CancelToken()
+        client = None
+        if not options.dry_run:
+            client = ZuoraClient.for_connection(
+                where.connection, secret, max_connections=options.concurrency
+            )
+        try:
+            with _signals_cancel(cancel, sys.stderr):
+                t0 = time.monotonic()
+                result = run_upload(
+                    plan, client, journal, progress=_ProgressLines(sys.stderr), cancel=cancel
+                )
+                elapsed = time.monotonic() - t0
+        finally:
+            if client is not None:
+                client.close()
+    if args.report is not None:
+        bar = ProgressPrinter("Writing report", stream=sys.stderr)
+        write_report(args.report, prepared.result, uploads=result.row_outcomes, progress=bar)
+        bar.done()
+        print(f"Wrote the report to {args.report}.", file=out)
+    _print_summary(result, elapsed, out)
+    if result.error is not None:
+        print(f"zmed-upload: {result.error}", file=sys.stderr)
+        return EXIT_USAGE
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    if (
+        result.rejected
+        or result.invalid
+        or result.uncertain_total
+        or result.not_sent
+        or prepared.result.mapping_problems
+    ):
+        return EXIT_ROWS
+    return EXIT_OK
+
+
+def _print_summary(result: UploadResult, elapsed: float, out: TextIO) -> None:
+    rate = (result.accepted / elapsed) if elapsed > 0 else 0.0
+    head = "Dry run (nothing sent)" if result.dry_run else f"Upload {result.upload_id}"
+    print(f"{head}: {result.message}", file=out)
+    print(
+        f"  accepted: {result.accepted:,}\n  rejected: {result.rejected:,}\n"
+        f"  invalid: {result.invalid:,}\n  duplicates skipped: {result.skipped_duplicates:,}\n"
+        f"  uncertain: {result.uncertain_total:,}\n  not sent: {result.not_sent:,}\n"
+        f"  retries: {result.retries:,}\n  track id: {result.track_id}",
+        file=out,
+    )
+    if not result.dry_run:
+        print(f"  upload id: {result.upload_id} ({elapsed:,.1f} s, {rate:,.0f} events/s)", file=out)
+
+
+def run_history(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    with Journal() as journal:
+        uploads = journal.list_uploads(max(1, args.limit))
+    if not uploads:
+        print("No uploads yet.", file=out)
+        return EXIT_OK
+    for u in uploads:
+        print(
+            f"{u.started}  {u.upload_id}  {u.status:<11} {u.file_name} [{u.sheet}] -> "
+            f"{u.meter_url}",
+            file=out,
+        )
+        print(
+            f"    {u.accepted:,} accepted, {u.rejected:,} rejected, {u.skipped:,} skipped, "
+            f"{u.uncertain:,} uncertain, {u.pending:,} not sent; track id {u.track_id}",
+            file=out,
+        )
+        if u.message:
+            print(f"    {u.message}", file=out)
+    return EXIT_OK
