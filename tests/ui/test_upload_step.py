@@ -1,0 +1,252 @@
+"""The Upload step against the real emulator over loopback: send, guard, pause, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from zmed_gui.core.connections import CUSTOM, Connection, save_connection
+from zmed_gui.core.mapping import auto_match
+from zmed_gui.core.sources import load_table
+from zmed_gui.core.validate import validate
+from zmed_gui.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_METER_ID,
+    Emulator,
+    EmulatorConfig,
+    FaultPlan,
+    demo_schema,
+)
+from zmed_gui.ui.state import AppState
+from zmed_gui.ui.upload_dialogs import GuardChoice, button_for
+from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
+
+HEADERS = ["Account", "UOM", "Date", "Qty"]
+
+
+def rows(n: int, start: int = 0) -> list[list[Any]]:
+    base = dt.datetime(2026, 11, 1, 8, 0)
+    return [
+        [f"ACC-{i:04d}", "API calls", base + dt.timedelta(minutes=i), i + 1]
+        for i in range(start, start + n)
+    ]
+
+
+def write_workbook(path: Path, data: list[list[Any]]) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Usage"
+    ws.append(HEADERS)
+    for r in data:
+        ws.append(r)
+    wb.save(path)
+    return path
+
+
+def demo_state(path: Path, emulator: Emulator) -> AppState:
+    """What the Open/Map/Review steps leave behind in demo mode, built directly."""
+    state = AppState()
+    state.demo = True
+    state.demo_connection = Connection(  # type: ignore[attr-defined]
+        name=DEMO_NAME,
+        environment=CUSTOM,
+        custom_base_url=emulator.base_url,
+        client_id=DEMO_CLIENT_ID,
+        meter_id=DEMO_METER_ID,
+    )
+    state.demo_secret = DEMO_CLIENT_SECRET  # type: ignore[attr-defined]
+    state.demo_target = (emulator.base_url, DEMO_METER_ID)  # type: ignore[attr-defined]
+    state.connection_name = DEMO_NAME
+    state.set_schema(demo_schema())
+    load(state, path)
+    return state
+
+
+def load(state: AppState, path: Path) -> None:
+    state.path = path
+    table = load_table(path)
+    state.set_table(table)
+    state.set_mapping(auto_match(table.headers, state.schema, [c[:20] for c in table.columns]))
+    state.options.timezone = "UTC"
+    state.set_validation(validate(table, state.schema, state.mapping, state.options))
+
+
+def expected_events(data: list[list[Any]]) -> list[tuple[str, float]]:
+    return sorted((r[0], float(r[3])) for r in data)
+
+
+def received(emulator: Emulator) -> list[tuple[str, float]]:
+    return sorted((e["CustomerId"], float(e["Quantity"])) for e in emulator.accepted_events())
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    emu = Emulator(EmulatorConfig()).start()
+    yield emu
+    emu.stop()
+
+
+def make_step(qtbot: Any, state: AppState) -> UploadStep:
+    step = UploadStep(state)
+    qtbot.addWidget(step)
+    step.activate()
+    return step
+
+
+def upload(qtbot: Any, step: UploadStep, timeout: int = 20_000) -> Any:
+    with qtbot.waitSignal(step.upload_finished, timeout=timeout) as blocker:
+        step.start_button.click()
+    return blocker.args[0]
+
+
+def test_demo_upload_sends_exactly_the_valid_events(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    data = rows(25)
+    state = demo_state(write_workbook(tmp_path / "usage.xlsx", data), emulator)
+    step = make_step(qtbot, state)
+    assert step.connection_combo.currentText() == DEMO_NAME
+    assert DEMO_METER_ID in step.target_edit.text()
+    assert step.start_button.isEnabled()
+    assert "25" in step.start_button.text()
+    step.batch_spin.setValue(10)
+    result = upload(qtbot, step)
+    assert result.accepted == 25 and not result.interrupted
+    assert received(emulator) == expected_events(data)
+    assert step.count_labels["accepted"].text() == "25"
+    assert "Done" in step.result_title.text()
+    assert step.result_box.isVisibleTo(step)
+
+    out = tmp_path / "result.xlsx"
+    with qtbot.waitSignal(step.report_written, timeout=10_000):
+        step.write_result_report(out)
+    ws = openpyxl.load_workbook(out, read_only=True)
+    assert any("accepted" in str(c.value).lower() for row in ws.worksheets[-1].rows for c in row)
+    ws.close()
+
+
+def test_duplicate_guard_sends_only_new_events(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    data = rows(6)
+    path = write_workbook(tmp_path / "usage.xlsx", data)
+    state = demo_state(path, emulator)
+    step = make_step(qtbot, state)
+    upload(qtbot, step)
+    assert len(emulator.accepted_events()) == 6
+
+    # the same file plus one new row: the guard offers to send only the new one
+    more = [*data, *rows(1, start=100)]
+    load(state, write_workbook(tmp_path / "usage.xlsx", more))
+    with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
+        step.start_button.click()
+    box: QMessageBox = shown.args[0]
+    assert "6 of these events were already accepted" in box.text()
+    assert "bill" in box.text()
+    with qtbot.waitSignal(step.upload_finished, timeout=20_000) as done:
+        button_for(box, GuardChoice.SEND_NEW).click()
+    assert done.args[0].accepted >= 1
+    assert done.args[0].skipped_duplicates == 6
+    assert received(emulator) == expected_events(more)
+    assert step.count_labels["skipped_duplicates"].text() == "6"
+
+    # once more: nothing is new; Cancel sends nothing
+    with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
+        step.start_button.click()
+    box = shown.args[0]
+    assert not button_for(box, GuardChoice.SEND_NEW).isEnabled()
+    with qtbot.waitSignal(step.upload_stopped, timeout=5_000):
+        button_for(box, GuardChoice.CANCEL).click()
+    assert len(emulator.accepted_events()) == 7
+
+    # "Send all anyway" is explicit and does send them again
+    with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
+        step.start_button.click()
+    with qtbot.waitSignal(step.upload_finished, timeout=20_000):
+        button_for(shown.args[0], GuardChoice.SEND_ALL).click()
+    assert len(emulator.accepted_events()) == 14
+
+
+def test_dry_run_sends_nothing(qtbot: Any, tmp_path: Path, emulator: Emulator) -> None:
+    state = demo_state(write_workbook(tmp_path / "usage.xlsx", rows(5)), emulator)
+    step = make_step(qtbot, state)
+    step.dry_run_check.setChecked(True)
+    result = upload(qtbot, step)
+    assert result.dry_run
+    assert emulator.accepted_events() == []
+    assert "Dry run" in step.result_title.text()
+
+
+def test_pause_and_resume_while_sending(qtbot: Any, tmp_path: Path) -> None:
+    emu = Emulator(EmulatorConfig(faults=FaultPlan.parse("seed=1,slow=1:0.1"))).start()
+    try:
+        data = rows(60)
+        state = demo_state(write_workbook(tmp_path / "usage.xlsx", data), emu)
+        step = make_step(qtbot, state)
+        step.batch_spin.setValue(5)
+        step.concurrency_spin.setValue(1)
+        with qtbot.waitSignal(step.upload_finished, timeout=30_000) as done:
+            step.start_button.click()
+            qtbot.waitUntil(lambda: step.pause_button.isEnabled(), timeout=10_000)
+            step.pause_button.click()
+            assert step.pause_button.text() == "Resume"
+            qtbot.wait(400)
+            paused_at = len(emu.accepted_events())
+            qtbot.wait(400)
+            assert len(emu.accepted_events()) <= paused_at + 5  # at most the batch in flight
+            assert "Paus" in step.progress_label.text()
+            step.pause_button.click()
+        assert done.args[0].accepted == 60
+        assert received(emu) == expected_events(data)
+    finally:
+        emu.stop()
+
+
+def test_saved_connection_uses_the_keyring_secret(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    save_connection(
+        Connection(
+            name="Emulator", environment=CUSTOM, custom_base_url=emulator.base_url,
+            client_id=DEMO_CLIENT_ID,
+        ),
+        DEMO_CLIENT_SECRET,
+    )  # fmt: skip
+    data = rows(3)
+    state = AppState()
+    state.set_schema(demo_schema())
+    load(state, write_workbook(tmp_path / "usage.xlsx", data))
+    step = make_step(qtbot, state)
+    assert step.connection_combo.currentText() == "Emulator"
+    step.target_edit.setText(DEMO_METER_ID)
+    result = upload(qtbot, step)
+    assert result.accepted == 3
+    assert received(emulator) == expected_events(data)
+
+
+def test_missing_meter_says_what_to_do(qtbot: Any, tmp_path: Path, emulator: Emulator) -> None:
+    save_connection(
+        Connection(
+            name="Emulator", environment=CUSTOM, custom_base_url=emulator.base_url,
+            client_id=DEMO_CLIENT_ID,
+        ),
+        DEMO_CLIENT_SECRET,
+    )  # fmt: skip
+    state = AppState()
+    load(state, write_workbook(tmp_path / "usage.xlsx", rows(2)))
+    step = make_step(qtbot, state)
+    step.target_edit.setText("")
+    step.start_button.click()
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+    boxes += step.findChildren(QMessageBox)
+    assert any("meter ID" in b.text() for b in boxes)
+    for b in boxes:
+        b.close()
+    assert emulator.accepted_events() == []

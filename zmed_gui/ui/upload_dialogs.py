@@ -1,0 +1,260 @@
+"""Questions asked around an upload: the duplicate guard, resuming, resending.
+
+Each builder returns a dialog that is not yet shown, so the caller opens it window-modal
+without a nested event loop (``box.open()`` + ``finished``) and tests can press its buttons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from enum import Enum
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
+
+from zmed_gui.ui.workers import Worker, start
+
+log = logging.getLogger(__name__)
+
+
+def n(count: int) -> str:
+    """1 204 with a thin space, as the rest of the app writes numbers."""
+    return f"{count:,}".replace(",", "\u202f")
+
+
+def when(iso: str | None) -> str:
+    """An ISO 8601 UTC time from the journal as the user's local date and time."""
+    if not iso:
+        return "an earlier time"
+    try:
+        stamp = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone()
+    return stamp.strftime("%Y-%m-%d %H:%M")
+
+
+class GuardChoice(Enum):
+    SEND_NEW = "new"
+    SEND_ALL = "all"
+    CANCEL = "cancel"
+
+
+def _short(upload_id: str) -> str:
+    return upload_id[:8]
+
+
+def guard_text(plan: Any, earlier: dict[str, Any] | None = None) -> tuple[str, str]:
+    """(main text, details) for the duplicate guard; ``earlier`` maps upload id -> record."""
+    earlier = earlier or {}
+    lines: list[str] = []
+    details: list[str] = []
+    if plan.duplicates:
+        ids: dict[str, int] = {}
+        for finding in plan.duplicates:
+            for uid in finding.upload_ids[:1]:
+                ids[uid] = ids.get(uid, 0) + 1
+        parts = []
+        for uid, count in sorted(ids.items(), key=lambda kv: -kv[1])[:3]:
+            rec = earlier.get(uid)
+            started = when(getattr(rec, "started", None)) if rec is not None else None
+            on = f" on {started}" if started else ""
+            parts.append(f"{n(count)} by upload {_short(uid)}{on}")
+        lines.append(
+            f"{n(len(plan.duplicates))} of these events were already accepted by Zuora "
+            f"({'; '.join(parts)})."
+        )
+        rows = ", ".join(n(f.item.excel_row) for f in plan.duplicates[:50])
+        more = "…" if len(plan.duplicates) > 50 else ""
+        details.append(f"Already accepted (Excel rows): {rows}{more}")
+    if plan.uncertain:
+        lines.append(
+            f"{n(len(plan.uncertain))} events were sent by an earlier upload that never got "
+            "an answer from Zuora: they may or may not have arrived."
+        )
+        rows = ", ".join(n(i.excel_row) for i in plan.uncertain[:50])
+        more = "…" if len(plan.uncertain) > 50 else ""
+        details.append(f"Sent without an answer (Excel rows): {rows}{more}")
+    new = len(plan.to_send)
+    lines.append(
+        f"Send only the {n(new)} new ones to be safe; sending them again may bill your "
+        "customers twice."
+    )
+    return "\n\n".join(lines), "\n".join(details)
+
+
+def duplicate_guard(
+    parent: QWidget | None, plan: Any, earlier: dict[str, Any] | None = None
+) -> QMessageBox:
+    """The question asked when some events may already be in Zuora.
+
+    Buttons carry their :class:`GuardChoice` in the ``choice`` property.
+    """
+    text, details = guard_text(plan, earlier)
+    box = QMessageBox(parent)
+    box.setWindowTitle("Some events may already be in Zuora")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setText(text)
+    if details:
+        box.setDetailedText(details)
+    new_button = box.addButton(
+        f"Send only the {n(len(plan.to_send))} new ones", QMessageBox.ButtonRole.AcceptRole
+    )
+    new_button.setProperty("choice", GuardChoice.SEND_NEW.value)
+    if not plan.to_send:
+        new_button.setEnabled(False)
+    all_button = box.addButton(
+        "Send all anyway (may bill twice)", QMessageBox.ButtonRole.DestructiveRole
+    )
+    all_button.setProperty("choice", GuardChoice.SEND_ALL.value)
+    cancel_button = box.addButton(QMessageBox.StandardButton.Cancel)
+    cancel_button.setProperty("choice", GuardChoice.CANCEL.value)
+    box.setDefaultButton(new_button if plan.to_send else cancel_button)
+    box.setEscapeButton(cancel_button)
+    return box
+
+
+def choice_of(box: QMessageBox) -> GuardChoice:
+    button = box.clickedButton()
+    value = button.property("choice") if button is not None else None
+    try:
+        return GuardChoice(value)
+    except ValueError:
+        return GuardChoice.CANCEL
+
+
+def button_for(box: QMessageBox, choice: GuardChoice) -> QPushButton:
+    """The guard's button for ``choice`` (tests click it)."""
+    for b in box.buttons():
+        if b.property("choice") == choice.value:
+            return b  # type: ignore[return-value]
+    raise LookupError(choice)
+
+
+def resend_question(parent: QWidget | None, failed: int, uncertain: int) -> QMessageBox:
+    """Confirm an explicit resend of rejected and unanswered events."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Send failed events again")
+    box.setIcon(QMessageBox.Icon.Question)
+    parts = []
+    if failed:
+        parts.append(f"{n(failed)} events that were not accepted")
+    if uncertain:
+        parts.append(f"{n(uncertain)} events that got no answer")
+    text = f"Send {' and '.join(parts)} again?"
+    if uncertain:
+        text += (
+            "\n\nEvents that got no answer may already be in Zuora; sending them again may "
+            "bill them twice. Check the meter's audit trail first if you can."
+        )
+    if failed:
+        text += (
+            "\n\nEvents Zuora rejected will usually be rejected again unless you fix them "
+            "(see the result report)."
+        )
+    box.setText(text)
+    yes = box.addButton("Send again", QMessageBox.ButtonRole.AcceptRole)
+    yes.setProperty("choice", GuardChoice.SEND_ALL.value)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    cancel.setProperty("choice", GuardChoice.CANCEL.value)
+    box.setDefaultButton(cancel)
+    return box
+
+
+def resume_text(record: Any) -> str:
+    done = record.accepted + record.rejected
+    return (
+        f"An upload did not finish: {record.file_name}, sheet '{record.sheet}', started "
+        f"{when(record.started)}. {n(done)} of {n(record.events_total)} events were handled "
+        f"({n(record.accepted)} accepted), {n(record.pending)} were not sent yet"
+        + (f" and {n(record.uncertain)} got no answer" if record.uncertain else "")
+        + ".\n\nTo finish it, open the same file with the same mapping and press Upload: "
+        "zmed-gui sends only what is missing, never anything twice."
+    )
+
+
+def resume_offer(parent: QWidget | None, records: list[Any]) -> QMessageBox:
+    """The question shown at start when an upload was interrupted."""
+    record = records[0]
+    box = QMessageBox(parent)
+    box.setWindowTitle("An upload did not finish")
+    box.setIcon(QMessageBox.Icon.Information)
+    text = resume_text(record)
+    if len(records) > 1:
+        text += f"\n\n{n(len(records) - 1)} more unfinished uploads are listed below."
+        box.setDetailedText(
+            "\n".join(
+                f"{r.file_name} '{r.sheet}', {when(r.started)}: {n(r.accepted)} of "
+                f"{n(r.events_total)} accepted (upload {_short(r.upload_id)})"
+                for r in records
+            )
+        )
+    box.setText(text)
+    resume = box.addButton("Resume when I open it", QMessageBox.ButtonRole.AcceptRole)
+    resume.setProperty("choice", "resume")
+    later = box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+    later.setProperty("choice", "later")
+    box.setDefaultButton(resume)
+    return box
+
+
+class _ResumeOffer(QObject):
+    """Finds interrupted uploads in a worker, then asks; kept alive until answered."""
+
+    _alive: set[_ResumeOffer] = set()
+
+    def __init__(self, parent: QWidget | None, state: Any) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._state = state
+        self.box: QMessageBox | None = None
+        _ResumeOffer._alive.add(self)
+
+    def run(self) -> None:
+        def work(progress: Any, cancel: Any) -> list[Any]:
+            from zmed_gui.core.journal import find_interrupted_uploads
+
+            return list(find_interrupted_uploads())
+
+        self._worker = Worker(work)
+        self._worker.signals.finished.connect(self._on_worker_finished)
+        self._worker.signals.failed.connect(self._on_worker_failed)
+        start(self._worker)
+
+    def _on_worker_finished(self, records: list[Any]) -> None:
+        if not records:
+            self._done()
+            return
+        self.box = resume_offer(self._parent, records)
+        self.box.setWindowModality(Qt.WindowModality.WindowModal)
+        self.box.finished.connect(lambda _r: self._on_box_finished(records))
+        self.box.open()
+        self._state.resume_offer_box = self.box  # the window and tests can find it
+
+    def _on_box_finished(self, records: list[Any]) -> None:
+        assert self.box is not None
+        button = self.box.clickedButton()
+        if button is not None and button.property("choice") == "resume":
+            # The Upload step resumes the upload whose fingerprint matches the file opened.
+            self._state.resume_candidates = list(records)
+        self._done()
+
+    def _on_worker_failed(self, message: str, details: str) -> None:
+        log.warning("could not look for interrupted uploads: %s", message)
+        self._done()
+
+    def _done(self) -> None:
+        _ResumeOffer._alive.discard(self)
+        self.deleteLater()
+
+
+def offer_resume(parent: QWidget | None, state: Any) -> None:
+    """At start: if an upload was interrupted, say so and offer to resume it.
+
+    Looks at the journal in a worker; returns at once. The main window calls this once
+    after showing itself.
+    """
+    _ResumeOffer(parent, state).run()
