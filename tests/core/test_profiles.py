@@ -181,7 +181,8 @@ def test_newer_version_says_so(tmp_path: Path) -> None:
         (lambda d: d.update(header_row=0), '"header_row"'),
         (lambda d: d.update(headers="Account"), '"headers"'),
         (lambda d: d.update(mapping=[]), '"mapping"'),
-        (lambda d: d["mapping"].update(Quantity="Qty"), 'mapping of "Quantity"'),
+        (lambda d: d["mapping"].update(Quantity=5), 'mapping of "Quantity"'),
+        (lambda d: d["mapping"].update(Quantity={"header": 5}), '"header" must be text'),
         (lambda d: d["mapping"].update(Quantity={"colour": "red"}), "colour"),
         (lambda d: d["mapping"].update(Quantity={}), 'mapping of "Quantity"'),
         (lambda d: d["mapping"].update(Nope={"header": "x"}), 'mapping of "Nope"'),
@@ -223,3 +224,26 @@ def test_list_and_find_profile_for_headers_newest_first() -> None:
     found = find_profile_for_headers(["ACCOUNT", "product", "date", "time", "QTY", "notes"])
     assert found is not None and found.name == "newer"
     assert find_profile_for_headers(["Account", "Product"]) is None
+
+
+def test_hand_written_profile_with_shorthand_and_no_schema(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        {
+            "format": "zmed-gui mapping profile",
+            "version": 1,
+            "name": "by hand",
+            "mapping": {
+                "CustomerId": "Account",
+                "Quantity": {"letter": "E"},
+                "UsageIdentifier": {"constant": "API"},
+            },
+        },
+    )
+    p = load_profile(path)
+    assert p.schema == default_schema() and p.sheet is None and p.header_row is None
+    mapping, notes = apply_profile(p, _table(list(MARCH)))
+    assert notes == []
+    assert mapping.sources["CustomerId"].column == 0
+    assert mapping.sources["Quantity"].column == 4
+    assert mapping.sources["UsageIdentifier"].constant == "API"

@@ -181,7 +181,7 @@ def test_csv_has_bom_and_neutralises_formulas(tmp_path: Path) -> None:
     table = _table(
         [
             ["=1+2", "+SUM(A1)", "-3", "@cmd", "\tx", "\rx", "plain", "a=b"],
-            [1, -2, 3.5, True, None, dt.date(2026, 3, 1), dt.datetime(2026, 3, 1, 9, 5), "x"],
+            [1, -2.0, 3.5, True, None, dt.date(2026, 3, 1), dt.datetime(2026, 3, 1, 9, 5), "x"],
         ],
         ["Text", "Value"],
     )

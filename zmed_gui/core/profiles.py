@@ -24,7 +24,7 @@ from typing import Any
 from zmed_gui.core.convert import ConversionOptions
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.mapping import FieldSource, Mapping, normalise_header
-from zmed_gui.core.schema import Schema, schema_from_json
+from zmed_gui.core.schema import Schema, default_schema, schema_from_json
 from zmed_gui.core.settings import user_data_dir, write_json_atomic
 from zmed_gui.core.table import Table, column_index, column_letter
 
@@ -260,7 +260,12 @@ def profile_from_json(data: Any, origin: str = "The profile") -> Profile:
     headers = data.get("headers", [])
     if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
         raise OptionsError(f'{origin}: "headers" must be a list of texts.')
-    schema = schema_from_json(data.get("schema"), origin=f'{origin}, "schema",')
+    # A hand-written profile may leave the schema out: it then maps the default event.
+    schema = (
+        schema_from_json(data["schema"], origin=f'{origin}, "schema",')
+        if data.get("schema") is not None
+        else default_schema()
+    )
     raw_mapping = data.get("mapping")
     if not isinstance(raw_mapping, dict):
         raise OptionsError(f'{origin}: "mapping" must be an object of field names.')
@@ -269,6 +274,8 @@ def profile_from_json(data: Any, origin: str = "The profile") -> Profile:
         where = f'{origin}, mapping of "{field_name}"'
         if schema.field(field_name) is None:
             raise OptionsError(f"{where}: the profile's schema has no such field.")
+        if isinstance(raw, str):  # shorthand for hand-written profiles: "Quantity": "Qty"
+            raw = {"header": raw}
         if not isinstance(raw, dict):
             raise OptionsError(f'{where} must be an object such as {{"header": "Qty"}}.')
         unknown = set(raw) - {f.name for f in dataclasses.fields(ProfileSource)}
