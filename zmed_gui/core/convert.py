@@ -32,7 +32,7 @@ import datetime as dt
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -400,9 +400,9 @@ _TIME = (
 _ZONE = r"(?:[ \t]*(?P<Z>[Zz]|UTC|GMT|[+\-]\d{2}(?::?\d{2})?))?"
 _DATE_PATTERNS = {
     "iso": r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})",
-    "ymd": r"(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})",
-    "dot": r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{2,4})",
     "num": r"(?P<a>\d{1,2})(?P<sep>[/\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{2,4})",
+    "dot": r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{2,4})",
+    "ymd": r"(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})",
     "mon": r"(?P<d>\d{1,2})(?:st|nd|rd|th)?[ \-/]?(?P<mon>[A-Za-z]{3,9})\.?[ \-/,]*(?P<y>\d{2,4})",
     "mon2": r"(?P<mon>[A-Za-z]{3,9})\.?[ \-]?(?P<d>\d{1,2})(?:st|nd|rd|th)?,?[ \-]*(?P<y>\d{4})",
 }
@@ -480,24 +480,25 @@ def infer_date_order(
 def _day_month(
     a: int, b: int, text: str, guess: DateOrderGuess | None
 ) -> tuple[int, int] | Problem:
-    shown = show(text.strip())
+    shown = text.strip()
     if a > 12 and b > 12:
         return Problem(
             "invalid_date",
-            f"found {shown}, where neither {a} nor {b} can be a month; expected {_DATE_EXAMPLE}",
+            f"found {show(shown)}, where neither {a} nor {b} can be a month; "
+            f"expected {_DATE_EXAMPLE}",
         )
     if guess is None or guess.order is None:
         if guess is not None and guess.day_first and guess.day_first == guess.month_first:
             return Problem(
                 "date_order_conflict",
-                f"found {shown} in a column with as many day-first dates "
+                f"found {show(shown)} in a column with as many day-first dates "
                 f"(like {show(guess.day_first_example)}) as month-first dates "
                 f"(like {show(guess.month_first_example)}); choose the day/month order",
             )
         if a <= 12 and b <= 12:
             return Problem(
                 "ambiguous_date",
-                f"{shown} could be {a} {_MONTHS[b - 1]} or {_MONTHS[a - 1]} {b}, and no date "
+                f"{show(shown)} could be {a} {_MONTHS[b - 1]} or {_MONTHS[a - 1]} {b}, and no date "
                 "in this column has a day above 12 to tell; choose the day/month order "
                 "(day first or month first)",
             )
@@ -507,7 +508,7 @@ def _day_month(
         if guess.given:
             return Problem(
                 "invalid_date",
-                f"found {shown}, which has no month {month} when read "
+                f"found {show(shown)}, which has no month {month} when read "
                 f"{_order_name(guess.order)} as chosen; correct the cell or change the "
                 "day/month order",
             )
@@ -517,7 +518,7 @@ def _day_month(
         )
         return Problem(
             "date_order_conflict",
-            f"found {shown} with the {other}, but most dates in this column have the "
+            f"found {show(shown)} with the {other}, but most dates in this column have the "
             f"{_order_name(guess.order)} (like {show(example)}); correct the cell or "
             "choose the day/month order",
         )
@@ -774,8 +775,41 @@ class FieldConverter:
         self.now = now if now is not None else dt.datetime.now(dt.UTC)
         self.warn_negative = warn_negative
         self._soon = self.now + dt.timedelta(days=1)
+        self._soon_naive_utc = self._soon.astimezone(dt.UTC).replace(tzinfo=None)
+        self._soon_date = self._soon.astimezone(zone).date()
+        # local date -> (UTC offset, "+01:00") for days without a clock change, else None
+        self._days: dict[dt.date, tuple[dt.timedelta, str] | None] = {}
+        self.convert: Callable[[object], Any] = (
+            self._date_value if ftype in (FieldType.DATE, FieldType.DATETIME) else self._value
+        )
+
+    def _day(self, day: dt.date) -> tuple[dt.timedelta, str] | None:
+        """The zone's offset on ``day`` when it stays the same all day (cached)."""
+        try:
+            return self._days[day]
+        except KeyError:
+            pass
+        info: tuple[dt.timedelta, str] | None = None
+        try:
+            start = dt.datetime.combine(day, _MIDNIGHT).replace(tzinfo=self.zone)
+            end = dt.datetime.combine(day, dt.time(23, 59, 59)).replace(tzinfo=self.zone)
+            offset = start.utcoffset()
+            if offset is not None and offset == end.utcoffset():
+                info = offset, start.isoformat()[19:]
+        except (OverflowError, ValueError):  # the first and last days datetime can hold
+            info = None
+        self._days[day] = info
+        return info
 
     def __call__(self, value: object) -> Any:
+        return self.convert(value)
+
+    def _date_value(self, value: object) -> Any:
+        if value.__class__ is dt.datetime and value.tzinfo is None:
+            return self.finish((value, True))
+        return self.finish(self.moment(value))
+
+    def _value(self, value: object) -> Any:
         ftype = self.ftype
         if ftype is FieldType.STRING:
             return to_string(value)
@@ -807,7 +841,7 @@ class FieldConverter:
         if cls is bool:
             return _wrong(value, "a date")
         if isinstance(value, dt.datetime):
-            return value, value.timetz().replace(tzinfo=None) != _MIDNIGHT
+            return value, bool(value.hour or value.minute or value.second or value.microsecond)
         if isinstance(value, dt.date):
             return dt.datetime.combine(value, _MIDNIGHT), False
         if isinstance(value, int | float):
@@ -824,10 +858,28 @@ class FieldConverter:
             return moment
         when, has_time = moment
         if self.ftype is FieldType.DATE:
-            text = when.date().isoformat()
-            if when.date() > self._soon.astimezone(self.zone).date():
+            day = when.date()
+            text = day.isoformat()
+            if day > self._soon_date:
                 return self._future(text)
             return text
+        fmt = self.options.datetime_format
+        if when.tzinfo is None:
+            # Fast path: most days have no clock change, so the offset is the day's.
+            info = self._day(when.date())
+            if info is not None:
+                offset, suffix = info
+                if fmt is DateTimeFormat.RFC3339_OFFSET:
+                    text = _iso(when) + suffix
+                elif fmt is DateTimeFormat.RFC3339_UTC:
+                    text = _iso(when - offset) + "Z"
+                elif fmt is DateTimeFormat.LOCAL_NO_ZONE:
+                    text = _iso(when)
+                else:
+                    text = when.date().isoformat()
+                if when - offset > self._soon_naive_utc:
+                    return self._future(text)
+                return text
         zone = self.zone
         aware = when
         if when.tzinfo is None:
@@ -841,7 +893,6 @@ class FieldConverter:
                         "clocks go forward for daylight saving time then; correct the time or "
                         "choose the time zone the times were recorded in",
                     )
-        fmt = self.options.datetime_format
         if fmt is DateTimeFormat.RFC3339_OFFSET:
             text = _iso(aware)
         elif fmt is DateTimeFormat.RFC3339_UTC:

@@ -324,10 +324,10 @@ def _convert_column(
     """
     assert plan.column is not None
     column = table.columns[plan.column]
-    conv = plan.converter
+    conv = plan.converter.convert
     if plan.ftype in (FieldType.DATE, FieldType.DATETIME):
         counted = Counter(column)
-        conv.order = infer_date_order(counted.items(), options.date_order)
+        plan.converter.order = infer_date_order(counted.items(), options.date_order)
         distinct: set[object] = set(counted)
     else:
         distinct = set(column)
@@ -557,6 +557,7 @@ def _build_rows(
     events, statuses = result.events, result.statuses
     row_issues = result._row_issues
     excluded = result.excluded
+    dups = result._dups
     build = not result.mapping_problems
     for start in range(0, n, CHUNK):
         if cancel is not None:
@@ -585,6 +586,9 @@ def _build_rows(
                 event = dict(zip(names, t, strict=True))
                 h = hash(t)
             events[i] = event
+            if h not in dups:
+                dups[h] = i
+                continue
             twin = _earlier_twin(result, i, event, h)
             if twin is not None:
                 row_issues.setdefault(i, []).append(_duplicate_issue(result, i, twin))
