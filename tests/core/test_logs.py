@@ -6,6 +6,7 @@ import json
 import logging
 import logging.handlers
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,13 @@ def test_log_file_is_not_json_of_secrets_even_when_debugging() -> None:
     log.debug("payload %s", json.dumps({"password": SECRET, "user": "ann"}))
     text = _log_text()
     assert SECRET not in text and "ann" in text
+
+
+def test_log_file_follows_a_new_log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = setup_logging()
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "elsewhere"))
+    second = setup_logging()
+    assert second != first and second.is_relative_to(tmp_path / "elsewhere")
+    assert len(_ours()) == 1
+    log.info("after the move")
+    assert "after the move" in second.read_text(encoding="utf-8")

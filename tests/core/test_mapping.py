@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.mapping import (
@@ -216,3 +218,28 @@ def test_resolve_column_error_names_the_headers() -> None:
     message = str(err.value)
     assert "'Amount'" in message and "'Account ID', 'Qty'" in message and "A to B" in message
     assert message.count(".") == 1 and message.endswith(".")
+
+
+_HEADER_WORDS = [
+    "Account", "ID", "Customer", "No", "Qty", "Date", "Start", "End", "Usage", "Type",
+    "Product", "Code", "Name", "Units", "Time", "Region", "Amount", "_", " ", "-",
+]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(_HEADER_WORDS), min_size=1, max_size=4).map("".join),
+        min_size=0,
+        max_size=12,
+    )
+)
+def test_auto_match_invariants(headers: list[str]) -> None:
+    schema = default_schema()
+    m = auto_match(headers, schema)
+    columns = [src.column for src in m.sources.values()]
+    assert len(columns) == len(set(columns))
+    for name, src in m.sources.items():
+        assert schema.field(name) is not None
+        assert src.column is not None and 0 <= src.column < len(headers)
+        assert src.confidence is not None and 0.6 <= src.confidence <= 1.0
