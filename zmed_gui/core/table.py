@@ -109,8 +109,8 @@ class Table:
         for i, h in enumerate(self.headers):
             if h.strip().casefold() == wanted:
                 return i
-        for i, h in enumerate(self.original_headers):
-            if h is not None and str(h).strip().casefold() == wanted:
+        for i, orig in enumerate(self.original_headers):
+            if orig is not None and str(orig).strip().casefold() == wanted:
                 return i
         idx = column_index(name_or_letter)
         if idx is not None and idx < len(self.headers):
