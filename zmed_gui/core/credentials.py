@@ -93,8 +93,8 @@ def delete_secret(name: str) -> None:
         return  # nothing can be stored there, so nothing to delete
     try:
         backend.delete_password(SERVICE, name)
-    except keyring.errors.PasswordDeleteError:
-        pass
+    except (keyring.errors.PasswordDeleteError, keyring.errors.NoKeyringError):
+        pass  # nothing stored, or nowhere it could have been stored
     except keyring.errors.KeyringError as exc:
         raise _fail("delete", name, exc) from None
 

@@ -1,0 +1,235 @@
+"""The HTTP client against the emulator over loopback: OAuth, headers, gzip, failures."""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from zmed_gui.core.errors import ConnectionProblem, OptionsError
+from zmed_gui.core.zuora import (
+    REFUSED,
+    NoAnswer,
+    NotSent,
+    RateLimiter,
+    ZuoraClient,
+    backoff_delay,
+    check_track_id,
+    new_track_id,
+    parse_retry_after,
+)
+from zmed_gui.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_METER_ID,
+    Emulator,
+    EmulatorConfig,
+    FaultPlan,
+)
+
+EVENT = (
+    b'[{"CustomerId":"A1","Quantity":1,"UsageDate":"2026-11-01T10:00:00Z","UsageIdentifier":"api"}]'
+)
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator() as e:
+        yield e
+
+
+def make_client(emu: Emulator, secret: str = DEMO_CLIENT_SECRET, **kw: object) -> ZuoraClient:
+    return ZuoraClient(emu.base_url, DEMO_CLIENT_ID, secret, **kw)  # type: ignore[arg-type]
+
+
+def test_token_is_cached_and_shared_across_threads(emu: Emulator) -> None:
+    with make_client(emu) as client:
+        results: list[int] = []
+
+        def post() -> None:
+            results.append(client.post_events(emu.upload_url(), EVENT).status)
+
+        threads = [threading.Thread(target=post) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results == [200] * 8
+        assert emu.stats()["tokens_issued"] == 1
+        assert client.token_fetches == 1
+
+
+def test_expired_token_is_refreshed_once_and_resent(emu: Emulator) -> None:
+    with make_client(emu) as client:
+        assert client.post_events(emu.upload_url(), EVENT).ok
+        emu.expire_tokens()
+        res = client.post_events(emu.upload_url(), EVENT)
+        assert res.ok and res.resent_after_401
+        assert emu.stats()["tokens_issued"] == 2
+        assert len(emu.accepted_events()) == 2
+
+
+def test_second_401_stops_with_one_sentence() -> None:
+    with Emulator(EmulatorConfig(token_lifetime=0)) as emu, make_client(emu) as client:
+        with pytest.raises(ConnectionProblem) as info:
+            client.post_events(emu.upload_url(), EVENT)
+        assert str(info.value) == REFUSED
+        assert emu.stats()["tokens_issued"] == 2
+        assert emu.accepted_events() == []
+
+
+def test_wrong_secret_is_refused(emu: Emulator) -> None:
+    with make_client(emu, secret="not-the-secret") as client:
+        with pytest.raises(ConnectionProblem) as info:
+            client.token()
+        assert (
+            str(info.value) == "Zuora refused the client ID and secret: check them in Connections."
+        )
+        assert "not-the-secret" not in str(info.value)
+
+
+def test_headers_gzip_track_entity_org(emu: Emulator) -> None:
+    with make_client(emu, entity_ids="ent-1", org_ids="org-1, org-2") as client:
+        res = client.post_events(emu.upload_url(style="bulk"), EVENT, track_id="zmed-track-1")
+        assert res.ok and res.request_id and res.track_id == "zmed-track-1"
+        plain = client.post_events(emu.upload_url(), EVENT, gzip_body=False)
+        assert plain.ok and plain.request_id != res.request_id
+    stats = emu.stats()
+    assert stats["gzip_requests"] == 1
+    assert stats["track_ids"] == ["zmed-track-1"]
+    assert stats["entity_ids"][0] == "ent-1"
+    assert stats["org_ids"][:2] == ["org-1", "org-2"]
+
+
+def test_400_body_is_kept(emu: Emulator) -> None:
+    bad = EVENT.replace(b'"Quantity":1', b'"Quantity":"lots"')
+    with make_client(emu) as client:
+        res = client.post_events(emu.upload_url(), bad)
+    assert res.status == 400 and res.message
+    assert res.reasons and res.reasons[0]["index"] == 0 and res.reasons[0]["field"] == "Quantity"
+
+
+def test_unknown_meter_is_404(emu: Emulator) -> None:
+    with make_client(emu) as client:
+        res = client.post_events(emu.upload_url("f" * 32), EVENT)
+    assert res.status == 404 and "does not exist" in res.message
+
+
+def test_drop_after_send_is_no_answer() -> None:
+    cfg = EmulatorConfig(faults=FaultPlan.parse("call1=drop-after,call2=drop-before"))
+    with Emulator(cfg) as emu, make_client(emu) as client:
+        with pytest.raises(NoAnswer):
+            client.post_events(emu.upload_url(), EVENT)
+        with pytest.raises(NoAnswer):
+            client.post_events(emu.upload_url(), EVENT)
+        assert len(emu.accepted_events()) == 1  # drop-after recorded it, drop-before did not
+        assert client.post_events(emu.upload_url(), EVENT).ok  # the client recovers
+
+
+def test_timeout_after_send_is_no_answer() -> None:
+    cfg = EmulatorConfig(faults=FaultPlan.parse("call1=slow:3"))
+    with Emulator(cfg) as emu, make_client(emu, timeout=0.5) as client:
+        client.token()
+        with pytest.raises(NoAnswer, match="ReadTimeout"):
+            client.post_events(emu.upload_url(), EVENT)
+        assert len(emu.accepted_events()) == 1
+
+
+def test_nothing_listening_is_not_sent() -> None:
+    with Emulator() as emu:
+        base = emu.base_url
+    client = ZuoraClient(base, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, timeout=2)
+    with client, pytest.raises(NotSent, match="ConnectError"):
+        client.post_events(base + f"/usage/bulk/{DEMO_METER_ID}", EVENT)
+
+
+def test_addresses_and_files_are_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(OptionsError, match="plain http"):
+        ZuoraClient("http://example.com", "c", "s")
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate")
+    with pytest.raises(OptionsError, match="CA bundle"):
+        ZuoraClient("https://rest.zuora.com", "c", "s", ca_bundle=str(bad))
+    with pytest.raises(OptionsError, match="client ID"):
+        ZuoraClient("https://rest.zuora.com", " ", "s")
+    client = ZuoraClient(
+        "https://rest.zuora.com", "c", "very-secret-value", proxy="http://127.0.0.1:3128"
+    )
+    assert "very-secret-value" not in repr(client)
+    client.close()
+
+
+def test_secret_and_token_never_logged(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = DEMO_CLIENT_SECRET
+    with make_client(emu) as client:
+        token = client.token()
+        client.post_events(emu.upload_url(), EVENT)
+        emu.expire_tokens()
+        client.post_events(emu.upload_url(), EVENT)
+        logging.getLogger("zmed_gui.core.zuora").info("leak attempt %s %s", token, secret)
+    text = caplog.text + "".join(str(r.args) for r in caplog.records)
+    assert "httpcore" in caplog.text  # debug logs of the HTTP stack were captured
+    assert token not in text and secret not in text
+    assert "leak attempt *** ***" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("zmed-1", True),
+        ("x" * 64, True),
+        ("x" * 65, False),
+        ("a:b", False),
+        ("a;b", False),
+        ('a"b', False),
+        ("a'b", False),
+        ("größe", False),
+        ("", False),
+    ],
+)
+def test_track_id_rules(value: str, ok: bool) -> None:
+    if ok:
+        assert check_track_id(value) == value
+    else:
+        with pytest.raises(OptionsError, match="at most 64 plain ASCII"):
+            check_track_id(value)
+    assert check_track_id(new_track_id())
+
+
+def test_retry_after_and_backoff() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    now = time.time()
+    when = email.utils.formatdate(now + 10, usegmt=True)
+    assert 8.0 <= (parse_retry_after(when, now) or 0) <= 10.0
+    rng = random.Random(1)
+    for attempt in range(10):
+        d = backoff_delay(attempt, 0.5, 8.0, rng)
+        assert 0.0 <= d <= min(8.0, 0.5 * 2**attempt)
+    assert max(backoff_delay(9, 0.5, 8.0, rng) for _ in range(200)) > 4.0  # full jitter
+
+
+def test_rate_limiter_paces_calls() -> None:
+    limiter = RateLimiter(calls_per_minute=600, burst=2)  # 10 per second
+    t0 = time.monotonic()
+    for _ in range(7):
+        assert limiter.acquire()
+    assert time.monotonic() - t0 >= 0.45  # 2 at once, then 5 at 0.1 s
+    stop = threading.Event()
+    stop.set()
+    slow = RateLimiter(calls_per_minute=1)
+    assert slow.acquire(stop)  # the bucket starts with one call
+    assert not slow.acquire(stop)  # a stop ends the wait
+
+
+def test_gzip_bodies_are_smaller() -> None:
+    body = b"[" + b",".join([EVENT[1:-1]] * 1000) + b"]"
+    assert len(gzip.compress(body, 4)) < len(body) / 10
