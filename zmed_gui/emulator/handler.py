@@ -47,6 +47,7 @@ class Drop(Exception):
 class EmulatorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "zmed-emulator/0.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
     server: EmulatorHTTPServer
 
     # Quiet: requests go to the "zmed_gui.emulator" logger at DEBUG, without the query
@@ -153,6 +154,13 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         return False
 
     def _send(self, status: int, payload: Any, content_type: str = "application/json") -> None:
+        pending = self._pending
+        if pending is not None:
+            # The call was processed (whatever the outcome); now the answer is lost or late.
+            if pending.kind == "drop-after":
+                raise Drop
+            if pending.kind == "slow" and pending.seconds:
+                self.server.stopping.wait(pending.seconds)
         if isinstance(payload, bytes):
             data = payload
         else:
@@ -161,6 +169,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if len(data) > _GZIP_RESPONSE_OVER and self._wants_gzip():
             data = gzip.compress(data, compresslevel=5)
             headers.append(("Content-Encoding", "gzip"))
+        # Counted before the answer leaves, so a client that reads stats right after sees it.
+        self.state.count_status(status, self._ingestion)
         self.send_response(status)
         self.send_header("Content-Type", f"{content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -174,7 +184,6 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self.state.count_status(status, self._ingestion)
         log.debug("%s %s -> %d (%s)", self.command, self._route, status, self._request_id)
 
     def _fail(
@@ -307,12 +316,6 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if encoding.strip():
             self.state.count("gzip_requests")
         self.state.record(meter_id, events, self._request_id)
-        pending = self._pending
-        if pending is not None and pending.kind == "drop-after":
-            raise Drop
-        if pending is not None and pending.kind == "slow" and pending.seconds:
-            # Processed first, answered late: a client that times out cannot know.
-            self.server.stopping.wait(pending.seconds)
         self._send(200, {"success": True, "message": f"{len(events)} events received"})
 
     # -- emulator control ----------------------------------------------------------------
