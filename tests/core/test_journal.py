@@ -1,0 +1,137 @@
+"""The SQLite journal: WAL, status before/after each request, recovery of dead uploads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from zmed_gui.core import journal as jn
+from zmed_gui.core.journal import Journal, default_journal_path, find_interrupted_uploads
+
+
+def new_upload(j: Journal, uid: str, hashes: list[str], meter: str = "m|1") -> None:
+    j.create_upload(
+        upload_id=uid,
+        file_name="f.xlsx",
+        sheet="S",
+        fingerprint="fp",
+        connection="Prod",
+        meter_url="https://x/usage/bulk/1",
+        meter_key=meter,
+        track_id="t-1",
+        events=[(i, i, i + 2, h, jn.PENDING, "") for i, h in enumerate(hashes)],
+    )
+
+
+def test_default_path_is_in_user_data_dir(tmp_path: Path) -> None:
+    path = default_journal_path()
+    assert path.name == "journal.sqlite3" and "zmed-gui" in str(path)
+    with Journal() as j:
+        assert j.path == path
+        mode = j._query("PRAGMA journal_mode")[0][0]
+        assert mode == "wal"
+
+
+def test_batch_lifecycle(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.db") as j:
+        new_upload(j, "u1", ["a", "b", "c"])
+        seq = j.begin_batch("u1", [0, 1], [2, 3])
+        # committed before the request: another connection sees "sending"
+        with Journal(tmp_path / "j.db") as other:
+            assert [e.status for e in other.events("u1")] == ["sending", "sending", "pending"]
+        j.batch_attempt("u1", seq)
+        j.end_batch("u1", seq, jn.ACCEPTED, request_id="rq-1", track_echo="t-1")
+        seq2 = j.begin_batch("u1", [2], [4])
+        j.batch_attempt("u1", seq2)
+        j.end_batch("u1", seq2, jn.UNCERTAIN, message="no answer")
+        events = j.events("u1")
+        assert [e.status for e in events] == ["accepted", "accepted", "uncertain"]
+        assert events[0].request_id == "rq-1" and events[2].message == "no answer"
+        batches = j.batches("u1")
+        assert [(b.seq, b.status, b.events, b.excel_rows, b.attempts) for b in batches] == [
+            (1, "accepted", 2, [2, 3], 1),
+            (2, "uncertain", 1, [4], 1),
+        ]
+        j.finish_upload("u1", "completed", "done")
+        rec = j.get_upload("u1")
+        assert rec is not None and rec.status == "completed" and rec.accepted == 2
+        assert rec.uncertain == 1 and rec.events_total == 3
+        assert [r.upload_id for r in j.list_uploads()] == ["u1"]
+
+
+def test_split_returns_events_to_pending(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.db") as j:
+        new_upload(j, "u1", ["a", "b"])
+        seq = j.begin_batch("u1", [0, 1], [2, 3])
+        j.end_batch("u1", seq, "split", message="HTTP 413")
+        assert [e.status for e in j.events("u1")] == ["pending", "pending"]
+
+
+def test_prior_statuses_and_resent(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.db") as j:
+        new_upload(j, "u1", ["a", "b", "c"])
+        j.end_batch("u1", j.begin_batch("u1", [0, 1], [2, 3]), jn.ACCEPTED)
+        j.end_batch("u1", j.begin_batch("u1", [2], [4]), jn.UNCERTAIN)
+        new_upload(j, "u2", ["a"], meter="m|2")
+        j.end_batch("u2", j.begin_batch("u2", [0], [2]), jn.ACCEPTED)
+        found = j.prior_statuses("m|1", ["a", "c", "z"])
+        assert found == {"a": [("accepted", "u1")], "c": [("uncertain", "u1")]}
+        assert j.prior_statuses("m|1", ["a"], exclude_upload="u1") == {}
+        j.mark_resent("m|1", {"c": 1}, by_upload="u3")
+        assert j.events("u1")[2].status == jn.RESENT
+        assert j.prior_statuses("m|1", ["c"]) == {}
+
+
+def test_dead_process_upload_is_recovered_as_uncertain(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    with Journal(path) as j:
+        new_upload(j, "u1", ["a", "b", "c"])
+        seq = j.begin_batch("u1", [0, 1], [2, 3])
+        j.batch_attempt("u1", seq)
+        # pretend a process that has exited owned the upload
+        proc = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        j._db.execute("UPDATE uploads SET pid=? WHERE id='u1'", (int(proc.stdout),))
+    with Journal(path) as j:
+        interrupted = find_interrupted_uploads(j)
+        assert [u.upload_id for u in interrupted] == ["u1"]
+        rec = interrupted[0]
+        assert rec.status == "interrupted" and rec.uncertain == 2 and rec.pending == 1
+        assert "2 events were being sent and are uncertain" in rec.message
+        assert [b.status for b in j.batches("u1")] == ["uncertain"]
+        assert j.find_resumable("fp", "m|1") is not None
+        assert j.find_resumable("fp", "m|9") is None
+
+
+def test_live_upload_is_not_recovered(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.db") as j:
+        new_upload(j, "u1", ["a"])
+        j.begin_batch("u1", [0], [2])
+        assert j.recover() == 0
+        assert j.find_interrupted_uploads() == []
+        assert j.events("u1")[0].status == jn.SENDING
+
+
+def test_threads_share_one_journal(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.db") as j:
+        new_upload(j, "u1", [f"h{i}" for i in range(400)])
+
+        def work(start: int) -> None:
+            for k in range(start, start + 100, 10):
+                seq = j.begin_batch("u1", list(range(k, k + 10)), list(range(k, k + 10)))
+                j.batch_attempt("u1", seq)
+                j.end_batch("u1", seq, jn.ACCEPTED)
+
+        threads = [threading.Thread(target=work, args=(s,)) for s in (0, 100, 200, 300)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert {e.status for e in j.events("u1")} == {"accepted"}
+        assert sorted(b.seq for b in j.batches("u1")) == list(range(1, 41))
