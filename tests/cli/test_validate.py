@@ -59,12 +59,24 @@ def test_valid_workbook_auto_matches_and_writes_events(
     assert "Rows read: 3" in out and "invalid: 0" in out
     lines = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
     assert lines == [
-        {"CustomerId": "A001", "UsageIdentifier": "API_CALLS",
-         "UsageDate": "2026-03-01T09:30:00+00:00", "Quantity": 12},
-        {"CustomerId": "100234", "UsageIdentifier": "API_CALLS",
-         "UsageDate": "2026-03-02T10:00:00+00:00", "Quantity": 3.5},
-        {"CustomerId": "A003", "UsageIdentifier": "SMS",
-         "UsageDate": "2026-03-03T00:00:00+00:00", "Quantity": 1000},
+        {
+            "CustomerId": "A001",
+            "UsageIdentifier": "API_CALLS",
+            "UsageDate": "2026-03-01T09:30:00+00:00",
+            "Quantity": 12,
+        },
+        {
+            "CustomerId": "100234",
+            "UsageIdentifier": "API_CALLS",
+            "UsageDate": "2026-03-02T10:00:00+00:00",
+            "Quantity": 3.5,
+        },
+        {
+            "CustomerId": "A003",
+            "UsageIdentifier": "SMS",
+            "UsageDate": "2026-03-03T00:00:00+00:00",
+            "Quantity": 1000,
+        },
     ]
 
 
@@ -75,14 +87,21 @@ def test_invalid_rows_exit_1_with_row_numbers_and_report(
     src = write_xlsx(tmp_path / "usage.xlsx", rows)
     report = tmp_path / "report.xlsx"
     code, out, _ = run(
-        capsys, "validate", str(src), "--timezone", "UTC", "--date-order", "DMY",
-        "--report", str(report),
+        capsys,
+        "validate",
+        str(src),
+        "--timezone",
+        "UTC",
+        "--date-order",
+        "DMY",
+        "--report",
+        str(report),
     )
     assert code == 1
     assert "invalid: 2" in out
     assert "rows 5" in out  # the empty customer is on Excel row 5 (header on row 1)
     wb = openpyxl.load_workbook(report)
-    data = [ws for ws in wb.worksheets if ws.title != "Summary"][0]
+    data = next(ws for ws in wb.worksheets if ws.title != "Summary")
     header = [c.value for c in data[1]]
     status_col = header.index("Status")
     statuses = [r[status_col].value for r in data.iter_rows(min_row=2)]
@@ -101,15 +120,32 @@ def test_explicit_map_by_letter_and_constant(
     )
     events = tmp_path / "e.ndjson"
     code, out, err = run(
-        capsys, "validate", str(path), "--map", "CustomerId=A", "--map", "UsageDate=when",
-        "--map", "quantity=C", "--const", "UsageIdentifier=API_CALLS", "--decimal-comma",
-        "--timezone", "Europe/Berlin", "--events-out", str(events),
+        capsys,
+        "validate",
+        str(path),
+        "--map",
+        "CustomerId=A",
+        "--map",
+        "UsageDate=when",
+        "--map",
+        "quantity=C",
+        "--const",
+        "UsageIdentifier=API_CALLS",
+        "--decimal-comma",
+        "--timezone",
+        "Europe/Berlin",
+        "--events-out",
+        str(events),
     )
     assert code == 0, out + err
     assert "Automatic matching" not in out
     first = json.loads(events.read_text(encoding="utf-8").splitlines()[0])
-    assert first == {"CustomerId": "A1", "UsageIdentifier": "API_CALLS",
-                     "UsageDate": "2026-03-01T09:00:00+01:00", "Quantity": 1.5}
+    assert first == {
+        "CustomerId": "A1",
+        "UsageIdentifier": "API_CALLS",
+        "UsageDate": "2026-03-01T09:00:00+01:00",
+        "Quantity": 1.5,
+    }
 
 
 def test_sheet_by_index_and_header_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -184,8 +220,13 @@ def test_mapping_profile_round_trip(tmp_path: Path, capsys: pytest.CaptureFixtur
     save_profile(profile, tmp_path / "march.json")
     events = tmp_path / "e.ndjson"
     code, out, err = run(
-        capsys, "validate", str(src), "--mapping", str(tmp_path / "march.json"),
-        "--events-out", str(events),
+        capsys,
+        "validate",
+        str(src),
+        "--mapping",
+        str(tmp_path / "march.json"),
+        "--events-out",
+        str(events),
     )
     assert code == 0, out + err
     assert all(
@@ -198,7 +239,9 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     src = write_xlsx(tmp_path / "usage.xlsx", GOOD)
     proc = subprocess.run(
         [sys.executable, "-m", "zmed_gui.cli", "validate", str(src), "--timezone", "UTC"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Rows read: 3" in proc.stdout

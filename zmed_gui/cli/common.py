@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.mapping import FieldSource, Mapping, auto_match, resolve_column
@@ -21,7 +22,6 @@ from zmed_gui.core.schema import Schema, default_schema, load_schema
 from zmed_gui.core.sources import load_table
 from zmed_gui.core.table import Table
 from zmed_gui.core.validate import ValidationResult, validate
-from zmed_gui.cli.progressbar import ProgressPrinter
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +51,9 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--schema", metavar="SCHEMA.json", type=Path, help="the meter's event fields")
     c = parser.add_argument_group("conversion")
     c.add_argument(
-        "--timezone", metavar="ZONE", help="IANA zone for times without one (default: this computer's)"
+        "--timezone",
+        metavar="ZONE",
+        help="IANA zone for times without one (default: this computer's)",
     )
     c.add_argument(
         "--date-order",
@@ -59,9 +61,7 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         type=str.upper,
         help="day/month order of dates written as text (default: infer per column)",
     )
-    c.add_argument(
-        "--decimal-comma", action="store_true", help="numbers are written like 1.234,50"
-    )
+    c.add_argument("--decimal-comma", action="store_true", help="numbers are written like 1.234,50")
     c.add_argument(
         "--datetime-format",
         choices=[f.value for f in DateTimeFormat],
@@ -90,7 +90,9 @@ class Prepared:
 def _split_assignment(text: str, flag: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
-        raise OptionsError(f"{flag} {text!r} must look like FIELD=VALUE, e.g. {flag} Quantity=Units.")
+        raise OptionsError(
+            f"{flag} {text!r} must look like FIELD=VALUE, e.g. {flag} Quantity=Units."
+        )
     return name.strip(), value
 
 
@@ -153,13 +155,14 @@ def build_mapping(
         mapping = Mapping()
     else:
         mapping = auto_match(table.headers, schema, [col[:50] for col in table.columns])
+        constants = {a.partition("=")[0].strip().casefold() for a in args.const}
         print("Automatic matching (use --map FIELD=COLUMN to change):", file=out)
         for f in schema.fields:
             src = mapping.source(f.name)
             if src is not None and src.column is not None:
                 conf = f" ({src.confidence:.0%} sure)" if src.confidence is not None else ""
                 print(f"  {f.name:<20} <- {table.column_label(src.column)}{conf}", file=out)
-            elif not any(a.partition("=")[0].strip().casefold() == f.name.casefold() for a in args.const):
+            elif f.name.casefold() not in constants:
                 need = "required" if f.required else "optional"
                 print(f"  {f.name:<20} <- (no matching column; {need})", file=out)
     for text in args.map:

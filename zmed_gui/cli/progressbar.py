@@ -36,7 +36,8 @@ class ProgressPrinter:
             self._drawn = True
         elif now - self._started >= self._interval:
             pct = f" ({done * 100 // total}%)" if total else ""
-            self.stream.write(f"{self.label}: {done:,}{'/' + format(total, ',') if total else ''}{pct} {message}\n")
+            of = f"/{total:,}" if total else ""
+            self.stream.write(f"{self.label}: {done:,}{of}{pct} {message}\n")
         self.stream.flush()
 
     def done(self) -> None:
