@@ -11,6 +11,7 @@ Which rows are shown is an index list (``None`` = all rows): "only rows with pro
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -152,8 +153,13 @@ class ReviewModel(QAbstractTableModel):
         self._editable = editable
 
     def set_edit_hook(self, hook: Any) -> None:
-        """``hook(row, col, value) -> Iterable[int]`` writes a cell and revalidates."""
-        self._edit_hook = hook
+        """``hook(row, col, value) -> Iterable[int]`` writes a cell and revalidates.
+
+        A bound method is held weakly: the step owns this model, and a strong reference
+        back would make a cycle of Qt objects that Python's collector may free on a worker
+        thread (a crash).
+        """
+        self._edit_hook = _weak(hook)
 
     @property
     def table(self) -> Table | None:
@@ -356,7 +362,7 @@ class ReviewModel(QAbstractTableModel):
         new = parse_edit(str(value) if value is not None else "", previous)
         if new == previous and type(new) is type(previous):
             return False
-        changed = set(self._edit_hook(row, src, new))
+        changed = set(self._edit_hook(row, src, new) or ())
         changed.add(row)
         self.refresh_rows(sorted(changed))
         self.cells_edited.emit(sorted(changed))
@@ -365,8 +371,8 @@ class ReviewModel(QAbstractTableModel):
     _exclude_hook: Any = None
 
     def set_exclude_hook(self, hook: Any) -> None:
-        """``hook(rows, excluded: bool)`` changes which rows are sent."""
-        self._exclude_hook = hook
+        """``hook(rows, excluded: bool)`` changes which rows are sent (held weakly)."""
+        self._exclude_hook = _weak(hook)
 
     # -- helpers ------------------------------------------------------------------------
     def _issues_at(self, row: int, col: int) -> list[Issue]:
@@ -402,6 +408,19 @@ class ReviewModel(QAbstractTableModel):
         if len(self._cache) > self.CACHE_ROWS:
             self._cache.popitem(last=False)
         return out
+
+
+def _weak(fn: Any) -> Any:
+    """A callable that holds a bound method weakly (plain functions are kept as they are)."""
+    if fn is None or not hasattr(fn, "__self__"):
+        return fn
+    ref = weakref.WeakMethod(fn)
+
+    def call(*args: Any) -> Any:
+        method = ref()
+        return None if method is None else method(*args)
+
+    return call
 
 
 def _brush(issues: Iterable[Issue]) -> QBrush | None:

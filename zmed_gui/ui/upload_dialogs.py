@@ -211,6 +211,7 @@ class _ResumeOffer(QObject):
         self._parent = parent
         self._state = state
         self.box: QMessageBox | None = None
+        self._records: list[Any] = []
         _ResumeOffer._alive.add(self)
 
     def run(self) -> None:
@@ -228,18 +229,22 @@ class _ResumeOffer(QObject):
         if not records:
             self._done()
             return
+        self._records = records
         self.box = resume_offer(self._parent, records)
         self.box.setWindowModality(Qt.WindowModality.WindowModal)
-        self.box.finished.connect(lambda _r: self._on_box_finished(records))
+        self.box.finished.connect(self._on_box_finished)
         self.box.open()
         self._state.resume_offer_box = self.box  # the window and tests can find it
 
-    def _on_box_finished(self, records: list[Any]) -> None:
-        assert self.box is not None
-        button = self.box.clickedButton()
+    def _on_box_finished(self, _code: int) -> None:
+        box, self.box = self.box, None
+        if box is None:
+            return
+        button = box.clickedButton()
         if button is not None and button.property("choice") == "resume":
             # The Upload step resumes the upload whose fingerprint matches the file opened.
-            self._state.resume_candidates = list(records)
+            self._state.resume_candidates = list(self._records)
+        box.deleteLater()
         self._done()
 
     def _on_worker_failed(self, message: str, details: str) -> None:

@@ -132,6 +132,9 @@ class UploadStep(QWidget):
         self.last_upload_id: str | None = None  # the upload being (or last) sent
         self._sending = False
         self.guard_box: QMessageBox | None = None
+        self.resend_box: QMessageBox | None = None
+        self._resend_rows: set[int] = set()
+        self.connections_dialog: Any = None
         self.last_report: Path | None = None
         self._connections: list[Connection] = []
         self._session_secrets: dict[str, str] = {}
@@ -367,12 +370,16 @@ class UploadStep(QWidget):
         dialog = ConnectionsDialog(self, select=self.connection_combo.currentData())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.connections_changed.connect(self.reload_connections)
-        dialog.finished.connect(lambda _r, d=dialog: self._remember_session_secrets(d))
+        dialog.finished.connect(self._on_connections_dialog_finished)
         self.connections_dialog = dialog
         dialog.open()
 
-    def _remember_session_secrets(self, dialog: Any) -> None:
-        self._session_secrets.update(dialog._session_secrets)
+    def _on_connections_dialog_finished(self, _result: int) -> None:
+        dialog = self.connections_dialog
+        if dialog is not None:
+            # Secrets typed there when the keyring could not keep them (this session only).
+            self._session_secrets.update(dialog._session_secrets)
+        self.connections_dialog = None
         self.reload_connections()
 
     def target(self, conn: Connection) -> Target:
@@ -757,13 +764,16 @@ class UploadStep(QWidget):
         uncertain = sum(1 for s in failed.values() if s == "uncertain")
         box = resend_question(self, len(failed) - uncertain, uncertain)
         box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.finished.connect(
-            lambda _c, b=box, rows=set(failed): self._on_resend_box_finished(b, rows)
-        )
+        self._resend_rows = set(failed)
+        box.finished.connect(self._on_resend_box_finished)
         self.resend_box = box
         box.open()
 
-    def _on_resend_box_finished(self, box: QMessageBox, rows: set[int]) -> None:
+    def _on_resend_box_finished(self, _code: int) -> None:
+        box, rows = self.resend_box, self._resend_rows
+        self.resend_box = None
+        if box is None:
+            return
         choice = choice_of(box)
         box.deleteLater()
         if choice is GuardChoice.SEND_ALL:

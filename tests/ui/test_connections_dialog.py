@@ -1,0 +1,113 @@
+"""The Connections dialog: save with the secret in the keyring, test, delete, no keyring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from zmed_gui.core.connections import CUSTOM, load_connections
+from zmed_gui.core.credentials import get_secret
+from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, Emulator
+from zmed_gui.ui.connections_dialog import ConnectionsDialog
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    emu = Emulator().start()
+    yield emu
+    emu.stop()
+
+
+def fill(dialog: ConnectionsDialog, name: str, base_url: str, secret: str = "") -> None:
+    dialog.name_edit.setText(name)
+    dialog.environment_combo.setCurrentIndex(dialog.environment_combo.findData(CUSTOM))
+    dialog.base_url_edit.setText(base_url)
+    dialog.client_id_edit.setText(DEMO_CLIENT_ID)
+    dialog.secret_edit.setText(secret)
+    dialog.meter_edit.setText(DEMO_METER_ID)
+
+
+def open_dialog(qtbot: Any) -> ConnectionsDialog:
+    dialog = ConnectionsDialog()
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.keyring_checked, timeout=5_000):
+        dialog.show()
+    return dialog
+
+
+def test_environment_list_has_the_ten_zuora_urls(qtbot: Any) -> None:
+    dialog = open_dialog(qtbot)
+    combo = dialog.environment_combo
+    assert combo.count() == 11
+    assert "https://rest.eu.zuora.com" in [combo.itemText(i).split()[-1] for i in range(10)]
+    combo.setCurrentIndex(0)
+    assert dialog.base_url_edit.isReadOnly()
+    combo.setCurrentIndex(combo.findData(CUSTOM))
+    assert not dialog.base_url_edit.isReadOnly()
+    assert dialog.secret_edit.echoMode() == dialog.secret_edit.EchoMode.Password
+
+
+def test_save_puts_the_secret_in_the_keyring_only(
+    qtbot: Any, emulator: Emulator, memory_keyring: Any
+) -> None:
+    dialog = open_dialog(qtbot)
+    fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
+    with qtbot.waitSignal(dialog.connections_changed):
+        assert dialog.save()
+    [conn] = load_connections()
+    assert conn.name == "Emulator" and conn.meter_id == DEMO_METER_ID
+    assert get_secret("Emulator") == DEMO_CLIENT_SECRET
+    assert DEMO_CLIENT_SECRET not in repr(conn.to_json())
+    assert dialog.list.count() == 1
+
+
+def test_test_connection_shows_the_sentences(qtbot: Any, emulator: Emulator) -> None:
+    dialog = open_dialog(qtbot)
+    fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
+    with qtbot.waitSignal(dialog.test_finished, timeout=20_000):
+        dialog.test_button.click()
+    assert dialog.result_label.isVisibleTo(dialog)
+    good = dialog.result_label.text()
+    assert "Signed in" in good and DEMO_METER_ID in good
+
+    fill(dialog, "Emulator", emulator.base_url, "wrong-secret")
+    with qtbot.waitSignal(dialog.test_finished, timeout=20_000):
+        dialog.test_button.click()
+    assert "refused" in dialog.result_label.text()
+
+
+def test_delete_removes_connection_and_secret(qtbot: Any, emulator: Emulator) -> None:
+    dialog = open_dialog(qtbot)
+    fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
+    dialog.save()
+    dialog.list.setCurrentRow(0)
+    with qtbot.waitSignal(dialog.connections_changed):
+        dialog.delete_button.click()
+    assert load_connections() == []
+    assert get_secret("Emulator") is None
+
+
+def test_bad_input_is_a_sentence_not_a_crash(qtbot: Any) -> None:
+    dialog = open_dialog(qtbot)
+    fill(dialog, "Broken", "http://zuora.example.com", "s")
+    assert not dialog.save()
+    assert "https" in dialog.result_label.text()
+    assert load_connections() == []
+
+
+def test_no_keyring_shows_the_message(qtbot: Any, no_keyring: None, emulator: Emulator) -> None:
+    dialog = open_dialog(qtbot)
+    assert "keyring" in dialog.keyring_message.lower()
+    fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
+    assert dialog.save()  # saved without the secret; the secret is kept for this session
+    assert "without its secret" in dialog.result_label.text()
+    [conn] = load_connections()
+    assert conn.name == "Emulator"
+    assert dialog.session_secret("Emulator") == DEMO_CLIENT_SECRET
+    # and testing still works with the secret typed this session
+    dialog.list.setCurrentRow(0)
+    with qtbot.waitSignal(dialog.test_finished, timeout=20_000):
+        dialog.test_button.click()
+    assert "Signed in" in dialog.result_label.text()
