@@ -95,7 +95,8 @@ class Table:
 
     def where(self, row: int, col: int | None = None) -> str:
         """Where a cell is, in the user's words: ``sheet 'March', row 1 204, column D (Qty)``."""
-        place = f"sheet '{self.sheet}', row {self.row_numbers[row]:,}".replace(",", "\u202f")
+        number = f"{self.row_numbers[row]:,}".replace(",", "\u202f")  # 1 204, never 1.204
+        place = f"sheet '{self.sheet}', row {number}"
         if col is not None:
             place += f", column {self.column_label(col)}"
         return place
