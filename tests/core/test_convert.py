@@ -519,3 +519,14 @@ def test_timezone_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     assert str(resolve_timezone("")) == "Asia/Tokyo"
     monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: None)
     assert resolve_timezone("") is dt.UTC
+
+
+@pytest.mark.parametrize("fmt", list(DateTimeFormat))
+@pytest.mark.parametrize(
+    "cell",
+    [dt.datetime.min, dt.datetime.max, dt.date.min, "0001-01-01", "9999-12-31T23:59:59-05:00"],
+)
+def test_extreme_dates_are_problems_not_crashes(fmt: DateTimeFormat, cell: Any) -> None:
+    for zone in (BERLIN, dt.UTC, resolve_timezone("Pacific/Kiritimati")):
+        result = dt_converter(fmt, zone=zone)(cell)
+        assert isinstance(result, str | Problem | Flagged)

@@ -302,7 +302,8 @@ def _number_from_text(
         dec = Decimal(normal)
     except InvalidOperation:
         return bad
-    if dec and not -100 <= dec.adjusted() <= 100:
+    # Beyond what a float holds (and guards int() against "1E999999999").
+    if dec and not -300 <= dec.adjusted() <= 300:
         return Problem(
             "unparseable",
             f"found {show(value)}, which is out of range; expected a number such as {example}",
@@ -856,7 +857,16 @@ class FieldConverter:
         """(datetime, has_time) -> the event's text, per field type and output format."""
         if not isinstance(moment, tuple):
             return moment
-        when, has_time = moment
+        try:
+            return self._finish(*moment)
+        except OverflowError:  # within a day of year 1 or 9999
+            return Problem(
+                "invalid_date",
+                f"found {moment[0]:%Y-%m-%d}, which is too far from today to be a usage date; "
+                "correct the year",
+            )
+
+    def _finish(self, when: dt.datetime, has_time: bool) -> Any:
         if self.ftype is FieldType.DATE:
             day = when.date()
             text = day.isoformat()
