@@ -96,9 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo:
         from zmed_gui.ui.demo import start_demo
 
-        session = start_demo(window)
-        assert isinstance(app, QApplication)
-        app.aboutToQuit.connect(session.stop)
+        session = start_demo(window)  # stopped below, when the event loop ends
     if args.file:
         window.open_path(args.file)
     window.show()

@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("zmed-gui: upload usage to Zuora")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
-        self.setMinimumSize(QSize(880, 560))
+        self.setMinimumSize(QSize(720, 480))
 
         central = QWidget()
         layout = QVBoxLayout(central)

@@ -156,10 +156,10 @@ class ConversionOptionsPanel(QGroupBox):
         )
         self.order_combo = QComboBox()
         self.order_combo.setAccessibleName("Date order")
-        self.order_combo.addItem("Automatic (from the dates in each column)", None)
-        self.order_combo.addItem("Day/Month/Year (31/12/2026)", DateOrder.DMY)
-        self.order_combo.addItem("Month/Day/Year (12/31/2026)", DateOrder.MDY)
-        self.order_combo.addItem("Year-Month-Day (2026-12-31)", DateOrder.YMD)
+        self.order_combo.addItem("Automatic (from the dates in each column)", "")
+        self.order_combo.addItem("Day/Month/Year (31/12/2026)", DateOrder.DMY.value)
+        self.order_combo.addItem("Month/Day/Year (12/31/2026)", DateOrder.MDY.value)
+        self.order_combo.addItem("Year-Month-Day (2026-12-31)", DateOrder.YMD.value)
         self.comma_check = QCheckBox("Decimal &comma (1.234,50)")
         self.comma_check.setToolTip("Numbers typed as text use a comma before the decimals.")
         self.format_combo = QComboBox()
@@ -170,7 +170,7 @@ class ConversionOptionsPanel(QGroupBox):
             (DateTimeFormat.LOCAL_NO_ZONE, "2026-11-26T09:30:00 (no zone)"),
             (DateTimeFormat.DATE_ONLY, "2026-11-26 (date only)"),
         ):
-            self.format_combo.addItem(text, fmt)
+            self.format_combo.addItem(text, fmt.value)
         zone_label = QLabel("&Time zone:")
         zone_label.setBuddy(self.zone_combo)
         order_label = QLabel("&Date order:")
@@ -201,9 +201,10 @@ class ConversionOptionsPanel(QGroupBox):
                 self.zone_combo.addItem(options.timezone, options.timezone)
                 index = self.zone_combo.count() - 1
             self.zone_combo.setCurrentIndex(index)
-            self.order_combo.setCurrentIndex(max(self.order_combo.findData(options.date_order), 0))
+            order = options.date_order.value if options.date_order else ""
+            self.order_combo.setCurrentIndex(max(self.order_combo.findData(order), 0))
             self.format_combo.setCurrentIndex(
-                max(self.format_combo.findData(options.datetime_format), 0)
+                max(self.format_combo.findData(DateTimeFormat(options.datetime_format).value), 0)
             )
             self.comma_check.setChecked(options.decimal_comma)
         finally:
@@ -213,9 +214,10 @@ class ConversionOptionsPanel(QGroupBox):
         return replace(
             base,
             timezone=self.zone_combo.currentData() or "",
-            date_order=self.order_combo.currentData(),
+            # Qt hands enum data back as plain text: turn it back into the enums.
+            date_order=DateOrder(order) if (order := self.order_combo.currentData()) else None,
             decimal_comma=self.comma_check.isChecked(),
-            datetime_format=self.format_combo.currentData(),
+            datetime_format=DateTimeFormat(self.format_combo.currentData()),
         )
 
     def _on_zone_edit_finished(self) -> None:

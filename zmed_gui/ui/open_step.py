@@ -305,9 +305,7 @@ class OpenStep(QWidget):
         self.preview.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.preview.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.preview.setWordWrap(False)
-        self.preview.verticalHeader().setDefaultSectionSize(
-            self.preview.fontMetrics().height() + 8
-        )
+        self.preview.verticalHeader().setDefaultSectionSize(self.preview.fontMetrics().height() + 8)
         self.preview.horizontalHeader().setMaximumSectionSize(320)
         self.preview.doubleClicked.connect(self._on_preview_double_clicked)
         self.preview.setToolTip("Double-click a row to make it the heading row.")

@@ -151,7 +151,7 @@ class SchemaEditor(QDialog):
             fields.append(
                 SchemaField(
                     self._text(row, COL_NAME).strip(),
-                    self._type_combo(row).currentData(),
+                    FieldType(self._type_combo(row).currentData()),  # Qt returns plain text
                     self._required_check(row).isChecked(),
                     self._text(row, COL_DESCRIPTION).strip(),
                 )
@@ -181,8 +181,8 @@ class SchemaEditor(QDialog):
         combo = QComboBox()
         combo.setAccessibleName(f"Type of field {f.name}")
         for ftype in FieldType:
-            combo.addItem(_TYPE_TEXT.get(ftype, ftype.value), ftype)
-        combo.setCurrentIndex(combo.findData(f.type))
+            combo.addItem(_TYPE_TEXT.get(ftype, ftype.value), ftype.value)
+        combo.setCurrentIndex(combo.findData(FieldType(f.type).value))
         self.table.setCellWidget(row, COL_TYPE, combo)
         check = QCheckBox("required")
         check.setChecked(f.required)

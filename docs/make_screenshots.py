@@ -1,0 +1,115 @@
+"""Walk the demo through Open -> Map -> Review -> Upload and save a screenshot of each step.
+
+Usage (a real display, e.g. Xvfb, gives native fonts and window decorations are not needed
+because each shot is the window's own rendering)::
+
+    Xvfb :99 -screen 0 1366x800x24 &
+    DISPLAY=:99 QT_QPA_PLATFORM=xcb python docs/make_screenshots.py
+
+Without a display it falls back to the offscreen platform. User directories (settings,
+journal, log) go to a temporary folder so the shots never show the author's files.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "screenshots"
+
+
+def _isolate_user_dirs() -> None:
+    home = Path(tempfile.mkdtemp(prefix="zmed-shots-"))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        (home / var.lower()).mkdir()
+        os.environ[var] = str(home / var.lower())
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main() -> int:
+    _isolate_user_dirs()
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())  # demo mode must not need a keyring
+
+    from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    from zmed_gui.ui.app import create_application
+    from zmed_gui.ui.demo import start_demo
+    from zmed_gui.ui.main_window import MAP, REVIEW, UPLOAD, MainWindow
+
+    app = create_application(sys.argv[:1])
+    assert isinstance(app, QApplication)
+
+    def wait(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            app.processEvents()
+            if time.monotonic() > deadline:
+                raise SystemExit(f"timed out waiting for {what}")
+            time.sleep(0.02)
+        for _ in range(20):  # let layouts and repaints settle
+            app.processEvents()
+            time.sleep(0.01)
+
+    def shot(name: str) -> None:
+        OUT.mkdir(parents=True, exist_ok=True)
+        path = OUT / name
+        window.grab().save(str(path))
+        print(f"saved {path}")
+
+    window = MainWindow()
+    window.resize(1280, 780)
+    session = start_demo(window)
+    window.show()
+    try:
+        wait(lambda: window.open_step.grid is not None and not window.open_step.busy, "preview")
+        shot("1-open.png")
+
+        window.open_step.continue_to_map()
+        wait(
+            lambda: window.current_step() == MAP and not window.map_step.preparing,
+            "the Map step",
+        )
+        shot("2-map.png")
+
+        window.go_to(REVIEW)
+        review = window.review_step
+        wait(
+            lambda: window.state.validation is not None and not getattr(review, "busy", False),
+            "validation",
+        )
+        shot("3-review.png")
+
+        if not window.go_to(UPLOAD):
+            print("Upload step not reachable (no valid rows?)")
+            return 1
+        wait(lambda: True, "the Upload step")
+        shot("4-upload.png")
+
+        upload = window.upload_step
+        start = getattr(upload, "start_action", None)
+        if start is not None and start.isEnabled():
+            finished: list[object] = []
+            upload.upload_finished.connect(finished.append)  # type: ignore[attr-defined]
+            start.trigger()
+            wait(lambda: bool(finished) and not upload.busy, "the upload", timeout=60)  # type: ignore[attr-defined]
+            shot("5-upload-done.png")
+        else:
+            print("Upload action not available; 5-upload-done.png not made")
+    finally:
+        window.close()
+        QThreadPool.globalInstance().waitForDone(10_000)
+        session.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

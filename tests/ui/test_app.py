@@ -1,0 +1,98 @@
+"""The entry point: --demo end to end, --self-test dispatch, the exception hook."""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+import zmed_gui
+from zmed_gui.core.logs import log_file_path, shutdown_logging
+from zmed_gui.ui import app as app_module
+from zmed_gui.ui.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def _restore_hooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    yield
+    QThreadPool.globalInstance().waitForDone(10_000)
+    shutdown_logging()
+
+
+def _main_window() -> MainWindow | None:
+    return next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)), None)
+
+
+def test_demo_starts_the_emulator_loads_the_sample_and_stops_on_quit(
+    qapp: QApplication, no_keyring: None
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def poll() -> None:
+        window = _main_window()
+        if window is not None and window.open_step.grid is not None and not window.open_step.busy:
+            state = window.state
+            emulator = state.demo_emulator  # type: ignore[attr-defined]
+            seen.update(
+                demo=state.demo,
+                running=emulator.running,
+                emulator=emulator,
+                target=state.demo_target,  # type: ignore[attr-defined]
+                banner=window.demo_banner.isVisible(),
+                sheet=window.open_step.grid.sheet,
+                schema=state.schema.names,
+                connection=state.connection_name,
+            )
+            window.close()
+            qapp.quit()
+            return
+        if timer.remainingTime() >= 0:
+            QTimer.singleShot(50, poll)
+
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.start(20_000)
+    timer.timeout.connect(qapp.quit)  # never hang the test run
+    QTimer.singleShot(50, poll)
+    assert app_module.main(["--demo"]) == 0
+    assert seen, "the demo window never finished opening the sample"
+    assert seen["demo"] and seen["running"] and seen["banner"]
+    assert seen["target"][0].startswith("http://127.0.0.1:")
+    assert "Region" in seen["schema"]
+    assert seen["connection"]
+    assert not seen["emulator"].running  # stopped when the app quit
+    assert log_file_path().exists()
+
+
+def test_self_test_is_dispatched_without_starting_the_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = types.ModuleType("zmed_gui.selftest")
+    fake.main = lambda: 7  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "zmed_gui.selftest", fake)
+    monkeypatch.setattr(zmed_gui, "selftest", fake, raising=False)
+    assert app_module.main(["--self-test"]) == 7
+
+
+def test_uncaught_exception_shows_a_dialog_instead_of_crashing(qapp: QApplication) -> None:
+    app_module.install_excepthook()
+    try:
+        raise RuntimeError("boom in a slot")
+    except RuntimeError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+    box = next(b for b in boxes if b.isVisible())
+    assert "Something went wrong inside zmed-gui" in box.text()
+    assert "boom in a slot" in box.detailedText()
+    box.close()
+
+
+def test_command_line_options() -> None:
+    args = app_module.build_parser().parse_args(["--debug", "usage.xlsx"])
+    assert args.debug and args.file == "usage.xlsx" and not args.demo

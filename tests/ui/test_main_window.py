@@ -1,0 +1,167 @@
+"""The main window: which steps can be reached when, drag and drop, geometry, no keyring."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtGui import QDropEvent
+
+from tests.factories import write_xlsx
+from zmed_gui.ui.dialogs import running_workers
+from zmed_gui.ui.main_window import MAP, OPEN, REVIEW, UPLOAD, MainWindow
+
+HEADERS = ["Account Number", "Product", "Usage Date", "Units"]
+DATA = [
+    ["A-1", "API", dt.datetime(2026, 11, 1, 9, 0), 5],
+    ["A-2", "SMS", dt.datetime(2026, 11, 2, 9, 30), 7],
+]
+
+
+@pytest.fixture(autouse=True)
+def _wait_for_workers() -> Iterator[None]:
+    yield
+    QThreadPool.globalInstance().waitForDone(10_000)
+
+
+@pytest.fixture
+def window(qtbot: Any) -> MainWindow:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    return w
+
+
+def idle(qtbot: Any, window: MainWindow) -> None:
+    qtbot.waitUntil(
+        lambda: (
+            running_workers() == 0
+            and not window.open_step.busy
+            and not window.map_step.preparing
+            and not getattr(window.review_step, "busy", False)
+        ),
+        timeout=15_000,
+    )
+
+
+def workbook(tmp_path: Path) -> Path:
+    return write_xlsx(tmp_path / "usage.xlsx", [HEADERS, *DATA], sheet="Usage")
+
+
+def test_steps_open_up_as_the_work_progresses(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    assert window.reachable() == [True, False, False, False]
+    assert not window.go_to(MAP)
+    assert window.current_step() == OPEN
+    assert not window.step_bar.is_reachable(MAP)
+
+    window.open_path(workbook(tmp_path))
+    idle(qtbot, window)
+    assert window.reachable() == [True, False, False, False]  # previewed, not loaded yet
+    window.open_step.continue_button.click()
+    idle(qtbot, window)
+    assert window.current_step() == MAP  # Continue advanced by itself
+    assert window.reachable()[:3] == [True, True, True]
+    assert "2 rows" in window.rows_status.text()
+    assert "usage.xlsx" in window.file_status.text()
+
+    window.map_step.set_source_column("Quantity", None)
+    assert window.reachable()[REVIEW] is False
+    assert not window.step_bar.is_reachable(REVIEW)
+    window.map_step.set_source_column("Quantity", 3)
+    assert window.reachable()[REVIEW] is True
+
+    window.map_step.check_button.click()
+    assert window.current_step() == REVIEW
+    qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
+    idle(qtbot, window)
+    assert window.reachable()[UPLOAD] is True
+    assert "valid" in window.rows_status.text()
+
+    # Back and forth loses nothing.
+    assert window.go_to(OPEN)
+    assert window.go_to(MAP)
+    assert window.state.mapping.sources["Quantity"].column == 3
+    assert window.go_to(UPLOAD)
+    assert window.step_bar.current() == UPLOAD
+
+    # A change in the mapping invalidates the validation and closes Upload again.
+    window.go_to(MAP)
+    window.map_step.set_source_column("UsageIdentifier", 0)
+    assert window.state.validation is None
+    assert window.reachable()[UPLOAD] is False
+
+
+def test_dropping_a_file_opens_it(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    path = workbook(tmp_path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    assert event.isAccepted()
+    qtbot.waitUntil(lambda: window.open_step.grid is not None, timeout=10_000)
+    idle(qtbot, window)
+    assert window.open_step.path == path
+    assert window.state.path == path
+
+
+def test_dropping_something_else_is_ignored(window: MainWindow) -> None:
+    mime = QMimeData()
+    mime.setText("not a file")
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    assert window.open_step.path is None
+
+
+def test_window_geometry_is_saved_and_restored(qtbot: Any) -> None:
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.resize(790, 570)  # fits the offscreen 800x600 screen
+    first.show()
+    qtbot.waitExposed(first)
+    first.close()  # closeEvent saves geometry and state in the settings
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert (second.width(), second.height()) == (790, 570)
+
+
+def test_every_menu_action_has_text_and_the_key_shortcuts_exist(window: MainWindow) -> None:
+    shortcuts = {
+        a.shortcut().toString()
+        for menu in window.menuBar().findChildren(type(window.recent_menu))
+        for a in menu.actions()
+    }
+    assert {"Ctrl+O", "Ctrl+S", "Ctrl+Q", "F5"} <= shortcuts
+    for button in window.step_bar.buttons:
+        assert button.accessibleName()
+
+
+def test_start_without_a_keyring_does_not_crash(
+    qtbot: Any, no_keyring: None, tmp_path: Path
+) -> None:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.open_path(workbook(tmp_path))
+    idle(qtbot, w)
+    w.open_step.continue_button.click()
+    idle(qtbot, w)
+    assert w.current_step() == MAP
+    w.close()

@@ -1,0 +1,148 @@
+"""The Map step: automatic matching shown, user changes, constants, profiles, options."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QThreadPool
+
+from tests.factories import write_xlsx
+from zmed_gui.core.profiles import list_profiles
+from zmed_gui.core.schema import FieldType, Schema, SchemaField
+from zmed_gui.core.sources import load_table
+from zmed_gui.core.table import Table
+from zmed_gui.ui.dialogs import running_workers
+from zmed_gui.ui.map_step import CONSTANT, MapStep
+from zmed_gui.ui.state import AppState
+
+HEADERS = ["Account Number", "Product", "Usage Date", "Units", "Notes"]
+DATA = [
+    ["A-1", "API", dt.datetime(2026, 11, 1, 9, 0), 5, "x"],
+    ["A-2", "SMS", dt.datetime(2026, 11, 2, 9, 30), 7, None],
+    ["A-3", "API", dt.datetime(2026, 11, 3, 10, 0), 2.5, "y"],
+]
+
+
+@pytest.fixture(autouse=True)
+def _wait_for_workers() -> Iterator[None]:
+    yield
+    QThreadPool.globalInstance().waitForDone(10_000)
+
+
+def make_table(tmp_path: Path, name: str = "usage.xlsx") -> Table:
+    return load_table(write_xlsx(tmp_path / name, [HEADERS, *DATA], sheet="Usage"))
+
+
+def new_step(qtbot: Any) -> MapStep:
+    step = MapStep(AppState())
+    qtbot.addWidget(step)
+    step.state.options.timezone = "UTC"
+    return step
+
+
+def load(qtbot: Any, step: MapStep, table: Table) -> None:
+    with qtbot.waitSignal(step.mapping_prepared, timeout=10_000):
+        step.state.set_table(table)
+    qtbot.waitUntil(lambda: running_workers() == 0, timeout=10_000)
+
+
+def test_automatic_matching_is_shown_in_the_grid(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    expected = {"CustomerId": 0, "UsageIdentifier": 1, "UsageDate": 2, "Quantity": 3}
+    for name, col in expected.items():
+        row = step.row_for(name)
+        assert row.source_combo.currentData() == col, name
+        assert row.match_label.text().startswith(("auto", "exact"))
+    assert step.row_for("CustomerId").source_combo.currentText() == "A - Account Number"
+    assert "A-1" in step.row_for("CustomerId").sample_label.text()
+    assert "2026-11-01T09:00:00+00:00" in step.row_for("UsageDate").sample_label.text()
+    assert "E - Notes" in step.unused_label.text()
+    assert step.check_button.isEnabled()
+    assert not step.problem_label.text()
+
+
+def test_changing_a_source_updates_the_state(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    changes: list[bool] = []
+    step.state.mapping_changed.connect(lambda: changes.append(True))
+    step.set_source_column("UsageIdentifier", 4)
+    src = step.state.mapping.sources["UsageIdentifier"]
+    assert src.column == 4 and src.confidence is None
+    assert changes
+    assert step.row_for("UsageIdentifier").match_label.text() == "you chose"
+    assert "Product" in step.unused_label.text()
+
+
+def test_unmapping_a_required_field_blocks_the_way_to_review(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    step.set_source_column("Quantity", None)
+    assert step.state.mapping.source("Quantity") is None
+    assert "Quantity" in step.problem_label.text()
+    assert "not mapped" in step.problem_label.text()
+    assert not step.check_button.isEnabled()
+    assert "color" in step.row_for("Quantity").name_label.styleSheet()
+    advanced: list[bool] = []
+    step.advance_requested.connect(lambda: advanced.append(True))
+    step.check_button.click()
+    assert not advanced
+
+
+def test_constant_mapping(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    step.set_constant("UsageIdentifier", "API_CALLS")
+    src = step.state.mapping.sources["UsageIdentifier"]
+    assert src.constant == "API_CALLS" and src.column is None
+    row = step.row_for("UsageIdentifier")
+    assert row.source_combo.currentData() == CONSTANT
+    assert not row.constant_edit.isHidden()
+    assert row.sample_label.text() == "API_CALLS"
+
+
+def test_time_zone_option_changes_the_samples(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    panel = step.options_panel
+    panel.zone_combo.setCurrentIndex(panel.zone_combo.findData("Europe/Berlin"))
+    panel.zone_combo.activated.emit(panel.zone_combo.currentIndex())
+    assert step.state.options.timezone == "Europe/Berlin"
+    assert "2026-11-01T09:00:00+01:00" in step.row_for("UsageDate").sample_label.text()
+
+
+def test_saved_mapping_is_applied_to_the_same_headers_and_can_be_undone(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    step.set_source_column("UsageIdentifier", 4)  # a choice automatic matching would not make
+    step.save_profile_as("Monthly API usage")
+    qtbot.waitUntil(lambda: bool(list_profiles()) and running_workers() == 0, timeout=10_000)
+    assert "saved" in step.status_label.text().lower()
+
+    again = new_step(qtbot)
+    load(qtbot, again, make_table(tmp_path, "december.xlsx"))
+    assert again.banner.isVisibleTo(again)
+    assert "Applied your saved mapping 'Monthly API usage'" in again.banner_label.text()
+    assert again.state.mapping.sources["UsageIdentifier"].column == 4
+    assert again.row_for("UsageIdentifier").match_label.text() == "saved"
+    again.undo_button.click()
+    assert not again.banner.isVisibleTo(again)
+    assert again.state.mapping.sources["UsageIdentifier"].column == 1
+
+
+def test_schema_change_rebuilds_rows_and_keeps_choices(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    step.set_source_column("UsageIdentifier", 4)
+    fields = [*step.state.schema.fields, SchemaField("Region", FieldType.STRING, False)]
+    step.state.set_schema(Schema(fields, name="With region"))
+    assert [r.field.name for r in step.rows][-1] == "Region"
+    assert step.state.mapping.sources["UsageIdentifier"].column == 4
+    assert "With region" in step.schema_label.text()

@@ -1,0 +1,148 @@
+"""The Open step with real workbooks: preview, sheets, heading row, load, cancel, bad files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QMessageBox
+
+from tests.factories import write_csv, write_xlsx
+from zmed_gui.core.settings import load_settings
+from zmed_gui.ui.dialogs import running_workers
+from zmed_gui.ui.open_step import OpenStep
+from zmed_gui.ui.state import AppState
+
+TITLE = ["Acme usage export, November"]
+HEADERS = ["Account", "Product", "Usage Date", "Qty"]
+DATA = [
+    ["A-1", "API", dt.datetime(2026, 11, 1, 9, 0), 5],
+    ["A-2", "SMS", dt.datetime(2026, 11, 2, 9, 0), 7],
+    ["A-3", "API", dt.datetime(2026, 11, 3, 9, 0), 2.5],
+]
+
+
+def workbook(tmp_path: Path, name: str = "usage.xlsx") -> Path:
+    other = [["Region", "Total"], ["EMEA", 12], ["APAC", 3]]
+    return write_xlsx(
+        tmp_path / name, [TITLE, [], HEADERS, *DATA], sheet="Usage", extra_sheets={"Summary": other}
+    )
+
+
+@pytest.fixture(autouse=True)
+def _wait_for_workers() -> Iterator[None]:
+    yield
+    QThreadPool.globalInstance().waitForDone(10_000)
+
+
+@pytest.fixture
+def step(qtbot: Any) -> OpenStep:
+    widget = OpenStep(AppState())
+    qtbot.addWidget(widget)
+    return widget
+
+
+def open_and_wait(qtbot: Any, step: OpenStep, path: Path) -> None:
+    step.open_path(path)
+    qtbot.waitUntil(lambda: not step.busy and running_workers() == 0, timeout=10_000)
+
+
+def test_open_reads_sheets_and_preview_with_detected_heading_row(
+    qtbot: Any, step: OpenStep, tmp_path: Path
+) -> None:
+    path = workbook(tmp_path)
+    open_and_wait(qtbot, step, path)
+    assert step.sheets == ["Usage", "Summary"]
+    assert step.sheet_combo.currentText() == "Usage"
+    assert step.header_row() == 3  # the title row and the blank row are skipped
+    assert step.preview_model.header_cells()[:4] == HEADERS
+    assert "A Account" in step.headings_label.text()
+    assert step.continue_button.isEnabled()
+    assert step.state.path == path and step.state.sheet == "Usage"
+    assert load_settings().recent_files[0] == str(path.resolve())
+
+
+def test_switching_sheet_reads_its_preview(qtbot: Any, step: OpenStep, tmp_path: Path) -> None:
+    open_and_wait(qtbot, step, workbook(tmp_path))
+    step.select_sheet("Summary")
+    qtbot.waitUntil(lambda: not step.busy and running_workers() == 0, timeout=10_000)
+    assert step.grid is not None and step.grid.sheet == "Summary"
+    assert step.header_row() == 1
+    assert step.preview_model.header_cells() == ["Region", "Total"]
+    assert step.state.sheet == "Summary"
+
+
+def test_heading_row_override_changes_preview_and_loaded_headers(
+    qtbot: Any, step: OpenStep, tmp_path: Path
+) -> None:
+    open_and_wait(qtbot, step, workbook(tmp_path))
+    step.set_header_row(4)  # the first data row, as if the user insisted
+    assert step.preview_model.header_index == 2  # row 2 is blank and not in the grid
+    assert step.preview_model.header_cells()[0] == "A-1"
+    assert "A A-1" in step.headings_label.text()
+    with qtbot.waitSignal(step.advance_requested, timeout=10_000):
+        step.continue_to_map()
+    table = step.state.table
+    assert table is not None
+    assert table.headers[0] == "A-1" and table.header_row == 4
+    assert len(table) == 2
+
+
+def test_continue_loads_the_whole_table_and_asks_to_advance(
+    qtbot: Any, step: OpenStep, tmp_path: Path
+) -> None:
+    open_and_wait(qtbot, step, workbook(tmp_path))
+    with qtbot.waitSignal(step.state.table_changed, timeout=10_000):
+        step.continue_button.click()
+    table = step.state.table
+    assert table is not None
+    assert table.headers == HEADERS and len(table) == 3 and table.row_numbers[0] == 4
+
+
+def test_cancel_during_load_keeps_state_unchanged(
+    qtbot: Any, step: OpenStep, tmp_path: Path
+) -> None:
+    rows = [HEADERS] + [[f"A-{i}", "API", "2026-11-01 09:00", i] for i in range(30_000)]
+    path = write_csv(tmp_path / "big.csv", rows)
+    open_and_wait(qtbot, step, path)
+    advanced: list[bool] = []
+    step.advance_requested.connect(lambda: advanced.append(True))
+    step.continue_button.click()
+    assert step.cancel_button.isVisible() or step.busy
+    step.cancel_button.click()
+    assert not step.busy
+    qtbot.waitUntil(lambda: running_workers() == 0, timeout=15_000)
+    assert step.state.table is None
+    assert not advanced
+    assert "cancelled" in step.message.text()
+    assert step.continue_button.isEnabled()  # the user can try again
+
+
+def test_a_bad_file_shows_a_message_not_a_crash(qtbot: Any, step: OpenStep, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.xlsx"
+    bad.write_bytes(b"PK\x03\x04 this is not really a workbook")
+    open_and_wait(qtbot, step, bad)
+    assert step.message.isVisible() if step.isVisible() else step.message.text()
+    assert "broken.xlsx" in step.message.text()
+    assert not step.continue_button.isEnabled()
+    boxes = step.findChildren(QMessageBox)
+    assert boxes and boxes[-1].text() == step.message.text()
+    assert boxes[-1].detailedText()  # the traceback is one click away
+    boxes[-1].close()
+    assert step.state.table is None
+
+
+def test_recent_files_list_reopens_a_file(qtbot: Any, step: OpenStep, tmp_path: Path) -> None:
+    path = workbook(tmp_path)
+    open_and_wait(qtbot, step, path)
+    other = OpenStep(AppState())
+    qtbot.addWidget(other)
+    item = other.recent_list.item(0)
+    assert item.text() == path.name
+    other.recent_list.itemActivated.emit(item)
+    qtbot.waitUntil(lambda: not other.busy and running_workers() == 0, timeout=10_000)
+    assert other.grid is not None and other.path == path.resolve()
