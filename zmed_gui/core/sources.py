@@ -25,11 +25,14 @@ What calamine gives, and what this module makes of it:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import logging
 import math
 import mmap
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -63,8 +66,8 @@ _ERROR_CODES = frozenset(
     }
 )
 _SUPPORTED_TEXT = (
-    "Excel workbooks (.xlsx, .xlsm, .xls), OpenDocument spreadsheets (.ods) and text files "
-    "(.csv, .tsv, .txt)"
+    "an Excel workbook (.xlsx, .xlsm, .xls), an OpenDocument spreadsheet (.ods) or a text "
+    "file (.csv, .tsv, .txt)"
 )
 
 # ---------------------------------------------------------------------------------------
@@ -110,15 +113,16 @@ def _sniff(path: Path, head: bytes) -> str:
         if head.startswith(magic):
             raise SourceError(
                 f"{name} is really {what}, not a spreadsheet; open the spreadsheet itself "
-                f"({_SUPPORTED_TEXT})."
+                f"instead: {_SUPPORTED_TEXT}."
             )
     stripped = _text_head(head).lstrip().lower()
     if stripped.startswith(("<!doctype html", "<html", "<table", "<meta", "<head", "<body")) or (
         stripped.startswith("<") and "<table" in stripped and "<?mso-application" not in stripped
     ):
         raise SourceError(
-            f"{name} is really a web page (HTML) saved with a {path.suffix or 'spreadsheet'} "
-            "name; open it in Excel and save it as .xlsx, then open that file."
+            f"{name} is really a web page (HTML) saved with {_article(path.suffix)} "
+            f"{path.suffix or 'spreadsheet'} name; open it in Excel and save it as .xlsx, "
+            "then open that file."
         )
     if stripped.startswith("<?xml"):
         kind = "an Excel 2003 XML spreadsheet" if "excel.sheet" in stripped else "an XML file"
@@ -127,6 +131,11 @@ def _sniff(path: Path, head: bytes) -> str:
             "save it as .xlsx, then open that file."
         )
     return _TEXT
+
+
+def _article(suffix: str) -> str:
+    """ "an .xls", "a .csv": the article as the extension's first letter is spoken."""
+    return "an" if suffix[1:2].lower() in tuple("aefhilmnorsx") else "a"
 
 
 def _text_head(head: bytes) -> str:
@@ -161,7 +170,7 @@ def _check_file(path: Path) -> tuple[str, bytes]:
         elif suffix == ".pdf":
             hint = "ask for the data as an Excel workbook or a CSV file instead"
         else:
-            hint = f"save the data as one of {_SUPPORTED_TEXT} and open that file"
+            hint = f"save the data as {_SUPPORTED_TEXT} and open that file"
         kind = f"a {suffix} file" if suffix else "a file without an extension"
         raise SourceError(f"{name} is {kind}, which cannot be read; {hint}.")
     if not path.exists():
@@ -318,7 +327,7 @@ def read_grid(
     if kind == _TEXT:
         _check_text_sheet(path, sheet)
         grid = read_text_grid(path, max_rows=max_rows, progress=progress, cancel=cancel)
-        if not grid.rows:
+        if not any(_filled(row) for row in grid.rows):
             raise SourceError(
                 f"{path.name} has no data (only blank lines); check that you chose the right file."
             )
@@ -329,21 +338,32 @@ def read_grid(
         progress(0, 0, f"Opening sheet '{name}' of {path.name}")
         if cancel is not None:
             cancel.raise_if_cancelled()
+        # calamine drops error values: look for them in the sheet XML meanwhile.
+        scan = _ErrorScan(path, name) if kind == _ZIP else None
         try:
-            # calamine parses the whole sheet here, with the GIL released.
-            cal_sheet = wb.get_sheet_by_name(name)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:
-            raise _damaged(path, kind, exc) from None
-        errors = _xlsx_errors(path, name, kind)
+            if scan is not None:
+                scan.start()
+            try:
+                # calamine parses the whole sheet here, with the GIL released.
+                cal_sheet = wb.get_sheet_by_name(name)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:
+                raise _damaged(path, kind, exc) from None
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            errors = scan.result() if scan is not None else {}
+        finally:
+            if scan is not None:
+                scan.stop()
         date1904 = _xlsx_date1904(path) if kind == _ZIP else False
-        rows, numbers = _collect_rows(
-            path, cal_sheet, errors, kind != _ZIP, max_rows, progress, cancel
-        )
+        with _gc_paused():
+            rows, numbers = _collect_rows(
+                path, cal_sheet, errors, kind != _ZIP, max_rows, progress, cancel
+            )
     finally:
         wb.close()
-    if not rows:
+    if not any(_filled(row) for row in rows):
         others = [n for n in list_sheets(path) if n != name]
         hint = f"choose another sheet ({_quoted(others)})" if others else "check the file"
         raise SourceError(f"Sheet '{name}' in {path.name} has no data; {hint}.")
@@ -384,8 +404,14 @@ def _collect_rows(
                 cancel.raise_if_cancelled()
             progress(done, total, message)
         row: list[CellValue] = raw
-        if "" in row:
-            row = [None if v == "" else v for v in row]
+        if "" in row:  # calamine's blank; replaced in place, which is quickest
+            i = row.index("")
+            try:
+                while True:
+                    row[i] = None
+                    i = row.index("", i + 1)
+            except ValueError:
+                pass
         if number in error_rows:
             for (r, c), err in errors.items():
                 if r == number and c >= first_col and c - first_col < len(row):
@@ -444,7 +470,9 @@ def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
     return None
 
 
-def _xlsx_errors(path: Path, sheet: str, kind: str) -> dict[tuple[int, int], CellError]:
+def _xlsx_errors(
+    path: Path, sheet: str, kind: str, stop: threading.Event | None = None
+) -> dict[tuple[int, int], CellError]:
     """(Excel row number, 0-based column) -> error value, for one sheet of an .xlsx/.xlsm.
 
     Scans the decompressed sheet XML for error-typed cells; a plain byte search, so a sheet
@@ -459,7 +487,7 @@ def _xlsx_errors(path: Path, sheet: str, kind: str) -> dict[tuple[int, int], Cel
                 return {}
             try:
                 with z.open(part) as stream:
-                    return _scan_errors(stream)
+                    return _scan_errors(stream, stop)
             except _NeedsFullParse:
                 with z.open(part) as stream:
                     return _scan_errors_slow(stream)
@@ -468,16 +496,60 @@ def _xlsx_errors(path: Path, sheet: str, kind: str) -> dict[tuple[int, int], Cel
         return {}
 
 
+class _ErrorScan(threading.Thread):
+    """Runs :func:`_xlsx_errors` in a thread while calamine parses (both release the GIL
+    for most of their work)."""
+
+    def __init__(self, path: Path, sheet: str) -> None:
+        super().__init__(name="zmed-xlsx-error-scan", daemon=True)
+        self._path = path
+        self._sheet = sheet
+        self._stop_flag = threading.Event()
+        self._found: dict[tuple[int, int], CellError] = {}
+
+    def run(self) -> None:
+        try:
+            self._found = _xlsx_errors(self._path, self._sheet, _ZIP, self._stop_flag)
+        except Exception:  # never let a side scan break reading; the log keeps the cause
+            log.exception("error-cell scan of %s failed", self._path)
+
+    def result(self) -> dict[tuple[int, int], CellError]:
+        self.join()
+        return self._found
+
+    def stop(self) -> None:
+        self._stop_flag.set()
+        if self.is_alive():
+            self.join()
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Creating a million row lists makes the cyclic GC run over and over for nothing
+    (rows hold no cycles); pausing it roughly halves the time to build a big grid."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class _NeedsFullParse(Exception):
     """An error cell without an ``r`` attribute: its place needs a real parse."""
 
 
-def _scan_errors(stream: IO[bytes]) -> dict[tuple[int, int], CellError]:
+def _scan_errors(
+    stream: IO[bytes], stop: threading.Event | None = None
+) -> dict[tuple[int, int], CellError]:
     found: dict[tuple[int, int], CellError] = {}
     overlap = 4096
     data = b""
     searched = 0  # hits starting before this offset in ``data`` are handled
     while True:
+        if stop is not None and stop.is_set():
+            return found
         chunk = stream.read(4 << 20)
         final = not chunk
         data += chunk
@@ -663,7 +735,11 @@ def make_table(grid: Grid, header_index: int) -> Table:
     for row, number in zip(
         grid.rows[header_index + 1 :], grid.row_numbers[header_index + 1 :], strict=True
     ):
-        if (row and not _is_blank(row[0])) or not all(_is_blank(v) for v in row):
+        head_cell = row[0] if row else None
+        # Fast path: a filled first cell; otherwise look at every cell.
+        if (head_cell is not None and (type(head_cell) is not str or head_cell.strip())) or not all(
+            _is_blank(v) for v in row
+        ):
             data.append(row)
             numbers.append(number)
     if not data:
