@@ -132,8 +132,13 @@ def write_xls(
     extra_sheets: Mapping[str, Rows] | None = None,
     *,
     hidden_sheets: Sequence[str] = (),
+    date1904: bool = False,
 ) -> Path:
-    """Writes a legacy .xls workbook with xlwt (dates get a date format)."""
+    """Writes a legacy .xls workbook with xlwt (dates get a date format).
+
+    ``date1904`` only sets the workbook's flag: xlwt still writes date serials counted
+    from 1900, so date cells then read four years late.
+    """
     import xlwt
 
     date_style = xlwt.easyxf(num_format_str="yyyy-mm-dd")
@@ -141,6 +146,7 @@ def write_xls(
     error_codes = {"#NULL!": 0, "#DIV/0!": 7, "#VALUE!": 15, "#REF!": 23, "#NAME?": 29}
     error_codes |= {"#NUM!": 36, "#N/A": 42}
     wb = xlwt.Workbook()
+    wb.dates_1904 = date1904
     for name, sheet_rows in [(sheet, rows), *(extra_sheets or {}).items()]:
         ws = wb.add_sheet(name)
         if name in hidden_sheets:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import threading
 from pathlib import Path
 from typing import Any
@@ -149,10 +150,19 @@ def test_xls_values_and_hidden_sheet(tmp_path: Path) -> None:
     assert grid.rows[2][2] == D
 
 
-def test_xls_error_cells_are_blank_with_calamine(tmp_path: Path) -> None:
-    # calamine 0.9.1 turns error cells into "" and .xls has no XML to recover them from.
-    path = write_xls(tmp_path / "e.xls", [["Acct", "Qty"], ["A1", CellError("#N/A")], ["A2", 1]])
-    assert load_table(path).columns[1] == [None, 1]
+def test_xls_error_cells_and_1904_flag(tmp_path: Path) -> None:
+    # calamine 0.9.1 turns error cells into ""; they are recovered from the BIFF records.
+    rows: list[list[Any]] = [["Code", "Value"]]
+    rows += [[code, CellError(code)] for code in ERRORS]
+    rows.append(["blank", None])
+    path = write_xls(tmp_path / "e.xls", rows, sheet="Errs", extra_sheets={"Other": USAGE})
+    grid = read_grid(path)
+    assert grid.date1904 is False
+    table = load_table(path)
+    assert table.columns[1] == [CellError(code) for code in ERRORS] + [None]
+    assert load_table(path, "Other").columns[3] == [12.5, 3]  # no errors leak across sheets
+    mac = write_xls(tmp_path / "mac.xls", USAGE, date1904=True)
+    assert read_grid(mac).date1904 is True
 
 
 def test_ods_values(tmp_path: Path) -> None:
@@ -358,3 +368,38 @@ def test_demo_sample_reads_as_documented() -> None:
     csv_table = load_table(root / "demo-usage.csv")
     assert csv_table.headers == table.headers
     assert len(csv_table) == len(table)
+
+
+# --- the error-cell scan behind calamine -----------------------------------------------------
+
+
+def test_error_scan_across_chunk_boundaries() -> None:
+    from zmed_gui.core.sources import _scan_errors
+
+    rows = [
+        f'<row r="{i}"><c r="A{i}" t="s"><v>{i}</v></c><c r="B{i}" t="e"><f>1/0</f>'
+        f'<v>#DIV/0!</v></c><c r="C{i}"><v>{i}.5</v></c></row>'
+        for i in range(1, 50_001)
+    ]
+    xml = ("<worksheet><sheetData>" + "".join(rows) + "</sheetData></worksheet>").encode()
+    assert len(xml) > (4 << 20)  # spans more than one 4 MiB chunk
+    found = _scan_errors(io.BytesIO(xml))
+    assert len(found) == 50_000
+    assert found[(1, 1)] == found[(50_000, 1)] == CellError("#DIV/0!")
+
+
+def test_error_scan_prefixed_and_without_cell_references() -> None:
+    from zmed_gui.core.sources import _scan_errors, _scan_errors_slow
+
+    ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    prefixed = (
+        f'<x:worksheet {ns}><x:sheetData><x:row r="3"><x:c r="AB3" t="e"><x:v>#REF!</x:v>'
+        "</x:c></x:row></x:sheetData></x:worksheet>"
+    ).encode()
+    assert _scan_errors(io.BytesIO(prefixed)) == {(3, 27): CellError("#REF!")}
+    no_refs = (
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        b'<row><c><v>1</v></c></row><row r="4"><c><v>1</v></c><c t="e"><v>#N/A</v></c></row>'
+        b"</sheetData></worksheet>"
+    )
+    assert _scan_errors_slow(io.BytesIO(no_refs)) == {(4, 1): CellError("#N/A")}

@@ -15,9 +15,11 @@ What calamine gives, and what this module makes of it:
 - Whole numbers may come as ``float`` (12345.0 from .xlsx) or ``int`` (from .xls); they are
   passed on as given: the converter decides (a customer ID must become "12345").
 - Excel error values (#N/A, #DIV/0!, ...) come from calamine 0.9.1 as "" (indistinguishable
-  from a blank); for .xlsx/.xlsm they are recovered from the sheet XML as
-  :class:`CellError`. In .xls and .ods they stay blank. A text cell that is exactly an
-  error code is taken as that error.
+  from a blank). They are recovered as :class:`CellError` from the sheet XML (.xlsx/.xlsm)
+  or the BIFF cell records (.xls), by a scan that runs while calamine parses. In .ods a
+  text cell that is exactly an error code is taken as that error (a computed error whose
+  text calamine drops stays blank).
+- ``Grid.date1904`` comes from the workbook (workbookPr/@date1904, the DATEMODE record).
 - Rows keep their Excel row numbers; completely blank rows are left out. Columns keep their
   Excel letters: when the used range starts right of column A, the columns to its left are
   present and empty.
@@ -32,6 +34,7 @@ import logging
 import math
 import mmap
 import re
+import struct
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -338,8 +341,9 @@ def read_grid(
         progress(0, 0, f"Opening sheet '{name}' of {path.name}")
         if cancel is not None:
             cancel.raise_if_cancelled()
-        # calamine drops error values: look for them in the sheet XML meanwhile.
-        scan = _ErrorScan(path, name) if kind == _ZIP else None
+        # calamine drops error values (and does not say which date system the file
+        # uses): a side scan of the raw file finds them meanwhile.
+        scan = _SideScan(path, name, kind) if kind in (_ZIP, _CFB) else None
         try:
             if scan is not None:
                 scan.start()
@@ -352,14 +356,13 @@ def read_grid(
                 raise _damaged(path, kind, exc) from None
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            errors = scan.result() if scan is not None else {}
+            errors, date1904 = scan.result() if scan is not None else ({}, False)
         finally:
             if scan is not None:
                 scan.stop()
-        date1904 = _xlsx_date1904(path) if kind == _ZIP else False
         with _gc_paused():
             rows, numbers = _collect_rows(
-                path, cal_sheet, errors, kind != _ZIP, max_rows, progress, cancel
+                path, cal_sheet, errors, kind == _ODS, max_rows, progress, cancel
             )
     finally:
         wb.close()
@@ -496,26 +499,32 @@ def _xlsx_errors(
         return {}
 
 
-class _ErrorScan(threading.Thread):
-    """Runs :func:`_xlsx_errors` in a thread while calamine parses (both release the GIL
-    for most of their work)."""
+class _SideScan(threading.Thread):
+    """Finds error cells and the date system in the raw file while calamine parses
+    (calamine releases the GIL; zlib mostly does too)."""
 
-    def __init__(self, path: Path, sheet: str) -> None:
-        super().__init__(name="zmed-xlsx-error-scan", daemon=True)
+    def __init__(self, path: Path, sheet: str, kind: str) -> None:
+        super().__init__(name="zmed-error-cell-scan", daemon=True)
         self._path = path
         self._sheet = sheet
+        self._kind = kind
         self._stop_flag = threading.Event()
         self._found: dict[tuple[int, int], CellError] = {}
+        self._date1904 = False
 
     def run(self) -> None:
         try:
-            self._found = _xlsx_errors(self._path, self._sheet, _ZIP, self._stop_flag)
+            if self._kind == _ZIP:
+                self._date1904 = _xlsx_date1904(self._path)
+                self._found = _xlsx_errors(self._path, self._sheet, _ZIP, self._stop_flag)
+            else:
+                self._found, self._date1904 = _xls_scan(self._path, self._sheet)
         except Exception:  # never let a side scan break reading; the log keeps the cause
             log.exception("error-cell scan of %s failed", self._path)
 
-    def result(self) -> dict[tuple[int, int], CellError]:
+    def result(self) -> tuple[dict[tuple[int, int], CellError], bool]:
         self.join()
-        return self._found
+        return self._found, self._date1904
 
     def stop(self) -> None:
         self._stop_flag.set()
@@ -622,6 +631,128 @@ def _letters_to_index(letters: str) -> int:
     for ch in letters.upper():
         n = n * 26 + (ord(ch) - 64)
     return n - 1
+
+
+# ---------------------------------------------------------------------------------------
+# The same for .xls: a minimal compound-file reader and a scan of BIFF8 cell records
+
+_BIFF_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+    0x2B: "#GETTING_DATA",
+}
+_END_OF_CHAIN = 0xFFFFFFFE
+
+
+def _cfb_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
+    """The content of the first stream called one of ``names`` in an OLE compound file
+    (regular sectors only: workbook streams are never below the 4 KiB mini-stream cutoff
+    in files Excel writes)."""
+    if len(data) < 512 or not data.startswith(_CFB_MAGIC):
+        return None
+    sector = 1 << struct.unpack_from("<H", data, 0x1E)[0]
+    if sector not in (512, 4096):
+        return None
+    n_difat = struct.unpack_from("<I", data, 0x48)[0]
+    first_dir, cutoff = (
+        struct.unpack_from("<I", data, 0x30)[0],
+        struct.unpack_from("<I", data, 0x38)[0],
+    )
+    difat = [x for x in struct.unpack_from("<109I", data, 0x4C) if x < _END_OF_CHAIN]
+    nxt = struct.unpack_from("<I", data, 0x44)[0]
+    per = sector // 4
+    for _ in range(n_difat):
+        if nxt >= _END_OF_CHAIN:
+            break
+        entries = struct.unpack_from(f"<{per}I", data, (nxt + 1) * sector)
+        difat += [x for x in entries[:-1] if x < _END_OF_CHAIN]
+        nxt = entries[-1]
+    fat: list[int] = []
+    for s in difat:
+        off = (s + 1) * sector
+        if off + sector > len(data):
+            return None
+        fat.extend(struct.unpack_from(f"<{per}I", data, off))
+
+    def chain(start: int) -> bytes:
+        parts = []
+        seen = 0
+        while start < len(fat) and seen <= len(fat):
+            off = (start + 1) * sector
+            parts.append(data[off : off + sector])
+            start = fat[start]
+            seen += 1
+        return b"".join(parts)
+
+    directory = chain(first_dir)
+    for off in range(0, len(directory) - 127, 128):
+        name_len = struct.unpack_from("<H", directory, off + 64)[0]
+        name = directory[off : off + max(name_len - 2, 0)].decode("utf-16-le", "replace")
+        if directory[off + 66] == 2 and name in names:
+            start, size = struct.unpack_from("<II", directory, off + 116)
+            if size < cutoff:
+                return None
+            return chain(start)[:size]
+    return None
+
+
+def _xls_scan(path: Path, sheet: str) -> tuple[dict[tuple[int, int], CellError], bool]:
+    """Error cells of one sheet of an .xls (BOOLERR records and formulas whose cached
+    result is an error) and whether the workbook uses the 1904 date system."""
+    stream = _cfb_stream(path.read_bytes(), ("Workbook", "Book"))
+    found: dict[tuple[int, int], CellError] = {}
+    if stream is None:
+        return found, False
+    date1904 = False
+    sheet_pos: int | None = None
+    pos, end = 0, len(stream)
+    biff8 = True
+    # Workbook globals: up to the first EOF record.
+    while pos + 4 <= end:
+        rtype, size = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4 : pos + 4 + size]
+        pos += 4 + size
+        if rtype == 0x0809 and len(body) >= 2:  # BOF
+            biff8 = struct.unpack_from("<H", body)[0] == 0x0600
+        elif rtype == 0x0022 and len(body) >= 2:  # DATEMODE
+            date1904 = struct.unpack_from("<H", body)[0] == 1
+        elif rtype == 0x0085 and len(body) >= 8:  # BOUNDSHEET
+            if _boundsheet_name(body, biff8) == sheet:
+                sheet_pos = struct.unpack_from("<I", body)[0]
+        elif rtype == 0x000A:  # EOF
+            break
+    if sheet_pos is None:
+        return found, date1904
+    pos = sheet_pos
+    while pos + 4 <= end:
+        rtype, size = struct.unpack_from("<HH", stream, pos)
+        if rtype == 0x0205 and size >= 8:  # BOOLERR
+            row, col, _, value, is_error = struct.unpack_from("<HHHBB", stream, pos + 4)
+            if is_error:
+                found[(row + 1, col)] = CellError(_BIFF_ERRORS.get(value, "#N/A"))
+        elif rtype == 0x0006 and size >= 14:  # FORMULA with its cached result
+            row, col = struct.unpack_from("<HH", stream, pos + 4)
+            result = stream[pos + 10 : pos + 18]
+            if result[6:8] == b"\xff\xff" and result[0] == 2:
+                found[(row + 1, col)] = CellError(_BIFF_ERRORS.get(result[2], "#N/A"))
+        elif rtype == 0x000A:  # EOF of the sheet
+            break
+        pos += 4 + size
+    return found, date1904
+
+
+def _boundsheet_name(body: bytes, biff8: bool) -> str:
+    length = body[6]
+    if not biff8:
+        return body[7 : 7 + length].decode("cp1252", "replace")
+    if body[7] & 1:
+        return body[8 : 8 + 2 * length].decode("utf-16-le", "replace")
+    return body[8 : 8 + length].decode("latin-1")
 
 
 # ---------------------------------------------------------------------------------------
