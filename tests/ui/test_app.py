@@ -49,8 +49,7 @@ def test_demo_starts_the_emulator_loads_the_sample_and_stops_on_quit(
                 schema=state.schema.names,
                 connection=state.connection_name,
             )
-            window.close()
-            qapp.quit()
+            window.close()  # the last window closing ends the event loop, as for a user
             return
         if timer.remainingTime() >= 0:
             QTimer.singleShot(50, poll)
@@ -60,7 +59,10 @@ def test_demo_starts_the_emulator_loads_the_sample_and_stops_on_quit(
     timer.start(20_000)
     timer.timeout.connect(qapp.quit)  # never hang the test run
     QTimer.singleShot(50, poll)
-    assert app_module.main(["--demo"]) == 0
+    try:
+        assert app_module.main(["--demo"]) == 0
+    finally:
+        timer.stop()  # a second quit() would end the next test's event loops early
     assert seen, "the demo window never finished opening the sample"
     assert seen["demo"] and seen["running"] and seen["banner"]
     assert seen["target"][0].startswith("http://127.0.0.1:")
