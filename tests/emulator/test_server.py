@@ -358,13 +358,14 @@ def test_entity_and_org_ids(client: httpx.Client, emu: Emulator, auth: dict[str,
 def test_probe_tells_401_404_and_exists(client: httpx.Client, emu: Emulator) -> None:
     token = get_token(client, emu)
     assert client.get(emu.upload_url()).status_code == 401
+    assert client.get(emu.upload_url("f" * 32)).status_code == 401  # no meter list to strangers
     assert client.get(emu.upload_url("f" * 32), headers=bearer(token)).status_code == 404
     r = client.get(emu.upload_url(style="bulk"), headers=bearer(token))
     assert r.status_code == 405 and r.headers["allow"] == "POST"
     r = client.head(emu.upload_url(), headers=bearer(token))
     assert r.status_code == 405 and r.content == b""
     stats = emu.stats()
-    assert stats["probes"] == 4 and stats["calls"] == 0
+    assert stats["probes"] == 5 and stats["calls"] == 0
 
 
 def test_rate_limit() -> None:

@@ -15,6 +15,7 @@ import gzip
 import hmac
 import json
 import logging
+import math
 import re
 import time
 import urllib.parse
@@ -105,6 +106,13 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.state.count_status("dropped", self._ingestion)
             log.debug("%s %s -> dropped (%s)", self.command, self._route, self._request_id)
+        except OSError:  # the client went away (timed out during a slow answer, ...)
+            self.close_connection = True
+        except Exception:  # a bug here: say so instead of hanging up
+            log.exception("emulator error on %s %s", self.command, self._route)
+            self.close_connection = True
+            self._pending = None
+            self._fail(500, "The emulator itself failed; see its log.")
 
     def _read_body(self, cap: int) -> bytes | None:
         """The request body, or None when it is over ``cap`` bytes (it is then discarded)."""
@@ -306,6 +314,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self._fail(415, "Content-Type must be application/json.")
             return
         encoding = self.headers.get("Content-Encoding", "")
+        if encoding.strip():
+            self.state.count("gzip_requests")
         try:
             data = decode_body(body, encoding, self.config.max_payload_bytes)
             events = parse_events(data)
@@ -313,8 +323,6 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         except PayloadError as exc:
             self._send(exc.status, exc.body())
             return
-        if encoding.strip():
-            self.state.count("gzip_requests")
         self.state.record(meter_id, events, self._request_id)
         self._send(200, {"success": True, "message": f"{len(events)} events received"})
 
@@ -345,7 +353,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                     when = email.utils.formatdate(time.time() + fault.seconds + 1, usegmt=True)
                     self._extra.append(("Retry-After", when))
                 else:
-                    self._extra.append(("Retry-After", f"{max(0, round(fault.seconds))}"))
+                    self._extra.append(("Retry-After", str(math.ceil(fault.seconds))))
             messages = {
                 "500": "Internal server error (injected).",
                 "502": "Bad gateway (injected).",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -13,6 +14,8 @@ from zmed_gui.core.schema import Schema
 from zmed_gui.emulator.config import DEMO_METER_ID, EmulatorConfig
 from zmed_gui.emulator.handler import EmulatorHandler
 from zmed_gui.emulator.state import EmulatorState
+
+log = logging.getLogger("zmed_gui.emulator")
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -34,6 +37,10 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         finally:
             with self._live_lock:
                 self._live.pop(threading.current_thread(), None)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver would print a traceback to stderr; a vanished client is routine.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
     def close_connections(self, timeout: float) -> None:
         """Shut every open connection so idle keep-alive handlers end, then wait for them."""
