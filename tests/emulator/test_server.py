@@ -381,6 +381,9 @@ def test_rate_limit() -> None:
         assert 1 <= int(r.headers["retry-after"]) <= 60
         assert int(r.headers["ratelimit-reset"]) == int(r.headers["retry-after"])
         assert len(emu.accepted_events()) == 3
+        emu._state._window_start -= 61  # a minute later, a fresh window
+        r = client.post(emu.upload_url(), json=GOOD, headers=auth)
+        assert r.status_code == 200 and r.headers["ratelimit-remaining"] == "2"
 
 
 def test_add_meter_while_running(client: httpx.Client, emu: Emulator, auth: dict[str, str]) -> None:
