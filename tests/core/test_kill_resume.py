@@ -168,5 +168,6 @@ def test_sigterm_finishes_in_flight_and_exits_3(slow_emulator: Emulator, usage_c
     again = subprocess.run(command(emu, usage_csv), env=env(), text=True, capture_output=True,
                            timeout=120)  # fmt: skip
     assert again.returncode == 0, again.stdout + again.stderr
+    assert f"Continuing upload {upload.upload_id}" in again.stdout
     assert sum(received(emu).values()) == ROWS - upload.accepted
     assert max(received(emu).values()) == 1

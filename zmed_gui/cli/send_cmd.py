@@ -323,6 +323,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if result.interrupted:
         return EXIT_INTERRUPTED
+    if result.dry_run:
+        return EXIT_ROWS if result.invalid or prepared.result.mapping_problems else EXIT_OK
     if (
         result.rejected
         or result.invalid
