@@ -20,6 +20,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import platform
 import resource
 import statistics
@@ -35,6 +36,15 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 
 def _peak_rss_mb() -> float:
+    """Peak RSS of this process. getrusage's figure survives exec on Linux (a child starts
+    with its parent's peak), so the parent stays small and VmHWM, which does not, wins
+    when the kernel offers it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     # Linux reports KiB, macOS bytes.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
@@ -42,6 +52,7 @@ def _peak_rss_mb() -> float:
 
 def run_one(case: str, path: Path) -> dict[str, Any]:
     """Reads ``path`` once in this process and returns the figures."""
+    rusage_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     if case.startswith("xlsx-openpyxl"):
         import openpyxl
@@ -55,7 +66,14 @@ def run_one(case: str, path: Path) -> dict[str, Any]:
 
         rows = len(load_table(path))
     wall = time.perf_counter() - start
-    return {"rows": rows, "wall_s": wall, "rows_per_s": rows / wall, "peak_rss_mb": _peak_rss_mb()}
+    return {
+        "rows": rows,
+        "wall_s": wall,
+        "rows_per_s": rows / wall,
+        "peak_rss_mb": _peak_rss_mb(),
+        "getrusage_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "getrusage_maxrss_at_start_mb": rusage_before / 1024,
+    }
 
 
 def _xlsx_to_csv(xlsx: Path, dest: Path) -> None:
@@ -99,16 +117,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="spreadsheet read benchmark")
     parser.add_argument("--rows", type=int, default=1_048_575)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--one", nargs=2, metavar=("CASE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.generate:
+        _ensure_files(args.generate)
+        return 0
     if args.one:
         print(json.dumps(run_one(args.one[0], Path(args.one[1]))))
         return 0
+    # Generating reads a million rows; do it in a child so this parent stays small.
+    subprocess.run([sys.executable, __file__, "--generate", str(args.rows)], check=True)
     files = _ensure_files(args.rows)
     results: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "machine": f"{platform.machine()} {platform.system()}",
+        "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs",
+        "load_average_at_start": os.getloadavg(),
         "cases": {},
     }
     for case, path in files.items():
@@ -141,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     cal = results["cases"]["xlsx-calamine-100k"]["median_wall_s"]
     opx = results["cases"]["xlsx-openpyxl-100k"]["median_wall_s"]
     results["openpyxl_over_calamine_100k"] = round(opx / cal, 1)
+    results["load_average_at_end"] = os.getloadavg()
     print(f"openpyxl read-only takes {opx / cal:.1f}x as long as load_table on 100k rows")
     target = RESULTS / "read.json"
     target.write_text(json.dumps(results, indent=2) + "\n")

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.factories import set_cached_values, write_csv, write_ods, write_xls, write_xlsx
 from zmed_gui.core.errors import Cancelled, SourceError
@@ -403,3 +405,36 @@ def test_error_scan_prefixed_and_without_cell_references() -> None:
         b"</sheetData></worksheet>"
     )
     assert _scan_errors_slow(io.BytesIO(no_refs)) == {(4, 1): CellError("#N/A")}
+
+
+# --- invariants over arbitrary grids ---------------------------------------------------------
+
+_cells = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "Qty", "qty", "Column B", "Qty (2)", "A1", "12", "#N/A"]),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.just(D),
+    st.just(CellError("#REF!")),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_cells, max_size=6), min_size=1, max_size=8))
+def test_make_table_invariants(rows: list[list[Any]]) -> None:
+    grid = _grid(rows)
+    index = detect_header_row(grid)
+    assert 0 <= index < len(rows)
+    assert detect_header_row(grid) == index  # deterministic
+    for header_index in range(len(rows)):
+        try:
+            table = make_table(grid, header_index)
+        except SourceError as exc:
+            assert "no data rows below" in str(exc)
+            continue
+        assert len(table.headers) == len(table.original_headers) == len(table.columns)
+        assert all(h and h == h.strip() for h in table.headers)
+        assert len({h.casefold() for h in table.headers}) == len(table.headers)
+        assert all(len(col) == len(table.row_numbers) for col in table.columns)
+        assert table.row_numbers == sorted(table.row_numbers)
+        assert all(n > table.header_row for n in table.row_numbers)

@@ -154,10 +154,11 @@ def _text_head(head: bytes) -> str:
 
 def _is_encrypted_ooxml(path: Path) -> bool:
     """An encrypted .xlsx is an OLE compound file holding an "EncryptedPackage" stream."""
-    needle = "EncryptedPackage".encode("utf-16-le")
+    package = "EncryptedPackage".encode("utf-16-le")
+    info = "EncryptionInfo".encode("utf-16-le")
     try:
         with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            return m.find(needle) != -1
+            return m.find(package) != -1 and m.find(info) != -1
     except (OSError, ValueError):
         return False
 
@@ -318,9 +319,15 @@ def read_grid(
     Args:
         path: the spreadsheet.
         sheet: a sheet name, a 0-based index, or None for the first visible sheet.
-        max_rows: read at most this many non-blank rows (quick previews).
-        progress: called with (rows done, rows in total, message) every ~10 000 rows.
+        max_rows: read at most this many non-blank rows (quick previews). calamine still
+            parses the whole sheet first, so this saves building rows, not parsing.
+        progress: called every ~10 000 rows with (done, total, message): rows for
+            workbooks, characters for text files; (0, 0, ...) while calamine parses, which
+            is one call that cannot report progress or be cancelled.
         cancel: checked between chunks of rows.
+
+    Cells are as described in the module docstring; note that a date-time at exactly
+    midnight comes as ``datetime.date``.
 
     Raises:
         SourceError: the file or sheet cannot be read, or the sheet has no data.
