@@ -80,7 +80,7 @@ def test_steps_open_up_as_the_work_progresses(
     qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
     idle(qtbot, window)
     assert window.reachable()[UPLOAD] is True
-    assert "valid" in window.rows_status.text()
+    assert "2 ready to send, 0 invalid" in window.rows_status.text()
 
     # Back and forth loses nothing.
     assert window.go_to(OPEN)
@@ -94,6 +94,27 @@ def test_steps_open_up_as_the_work_progresses(
     window.map_step.set_source_column("UsageIdentifier", 0)
     assert window.state.validation is None
     assert window.reachable()[UPLOAD] is False
+
+
+def test_validate_and_upload_shortcuts_go_to_their_step_first(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    assert not window.validate_action.isEnabled() and not window.upload_action.isEnabled()
+    window.open_path(workbook(tmp_path))
+    idle(qtbot, window)
+    window.open_step.continue_button.click()
+    idle(qtbot, window)
+    assert window.current_step() == MAP
+    window.validate_action.trigger()  # F5 on Map: go to Review, which validates
+    assert window.current_step() == REVIEW
+    qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
+    idle(qtbot, window)
+    sent: list[object] = []
+    if window.upload_start is not None:
+        window.upload_start.triggered.connect(lambda: sent.append(True))
+    window.upload_action.trigger()  # Ctrl+Return on Review: only shows the Upload step
+    assert window.current_step() == UPLOAD
+    assert not sent
 
 
 def test_dropping_a_file_opens_it(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:

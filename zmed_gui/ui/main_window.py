@@ -170,17 +170,29 @@ class MainWindow(QMainWindow):
         self.about_action = QAction(icon("about"), "&About zmed-gui", self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self._on_about_action_triggered)
-        self.export_action = getattr(self.review_step, "export_action", None)
-        self.validate_action = getattr(self.review_step, "validate_action", None)
-        self.upload_action = getattr(self.upload_step, "start_action", None)
-        if self.validate_action is not None:
-            self.validate_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
-        if self.upload_action is not None and self.upload_action.shortcut().isEmpty():
-            self.upload_action.setShortcut(QKeySequence("Ctrl+Return"))
-        self.connections_action = getattr(self.upload_step, "connections_action", None)
-        if self.connections_action is None:
-            self.connections_action = QAction(icon("connections"), "&Connections...", self)
-            self.connections_action.triggered.connect(self._on_connections_action_triggered)
+        self.export_action: QAction | None = getattr(self.review_step, "export_action", None)
+        # The steps' own Validate and Upload actions act at once. The window's versions go
+        # to the step first, so a shortcut pressed elsewhere never sends anything unseen.
+        self.review_validate = getattr(self.review_step, "validate_action", None)
+        self.upload_start = getattr(self.upload_step, "start_action", None)
+        self.validate_action = QAction(icon("validate"), "&Validate", self)
+        self.validate_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self.validate_action.setToolTip("Check every row (F5)")
+        self.validate_action.triggered.connect(self._on_validate_action_triggered)
+        self.upload_action = QAction(icon("upload"), "&Upload", self)
+        self.upload_action.setShortcut(QKeySequence("Ctrl+Return"))
+        self.upload_action.setToolTip(
+            "Go to the Upload step; there, send the valid rows (Ctrl+Enter)"
+        )
+        self.upload_action.triggered.connect(self._on_upload_action_triggered)
+        for inner in (self.review_validate, self.upload_start):
+            if inner is not None:
+                inner.changed.connect(self._on_step_action_changed)
+        found: QAction | None = getattr(self.upload_step, "connections_action", None)
+        if found is None:
+            found = QAction(icon("connections"), "&Connections...", self)
+            found.triggered.connect(self._on_connections_action_triggered)
+        self.connections_action: QAction = found
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -211,6 +223,8 @@ class MainWindow(QMainWindow):
                 self.map_step.import_schema_action,
                 self.export_action,
                 self.connections_action,
+                self.review_validate,
+                self.upload_start,
             )
             if a is not None
         }
@@ -221,6 +235,9 @@ class MainWindow(QMainWindow):
         step_menu.addSeparator()
         step_menu.addAction(self.back_action)
         step_menu.addAction(self.next_action)
+        step_menu.addSeparator()
+        step_menu.addAction(self.validate_action)
+        step_menu.addAction(self.upload_action)
         for step in self.steps:
             extra = [a for a in self._actions_of(step) if id(a) not in known]
             if extra:
@@ -248,8 +265,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.next_action)
         toolbar.addSeparator()
         for action in (self.validate_action, self.upload_action, self.connections_action):
-            if action is not None:
-                toolbar.addAction(action)
+            toolbar.addAction(action)
         self.addToolBar(toolbar)
         self.toolbar = toolbar
 
@@ -264,6 +280,7 @@ class MainWindow(QMainWindow):
             (self.connection_status, "Connection"),
         ):
             label.setAccessibleName(name)
+            label.setContentsMargins(8, 0, 8, 0)
         bar.addWidget(self.file_status, 1)
         bar.addPermanentWidget(self.rows_status)
         bar.addPermanentWidget(self.connection_status)
@@ -328,6 +345,14 @@ class MainWindow(QMainWindow):
         for i, ok in enumerate(reachable):
             self.step_bar.set_reachable(i, ok or i == current, self.why_not(i))
             self.step_actions[i].setEnabled(ok)
+        validate = self.review_validate
+        start = self.upload_start
+        self.validate_action.setEnabled(
+            reachable[REVIEW] and (current != REVIEW or validate is None or validate.isEnabled())
+        )
+        self.upload_action.setEnabled(
+            reachable[UPLOAD] and (current != UPLOAD or start is None or start.isEnabled())
+        )
         self.back_action.setEnabled(current > 0)
         self.next_action.setEnabled(current + 1 < len(reachable) and reachable[current + 1])
         self.update_status()
@@ -354,7 +379,7 @@ class MainWindow(QMainWindow):
                 warn = status_count(result, RowStatus.WARNING)
                 invalid = status_count(result, RowStatus.INVALID)
                 excluded = status_count(result, RowStatus.EXCLUDED)
-                text += f"  \u2022  {valid + warn:,} valid, {invalid:,} invalid"
+                text += f"  \u2022  {valid + warn:,} ready to send, {invalid:,} invalid"
                 if excluded:
                     text += f", {excluded:,} left out"
             self.rows_status.setText(text)
@@ -466,6 +491,21 @@ class MainWindow(QMainWindow):
     def _on_open_action_triggered(self) -> None:
         self.go_to(OPEN)
         self.open_step.choose_file()
+
+    def _on_validate_action_triggered(self) -> None:
+        if self.current_step() != REVIEW:
+            self.go_to(REVIEW)  # entering Review validates when nothing is validated yet
+        elif self.review_validate is not None and self.review_validate.isEnabled():
+            self.review_validate.trigger()
+
+    def _on_upload_action_triggered(self) -> None:
+        if self.current_step() != UPLOAD:
+            self.go_to(UPLOAD)  # show where and what first; sending takes a second press
+        elif self.upload_start is not None and self.upload_start.isEnabled():
+            self.upload_start.trigger()
+
+    def _on_step_action_changed(self) -> None:
+        self.update_steps()
 
     def _on_back_action_triggered(self) -> None:
         self.go_to(self.current_step() - 1)

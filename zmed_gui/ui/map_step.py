@@ -188,7 +188,9 @@ class ConversionOptionsPanel(QGroupBox):
         layout.setColumnStretch(3, 1)
         self._setting = False
         self.zone_combo.activated.connect(self._on_any_changed)
-        self.zone_combo.lineEdit().editingFinished.connect(self._on_zone_edit_finished)
+        zone_edit = self.zone_combo.lineEdit()
+        assert zone_edit is not None  # the combo is editable
+        zone_edit.editingFinished.connect(self._on_zone_edit_finished)
         self.order_combo.currentIndexChanged.connect(self._on_any_changed)
         self.format_combo.currentIndexChanged.connect(self._on_any_changed)
         self.comma_check.toggled.connect(self._on_any_changed)
@@ -328,6 +330,13 @@ class MapStep(QWidget):
         self.banner.setVisible(False)
         outer.addWidget(self.banner)
 
+        intro = QLabel(
+            "Check which column of your sheet feeds each field Zuora expects. Matches were "
+            "made automatically; change any that are wrong. The first values show exactly "
+            "what will be sent."
+        )
+        intro.setWordWrap(True)
+        outer.addWidget(intro)
         tools = QHBoxLayout()
         self.schema_label = QLabel()
         tools.addWidget(self.schema_label, 1)
@@ -541,7 +550,7 @@ class MapStep(QWidget):
     def _rebuild_rows(self) -> None:
         while self.grid.count():
             item = self.grid.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.hide()
                 widget.deleteLater()

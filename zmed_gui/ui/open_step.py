@@ -292,6 +292,12 @@ class OpenStep(QWidget):
         pickers.addStretch(1)
         p.addLayout(pickers)
 
+        hint = QLabel(
+            "Check the preview: the highlighted row must hold the column headings. If it "
+            "does not, change the row number or double-click the right row."
+        )
+        hint.setWordWrap(True)
+        p.addWidget(hint)
         self.headings_label = QLabel()
         self.headings_label.setWordWrap(True)
         self.headings_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -521,9 +527,11 @@ class OpenStep(QWidget):
         kind = self._work_kind
         self._end_work()
         if kind == "preview":
-            sheets, grid = result  # type: ignore[misc]
-            self._show_sheets(sheets)
-            self._show_grid(grid)
+            assert isinstance(result, tuple)
+            new_sheets: list[str] = result[0]
+            new_grid: Grid = result[1]
+            self._show_sheets(new_sheets)
+            self._show_grid(new_grid)
             if self.path is not None:
                 remember_file(self.path)
                 self.file_opened.emit(str(self.path))

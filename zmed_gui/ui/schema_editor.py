@@ -134,8 +134,9 @@ class SchemaEditor(QDialog):
     ) -> int:
         row = self._append(SchemaField(name, ftype, required))
         self.table.setCurrentCell(row, COL_NAME)
-        if not name:
-            self.table.editItem(self.table.item(row, COL_NAME))
+        item = self.table.item(row, COL_NAME)
+        if not name and item is not None:
+            self.table.editItem(item)
         self.problems()
         return row
 
