@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import threading
 import time
 import uuid
@@ -471,3 +472,19 @@ def test_secrets_never_logged(
     assert caplog.records  # requests are logged at DEBUG ...
     assert token not in caplog.text and DEMO_CLIENT_SECRET not in caplog.text
     assert "leak" not in caplog.text and "wrong" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"GARBAGE\r\n\r\n", b"OPTIONS / HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n"],
+)
+def test_malformed_requests_get_json_and_a_request_id(emu: Emulator, raw: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=5) as sock:
+        sock.sendall(raw)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.") and b" 200 " not in head.split(b"\r\n")[0]
+    assert b"Zuora-Request-Id: " in head
+    assert json.loads(body)["success"] is False

@@ -20,6 +20,7 @@ import re
 import time
 import urllib.parse
 import uuid
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,7 @@ class Drop(Exception):
 class EmulatorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "zmed-emulator/0.1"
+    default_request_version = "HTTP/1.1"  # unparsable requests still get a status line
     disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
     server: EmulatorHTTPServer
 
@@ -74,6 +76,16 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch()
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed requests and unknown methods: still JSON, still a Zuora-Request-Id."""
+        self._begin("(unparsed request)")
+        self.close_connection = True
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "Error"
+        self._fail(code, f"{phrase}: {message}." if message else f"{phrase}.")
+
     # -- plumbing ----------------------------------------------------------------------
     @property
     def state(self) -> EmulatorState:
@@ -83,14 +95,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def config(self) -> EmulatorConfig:
         return self.server.state.config
 
-    def _dispatch(self) -> None:
+    def _begin(self, route: str) -> None:
+        """Per-request state (one handler object serves a whole keep-alive connection)."""
         self._request_id = str(uuid.uuid4())
         self._track_id: str | None = None
         self._extra: list[tuple[str, str]] = []
         self._ingestion = False
         self._pending: Fault | None = None
+        self._route = route
+
+    def _dispatch(self) -> None:
         path, _, query = self.path.partition("?")
-        self._route = path
+        self._begin(path)
         try:
             m = _METER_PATH.fullmatch(path)
             if path == "/oauth/token":
@@ -154,7 +170,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         return None
 
     def _wants_gzip(self) -> bool:
-        for part in self.headers.get("Accept-Encoding", "").lower().split(","):
+        headers = getattr(self, "headers", None)  # absent when the request did not parse
+        accept = headers.get("Accept-Encoding", "") if headers is not None else ""
+        for part in accept.lower().split(","):
             name, _, params = part.strip().partition(";")
             if name.strip() in ("gzip", "*"):
                 q = params.strip().removeprefix("q=")
