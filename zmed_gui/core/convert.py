@@ -418,6 +418,7 @@ _TIME_RE = re.compile(
 )
 _DATE_EXAMPLE = "a date such as 2026-11-26 or 26/11/2026, optionally with a time such as 09:30"
 _MIDNIGHT = dt.time(0)
+_UNKNOWN: Any = object()
 
 
 def _order_name(order: DateOrder) -> str:
@@ -780,6 +781,9 @@ class FieldConverter:
         self._soon_date = self._soon.astimezone(zone).date()
         # local date -> (UTC offset, "+01:00") for days without a clock change, else None
         self._days: dict[dt.date, tuple[dt.timedelta, str] | None] = {}
+        self._offset_fast = (
+            ftype is FieldType.DATETIME and options.datetime_format is DateTimeFormat.RFC3339_OFFSET
+        )
         self.convert: Callable[[object], Any] = (
             self._date_value if ftype in (FieldType.DATE, FieldType.DATETIME) else self._value
         )
@@ -791,6 +795,9 @@ class FieldConverter:
         except KeyError:
             pass
         info: tuple[dt.timedelta, str] | None = None
+        if not 1 < day.year < 9999:  # the slow path turns overflows into problems
+            self._days[day] = None
+            return None
         try:
             start = dt.datetime.combine(day, _MIDNIGHT).replace(tzinfo=self.zone)
             end = dt.datetime.combine(day, dt.time(23, 59, 59)).replace(tzinfo=self.zone)
@@ -807,6 +814,15 @@ class FieldConverter:
 
     def _date_value(self, value: object) -> Any:
         if value.__class__ is dt.datetime and value.tzinfo is None:
+            if self._offset_fast:
+                # The common case, inlined: a naive date-time on a day without a clock change.
+                day = value.date()
+                info = self._days.get(day, _UNKNOWN)
+                if info is _UNKNOWN:
+                    info = self._day(day)
+                if info is not None and value - info[0] <= self._soon_naive_utc:
+                    spec = "milliseconds" if value.microsecond else "seconds"
+                    return value.isoformat(timespec=spec) + info[1]
             return self.finish((value, True))
         return self.finish(self.moment(value))
 

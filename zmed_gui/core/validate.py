@@ -266,12 +266,13 @@ def _plan(
                     f"{value.message}."
                 )
                 continue
-            if value is EMPTY and f.required:
-                problems.append(
-                    f"The constant for the required field {f.name} is empty; enter a value or "
-                    "map the field to a column."
-                )
-                continue
+            if value is EMPTY:
+                if f.required:
+                    problems.append(
+                        f"The constant for the required field {f.name} is empty; enter a value "
+                        "or map the field to a column."
+                    )
+                continue  # an empty optional constant: the field is left out
             plan.constant = value
         plans.append(plan)
     return problems, plans
@@ -525,6 +526,7 @@ def validate(
     total = n * (len(plans) + 1)
     per_field: list[list[Any] | None] = []
     special: set[int] = set()
+    gaps: list[tuple[str, list[int]]] = []  # optional field -> rows where it is empty
     for k, plan in enumerate(plans):
         if cancel is not None:
             cancel.raise_if_cancelled()
@@ -536,9 +538,15 @@ def validate(
         progress(k * n, total, f"Checking {table.column_label(plan.column)} for {plan.name}")
         values, has_special = _convert_column(table, plan, cancel, options)
         per_field.append(values)
-        if has_special:
+        if has_special and plan.required:
             special.update(i for i, r in enumerate(values) if _is_special(r))
-    _build_rows(result, per_field, special, progress, cancel, len(plans) * n, total)
+        elif has_special:
+            # An empty optional field is common and cheap: the bulk build drops the key.
+            special.update(i for i, r in enumerate(values) if r.__class__ in _SPECIAL)
+            empties = [i for i, r in enumerate(values) if r is EMPTY]
+            if empties:
+                gaps.append((plan.name, empties))
+    _build_rows(result, per_field, special, gaps, progress, cancel, len(plans) * n, total)
     progress(total, total, "Checked")
     return result
 
@@ -547,18 +555,26 @@ def _build_rows(
     result: ValidationResult,
     per_field: list[list[Any] | None],
     special: set[int],
+    gaps: list[tuple[str, list[int]]],
     progress: ProgressCallback,
     cancel: CancelToken | None,
     done: int,
     total: int,
 ) -> None:
+    """Events, statuses and issues of every row, then the duplicate warnings.
+
+    Rows whose fields all converted plainly are built in bulk (``map`` over ``zip``);
+    only rows with an issue, an empty field or an exclusion go through :func:`_assemble`.
+    """
     n = len(result.table)
     names = [p.name for p in result._plans]
     events, statuses = result.events, result.statuses
     row_issues = result._row_issues
     excluded = result.excluded
-    dups = result._dups
     build = not result.mapping_problems
+    slow_rows = sorted(special | {r for r in excluded if 0 <= r < n})
+    hashes: list[int] = []
+    no_event: list[int] = []  # rows without an event (invalid or excluded)
     for start in range(0, n, CHUNK):
         if cancel is not None:
             cancel.raise_if_cancelled()
@@ -568,33 +584,71 @@ def _build_rows(
             itertools.repeat(plan.constant, stop - start) if values is None else values[start:stop]
             for plan, values in zip(result._plans, per_field, strict=True)
         ]
-        for i, t in zip(range(start, stop), zip(*parts, strict=True), strict=False):
+        rows = list(zip(*parts, strict=True))
+        chunk_events: list[dict[str, Any] | None] = []
+        chunk_hashes: list[int] = []
+        if build:
+            chunk_events = list(map(dict, map(zip, itertools.repeat(names), rows)))
+            chunk_hashes = list(map(hash, rows))
+            stripped: set[int] = set()
+            for name, empties in gaps:
+                a = bisect.bisect_left(empties, start)
+                b = bisect.bisect_left(empties, stop)
+                for i in empties[a:b]:
+                    del chunk_events[i - start][name]  # type: ignore[union-attr]
+                    stripped.add(i - start)
+            for k in stripped:
+                chunk_hashes[k] = _event_hash(chunk_events[k])  # type: ignore[arg-type]
+        lo = bisect.bisect_left(slow_rows, start)
+        hi = bisect.bisect_left(slow_rows, stop)
+        for i in slow_rows[lo:hi]:
+            k = i - start
+            event: dict[str, Any] | None = None
             if i in excluded:
                 statuses[i] = RowStatus.EXCLUDED
-                continue
-            if i in special:
-                event, issues = _assemble(result, i, t)
+            else:
+                event, issues = _assemble(result, i, rows[k])
                 if issues:
                     row_issues[i] = issues
                     statuses[i] = _status(issues)
-                if event is None or not build:
-                    continue
-                h = _event_hash(event)
-            else:
-                if not build:
-                    continue
-                event = dict(zip(names, t, strict=True))
-                h = hash(t)
-            events[i] = event
-            if h not in dups:
-                dups[h] = i
-                continue
-            twin = _earlier_twin(result, i, event, h)
-            if twin is not None:
-                row_issues.setdefault(i, []).append(_duplicate_issue(result, i, twin))
-                if statuses[i] is RowStatus.VALID:
-                    statuses[i] = RowStatus.WARNING
-    result.issues[:] = [issue for issues in row_issues.values() for issue in issues]
+            if build:
+                chunk_events[k] = event
+                if event is None:
+                    no_event.append(i)
+                else:
+                    chunk_hashes[k] = _event_hash(event)
+        if build:
+            events[start:stop] = chunk_events
+            hashes.extend(chunk_hashes)
+    if build:
+        _find_duplicates(result, hashes, no_event)
+    result.issues[:] = [issue for row in sorted(row_issues) for issue in row_issues[row]]
+
+
+def _find_duplicates(result: ValidationResult, hashes: list[int], no_event: list[int]) -> None:
+    """Index every event by hash and warn on each row equal to an earlier one."""
+    if no_event:
+        skip = set(no_event)
+        rows = [i for i in range(len(hashes)) if i not in skip]
+        keys = [hashes[i] for i in rows]
+    else:
+        rows = list(range(len(hashes)))
+        keys = hashes
+    # Built backwards, so each hash keeps its first row: all in C, no Python loop.
+    first: dict[int, int | list[int]] = dict(zip(reversed(keys), reversed(rows), strict=True))
+    result._dups = first
+    if len(first) == len(keys):
+        return  # no two events share a hash: no duplicates
+    events, statuses, row_issues = result.events, result.statuses, result._row_issues
+    later = [(i, h) for i, h in zip(rows, keys, strict=True) if first[h] != i]
+    for i, h in later:
+        event = events[i]
+        assert event is not None
+        twin = _earlier_twin(result, i, event, h)
+        if twin is not None:
+            row_issues.setdefault(i, []).append(_duplicate_issue(result, i, twin))
+            if statuses[i] is RowStatus.VALID:
+                statuses[i] = RowStatus.WARNING
 
 
 # ---------------------------------------------------------------------------- edits
