@@ -15,11 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 
 
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_json(event: dict[str, Any]) -> bytes:
     """The event as compact JSON with sorted keys (the bytes sent and hashed)."""
-    return json.dumps(
-        event, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode(event).encode("utf-8")
 
 
 def event_hash(event: dict[str, Any] | bytes) -> str:

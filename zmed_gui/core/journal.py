@@ -181,6 +181,17 @@ class BatchRecord:
     message: str
 
 
+def _runs(positions: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted positions as inclusive ranges: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for p in sorted(positions):
+        if runs and p == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], p)
+        else:
+            runs.append((p, p))
+    return runs
+
+
 class Journal:
     """Thread-safe access to the journal database (default: user data dir)."""
 
@@ -195,6 +206,7 @@ class Journal:
         # FULL: a batch marked "sending" survives a power loss before the request leaves.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.execute("PRAGMA cache_size=-32000")  # 32 MB: big uploads stay in memory
         with self._tx() as db:
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
@@ -494,9 +506,11 @@ class Journal:
                 " updated) VALUES(?,?,?,?,?,0,?)",
                 (upload_id, seq, SENDING, len(positions), json.dumps(list(excel_rows)), _now()),
             )
+            # Batches are mostly runs of consecutive positions: one UPDATE per run.
             db.executemany(
-                "UPDATE events SET status=?, batch_seq=?, message='' WHERE upload_id=? AND pos=?",
-                ((SENDING, seq, upload_id, p) for p in positions),
+                "UPDATE events SET status=?, batch_seq=?, message='' WHERE upload_id=?"
+                " AND pos BETWEEN ? AND ?",
+                ((SENDING, seq, upload_id, lo, hi) for lo, hi in _runs(positions)),
             )
             db.execute("UPDATE uploads SET heartbeat=? WHERE id=?", (time.time(), upload_id))
         return int(seq)
