@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import secrets
 import threading
@@ -195,10 +194,11 @@ class EmulatorState:
                 self._record.flush()
 
     def accepted_events(self, meter_id: str | None = None) -> list[dict[str, Any]]:
+        # Shallow copies suffice: validated events hold only scalars (no nested values).
         with self._lock:
             if meter_id is not None:
-                return copy.deepcopy(self._events.get(meter_id, []))
-            return [copy.deepcopy(e) for evs in self._events.values() for e in evs]
+                return [dict(e) for e in self._events.get(meter_id, [])]
+            return [dict(e) for evs in self._events.values() for e in evs]
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
