@@ -114,7 +114,8 @@ def linux_archive(version: str, icon_dir: Path) -> Path:
         info.uname = info.gname = ""
         return info
 
-    with tarfile.open(out, "w:gz", compresslevel=9) as tar:
+    # Level 6: measured 57.5 MB in 20 s; level 9 saves 0.3 MB for 2.5 times the time.
+    with tarfile.open(out, "w:gz", compresslevel=6) as tar:
         tar.add(DIST / APP, arcname=f"{top}/{APP}", filter=_mode)
         for name, src in staged.items():
             info = tar.gettarinfo(str(src), arcname=f"{top}/{name}")
