@@ -7,6 +7,8 @@ import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zmed_gui.core import convert
 from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
@@ -540,3 +542,45 @@ def test_conversions_are_cached_per_distinct_value(monkeypatch: pytest.MonkeyPat
     assert len(seen) == 4  # "A" and the three products
     assert result.counts[RowStatus.VALID] == 3  # all others are duplicates of the first three
     assert result.counts[RowStatus.WARNING] == n - 3
+
+
+# ---------------------------------------------------------------------------- edits = fresh run
+
+_ids = st.sampled_from(["A", "B", None, " A "])
+_dates = st.sampled_from(["2025-11-01", "2025-11-02", "x", None, dt.datetime(2025, 11, 1)])
+_qty = st.sampled_from([1, 1.0, "1", 2, "-1", "abc", None])
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(st.tuples(_ids, _dates, _qty), min_size=1, max_size=10),
+    st.lists(
+        st.tuples(st.integers(0, 9), st.integers(0, 2), st.one_of(_ids, _dates, _qty)),
+        max_size=6,
+    ),
+    st.sets(st.integers(0, 9)),
+    st.sets(st.integers(0, 9)),
+)
+def test_revalidate_matches_a_fresh_validation(
+    rows: list[tuple[Any, Any, Any]],
+    edits: list[tuple[int, int, Any]],
+    excluded_before: set[int],
+    excluded_after: set[int],
+) -> None:
+    n = len(rows)
+    ids, dates, qty = (list(c) for c in zip(*rows, strict=True))
+    table = make_table([ids, ["API"] * n, dates, qty])
+    result = run(table, excluded=excluded_before)
+    touched: set[int] = set()
+    for row, col, value in edits:
+        if row < n:
+            table.columns[[0, 2, 3][col]][row] = value
+            touched.add(row)
+    result.excluded.clear()
+    result.excluded.update(excluded_after)
+    revalidate_rows(result, touched | excluded_before | excluded_after)
+    fresh = run(table, excluded=excluded_after)
+    assert result.events == fresh.events
+    assert result.statuses == fresh.statuses
+    assert result.issues == fresh.issues
+    assert result.counts == fresh.counts

@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -725,9 +726,13 @@ def revalidate_rows(result: ValidationResult, rows: Iterable[int]) -> None:
             h = _event_hash(event)
             _earlier_twin(result, row, event, h)  # registers; warnings redone below
             hashes.add(h)
-    touched: set[int] = set()
+    touched: set[int] = set(wanted)
     for h in hashes:
         _recheck_bucket(result, h, touched)
-    result.issues[:] = [
-        issue for row in sorted(result._row_issues) for issue in result._row_issues[row]
-    ]
+    # Splice the changed rows' issues into the sorted list instead of rebuilding it.
+    issues = result.issues
+    by_row = operator.attrgetter("row")
+    for row in sorted(touched):
+        lo = bisect.bisect_left(issues, row, key=by_row)
+        hi = bisect.bisect_right(issues, row, lo=lo, key=by_row)
+        issues[lo:hi] = result._row_issues.get(row, [])
