@@ -161,10 +161,13 @@ def test_parser_wiring() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
     emulator_cmd.add_parser(sub)
-    args = parser.parse_args(["emulator", "--port", "0", "--max-events", "5"])
+    args = parser.parse_args(
+        ["emulator", "--port", "0", "--max-events", "5", "--max-concurrent", "4"]
+    )
     assert args.func is emulator_cmd.run
     config = emulator_cmd.build_config(args)
     assert config.max_events_per_call == 5 and list(config.meters) == [DEMO_METER_ID]
+    assert config.max_concurrent_calls == 4 and config.calls_per_minute is None
     assert config.client_secret == DEMO_CLIENT_SECRET
     with pytest.raises(SystemExit):
         parser.parse_args(["emulator", "--max-events", "0"])

@@ -22,6 +22,7 @@ from zmed_gui.emulator import (
     DEMO_METER_ID,
     Emulator,
     EmulatorConfig,
+    FaultPlan,
 )
 
 
@@ -488,3 +489,41 @@ def test_malformed_requests_get_json_and_a_request_id(emu: Emulator, raw: bytes)
     assert head.startswith(b"HTTP/1.") and b" 200 " not in head.split(b"\r\n")[0]
     assert b"Zuora-Request-Id: " in head
     assert json.loads(body)["success"] is False
+
+
+def test_concurrency_limit() -> None:
+    config = EmulatorConfig(max_concurrent_calls=1, faults=FaultPlan.parse("call1=slow:0.6"))
+    with Emulator(config) as emu, httpx.Client(timeout=10) as client:
+        token = get_token(client, emu)
+        statuses: list[int] = []
+
+        def slow_call() -> None:
+            with httpx.Client(timeout=10) as other:
+                statuses.append(
+                    other.post(emu.upload_url(), json=GOOD, headers=bearer(token)).status_code
+                )
+
+        t = threading.Thread(target=slow_call)
+        t.start()
+        deadline = time.monotonic() + 5
+        while emu.stats()["calls"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        r = client.post(emu.upload_url(), json=GOOD, headers=bearer(token))
+        t.join()
+        assert r.status_code == 429 and r.headers["retry-after"] == "1"
+        assert "same time" in r.json()["message"]
+        assert statuses == [200]
+        assert client.post(emu.upload_url(), json=GOOD, headers=bearer(token)).status_code == 200
+
+
+def test_ipv6_loopback() -> None:
+    try:
+        emu = Emulator(host="::1").start()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    try:
+        assert emu.base_url.startswith("http://[::1]:")
+        with httpx.Client() as client:
+            assert client.get(emu.base_url + "/_emulator/stats").status_code == 200
+    finally:
+        emu.stop()

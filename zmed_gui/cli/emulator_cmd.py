@@ -76,6 +76,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--calls-per-minute", type=_positive, metavar="N", help="answer 429 above N calls"
     )
     parser.add_argument(
+        "--max-concurrent",
+        type=_positive,
+        metavar="N",
+        help="answer 429 when more than N upload calls run at once (Zuora's default: 40)",
+    )
+    parser.add_argument(
         "--max-events", type=_positive, default=10_000, metavar="N", help="events per call"
     )
     parser.add_argument(
@@ -135,6 +141,7 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         max_events_per_call=args.max_events,
         max_payload_bytes=args.max_payload_bytes,
         calls_per_minute=args.calls_per_minute,
+        max_concurrent_calls=args.max_concurrent,
         faults=FaultPlan.parse(args.faults) if args.faults else None,
         record_path=args.record,
     )

@@ -48,6 +48,7 @@ class EmulatorConfig:
     max_events_per_call: int = 10_000
     max_payload_bytes: int = 4_000_000
     calls_per_minute: int | None = None  # None = unlimited
+    max_concurrent_calls: int | None = None  # Zuora's tenant default is 40; None = unlimited
     faults: FaultPlan | None = None
     record_path: Path | None = None  # append accepted events as NDJSON
     max_reasons: int = 100  # per-event reasons listed in one 400 body (the count is always full)

@@ -112,7 +112,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             if path == "/oauth/token":
                 self._token()
             elif m is not None:
-                self._meter(urllib.parse.unquote(m.group(1)))
+                self._meter_call(urllib.parse.unquote(m.group(1)))
             elif path.startswith("/_emulator/"):
                 self._control(path, urllib.parse.parse_qs(query))
             else:
@@ -283,7 +283,17 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         })  # fmt: skip
 
     # -- ingestion -----------------------------------------------------------------------
-    def _meter(self, meter_id: str) -> None:
+    def _meter_call(self, meter_id: str) -> None:
+        if self.command != "POST":
+            self._meter(meter_id, admitted=True)
+            return
+        admitted = self.state.enter_call()  # held until answered (slow answers included)
+        try:
+            self._meter(meter_id, admitted)
+        finally:
+            self.state.leave_call()
+
+    def _meter(self, meter_id: str, admitted: bool) -> None:
         body = self._read_body(self.config.max_payload_bytes)
         post = self.command == "POST"
         self._ingestion = post
@@ -310,6 +320,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                     self._extra.append(("Retry-After", str(window.reset)))
                     self._fail(429, f"More than {window.limit} calls in a minute; retry later.")
                     return
+            if not admitted:
+                self._extra.append(("Retry-After", "1"))
+                limit = self.config.max_concurrent_calls
+                self._fail(429, f"More than {limit} calls at the same time; retry later.")
+                return
             fault = self.state.next_fault()
             if fault is not None:
                 self.state.count_fault(fault.kind)

@@ -27,6 +27,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._live: dict[threading.Thread, socket.socket] = {}
         self._live_lock = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, EmulatorHandler)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:

@@ -44,6 +44,7 @@ class EmulatorState:
         self._tokens: dict[str, float] = {}  # token -> monotonic expiry
         self._meters: dict[str, Schema] = dict(config.meters)
         self._record: IO[str] | None = None
+        self._active_calls = 0
         self._reset_locked()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -150,6 +151,17 @@ class EmulatorState:
             reset = max(1, int(self._window_start + 60.0 - now + 0.999))
             allowed = self._window_calls <= limit
             return RateWindow(allowed, limit, max(0, limit - self._window_calls), reset)
+
+    def enter_call(self) -> bool:
+        """One more ingestion call in flight; False when over ``max_concurrent_calls``."""
+        limit = self.config.max_concurrent_calls
+        with self._lock:
+            self._active_calls += 1
+            return limit is None or self._active_calls <= limit
+
+    def leave_call(self) -> None:
+        with self._lock:
+            self._active_calls -= 1
 
     # -- faults ------------------------------------------------------------------------
     def next_fault(self) -> Fault | None:
