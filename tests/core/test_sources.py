@@ -438,3 +438,12 @@ def test_make_table_invariants(rows: list[list[Any]]) -> None:
         assert all(len(col) == len(table.row_numbers) for col in table.columns)
         assert table.row_numbers == sorted(table.row_numbers)
         assert all(n > table.header_row for n in table.row_numbers)
+
+
+def test_cancel_before_reading_a_workbook(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "u.xlsx", USAGE)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        read_grid(path, cancel=token)
+    assert not [t for t in threading.enumerate() if t.name == "zmed-error-cell-scan"]

@@ -398,7 +398,10 @@ def _collect_rows(
     total = cal_sheet.height
     lead: list[CellValue] = [None] * first_col
     message = f"Reading sheet '{cal_sheet.name}' of {path.name}"
-    error_rows = {r for r, _ in errors}
+    by_row: dict[int, list[tuple[int, CellError]]] = {}
+    for (r, c), err in errors.items():
+        if c >= first_col:
+            by_row.setdefault(r, []).append((c - first_col, err))
     limit = max_rows if max_rows is not None else -1
     it: Iterator[list[CellValue]] = iter(cal_sheet.iter_rows())  # type: ignore[arg-type]
     # iter_rows first yields one padding row per empty row above the used range.
@@ -422,10 +425,10 @@ def _collect_rows(
                     i = row.index("", i + 1)
             except ValueError:
                 pass
-        if number in error_rows:
-            for (r, c), err in errors.items():
-                if r == number and c >= first_col and c - first_col < len(row):
-                    row[c - first_col] = err
+        if number in by_row:
+            for c, err in by_row[number]:
+                if c < len(row):
+                    row[c] = err
         if row.count(None) == len(row):
             continue
         if text_errors:
