@@ -205,3 +205,32 @@ def test_server_errors_are_retried(
     assert max(received(emu).values()) == 1
     with Journal() as j:
         assert len(j.list_uploads()) == 1
+
+
+@pytest.mark.usefixtures("secret_env")
+def test_secret_and_token_not_in_output_report_log_or_journal(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zmed_gui.core.journal import default_journal_path
+    from zmed_gui.core.settings import user_log_dir
+
+    data = write_csv(tmp_path / "usage.csv", 40, bad_rows=(1,))
+    report = tmp_path / "report.xlsx"
+    emu.expire_tokens()
+    code = main(["-v", "send", str(data), *target_args(emu), "--report", str(report)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    tokens = list(emu._state._tokens)  # every token the emulator issued
+    assert tokens
+    blobs = {
+        "output": (out + err).encode(),
+        "report": report.read_bytes(),
+        "log": b"".join(p.read_bytes() for p in user_log_dir().glob("*.log*")),
+        "journal": b"".join(
+            p.read_bytes() for p in default_journal_path().parent.glob("journal.sqlite3*")
+        ),
+    }
+    assert blobs["log"]  # the log was written
+    for name, blob in blobs.items():
+        for secret in (DEMO_CLIENT_SECRET, *tokens):
+            assert secret.encode() not in blob, name

@@ -233,3 +233,11 @@ def test_rate_limiter_paces_calls() -> None:
 def test_gzip_bodies_are_smaller() -> None:
     body = b"[" + b",".join([EVENT[1:-1]] * 1000) + b"]"
     assert len(gzip.compress(body, 4)) < len(body) / 10
+
+
+def test_token_endpoint_429_is_retried() -> None:
+    cfg = EmulatorConfig(faults=FaultPlan.parse("seed=2,token-429=0.4"))
+    with Emulator(cfg) as emu, make_client(emu) as client:
+        client.token()  # the first token request gets a 429 (Retry-After: 1), the second a token
+        assert emu.stats()["faults_injected"].get("token-429", 0) == 1
+        assert client.post_events(emu.upload_url(), EVENT).ok

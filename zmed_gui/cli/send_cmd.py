@@ -14,16 +14,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
-import json
 import signal
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, TextIO
+from typing import TextIO
 
-from zmed_gui.cli.common import Prepared, add_input_options, prepare
+from zmed_gui.cli.common import add_input_options, prepare
 from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.core.connections import (
     ENVIRONMENTS,
@@ -201,21 +200,6 @@ def _options(args: argparse.Namespace) -> UploadOptions:
     )
 
 
-def mapping_json(prepared: Prepared) -> str:
-    """What decides the events besides the file: mapping, conversion options, fields."""
-    data: dict[str, Any] = {
-        "fields": prepared.schema.names,
-        "mapping": {
-            name: {k: v for k, v in dataclasses.asdict(src).items() if k != "confidence"}
-            for name, src in sorted(prepared.mapping.sources.items())
-            if src.is_mapped
-        },
-        "options": {k: str(v) for k, v in sorted(dataclasses.asdict(prepared.options).items())},
-        "header_row": prepared.table.header_row,
-    }
-    return json.dumps(data, sort_keys=True, ensure_ascii=False)
-
-
 @contextmanager
 def _signals_cancel(cancel: CancelToken, out: TextIO) -> Iterator[None]:
     """SIGINT/SIGTERM: finish the requests in flight, journal them, then stop (exit 3)."""
@@ -272,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
     items, invalid = items_from_validation(prepared.result)
     for problem in prepared.result.mapping_problems:
         print(f"Mapping problem: {problem}", file=out)
-    source = SourceInfo.from_file(prepared.file_path, prepared.table.sheet, mapping_json(prepared))
+    source = SourceInfo.for_validation(prepared.file_path, prepared.result)
     with Journal() as journal:
         resume_id = args.resume
         if resume_id is None and not options.dry_run:

@@ -15,7 +15,9 @@ gateway timeout). Zuora has no idempotency key, so such a batch is never resent 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -102,6 +104,28 @@ class SourceInfo:
         h.update(b"\0sheet\0" + sheet.encode("utf-8"))
         h.update(b"\0mapping\0" + mapping_json.encode("utf-8"))
         return cls(path.name, sheet, h.hexdigest())
+
+    @classmethod
+    def for_validation(cls, path: Path, result: ValidationResult) -> SourceInfo:
+        """The fingerprint of a validated file: its bytes, sheet, header row, mapping,
+        conversion options and event fields (everything that decides the events)."""
+        return cls.from_file(path, result.table.sheet, mapping_json(result))
+
+
+def mapping_json(result: ValidationResult) -> str:
+    """What decides the events besides the file's bytes, as canonical JSON."""
+    data: dict[str, Any] = {
+        "fields": result.schema.names,
+        "header_row": result.table.header_row,
+        "mapping": {
+            name: {k: v for k, v in dataclasses.asdict(src).items() if k != "confidence"}
+            for name, src in sorted(result.mapping.sources.items())
+            if src.is_mapped
+        },
+        "options": {k: str(v) for k, v in sorted(dataclasses.asdict(result.options).items())},
+        "excluded": sorted(result.excluded),
+    }
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
 def items_from_validation(result: ValidationResult) -> tuple[list[UploadItem], list[int]]:
