@@ -75,6 +75,35 @@ done
 rm -f "$out"
 
 echo
+echo "== keyring of the frozen app against a real Secret Service"
+if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
+    kr_script=$(mktemp)
+    cat >"$kr_script" <<'KR'
+set -eu
+export XDG_RUNTIME_DIR=$(mktemp -d) HOME=$(mktemp -d)
+chmod 700 "$XDG_RUNTIME_DIR"
+mkdir -p "$HOME/.cache" "$HOME/.local/share/keyrings"
+# Without --unlock the first write waits forever for a password prompt.
+eval "$(printf 'x' | gnome-keyring-daemon --daemonize --unlock --components=secrets | sed 's/^/export /')"
+"$1" --self-test --keyring-write >"$2" 2>&1
+KR
+    kr_out=$(mktemp)
+    set +e
+    timeout 120 dbus-run-session -- sh "$kr_script" "$PWD/$EXE" "$kr_out" 2>/dev/null
+    rc=$?
+    set -e
+    grep -E '^(ok|warn|FAIL) +keyring' "$kr_out" || true
+    rm -f "$kr_script"
+    [ $rc -eq 0 ] || { cat "$kr_out"; fail "the frozen app's self-test with --keyring-write exited $rc"; }
+    grep -q '^ok   keyring backend: SecretService' "$kr_out" ||
+        fail "the frozen app did not find the Secret Service keyring"
+    grep -q '^ok   keyring write' "$kr_out" || fail "the frozen app could not store a secret"
+    rm -f "$kr_out"
+else
+    echo "skipped: dbus-run-session or gnome-keyring-daemon is not installed"
+fi
+
+echo
 echo "== CLI"
 "$BUNDLE/zmed-upload" --version || fail "zmed-upload --version failed"
 

@@ -95,3 +95,26 @@ def test_process_age_is_plausible() -> None:
     age = selftest.process_age()
     assert age is not None
     assert 0 < age < 24 * 3600
+
+
+def test_keyring_write_round_trip(memory_keyring) -> None:
+    st = selftest.SelfTest(sys.stdout)
+    try:
+        detail = st.check_keyring_write()
+    finally:
+        st.close()
+    assert "stored, read back and deleted" in detail
+    assert memory_keyring.store == {}  # nothing left behind
+
+
+@pytest.mark.secret_service
+def test_keyring_write_against_the_secret_service(capsys: pytest.CaptureFixture[str]) -> None:
+    st = selftest.SelfTest(sys.stdout)
+    try:
+        backend = st.run("keyring backend", st.check_keyring)
+        written = st.run("keyring write", st.check_keyring_write)
+    finally:
+        st.close()
+    out = capsys.readouterr().out
+    assert backend.status == "ok" and "SecretService" in backend.detail, out
+    assert written.status == "ok", out

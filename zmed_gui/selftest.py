@@ -262,11 +262,15 @@ class SelfTest:
 
         from zmed_gui.core.credentials import keyring_available
 
+        def label(backend: object) -> str:
+            cls = type(backend)
+            return f"{cls.__module__.removeprefix('keyring.backends.')}.{cls.__name__}"
+
         ring = keyring.get_keyring()
-        name = f"{type(ring).__module__.removeprefix('keyring.backends.')}.{type(ring).__name__}"
+        name = label(ring)
         inner = getattr(ring, "backends", None)
         if inner is not None:  # the chainer: name what it chains
-            name += " [" + ", ".join(type(b).__name__ for b in inner) + "]"
+            name += " [" + ", ".join(label(b) for b in inner) + "]"
         # The app's own test (fail and null backends keep nothing), without touching the
         # keyring: a locked one would otherwise ask the user to unlock it.
         if not keyring_available():
@@ -275,6 +279,24 @@ class SelfTest:
                 "each time instead of saving it"
             )
         return name
+
+    def check_keyring_write(self) -> str:
+        """Store, read back and delete a throw-away secret (opt-in: may ask to unlock)."""
+        import secrets
+
+        import keyring
+
+        service, user = "zmed-gui self-test", f"probe-{os.getpid()}"
+        value = secrets.token_urlsafe(16)
+        keyring.set_password(service, user, value)
+        try:
+            if keyring.get_password(service, user) != value:
+                raise RuntimeError("the secret read back differs from the one stored")
+        finally:
+            keyring.delete_password(service, user)
+        if keyring.get_password(service, user) is not None:
+            raise RuntimeError("the secret is still there after deleting it")
+        return "stored, read back and deleted a secret"
 
     def check_tls(self) -> str:
         import ssl
@@ -398,7 +420,9 @@ class SelfTest:
             return f"core.upload.run_upload, {result.batches} batch(es), track id {result.track_id}"
 
 
-def _checks(st: SelfTest, startup_only: bool) -> list[tuple[str, Callable[[], str]]]:
+def _checks(
+    st: SelfTest, startup_only: bool, keyring_write: bool = False
+) -> list[tuple[str, Callable[[], str]]]:
     checks = [
         ("Qt platform plugin", st.check_qt),
         ("main window", st.check_main_window),
@@ -412,6 +436,7 @@ def _checks(st: SelfTest, startup_only: bool) -> list[tuple[str, Callable[[], st
         ("sample spreadsheet read", st.check_sample),
         ("validation", st.check_validation),
         ("keyring backend", st.check_keyring),
+        *([("keyring write", st.check_keyring_write)] if keyring_write else []),
         ("TLS trust store", st.check_tls),
         ("time zones", st.check_timezones),
         ("upload to the emulator", st.check_upload),
@@ -423,6 +448,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zmed-gui --self-test", description=__doc__)
     parser.add_argument(
         "--startup-probe", action="store_true", help="only time the first window and exit"
+    )
+    parser.add_argument(
+        "--keyring-write",
+        action="store_true",
+        help="also store and delete a test secret (a locked keyring may ask to be unlocked)",
     )
     parser.add_argument("--output", type=Path, help="also write the report to this file")
     raw = sys.argv[1:] if argv is None else argv
@@ -446,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     py = sys.version.split()[0]
     print(f"zmed-gui {__version__} self-test ({kind}, {sys.platform}, Python {py})", file=out)
     try:
-        for name, check in _checks(st, args.startup_probe):
+        for name, check in _checks(st, args.startup_probe, args.keyring_write):
             st.run(name, check)
     finally:
         st.close()
