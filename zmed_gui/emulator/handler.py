@@ -29,6 +29,7 @@ from zmed_gui.emulator.config import EmulatorConfig
 from zmed_gui.emulator.faults import Fault
 from zmed_gui.emulator.payload import PayloadError, check_events, decode_body, parse_events
 from zmed_gui.emulator.state import EmulatorState
+from zmed_gui.emulator.wire import Drop, accepts_gzip, read_body
 
 if TYPE_CHECKING:
     from zmed_gui.emulator.server import EmulatorHTTPServer
@@ -37,13 +38,8 @@ log = logging.getLogger("zmed_gui.emulator")
 
 _METER_PATH = re.compile(r"/(?:meters/streaming/ingestion|usage/bulk)/([^/]+)/?")
 _TRACK_BAD = re.compile(r"[^\x20-\x7e]|[:;\"']")
-_DRAIN_LIMIT = 64 * 1024 * 1024  # larger bodies are refused without reading them
 _TOKEN_BODY_LIMIT = 64 * 1024
 _GZIP_RESPONSE_OVER = 1000
-
-
-class Drop(Exception):
-    """Close the connection without answering."""
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -132,52 +128,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _read_body(self, cap: int) -> bytes | None:
         """The request body, or None when it is over ``cap`` bytes (it is then discarded)."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            parts: list[bytes] = []
-            size = 0
-            while True:
-                line = self.rfile.readline(1024)
-                try:
-                    n = int(line.split(b";")[0].strip(), 16)
-                except ValueError:
-                    raise Drop from None
-                if n == 0:
-                    while self.rfile.readline(1024).strip():
-                        pass  # trailers
-                    break
-                size += n
-                if size > _DRAIN_LIMIT:
-                    raise Drop
-                chunk = self.rfile.read(n)
-                self.rfile.readline(16)
-                if size <= cap:
-                    parts.append(chunk)
-            return b"".join(parts) if size <= cap else None
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            raise Drop from None
-        if length <= cap:
-            return self.rfile.read(length) if length > 0 else b""
-        if length > _DRAIN_LIMIT:
+        body, must_close = read_body(self.rfile, self.headers, cap)
+        if must_close:
             self.close_connection = True
-            return None
-        while length > 0:
-            got = self.rfile.read(min(length, 1 << 20))
-            if not got:
-                break
-            length -= len(got)
-        return None
+        return body
 
     def _wants_gzip(self) -> bool:
         headers = getattr(self, "headers", None)  # absent when the request did not parse
-        accept = headers.get("Accept-Encoding", "") if headers is not None else ""
-        for part in accept.lower().split(","):
-            name, _, params = part.strip().partition(";")
-            if name.strip() in ("gzip", "*"):
-                q = params.strip().removeprefix("q=")
-                return not (params and q.replace(".", "").strip("0") == "")
-        return False
+        return headers is not None and accepts_gzip(headers.get("Accept-Encoding", ""))
 
     def _send(self, status: int, payload: Any, content_type: str = "application/json") -> None:
         pending = self._pending
