@@ -1,4 +1,4 @@
-"""The request handler that answers like Zuora Mediation's ingestion API, and its server.
+"""The request handler that answers like Zuora Mediation's ingestion API.
 
 Routes:
     POST /oauth/token                                   client-credentials tokens
