@@ -78,6 +78,9 @@ def test_to_string_problems() -> None:
     problem(to_string(float("nan")), "unparseable")
     msg = problem(to_string(1.2345678901234567e18), "imprecise_number").message
     assert "Text" in msg
+    problem(to_string(1234567890123456.0), "imprecise_number")  # 16 digits
+    assert to_string(123456789012345.0) == "123456789012345"  # 15 digits are exact
+    assert to_string(1234567890123456789) == "1234567890123456789"  # an int cell is exact
 
 
 # ---------------------------------------------------------------------------- numbers

@@ -12,7 +12,8 @@ Choices, for the record:
   ``2026-11-26T09:30:00``); booleans become ``"TRUE"``/``"FALSE"`` as Excel shows them.
 - Floats from the spreadsheet are rounded to 15 significant digits first, as Excel
   displays them, so ``=2.3*3`` gives 6.9 and not 6.8999999999999995. Whole floats of
-  2**53 or more are rejected in text fields: Excel already lost digits of such an ID.
+  10**15 or more (16+ digits) are rejected in text fields: Excel keeps 15 digits, so such
+  an ID has already lost its last digits.
 - Numbers in text may carry thousands separators (``,`` ``'`` spaces, or ``.`` with the
   decimal-comma option), a sign in front or behind, accounting brackets ``(12.50)`` and
   one currency symbol ($ € £ ¥ ₹) in front or behind, which is dropped.
@@ -173,7 +174,7 @@ def to_string(value: object) -> str | Problem | _Empty:
             return Problem("unparseable", f"found {value}; expected text or a finite number")
         rounded = excel_float(value)
         if rounded.is_integer():
-            if abs(rounded) >= 2**53:
+            if abs(rounded) >= 1e15:
                 return Problem(
                     "imprecise_number",
                     f"the number {value:.15g} is too long for Excel to keep every digit; "
