@@ -447,3 +447,36 @@ def test_cancel_before_reading_a_workbook(tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         read_grid(path, cancel=token)
     assert not [t for t in threading.enumerate() if t.name == "zmed-error-cell-scan"]
+
+
+def test_preview_parse_is_reused_by_the_full_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from zmed_gui.core import sources
+
+    parses: list[str] = []
+    real = sources._parse_sheet
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        parses.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sources, "_parse_sheet", counting)
+    sources.forget_parsed_sheet()
+    rows: list[list[Any]] = [["Acct", "Qty"]] + [[f"A{i}", CellError("#N/A")] for i in range(50)]
+    path = write_xlsx(tmp_path / "p.xlsx", rows, sheet="S", extra_sheets={"T": USAGE})
+    assert len(read_grid(path, max_rows=5).rows) == 5
+    assert len(read_grid(path, max_rows=8).rows) == 8
+    table = load_table(path)
+    assert len(table) == 50 and table.columns[1][49] == CellError("#N/A")
+    assert parses == ["S"]  # one parse for two previews and the full read
+    load_table(path)
+    assert parses == ["S", "S"]  # the full read took the kept parse out
+    read_grid(path, "T", max_rows=5)
+    write_xlsx(path, [["Acct", "Qty"], ["B1", 1]], sheet="T")
+    os.utime(path, ns=(1, 1))  # a changed file is never served from the kept parse
+    assert load_table(path, "T").columns[0] == ["B1"]
+    assert parses == ["S", "S", "T", "T"]
+    sources.forget_parsed_sheet()

@@ -38,6 +38,7 @@ import struct
 import threading
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 from xml.etree import ElementTree
@@ -345,39 +346,103 @@ def read_grid(
     wb = _open_workbook(path, kind)
     try:
         name = _pick_sheet(path, wb, sheet)
-        progress(0, 0, f"Opening sheet '{name}' of {path.name}")
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        # calamine drops error values (and does not say which date system the file
-        # uses): a side scan of the raw file finds them meanwhile.
-        scan = _SideScan(path, name, kind) if kind in (_ZIP, _CFB) else None
-        try:
-            if scan is not None:
-                scan.start()
-            try:
-                # calamine parses the whole sheet here, with the GIL released.
-                cal_sheet = wb.get_sheet_by_name(name)
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as exc:
-                raise _damaged(path, kind, exc) from None
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            errors, date1904 = scan.result() if scan is not None else ({}, False)
-        finally:
-            if scan is not None:
-                scan.stop()
-        with _gc_paused():
-            rows, numbers = _collect_rows(
-                path, cal_sheet, errors, kind == _ODS, max_rows, progress, cancel
-            )
+        others = [n for n in wb.sheet_names if n != name]
+        key = _sheet_key(path, name)
+        parsed = _take_parsed(key, keep=max_rows is not None)
+        if parsed is None:
+            parsed = _parse_sheet(path, kind, wb, name, key, progress, cancel)
     finally:
         wb.close()
+    if max_rows is not None:
+        # A preview is usually followed by reading the whole sheet: keep the parse for it.
+        _keep_parsed(parsed)
+    with _gc_paused():
+        rows, numbers = _collect_rows(
+            path, parsed.sheet, parsed.errors, kind == _ODS, max_rows, progress, cancel
+        )
     if not any(_filled(row) for row in rows):
-        others = [n for n in list_sheets(path) if n != name]
         hint = f"choose another sheet ({_quoted(others)})" if others else "check the file"
         raise SourceError(f"Sheet '{name}' in {path.name} has no data; {hint}.")
-    return Grid(source=path.name, sheet=name, rows=rows, row_numbers=numbers, date1904=date1904)
+    return Grid(
+        source=path.name, sheet=name, rows=rows, row_numbers=numbers, date1904=parsed.date1904
+    )
+
+
+@dataclass
+class _Parsed:
+    """A sheet as calamine parsed it, with what the side scan found."""
+
+    key: tuple[str, int, int, str]
+    sheet: calamine.CalamineSheet
+    errors: dict[tuple[int, int], CellError]
+    date1904: bool
+
+
+_parsed_lock = threading.Lock()
+_parsed: _Parsed | None = None
+
+
+def _sheet_key(path: Path, sheet: str) -> tuple[str, int, int, str]:
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, sheet)
+
+
+def _take_parsed(key: tuple[str, int, int, str], keep: bool) -> _Parsed | None:
+    """The parse a preview of the same, unchanged sheet left behind; a full read takes it
+    out of the cache, so a big sheet is held only between a preview and the full read."""
+    global _parsed
+    with _parsed_lock:
+        hit = _parsed if _parsed is not None and _parsed.key == key else None
+        if hit is not None and not keep:
+            _parsed = None
+        return hit
+
+
+def _keep_parsed(parsed: _Parsed) -> None:
+    global _parsed
+    with _parsed_lock:
+        _parsed = parsed
+
+
+def forget_parsed_sheet() -> None:
+    """Drops the parse kept from the last preview (frees its memory at once)."""
+    global _parsed
+    with _parsed_lock:
+        _parsed = None
+
+
+def _parse_sheet(
+    path: Path,
+    kind: str,
+    wb: calamine.CalamineWorkbook,
+    name: str,
+    key: tuple[str, int, int, str],
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+) -> _Parsed:
+    progress(0, 0, f"Opening sheet '{name}' of {path.name}")
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    # calamine drops error values (and does not say which date system the file uses): a
+    # side scan of the raw file finds them meanwhile.
+    scan = _SideScan(path, name, kind) if kind in (_ZIP, _CFB) else None
+    try:
+        if scan is not None:
+            scan.start()
+        try:
+            # calamine parses the whole sheet here, with the GIL released.
+            cal_sheet = wb.get_sheet_by_name(name)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            raise _damaged(path, kind, exc) from None
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        errors, date1904 = scan.result() if scan is not None else ({}, False)
+    finally:
+        if scan is not None:
+            scan.stop()
+    return _Parsed(key, cal_sheet, errors, date1904)
 
 
 def _collect_rows(
