@@ -467,7 +467,7 @@ def test_revalidate_fixes_up_duplicates() -> None:
     assert [i.row for i in result.issues] == [2, 3]
     # the first of the group changes: row 3 is now a duplicate of row 4 (Excel numbers)
     table.columns[0][0] = "Z"
-    revalidate_rows(result, [0])
+    assert revalidate_rows(result, [0]) == [0, 2, 3]  # the rows to repaint
     dups = [i for i in result.issues if i.code == "duplicate"]
     assert [i.row for i in dups] == [3]
     assert "row 4" in dups[0].message

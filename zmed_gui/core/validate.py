@@ -696,16 +696,20 @@ def _set_issues(result: ValidationResult, row: int, issues: list[Issue]) -> None
     result.statuses[row] = _status(issues)
 
 
-def revalidate_rows(result: ValidationResult, rows: Iterable[int]) -> None:
+def revalidate_rows(result: ValidationResult, rows: Iterable[int]) -> list[int]:
     """Recompute events, statuses and issues of ``rows`` after edits or (un)exclusion.
 
     Reads the cells from ``result.table`` and exclusion from ``result.excluded``; the
     day/month order each column was read in stays as the first validation decided.
     Duplicate warnings of other rows that shared an event with these rows are fixed up.
+
+    Returns:
+        Every row whose event, status or issues may have changed (the given rows and the
+        rows sharing a duplicate group with them), sorted: the rows to repaint.
     """
     wanted = sorted({r for r in rows if 0 <= r < len(result.table)})
     if not wanted:
-        return
+        return []
     hashes: set[int] = set()
     for row in wanted:
         old = _forget(result, row)
@@ -736,3 +740,4 @@ def revalidate_rows(result: ValidationResult, rows: Iterable[int]) -> None:
         lo = bisect.bisect_left(issues, row, key=by_row)
         hi = bisect.bisect_right(issues, row, lo=lo, key=by_row)
         issues[lo:hi] = result._row_issues.get(row, [])
+    return sorted(touched)
