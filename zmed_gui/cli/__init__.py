@@ -9,7 +9,6 @@ credentials cannot be used (one clear line on stderr), 3 interrupted (resumable)
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -34,16 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="also print log messages to stderr"
     )
+    from zmed_gui.cli import emulator_cmd, send_cmd, validate_cmd
+
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in ("validate_cmd", "send_cmd", "emulator_cmd"):
-        try:
-            module = importlib.import_module(f"zmed_gui.cli.{name}")
-        except ModuleNotFoundError as exc:  # TODO(integrator): strict once all commands land
-            if exc.name != f"zmed_gui.cli.{name}":
-                raise
-            continue
-        module.add_parser(sub)
+    validate_cmd.add_parser(sub)
+    send_cmd.add_parser(sub)
+    emulator_cmd.add_parser(sub)
     return parser
 
 
