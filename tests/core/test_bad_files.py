@@ -143,3 +143,18 @@ def test_header_row_beyond_the_data(tmp_path: Path) -> None:
     _fails(lambda: load_table(path, header_row=0), "u.xlsx", "outside the data")
     _fails(lambda: load_table(path, header_row=2), "u.xlsx", "Row 2", "is empty", "row 4")
     _fails(lambda: load_table(path, header_row=6), "u.xlsx", "Row 6", "no data rows below")
+
+
+def test_word_document_renamed_xlsx(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "letter.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    _all_entry_points(path, "really a Word document")
+
+
+def test_text_that_starts_like_a_magic_number_is_still_text(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "cars.csv", [["BMW model", "Qty"], ["320d", "2"]])
+    assert load_table(path).headers == ["BMW model", "Qty"]

@@ -90,7 +90,6 @@ _FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
     (b"%PDF", "a PDF document"),
-    (b"BM", "a bitmap image"),
     (b"Rar!", "a RAR archive"),
     (b"7z\xbc\xaf", "a 7-Zip archive"),
     (b"\x1f\x8b", "a gzip archive"),
@@ -110,6 +109,12 @@ def _sniff(path: Path, head: bytes) -> str:
                 f"{name} is an OpenDocument text or presentation file, not a spreadsheet; "
                 "open the spreadsheet itself (.ods or .xlsx)."
             )
+        for folder, what in ((b"word/", "a Word document"), (b"ppt/", "a PowerPoint file")):
+            if folder in head and b"xl/" not in head:
+                raise SourceError(
+                    f"{name} is really {what}, not a spreadsheet; open the spreadsheet itself "
+                    f"instead: {_SUPPORTED_TEXT}."
+                )
         return _ZIP
     if head.startswith(_CFB_MAGIC):
         return _ENCRYPTED if _is_encrypted_ooxml(path) else _CFB
