@@ -30,7 +30,7 @@ import datetime as dt
 import itertools
 import operator
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -318,7 +318,11 @@ def _has_bool_collision(column: Sequence[object], distinct: set[object]) -> bool
 
 
 def _convert_column(
-    table: Table, plan: _Plan, cancel: CancelToken | None, options: ConversionOptions
+    table: Table,
+    plan: _Plan,
+    cancel: CancelToken | None,
+    options: ConversionOptions,
+    tick: Callable[[int, int], None],
 ) -> tuple[list[Any], bool]:
     """Per data row: the converted value (or EMPTY, Problem, Flagged) for one field.
 
@@ -334,7 +338,7 @@ def _convert_column(
     else:
         distinct = set(column)
     if plan.time_column is not None:
-        return _convert_with_time(table, plan, cancel)
+        return _convert_with_time(table, plan, cancel, tick)
     if _has_bool_collision(column, distinct):
         typed: dict[tuple[bool, object], Any] = {}
         out = []
@@ -348,13 +352,15 @@ def _convert_column(
     cache: dict[object, Any] = {}
     for n, key in enumerate(distinct, start=1):
         cache[key] = conv(key)
-        if cancel is not None and n % CHUNK == 0:
-            cancel.raise_if_cancelled()
+        if n % CHUNK == 0:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            tick(n, len(distinct))
     return [cache[v] for v in column], any(_is_special(r) for r in cache.values())
 
 
 def _convert_with_time(
-    table: Table, plan: _Plan, cancel: CancelToken | None
+    table: Table, plan: _Plan, cancel: CancelToken | None, tick: Callable[[int, int], None]
 ) -> tuple[list[Any], bool]:
     assert plan.column is not None and plan.time_column is not None
     conv = plan.converter
@@ -378,8 +384,10 @@ def _convert_with_time(
                 clock = times[tkey] = to_time_of_day(tv)
             r = finals[pair] = conv.finish(combine_date_time(moment, clock))
         out.append(r)
-        if cancel is not None and n % CHUNK == 0:
-            cancel.raise_if_cancelled()
+        if n % CHUNK == 0:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            tick(n, len(table))
     return out, any(_is_special(r) for r in finals.values())
 
 
@@ -536,8 +544,13 @@ def validate(
             if _is_special(plan.constant):
                 special.update(range(n))
             continue
-        progress(k * n, total, f"Checking {table.column_label(plan.column)} for {plan.name}")
-        values, has_special = _convert_column(table, plan, cancel, options)
+        message = f"Checking {table.column_label(plan.column)} for {plan.name}"
+        progress(k * n, total, message)
+
+        def tick(part: int, whole: int, k: int = k, message: str = message) -> None:
+            progress(k * n + n * part // max(whole, 1), total, message)
+
+        values, has_special = _convert_column(table, plan, cancel, options, tick)
         per_field.append(values)
         if has_special and plan.required:
             special.update(i for i, r in enumerate(values) if _is_special(r))
