@@ -189,6 +189,7 @@ class UploadPlan:
     _send_pos: list[int] = field(default_factory=list, repr=False)
     _status: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False)
     _resend_hashes: dict[str, int] = field(default_factory=dict, repr=False)
+    _accepted_before: int = field(default=0, repr=False)
 
     def summary(self) -> str:
         """Sentences for the user before sending."""
@@ -379,6 +380,7 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
     for e in events:
         if e.status in (jn.ACCEPTED, jn.REJECTED):
             plan.already_done.append(plan.items[e.pos])
+            plan._accepted_before += e.status == jn.ACCEPTED
         elif e.status in (jn.UNCERTAIN, jn.SENDING):
             if plan.options.resend_uncertain:
                 candidates.append(e.pos)
@@ -593,6 +595,10 @@ class _Sender:
                     and (len(inflight) < self.opts.concurrency)
                 ):
                     inflight.add(pool.submit(self._send_group, queue.pop()))
+                now = time.monotonic()
+                if now - last_beat > 10:  # tells other processes this upload is alive
+                    self.journal.heartbeat(self.uid)
+                    last_beat = now
                 if not inflight:
                     if self.stop.is_set():
                         break
@@ -604,10 +610,6 @@ class _Sender:
                 for fut in finished:
                     fut.result()  # a bug in a worker stops the upload (journal stays sane)
                     done_batches += 1
-                now = time.monotonic()
-                if now - last_beat > 10:
-                    self.journal.heartbeat(self.uid)
-                    last_beat = now
                 self._emit(start, events_to_send, done_batches, total_batches, self.last_message)
         except BaseException:
             self.stop.set()
@@ -644,7 +646,7 @@ class _Sender:
 
     @property
     def _accepted_before(self) -> int:
-        return len(self.plan.already_done) if self.plan.resuming else 0
+        return self.plan._accepted_before
 
     @property
     def _skipped(self) -> int:
