@@ -158,3 +158,9 @@ def test_word_document_renamed_xlsx(tmp_path: Path) -> None:
 def test_text_that_starts_like_a_magic_number_is_still_text(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "cars.csv", [["BMW model", "Qty"], ["320d", "2"]])
     assert load_table(path).headers == ["BMW model", "Qty"]
+
+
+def test_excel_lock_file(tmp_path: Path) -> None:
+    path = tmp_path / "~$usage.xlsx"
+    path.write_bytes(b"\x05user" + bytes(160))
+    _all_entry_points(path, "lock file", "choose usage.xlsx instead")

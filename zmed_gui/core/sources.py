@@ -183,6 +183,11 @@ def _check_file(path: Path) -> tuple[str, bytes]:
             hint = f"save the data as {_SUPPORTED_TEXT} and open that file"
         kind = f"a {suffix} file" if suffix else "a file without an extension"
         raise SourceError(f"{name} is {kind}, which cannot be read; {hint}.")
+    if name.startswith("~$"):
+        raise SourceError(
+            f"{name} is the lock file Excel keeps while a workbook is open, not the data; "
+            f"choose {name[2:]} instead."
+        )
     if not path.exists():
         raise SourceError(
             f"{name} does not exist in {path.parent}; check the name and folder, or choose "
