@@ -133,3 +133,11 @@ def test_wrong_sheet_for_csv(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "u.csv", [["a"], ["1"]])
     with pytest.raises(SourceError, match="single sheet, 'u'"):
         read_grid(path, "Sheet2")
+
+
+def test_excel_sep_line_names_the_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"sep=;\r\nAcct;Note\r\nA1;a,b,c\r\nA2;d,e,f\r\n")
+    grid = read_grid(path)
+    assert grid.rows == [["Acct", "Note"], ["A1", "a,b,c"], ["A2", "d,e,f"]]
+    assert grid.row_numbers == [1, 2, 3]  # Excel hides the sep= line

@@ -7,6 +7,7 @@ at all (mostly non-ASCII letters, e.g. Cyrillic in cp1251) is handed to charset-
 
 Delimiter: comma, semicolon, tab or pipe, chosen by how consistently each appears per
 record over the first records (quotes respected); ``csv.Sniffer`` guesses wrong too often.
+An Excel "sep=;" first line decides instead (and, as in Excel, is not a row).
 
 Cells stay strings; an empty field becomes ``None``. A row's number is its record number
 as Excel shows it when it opens the file (record index + 1, even when a quoted field spans
@@ -20,6 +21,7 @@ import csv
 import gc
 import io
 import logging
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ DELIMITERS = (",", ";", "\t", "|")
 _PREFERENCE = {"\t": 0, ";": 1, "|": 2, ",": 3}
 _SAMPLE_RECORDS = 50
 _CHUNK = 10_000
+_SEP_LINE = re.compile(r"\A[\"']?sep=([,;\t|])[\"']?[,;\t|]*(?:\r\n|\n|\r)", re.IGNORECASE)
 
 # Excel caps cells at 32,767 characters; allow generous fields but not unbounded ones.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -224,7 +227,13 @@ def read_text_grid(
     decoded = decode_text(data, source)
     del data
     text = decoded.text
-    delimiter = detect_delimiter(text)
+    hint = _SEP_LINE.match(text)
+    if hint:
+        # Excel's "sep=;" first line names the delimiter; Excel hides the line itself.
+        delimiter = hint.group(1)
+        text = text[hint.end() :]
+    else:
+        delimiter = detect_delimiter(text)
     log.info("reading %s as text: encoding %s, delimiter %r", source, decoded.encoding, delimiter)
     total = len(text)
     # newline="": lines end at \r\n, \n or a lone \r (old Mac), untranslated, as csv wants.
