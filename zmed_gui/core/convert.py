@@ -419,6 +419,10 @@ _TIME_RE = re.compile(
 )
 _DATE_EXAMPLE = "a date such as 2026-11-26 or 26/11/2026, optionally with a time such as 09:30"
 _MIDNIGHT = dt.time(0)
+_FAST_ISO = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?"
+    r"(?:Z|[+\-][0-9]{2}:[0-9]{2})?"
+)
 _UNKNOWN: Any = object()
 
 
@@ -592,6 +596,15 @@ def parse_date_text(text: str, guess: DateOrderGuess | None = None) -> Moment | 
     stripped = text.strip(_WS)
     if not stripped:
         return EMPTY
+    if _FAST_ISO.fullmatch(stripped):
+        # The commonest form (CSV exports), parsed in C; invalid ones take the long way
+        # below for a precise message.
+        try:
+            when = dt.datetime.fromisoformat(stripped)
+        except ValueError:
+            pass
+        else:
+            return when, len(stripped) > 10 and stripped[10] in "T "
     kind, m = _match_date(stripped)
     if m is None:
         return Problem("unparseable", f"found {show(text)}; expected {_DATE_EXAMPLE}")
