@@ -475,6 +475,8 @@ def test_dst_gap_is_an_error_and_fold_takes_the_first() -> None:
     assert conv("2026-03-29 01:30") == "2026-03-29T01:30:00+01:00"
     assert conv("2026-03-29 03:30") == "2026-03-29T03:30:00+02:00"
     assert conv(dt.datetime(2026, 3, 29, 2, 30)).code == "invalid_date"
+    # only the date is sent, so the missing hour does not matter
+    assert dt_converter(DateTimeFormat.DATE_ONLY)("2026-03-29 02:30") == "2026-03-29"
 
 
 def test_new_york_zone() -> None:

@@ -924,7 +924,7 @@ class FieldConverter:
         aware = when
         if when.tzinfo is None:
             aware = when.replace(tzinfo=zone)
-            if zone is not dt.UTC and has_time:
+            if zone is not dt.UTC and has_time and fmt is not DateTimeFormat.DATE_ONLY:
                 back = aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
                 if back != when:
                     return Problem(
