@@ -1,8 +1,9 @@
 """How fast events go to a meter: 100k events against the in-process emulator.
 
-    python bench/bench_upload.py [--events 100000] [--runs 3] [--batch-size 10000]
+    python bench/bench_upload.py [--events 100000] [--runs 3] [--batch-sizes 10000,1000]
 
-Cases: concurrency 1 and 4, gzip on and off; each the median of ``--runs`` runs, each run
+Cases: batch sizes 10,000 (Production limit) and 1,000 (API Sandbox limit), concurrency 1
+and 4, gzip on and off; each the median of ``--runs`` runs, each run
 with a fresh journal and a reset emulator (so no event is a duplicate). The time covers
 planning (serialising and hashing every event, the duplicate lookup) and sending
 (journal writes with synchronous=FULL, gzip, HTTP over loopback); the emulator's own work
@@ -81,24 +82,25 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--batch-size", type=int, default=10_000)
+    ap.add_argument("--batch-sizes", default="10000,1000", help="comma separated")
     args = ap.parse_args()
+    sizes = [int(x) for x in args.batch_sizes.split(",") if x.strip()]
     items = make_items(args.events)
     cases = []
-    with Emulator(EmulatorConfig(max_events_per_call=max(10_000, args.batch_size))) as emu:
-        for concurrency in (1, 4):
+    with Emulator(EmulatorConfig(max_events_per_call=max(10_000, *sizes))) as emu:
+        for batch_size, concurrency in ((b, c) for b in sizes for c in (1, 4)):
             for gzip in (True, False):
                 runs = [
-                    one_run(emu, items, concurrency, gzip, args.batch_size)
-                    for _ in range(args.runs)
+                    one_run(emu, items, concurrency, gzip, batch_size) for _ in range(args.runs)
                 ]
                 total = statistics.median(r["total_s"] for r in runs)
                 case = {
-                    "case": f"concurrency={concurrency},gzip={'on' if gzip else 'off'}",
+                    "case": f"batch={batch_size},concurrency={concurrency},"
+                    f"gzip={'on' if gzip else 'off'}",
                     "concurrency": concurrency,
                     "gzip": gzip,
                     "events": args.events,
-                    "batch_size": args.batch_size,
+                    "batch_size": batch_size,
                     "median_total_s": round(total, 3),
                     "median_plan_s": round(statistics.median(r["plan_s"] for r in runs), 3),
                     "median_send_s": round(statistics.median(r["send_s"] for r in runs), 3),
@@ -107,7 +109,7 @@ def main() -> int:
                 }
                 cases.append(case)
                 print(
-                    f"{case['case']:<26} {case['events_per_s']:>9,} events/s  "
+                    f"{case['case']:<38} {case['events_per_s']:>9,} events/s  "
                     f"(median {total:.2f} s: plan {case['median_plan_s']:.2f} s, "
                     f"send {case['median_send_s']:.2f} s)",
                     flush=True,

@@ -38,10 +38,13 @@ def test_batch_lifecycle(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.db") as j:
         new_upload(j, "u1", ["a", "b", "c"])
         seq = j.begin_batch("u1", [0, 1], [2, 3])
+        assert [e.batch_seq for e in j.events("u1")] == [seq, seq, None]
+        assert j.batches("u1")[0].status == "pending"
+        j.batch_attempt("u1", seq)
         # committed before the request: another connection sees "sending"
         with Journal(tmp_path / "j.db") as other:
             assert [e.status for e in other.events("u1")] == ["sending", "sending", "pending"]
-        j.batch_attempt("u1", seq)
+            assert other.batches("u1")[0].status == "sending"
         j.end_batch("u1", seq, jn.ACCEPTED, request_id="rq-1", track_echo="t-1")
         seq2 = j.begin_batch("u1", [2], [4])
         j.batch_attempt("u1", seq2)
@@ -87,9 +90,10 @@ def test_prior_statuses_and_resent(tmp_path: Path) -> None:
 def test_dead_process_upload_is_recovered_as_uncertain(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     with Journal(path) as j:
-        new_upload(j, "u1", ["a", "b", "c"])
+        new_upload(j, "u1", ["a", "b", "c", "d"])
         seq = j.begin_batch("u1", [0, 1], [2, 3])
         j.batch_attempt("u1", seq)
+        j.begin_batch("u1", [3], [5])  # waiting for the rate limit: never left
         # pretend a process that has exited owned the upload
         proc = subprocess.run(
             [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -102,9 +106,9 @@ def test_dead_process_upload_is_recovered_as_uncertain(tmp_path: Path) -> None:
         interrupted = find_interrupted_uploads(j)
         assert [u.upload_id for u in interrupted] == ["u1"]
         rec = interrupted[0]
-        assert rec.status == "interrupted" and rec.uncertain == 2 and rec.pending == 1
+        assert rec.status == "interrupted" and rec.uncertain == 2 and rec.pending == 2
         assert "2 events were being sent and are uncertain" in rec.message
-        assert [b.status for b in j.batches("u1")] == ["uncertain"]
+        assert [b.status for b in j.batches("u1")] == ["uncertain", "pending"]
         assert j.find_resumable("fp", "m|1") is not None
         assert j.find_resumable("fp", "m|9") is None
 
@@ -112,7 +116,7 @@ def test_dead_process_upload_is_recovered_as_uncertain(tmp_path: Path) -> None:
 def test_live_upload_is_not_recovered(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.db") as j:
         new_upload(j, "u1", ["a"])
-        j.begin_batch("u1", [0], [2])
+        j.batch_attempt("u1", j.begin_batch("u1", [0], [2]))
         assert j.recover() == 0
         assert j.find_interrupted_uploads() == []
         assert j.events("u1")[0].status == jn.SENDING

@@ -496,7 +496,10 @@ class Journal:
     def begin_batch(
         self, upload_id: str, positions: Sequence[int], excel_rows: Sequence[int]
     ) -> int:
-        """Record a batch as ``sending`` (committed before the request leaves); its seq."""
+        """Record a new batch (``pending``: not sent yet) and assign its events; its seq.
+
+        :meth:`batch_attempt` marks it ``sending`` right before each request.
+        """
         with self._tx() as db:
             (seq,) = db.execute(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM batches WHERE upload_id=?", (upload_id,)
@@ -504,19 +507,19 @@ class Journal:
             db.execute(
                 "INSERT INTO batches(upload_id, seq, status, events, excel_rows, attempts,"
                 " updated) VALUES(?,?,?,?,?,0,?)",
-                (upload_id, seq, SENDING, len(positions), json.dumps(list(excel_rows)), _now()),
+                (upload_id, seq, PENDING, len(positions), json.dumps(list(excel_rows)), _now()),
             )
             # Batches are mostly runs of consecutive positions: one UPDATE per run.
             db.executemany(
                 "UPDATE events SET status=?, batch_seq=?, message='' WHERE upload_id=?"
                 " AND pos BETWEEN ? AND ?",
-                ((SENDING, seq, upload_id, lo, hi) for lo, hi in _runs(positions)),
+                ((PENDING, seq, upload_id, lo, hi) for lo, hi in _runs(positions)),
             )
             db.execute("UPDATE uploads SET heartbeat=? WHERE id=?", (time.time(), upload_id))
         return int(seq)
 
     def batch_attempt(self, upload_id: str, seq: int) -> None:
-        """One more attempt of a batch is about to be sent (still ``sending``)."""
+        """The batch's request is about to leave: ``sending``, committed before it does."""
         with self._tx() as db:
             db.execute(
                 "UPDATE batches SET attempts=attempts+1, status=?, updated=? WHERE upload_id=?"
@@ -554,8 +557,15 @@ class Journal:
             ev = PENDING if status == "split" else (event_status or status)
             db.execute(
                 "UPDATE events SET status=?, message=? WHERE upload_id=? AND batch_seq=?"
-                " AND status=?",
-                (ev, message if ev not in (ACCEPTED, PENDING) else "", upload_id, seq, SENDING),
+                " AND status IN (?, ?)",
+                (
+                    ev,
+                    message if ev not in (ACCEPTED, PENDING) else "",
+                    upload_id,
+                    seq,
+                    SENDING,
+                    PENDING,
+                ),
             )
 
     def batches(self, upload_id: str) -> list[BatchRecord]:
