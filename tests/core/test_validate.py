@@ -202,6 +202,12 @@ def test_true_and_one_in_one_column_keep_their_own_meaning() -> None:
     )
     result = run(table)
     assert [e["UsageIdentifier"] for e in result.events if e] == ["TRUE", "1", "1", "FALSE"]
+    # the same with a cache (few distinct values in many rows)
+    n = 400
+    products: list[CellValue] = [True, 1, 1.0, False] * (n // 4)
+    table = make_table([[f"C{i}" for i in range(n)], products, ["2025-11-01"] * n, [1] * n])
+    result = run(table)
+    assert [e["UsageIdentifier"] for e in result.events[:4] if e] == ["TRUE", "1", "1", "FALSE"]
     table = make_table([["A", "B"], ["x", "y"], ["2025-11-01"] * 2, [True, 1]])
     result = run(table)
     assert [i.code for i in result.issues] == ["wrong_type"]

@@ -339,6 +339,15 @@ def _convert_column(
         distinct = set(column)
     if plan.time_column is not None:
         return _convert_with_time(table, plan, cancel, tick)
+    if len(distinct) * 2 > len(column):
+        # Mostly distinct values (time stamps): a cache would cost more than it saves.
+        out: list[Any] = []
+        for start in range(0, len(column), CHUNK):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            tick(start, len(column))
+            out.extend([conv(v) for v in column[start : start + CHUNK]])
+        return out, any(r is EMPTY or r.__class__ in _SPECIAL for r in out)
     if _has_bool_collision(column, distinct):
         typed: dict[tuple[bool, object], Any] = {}
         out = []
