@@ -270,9 +270,13 @@ def test_uncertain_is_never_resent_silently(make_rig: Any) -> None:
     assert r.emu.stats()["calls"] == 5
     held = [o for o in again.row_outcomes.values() if o.status == "uncertain"]
     assert len(held) == 10 and res.upload_id in held[0].message
+    plan = r.plan(its, batch_size=10)
+    assert len(plan.uncertain) == 10 and plan.to_send == []
+    assert "10 events (rows 12, 13, 14, 15, 16 and 5 more) were sent before" in plan.summary()
     # only by explicit choice
     forced = r.send(its, batch_size=10, resend_uncertain=True)
     assert forced.accepted == 10 and forced.skipped_duplicates == 40
+    assert forced.resent_uncertain == 10 and "sent again, as chosen" in forced.message
     assert max(r.received().values()) == 2  # the user chose this
     final = r.plan(its)
     assert final.to_send == [] and final.uncertain == []
@@ -310,7 +314,7 @@ def test_duplicates_skipped_by_default_even_from_another_file(rig: Rig) -> None:
     assert len(plan.duplicates) == 50 and len(plan.to_send) == 50
     assert plan.duplicates[0].upload_ids == (first.upload_id,)
     assert plan.duplicates[0].item.row == 0 and plan.duplicates[0].item.excel_row == 2
-    assert "50 events were already accepted" in plan.summary()
+    assert "50 events (rows 2, 3, 4, 5, 6 and 45 more) were already accepted" in plan.summary()
     res = run_upload(plan, rig.client, rig.journal)
     assert res.accepted == 50 and res.skipped_duplicates == 50
     assert res.row_outcomes[0].status == "skipped (already sent)"
@@ -440,3 +444,10 @@ def test_journal_written_before_the_request(rig: Rig) -> None:
     run_upload(plan, rig.client, rig.journal)
     assert seen[0] == ["sending"] * 10 + ["pending"] * 10
     assert seen[1] == ["accepted"] * 10 + ["sending"] * 10
+
+
+def test_a_plan_runs_once(rig: Rig) -> None:
+    plan = rig.plan(items(5))
+    assert run_upload(plan, rig.client, rig.journal).accepted == 5
+    with pytest.raises(OptionsError, match="already used"):
+        run_upload(plan, rig.client, rig.journal)

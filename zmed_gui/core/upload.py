@@ -157,11 +157,12 @@ class DuplicateFinding:
 class UploadPlan:
     """What :func:`run_upload` will do; built by :func:`plan_upload`, nothing sent yet.
 
-    ``to_send`` is what goes out. The other lists are what will *not* be sent and why:
-    ``duplicates`` (already accepted earlier; empty when ``allow_duplicates``, their items
-    are then in ``to_send``), ``uncertain`` (held back: sent earlier without an answer),
-    ``already_done`` (resume: accepted or rejected in this upload before), ``too_large``
-    (one event alone is over the payload limit).
+    ``to_send`` is what goes out. The other lists say what the journal found:
+    ``duplicates`` (already accepted for this meter earlier: skipped, or also in ``to_send``
+    when ``allow_duplicates``), ``uncertain`` (sent earlier without an answer: held back, or
+    also in ``to_send`` when ``resend_uncertain``), ``already_done`` (resume: accepted or
+    rejected in this upload before), ``too_large`` (one event alone is over the payload
+    limit; never sent).
     """
 
     upload_id: str
@@ -205,14 +206,21 @@ class UploadPlan:
             )
         if self.duplicates:
             verb = "will be sent anyway" if self.options.allow_duplicates else "will be skipped"
+            rows = _rows_text([d.item.excel_row for d in self.duplicates])
             parts.append(
-                f"{len(self.duplicates):,} events were already accepted for this meter by an "
-                f"earlier upload and {verb}."
+                f"{len(self.duplicates):,} events ({rows}) were already accepted for this meter "
+                f"by an earlier upload and {verb}."
             )
         if self.uncertain:
+            verb = (
+                "will be sent again as you chose"
+                if self.options.resend_uncertain
+                else "will not be sent again (choose 'resend uncertain' after checking the meter)"
+            )
+            rows = _rows_text([it.excel_row for it in self.uncertain])
             parts.append(
-                f"{len(self.uncertain):,} events were sent before without an answer from Zuora "
-                "and will not be sent again (choose 'resend uncertain' after checking the meter)."
+                f"{len(self.uncertain):,} events ({rows}) were sent before without an answer "
+                f"from Zuora and {verb}."
             )
         if self.too_large:
             parts.append(
@@ -222,6 +230,12 @@ class UploadPlan:
         if self.invalid_rows:
             parts.append(f"{len(self.invalid_rows):,} invalid rows will not be sent.")
         return " ".join(parts)
+
+
+def _rows_text(rows: list[int], show: int = 5) -> str:
+    shown = ", ".join(f"{r:,}" for r in rows[:show])
+    more = f" and {len(rows) - show:,} more" if len(rows) > show else ""
+    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
 
 
 def _check_options(options: UploadOptions) -> None:
@@ -321,11 +335,11 @@ def plan_upload(
                 plan._status[pos] = (jn.SKIPPED, f"Already accepted by upload {uid}.")
         elif unc:
             uid = unc.pop(0)
+            plan.uncertain.append(items[pos])
             if options.resend_uncertain:
                 resend[h] += 1
                 send.append(pos)
             else:
-                plan.uncertain.append(items[pos])
                 plan._status[pos] = (
                     jn.HELD,
                     f"Not sent again: upload {uid} sent this event without an answer.",
@@ -382,10 +396,9 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
             plan.already_done.append(plan.items[e.pos])
             plan._accepted_before += e.status == jn.ACCEPTED
         elif e.status in (jn.UNCERTAIN, jn.SENDING):
+            plan.uncertain.append(plan.items[e.pos])
             if plan.options.resend_uncertain:
                 candidates.append(e.pos)
-            else:
-                plan.uncertain.append(plan.items[e.pos])
         else:  # pending, skipped, held, resent: look at them again
             candidates.append(e.pos)
     return candidates
@@ -418,7 +431,9 @@ class UploadResult:
     finished: resumable with ``plan_upload(..., resume_id=upload_id)``. ``error`` is set
     when Zuora refused the credentials or the meter or could not be reached. ``uncertain``
     events were sent without an answer; ``held_uncertain`` are events an *earlier* upload
-    sent without an answer, not sent again. ``dry_run`` results have nothing accepted.
+    sent without an answer, not sent again; ``resent_uncertain`` is how many uncertain
+    events this run sent again by the user's choice. ``dry_run`` results have nothing
+    accepted.
     """
 
     upload_id: str
@@ -429,6 +444,7 @@ class UploadResult:
     skipped_duplicates: int = 0
     uncertain: int = 0
     held_uncertain: int = 0
+    resent_uncertain: int = 0
     not_sent: int = 0
     retries: int = 0
     batches: int = 0
@@ -538,6 +554,8 @@ class _Sender:
 
     def _start_journal(self) -> None:
         plan, items = self.plan, self.plan.items
+        if not plan.resuming and self.journal.get_upload(self.uid) is not None:
+            raise OptionsError("This upload plan was already used; plan the upload again.")
         if plan.resuming:
             self.journal.claim_upload(self.uid)
             updates = [(p, st, msg) for p, (st, msg) in plan._status.items()]
@@ -665,6 +683,7 @@ class _Sender:
             self.journal.set_event_statuses(self.uid, stuck)
             rows = self.journal.events(self.uid)
         res = UploadResult(self.uid, plan.track_id, retries=self.retries)
+        res.resent_uncertain = len(plan.uncertain) if self.opts.resend_uncertain else 0
         res.request_ids = list(self.request_ids)
         res.invalid = len(plan.invalid_rows)
         for row in plan.invalid_rows:
@@ -716,6 +735,11 @@ class _Sender:
             f"{res.not_sent:,} not sent, {res.retries:,} retries."
         )
         res.message = f"{lead} {counts}"
+        if res.resent_uncertain:
+            res.message += (
+                f" {res.resent_uncertain:,} events sent earlier without an answer were sent "
+                "again, as chosen."
+            )
         if res.uncertain:
             res.message += (
                 f" {res.uncertain:,} events were sent without an answer; check the meter in "
