@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import gzip
+import http.server
+import ipaddress
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -241,3 +247,118 @@ def test_token_endpoint_429_is_retried() -> None:
         client.token()  # the first token request gets a 429 (Retry-After: 1), the second a token
         assert emu.stats()["faults_injected"].get("token-429", 0) == 1
         assert client.post_events(emu.upload_url(), EVENT).ok
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def _make_ca_and_server_cert(tmp: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate for 127.0.0.1 signed by it (PEM files)."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def name(cn: str) -> Any:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("zmed test CA"))
+        .issuer_name(name("zmed test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    ca_file, cert_file, key_file = tmp / "ca.pem", tmp / "server.pem", tmp / "server.key"
+    ca_file.write_bytes(ca.public_bytes(pem))
+    cert_file.write_bytes(cert.public_bytes(pem))
+    key_file.write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return ca_file, cert_file, key_file
+
+
+class _TinyZuora(http.server.BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/oauth/token":
+            body = b'{"access_token": "tls-token-123456", "expires_in": 3600}'
+        else:
+            body = b'{"success": true, "message": "ok"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    ca_file, cert_file, key_file = _make_ca_and_server_cert(tmp_path)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TinyZuora)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_file, key_file)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", ca_file
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_tls_is_verified_and_a_ca_bundle_can_be_added(tls_server: tuple[str, Path]) -> None:
+    base, ca_file = tls_server
+    with ZuoraClient(base, "c", "s", timeout=5) as client:
+        with pytest.raises(ConnectionProblem) as info:
+            client.token()
+        assert str(info.value).startswith("The certificate of 127.0.0.1:")
+        assert "CA bundle" in str(info.value)
+    with ZuoraClient(base, "c", "s", timeout=5, ca_bundle=str(ca_file)) as client:
+        assert client.token() == "tls-token-123456"
+        assert client.post_events(f"{base}/usage/bulk/{DEMO_METER_ID}", EVENT).ok

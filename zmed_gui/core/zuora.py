@@ -339,6 +339,7 @@ class ZuoraClient:
                     headers={"Accept": "application/json"},
                 )
             except httpx.TransportError as exc:
+                self._raise_if_untrusted(exc)
                 log.info("token request to %s failed: %s", self._host(), type(exc).__name__)
                 raise NotSent(f"the token request failed ({type(exc).__name__})") from None
             if resp.status_code == 429 and attempt < 3:
@@ -372,6 +373,21 @@ class ZuoraClient:
         self._token_expires = time.monotonic() + max(1.0, lifetime - margin)
         log.info("got a token from %s (lifetime %.0f s)", self._host(), lifetime)
         return token
+
+    def _raise_if_untrusted(self, exc: BaseException) -> None:
+        """A certificate that cannot be verified is not worth retrying: say what to do."""
+        seen: BaseException | None = exc
+        while seen is not None:
+            if isinstance(seen, ssl.SSLCertVerificationError):
+                reason = seen.verify_message or "not trusted"
+                log.warning("TLS certificate of %s rejected: %s", self._host(), reason)
+                raise ConnectionProblem(
+                    f"The certificate of {self._host()} cannot be trusted ({reason}); if your "
+                    "network inspects HTTPS, add your company's CA certificate file to the "
+                    "connection (CA bundle)."
+                ) from None
+            seen = seen.__cause__ or seen.__context__
+        return
 
     # ---------------------------------------------------------------- posting
 
@@ -449,6 +465,8 @@ class ZuoraClient:
             ) from None
         except httpx.TransportError as exc:
             kind = type(exc).__name__
+            if not sent.is_set():
+                self._raise_if_untrusted(exc)
             if sent.is_set():
                 log.warning("no answer from %s after sending (%s)", self._host(), kind)
                 raise NoAnswer(f"no answer after sending ({kind})") from None
