@@ -362,3 +362,49 @@ def test_tls_is_verified_and_a_ca_bundle_can_be_added(tls_server: tuple[str, Pat
     with ZuoraClient(base, "c", "s", timeout=5, ca_bundle=str(ca_file)) as client:
         assert client.token() == "tls-token-123456"
         assert client.post_events(f"{base}/usage/bulk/{DEMO_METER_ID}", EVENT).ok
+
+
+class _ForwardingProxy(http.server.BaseHTTPRequestHandler):
+    """A plain-http forward proxy that counts what went through it."""
+
+    seen: list[str] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        target = urlsplit(self.path)  # absolute-form request line: a proxy request
+        type(self).seen.append(target.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        conn = http.client.HTTPConnection(target.hostname or "", target.port, timeout=5)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-connection"}
+        conn.request("POST", target.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection"):
+                self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+        conn.close()
+
+
+def test_proxy_setting_is_used(emu: Emulator) -> None:
+    _ForwardingProxy.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ForwardingProxy)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        proxy = f"http://127.0.0.1:{server.server_address[1]}"
+        with make_client(emu, proxy=proxy) as client:
+            assert client.post_events(emu.upload_url(), EVENT).ok
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert _ForwardingProxy.seen == ["/oauth/token", f"/meters/streaming/ingestion/{DEMO_METER_ID}"]
+    assert len(emu.accepted_events()) == 1
