@@ -590,3 +590,17 @@ def test_revalidate_matches_a_fresh_validation(
     assert result.statuses == fresh.statuses
     assert result.issues == fresh.issues
     assert result.counts == fresh.counts
+
+
+def test_empty_table_and_nothing_mapped() -> None:
+    empty = make_table([[], [], [], []])
+    result = run(empty)
+    assert result.ok and result.events == [] and result.issues == [] and result.summary() == []
+    assert result.valid_rows() == []
+    optional = Schema([SchemaField("Region", FieldType.STRING, required=False)])
+    result = run(good_table(), optional, Mapping(), excluded=[1])
+    assert result.mapping_problems == [
+        "No field of the event is mapped to a column or a constant; map at least one field."
+    ]
+    assert result.events == [None, None, None]
+    assert result.statuses[1] is RowStatus.EXCLUDED

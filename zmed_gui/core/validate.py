@@ -276,6 +276,10 @@ def _plan(
                 continue  # an empty optional constant: the field is left out
             plan.constant = value
         plans.append(plan)
+    if not plans and not problems:
+        problems.append(
+            "No field of the event is mapped to a column or a constant; map at least one field."
+        )
     return problems, plans
 
 
@@ -607,7 +611,7 @@ def _build_rows(
             itertools.repeat(plan.constant, stop - start) if values is None else values[start:stop]
             for plan, values in zip(result._plans, per_field, strict=True)
         ]
-        rows = list(zip(*parts, strict=True))
+        rows = list(zip(*parts, strict=True)) if parts else [()] * (stop - start)
         chunk_events: list[dict[str, Any] | None] = []
         chunk_hashes: list[int] = []
         if build:
