@@ -419,6 +419,10 @@ _TIME_RE = re.compile(
 )
 _DATE_EXAMPLE = "a date such as 2026-11-26 or 26/11/2026, optionally with a time such as 09:30"
 _MIDNIGHT = dt.time(0)
+_FAST_NUMERIC = re.compile(
+    r"([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4})"
+    r"(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?"
+)
 _FAST_ISO = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?"
     r"(?:Z|[+\-][0-9]{2}:[0-9]{2})?"
@@ -605,6 +609,25 @@ def parse_date_text(text: str, guess: DateOrderGuess | None = None) -> Moment | 
             pass
         else:
             return when, len(stripped) > 10 and stripped[10] in "T "
+    fast = _FAST_NUMERIC.fullmatch(stripped)
+    if fast is not None:
+        # 26/11/2026 09:30 and friends, the next commonest; problems take the long way.
+        a, sep, b, year, hour, minute, second = fast.groups()
+        if sep == ".":
+            day, month = int(a), int(b)
+        else:
+            order = _day_month(int(a), int(b), stripped, guess)
+            if isinstance(order, Problem):
+                return order
+            day, month = order
+        try:
+            when = dt.datetime(
+                int(year), month, day, int(hour or 0), int(minute or 0), int(second or 0)
+            )
+        except ValueError:
+            pass
+        else:
+            return when, hour is not None
     kind, m = _match_date(stripped)
     if m is None:
         return Problem("unparseable", f"found {show(text)}; expected {_DATE_EXAMPLE}")
