@@ -42,6 +42,7 @@ from zmed_gui.core.connections import (
     make_target,
 )
 from zmed_gui.core.errors import ConnectionProblem, OptionsError, ZmedError
+from zmed_gui.core.logs import RedactingFilter, add_secret
 
 if TYPE_CHECKING:
     from zmed_gui.core.connections import Connection
@@ -54,34 +55,9 @@ USER_AGENT = "zmed-gui/0.1"
 # --------------------------------------------------------------------------- redaction
 
 
-class _Redactor(logging.Filter):
-    """Replaces every registered secret (client secret, tokens) in a log record by ***."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, secret: str) -> None:
-        if len(secret) >= 4:
-            with self._lock:
-                self._secrets.add(secret)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        with self._lock:
-            secrets = tuple(self._secrets)
-        if not secrets:
-            return True
-        msg = record.getMessage()
-        clean = msg
-        for s in secrets:
-            clean = clean.replace(s, "***")
-        if clean != msg:
-            record.msg, record.args = clean, None
-        return True
-
-
-_redactor = _Redactor()
+# The log module's filter also sits on these loggers (not only on its handlers), so a
+# record is clean before it reaches any handler: pytest's, a GUI log view, the console.
+_redactor = RedactingFilter()
 _REDACTED_LOGGERS = (
     "httpx",
     "httpcore",
@@ -92,6 +68,8 @@ _REDACTED_LOGGERS = (
     "zmed_gui.core.zuora",
     "zmed_gui.core.upload",
     "zmed_gui.core.journal",
+    "zmed_gui.core.credentials",
+    "zmed_gui.cli",
 )
 for _name in _REDACTED_LOGGERS:
     logging.getLogger(_name).addFilter(_redactor)
@@ -99,11 +77,6 @@ for _name in _REDACTED_LOGGERS:
 
 def register_secret(secret: str) -> None:
     """Make sure ``secret`` never appears in a log line (it becomes ***)."""
-    _redactor.add(secret)
-    try:
-        from zmed_gui.core.logs import add_secret
-    except ImportError:  # pragma: no cover
-        return
     add_secret(secret)
 
 
