@@ -24,6 +24,12 @@ Choices, for the record:
 - Numeric dates with the year last (``03/04/2026``) follow
   :attr:`ConversionOptions.date_order`; when it is None or YMD, each column infers it
   from its unambiguous values. Dotted dates (``26.11.2026``) are always day first.
+  Two-digit years are refused (``3/4/26`` could be 1926 or 2026).
+- A ``date`` field sends the date as written (``YYYY-MM-DD``), whatever its time or offset.
+- Excel serial numbers in date fields honour the 1904 date system and Excel's phantom
+  29 February 1900 (serial 60 is an error); times are rounded to the millisecond.
+- A separate time column takes time cells, fractions of a day, durations below a day
+  and ``HH:MM[:SS]`` text (24-hour or AM/PM); an empty time next to a date is an error.
 """
 
 from __future__ import annotations
