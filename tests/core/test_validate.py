@@ -408,6 +408,15 @@ def test_time_column_on_a_number_field() -> None:
     assert "cannot take a time column" in check_mapping(good_table(), default_schema(), mapping)[0]
 
 
+def test_time_column_on_a_date_field_is_ignored() -> None:
+    schema = Schema([*default_schema().fields, SchemaField("Day", FieldType.DATE)])
+    mapping = default_mapping()
+    mapping.sources["Day"] = FieldSource(column=2, time_column=1)  # "API" is no time
+    result = run(good_table(), schema, mapping)
+    assert result.ok and result.issues == []
+    assert result.events[0]["Day"] == "2025-11-26"  # type: ignore[index]
+
+
 def test_unknown_time_zone_is_a_mapping_problem() -> None:
     result = run(good_table(), options=ConversionOptions(timezone="Mars/Olympus"))
     assert not result.ok

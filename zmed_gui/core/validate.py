@@ -225,7 +225,9 @@ def _plan(
                 f"'{table.sheet}' has only {ncols} columns; map the field again."
             )
             continue
-        if src.time_column is not None:
+        # A date field sends no time of day, so a time column next to it is ignored.
+        time_column = src.time_column if f.type is not FieldType.DATE else None
+        if time_column is not None:
             if f.type is not FieldType.DATETIME:
                 problems.append(
                     f"{where} is of type {f.type.value}, so it cannot take a time column; "
@@ -238,9 +240,9 @@ def _plan(
                     "map the date to a column or remove the time column."
                 )
                 continue
-            if not 0 <= src.time_column < ncols:
+            if not 0 <= time_column < ncols:
                 problems.append(
-                    f"{where} takes its time from column {column_letter(max(src.time_column, 0))}, "
+                    f"{where} takes its time from column {column_letter(max(time_column, 0))}, "
                     f"but sheet '{table.sheet}' has only {ncols} columns; choose the time column "
                     "again."
                 )
@@ -258,7 +260,7 @@ def _plan(
             warn_negative=f.type in (FieldType.NUMBER, FieldType.INTEGER)
             and is_quantity_field(f.name),
         )
-        plan = _Plan(f.name, f.type, f.required, src.column, src.time_column, converter)
+        plan = _Plan(f.name, f.type, f.required, src.column, time_column, converter)
         if src.constant is not None:
             value = converter(src.constant)
             if isinstance(value, Problem):
