@@ -18,6 +18,7 @@ from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.schema import FieldType, Schema, SchemaField, default_schema
 from zmed_gui.core.table import CellError, CellValue, Table
 from zmed_gui.core.validate import (
+    CHUNK,
     Issue,
     RowStatus,
     Severity,
@@ -539,6 +540,18 @@ def test_progress_and_cancel() -> None:
     token.cancel()
     with pytest.raises(Cancelled):
         run(table, cancel=token)
+    # cancelled part way: while converting a column, and while building rows
+    for stop_at in (n // 2, 4 * n + CHUNK):
+        token = CancelToken()
+
+        def cancel_later(
+            done: int, total: int, message: str, at: int = stop_at, token: CancelToken = token
+        ) -> None:
+            if done >= at:
+                token.cancel()
+
+        with pytest.raises(Cancelled):
+            run(table, progress=cancel_later, cancel=token)
 
 
 def test_conversions_are_cached_per_distinct_value(monkeypatch: pytest.MonkeyPatch) -> None:
