@@ -29,7 +29,7 @@ from zmed_gui.core.schema import FieldType, Schema, SchemaField
 from zmed_gui.core.table import CellError, Table
 from zmed_gui.core.validate import RowStatus, validate
 
-FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ---------------------------------------------------------------------------- numbers
 
@@ -219,7 +219,7 @@ cells = st.one_of(
 ZONES = [dt.UTC, resolve_timezone("Europe/Berlin"), resolve_timezone("Australia/Lord_Howe")]
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(cells, st.sampled_from(list(FieldType)), st.sampled_from(list(DateTimeFormat)),
        st.sampled_from(ZONES), st.booleans())  # fmt: skip
 def test_converters_never_raise(
