@@ -1,0 +1,223 @@
+"""From a sheet's grid to its table: finding the header row, naming the columns (unique
+names for duplicate and empty headers, with notes saying so) and taking the data below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from zmed_gui.core.errors import SourceError
+from zmed_gui.core.table import CellValue, Grid, Table, column_letter
+
+
+def _is_blank(v: CellValue) -> bool:
+    return v is None or (type(v) is str and not v.strip())
+
+
+def count_filled(row: list[CellValue]) -> int:
+    return sum(1 for v in row if not _is_blank(v))
+
+
+def _is_label(v: CellValue) -> bool:
+    """Short text that is not a number: what column names look like."""
+    if type(v) is not str:
+        return False
+    s = v.strip()
+    if not s or len(s) > 60:
+        return False
+    try:
+        float(s.replace(",", "."))
+    except ValueError:
+        return True
+    return False
+
+
+def detect_header_row(grid: Grid) -> int:
+    """Index into ``grid.rows`` of the most likely header row.
+
+    Title rows (one filled cell), notes and blank rows above the header are skipped: the
+    header is the first row among the top 30 whose cells are mostly short text, that covers
+    most of the columns the rows below it use, and that has data below it. Without such a
+    row, the first of the widest rows near the top. Deterministic.
+    """
+    rows = grid.rows
+    candidates = [i for i in range(min(len(rows), 30)) if count_filled(rows[i]) > 0]
+    if not candidates:
+        return 0
+    widest = max(count_filled(rows[i]) for i in candidates)
+    for pos, i in enumerate(candidates):
+        row = rows[i]
+        filled = count_filled(row)
+        if filled < 2 and widest >= 2:
+            continue
+        labels = sum(1 for v in row if _is_label(v))
+        if labels * 2 < filled or labels == 0:
+            continue
+        below = [rows[j] for j in range(i + 1, min(len(rows), i + 7)) if count_filled(rows[j])]
+        if not below:
+            continue
+        below_width = max(count_filled(r) for r in below)
+        if filled * 10 < below_width * 6:
+            continue
+        if pos + 1 < len(candidates) and max(count_filled(r) for r in below[:5]) < 1:
+            continue
+        return i
+    for i in candidates:
+        if count_filled(rows[i]) == widest:
+            return i
+    return candidates[0]
+
+
+def header_text(value: CellValue) -> str:
+    """A header cell as display text: trimmed, a date as ISO date, 2026.0 as "2026"."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def make_table(grid: Grid, header_index: int) -> Table:
+    """The table below ``grid.rows[header_index]``, column by column.
+
+    Blank rows are dropped, trailing columns with neither header nor data are dropped,
+    duplicate and empty headers get unique names (noted in ``Table.header_notes``), and
+    every column is padded to the number of data rows.
+
+    Raises:
+        SourceError: the header row is outside the data, or there is no data below it.
+    """
+    place = f"sheet '{grid.sheet}' of {grid.source}"
+    if not grid.rows:
+        raise SourceError(f"{place.capitalize()} has no data; choose another sheet or file.")
+    if not 0 <= header_index < len(grid.rows):
+        first, last = grid.row_numbers[0], grid.row_numbers[-1]
+        raise SourceError(
+            f"The chosen header row is outside the data of {place}, which is in rows "
+            f"{first} to {last}; choose a header row in that range."
+        )
+    header = grid.rows[header_index]
+    header_number = grid.row_numbers[header_index]
+    data: list[list[CellValue]] = []
+    numbers: list[int] = []
+    for row, number in zip(
+        grid.rows[header_index + 1 :], grid.row_numbers[header_index + 1 :], strict=True
+    ):
+        head_cell = row[0] if row else None
+        # Fast path: a filled first cell; otherwise look at every cell.
+        if (head_cell is not None and (type(head_cell) is not str or head_cell.strip())) or not all(
+            _is_blank(v) for v in row
+        ):
+            data.append(row)
+            numbers.append(number)
+    if not data:
+        raise SourceError(
+            f"Row {header_number} of {place} has no data rows below it; choose the row that "
+            "holds the column names above the data."
+        )
+    width = _used_width(header)
+    for row in data:
+        if len(row) > width:
+            width = max(width, _used_width(row))
+    headers, originals, notes = _unique_headers(header, width)
+    for i, row in enumerate(data):
+        if len(row) != width:
+            data[i] = row[:width] if len(row) > width else row + [None] * (width - len(row))
+    columns = [[row[c] for row in data] for c in range(width)]
+    return Table(
+        source=grid.source,
+        sheet=grid.sheet,
+        header_row=header_number,
+        headers=headers,
+        original_headers=originals,
+        columns=columns,
+        row_numbers=numbers,
+        date1904=grid.date1904,
+        header_notes=notes,
+    )
+
+
+def _used_width(row: list[CellValue]) -> int:
+    for i in range(len(row) - 1, -1, -1):
+        if not _is_blank(row[i]):
+            return i + 1
+    return 0
+
+
+def _unique_headers(
+    header: list[CellValue], width: int
+) -> tuple[list[str], list[str | None], list[str]]:
+    texts = [header_text(header[c]) if c < len(header) else "" for c in range(width)]
+    originals: list[str | None] = []
+    for c in range(width):
+        v = header[c] if c < len(header) else None
+        if _is_blank(v):
+            originals.append(None)
+        else:
+            originals.append(v if isinstance(v, str) else texts[c])
+    taken = {t.casefold() for t in texts if t}
+    seen: dict[str, int] = {}  # casefolded name -> first column using it
+    headers: list[str] = []
+    notes: list[str] = []
+    for c, text in enumerate(texts):
+        letter = column_letter(c)
+        if not text:
+            name = _free(f"Column {letter}", taken)
+            notes.append(f'Column {letter} has no header; it is called "{name}" here.')
+        elif text.casefold() in seen:
+            first = column_letter(seen[text.casefold()])
+            name = _free(text, taken, start=2)
+            notes.append(
+                f'Columns {first} and {letter} are both called "{text}"; column {letter} is '
+                f'called "{name}" here.'
+            )
+        else:
+            name = text
+            seen[text.casefold()] = c
+        taken.add(name.casefold())
+        headers.append(name)
+    return headers, originals, notes
+
+
+def _free(base: str, taken: set[str], start: int = 1) -> str:
+    """``base`` itself (when start is 1 and free) or ``base (n)``, whichever is unused."""
+    if start <= 1 and base.casefold() not in taken:
+        return base
+    n = max(start, 2)
+    while f"{base} ({n})".casefold() in taken:
+        n += 1
+    return f"{base} ({n})"
+
+
+def header_row_index(grid: Grid, header_row: int) -> int:
+    place = f"sheet '{grid.sheet}' of {grid.source}"
+    first, last = grid.row_numbers[0], grid.row_numbers[-1]
+    if header_row > last or header_row < 1:
+        raise SourceError(
+            f"Header row {header_row} is outside the data of {place}, which is in rows "
+            f"{first} to {last}; choose a header row in that range."
+        )
+    for i, number in enumerate(grid.row_numbers):
+        if number == header_row:
+            return i
+        if number > header_row:
+            break
+    raise SourceError(
+        f"Row {header_row} of {place} is empty; choose the row that holds the column names "
+        f"(the data starts at row {first})."
+    )
