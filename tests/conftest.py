@@ -109,3 +109,16 @@ def _no_dangling_threads() -> Iterator[None]:
         t.join(timeout=5)
     still = [t.name for t in leftover if t.is_alive()]
     assert not still, f"test left threads running: {still}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Remove the handlers setup_logging() added, so none outlives its test's streams."""
+    import logging
+
+    from zmed_gui.core.logs import shutdown_logging
+
+    level = logging.getLogger().level
+    yield
+    shutdown_logging()
+    logging.getLogger().setLevel(level)
