@@ -33,6 +33,7 @@ from zmed_gui.core.connections import (
     delete_connection,
     limits_preset,
     load_connections,
+    parse_upload_url,
     save_connection,
     test_connection,
 )
@@ -367,8 +368,6 @@ class ConnectionsDialog(QDialog):
             target = None
             meter_id = None
             if "://" in meter:
-                from zmed_gui.core.connections import parse_upload_url
-
                 target = parse_upload_url(meter)
             elif meter:
                 meter_id = meter

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
+from zmed_gui.core.journal import find_interrupted_uploads
 from zmed_gui.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -216,8 +217,6 @@ class _ResumeOffer(QObject):
 
     def run(self) -> None:
         def work(progress: Any, cancel: Any) -> list[Any]:
-            from zmed_gui.core.journal import find_interrupted_uploads
-
             return list(find_interrupted_uploads())
 
         self._worker = Worker(work)

@@ -45,11 +45,30 @@ from zmed_gui.core.connections import (
     make_target,
     parse_upload_url,
 )
+from zmed_gui.core.credentials import get_secret
 from zmed_gui.core.errors import CredentialsError, OptionsError
+from zmed_gui.core.journal import Journal
 from zmed_gui.core.progress import PauseToken
+from zmed_gui.core.report import write_report
+from zmed_gui.core.upload import (
+    SourceInfo,
+    UploadOptions,
+    items_from_validation,
+    plan_upload,
+    run_upload,
+)
+from zmed_gui.core.validate import RowStatus
+from zmed_gui.core.zuora import ZuoraClient
+from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from zmed_gui.ui.connections_dialog import ConnectionsDialog
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import icon
-from zmed_gui.ui.review_step import sendable_count
+from zmed_gui.ui.review_step import (
+    keep_gui_thread_responsive,
+    row_counts,
+    sendable_count,
+    settle_long_lived,
+)
 from zmed_gui.ui.state import AppState
 from zmed_gui.ui.upload_dialogs import (
     GuardChoice,
@@ -87,8 +106,6 @@ def mapping_json(state: AppState) -> str:
 
 def source_info(state: AppState) -> Any:
     """The source's fingerprint (hashes the file: call from a worker)."""
-    from zmed_gui.core.upload import SourceInfo
-
     table = state.table
     assert table is not None
     sheet = state.sheet or table.sheet
@@ -97,6 +114,16 @@ def source_info(state: AppState) -> Any:
     h = hashlib.sha256(f"{table.source}\0{sheet}\0{len(table)}\0".encode())
     h.update(mapping_json(state).encode())
     return SourceInfo(table.source, sheet, h.hexdigest())
+
+
+def failed_rows(result: Any) -> dict[int, str]:
+    """Rows Zuora rejected or never answered for: what "Resend" offers (call off-thread)."""
+    out = {}
+    for row, outcome in (result.row_outcomes or {}).items():
+        status = str(getattr(outcome, "status", "")).lower()
+        if status in RESEND_STATUSES:
+            out[row] = status
+    return out
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -121,6 +148,7 @@ class UploadStep(QWidget):
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        keep_gui_thread_responsive()
         self.state = state
         self._worker: Worker | None = None
         self._pause = PauseToken()
@@ -137,6 +165,10 @@ class UploadStep(QWidget):
         self.connections_dialog: Any = None
         self.last_report: Path | None = None
         self._connections: list[Connection] = []
+        self._counted: Any = None
+        self._failed: dict[int, str] = {}
+        self._failed_next: dict[int, str] = {}
+        self._counts: dict[RowStatus, int] = row_counts(None)
         self._session_secrets: dict[str, str] = {}
 
         self.start_action = QAction(icon("upload"), "&Upload", self)
@@ -287,6 +319,7 @@ class UploadStep(QWidget):
         return [self.start_action, self.connections_action]
 
     def activate(self) -> None:
+        self._counted = None  # rows may have been fixed or left out in Review
         self.reload_connections()
         self._prefill_target()
         self._update_summary()
@@ -320,8 +353,6 @@ class UploadStep(QWidget):
         self._on_connection_combo_current_index_changed()
 
     def _demo_connection(self) -> tuple[Connection, str]:
-        from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-
         conn = getattr(self.state, "demo_connection", None)
         secret = getattr(self.state, "demo_secret", None) or DEMO_CLIENT_SECRET
         if conn is None:
@@ -365,8 +396,6 @@ class UploadStep(QWidget):
             )
 
     def _on_connections_action_triggered(self) -> None:
-        from zmed_gui.ui.connections_dialog import ConnectionsDialog
-
         dialog = ConnectionsDialog(self, select=self.connection_combo.currentData())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.connections_changed.connect(self.reload_connections)
@@ -398,16 +427,19 @@ class UploadStep(QWidget):
 
     # -- summary -------------------------------------------------------------------------------
     def _on_state_validation_changed(self) -> None:
+        self._counted = None
         self._update_summary()
 
     def _update_summary(self) -> None:
         result = self.state.validation
-        count = sendable_count(result)
+        if result is not self._counted:
+            # Counting a million statuses is quick but not free: once per result.
+            self._counted, self._counts = result, row_counts(result)
+        count = sendable_count(result, self._counts)
         if result is None:
             self.summary_label.setText("Check the rows in Review first.")
         else:
-            c = result.counts
-            invalid = c.get("invalid", 0) if isinstance(c, dict) else getattr(c, "invalid", 0)
+            invalid = self._counts[RowStatus.INVALID]
             text = f"{n(count)} events are ready to send."
             if invalid:
                 text += f" {n(invalid)} invalid rows will not be sent."
@@ -421,8 +453,6 @@ class UploadStep(QWidget):
 
     # -- planning --------------------------------------------------------------------------------
     def options(self, **overrides: Any) -> Any:
-        from zmed_gui.core.upload import UploadOptions
-
         opts = UploadOptions(
             batch_size=self.batch_spin.value() or None,
             concurrency=self.concurrency_spin.value(),
@@ -460,9 +490,6 @@ class UploadStep(QWidget):
         resume_candidates = [] if resume_id else list(getattr(state, "resume_candidates", []))
 
         def work(progress: Any, cancel: Any) -> _Prepared:
-            from zmed_gui.core.credentials import get_secret
-            from zmed_gui.core.journal import Journal
-            from zmed_gui.core.upload import items_from_validation, plan_upload
 
             secret = demo_secret or session_secret
             if not secret and not options.dry_run:
@@ -511,6 +538,7 @@ class UploadStep(QWidget):
 
     def _on_plan_finished(self, prepared: _Prepared) -> None:
         self._worker = None
+        settle_long_lived()  # the plan lives through the upload
         plan = prepared.plan
         if getattr(self.state, "resume_candidates", None) and plan.resuming:
             self.state.resume_candidates = []
@@ -553,15 +581,11 @@ class UploadStep(QWidget):
 
     # -- sending ---------------------------------------------------------------------------------
     def _send(self, prepared: _Prepared) -> None:
-        from zmed_gui.core.upload import run_upload
-
         plan = prepared.plan
         self._pause = pause = PauseToken()
         self._latest = None
 
         def work(progress: Any, cancel: Any) -> Any:
-            from zmed_gui.core.zuora import ZuoraClient
-
             def on_progress(p: Any) -> None:
                 with self._latest_lock:
                     self._latest = p
@@ -572,7 +596,7 @@ class UploadStep(QWidget):
             try:
                 if not plan.options.dry_run:
                     client = ZuoraClient.for_connection(prepared.connection, prepared.secret)
-                return run_upload(
+                result = run_upload(
                     plan,
                     client,
                     prepared.journal,
@@ -580,6 +604,9 @@ class UploadStep(QWidget):
                     cancel=cancel,
                     pause=pause,
                 )
+                # Walk the per-row outcomes here, not in the GUI thread's slot.
+                self._failed_next = failed_rows(result)
+                return result
             finally:
                 if client is not None:
                     client.close()
@@ -704,6 +731,7 @@ class UploadStep(QWidget):
 
     def _on_send_finished(self, result: Any) -> None:
         self._worker = None
+        settle_long_lived()
         self._sending = False
         self._set_running(False)
         self.progress_box.hide()
@@ -737,18 +765,10 @@ class UploadStep(QWidget):
         title += f"\nUpload {result.upload_id[:8]}, track ID {result.track_id}."
         self.result_title.setText(title)
         self.resume_button.setVisible(bool(result.interrupted))
-        failed = self._failed_rows(result)
+        self._failed = self._failed_next
+        failed = self._failed
         self.resend_button.setVisible(bool(failed) and not result.interrupted)
         self.result_box.show()
-
-    @staticmethod
-    def _failed_rows(result: Any) -> dict[int, str]:
-        out = {}
-        for row, outcome in (result.row_outcomes or {}).items():
-            status = str(getattr(outcome, "status", "")).lower()
-            if status in RESEND_STATUSES:
-                out[row] = status
-        return out
 
     def _on_resume_button_clicked(self) -> None:
         if self.last_upload_id is not None:
@@ -760,7 +780,7 @@ class UploadStep(QWidget):
     def _on_resend_button_clicked(self) -> None:
         if self.last_result is None:
             return
-        failed = self._failed_rows(self.last_result)
+        failed = self._failed
         uncertain = sum(1 for s in failed.values() if s == "uncertain")
         box = resend_question(self, len(failed) - uncertain, uncertain)
         box.setWindowModality(Qt.WindowModality.WindowModal)
@@ -804,8 +824,6 @@ class UploadStep(QWidget):
 
     def write_result_report(self, path: Path, *, open_after: bool = False) -> None:
         """Every row with its upload outcome (worker); opens the file afterwards if asked."""
-        from zmed_gui.core.report import write_report
-
         result, upload = self.state.validation, self.last_result
         if result is None or upload is None or self.busy:
             return
