@@ -250,3 +250,36 @@ def test_missing_meter_says_what_to_do(qtbot: Any, tmp_path: Path, emulator: Emu
     for b in boxes:
         b.close()
     assert emulator.accepted_events() == []
+
+
+def test_uncertain_batch_is_resent_only_when_asked(qtbot: Any, tmp_path: Path) -> None:
+    # the 2nd request reaches the emulator but its answer is lost: uncertain, never resent
+    emu = Emulator(EmulatorConfig(faults=FaultPlan.parse("seed=1,call2=drop-after"))).start()
+    try:
+        data = rows(30)
+        state = demo_state(write_workbook(tmp_path / "usage.xlsx", data), emu)
+        step = make_step(qtbot, state)
+        step.batch_spin.setValue(10)
+        step.concurrency_spin.setValue(1)
+        result = upload(qtbot, step)
+        assert result.uncertain == 10 and result.accepted == 20
+        assert step.count_labels["uncertain"].text() == "10"
+        assert len(emu.accepted_events()) == 30  # the emulator did get them
+        assert step.resend_button.isVisibleTo(step)
+
+        step.resend_button.click()
+        box = step.resend_box
+        assert box is not None and "bill them twice" in box.text()
+        [cancel] = [b for b in box.buttons() if b.property("choice") == GuardChoice.CANCEL.value]
+        cancel.click()
+        assert len(emu.accepted_events()) == 30  # nothing resent without a yes
+
+        step.resend_button.click()
+        box = step.resend_box
+        [yes] = [b for b in box.buttons() if b.property("choice") == GuardChoice.SEND_ALL.value]
+        with qtbot.waitSignal(step.upload_finished, timeout=20_000) as again:
+            yes.click()
+        assert again.args[0].accepted == 10
+        assert len(emu.accepted_events()) == 40  # explicitly sent twice, as warned
+    finally:
+        emu.stop()

@@ -11,9 +11,10 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -44,11 +45,11 @@ class ProblemsPanel(QWidget):
         self._mapping.setWordWrap(True)
         self._mapping.setTextFormat(Qt.TextFormat.PlainText)
         self._mapping.hide()
-        self._tree = QTreeWidget()
-        self._tree.setHeaderLabels(["Rows", "Problem"])
-        self._tree.setRootIsDecorated(False)
+        self._tree = QListWidget()
         self._tree.setWordWrap(True)
-        self._tree.setUniformRowHeights(False)
+        self._tree.setResizeMode(QListView.ResizeMode.Adjust)
+        self._tree.setUniformItemSizes(False)
+        self._tree.setSpacing(2)
         self._tree.setAccessibleName("Problems by field")
         self._tree.itemActivated.connect(self._on_tree_item_activated)
         self._tree.itemClicked.connect(self._on_tree_item_activated)
@@ -81,17 +82,14 @@ class ProblemsPanel(QWidget):
             self._mapping.hide()
         groups = list(result.summary(top))
         for group in groups:
-            item = QTreeWidgetItem([_n(group.count), self._group_text(group)])
+            item = QListWidgetItem(self._group_text(group))
             severity = Severity(group.severity)
             item.setIcon(
-                0,
-                status_icon(RowStatus.INVALID if severity is Severity.ERROR else RowStatus.WARNING),
+                status_icon(RowStatus.INVALID if severity is Severity.ERROR else RowStatus.WARNING)
             )
-            item.setTextAlignment(0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-            item.setToolTip(1, f"{group.example}\n\nClick to show only these rows.")
-            item.setData(0, _GROUP_ROLE, group)
-            self._tree.addTopLevelItem(item)
-        self._tree.resizeColumnToContents(0)
+            item.setToolTip(f"{group.example}\n\nClick to show only these rows.")
+            item.setData(_GROUP_ROLE, group)
+            self._tree.addItem(item)
         if groups:
             self._tree.show()
             self._empty.hide()
@@ -102,8 +100,19 @@ class ProblemsPanel(QWidget):
 
     @staticmethod
     def _group_text(group: Any) -> str:
-        field = group.field or "Row"
-        return f"{field}: {group.example}"
+        """``3 rows · Quantity`` over the example's sentence without its place.
+
+        Core's messages start with where the cell is ("Sheet 'March', row 5, column D
+        (Qty), field Quantity: found ..."); the group covers many places, so the list
+        shows what is wrong and the tooltip keeps the full first example.
+        """
+        field = group.field or "Whole row"
+        rows = "1 row" if group.count == 1 else f"{_n(group.count)} rows"
+        text = group.example
+        head, sep, rest = text.partition(": ")
+        if sep and rest and ("row" in head.lower() or "sheet" in head.lower()):
+            text = rest[:1].upper() + rest[1:]
+        return f"{rows} · {field}\n{text}"
 
     def set_filter_active(self, active: bool) -> None:
         self.show_all_button.setEnabled(active)
@@ -112,19 +121,19 @@ class ProblemsPanel(QWidget):
 
     @property
     def group_count(self) -> int:
-        return self._tree.topLevelItemCount()
+        return self._tree.count()
 
     def group_at(self, i: int) -> Any:
-        return self._tree.topLevelItem(i).data(0, _GROUP_ROLE)
+        return self._tree.item(i).data(_GROUP_ROLE)
 
     def activate_group(self, i: int) -> None:
         """What a click on group ``i`` does (used by keyboard and tests)."""
-        item = self._tree.topLevelItem(i)
+        item = self._tree.item(i)
         self._tree.setCurrentItem(item)
-        self._on_tree_item_activated(item, 0)
+        self._on_tree_item_activated(item)
 
-    def _on_tree_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
-        group = item.data(0, _GROUP_ROLE)
+    def _on_tree_item_activated(self, item: QListWidgetItem) -> None:
+        group = item.data(_GROUP_ROLE)
         if group is not None:
             self.group_activated.emit(group)
 

@@ -80,10 +80,15 @@ def guard_text(plan: Any, earlier: dict[str, Any] | None = None) -> tuple[str, s
         more = "…" if len(plan.uncertain) > 50 else ""
         details.append(f"Sent without an answer (Excel rows): {rows}{more}")
     new = len(plan.to_send)
-    lines.append(
-        f"Send only the {n(new)} new ones to be safe; sending them again may bill your "
-        "customers twice."
-    )
+    if new:
+        lines.append(
+            f"Send only the {n(new)} new ones to be safe; sending the others again may "
+            "bill your customers twice."
+        )
+    else:
+        lines.append(
+            "Nothing new is left to send. Sending them again may bill your customers twice."
+        )
     return "\n\n".join(lines), "\n".join(details)
 
 
@@ -101,9 +106,8 @@ def duplicate_guard(
     box.setText(text)
     if details:
         box.setDetailedText(details)
-    new_button = box.addButton(
-        f"Send only the {n(len(plan.to_send))} new ones", QMessageBox.ButtonRole.AcceptRole
-    )
+    new_label = f"Send only the {n(len(plan.to_send))} new ones" if plan.to_send else "No new ones"
+    new_button = box.addButton(new_label, QMessageBox.ButtonRole.AcceptRole)
     new_button.setProperty("choice", GuardChoice.SEND_NEW.value)
     if not plan.to_send:
         new_button.setEnabled(False)

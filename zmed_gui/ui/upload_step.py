@@ -185,7 +185,9 @@ class UploadStep(QWidget):
         self.connection_combo.currentIndexChanged.connect(
             self._on_connection_combo_current_index_changed
         )
-        connections_button = QPushButton(self.connections_action.icon(), "Connections…")
+        self.connections_button = connections_button = QPushButton(
+            self.connections_action.icon(), "Connections…"
+        )
         connections_button.clicked.connect(self.connections_action.trigger)
         conn_row = QHBoxLayout()
         conn_row.addWidget(self.connection_combo, 1)
@@ -542,7 +544,11 @@ class UploadStep(QWidget):
         plan = prepared.plan
         if getattr(self.state, "resume_candidates", None) and plan.resuming:
             self.state.resume_candidates = []
-        held_back = (plan.duplicates and not plan.options.allow_duplicates) or plan.uncertain
+        # Ask only about what would be held back; a plan that already sends them anyway
+        # (the user chose "Send all" or "Resend") lists them too.
+        held_back = (plan.duplicates and not plan.options.allow_duplicates) or (
+            plan.uncertain and not plan.options.resend_uncertain
+        )
         if held_back:
             self._prepared = prepared
             box = duplicate_guard(self, plan, prepared.earlier)
@@ -641,6 +647,8 @@ class UploadStep(QWidget):
         if not running:
             self.pause_button.setEnabled(False)
             self.pause_button.setText("Pause")
+        self.connections_action.setEnabled(not running)
+        self.connections_button.setEnabled(not running)
         for w in (
             self.connection_combo,
             self.target_edit,
@@ -742,7 +750,10 @@ class UploadStep(QWidget):
     # -- result ----------------------------------------------------------------------------------
     def _show_result(self, result: Any) -> None:
         for key, label in self.count_labels.items():
-            label.setText(n(int(getattr(result, key, 0) or 0)))
+            # "uncertain" includes events an earlier upload sent without an answer and this
+            # one held back: the user must look at both before resending.
+            attr = "uncertain_total" if key == "uncertain" else key
+            label.setText(n(int(getattr(result, attr, getattr(result, key, 0)) or 0)))
         if result.dry_run:
             title = "Dry run finished: nothing was sent."
         elif result.error is not None:
@@ -760,7 +771,8 @@ class UploadStep(QWidget):
             )
         else:
             title = f"Done: all {n(result.accepted)} events were accepted by Zuora."
-        if result.message and result.message not in title:
+        if result.message and (result.uncertain or result.held_uncertain or result.error):
+            # Core's sentence adds what to do about uncertain events; counts are below.
             title += f"\n{result.message}"
         title += f"\nUpload {result.upload_id[:8]}, track ID {result.track_id}."
         self.result_title.setText(title)
