@@ -179,3 +179,27 @@ def test_cancel_validation(qtbot: Any) -> None:
     assert state.validation is None
     assert not w.busy
     assert "cancelled" in w.hint_label.text()
+
+
+def test_unmapped_required_field_says_go_back_to_map(qtbot: Any, tmp_path: Path) -> None:
+    state = loaded_state(write_workbook(tmp_path / "usage.xlsx"))
+    mapping = state.mapping
+    del mapping.sources["UsageIdentifier"]
+    state.set_mapping(mapping)
+    w = ReviewStep(state)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.validation_finished, timeout=10_000):
+        w.activate()
+    assert not w.continue_button.isEnabled()
+    assert "UsageIdentifier" in w.hint_label.text() and "Map" in w.hint_label.text()
+
+
+def test_f5_validates_again(step: ReviewStep, qtbot: Any) -> None:
+    step.show()
+    step.activateWindow()
+    qtbot.waitUntil(step.isActiveWindow, timeout=2000)
+    step.view.setFocus()
+    first = step.state.validation
+    with qtbot.waitSignal(step.validation_finished, timeout=10_000):
+        qtbot.keyClick(step.view, Qt.Key.Key_F5)
+    assert step.state.validation is not first

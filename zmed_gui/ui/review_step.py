@@ -138,6 +138,10 @@ class ReviewStep(QWidget):
         self.include_action.setShortcut(QKeySequence(Qt.Key.Key_Insert))
         self.include_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.include_action.triggered.connect(self._on_include_action_triggered)
+        # Shortcuts work while this step is shown, whether or not the window also lists
+        # the actions in its menus (one QAction, so never an ambiguous shortcut).
+        self.addAction(self.validate_action)
+        self.addAction(self.export_action)
 
         # header line: counts
         self.counts_label = QLabel()
@@ -413,6 +417,12 @@ class ReviewStep(QWidget):
             return
         if result is None:
             self.hint_label.setText("")
+        elif getattr(result, "mapping_problems", None):
+            self.hint_label.setText(
+                "Nothing can be sent until the mapping is complete: "
+                + " ".join(str(p) for p in result.mapping_problems)
+                + " Go back to Map to fix it."
+            )
         elif n == 0:
             self.hint_label.setText(
                 "No row can be sent yet: fix the cells marked red (double-click to edit) or "

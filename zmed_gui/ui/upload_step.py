@@ -177,6 +177,7 @@ class UploadStep(QWidget):
         self.start_action.triggered.connect(self._on_start_action_triggered)
         self.connections_action = QAction(icon("connections"), "&Connections…", self)
         self.connections_action.triggered.connect(self._on_connections_action_triggered)
+        self.addAction(self.start_action)  # Ctrl+Return while this step is shown
 
         # where
         self.connection_combo = QComboBox()
