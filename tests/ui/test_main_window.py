@@ -133,7 +133,6 @@ def test_dropping_a_file_opens_it(qtbot: Any, window: MainWindow, tmp_path: Path
     qtbot.waitUntil(lambda: window.open_step.grid is not None, timeout=10_000)
     idle(qtbot, window)
     assert window.open_step.path == path
-    assert window.state.path == path
 
 
 def test_dropping_something_else_is_ignored(window: MainWindow) -> None:
@@ -186,3 +185,39 @@ def test_start_without_a_keyring_does_not_crash(
     idle(qtbot, w)
     assert w.current_step() == MAP
     w.close()
+
+
+def test_no_file_is_opened_while_an_upload_runs(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(MainWindow, "upload_running", lambda self: True)
+    assert not window.open_path(workbook(tmp_path))
+    assert window.open_step.path is None
+    box = window.findChildren(QMessageBox)[-1]
+    assert "An upload is running" in box.text()
+    box.close()
+    monkeypatch.undo()  # before pytest-qt closes the window (closing asks during an upload)
+
+
+def test_closing_during_an_upload_asks_then_stops_it_first(
+    qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zmed_gui.ui.dialogs as dialogs
+
+    running = [True]
+    cancelled: list[bool] = []
+    answers = [False, True]
+    monkeypatch.setattr(MainWindow, "upload_running", lambda self: running[0])
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *a: answers.pop(0))
+    monkeypatch.setattr(window.upload_step, "cancel", lambda: cancelled.append(True))
+    window.show()
+    qtbot.waitExposed(window)
+    assert not window.close()  # the user said no: nothing stops
+    assert window.isVisible() and not cancelled
+    window.close()  # yes: the upload is asked to stop, the window waits for it
+    assert cancelled and window.isVisible()
+    running[0] = False
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
+    monkeypatch.undo()

@@ -138,6 +138,10 @@ class MainWindow(QMainWindow):
             signal.connect(self._on_state_changed)
         self.state.busy_changed.connect(self._on_state_busy_changed)
         self.open_step.file_opened.connect(self._on_open_step_file_opened)
+        self._closing_after_upload = False
+        self._close_timer = QTimer(self)
+        self._close_timer.setInterval(200)
+        self._close_timer.timeout.connect(self._on_close_timer_timeout)
         self.restore_window()
         self.update_steps()
         self.go_to(OPEN)
@@ -392,10 +396,23 @@ class MainWindow(QMainWindow):
 
     # --- files --------------------------------------------------------------------------------
 
-    def open_path(self, path: Path | str) -> None:
+    def upload_running(self) -> bool:
+        return bool(getattr(self.upload_step, "busy", False))
+
+    def open_path(self, path: Path | str) -> bool:
         """Open ``path`` in the Open step (from the command line, a drop or Open recent)."""
+        if self.upload_running():
+            show_error(
+                self,
+                f"An upload is running, so {Path(path).name} was not opened. Wait for the "
+                "upload to finish (or stop it on the Upload step), then open the file again.",
+                title="Upload in progress",
+                warning=True,
+            )
+            return False
         self.go_to(OPEN)
         self.open_step.open_path(Path(path))
+        return True
 
     @staticmethod
     def _dropped_file(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> Path | None:
@@ -463,13 +480,38 @@ class MainWindow(QMainWindow):
             log.exception("cannot save the window geometry")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.upload_running() and not self._closing_after_upload:
+            from zmed_gui.ui.dialogs import ask_yes_no
+
+            if not ask_yes_no(
+                self,
+                "Upload in progress",
+                "An upload is running. Stop it and close zmed-gui?\n\nRequests already on "
+                "their way are finished and recorded; you can resume the rest later.",
+            ):
+                event.ignore()
+                return
+            # Stop cleanly: close once the upload step has recorded what was sent.
+            self._closing_after_upload = True
+            self.statusBar().showMessage("Stopping the upload before closing...")
+            self.upload_step.cancel()  # type: ignore[attr-defined]
+            self._close_timer.start()
+            event.ignore()
+            return
+        if self.upload_running():
+            event.ignore()  # still stopping; the timer closes the window when it is done
+            return
         for step in self.steps:
-            for attr in ("cancel",):
-                fn = getattr(step, attr, None)
-                if callable(fn) and getattr(step, "busy", False):
-                    fn()
+            cancel = getattr(step, "cancel", None)
+            if callable(cancel) and getattr(step, "busy", False):
+                cancel()
         self.save_window()
         super().closeEvent(event)
+
+    def _on_close_timer_timeout(self) -> None:
+        if not self.upload_running():
+            self._close_timer.stop()
+            self.close()
 
     # --- slots ------------------------------------------------------------------------------
 

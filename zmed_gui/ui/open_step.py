@@ -180,7 +180,11 @@ class GridPreviewModel(QAbstractTableModel):
 
 
 class OpenStep(QWidget):
-    """Open a file, pick sheet and heading row over a preview, then load the whole table."""
+    """Open a file, pick sheet and heading row over a preview, then load the whole table.
+
+    The state (path, sheet, heading row, table) changes only when the whole table has
+    loaded: a file merely previewed never replaces the work already mapped or validated.
+    """
 
     advance_requested = Signal()
     file_opened = Signal(str)  # a path whose preview was read (for recent files)
@@ -392,9 +396,6 @@ class OpenStep(QWidget):
         self.continue_button.setEnabled(False)
         self._set_message("")
         self.pages.setCurrentIndex(1)
-        self.state.path = path
-        self.state.sheet = None
-        self.state.header_row = None
 
         def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[list[str], Grid]:
             from zmed_gui.core.sources import list_sheets, read_grid
@@ -580,9 +581,6 @@ class OpenStep(QWidget):
         else:
             self.header_spin.setRange(1, 1)
         self.header_spin.blockSignals(False)
-        self.state.sheet = grid.sheet
-        self.state.header_row = self.header_spin.value()
-        self.state.file_changed.emit()
         self._show_headings()
         if not grid.rows:
             self._set_message(
@@ -656,7 +654,6 @@ class OpenStep(QWidget):
             len(self.grid.row_numbers) - 1,
         )
         self.preview_model.set_header_index(index)
-        self.state.header_row = value
         self._show_headings()
 
     def _on_preview_double_clicked(self, index: QModelIndex) -> None:
