@@ -221,3 +221,20 @@ def test_closing_during_an_upload_asks_then_stops_it_first(
     running[0] = False
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
     monkeypatch.undo()
+
+
+def test_log_viewer_shows_the_log(qtbot: Any, window: MainWindow) -> None:
+    import logging
+
+    from zmed_gui.core.logs import setup_logging, shutdown_logging
+    from zmed_gui.ui.log_viewer import LogViewer
+
+    setup_logging()
+    try:
+        logging.getLogger("zmed_gui.test").info("a line for the viewer")
+        viewer = LogViewer(window)
+        qtbot.addWidget(viewer)
+        qtbot.waitUntil(lambda: not viewer.loading, timeout=5_000)
+        assert "a line for the viewer" in viewer.text.toPlainText()
+    finally:
+        shutdown_logging()

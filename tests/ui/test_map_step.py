@@ -146,3 +146,18 @@ def test_schema_change_rebuilds_rows_and_keeps_choices(qtbot: Any, tmp_path: Pat
     assert [r.field.name for r in step.rows][-1] == "Region"
     assert step.state.mapping.sources["UsageIdentifier"].column == 4
     assert "With region" in step.schema_label.text()
+
+
+def test_chosen_options_become_the_defaults_for_the_next_window(qtbot: Any, tmp_path: Path) -> None:
+    from zmed_gui.core.convert import DateOrder
+    from zmed_gui.ui.main_window import MainWindow
+
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    panel = step.options_panel
+    panel.order_combo.setCurrentIndex(panel.order_combo.findData("DMY"))
+    assert step.state.options.date_order is DateOrder.DMY
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.state.options.date_order is DateOrder.DMY
+    assert window.state.options.timezone == "UTC"

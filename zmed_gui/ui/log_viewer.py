@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from zmed_gui.ui.dialogs import start_worker
 from zmed_gui.ui.icons import icon
 
 
@@ -46,6 +47,7 @@ class LogViewer(QDialog):
         self.resize(900, 560)
         layout = QVBoxLayout(self)
         path = _log_path()
+        self.loading = False
         self.path_label = QLabel(f"Log file: {path}" if path else "Log file: (not available)")
         self.path_label.setWordWrap(True)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -69,8 +71,23 @@ class LogViewer(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        self.text.setPlainText(_log_tail() or "(The log is empty.)")
+        """Read the log's end in the background (it can be large) and show it."""
+        self.refresh_button.setEnabled(False)
+        self.loading = True
+        start_worker(
+            lambda _progress, _cancel: _log_tail(),
+            finished=self._on_tail_read,
+            failed=self._on_tail_failed,
+        )
+
+    def _on_tail_read(self, text: str) -> None:
+        self.loading = False
+        self.refresh_button.setEnabled(True)
+        self.text.setPlainText(text or "(The log is empty.)")
         self.text.moveCursor(QTextCursor.MoveOperation.End)
+
+    def _on_tail_failed(self, message: str, _details: str) -> None:
+        self._on_tail_read(f"The log cannot be read: {message}")
 
     def _on_refresh_button_clicked(self) -> None:
         self.refresh()

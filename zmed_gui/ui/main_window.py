@@ -450,6 +450,7 @@ class MainWindow(QMainWindow):
     # --- window state -------------------------------------------------------------------------
 
     def restore_window(self) -> None:
+        """Window size, toolbar layout and the conversion defaults from the settings."""
         try:
             from zmed_gui.core.settings import load_settings
 
@@ -458,6 +459,7 @@ class MainWindow(QMainWindow):
             log.exception("cannot read settings")
             self.resize(1200, 760)
             return
+        self.state.set_options(settings.conversion_options())
         restored = False
         if settings.window_geometry:
             restored = self.restoreGeometry(

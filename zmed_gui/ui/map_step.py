@@ -131,6 +131,21 @@ def _result_text(result: Any) -> str:
     return str(result)
 
 
+def remember_options(options: ConversionOptions) -> None:
+    """The user's latest choices become the defaults for the next file."""
+    try:
+        from zmed_gui.core.settings import load_settings, save_settings
+
+        settings = load_settings()
+        settings.default_timezone = options.timezone
+        settings.default_date_order = options.date_order
+        settings.decimal_comma = options.decimal_comma
+        settings.datetime_format = options.datetime_format
+        save_settings(settings)
+    except Exception:  # a read-only settings folder must not stop the mapping
+        log.exception("cannot save the conversion defaults")
+
+
 class ConversionOptionsPanel(QGroupBox):
     """Time zone, date order, decimal comma and the date-time format sent to Zuora."""
 
@@ -780,7 +795,9 @@ class MapStep(QWidget):
         self._refresh_all()
 
     def _on_options_panel_options_edited(self) -> None:
-        self.state.set_options(self.options_panel.options(self.state.options))
+        options = self.options_panel.options(self.state.options)
+        self.state.set_options(options)
+        remember_options(options)
 
     def _on_undo_button_clicked(self) -> None:
         self.undo_profile()
