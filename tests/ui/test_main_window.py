@@ -238,3 +238,25 @@ def test_log_viewer_shows_the_log(qtbot: Any, window: MainWindow) -> None:
         assert "a line for the viewer" in viewer.text.toPlainText()
     finally:
         shutdown_logging()
+
+
+def test_f5_works_on_every_step_without_an_ambiguous_shortcut(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    from PySide6.QtTest import QTest
+
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    window.open_path(workbook(tmp_path))
+    idle(qtbot, window)
+    window.open_step.continue_button.click()
+    idle(qtbot, window)
+    QTest.keyClick(window, Qt.Key.Key_F5)  # on Map: the window's action goes to Review
+    assert window.current_step() == REVIEW
+    qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
+    idle(qtbot, window)
+    first = window.state.validation
+    QTest.keyClick(window, Qt.Key.Key_F5)  # on Review: the step's own action validates again
+    qtbot.waitUntil(lambda: window.state.validation is not first, timeout=15_000)
+    idle(qtbot, window)

@@ -180,11 +180,13 @@ class MainWindow(QMainWindow):
         self.review_validate = getattr(self.review_step, "validate_action", None)
         self.upload_start = getattr(self.upload_step, "start_action", None)
         self.validate_action = QAction(icon("validate"), "&Validate", self)
-        self.validate_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self._validate_key = QKeySequence(Qt.Key.Key_F5)
+        self._upload_key = QKeySequence("Ctrl+Return")
+        self.validate_action.setShortcut(self._validate_key)
         self.validate_action.setToolTip("Check every row (F5)")
         self.validate_action.triggered.connect(self._on_validate_action_triggered)
         self.upload_action = QAction(icon("upload"), "&Upload", self)
-        self.upload_action.setShortcut(QKeySequence("Ctrl+Return"))
+        self.upload_action.setShortcut(self._upload_key)
         self.upload_action.setToolTip(
             "Go to the Upload step; there, send the valid rows (Ctrl+Enter)"
         )
@@ -351,6 +353,14 @@ class MainWindow(QMainWindow):
             self.step_actions[i].setEnabled(ok)
         validate = self.review_validate
         start = self.upload_start
+        # On its own step, the step's action owns the key: two actions on one shortcut
+        # would be ambiguous and Qt would trigger neither.
+        self.validate_action.setShortcut(
+            QKeySequence() if current == REVIEW and validate is not None else self._validate_key
+        )
+        self.upload_action.setShortcut(
+            QKeySequence() if current == UPLOAD and start is not None else self._upload_key
+        )
         self.validate_action.setEnabled(
             reachable[REVIEW] and (current != REVIEW or validate is None or validate.isEnabled())
         )
