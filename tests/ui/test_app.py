@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 import zmed_gui
 from zmed_gui.core.logs import log_file_path, shutdown_logging
+from zmed_gui.core.settings import load_settings
 from zmed_gui.ui import app as app_module
 from zmed_gui.ui.main_window import MainWindow
 
@@ -70,6 +71,8 @@ def test_demo_starts_the_emulator_loads_the_sample_and_stops_on_quit(
     assert seen["connection"]
     assert not seen["emulator"].running  # stopped when the app quit
     assert log_file_path().exists()
+    settings = load_settings()
+    assert settings.recent_files == [] and settings.last_connection == ""  # demo leaves no trace
 
 
 def test_self_test_is_dispatched_without_starting_the_window(

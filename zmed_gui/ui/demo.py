@@ -1,14 +1,15 @@
 """Demo mode: a local Zuora emulator, an in-memory connection and a sample spreadsheet.
 
-Nothing about the demo is written to the keyring or to the settings, so it works on a
-machine without a keyring and leaves no trace. The upload step finds the demo through
-these attributes set on :class:`AppState`:
+Nothing about the demo is written to the keyring or to the settings (the sample file is
+not even added to the recent files), so it works on a machine without a keyring. The
+upload step finds the demo through these attributes set on :class:`AppState`:
 
 - ``state.demo`` (True), ``state.connection_name``
 - ``state.demo_connection``: a :class:`~zmed_gui.core.connections.Connection` to the emulator
 - ``state.demo_secret``: the emulator's client secret (in memory only)
 - ``state.demo_target``: ``(base_url, meter_id)``
 - ``state.demo_emulator``: the running :class:`~zmed_gui.emulator.Emulator`
+- ``state.demo_sample``: the sample spreadsheet's path (or None)
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def start_demo(window: MainWindow) -> DemoSession:
     files = ExitStack()
     sample = sample_path(files)
     session = DemoSession(emulator, sample, files)
+    state.demo_sample = sample  # type: ignore[attr-defined]
     if sample is None:
         window.open_step.show_message(
             "The demo spreadsheet is missing from this installation; open any spreadsheet "

@@ -374,7 +374,12 @@ class MainWindow(QMainWindow):
     def update_status(self) -> None:
         state = self.state
         if state.path is None:
-            self.file_status.setText("No spreadsheet open")
+            previewed = self.open_step.path
+            self.file_status.setText(
+                f"Previewing {previewed.name} (press Continue to load it)"
+                if previewed is not None and self.open_step.grid is not None
+                else "No spreadsheet open"
+            )
         else:
             text = Path(state.path).name
             if state.sheet:

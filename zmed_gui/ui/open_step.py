@@ -533,7 +533,8 @@ class OpenStep(QWidget):
             new_grid: Grid = result[1]
             self._show_sheets(new_sheets)
             self._show_grid(new_grid)
-            if self.path is not None:
+            demo_sample = getattr(self.state, "demo_sample", None)
+            if self.path is not None and self.path != demo_sample:
                 remember_file(self.path)
                 self.file_opened.emit(str(self.path))
         elif kind == "sheet":
@@ -573,7 +574,7 @@ class OpenStep(QWidget):
         self.grid = grid
         header_index = detect_header_row(grid) if grid.rows else 0
         self.preview_model.set_grid(grid, header_index)
-        self.preview.resizeColumnsToContents()
+        self._fit_columns()
         self.header_spin.blockSignals(True)
         if grid.row_numbers:
             self.header_spin.setRange(grid.row_numbers[0], grid.row_numbers[-1])
@@ -590,6 +591,21 @@ class OpenStep(QWidget):
         else:
             self.continue_button.setEnabled(True)
             self.continue_button.setFocus()
+
+    def _fit_columns(self) -> None:
+        """Width from the heading row and the rows below it: a long title above is ignored."""
+        grid = self.grid
+        if grid is None:
+            return
+        metrics = self.preview.fontMetrics()
+        start = self.preview_model.header_index
+        rows = grid.rows[start : start + 60]
+        for c in range(self.preview_model.columnCount()):
+            texts = [format_cell(r[c]) for r in rows if c < len(r)]
+            widest = max((metrics.horizontalAdvance(t) for t in texts), default=0)
+            bold_extra = metrics.horizontalAdvance("M")  # the heading row is bold
+            width = max(widest + bold_extra + 12, metrics.horizontalAdvance("MMMM"))
+            self.preview.setColumnWidth(c, min(width, 320))
 
     def _show_headings(self) -> None:
         cells = self.preview_model.header_cells()
@@ -654,6 +670,7 @@ class OpenStep(QWidget):
             len(self.grid.row_numbers) - 1,
         )
         self.preview_model.set_header_index(index)
+        self._fit_columns()
         self._show_headings()
 
     def _on_preview_double_clicked(self, index: QModelIndex) -> None:
