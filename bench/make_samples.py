@@ -28,7 +28,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "resources" / "samples"
-TITLE = "Acme Cloud - usage export, November 2026"
+TITLE = "Acme Cloud - usage export, October 2026"
 HEADERS = ["Account Number", "Product", "Usage Date", "Units", "Region", "Notes"]
 PRODUCTS = ["API_CALLS", "STORAGE_GB", "SMS"]
 REGIONS = ["EMEA", "AMER", "APAC"]
@@ -47,7 +47,7 @@ def demo_rows(count: int = 250) -> list[list[Any]]:
         acct = rng.choice(accounts)
         product = rng.choice(PRODUCTS)
         when = dt.datetime(
-            2026, 11, rng.randint(1, 30), rng.randint(0, 23), rng.choice([0, 15, 30, 45])
+            2026, 10, rng.randint(1, 31), rng.randint(0, 23), rng.choice([0, 15, 30, 45])
         )
         if product == "STORAGE_GB":
             units: Any = round(rng.uniform(0.5, 500), 2)
