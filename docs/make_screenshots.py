@@ -38,11 +38,11 @@ def main() -> int:
 
     keyring.set_keyring(fail.Keyring())  # demo mode must not need a keyring
 
-    from PySide6.QtCore import QThreadPool
     from PySide6.QtWidgets import QApplication
 
     from zmed_gui.ui.app import create_application
     from zmed_gui.ui.demo import start_demo
+    from zmed_gui.ui.dialogs import wait_for_workers
     from zmed_gui.ui.main_window import MAP, REVIEW, UPLOAD, MainWindow
 
     app = create_application(sys.argv[:1])
@@ -106,7 +106,7 @@ def main() -> int:
             print("Upload action not available; 5-upload-done.png not made")
     finally:
         window.close()
-        QThreadPool.globalInstance().waitForDone(10_000)
+        wait_for_workers(10_000)
         session.stop()
     return 0
 

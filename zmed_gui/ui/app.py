@@ -14,6 +14,25 @@ from zmed_gui import __version__
 log = logging.getLogger("zmed_gui.app")
 
 
+def immortalise_singletons() -> None:
+    """Work around PySide6 6.12 on Python 3.11: never let None/True/False be freed.
+
+    PySide6 6.12's bindings return ``None`` (every void method) and ``True``/``False``
+    without taking a reference. Python 3.12+ makes these objects immortal, so nothing
+    happens there; on 3.11 each call drops their count by one, and after enough calls
+    Python aborts ("Fatal Python error: none_dealloc"), at the latest when it exits.
+    Giving them a huge reference count makes them immortal on 3.11 too. Harmless, and a
+    no-op on other Pythons.
+    """
+    if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
+        return
+    import ctypes
+
+    for obj in (None, True, False):
+        # ob_refcnt is the first field of every object in a CPython 3.11 release build.
+        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zmed-gui",
@@ -74,6 +93,7 @@ def create_application(argv: Sequence[str]) -> object:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    immortalise_singletons()
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     if args.self_test:
         from zmed_gui import selftest  # written by packaging; imported only when asked
@@ -104,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert isinstance(app, QApplication)
         return int(app.exec())
     finally:
+        from zmed_gui.ui.dialogs import wait_for_workers
+
+        wait_for_workers()
         if session is not None:
             session.stop()
         log.info("zmed-gui stopped")

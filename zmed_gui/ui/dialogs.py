@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from zmed_gui.core.errors import ZmedError
@@ -125,6 +125,18 @@ def start_worker(
         end.connect(lambda *_args, w=worker: QTimer.singleShot(0, lambda: _running.discard(w)))
     start(worker)
     return worker
+
+
+def wait_for_workers(timeout_ms: int = 30_000) -> bool:
+    """Block until every worker has ended, then drop them (app exit, tests).
+
+    Dropping them while Qt still runs matters: a QRunnable left for the interpreter's
+    final garbage collection can crash Python on the way out.
+    """
+    done = QThreadPool.globalInstance().waitForDone(timeout_ms)
+    if done:
+        _running.clear()
+    return done
 
 
 def running_workers() -> int:

@@ -382,6 +382,7 @@ class MapStep(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.grid_host)
         scroll.setFrameShape(QFrame.Shape.StyledPanel)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes straight to the pickers
         outer.addWidget(scroll, 3)
 
         self.problem_label = QLabel()

@@ -315,6 +315,7 @@ class OpenStep(QWidget):
         self.preview.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.preview.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.preview.setWordWrap(False)
+        self.preview.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside
         self.preview.verticalHeader().setDefaultSectionSize(self.preview.fontMetrics().height() + 8)
         self.preview.horizontalHeader().setMaximumSectionSize(320)
         self.preview.doubleClicked.connect(self._on_preview_double_clicked)
