@@ -40,7 +40,9 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from zmed_gui.ui.app import create_application
+    from zmed_gui.ui.app import create_application, immortalise_singletons
+
+    immortalise_singletons()
     from zmed_gui.ui.demo import start_demo
     from zmed_gui.ui.dialogs import wait_for_workers
     from zmed_gui.ui.main_window import MAP, REVIEW, UPLOAD, MainWindow

@@ -85,10 +85,12 @@ def test_self_test_is_dispatched_without_starting_the_window(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake = types.ModuleType("zmed_gui.selftest")
-    fake.main = lambda: 7  # type: ignore[attr-defined]
+    seen: list[list[str]] = []
+    fake.main = lambda argv: seen.append(argv) or 7  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "zmed_gui.selftest", fake)
     monkeypatch.setattr(zmed_gui, "selftest", fake, raising=False)
-    assert app_module.main(["--self-test"]) == 7
+    assert app_module.main(["--self-test", "--startup-probe"]) == 7
+    assert seen == [["--self-test", "--startup-probe"]]
 
 
 def test_uncaught_exception_shows_a_dialog_instead_of_crashing(qapp: QApplication) -> None:

@@ -94,11 +94,13 @@ def create_application(argv: Sequence[str]) -> object:
 
 def main(argv: Sequence[str] | None = None) -> int:
     immortalise_singletons()
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-    if args.self_test:
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if "--self-test" in raw:
+        # The self-test has options of its own (--startup-probe, --output ...): hand it all.
         from zmed_gui import selftest  # written by packaging; imported only when asked
 
-        return int(selftest.main() or 0)
+        return int(selftest.main(raw) or 0)
+    args = build_parser().parse_args(raw)
 
     from zmed_gui.core.logs import setup_logging
 
