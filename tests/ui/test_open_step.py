@@ -134,6 +134,7 @@ def test_a_bad_file_shows_a_message_not_a_crash(qtbot: Any, step: OpenStep, tmp_
     assert step.message.isVisible() if step.isVisible() else step.message.text()
     assert "broken.xlsx" in step.message.text()
     assert not step.continue_button.isEnabled()
+    assert step.sheet_combo.count() == 0 and not step.header_spin.isEnabled()
     boxes = step.findChildren(QMessageBox)
     assert boxes and boxes[-1].text() == step.message.text()
     assert boxes[-1].detailedText()  # the traceback is one click away

@@ -391,6 +391,9 @@ class OpenStep(QWidget):
         self.sheets = []
         self.grid = None
         self.preview_model.set_grid(None)
+        self.sheet_combo.blockSignals(True)
+        self.sheet_combo.clear()
+        self.sheet_combo.blockSignals(False)
         self.file_label.setText(path.name)
         self.file_label.setToolTip(str(path))
         self.headings_label.clear()
@@ -498,9 +501,9 @@ class OpenStep(QWidget):
         self.progress.setVisible(False)
         self.progress_label.clear()
         self.cancel_button.setVisible(False)
-        self.sheet_combo.setEnabled(True)
-        self.header_spin.setEnabled(True)
-        self.continue_button.setEnabled(self.grid is not None)
+        self.sheet_combo.setEnabled(len(self.sheets) > 1)
+        self.header_spin.setEnabled(self.grid is not None and bool(self.grid.rows))
+        self.continue_button.setEnabled(self.grid is not None and bool(self.grid.rows))
         self.state.busy_changed.emit(False)
 
     def _cancel_running(self) -> None:
