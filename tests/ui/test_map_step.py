@@ -187,3 +187,15 @@ def test_load_mapping_from_a_file(qtbot: Any, tmp_path: Path) -> None:
     assert "Constant product" in other.banner_label.text()
     assert other.state.mapping.sources["UsageIdentifier"].constant == "SMS"
     assert other.state.mapping.sources["CustomerId"].column == 1
+
+
+def test_a_new_table_never_keeps_the_old_mapping(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    assert step.state.mapping.sources
+    seen: list[int] = []
+    step.state.mapping_changed.connect(lambda: seen.append(len(step.state.mapping.sources)))
+    with qtbot.waitSignal(step.mapping_prepared, timeout=10_000):
+        step.state.set_table(make_table(tmp_path, "other.xlsx"))
+        assert step.preparing and not step.state.mapping.sources  # cleared at once
+    assert seen[0] == 0 and step.state.mapping.sources

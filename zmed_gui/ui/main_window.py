@@ -310,7 +310,11 @@ class MainWindow(QMainWindow):
     def reachable(self) -> list[bool]:
         table = self.state.table
         has_table = table is not None
-        mapped = has_table and not unmapped_required(self.state.schema, self.state.mapping)
+        mapped = (
+            has_table
+            and not self.map_step.preparing
+            and not unmapped_required(self.state.schema, self.state.mapping)
+        )
         validated = mapped and sendable_rows(self.state.validation) > 0
         return [True, has_table, mapped, validated]
 

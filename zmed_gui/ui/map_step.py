@@ -507,6 +507,8 @@ class MapStep(QWidget):
         generation = self._generation
         self.preparing = True
         self.status_label.setText("Matching columns to fields...")
+        # The old table's mapping must never meet the new table, not even for a moment.
+        self.state.set_mapping(Mapping())
 
         def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[Any, ...]:
             automatic = auto_match(table.headers, schema, _samples(table))
