@@ -199,3 +199,20 @@ def test_a_new_table_never_keeps_the_old_mapping(qtbot: Any, tmp_path: Path) -> 
         step.state.set_table(make_table(tmp_path, "other.xlsx"))
         assert step.preparing and not step.state.mapping.sources  # cleared at once
     assert seen[0] == 0 and step.state.mapping.sources
+
+
+def test_undo_restores_the_fields_a_saved_mapping_replaced(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    step.save_profile_as("Four fields")
+    qtbot.waitUntil(lambda: bool(list_profiles()) and running_workers() == 0, timeout=10_000)
+
+    again = new_step(qtbot)
+    region = SchemaField("Region", FieldType.STRING, False)
+    again.state.set_schema(Schema([*again.state.schema.fields, region], name="Demo"))
+    load(qtbot, again, make_table(tmp_path, "next.xlsx"))
+    assert again.state.schema.names[-1] == "Quantity"  # the profile brought its fields
+    again.undo_profile()
+    assert again.state.schema.names[-1] == "Region"
+    assert [r.field.name for r in again.rows][-1] == "Region"
+    assert again.state.mapping.sources["CustomerId"].column == 0

@@ -316,6 +316,7 @@ class MapStep(QWidget):
         self.applied_profile: str | None = None
         self._mapping_before_profile: Mapping | None = None
         self._options_before_profile: Any = None
+        self._schema_before_profile: Schema | None = None
         self._updating = False
         self._generation = 0
         self._build()
@@ -487,6 +488,14 @@ class MapStep(QWidget):
         self._mapping_before_profile = None
         self.applied_profile = None
         self.banner.setVisible(False)
+        schema = self._schema_before_profile
+        if schema is not None and schema is not self.state.schema:
+            self._updating = True  # the mapping below belongs to this schema: no rematching
+            try:
+                self.state.set_schema(schema)
+            finally:
+                self._updating = False
+            self._rebuild_rows()
         if options is not None:
             self.state.set_options(options)
         self.state.set_mapping(mapping)
@@ -544,6 +553,7 @@ class MapStep(QWidget):
     ) -> None:
         self._mapping_before_profile = before
         self._options_before_profile = copy.copy(options)
+        self._schema_before_profile = self.state.schema
         self.applied_profile = getattr(profile, "name", "saved mapping")
         profile_schema = getattr(profile, "schema", None)
         if isinstance(profile_schema, Schema) and profile_schema.names != self.state.schema.names:
