@@ -265,3 +265,21 @@ def test_f5_works_on_every_step_without_an_ambiguous_shortcut(
     QTest.keyClick(window, Qt.Key.Key_F5)  # on Review: the step's own action validates again
     qtbot.waitUntil(lambda: window.state.validation is not first, timeout=15_000)
     idle(qtbot, window)
+
+
+def test_open_recent_menu_lists_and_reopens_files(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    path = workbook(tmp_path)
+    window.open_path(path)
+    idle(qtbot, window)
+    window.open_step.continue_button.click()
+    idle(qtbot, window)
+    assert window.windowTitle().startswith("usage.xlsx")
+    window.recent_menu.aboutToShow.emit()
+    actions = [a for a in window.recent_menu.actions() if a.isEnabled()]
+    assert [a.toolTip() for a in actions] == [str(path.resolve())]
+    actions[0].trigger()
+    assert window.current_step() == OPEN
+    idle(qtbot, window)
+    assert window.open_step.grid is not None

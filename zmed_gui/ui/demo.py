@@ -82,7 +82,7 @@ def start_demo(window: MainWindow) -> DemoSession:
     state.set_schema(demo_schema())
     state.connection_changed.emit()
     window.demo_banner.setVisible(True)
-    window.setWindowTitle("zmed-gui (demo): upload usage to a local emulator")
+    window.update_status()  # title and status bar say "demo"
 
     files = ExitStack()
     sample = sample_path(files)

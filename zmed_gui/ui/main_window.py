@@ -377,6 +377,11 @@ class MainWindow(QMainWindow):
 
     def update_status(self) -> None:
         state = self.state
+        app_part = "zmed-gui (demo)" if state.demo else "zmed-gui"
+        if state.path:
+            self.setWindowTitle(f"{Path(state.path).name} \u2013 {app_part}")
+        else:
+            self.setWindowTitle(f"{app_part}: upload usage to Zuora")
         if state.path is None:
             previewed = self.open_step.path
             self.file_status.setText(
