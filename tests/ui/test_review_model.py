@@ -176,3 +176,28 @@ def test_million_rows_are_lazy(qtbot: Any) -> None:
         m.data(m.index(r, FIRST_SOURCE_COLUMN))
     assert time.perf_counter() - t0 < 0.5
     assert len(m._cache) <= m.CACHE_ROWS
+
+
+def test_multidata_gives_what_data_gives(model: ReviewModel) -> None:
+    """The view paints through multiData: one call per cell for every role."""
+    from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan
+
+    roles = [
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.CheckStateRole,
+    ]
+    for col in (STATUS_COLUMN, FIRST_SOURCE_COLUMN + 1):
+        index = model.index(1, col)
+        for role in roles:
+            slot = QModelRoleData(int(role.value))  # the span points at it: keep it alive
+            model.multiData(index, QModelRoleDataSpan(slot))
+            expected = model.data(index, role)
+            got = slot.data()
+            if expected is None:
+                assert got is None
+            elif role == Qt.ItemDataRole.DisplayRole:
+                assert got == expected
+            else:
+                assert got is not None
