@@ -7,7 +7,7 @@ signals. It holds references to core objects only; no widget lives here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -15,6 +15,10 @@ from zmed_gui.core.convert import ConversionOptions
 from zmed_gui.core.mapping import Mapping
 from zmed_gui.core.schema import Schema, default_schema
 from zmed_gui.core.table import Table
+
+if TYPE_CHECKING:
+    from zmed_gui.core.connections import Connection
+    from zmed_gui.emulator import Emulator
 
 
 class AppState(QObject):
@@ -40,7 +44,14 @@ class AppState(QObject):
         self.edited_cells: set[tuple[int, int]] = set()  # (row, column) changed in Review
         self.validation: Any = None  # core.validate.ValidationResult | None
         self.connection_name: str | None = None
+        # Demo mode (ui/demo.py): an in-process emulator and an in-memory connection whose
+        # secret never reaches the keyring or the settings.
         self.demo: bool = False
+        self.demo_connection: Connection | None = None
+        self.demo_secret: str | None = None
+        self.demo_target: tuple[str, str] | None = None  # (base_url, meter_id)
+        self.demo_emulator: Emulator | None = None
+        self.demo_sample: Path | None = None
 
     def set_table(self, table: Table | None) -> None:
         self.table = table
