@@ -283,3 +283,23 @@ def test_uncertain_batch_is_resent_only_when_asked(qtbot: Any, tmp_path: Path) -
         assert len(emu.accepted_events()) == 40  # explicitly sent twice, as warned
     finally:
         emu.stop()
+
+
+def test_open_result_report_writes_next_to_the_source_and_opens_it(
+    qtbot: Any, tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(
+        "zmed_gui.ui.upload_step.QDesktopServices.openUrl",
+        lambda url: opened.append(url.toLocalFile()) or True,
+    )
+    state = demo_state(write_workbook(tmp_path / "usage.xlsx", rows(4)), emulator)
+    step = make_step(qtbot, state)
+    upload(qtbot, step)
+    with qtbot.waitSignal(step.report_written, timeout=10_000) as written:
+        step.report_button.click()
+    path = Path(written.args[0])
+    assert path.parent == tmp_path and path.name.startswith("usage-uploaded-")
+    assert path.suffix == ".xlsx" and path.is_file()
+    assert opened == [str(path)]
+    assert str(path) in step.result_title.text()
