@@ -6,11 +6,23 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QThreadPool
 
 from zmed_gui.core.connections import CUSTOM, load_connections
 from zmed_gui.core.credentials import get_secret
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, Emulator
+from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.connections_dialog import ConnectionsDialog
+
+# PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
+immortalise_singletons()
+
+
+@pytest.fixture(autouse=True)
+def _wait_for_pool() -> Iterator[None]:
+    """No worker of this test may outlive it (its widgets are about to go)."""
+    yield
+    assert QThreadPool.globalInstance().waitForDone(20_000)
 
 
 @pytest.fixture

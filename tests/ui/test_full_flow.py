@@ -14,6 +14,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QMessageBox
 
 from zmed_gui.core.connections import CUSTOM, Connection
@@ -29,12 +30,24 @@ from zmed_gui.emulator import (
     FaultPlan,
     demo_schema,
 )
+from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.connections_dialog import ConnectionsDialog
 from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN
 from zmed_gui.ui.review_step import ReviewStep
 from zmed_gui.ui.state import AppState
 from zmed_gui.ui.upload_dialogs import offer_resume
 from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
+
+# PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
+immortalise_singletons()
+
+
+@pytest.fixture(autouse=True)
+def _wait_for_pool() -> Iterator[None]:
+    """No worker of this test may outlive it (its widgets are about to go)."""
+    yield
+    assert QThreadPool.globalInstance().waitForDone(20_000)
+
 
 HEADERS = ["Customer", "Usage type", "Usage date", "Quantity", "Region"]
 BASE = dt.datetime(2026, 11, 2, 9, 0)

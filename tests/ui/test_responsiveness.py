@@ -19,17 +19,29 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QThreadPool, QTimer
 
 from zmed_gui.core.connections import CUSTOM, Connection
 from zmed_gui.core.mapping import auto_match
 from zmed_gui.core.sources import load_table
 from zmed_gui.core.validate import RowStatus
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID
+from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.review_step import ReviewStep, row_counts
 from zmed_gui.ui.state import AppState
 from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
 from zmed_gui.ui.workers import Worker, start
+
+# PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
+immortalise_singletons()
+
+
+@pytest.fixture(autouse=True)
+def _wait_for_pool() -> Iterator[None]:
+    """No worker of this test may outlive it (its widgets are about to go)."""
+    yield
+    assert QThreadPool.globalInstance().waitForDone(20_000)
+
 
 ROWS = 200_000
 LIMIT_MS = 250.0

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 
 from zmed_gui.core.table import CellError, Table
 from zmed_gui.core.validate import Issue, RowStatus, Severity
+from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.review_model import (
     ERROR_BRUSH,
     FIRST_SOURCE_COLUMN,
@@ -21,6 +23,16 @@ from zmed_gui.ui.review_model import (
     format_cell,
     parse_edit,
 )
+
+# PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
+immortalise_singletons()
+
+
+@pytest.fixture(autouse=True)
+def _wait_for_pool() -> Iterator[None]:
+    """No worker of this test may outlive it (its widgets are about to go)."""
+    yield
+    assert QThreadPool.globalInstance().waitForDone(20_000)
 
 
 @dataclass

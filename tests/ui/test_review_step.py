@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 
 from zmed_gui.core.mapping import auto_match
 from zmed_gui.core.sources import load_table
 from zmed_gui.core.table import Table
 from zmed_gui.core.validate import RowStatus
+from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.review_model import ERROR_BRUSH, FIRST_SOURCE_COLUMN, STATUS_COLUMN
 from zmed_gui.ui.review_step import ReviewStep
 from zmed_gui.ui.state import AppState
+
+# PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
+immortalise_singletons()
+
+
+@pytest.fixture(autouse=True)
+def _wait_for_pool() -> Iterator[None]:
+    """No worker of this test may outlive it (its widgets are about to go)."""
+    yield
+    assert QThreadPool.globalInstance().waitForDone(20_000)
+
 
 HEADERS = ["Account", "UOM", "Date", "Qty"]
 ROWS = [

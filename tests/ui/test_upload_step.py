@@ -9,6 +9,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from zmed_gui.core.connections import CUSTOM, Connection, save_connection
@@ -24,9 +25,21 @@ from zmed_gui.emulator import (
     FaultPlan,
     demo_schema,
 )
+from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.state import AppState
 from zmed_gui.ui.upload_dialogs import GuardChoice, button_for
 from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
+
+# PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
+immortalise_singletons()
+
+
+@pytest.fixture(autouse=True)
+def _wait_for_pool() -> Iterator[None]:
+    """No worker of this test may outlive it (its widgets are about to go)."""
+    yield
+    assert QThreadPool.globalInstance().waitForDone(20_000)
+
 
 HEADERS = ["Account", "UOM", "Date", "Qty"]
 

@@ -63,6 +63,7 @@ class ConnectionsDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None, select: str | None = None) -> None:
         super().__init__(parent)
+        self._retired: list[Worker] = []
         self.setWindowTitle("Connections")
         self.resize(760, 520)
         self._connections: list[Connection] = []
@@ -168,6 +169,13 @@ class ConnectionsDialog(QDialog):
         self._reload(select)
 
     # -- list -------------------------------------------------------------------------------
+
+    def _retire(self, worker: Worker | None) -> None:
+        """Keep a finished worker a little longer: this runs inside its own signal's
+        delivery, and dropping the last reference there deletes the signals' QObject
+        mid-delivery. The previous one is dropped now, safely outside its delivery."""
+        self._retired = [worker] if worker is not None else []
+
     def _reload(self, select: str | None = None) -> None:
         try:
             self._connections = load_connections()
@@ -253,6 +261,7 @@ class ConnectionsDialog(QDialog):
         start(worker)
 
     def _on_probe_finished(self, stored: bool) -> None:
+        self._retire(self._probe)
         self._probe = None
         if self._probe_name != (self._current or ""):
             self._probe_secret(self._current or "")
@@ -266,6 +275,7 @@ class ConnectionsDialog(QDialog):
         self.keyring_checked.emit()
 
     def _on_probe_failed(self, message: str, _details: str) -> None:
+        self._retire(self._probe)
         self._probe = None
         self._show_keyring_problem(message)
         self.secret_state_label.setText("The secret cannot be kept on this computer.")
@@ -382,12 +392,14 @@ class ConnectionsDialog(QDialog):
         start(worker)
 
     def _on_worker_finished(self, result: Any) -> None:
+        self._retire(self._worker)
         self._worker = None
         self.test_button.setEnabled(True)
         self._show_result(result.message, ok=result.ok)
         self.test_finished.emit()
 
     def _on_worker_failed(self, message: str, _details: str) -> None:
+        self._retire(self._worker)
         self._worker = None
         self.test_button.setEnabled(True)
         self._show_result(message, ok=False)

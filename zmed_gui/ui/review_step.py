@@ -113,6 +113,7 @@ class ReviewStep(QWidget):
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._retired: list[Worker] = []
         keep_gui_thread_responsive()
         self.state = state
         self._worker: Worker | None = None
@@ -246,6 +247,13 @@ class ReviewStep(QWidget):
         self._refresh_all()
 
     # -- step contract ------------------------------------------------------------------
+
+    def _retire(self, worker: Worker | None) -> None:
+        """Keep a finished worker a little longer: this runs inside its own signal's
+        delivery, and dropping the last reference there deletes the signals' QObject
+        mid-delivery. The previous one is dropped now, safely outside its delivery."""
+        self._retired = [worker] if worker is not None else []
+
     def step_actions(self) -> list[QAction]:
         return [self.validate_action, self.export_action]
 
@@ -315,6 +323,7 @@ class ReviewStep(QWidget):
             self.progress_label.setText(message)
 
     def _on_worker_finished(self, result: Any) -> None:
+        self._retire(self._worker)
         self._worker = None
         self._set_busy(False)
         self.model.set_editable(True)
@@ -323,6 +332,7 @@ class ReviewStep(QWidget):
         self.validation_finished.emit()
 
     def _on_worker_failed(self, message: str, details: str) -> None:
+        self._retire(self._worker)
         self._worker = None
         self._set_busy(False)
         self.model.set_editable(True)
@@ -330,6 +340,7 @@ class ReviewStep(QWidget):
         self.validation_finished.emit()
 
     def _on_worker_cancelled(self) -> None:
+        self._retire(self._worker)
         self._worker = None
         self._set_busy(False)
         self.model.set_editable(True)
@@ -610,6 +621,7 @@ class ReviewStep(QWidget):
         start(worker)
 
     def _on_export_worker_finished(self, path: Path) -> None:
+        self._retire(self._export_worker)
         self._export_worker = None
         self._set_busy(False)
         self.hint_label.setText(f"The report was saved as {path}.")
@@ -618,11 +630,13 @@ class ReviewStep(QWidget):
         self.export_finished.emit(str(path))
 
     def _on_export_worker_failed(self, message: str, details: str) -> None:
+        self._retire(self._export_worker)
         self._export_worker = None
         self._set_busy(False)
         show_error(self, message, details, "Export report")
 
     def _on_export_worker_cancelled(self) -> None:
+        self._retire(self._export_worker)
         self._export_worker = None
         self._set_busy(False)
 

@@ -148,6 +148,7 @@ class UploadStep(QWidget):
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._retired: list[Worker] = []
         keep_gui_thread_responsive()
         self.state = state
         self._worker: Worker | None = None
@@ -318,6 +319,13 @@ class UploadStep(QWidget):
         self._update_summary()
 
     # -- step contract -----------------------------------------------------------------------
+
+    def _retire(self, worker: Worker | None) -> None:
+        """Keep a finished worker a little longer: this runs inside its own signal's
+        delivery, and dropping the last reference there deletes the signals' QObject
+        mid-delivery. The previous one is dropped now, safely outside its delivery."""
+        self._retired = [worker] if worker is not None else []
+
     def step_actions(self) -> list[QAction]:
         return [self.start_action, self.connections_action]
 
@@ -540,6 +548,7 @@ class UploadStep(QWidget):
         self._run_worker(work, self._on_plan_finished, "Preparing the upload…")
 
     def _on_plan_finished(self, prepared: _Prepared) -> None:
+        self._retire(self._worker)
         self._worker = None
         settle_long_lived()  # the plan lives through the upload
         plan = prepared.plan
@@ -714,6 +723,7 @@ class UploadStep(QWidget):
             self.progress_label.setText("Stopping after the requests already on their way…")
 
     def _on_worker_failed(self, message: str, details: str) -> None:
+        self._retire(self._worker)
         self._worker = None
         self._sending = False
         self._set_running(False)
@@ -722,6 +732,7 @@ class UploadStep(QWidget):
         self.upload_stopped.emit(message)
 
     def _on_worker_cancelled(self) -> None:
+        self._retire(self._worker)
         self._worker = None
         sending, self._sending = self._sending, False
         self._set_running(False)
@@ -739,6 +750,7 @@ class UploadStep(QWidget):
             self.upload_stopped.emit("Cancelled before anything was sent.")
 
     def _on_send_finished(self, result: Any) -> None:
+        self._retire(self._worker)
         self._worker = None
         settle_long_lived()
         self._sending = False
@@ -851,6 +863,7 @@ class UploadStep(QWidget):
         self._run_worker(work, self._on_report_finished, f"Writing {path.name}…")
 
     def _on_report_finished(self, path: Path) -> None:
+        self._retire(self._worker)
         self._worker = None
         self._set_running(False)
         self.progress_box.hide()
