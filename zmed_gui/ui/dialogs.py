@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from zmed_gui.core.errors import ZmedError
-from zmed_gui.ui.workers import Worker, WorkFn, start
+
+# Re-exported for the modules and tests that still import them from here; they live with
+# the rest of the worker machinery now.
+from zmed_gui.ui.workers import running_workers, start_worker, wait_for_workers
+
+__all__ = [
+    "BUG_MESSAGE",
+    "ask_yes_no",
+    "error_box",
+    "running_workers",
+    "show_error",
+    "show_exception",
+    "start_worker",
+    "wait_for_workers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -92,53 +104,3 @@ def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
-
-
-# --- background work whose failures end in a dialog --------------------------------------
-
-_running: set[Worker] = set()
-
-
-def start_worker(
-    fn: WorkFn,
-    *,
-    finished: Callable[[Any], None],
-    failed: Callable[[str, str], None],
-    cancelled: Callable[[], None] | None = None,
-    progressed: Callable[[int, int, str], None] | None = None,
-) -> Worker:
-    """Run ``fn(progress, cancel)`` on the global pool; slots run on the GUI thread.
-
-    The worker is kept alive here until it ends (workers do not delete themselves).
-    """
-    worker = Worker(fn)
-    _running.add(worker)
-    sig = worker.signals
-    if progressed is not None:
-        sig.progressed.connect(progressed)
-    sig.finished.connect(finished)
-    sig.failed.connect(failed)
-    if cancelled is not None:
-        sig.cancelled.connect(cancelled)
-    for end in (sig.finished, sig.failed, sig.cancelled):
-        # Deferred: dropping the last reference inside the signal's own emission is unsafe.
-        end.connect(lambda *_args, w=worker: QTimer.singleShot(0, lambda: _running.discard(w)))
-    start(worker)
-    return worker
-
-
-def wait_for_workers(timeout_ms: int = 30_000) -> bool:
-    """Block until every worker has ended, then drop them (app exit, tests).
-
-    Dropping them while Qt still runs matters: a QRunnable left for the interpreter's
-    final garbage collection can crash Python on the way out.
-    """
-    done = QThreadPool.globalInstance().waitForDone(timeout_ms)
-    if done:
-        _running.clear()
-    return done
-
-
-def running_workers() -> int:
-    """How many workers started here have not ended yet (tests wait for 0)."""
-    return len(_running)

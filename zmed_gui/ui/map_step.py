@@ -1,305 +1,51 @@
-"""Step 2: which column (or constant) feeds each field of the usage event."""
+"""Step 2: which column (or constant) feeds each field of the usage event.
+
+The step puts together the field grid (:mod:`map_grid`), the conversion options
+(:mod:`map_options`) and saved mappings (:mod:`map_profiles`), keeps them in step with
+:class:`AppState`, and says what still stops the user from checking their data.
+"""
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import logging
-import zoneinfo
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QCompleter,
     QFileDialog,
     QFrame,
-    QGridLayout,
-    QGroupBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
-from zmed_gui.core.errors import ZmedError
-from zmed_gui.core.mapping import FieldSource, Mapping, auto_match, unmapped_columns
+from zmed_gui.core.mapping import Mapping, auto_match
 from zmed_gui.core.progress import CancelToken, ProgressCallback
-from zmed_gui.core.schema import FieldType, Schema, SchemaField
+from zmed_gui.core.schema import Schema
 from zmed_gui.core.table import Table
-from zmed_gui.ui.dialogs import show_error, start_worker
+from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
+from zmed_gui.ui.map_grid import CONSTANT, NOT_MAPPED, FieldRow, MappingGrid
+from zmed_gui.ui.map_options import ConversionOptionsPanel, remember_options
+from zmed_gui.ui.map_problems import mapping_problems, unused_columns_text
+from zmed_gui.ui.map_profiles import (
+    ProfileBanner,
+    ask_profile_file,
+    ask_profile_name,
+    load_job,
+    match_job,
+    save_job,
+)
+from zmed_gui.ui.map_samples import match_samples
 from zmed_gui.ui.state import AppState
+from zmed_gui.ui.workers import start_worker
 
-log = logging.getLogger(__name__)
-
-NOT_MAPPED = -1
-CONSTANT = -2
-NO_TIME = -1
-SAMPLE_ROWS = 5
-_MATCH_SAMPLE_ROWS = 20
-_ORDER_SAMPLE_ROWS = 300
-
-
-def column_choice(table: Table, col: int) -> str:
-    """How a column appears in pickers: ``D - Qty``."""
-    return table.column_label(col).replace(" (", " - ", 1).removesuffix(")")
-
-
-def computer_timezone() -> str:
-    try:
-        import tzlocal
-
-        return str(tzlocal.get_localzone_name() or "UTC")
-    except Exception:  # no zone configured: UTC is the honest fallback
-        return "UTC"
-
-
-def match_text(src: FieldSource | None, from_profile: bool) -> str:
-    """How a field came to be mapped: "exact", "auto 92%", "you chose", "saved"."""
-    if src is None or not src.is_mapped:
-        return ""
-    if src.confidence is None:
-        return "saved" if from_profile else "you chose"
-    if src.confidence >= 0.999:
-        return "exact"
-    return f"auto {round(src.confidence * 100)}%"
-
-
-def sample_text(
-    table: Table, field: SchemaField, src: FieldSource, options: ConversionOptions, rows: int
-) -> str:
-    """The first values of a field as they will be sent (cheap: a handful of cells)."""
-    from collections import Counter
-
-    from zmed_gui.core import convert
-
-    date_like = field.type in (FieldType.DATE, FieldType.DATETIME)
-    try:
-        zone = convert.resolve_timezone(options.timezone) if date_like else dt.UTC
-    except ZmedError as exc:
-        return str(exc)
-    order = None
-    if date_like and src.column is not None:
-        # Guess day/month order from a few hundred cells only: this runs on the GUI thread.
-        head = table.columns[src.column][:_ORDER_SAMPLE_ROWS]
-        order = convert.infer_date_order(Counter(head).items(), options.date_order)
-    converter = convert.FieldConverter(
-        field.type,
-        options,
-        zone=zone,
-        date1904=table.date1904,
-        order=order,
-        warn_negative=field.type in (FieldType.NUMBER, FieldType.INTEGER)
-        and convert.is_quantity_field(field.name),
-    )
-    if src.constant is not None:
-        return _result_text(converter(src.constant))
-    values: list[str] = []
-    for i in range(min(rows, len(table))):
-        raw = table.columns[src.column][i] if src.column is not None else None
-        if src.time_column is not None and date_like:
-            clock = convert.to_time_of_day(table.columns[src.time_column][i])
-            result = converter.finish(convert.combine_date_time(converter.moment(raw), clock))
-        else:
-            result = converter(raw)
-        values.append(_result_text(result))
-    return "   ".join(values)
-
-
-def _result_text(result: Any) -> str:
-    from zmed_gui.core import convert
-
-    if result is convert.EMPTY:
-        return "(blank)"
-    if isinstance(result, convert.Problem):
-        return f"\u26a0 {result.message}"
-    if isinstance(result, convert.Flagged):
-        return f"{result.value} \u26a0"
-    if isinstance(result, bool):
-        return "true" if result else "false"
-    return str(result)
-
-
-def remember_options(options: ConversionOptions) -> None:
-    """The user's latest choices become the defaults for the next file."""
-    try:
-        from zmed_gui.core.settings import load_settings, save_settings
-
-        settings = load_settings()
-        settings.default_timezone = options.timezone
-        settings.default_date_order = options.date_order
-        settings.decimal_comma = options.decimal_comma
-        settings.datetime_format = options.datetime_format
-        save_settings(settings)
-    except Exception:  # a read-only settings folder must not stop the mapping
-        log.exception("cannot save the conversion defaults")
-
-
-class ConversionOptionsPanel(QGroupBox):
-    """Time zone, date order, decimal comma and the date-time format sent to Zuora."""
-
-    options_edited = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("How to read dates and numbers", parent)
-        layout = QGridLayout(self)
-        self.zone_combo = QComboBox()
-        self.zone_combo.setEditable(True)
-        self.zone_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.zone_combo.setAccessibleName("Time zone of the times in the sheet")
-        here = computer_timezone()
-        self.zone_combo.addItem(f"This computer's zone ({here})", "")
-        for name in sorted(zoneinfo.available_timezones()):
-            self.zone_combo.addItem(name, name)
-        completer = QCompleter(self.zone_combo.model(), self.zone_combo)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.zone_combo.setCompleter(completer)
-        self.zone_combo.setToolTip(
-            "Times without a zone in the sheet are taken to be in this zone."
-        )
-        self.order_combo = QComboBox()
-        self.order_combo.setAccessibleName("Date order")
-        self.order_combo.addItem("Automatic (from the dates in each column)", "")
-        self.order_combo.addItem("Day/Month/Year (31/12/2026)", DateOrder.DMY.value)
-        self.order_combo.addItem("Month/Day/Year (12/31/2026)", DateOrder.MDY.value)
-        self.order_combo.addItem("Year-Month-Day (2026-12-31)", DateOrder.YMD.value)
-        self.comma_check = QCheckBox("Decimal &comma (1.234,50)")
-        self.comma_check.setToolTip("Numbers typed as text use a comma before the decimals.")
-        self.format_combo = QComboBox()
-        self.format_combo.setAccessibleName("Date-time format sent to Zuora")
-        for fmt, text in (
-            (DateTimeFormat.RFC3339_OFFSET, "2026-11-26T09:30:00+01:00 (with offset, recommended)"),
-            (DateTimeFormat.RFC3339_UTC, "2026-11-26T08:30:00Z (in UTC)"),
-            (DateTimeFormat.LOCAL_NO_ZONE, "2026-11-26T09:30:00 (no zone)"),
-            (DateTimeFormat.DATE_ONLY, "2026-11-26 (date only)"),
-        ):
-            self.format_combo.addItem(text, fmt.value)
-        zone_label = QLabel("&Time zone:")
-        zone_label.setBuddy(self.zone_combo)
-        order_label = QLabel("&Date order:")
-        order_label.setBuddy(self.order_combo)
-        format_label = QLabel("Send date-times &as:")
-        format_label.setBuddy(self.format_combo)
-        layout.addWidget(zone_label, 0, 0)
-        layout.addWidget(self.zone_combo, 0, 1)
-        layout.addWidget(order_label, 0, 2)
-        layout.addWidget(self.order_combo, 0, 3)
-        layout.addWidget(format_label, 1, 0)
-        layout.addWidget(self.format_combo, 1, 1)
-        layout.addWidget(self.comma_check, 1, 2, 1, 2)
-        layout.setColumnStretch(1, 1)
-        layout.setColumnStretch(3, 1)
-        self._setting = False
-        self.zone_combo.activated.connect(self._on_any_changed)
-        zone_edit = self.zone_combo.lineEdit()
-        assert zone_edit is not None  # the combo is editable
-        zone_edit.editingFinished.connect(self._on_zone_edit_finished)
-        self.order_combo.currentIndexChanged.connect(self._on_any_changed)
-        self.format_combo.currentIndexChanged.connect(self._on_any_changed)
-        self.comma_check.toggled.connect(self._on_any_changed)
-
-    def set_options(self, options: ConversionOptions) -> None:
-        self._setting = True
-        try:
-            index = self.zone_combo.findData(options.timezone)
-            if index < 0:  # a zone name Qt does not list (an alias): show it as typed
-                self.zone_combo.addItem(options.timezone, options.timezone)
-                index = self.zone_combo.count() - 1
-            self.zone_combo.setCurrentIndex(index)
-            order = options.date_order.value if options.date_order else ""
-            self.order_combo.setCurrentIndex(max(self.order_combo.findData(order), 0))
-            self.format_combo.setCurrentIndex(
-                max(self.format_combo.findData(DateTimeFormat(options.datetime_format).value), 0)
-            )
-            self.comma_check.setChecked(options.decimal_comma)
-        finally:
-            self._setting = False
-
-    def options(self, base: ConversionOptions) -> ConversionOptions:
-        return replace(
-            base,
-            timezone=self.zone_combo.currentData() or "",
-            # Qt hands enum data back as plain text: turn it back into the enums.
-            date_order=DateOrder(order) if (order := self.order_combo.currentData()) else None,
-            decimal_comma=self.comma_check.isChecked(),
-            datetime_format=DateTimeFormat(self.format_combo.currentData()),
-        )
-
-    def _on_zone_edit_finished(self) -> None:
-        text = self.zone_combo.currentText().strip()
-        index = self.zone_combo.findData(text)
-        if index < 0:
-            index = self.zone_combo.findText(text, Qt.MatchFlag.MatchFixedString)
-        if index >= 0 and index != self.zone_combo.currentIndex():
-            self.zone_combo.setCurrentIndex(index)
-        self._on_any_changed()
-
-    def _on_any_changed(self, *_args: object) -> None:
-        if not self._setting:
-            self.options_edited.emit()
-
-
-class FieldRow:
-    """The widgets of one event field's line in the mapping grid."""
-
-    def __init__(self, field: SchemaField) -> None:
-        self.field = field
-        self.name_label = QLabel(field.name)
-        font = QFont(self.name_label.font())
-        font.setBold(field.required)
-        self.name_label.setFont(font)
-        self.name_label.setToolTip(field.description or field.name)
-        self.type_label = QLabel(field.type.value)
-        self.required_label = QLabel("required" if field.required else "optional")
-        self.source_combo = QComboBox()
-        self.source_combo.setAccessibleName(f"Source for {field.name}")
-        self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.source_combo.setMinimumContentsLength(18)
-        self.name_label.setBuddy(self.source_combo)
-        self.constant_edit = QLineEdit()
-        self.constant_edit.setPlaceholderText("Value for every row")
-        self.constant_edit.setAccessibleName(f"Constant value for {field.name}")
-        self.constant_edit.setVisible(False)
-        self.time_combo = QComboBox()
-        self.time_combo.setAccessibleName(f"Time of day column for {field.name}")
-        self.time_combo.setToolTip("A separate column with the time of day, if the date has none.")
-        self.time_combo.setVisible(False)
-        self.extra = QWidget()
-        extra_layout = QHBoxLayout(self.extra)
-        extra_layout.setContentsMargins(0, 0, 0, 0)
-        extra_layout.addWidget(self.constant_edit)
-        extra_layout.addWidget(self.time_combo)
-        self.sample_label = QLabel()
-        self.sample_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.sample_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.match_label = QLabel()
-
-    @property
-    def takes_time(self) -> bool:
-        return self.field.type in (FieldType.DATE, FieldType.DATETIME)
-
-    def widgets(self) -> list[QWidget]:
-        return [
-            self.name_label,
-            self.type_label,
-            self.required_label,
-            self.source_combo,
-            self.extra,
-            self.sample_label,
-            self.match_label,
-        ]
+__all__ = ["CONSTANT", "NOT_MAPPED", "MapStep"]
 
 
 class MapStep(QWidget):
@@ -311,7 +57,6 @@ class MapStep(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.rows: list[FieldRow] = []
         self.preparing = False
         self.applied_profile: str | None = None
         self._mapping_before_profile: Mapping | None = None
@@ -331,19 +76,10 @@ class MapStep(QWidget):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
 
-        self.banner = QFrame()
-        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner.setAutoFillBackground(True)
-        self.banner.setBackgroundRole(self.banner.backgroundRole().AlternateBase)
-        banner_layout = QHBoxLayout(self.banner)
-        self.banner_label = QLabel()
-        self.banner_label.setWordWrap(True)
-        self.undo_button = QPushButton("&Undo")
-        self.undo_button.setToolTip("Go back to automatic matching.")
+        self.banner = ProfileBanner()
+        self.banner_label = self.banner.label
+        self.undo_button = self.banner.undo_button
         self.undo_button.clicked.connect(self._on_undo_button_clicked)
-        banner_layout.addWidget(self.banner_label, 1)
-        banner_layout.addWidget(self.undo_button)
-        self.banner.setVisible(False)
         outer.addWidget(self.banner)
 
         intro = QLabel(
@@ -375,13 +111,10 @@ class MapStep(QWidget):
         self.import_schema_button.clicked.connect(self._on_import_schema_button_clicked)
         outer.addLayout(tools)
 
-        self.grid_host = QWidget()
-        self.grid = QGridLayout(self.grid_host)
-        self.grid.setHorizontalSpacing(12)
-        self.grid.setColumnStretch(5, 1)
+        self.field_grid = MappingGrid(self.state)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self.grid_host)
+        scroll.setWidget(self.field_grid)
         scroll.setFrameShape(QFrame.Shape.StyledPanel)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes straight to the pickers
         outer.addWidget(scroll, 3)
@@ -431,8 +164,12 @@ class MapStep(QWidget):
 
     # --- public API -------------------------------------------------------------------------
 
+    @property
+    def rows(self) -> list[FieldRow]:
+        return self.field_grid.rows
+
     def row_for(self, field_name: str) -> FieldRow:
-        return next(r for r in self.rows if r.field.name == field_name)
+        return self.field_grid.row_for(field_name)
 
     def set_source_column(self, field_name: str, column: int | None) -> None:
         """Choose a column (or None for not mapped) for a field, as the user would."""
@@ -453,17 +190,7 @@ class MapStep(QWidget):
         table = self.state.table
         if table is None:
             return
-        from zmed_gui.core import profiles
-
-        profile = profiles.profile_from(
-            name, table, self.state.schema, self.state.mapping, self.state.options
-        )
-
-        def work(progress: ProgressCallback, cancel: CancelToken) -> Path:
-            path = profiles.profile_path(name)
-            profiles.save_profile(profile, path)
-            return Path(path)
-
+        work = save_job(name, table, self.state.schema, self.state.mapping, self.state.options)
         start_worker(work, finished=self._on_profile_saved, failed=self._on_work_failed)
 
     def load_profile_from(self, path: Path | str) -> None:
@@ -471,14 +198,9 @@ class MapStep(QWidget):
         table = self.state.table
         if table is None:
             return
-        from zmed_gui.core import profiles
-
-        def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[Any, Mapping, list[str]]:
-            profile = profiles.load_profile(Path(path))
-            mapping, notes = profiles.apply_profile(profile, table)
-            return profile, mapping, list(notes)
-
-        start_worker(work, finished=self._on_profile_loaded, failed=self._on_work_failed)
+        start_worker(
+            load_job(path, table), finished=self._on_profile_loaded, failed=self._on_work_failed
+        )
 
     def undo_profile(self) -> None:
         if self._mapping_before_profile is None:
@@ -490,12 +212,7 @@ class MapStep(QWidget):
         self.banner.setVisible(False)
         schema = self._schema_before_profile
         if schema is not None and schema is not self.state.schema:
-            self._updating = True  # the mapping below belongs to this schema: no rematching
-            try:
-                self.state.set_schema(schema)
-            finally:
-                self._updating = False
-            self._rebuild_rows()
+            self._switch_schema(schema)  # the mapping below belongs to it: no rematching
         if options is not None:
             self.state.set_options(options)
         self.state.set_mapping(mapping)
@@ -518,23 +235,11 @@ class MapStep(QWidget):
         self.status_label.setText("Matching columns to fields...")
         # The old table's mapping must never meet the new table, not even for a moment.
         self.state.set_mapping(Mapping())
-
-        def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[Any, ...]:
-            automatic = auto_match(table.headers, schema, _samples(table))
-            profile = None
-            mapping = None
-            notes: list[str] = []
-            try:
-                from zmed_gui.core import profiles
-
-                profile = profiles.find_profile_for_headers(table.headers)
-                if profile is not None:
-                    mapping, notes = profiles.apply_profile(profile, table)
-            except ImportError:
-                profile = None
-            return generation, automatic, profile, mapping, list(notes)
-
-        start_worker(work, finished=self._on_prepared, failed=self._on_work_failed)
+        start_worker(
+            match_job(table, schema, generation),
+            finished=self._on_prepared,
+            failed=self._on_work_failed,
+        )
 
     def _on_prepared(self, result: tuple[Any, ...]) -> None:
         generation, automatic, profile, mapping, notes = result
@@ -557,65 +262,26 @@ class MapStep(QWidget):
         self.applied_profile = getattr(profile, "name", "saved mapping")
         profile_schema = getattr(profile, "schema", None)
         if isinstance(profile_schema, Schema) and profile_schema.names != self.state.schema.names:
-            self._updating = True  # the profile's fields come with it; no second matching
-            try:
-                self.state.set_schema(profile_schema)
-            finally:
-                self._updating = False
-            self._rebuild_rows()
+            self._switch_schema(profile_schema)  # its fields come with it: no rematching
         profile_options = getattr(profile, "options", None)
         if profile_options is not None:
             self.state.set_options(profile_options)
         self.state.set_mapping(mapping)
-        text = f"Applied your saved mapping '{self.applied_profile}'."
-        if notes:
-            text += " " + " ".join(notes)
-        self.banner_label.setText(text)
-        self.banner.setVisible(True)
+        self.banner.show_applied(self.applied_profile, notes)
+
+    def _switch_schema(self, schema: Schema) -> None:
+        """Change the fields without matching columns again: the caller sets the mapping."""
+        self._updating = self.field_grid.updating = True
+        try:
+            self.state.set_schema(schema)
+        finally:
+            self._updating = self.field_grid.updating = False
+        self._rebuild_rows()
 
     # --- refreshing the screen ------------------------------------------------------------
 
     def _rebuild_rows(self) -> None:
-        while self.grid.count():
-            item = self.grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.hide()
-                widget.deleteLater()
-        headings = (
-            "Field",
-            "Type",
-            "",
-            "Comes from",
-            "",
-            "First values (as they will be sent)",
-            "Match",
-        )
-        for c, text in enumerate(headings):
-            label = QLabel(f"<b>{text}</b>" if text else "")
-            self.grid.addWidget(label, 0, c)
-        self.rows = []
-        for i, field in enumerate(self.state.schema.fields, start=1):
-            row = FieldRow(field)
-            for c, widget in enumerate(row.widgets()):
-                self.grid.addWidget(widget, i, c)
-            row.source_combo.currentIndexChanged.connect(
-                lambda _i, r=row: self._on_source_combo_current_index_changed(r)
-            )
-            row.constant_edit.editingFinished.connect(
-                lambda r=row: self._on_constant_edit_editing_finished(r)
-            )
-            row.time_combo.currentIndexChanged.connect(
-                lambda _i, r=row: self._on_time_combo_current_index_changed(r)
-            )
-            self.rows.append(row)
-        self.grid.setRowStretch(len(self.rows) + 1, 1)
-        previous: QWidget | None = None
-        for row in self.rows:
-            for w in (row.source_combo, row.constant_edit, row.time_combo):
-                if previous is not None:
-                    QWidget.setTabOrder(previous, w)
-                previous = w
+        self.field_grid.rebuild()
         self._refresh_all()
 
     def _refresh_all(self) -> None:
@@ -624,157 +290,24 @@ class MapStep(QWidget):
         self.schema_label.setText(
             f"Usage event fields: <b>{schema.name or 'custom'}</b> ({len(schema.fields)} fields)"
         )
-        self._updating = True
-        try:
-            for row in self.rows:
-                self._refresh_row(row, table)
-        finally:
-            self._updating = False
+        self.field_grid.refresh(from_profile=self.applied_profile is not None)
         self._refresh_problems(table)
         self.options_panel.set_options(self.state.options)
         has_table = table is not None
         for w in (self.save_button, self.load_button, self.save_action, self.load_action):
             w.setEnabled(has_table)
 
-    def _refresh_row(self, row: FieldRow, table: Table | None) -> None:
-        src = self.state.mapping.sources.get(row.field.name)
-        combo = row.source_combo
-        combo.blockSignals(True)
-        combo.clear()
-        combo.addItem("(not mapped)", NOT_MAPPED)
-        combo.addItem("(constant)", CONSTANT)
-        if table is not None:
-            for col in range(table.column_count):
-                combo.addItem(column_choice(table, col), col)
-        if src is not None and src.constant is not None:
-            combo.setCurrentIndex(combo.findData(CONSTANT))
-        elif src is not None and src.column is not None:
-            combo.setCurrentIndex(max(combo.findData(src.column), 0))
-        else:
-            combo.setCurrentIndex(0)
-        combo.blockSignals(False)
-        is_constant = src is not None and src.constant is not None
-        row.constant_edit.setVisible(is_constant)
-        if is_constant and row.constant_edit.text() != src.constant:  # type: ignore[union-attr]
-            row.constant_edit.setText(src.constant or "")  # type: ignore[union-attr]
-        show_time = row.takes_time and src is not None and src.column is not None
-        row.time_combo.setVisible(show_time)
-        row.time_combo.blockSignals(True)
-        row.time_combo.clear()
-        row.time_combo.addItem("(time in the same cell)", NO_TIME)
-        if table is not None and show_time:
-            for col in range(table.column_count):
-                if src is not None and col != src.column:
-                    row.time_combo.addItem(f"time from {column_choice(table, col)}", col)
-            if src is not None and src.time_column is not None:
-                row.time_combo.setCurrentIndex(max(row.time_combo.findData(src.time_column), 0))
-        row.time_combo.blockSignals(False)
-        mapped = src is not None and src.is_mapped
-        colour = error_colour().name()
-        missing = row.field.required and not mapped
-        row.name_label.setStyleSheet(f"color: {colour};" if missing else "")
-        row.required_label.setStyleSheet(f"color: {colour};" if missing else "")
-        row.name_label.setToolTip(
-            (row.field.description or row.field.name)
-            + ("\nRequired: choose a column or a constant." if missing else "")
-        )
-        if table is not None and mapped:
-            row.sample_label.setText(
-                sample_text(table, row.field, src, self.state.options, SAMPLE_ROWS)  # type: ignore[arg-type]
-            )
-        else:
-            row.sample_label.setText("")
-        row.sample_label.setToolTip(row.sample_label.text())
-        row.match_label.setText(match_text(src, self.applied_profile is not None))
-
     def _problems(self) -> list[str]:
-        table = self.state.table
-        if table is None:
-            return ["Open a spreadsheet first."]
-        problems: list[str] = []
-        missing = [
-            f.name
-            for f in self.state.schema.fields
-            if f.required and self.state.mapping.source(f.name) is None
-        ]
-        if missing:
-            names = ", ".join(missing)
-            problems.append(
-                f"Required field{'s' if len(missing) > 1 else ''} not mapped yet: {names}. "
-                "Choose a column or a constant for each before checking your data."
-            )
-        from zmed_gui.core.validate import check_mapping
-
-        for text in check_mapping(
-            table, self.state.schema, self.state.mapping, options=self.state.options
-        ):
-            if not text.startswith("The required field"):  # said above, in one sentence
-                problems.append(text)
-        return list(dict.fromkeys(problems))
+        state = self.state
+        return mapping_problems(state.table, state.schema, state.mapping, state.options)
 
     def _refresh_problems(self, table: Table | None) -> None:
         problems = self._problems() if table is not None else []
         self.problem_label.setText("\n".join(problems))
         self.problem_label.setStyleSheet(f"color: {error_colour().name()};")
         self.problem_label.setVisible(bool(problems))
-        if table is not None:
-            unused = unmapped_columns(table, self.state.mapping)
-            if unused:
-                names = ", ".join(column_choice(table, c) for c in unused[:15])
-                more = f" and {len(unused) - 15} more" if len(unused) > 15 else ""
-                self.unused_label.setText(f"Columns not sent: {names}{more}.")
-            else:
-                self.unused_label.setText("Every column feeds a field.")
-        else:
-            self.unused_label.setText("")
+        self.unused_label.setText(unused_columns_text(table, self.state.mapping))
         self.check_button.setEnabled(table is not None and not problems and not self.preparing)
-
-    # --- changing the mapping -----------------------------------------------------------------
-
-    def _change_source(self, field_name: str, source: FieldSource | None) -> None:
-        mapping = Mapping(dict(self.state.mapping.sources))
-        if source is None:
-            mapping.sources.pop(field_name, None)
-        else:
-            mapping.sources[field_name] = source
-        self.state.set_mapping(mapping)
-
-    def _on_source_combo_current_index_changed(self, row: FieldRow) -> None:
-        if self._updating:
-            return
-        choice = row.source_combo.currentData()
-        old = self.state.mapping.sources.get(row.field.name)
-        if choice == NOT_MAPPED:
-            self._change_source(row.field.name, None)
-        elif choice == CONSTANT:
-            text = row.constant_edit.text()
-            self._change_source(row.field.name, FieldSource(constant=text))
-            row.constant_edit.setVisible(True)
-            row.constant_edit.setFocus()
-        else:
-            time_column = old.time_column if old is not None and old.time_column != choice else None
-            self._change_source(
-                row.field.name, FieldSource(column=int(choice), time_column=time_column)
-            )
-
-    def _on_constant_edit_editing_finished(self, row: FieldRow) -> None:
-        if self._updating or row.source_combo.currentData() != CONSTANT:
-            return
-        old = self.state.mapping.sources.get(row.field.name)
-        text = row.constant_edit.text()
-        if old is not None and old.constant == text:
-            return
-        self._change_source(row.field.name, FieldSource(constant=text))
-
-    def _on_time_combo_current_index_changed(self, row: FieldRow) -> None:
-        if self._updating:
-            return
-        old = self.state.mapping.sources.get(row.field.name)
-        if old is None or old.column is None:
-            return
-        choice = row.time_combo.currentData()
-        time_column = None if choice in (None, NO_TIME) else int(choice)
-        self._change_source(row.field.name, replace(old, time_column=time_column, confidence=None))
 
     # --- slots --------------------------------------------------------------------------------
 
@@ -794,7 +327,7 @@ class MapStep(QWidget):
         }
         self._rebuild_rows()
         if table is not None:
-            automatic = auto_match(table.headers, self.state.schema, _samples(table))
+            automatic = auto_match(table.headers, self.state.schema, match_samples(table))
             taken = {s.column for s in kept.values() if s.column is not None}
             for name, src in automatic.sources.items():
                 if name not in kept and src.column not in taken:
@@ -825,29 +358,16 @@ class MapStep(QWidget):
         suggestion = self.applied_profile or (
             Path(self.state.table.source).stem if self.state.table.source else "My mapping"
         )
-        name, ok = QInputDialog.getText(
-            self,
-            "Save mapping",
-            "Name for this mapping (it is offered again for files with the same columns):",
-            text=suggestion,
-        )
-        if ok and name.strip():
-            self.save_profile_as(name.strip())
+        name = ask_profile_name(self, suggestion)
+        if name:
+            self.save_profile_as(name)
 
     def _on_load_button_clicked(self) -> None:
         if self.state.table is None:
             return
-        try:
-            from zmed_gui.core.profiles import profiles_dir
-
-            start = str(profiles_dir())
-        except Exception:
-            start = ""
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Load a saved mapping", start, "Saved mappings (*.json);;All files (*)"
-        )
-        if name:
-            self.load_profile_from(Path(name))
+        path = ask_profile_file(self)
+        if path is not None:
+            self.load_profile_from(path)
 
     def _on_schema_button_clicked(self) -> None:
         from zmed_gui.ui.schema_editor import SchemaEditor
@@ -884,7 +404,3 @@ class MapStep(QWidget):
         self.status_label.clear()
         self._refresh_problems(self.state.table)
         show_error(self, message, details, "Mapping", warning=True)
-
-
-def _samples(table: Table) -> list[list[Any]]:
-    return [col[:_MATCH_SAMPLE_ROWS] for col in table.columns]

@@ -1,0 +1,153 @@
+"""The Map step's conversion options: time zone, date order, decimal comma and the
+date-time format sent to Zuora, plus remembering them as the next file's defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QWidget,
+)
+
+from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
+
+log = logging.getLogger(__name__)
+
+
+def computer_timezone() -> str:
+    try:
+        import tzlocal
+
+        return str(tzlocal.get_localzone_name() or "UTC")
+    except Exception:  # no zone configured: UTC is the honest fallback
+        return "UTC"
+
+
+def remember_options(options: ConversionOptions) -> None:
+    """The user's latest choices become the defaults for the next file."""
+    try:
+        from zmed_gui.core.settings import load_settings, save_settings
+
+        settings = load_settings()
+        settings.default_timezone = options.timezone
+        settings.default_date_order = options.date_order
+        settings.decimal_comma = options.decimal_comma
+        settings.datetime_format = options.datetime_format
+        save_settings(settings)
+    except Exception:  # a read-only settings folder must not stop the mapping
+        log.exception("cannot save the conversion defaults")
+
+
+class ConversionOptionsPanel(QGroupBox):
+    """Time zone, date order, decimal comma and the date-time format sent to Zuora."""
+
+    options_edited = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("How to read dates and numbers", parent)
+        layout = QGridLayout(self)
+        self.zone_combo = QComboBox()
+        self.zone_combo.setEditable(True)
+        self.zone_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.zone_combo.setAccessibleName("Time zone of the times in the sheet")
+        here = computer_timezone()
+        self.zone_combo.addItem(f"This computer's zone ({here})", "")
+        for name in sorted(zoneinfo.available_timezones()):
+            self.zone_combo.addItem(name, name)
+        completer = QCompleter(self.zone_combo.model(), self.zone_combo)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.zone_combo.setCompleter(completer)
+        self.zone_combo.setToolTip(
+            "Times without a zone in the sheet are taken to be in this zone."
+        )
+        self.order_combo = QComboBox()
+        self.order_combo.setAccessibleName("Date order")
+        self.order_combo.addItem("Automatic (from the dates in each column)", "")
+        self.order_combo.addItem("Day/Month/Year (31/12/2026)", DateOrder.DMY.value)
+        self.order_combo.addItem("Month/Day/Year (12/31/2026)", DateOrder.MDY.value)
+        self.order_combo.addItem("Year-Month-Day (2026-12-31)", DateOrder.YMD.value)
+        self.comma_check = QCheckBox("Decimal &comma (1.234,50)")
+        self.comma_check.setToolTip("Numbers typed as text use a comma before the decimals.")
+        self.format_combo = QComboBox()
+        self.format_combo.setAccessibleName("Date-time format sent to Zuora")
+        for fmt, text in (
+            (DateTimeFormat.RFC3339_OFFSET, "2026-11-26T09:30:00+01:00 (with offset, recommended)"),
+            (DateTimeFormat.RFC3339_UTC, "2026-11-26T08:30:00Z (in UTC)"),
+            (DateTimeFormat.LOCAL_NO_ZONE, "2026-11-26T09:30:00 (no zone)"),
+            (DateTimeFormat.DATE_ONLY, "2026-11-26 (date only)"),
+        ):
+            self.format_combo.addItem(text, fmt.value)
+        zone_label = QLabel("&Time zone:")
+        zone_label.setBuddy(self.zone_combo)
+        order_label = QLabel("&Date order:")
+        order_label.setBuddy(self.order_combo)
+        format_label = QLabel("Send date-times &as:")
+        format_label.setBuddy(self.format_combo)
+        layout.addWidget(zone_label, 0, 0)
+        layout.addWidget(self.zone_combo, 0, 1)
+        layout.addWidget(order_label, 0, 2)
+        layout.addWidget(self.order_combo, 0, 3)
+        layout.addWidget(format_label, 1, 0)
+        layout.addWidget(self.format_combo, 1, 1)
+        layout.addWidget(self.comma_check, 1, 2, 1, 2)
+        layout.setColumnStretch(1, 1)
+        layout.setColumnStretch(3, 1)
+        self._setting = False
+        self.zone_combo.activated.connect(self._on_any_changed)
+        zone_edit = self.zone_combo.lineEdit()
+        assert zone_edit is not None  # the combo is editable
+        zone_edit.editingFinished.connect(self._on_zone_edit_finished)
+        self.order_combo.currentIndexChanged.connect(self._on_any_changed)
+        self.format_combo.currentIndexChanged.connect(self._on_any_changed)
+        self.comma_check.toggled.connect(self._on_any_changed)
+
+    def set_options(self, options: ConversionOptions) -> None:
+        self._setting = True
+        try:
+            index = self.zone_combo.findData(options.timezone)
+            if index < 0:  # a zone name Qt does not list (an alias): show it as typed
+                self.zone_combo.addItem(options.timezone, options.timezone)
+                index = self.zone_combo.count() - 1
+            self.zone_combo.setCurrentIndex(index)
+            order = options.date_order.value if options.date_order else ""
+            self.order_combo.setCurrentIndex(max(self.order_combo.findData(order), 0))
+            self.format_combo.setCurrentIndex(
+                max(self.format_combo.findData(DateTimeFormat(options.datetime_format).value), 0)
+            )
+            self.comma_check.setChecked(options.decimal_comma)
+        finally:
+            self._setting = False
+
+    def options(self, base: ConversionOptions) -> ConversionOptions:
+        return replace(
+            base,
+            timezone=self.zone_combo.currentData() or "",
+            # Qt hands enum data back as plain text: turn it back into the enums.
+            date_order=DateOrder(order) if (order := self.order_combo.currentData()) else None,
+            decimal_comma=self.comma_check.isChecked(),
+            datetime_format=DateTimeFormat(self.format_combo.currentData()),
+        )
+
+    def _on_zone_edit_finished(self) -> None:
+        text = self.zone_combo.currentText().strip()
+        index = self.zone_combo.findData(text)
+        if index < 0:
+            index = self.zone_combo.findText(text, Qt.MatchFlag.MatchFixedString)
+        if index >= 0 and index != self.zone_combo.currentIndex():
+            self.zone_combo.setCurrentIndex(index)
+        self._on_any_changed()
+
+    def _on_any_changed(self, *_args: object) -> None:
+        if not self._setting:
+            self.options_edited.emit()

@@ -1,0 +1,78 @@
+"""Samples of the table for the Map step: the first values as they will be sent, and the
+column heads automatic matching looks at. Plain functions on core objects, no widgets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from zmed_gui.core.convert import ConversionOptions
+from zmed_gui.core.errors import ZmedError
+from zmed_gui.core.mapping import FieldSource
+from zmed_gui.core.schema import FieldType, SchemaField
+from zmed_gui.core.table import Table
+
+SAMPLE_ROWS = 5
+_MATCH_SAMPLE_ROWS = 20
+_ORDER_SAMPLE_ROWS = 300
+
+
+def sample_text(
+    table: Table, field: SchemaField, src: FieldSource, options: ConversionOptions, rows: int
+) -> str:
+    """The first values of a field as they will be sent (cheap: a handful of cells)."""
+    from collections import Counter
+
+    from zmed_gui.core import convert
+
+    date_like = field.type in (FieldType.DATE, FieldType.DATETIME)
+    try:
+        zone = convert.resolve_timezone(options.timezone) if date_like else dt.UTC
+    except ZmedError as exc:
+        return str(exc)
+    order = None
+    if date_like and src.column is not None:
+        # Guess day/month order from a few hundred cells only: this runs on the GUI thread.
+        head = table.columns[src.column][:_ORDER_SAMPLE_ROWS]
+        order = convert.infer_date_order(Counter(head).items(), options.date_order)
+    converter = convert.FieldConverter(
+        field.type,
+        options,
+        zone=zone,
+        date1904=table.date1904,
+        order=order,
+        warn_negative=field.type in (FieldType.NUMBER, FieldType.INTEGER)
+        and convert.is_quantity_field(field.name),
+    )
+    if src.constant is not None:
+        return _result_text(converter(src.constant))
+    values: list[str] = []
+    for i in range(min(rows, len(table))):
+        raw = table.columns[src.column][i] if src.column is not None else None
+        if src.time_column is not None and date_like:
+            clock = convert.to_time_of_day(table.columns[src.time_column][i])
+            result = converter.finish(convert.combine_date_time(converter.moment(raw), clock))
+        else:
+            result = converter(raw)
+        values.append(_result_text(result))
+    return "   ".join(values)
+
+
+def _result_text(result: Any) -> str:
+    from zmed_gui.core import convert
+
+    if result is convert.EMPTY:
+        return "(blank)"
+    if isinstance(result, convert.Problem):
+        return f"\u26a0 {result.message}"
+    if isinstance(result, convert.Flagged):
+        return f"{result.value} \u26a0"
+    if isinstance(result, bool):
+        return "true" if result else "false"
+    return str(result)
+
+
+def match_samples(table: Table) -> list[list[Any]]:
+    """The first cells of every column: what automatic matching looks at besides headers."""
+    return [col[:_MATCH_SAMPLE_ROWS] for col in table.columns]
