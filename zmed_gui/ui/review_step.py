@@ -52,6 +52,7 @@ def _n(count: int) -> str:
     return f"{count:,}".replace(",", "\u202f")
 
 
+PAINT_FIRST_MS = 30  # start workers after the pending repaint (see start_validation)
 GUI_SWITCH_INTERVAL = 0.0005  # seconds; CPython's default is 0.005
 
 
@@ -296,7 +297,14 @@ class ReviewStep(QWidget):
         self._worker = worker
         self.model.set_editable(False)
         self._set_busy(True, "Checking rows…")
-        start(worker)
+        # Let the event loop paint the rows first, while the GIL is free: a new table or
+        # mapping is usually still unpainted when the step is entered, and painted while
+        # the worker runs, each cell's four trips into Python would wait for the worker.
+        QTimer.singleShot(PAINT_FIRST_MS, self._start_pending_worker)
+
+    def _start_pending_worker(self) -> None:
+        if self._worker is not None:
+            start(self._worker)
 
     def cancel(self) -> None:
         if self._worker is not None:
