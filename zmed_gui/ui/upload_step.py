@@ -680,12 +680,15 @@ class UploadStep(QWidget):
             if message:
                 self.progress_label.setText(message)
             return
-        total_events = max(p.events_total, 1)
+        # Skipped duplicates are never sent: count against what goes out.
+        to_send = max(p.events_total - p.skipped_duplicates, 0)
         handled = p.accepted + p.rejected + p.uncertain
-        self.progress_bar.setRange(0, total_events)
-        self.progress_bar.setValue(min(handled, total_events))
-        self.progress_bar.setFormat(f"{n(handled)} of {n(p.events_total)} events")
-        parts = [f"{n(handled)} of {n(p.events_total)} events sent"]
+        self.progress_bar.setRange(0, max(to_send, 1))
+        self.progress_bar.setValue(min(handled, max(to_send, 1)))
+        self.progress_bar.setFormat(f"{n(handled)} of {n(to_send)} events")
+        parts = [f"{n(handled)} of {n(to_send)} events sent"]
+        if p.skipped_duplicates:
+            parts.append(f"{n(p.skipped_duplicates)} already in Zuora, skipped")
         parts.append(f"{n(int(p.events_per_second))} events/s")
         parts.append(
             f"{fmt_duration(p.eta_seconds)} left"
