@@ -129,6 +129,8 @@ def failed_rows(result: Any) -> dict[int, str]:
 def fmt_duration(seconds: float | None) -> str:
     if seconds is None:
         return "estimating…"
+    if seconds < 1:
+        return "under a second"
     s = round(seconds)
     if s < 60:
         return f"{s} s"
