@@ -108,7 +108,8 @@ def review(qtbot: Any, state: AppState) -> ReviewStep:
 def uploader(qtbot: Any, state: AppState) -> UploadStep:
     step = UploadStep(state)
     qtbot.addWidget(step)
-    step.activate()
+    with qtbot.waitSignal(step.connections_loaded, timeout=5_000):
+        step.activate()  # the saved connections are read in a worker
     return step
 
 

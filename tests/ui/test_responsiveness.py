@@ -216,7 +216,8 @@ def test_gui_thread_never_stalls(qtbot: Any, tmp_path: Path, emulator_url: str) 
     beat.mark("show upload step")
     review.hide()
     upload.show()
-    upload.activate()
+    with qtbot.waitSignal(upload.connections_loaded, timeout=5_000):
+        upload.activate()
     upload.concurrency_spin.setValue(4)
     beat.mark("uploading")
     with qtbot.waitSignal(upload.upload_finished, timeout=300_000) as done:

@@ -147,6 +147,7 @@ class UploadStep(QWidget):
     upload_stopped = Signal(str)  # planning failed or was cancelled (message)
     guard_shown = Signal(object)  # the QMessageBox of the duplicate guard (tests)
     report_written = Signal(str)
+    connections_loaded = Signal()  # the saved connections were read (tests wait for it)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,6 +169,8 @@ class UploadStep(QWidget):
         self.connections_dialog: Any = None
         self.last_report: Path | None = None
         self._connections: list[Connection] = []
+        self._connections_worker: Worker | None = None
+        self._reload_again = False
         self._counted: Any = None
         self._failed: dict[int, str] = {}
         self._failed_next: dict[int, str] = {}
@@ -343,18 +346,48 @@ class UploadStep(QWidget):
 
     # -- connections ---------------------------------------------------------------------------
     def reload_connections(self) -> None:
-        """Fill the picker: the demo connection (in demo mode) and the saved ones."""
-        try:
-            self._connections = load_connections()
-        except OptionsError as exc:
-            self._connections = []
-            show_error(self, str(exc), title="Connections")
+        """Fill the picker: the demo connection at once, the saved ones when read.
+
+        The saved connections are a file: read in a worker (a home folder on a network
+        drive can take its time), then :meth:`_fill_connections` runs on this thread.
+        """
+        self._fill_connections(self._connections)
+        if self._connections_worker is not None:
+            self._reload_again = True
+            return
+        worker = Worker(lambda progress, cancel: load_connections())
+        worker.signals.finished.connect(self._on_connections_worker_finished)
+        worker.signals.failed.connect(self._on_connections_worker_failed)
+        self._connections_worker = worker
+        start(worker)
+
+    def _on_connections_worker_finished(self, connections: list[Connection]) -> None:
+        self._retire(self._connections_worker)
+        self._connections_worker = None
+        self._connections = connections
+        self._fill_connections(connections)
+        self._after_connections_loaded()
+
+    def _on_connections_worker_failed(self, message: str, details: str) -> None:
+        self._retire(self._connections_worker)
+        self._connections_worker = None
+        show_error(self, message, details, "Connections", warning=True)
+        self._after_connections_loaded()
+
+    def _after_connections_loaded(self) -> None:
+        if self._reload_again:
+            self._reload_again = False
+            self.reload_connections()
+        else:
+            self.connections_loaded.emit()
+
+    def _fill_connections(self, connections: list[Connection]) -> None:
         wanted = self.connection_combo.currentData() or self.state.connection_name
         self.connection_combo.blockSignals(True)
         self.connection_combo.clear()
         if self.state.demo:
             self.connection_combo.addItem(DEMO_NAME, DEMO_NAME)
-        for conn in self._connections:
+        for conn in connections:
             self.connection_combo.addItem(conn.name, conn.name)
         if self.connection_combo.count() == 0:
             self.connection_combo.addItem("No connection yet: press Connections…", None)
