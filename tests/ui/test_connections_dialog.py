@@ -44,9 +44,16 @@ def fill(dialog: ConnectionsDialog, name: str, base_url: str, secret: str = "") 
 def open_dialog(qtbot: Any) -> ConnectionsDialog:
     dialog = ConnectionsDialog()
     qtbot.addWidget(dialog)
-    with qtbot.waitSignal(dialog.keyring_checked, timeout=5_000):
+    # the connections file and the keyring are read in workers
+    with qtbot.waitSignals([dialog.keyring_checked, dialog.loaded], timeout=5_000):
         dialog.show()
     return dialog
+
+
+def save(qtbot: Any, dialog: ConnectionsDialog) -> None:
+    """Press Save and wait until the file, the keyring and the list are done."""
+    with qtbot.waitSignals([dialog.saved, dialog.loaded], timeout=5_000):
+        assert dialog.save()
 
 
 def test_environment_list_has_the_ten_zuora_urls(qtbot: Any) -> None:
@@ -67,7 +74,7 @@ def test_save_puts_the_secret_in_the_keyring_only(
     dialog = open_dialog(qtbot)
     fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
     with qtbot.waitSignal(dialog.connections_changed):
-        assert dialog.save()
+        save(qtbot, dialog)
     [conn] = load_connections()
     assert conn.name == "Emulator" and conn.meter_id == DEMO_METER_ID
     assert get_secret("Emulator") == DEMO_CLIENT_SECRET
@@ -93,10 +100,11 @@ def test_test_connection_shows_the_sentences(qtbot: Any, emulator: Emulator) -> 
 def test_delete_removes_connection_and_secret(qtbot: Any, emulator: Emulator) -> None:
     dialog = open_dialog(qtbot)
     fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
-    dialog.save()
+    save(qtbot, dialog)
     dialog.list.setCurrentRow(0)
-    with qtbot.waitSignal(dialog.connections_changed):
+    with qtbot.waitSignals([dialog.connections_changed, dialog.loaded], timeout=5_000):
         dialog.delete_button.click()
+    assert dialog.list.count() == 0
     assert load_connections() == []
     assert get_secret("Emulator") is None
 
@@ -113,7 +121,7 @@ def test_no_keyring_shows_the_message(qtbot: Any, no_keyring: None, emulator: Em
     dialog = open_dialog(qtbot)
     assert "keyring" in dialog.keyring_message.lower()
     fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
-    assert dialog.save()  # saved without the secret; the secret is kept for this session
+    save(qtbot, dialog)  # saved without the secret; the secret is kept for this session
     assert "without its secret" in dialog.result_label.text()
     [conn] = load_connections()
     assert conn.name == "Emulator"

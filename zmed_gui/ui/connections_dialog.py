@@ -60,6 +60,8 @@ class ConnectionsDialog(QDialog):
     connections_changed = Signal()
     test_finished = Signal()  # for tests
     keyring_checked = Signal()  # the keyring answered (or refused) for the shown connection
+    loaded = Signal()  # the saved connections were read and listed
+    saved = Signal(bool)  # a save finished (False: refused, the reason is shown)
 
     def __init__(self, parent: QWidget | None = None, select: str | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +73,9 @@ class ConnectionsDialog(QDialog):
         self._worker: Worker | None = None
         self._probe: Worker | None = None
         self._probe_name = ""
+        self._store_worker: Worker | None = None
+        self._store_queue: list[tuple[Any, Any]] = []
+        self._store_then: Any = None
         self._session_secrets: dict[str, str] = {}  # typed here when there is no keyring
 
         self.keyring_label = QLabel()
@@ -176,12 +181,22 @@ class ConnectionsDialog(QDialog):
         mid-delivery. The previous one is dropped now, safely outside its delivery."""
         self._retired = [worker] if worker is not None else []
 
-    def _reload(self, select: str | None = None) -> None:
-        try:
-            self._connections = load_connections()
-        except ZmedError as exc:
-            self._connections = []
-            self._show_result(str(exc), ok=False)
+    def _reload(
+        self, select: str | None = None, note: tuple[str, bool | None] | None = None
+    ) -> None:
+        """Read the saved connections in a worker, then fill the list (``loaded``)."""
+        self._store_job(
+            lambda progress, cancel: load_connections(),
+            lambda conns: self._fill_list(conns, select, note),
+        )
+
+    def _fill_list(
+        self,
+        connections: list[Connection],
+        select: str | None,
+        note: tuple[str, bool | None] | None,
+    ) -> None:
+        self._connections = connections
         self.list.blockSignals(True)
         self.list.clear()
         for conn in self._connections:
@@ -195,6 +210,44 @@ class ConnectionsDialog(QDialog):
         else:
             self._load_form(Connection(name=""))
         self.delete_button.setEnabled(bool(names))
+        if note is not None:
+            self._show_result(*note)
+        self.loaded.emit()
+
+    # -- the connections file and the keyring, off the GUI thread ------------------------------
+    def _store_job(self, fn: Any, then: Any) -> None:
+        """Run ``fn`` (file or keyring work) in a worker, one at a time; ``then(result)``."""
+        self._store_queue.append((fn, then))
+        if self._store_worker is None:
+            self._next_store_job()
+
+    def _next_store_job(self) -> None:
+        if not self._store_queue:
+            return
+        fn, then = self._store_queue.pop(0)
+        self._store_then = then
+        worker = Worker(fn)
+        worker.signals.finished.connect(self._on_store_worker_finished)
+        worker.signals.failed.connect(self._on_store_worker_failed)
+        self._store_worker = worker
+        start(worker)
+
+    def _on_store_worker_finished(self, result: Any) -> None:
+        self._retire(self._store_worker)
+        self._store_worker = None
+        then, self._store_then = self._store_then, None
+        if then is not None:
+            then(result)
+        self._next_store_job()
+
+    def _on_store_worker_failed(self, message: str, _details: str) -> None:
+        self._retire(self._store_worker)
+        self._store_worker = None
+        self._store_then = None
+        self._show_result(message, ok=False)
+        self.loaded.emit()
+        self.saved.emit(False)
+        self._next_store_job()
 
     def _on_list_current_text_changed(self, name: str) -> None:
         for conn in self._connections:
@@ -211,14 +264,16 @@ class ConnectionsDialog(QDialog):
         name = self._current
         if not name:
             return
-        try:
-            delete_connection(name)
-        except ZmedError as exc:
-            self._show_result(str(exc), ok=False)
-            return
         self._session_secrets.pop(name, None)
-        self.connections_changed.emit()
-        self._reload()
+
+        def work(progress: Any, cancel: Any) -> None:
+            delete_connection(name)
+
+        def then(_result: None) -> None:
+            self.connections_changed.emit()
+            self._reload(note=(f"The connection '{name}' was deleted.", True))
+
+        self._store_job(work, then)
 
     # -- form -------------------------------------------------------------------------------
     def _load_form(self, conn: Connection) -> None:
@@ -310,41 +365,54 @@ class ConnectionsDialog(QDialog):
         self.save()
 
     def save(self) -> bool:
-        """Save the form; the secret (if typed) goes to the keyring. False if refused."""
+        """Check the form, then save it in a worker; the secret goes to the keyring.
+
+        Returns False at once when the form cannot be saved (the reason is shown);
+        otherwise ``saved`` is emitted when the file and the keyring are written.
+        """
         conn = self.form_connection()
         secret = self.secret_edit.text() or None
         try:
             conn.validate()
+        except ZmedError as exc:
+            self._show_result(str(exc), ok=False)
+            self.saved.emit(False)
+            return False
+        renamed_from = (
+            self._current
+            if self._current and self._current.casefold() != conn.name.casefold()
+            else None
+        )
+
+        def work(progress: Any, cancel: Any) -> str | None:
             try:
                 save_connection(conn, secret)
             except CredentialsError as exc:
-                # No keyring: keep the connection (without secret) and the typed secret for
-                # this session only, and say so.
+                # No keyring: keep the connection without its secret, say so.
                 save_connection(conn, None)
-                if secret:
-                    self._session_secrets[conn.name] = secret
-                self._show_keyring_problem(str(exc))
-                self._show_result(
-                    f"The connection '{conn.name}' was saved without its secret: {exc}",
-                    ok=False,
-                )
-                self._after_save(conn)
-                return True
-            if self._current and self._current.casefold() != conn.name.casefold():
-                delete_connection(self._current)  # renamed
-        except ZmedError as exc:
-            self._show_result(str(exc), ok=False)
-            return False
-        self._show_result(f"The connection '{conn.name}' was saved.", ok=True)
-        self._after_save(conn)
-        return True
+                return str(exc)
+            if renamed_from:
+                delete_connection(renamed_from)
+            return None
 
-    def _after_save(self, conn: Connection) -> None:
-        self.connections_changed.emit()
-        text = self.result_label.text()
-        ok = self.result_label.styleSheet() == _OK_STYLE
-        self._reload(conn.name)
-        self._show_result(text, ok=ok)
+        def then(keyring_problem: str | None) -> None:
+            if keyring_problem is None:
+                note = (f"The connection '{conn.name}' was saved.", True)
+            else:
+                if secret:
+                    self._session_secrets[conn.name] = secret  # this session only
+                self._show_keyring_problem(keyring_problem)
+                note = (
+                    f"The connection '{conn.name}' was saved without its secret: {keyring_problem}",
+                    False,
+                )
+            self.connections_changed.emit()
+            self._reload(conn.name, note)
+            self.saved.emit(True)
+
+        self._show_result("Saving…", ok=None)
+        self._store_job(work, then)
+        return True
 
     def session_secret(self, name: str) -> str | None:
         """A secret typed in this dialog when the keyring could not keep it."""
