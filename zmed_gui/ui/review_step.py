@@ -625,12 +625,14 @@ class ReviewStep(QWidget):
         worker.signals.failed.connect(self._on_export_worker_failed)
         worker.signals.cancelled.connect(self._on_export_worker_cancelled)
         self._export_worker = worker
+        self.model.set_editable(False)  # the worker reads the cells while it writes
         self._set_busy(True, f"Writing {path.name}…")
         start(worker)
 
     def _on_export_worker_finished(self, path: Path) -> None:
         self._retire(self._export_worker)
         self._export_worker = None
+        self.model.set_editable(True)
         self._set_busy(False)
         self.hint_label.setText(f"The report was saved as {path}.")
         if self._open_after_export:
@@ -640,12 +642,14 @@ class ReviewStep(QWidget):
     def _on_export_worker_failed(self, message: str, details: str) -> None:
         self._retire(self._export_worker)
         self._export_worker = None
+        self.model.set_editable(True)
         self._set_busy(False)
         show_error(self, message, details, "Export report")
 
     def _on_export_worker_cancelled(self) -> None:
         self._retire(self._export_worker)
         self._export_worker = None
+        self.model.set_editable(True)
         self._set_busy(False)
 
     # -- leaving -----------------------------------------------------------------------------
