@@ -16,10 +16,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
 
-import keyring  # noqa: E402
-import keyring.backend  # noqa: E402
-import keyring.errors  # noqa: E402
-import pytest  # noqa: E402
+import keyring
+import keyring.backend
+import keyring.errors
+import pytest
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

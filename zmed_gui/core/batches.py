@@ -14,7 +14,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-
 _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )

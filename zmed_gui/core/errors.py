@@ -27,5 +27,5 @@ class CredentialsError(ZmedError):
     """The OS keyring is missing or refused to store or give back a secret."""
 
 
-class Cancelled(Exception):  # noqa: N818 - reads better at the call site
+class Cancelled(Exception):
     """Long work stopped because the user asked it to."""

@@ -83,7 +83,9 @@ def default_schema() -> Schema:
     return Schema(
         [
             SchemaField("CustomerId", FieldType.STRING, True, "The customer's account number"),
-            SchemaField("UsageIdentifier", FieldType.STRING, True, "What was used (unit of measure)"),
+            SchemaField(
+                "UsageIdentifier", FieldType.STRING, True, "What was used (unit of measure)"
+            ),
             SchemaField("UsageDate", FieldType.DATETIME, True, "When it was used"),
             SchemaField("Quantity", FieldType.NUMBER, True, "How much was used"),
         ],

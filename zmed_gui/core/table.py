@@ -23,7 +23,9 @@ class CellError:
         return self.code
 
 
-CellValue = None | str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | CellError
+CellValue = (
+    None | str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | CellError
+)
 
 
 def column_letter(index: int) -> str:

@@ -74,10 +74,10 @@ def start_demo(window: MainWindow) -> DemoSession:
         meter_id=DEMO_METER_ID,
     )
     state.demo = True
-    state.demo_connection = connection  # type: ignore[attr-defined]
-    state.demo_secret = DEMO_CLIENT_SECRET  # type: ignore[attr-defined]
-    state.demo_target = (emulator.base_url, DEMO_METER_ID)  # type: ignore[attr-defined]
-    state.demo_emulator = emulator  # type: ignore[attr-defined]
+    state.demo_connection = connection
+    state.demo_secret = DEMO_CLIENT_SECRET
+    state.demo_target = (emulator.base_url, DEMO_METER_ID)
+    state.demo_emulator = emulator
     state.connection_name = DEMO_CONNECTION_NAME
     state.set_schema(demo_schema())
     state.connection_changed.emit()
@@ -87,7 +87,7 @@ def start_demo(window: MainWindow) -> DemoSession:
     files = ExitStack()
     sample = sample_path(files)
     session = DemoSession(emulator, sample, files)
-    state.demo_sample = sample  # type: ignore[attr-defined]
+    state.demo_sample = sample
     if sample is None:
         window.open_step.show_message(
             "The demo spreadsheet is missing from this installation; open any spreadsheet "

@@ -44,6 +44,9 @@ class AppState(QObject):
         self.edited_cells: set[tuple[int, int]] = set()  # (row, column) changed in Review
         self.validation: Any = None  # core.validate.ValidationResult | None
         self.connection_name: str | None = None
+        # Interrupted uploads (journal records) the user chose to resume at start-up; the
+        # Upload step continues them instead of starting a new upload.
+        self.resume_candidates: list[Any] = []
         # Demo mode (ui/demo.py): an in-process emulator and an in-memory connection whose
         # secret never reaches the keyring or the settings.
         self.demo: bool = False
