@@ -45,12 +45,13 @@ def test_demo_starts_the_emulator_loads_the_sample_and_stops_on_quit(
         window = _main_window()
         if window is not None and window.open_step.grid is not None and not window.open_step.busy:
             state = window.state
-            emulator = state.demo_emulator  # type: ignore[attr-defined]
+            emulator = state.demo_emulator
+            assert emulator is not None
             seen.update(
                 demo=state.demo,
                 running=emulator.running,
                 emulator=emulator,
-                target=state.demo_target,  # type: ignore[attr-defined]
+                target=state.demo_target,
                 banner=window.demo_banner.isVisible(),
                 sheet=window.open_step.grid.sheet,
                 schema=state.schema.names,
@@ -86,7 +87,12 @@ def test_self_test_is_dispatched_without_starting_the_window(
 ) -> None:
     fake = types.ModuleType("zmed_gui.selftest")
     seen: list[list[str]] = []
-    fake.main = lambda argv: seen.append(argv) or 7  # type: ignore[attr-defined]
+
+    def fake_main(argv: list[str]) -> int:
+        seen.append(argv)
+        return 7
+
+    fake.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "zmed_gui.selftest", fake)
     monkeypatch.setattr(zmed_gui, "selftest", fake, raising=False)
     assert app_module.main(["--self-test", "--startup-probe"]) == 7
@@ -109,3 +115,29 @@ def test_uncaught_exception_shows_a_dialog_instead_of_crashing(qapp: QApplicatio
 def test_command_line_options() -> None:
     args = app_module.build_parser().parse_args(["--debug", "usage.xlsx"])
     assert args.debug and args.file == "usage.xlsx" and not args.demo
+
+
+def test_main_shortens_the_thread_switch_interval_before_the_window_exists(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zmed_gui.ui.main_window as main_window
+    from zmed_gui.ui.review_step import GUI_SWITCH_INTERVAL
+
+    class Stop(Exception):
+        pass
+
+    seen: list[float] = []
+
+    def window_stand_in(*_args: object) -> None:
+        seen.append(sys.getswitchinterval())
+        raise Stop
+
+    monkeypatch.setattr(main_window, "MainWindow", window_stand_in)
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)  # CPython's default
+    try:
+        with pytest.raises(Stop):
+            app_module.main([])
+    finally:
+        sys.setswitchinterval(previous)
+    assert seen == [GUI_SWITCH_INTERVAL]

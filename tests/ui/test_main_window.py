@@ -283,3 +283,72 @@ def test_open_recent_menu_lists_and_reopens_files(
     assert window.current_step() == OPEN
     idle(qtbot, window)
     assert window.open_step.grid is not None
+
+
+def journal_interrupted_upload(file_name: str = "usage.xlsx") -> None:
+    """An upload stopped after 2 of its 4 events, as core's journal records it."""
+    from zmed_gui.core import journal as jn
+    from zmed_gui.core.journal import Journal
+
+    with Journal() as j:  # the default journal, in this test's own data folder
+        j.create_upload(
+            upload_id="u1",
+            file_name=file_name,
+            sheet="Usage",
+            fingerprint="fp",
+            connection="Prod",
+            meter_url="https://x/usage/bulk/1",
+            meter_key="m|1",
+            track_id="t-1",
+            events=[(i, i, i + 2, f"h{i}", jn.PENDING, "") for i in range(4)],
+        )
+        seq = j.begin_batch("u1", [0, 1], [2, 3])
+        j.batch_attempt("u1", seq)
+        j.end_batch("u1", seq, jn.ACCEPTED, request_id="rq-1", track_echo="t-1")
+        j.finish_upload("u1", "interrupted", "cancelled")
+
+
+def offer_box(window: MainWindow) -> Any:
+    return getattr(window.state, "resume_offer_box", None)
+
+
+def test_an_interrupted_upload_is_offered_once_the_window_shows(
+    qtbot: Any, window: MainWindow
+) -> None:
+    journal_interrupted_upload()
+    window.show()
+    assert offer_box(window) is None  # asked after start-up, from the event loop
+    qtbot.waitUntil(lambda: offer_box(window) is not None, timeout=5_000)
+    box = offer_box(window)
+    assert box.isVisible() and box.parent() is window
+    assert "did not finish" in box.text() and "usage.xlsx" in box.text()
+    [resume] = [b for b in box.buttons() if b.property("choice") == "resume"]
+    resume.click()
+    assert [r.upload_id for r in window.state.resume_candidates] == ["u1"]
+
+    window.state.resume_offer_box = None
+    window.hide()
+    window.show()  # showing again does not ask again
+    assert wait_for_workers(5_000)
+    qtbot.wait(50)
+    assert offer_box(window) is None
+
+
+def test_no_resume_offer_without_an_interrupted_upload_or_in_demo_mode(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    plain = MainWindow()
+    qtbot.addWidget(plain)
+    plain.show()
+    assert wait_for_workers(5_000)
+    qtbot.wait(50)
+    assert offer_box(plain) is None  # nothing to resume: nothing asked
+
+    journal_interrupted_upload()
+    demo = MainWindow()
+    qtbot.addWidget(demo)
+    demo.state.demo = True
+    demo.show()
+    assert wait_for_workers(5_000)
+    qtbot.wait(50)
+    assert offer_box(demo) is None

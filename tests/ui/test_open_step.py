@@ -31,7 +31,7 @@ DATA = [
 
 
 def workbook(tmp_path: Path, name: str = "usage.xlsx") -> Path:
-    other = [["Region", "Total"], ["EMEA", 12], ["APAC", 3]]
+    other: list[list[Any]] = [["Region", "Total"], ["EMEA", 12], ["APAC", 3]]
     return write_xlsx(
         tmp_path / name, [TITLE, [], HEADERS, *DATA], sheet="Usage", extra_sheets={"Summary": other}
     )
@@ -63,6 +63,7 @@ def test_open_reads_sheets_and_preview_with_detected_heading_row(
     assert step.sheets == ["Usage", "Summary"]
     assert step.sheet_combo.currentText() == "Usage"
     assert step.header_row() == 3  # the title row and the blank row are skipped
+    assert step.header_spin.isEnabled()  # the user can type another row
     assert step.preview_model.header_cells()[:4] == HEADERS
     assert "A Account" in step.headings_label.text()
     assert step.continue_button.isEnabled()
@@ -152,3 +153,25 @@ def test_recent_files_list_reopens_a_file(qtbot: Any, step: OpenStep, tmp_path: 
     other.recent_list.itemActivated.emit(item)
     qtbot.waitUntil(lambda: not other.busy and running_workers() == 0, timeout=10_000)
     assert other.grid is not None and other.path == path.resolve()
+
+
+def test_a_hidden_first_sheet_is_skipped_for_the_first_visible_one(
+    qtbot: Any, step: OpenStep, tmp_path: Path
+) -> None:
+    path = write_xlsx(
+        tmp_path / "hidden.xlsx",
+        [["Code", "Rate"], ["X", 1]],
+        sheet="Lookup",
+        extra_sheets={"Usage": [HEADERS, *DATA]},
+        hidden_sheets=["Lookup"],
+    )
+    open_and_wait(qtbot, step, path)
+    assert step.sheets == ["Lookup", "Usage"]  # still listed: the user may pick it
+    assert step.grid is not None and step.grid.sheet == "Usage"
+    assert step.sheet_combo.currentText() == "Usage"
+    assert step.preview_model.header_cells()[:4] == HEADERS
+    assert not step.busy  # selecting it in the list did not start another read
+    with qtbot.waitSignal(step.state.table_changed, timeout=10_000):
+        step.continue_button.click()
+    assert step.state.sheet == "Usage"
+    assert step.state.table is not None and step.state.table.headers == HEADERS

@@ -113,6 +113,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from zmed_gui.ui.main_window import MainWindow
 
+    # Process-wide: the GUI thread gets the GIL back quickly from busy workers. The main
+    # window imports review_step anyway, so importing it here costs nothing extra; like
+    # the window, a broken Review step must not stop the app from starting.
+    try:
+        from zmed_gui.ui.review_step import keep_gui_thread_responsive
+    except Exception:
+        log.exception("cannot shorten the thread switch interval")
+    else:
+        keep_gui_thread_responsive()
+
     window = MainWindow()
     session = None
     if args.demo:

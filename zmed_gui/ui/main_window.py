@@ -1,10 +1,14 @@
-"""The main window: step bar, the four steps, menus, toolbar and status bar."""
+"""The main window: step bar, the four steps, navigation, files, window state.
+
+Actions, menus and toolbar are built in ``main_menus``; the title and status bar are
+written by ``main_status``. At its first show the window offers to resume an upload
+that was interrupted (not in demo mode).
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -14,6 +18,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QLabel,
@@ -26,29 +31,31 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.mapping import unmapped_required
-from zmed_gui.core.validate import RowStatus
+from zmed_gui.ui import main_menus, main_status
 from zmed_gui.ui.dialogs import show_error
-from zmed_gui.ui.icons import app_icon, icon, warning_background
+from zmed_gui.ui.icons import app_icon, warning_background
+from zmed_gui.ui.main_status import sendable_rows, status_count
 from zmed_gui.ui.map_step import MapStep
-from zmed_gui.ui.open_step import OpenStep, recent_files, supported_extensions
+from zmed_gui.ui.open_files import dropped_file
+from zmed_gui.ui.open_step import OpenStep
 from zmed_gui.ui.state import AppState
 from zmed_gui.ui.step_bar import STEP_TITLES, StepBar
+
+__all__ = [
+    "DEMO_BANNER",
+    "MAP",
+    "OPEN",
+    "REVIEW",
+    "UPLOAD",
+    "MainWindow",
+    "sendable_rows",
+    "status_count",
+]
 
 log = logging.getLogger(__name__)
 
 OPEN, MAP, REVIEW, UPLOAD = range(4)
 DEMO_BANNER = "Demo mode: uploads go to a local Zuora emulator on this computer, not to Zuora."
-
-
-def status_count(result: Any, status: RowStatus) -> int:
-    counts = getattr(result, "counts", None) or {}
-    return int(counts.get(status, counts.get(status.value, 0)))
-
-
-def sendable_rows(result: Any) -> int:
-    if result is None:
-        return 0
-    return status_count(result, RowStatus.VALID) + status_count(result, RowStatus.WARNING)
 
 
 def _placeholder(text: str) -> QWidget:
@@ -74,6 +81,28 @@ def _make_step(module: str, cls: str, state: AppState, title: str) -> QWidget:
 
 class MainWindow(QMainWindow):
     step_changed = Signal(int)
+    # Set by main_menus.build_actions / build_menus / build_toolbar:
+    open_action: QAction
+    quit_action: QAction
+    back_action: QAction
+    next_action: QAction
+    step_actions: list[QAction]
+    log_action: QAction
+    about_action: QAction
+    export_action: QAction | None
+    review_validate: QAction | None
+    upload_start: QAction | None
+    validate_action: QAction
+    upload_action: QAction
+    connections_action: QAction
+    recent_menu: QMenu
+    toolbar: QToolBar
+    _validate_key: QKeySequence
+    _upload_key: QKeySequence
+    # Set by main_status.build_status_bar:
+    file_status: QLabel
+    rows_status: QLabel
+    connection_status: QLabel
 
     def __init__(self, state: AppState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,10 +149,10 @@ class MainWindow(QMainWindow):
             if signal is not None:
                 signal.connect(lambda i=i: self._on_step_advance_requested(i))
 
-        self._build_actions()
-        self._build_menus()
-        self._build_toolbar()
-        self._build_status_bar()
+        main_menus.build_actions(self)
+        main_menus.build_menus(self)
+        main_menus.build_toolbar(self)
+        main_status.build_status_bar(self)
 
         self.step_bar.step_clicked.connect(self._on_step_bar_step_clicked)
         for signal in (
@@ -142,165 +171,10 @@ class MainWindow(QMainWindow):
         self._close_timer = QTimer(self)
         self._close_timer.setInterval(200)
         self._close_timer.timeout.connect(self._on_close_timer_timeout)
+        self._resume_offered = False
         self.restore_window()
         self.update_steps()
         self.go_to(OPEN)
-
-    # --- building ---------------------------------------------------------------------------
-
-    def _build_actions(self) -> None:
-        self.open_action = QAction(icon("open"), "&Open spreadsheet...", self)
-        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_action.setToolTip("Open a spreadsheet (Ctrl+O)")
-        self.open_action.triggered.connect(self._on_open_action_triggered)
-        self.quit_action = QAction(icon("quit"), "&Quit", self)
-        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.quit_action.triggered.connect(self.close)
-        self.back_action = QAction(icon("back"), "&Previous step", self)
-        self.back_action.setShortcut(QKeySequence("Alt+Left"))
-        self.back_action.triggered.connect(self._on_back_action_triggered)
-        self.next_action = QAction(icon("next"), "&Next step", self)
-        self.next_action.setShortcut(QKeySequence("Alt+Right"))
-        self.next_action.triggered.connect(self._on_next_action_triggered)
-        self.step_actions: list[QAction] = []
-        for i, title in enumerate(STEP_TITLES):
-            action = QAction(f"&{i + 1} {title}", self)
-            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            action.triggered.connect(lambda _checked=False, i=i: self.go_to(i))
-            self.step_actions.append(action)
-        self.log_action = QAction(icon("log"), "Show &log", self)
-        self.log_action.triggered.connect(self._on_log_action_triggered)
-        self.about_action = QAction(icon("about"), "&About zmed-gui", self)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        self.about_action.triggered.connect(self._on_about_action_triggered)
-        self.export_action: QAction | None = getattr(self.review_step, "export_action", None)
-        # The steps' own Validate and Upload actions act at once. The window's versions go
-        # to the step first, so a shortcut pressed elsewhere never sends anything unseen.
-        self.review_validate = getattr(self.review_step, "validate_action", None)
-        self.upload_start = getattr(self.upload_step, "start_action", None)
-        self.validate_action = QAction(icon("validate"), "&Validate", self)
-        self._validate_key = QKeySequence(Qt.Key.Key_F5)
-        self._upload_key = QKeySequence("Ctrl+Return")
-        self.validate_action.setShortcut(self._validate_key)
-        self.validate_action.setToolTip("Check every row (F5)")
-        self.validate_action.triggered.connect(self._on_validate_action_triggered)
-        self.upload_action = QAction(icon("upload"), "&Upload", self)
-        self.upload_action.setShortcut(self._upload_key)
-        self.upload_action.setToolTip(
-            "Go to the Upload step; there, send the valid rows (Ctrl+Enter)"
-        )
-        self.upload_action.triggered.connect(self._on_upload_action_triggered)
-        for inner in (self.review_validate, self.upload_start):
-            if inner is not None:
-                inner.changed.connect(self._on_step_action_changed)
-        found: QAction | None = getattr(self.upload_step, "connections_action", None)
-        if found is None:
-            found = QAction(icon("connections"), "&Connections...", self)
-            found.triggered.connect(self._on_connections_action_triggered)
-        self.connections_action: QAction = found
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        self.recent_menu = QMenu("Open &recent", self)
-        self.recent_menu.setIcon(icon("recent"))
-        self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
-        file_menu.addMenu(self.recent_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(self.map_step.save_action)
-        file_menu.addAction(self.map_step.load_action)
-        if self.export_action is not None:
-            file_menu.addSeparator()
-            file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addAction(self.map_step.schema_action)
-        edit_menu.addAction(self.map_step.import_schema_action)
-        known = {
-            id(a)
-            for a in (
-                self.map_step.save_action,
-                self.map_step.load_action,
-                self.map_step.schema_action,
-                self.map_step.import_schema_action,
-                self.export_action,
-                self.connections_action,
-                self.review_validate,
-                self.upload_start,
-            )
-            if a is not None
-        }
-
-        step_menu = bar.addMenu("&Step")
-        for action in self.step_actions:
-            step_menu.addAction(action)
-        step_menu.addSeparator()
-        step_menu.addAction(self.back_action)
-        step_menu.addAction(self.next_action)
-        step_menu.addSeparator()
-        step_menu.addAction(self.validate_action)
-        step_menu.addAction(self.upload_action)
-        for step in self.steps:
-            extra = [a for a in self._actions_of(step) if id(a) not in known]
-            if extra:
-                step_menu.addSeparator()
-                for action in extra:
-                    step_menu.addAction(action)
-
-        connections_menu = bar.addMenu("&Connections")
-        connections_menu.addAction(self.connections_action)
-
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.log_action)
-        help_menu.addSeparator()
-        help_menu.addAction(self.about_action)
-
-    def _build_toolbar(self) -> None:
-        toolbar = QToolBar("Main toolbar", self)
-        toolbar.setObjectName("main_toolbar")
-        toolbar.setIconSize(QSize(22, 22))
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        toolbar.addAction(self.open_action)
-        toolbar.addAction(self.map_step.save_action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.back_action)
-        toolbar.addAction(self.next_action)
-        toolbar.addSeparator()
-        for action in (self.validate_action, self.upload_action, self.connections_action):
-            toolbar.addAction(action)
-        self.addToolBar(toolbar)
-        self.toolbar = toolbar
-
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.file_status = QLabel()
-        self.rows_status = QLabel()
-        self.connection_status = QLabel()
-        for label, name in (
-            (self.file_status, "Open file"),
-            (self.rows_status, "Row counts"),
-            (self.connection_status, "Connection"),
-        ):
-            label.setAccessibleName(name)
-            label.setContentsMargins(8, 0, 8, 0)
-        bar.addWidget(self.file_status, 1)
-        bar.addPermanentWidget(self.rows_status)
-        bar.addPermanentWidget(self.connection_status)
-
-    @staticmethod
-    def _actions_of(step: QWidget) -> list[QAction]:
-        get = getattr(step, "step_actions", None)
-        if get is None:
-            return []
-        try:
-            return list(get())
-        except Exception:
-            log.exception("step_actions() failed")
-            return []
 
     # --- navigation -------------------------------------------------------------------------
 
@@ -376,47 +250,7 @@ class MainWindow(QMainWindow):
         self.update_status()
 
     def update_status(self) -> None:
-        state = self.state
-        app_part = "zmed-gui (demo)" if state.demo else "zmed-gui"
-        if state.path:
-            self.setWindowTitle(f"{Path(state.path).name} \u2013 {app_part}")
-        else:
-            self.setWindowTitle(f"{app_part}: upload usage to Zuora")
-        if state.path is None:
-            previewed = self.open_step.path
-            self.file_status.setText(
-                f"Previewing {previewed.name} (press Continue to load it)"
-                if previewed is not None and self.open_step.grid is not None
-                else "No spreadsheet open"
-            )
-        else:
-            text = Path(state.path).name
-            if state.sheet:
-                text += f"  \u2022  sheet '{state.sheet}'"
-            if state.header_row:
-                text += f"  \u2022  headings in row {state.header_row}"
-            self.file_status.setText(text)
-            self.file_status.setToolTip(str(state.path))
-        if state.table is None:
-            self.rows_status.setText("")
-        else:
-            text = f"{len(state.table):,} rows"
-            result = state.validation
-            if result is not None:
-                valid = status_count(result, RowStatus.VALID)
-                warn = status_count(result, RowStatus.WARNING)
-                invalid = status_count(result, RowStatus.INVALID)
-                excluded = status_count(result, RowStatus.EXCLUDED)
-                text += f"  \u2022  {valid + warn:,} ready to send, {invalid:,} invalid"
-                if excluded:
-                    text += f", {excluded:,} left out"
-            self.rows_status.setText(text)
-        if state.demo:
-            self.connection_status.setText("Connection: demo emulator")
-        elif state.connection_name:
-            self.connection_status.setText(f"Connection: {state.connection_name}")
-        else:
-            self.connection_status.setText("No connection chosen")
+        main_status.update_status(self)
 
     # --- files --------------------------------------------------------------------------------
 
@@ -440,15 +274,7 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _dropped_file(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> Path | None:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return None
-        for url in mime.urls():
-            if url.isLocalFile():
-                path = Path(url.toLocalFile())
-                if path.suffix.lower() in supported_extensions() or path.is_file():
-                    return path
-        return None
+        return dropped_file(event.mimeData())
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._dropped_file(event) is not None:
@@ -534,6 +360,25 @@ class MainWindow(QMainWindow):
         self.save_window()
         super().closeEvent(event)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._resume_offered:
+            self._resume_offered = True
+            # After the first paint: start-up is never held up by the question.
+            QTimer.singleShot(0, self._on_first_show)
+
+    def _on_first_show(self) -> None:
+        """Offer to resume an interrupted upload (the journal is read in a worker).
+
+        Not in demo mode: the demo can only send to its own fresh emulator, so it could
+        neither resume a real upload nor an earlier demo's; the offer waits for a real start.
+        """
+        if self.state.demo:
+            return
+        from zmed_gui.ui.upload_dialogs import offer_resume
+
+        offer_resume(self, self.state)
+
     def _on_close_timer_timeout(self) -> None:
         if not self.upload_running():
             self._close_timer.stop()
@@ -582,27 +427,13 @@ class MainWindow(QMainWindow):
         self.go_to(self.current_step() + 1)
 
     def _on_recent_menu_about_to_show(self) -> None:
-        self.recent_menu.clear()
-        files = recent_files()
-        if not files:
-            empty = self.recent_menu.addAction("(no recent files)")
-            empty.setEnabled(False)
-            return
-        for i, name in enumerate(files, start=1):
-            action = self.recent_menu.addAction(f"&{i % 10} {Path(name).name}")
-            action.setToolTip(name)
-            action.setStatusTip(name)
-            action.triggered.connect(lambda _checked=False, n=name: self.open_path(n))
+        main_menus.fill_recent_menu(self.recent_menu, self.open_path)
 
     def _on_open_step_file_opened(self, _path: str) -> None:
         self.update_status()
 
     def _on_log_action_triggered(self) -> None:
-        from zmed_gui.ui.log_viewer import LogViewer
-
-        viewer = LogViewer(self)
-        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        viewer.open()
+        main_menus.show_log(self)
 
     def _on_about_action_triggered(self) -> None:
         from zmed_gui.ui.about import show_about
@@ -610,12 +441,4 @@ class MainWindow(QMainWindow):
         show_about(self)
 
     def _on_connections_action_triggered(self) -> None:
-        try:
-            from zmed_gui.ui.connections_dialog import ConnectionsDialog
-        except ImportError:
-            show_error(self, "Connections cannot be edited in this build.")
-            return
-        dialog = ConnectionsDialog(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.connections_changed.connect(self.state.connection_changed)
-        dialog.open()
+        main_menus.show_connections(self)

@@ -1,182 +1,68 @@
-"""Step 1: choose the spreadsheet, the sheet and the row that holds the column headings."""
+"""Step 1: choose the spreadsheet, the sheet and the row that holds the column headings.
+
+The welcome page, the preview table and the background reads live in their own modules
+(``open_welcome``, ``open_preview``, ``open_loading``, ``open_files``); the names other
+modules import from here are re-exported.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QFont, QPalette
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from zmed_gui.core.progress import CancelToken, ProgressCallback
-from zmed_gui.core.settings import load_settings, save_settings
-from zmed_gui.core.table import CellError, CellValue, Grid, Table, column_letter
-from zmed_gui.ui.dialogs import show_error, start_worker
+from zmed_gui.core.table import Grid, Table, column_letter
+from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
+from zmed_gui.ui.open_files import (
+    FALLBACK_EXTENSIONS,
+    file_dialog_filter,
+    last_directory,
+    recent_files,
+    remember_file,
+    supported_extensions,
+)
+from zmed_gui.ui.open_loading import (
+    PREVIEW_ROWS,
+    LatestRead,
+    preview_work,
+    sheet_work,
+    table_work,
+)
+from zmed_gui.ui.open_preview import GridPreview, GridPreviewModel, format_cell
+from zmed_gui.ui.open_welcome import WelcomePage
 from zmed_gui.ui.state import AppState
-from zmed_gui.ui.workers import Worker
+
+__all__ = [
+    "FALLBACK_EXTENSIONS",
+    "PREVIEW_ROWS",
+    "GridPreviewModel",
+    "OpenStep",
+    "file_dialog_filter",
+    "format_cell",
+    "last_directory",
+    "recent_files",
+    "remember_file",
+    "supported_extensions",
+]
 
 log = logging.getLogger(__name__)
-
-PREVIEW_ROWS = 200
-FALLBACK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".txt")
-
-
-def supported_extensions() -> tuple[str, ...]:
-    try:
-        from zmed_gui.core.sources import SUPPORTED_EXTENSIONS
-
-        return tuple(SUPPORTED_EXTENSIONS)
-    except ImportError:
-        return FALLBACK_EXTENSIONS
-
-
-def file_dialog_filter() -> str:
-    patterns = " ".join(f"*{ext}" for ext in supported_extensions())
-    return f"Spreadsheets ({patterns});;All files (*)"
-
-
-def format_cell(value: CellValue) -> str:
-    """A cell as the preview shows it (close to what Excel shows)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return f"{value:.10g}"
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, CellError):
-        return value.code
-    return str(value)
-
-
-def recent_files() -> list[str]:
-    """Recently opened files that still exist, newest first."""
-    try:
-        return list(load_settings().recent_files)
-    except Exception:  # settings must never stop the window from working
-        log.exception("cannot read recent files")
-        return []
-
-
-def last_directory() -> str:
-    try:
-        return load_settings().last_directory
-    except Exception:
-        log.exception("cannot read settings")
-        return ""
-
-
-def remember_file(path: Path) -> None:
-    """Put ``path`` first in the recent files and remember its folder for the next dialog."""
-    try:
-        settings = load_settings()
-        settings.add_recent_file(path)
-        settings.last_directory = str(Path(path).resolve().parent)
-        save_settings(settings)
-    except Exception:  # a read-only config folder must not stop the user's work
-        log.exception("cannot save recent files")
-
-
-class GridPreviewModel(QAbstractTableModel):
-    """The first rows of a sheet; the header row bold and highlighted, rows above it greyed."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.grid: Grid | None = None
-        self.header_index = 0
-        self._columns = 0
-
-    def set_grid(self, grid: Grid | None, header_index: int = 0) -> None:
-        self.beginResetModel()
-        self.grid = grid
-        self.header_index = header_index
-        self._columns = max((len(r) for r in grid.rows), default=0) if grid else 0
-        self.endResetModel()
-
-    def set_header_index(self, index: int) -> None:
-        self.header_index = index
-        if self.rowCount():
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(self.rowCount() - 1, self._columns - 1)
-            )
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, max(self._columns - 1, 0))
-
-    def header_cells(self) -> list[str]:
-        if self.grid is None or not (0 <= self.header_index < len(self.grid.rows)):
-            return []
-        row = self.grid.rows[self.header_index]
-        return [format_cell(row[c]) if c < len(row) else "" for c in range(self._columns)]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
-        if parent is not None and parent.isValid():
-            return 0
-        return len(self.grid.rows) if self.grid else 0
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
-        if parent is not None and parent.isValid():
-            return 0
-        return self._columns
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if self.grid is None or not index.isValid():
-            return None
-        r, c = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            row = self.grid.rows[r]
-            return format_cell(row[c]) if c < len(row) else ""
-        palette = QApplication.palette()
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if r < self.header_index:
-                return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-            if r == self.header_index:
-                return palette.color(QPalette.ColorRole.HighlightedText)
-        if role == Qt.ItemDataRole.BackgroundRole and r == self.header_index:
-            return palette.color(QPalette.ColorRole.Highlight)
-        if role == Qt.ItemDataRole.FontRole and r == self.header_index:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if r < self.header_index:
-                return "Above the heading row: not part of the data."
-            if r == self.header_index:
-                return "Heading row: these become the column names."
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Vertical:
-            if self.grid and 0 <= section < len(self.grid.row_numbers):
-                return str(self.grid.row_numbers[section])
-            return None
-        return column_letter(section)
 
 
 class OpenStep(QWidget):
@@ -195,9 +81,12 @@ class OpenStep(QWidget):
         self.path: Path | None = None
         self.sheets: list[str] = []
         self.grid: Grid | None = None
-        self._worker: Worker | None = None
-        self._work_kind = ""
-        self._generation = 0
+        self._reads = LatestRead(
+            finished=self._on_reads_finished,
+            failed=self._on_reads_failed,
+            cancelled=self._on_reads_cancelled,
+            progressed=self._on_reads_progressed,
+        )
         self._build()
 
     # --- layout ---------------------------------------------------------------------------
@@ -208,53 +97,14 @@ class OpenStep(QWidget):
         outer.addWidget(self.pages)
 
         # Page 0: nothing open yet.
-        welcome = QWidget()
-        w = QVBoxLayout(welcome)
-        w.addStretch(1)
-        title = QLabel("Which spreadsheet holds the usage to upload?")
-        title_font = QFont(title.font())
-        title_font.setPointSizeF(title_font.pointSizeF() * 1.5)
-        title.setFont(title_font)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        w.addWidget(title)
-        self.open_button = QPushButton(icon("spreadsheet"), "  &Open a spreadsheet...")
-        self.open_button.setIconSize(self.open_button.iconSize() * 2)
-        big = QFont(self.open_button.font())
-        big.setPointSizeF(big.pointSizeF() * 1.3)
-        self.open_button.setFont(big)
-        self.open_button.setMinimumHeight(56)
-        self.open_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.open_button.setDefault(True)
-        self.open_button.setAccessibleName("Open a spreadsheet")
+        self.welcome = WelcomePage()
+        self.open_button = self.welcome.open_button
         self.open_button.clicked.connect(self._on_open_button_clicked)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.open_button)
-        row.addStretch(1)
-        w.addLayout(row)
-        self.drop_zone = QLabel(
-            "or drag an Excel, OpenDocument or CSV file from your desktop and drop it here"
-        )
-        self.drop_zone.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.drop_zone.setFrameShape(QFrame.Shape.StyledPanel)
-        self.drop_zone.setFrameShadow(QFrame.Shadow.Sunken)
-        self.drop_zone.setMinimumHeight(90)
-        self.drop_zone.setAccessibleName("Drop zone")
-        w.addWidget(self.drop_zone)
-        recent_label = QLabel("&Recent files")
-        w.addWidget(recent_label)
-        self.recent_list = QListWidget()
-        self.recent_list.setAccessibleName("Recent files")
-        self.recent_list.setMaximumHeight(170)
+        self.drop_zone = self.welcome.drop_zone
+        self.recent_list = self.welcome.recent_list
         self.recent_list.itemActivated.connect(self._on_recent_list_item_activated)
-        recent_label.setBuddy(self.recent_list)
-        w.addWidget(self.recent_list)
-        self.welcome_message = QLabel()
-        self.welcome_message.setWordWrap(True)
-        self.welcome_message.setVisible(False)
-        w.addWidget(self.welcome_message)
-        w.addStretch(2)
-        self.pages.addWidget(welcome)
+        self.welcome_message = self.welcome.message
+        self.pages.addWidget(self.welcome)
 
         # Page 1: a file is open.
         page = QWidget()
@@ -308,18 +158,8 @@ class OpenStep(QWidget):
         p.addWidget(self.headings_label)
 
         self.preview_model = GridPreviewModel(self)
-        self.preview = QTableView()
-        self.preview.setModel(self.preview_model)
-        self.preview.setAccessibleName("Preview of the first rows")
-        self.preview.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.preview.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.preview.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-        self.preview.setWordWrap(False)
-        self.preview.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside
-        self.preview.verticalHeader().setDefaultSectionSize(self.preview.fontMetrics().height() + 8)
-        self.preview.horizontalHeader().setMaximumSectionSize(320)
+        self.preview = GridPreview(self.preview_model)
         self.preview.doubleClicked.connect(self._on_preview_double_clicked)
-        self.preview.setToolTip("Double-click a row to make it the heading row.")
         p.addWidget(self.preview, 1)
 
         self.message = QLabel()
@@ -372,7 +212,7 @@ class OpenStep(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        return self._reads.busy
 
     def choose_file(self) -> None:
         """Ask for a file with the system dialog, then open it."""
@@ -401,18 +241,7 @@ class OpenStep(QWidget):
         self._set_message("")
         self.pages.setCurrentIndex(1)
 
-        def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[list[str], Grid]:
-            from zmed_gui.core.sources import list_sheets, read_grid
-
-            progress(0, 0, "Reading the list of sheets...")
-            sheets = list(list_sheets(path))
-            cancel.raise_if_cancelled()
-            grid = read_grid(
-                path, sheets[0], max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel
-            )
-            return sheets, grid
-
-        self._run("preview", work, f"Opening {path.name}...")
+        self._run("preview", preview_work(path), f"Opening {path.name}...")
 
     def select_sheet(self, sheet: str) -> None:
         index = self.sheets.index(sheet)
@@ -430,40 +259,21 @@ class OpenStep(QWidget):
         if self.path is None or self.grid is None or self.busy:
             return
         path, sheet, header_row = self.path, self.grid.sheet, self.header_spin.value()
-
-        def work(progress: ProgressCallback, cancel: CancelToken) -> Table:
-            from zmed_gui.core.sources import load_table
-
-            return load_table(path, sheet, header_row, progress=progress, cancel=cancel)
-
-        self._run("table", work, f"Loading sheet '{sheet}'...")
+        self._run("table", table_work(path, sheet, header_row), f"Loading sheet '{sheet}'...")
 
     def cancel(self) -> None:
         self._cancel_running()
 
     def show_message(self, text: str) -> None:
         """A sentence under the Open button (e.g. why the demo file is missing)."""
-        self.welcome_message.setText(text)
-        self.welcome_message.setVisible(bool(text))
+        self.welcome.show_message(text)
 
     def refresh_recent(self) -> None:
-        self.recent_list.clear()
-        for name in recent_files():
-            item = QListWidgetItem(icon("spreadsheet"), Path(name).name)
-            item.setData(Qt.ItemDataRole.UserRole, name)
-            item.setToolTip(name)
-            self.recent_list.addItem(item)
-        if not self.recent_list.count():
-            item = QListWidgetItem("(Files you open appear here.)")
-            item.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.recent_list.addItem(item)
+        self.welcome.refresh_recent()
 
     # --- workers ------------------------------------------------------------------------------
 
     def _run(self, kind: str, fn: Any, label: str) -> None:
-        self._generation += 1
-        generation = self._generation
-        self._work_kind = kind
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.progress_label.setText(label)
@@ -474,30 +284,9 @@ class OpenStep(QWidget):
         self.header_spin.setEnabled(False)
         self._set_message("")
         self.state.busy_changed.emit(True)
-
-        def on_finished(result: object) -> None:
-            self._on_worker_finished(generation, result)
-
-        def on_failed(message: str, details: str) -> None:
-            self._on_worker_failed(generation, message, details)
-
-        def on_cancelled() -> None:
-            self._on_worker_cancelled(generation)
-
-        def on_progressed(done: int, total: int, message: str) -> None:
-            if generation == self._generation:
-                self._on_worker_progressed(done, total, message)
-
-        self._worker = start_worker(
-            fn,
-            finished=on_finished,
-            failed=on_failed,
-            cancelled=on_cancelled,
-            progressed=on_progressed,
-        )
+        self._reads.start(kind, fn)
 
     def _end_work(self) -> None:
-        self._worker = None
         self.progress.setVisible(False)
         self.progress_label.clear()
         self.cancel_button.setVisible(False)
@@ -507,17 +296,15 @@ class OpenStep(QWidget):
         self.state.busy_changed.emit(False)
 
     def _cancel_running(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            self._generation += 1  # whatever it returns now is ignored
-            kind = self._work_kind
+        kind = self._reads.stop()
+        if kind:
             self._end_work()
             if kind == "table":
                 self._set_message("Loading was cancelled. Nothing has changed.", error=False)
             elif kind == "preview" and self.grid is None:
                 self._set_message("Opening was cancelled.", error=False)
 
-    def _on_worker_progressed(self, done: int, total: int, message: str) -> None:
+    def _on_reads_progressed(self, done: int, total: int, message: str) -> None:
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
@@ -526,16 +313,13 @@ class OpenStep(QWidget):
         if message:
             self.progress_label.setText(message)
 
-    def _on_worker_finished(self, generation: int, result: object) -> None:
-        if generation != self._generation:
-            return  # cancelled or superseded: the user no longer wants this
-        kind = self._work_kind
+    def _on_reads_finished(self, kind: str, result: object) -> None:
         self._end_work()
         if kind == "preview":
             assert isinstance(result, tuple)
             new_sheets: list[str] = result[0]
             new_grid: Grid = result[1]
-            self._show_sheets(new_sheets)
+            self._show_sheets(new_sheets, new_grid.sheet)
             self._show_grid(new_grid)
             demo_sample = getattr(self.state, "demo_sample", None)
             if self.path is not None and self.path != demo_sample:
@@ -546,10 +330,7 @@ class OpenStep(QWidget):
         elif kind == "table":
             self._table_loaded(result)  # type: ignore[arg-type]
 
-    def _on_worker_failed(self, generation: int, message: str, details: str) -> None:
-        if generation != self._generation:
-            return
-        kind = self._work_kind
+    def _on_reads_failed(self, kind: str, message: str, details: str) -> None:
         self._end_work()
         if kind == "preview":
             self.grid = None
@@ -557,18 +338,18 @@ class OpenStep(QWidget):
         self._set_message(message)
         show_error(self, message, details, "Cannot open the spreadsheet", warning=True)
 
-    def _on_worker_cancelled(self, generation: int) -> None:
-        if generation == self._generation:
-            self._end_work()
+    def _on_reads_cancelled(self, _kind: str) -> None:
+        self._end_work()
 
     # --- showing results ------------------------------------------------------------------
 
-    def _show_sheets(self, sheets: list[str]) -> None:
+    def _show_sheets(self, sheets: list[str], current: str) -> None:
+        """List ``sheets`` and select ``current``, the one previewed (the first may be hidden)."""
         self.sheets = sheets
         self.sheet_combo.blockSignals(True)
         self.sheet_combo.clear()
         self.sheet_combo.addItems(sheets)
-        self.sheet_combo.setCurrentIndex(0)
+        self.sheet_combo.setCurrentIndex(sheets.index(current) if current in sheets else 0)
         self.sheet_combo.blockSignals(False)
         self.sheet_combo.setEnabled(len(sheets) > 1)
 
@@ -578,7 +359,7 @@ class OpenStep(QWidget):
         self.grid = grid
         header_index = detect_header_row(grid) if grid.rows else 0
         self.preview_model.set_grid(grid, header_index)
-        self._fit_columns()
+        self.preview.fit_columns()
         self.header_spin.blockSignals(True)
         if grid.row_numbers:
             self.header_spin.setRange(grid.row_numbers[0], grid.row_numbers[-1])
@@ -586,6 +367,8 @@ class OpenStep(QWidget):
         else:
             self.header_spin.setRange(1, 1)
         self.header_spin.blockSignals(False)
+        # _end_work ran before self.grid was set: a first preview would leave it disabled.
+        self.header_spin.setEnabled(bool(grid.rows))
         self._show_headings()
         if not grid.rows:
             self._set_message(
@@ -595,21 +378,6 @@ class OpenStep(QWidget):
         else:
             self.continue_button.setEnabled(True)
             self.continue_button.setFocus()
-
-    def _fit_columns(self) -> None:
-        """Width from the heading row and the rows below it: a long title above is ignored."""
-        grid = self.grid
-        if grid is None:
-            return
-        metrics = self.preview.fontMetrics()
-        start = self.preview_model.header_index
-        rows = grid.rows[start : start + 60]
-        for c in range(self.preview_model.columnCount()):
-            texts = [format_cell(r[c]) for r in rows if c < len(r)]
-            widest = max((metrics.horizontalAdvance(t) for t in texts), default=0)
-            bold_extra = metrics.horizontalAdvance("M")  # the heading row is bold
-            width = max(widest + bold_extra + 12, metrics.horizontalAdvance("MMMM"))
-            self.preview.setColumnWidth(c, min(width, 320))
 
     def _show_headings(self) -> None:
         cells = self.preview_model.header_cells()
@@ -657,13 +425,7 @@ class OpenStep(QWidget):
             return
         self._cancel_running()
         path, sheet = self.path, self.sheets[index]
-
-        def work(progress: ProgressCallback, cancel: CancelToken) -> Grid:
-            from zmed_gui.core.sources import read_grid
-
-            return read_grid(path, sheet, max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel)
-
-        self._run("sheet", work, f"Reading sheet '{sheet}'...")
+        self._run("sheet", sheet_work(path, sheet), f"Reading sheet '{sheet}'...")
 
     def _on_header_spin_value_changed(self, value: int) -> None:
         if self.grid is None or not self.grid.row_numbers:
@@ -674,7 +436,7 @@ class OpenStep(QWidget):
             len(self.grid.row_numbers) - 1,
         )
         self.preview_model.set_header_index(index)
-        self._fit_columns()
+        self.preview.fit_columns()
         self._show_headings()
 
     def _on_preview_double_clicked(self, index: QModelIndex) -> None:

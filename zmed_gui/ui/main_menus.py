@@ -1,0 +1,206 @@
+"""The main window's actions, menus and toolbar, and the dialogs its Help menu opens.
+
+Functions that take the window and set the same attributes it always had
+(``window.open_action``, ``window.recent_menu``, ``window.toolbar`` ...), so code and tests
+that use those keep working. The slots stay on the window.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QToolBar, QWidget
+
+from zmed_gui.ui.dialogs import show_error
+from zmed_gui.ui.icons import icon
+from zmed_gui.ui.open_files import recent_files
+from zmed_gui.ui.step_bar import STEP_TITLES
+
+if TYPE_CHECKING:
+    from zmed_gui.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def build_actions(window: MainWindow) -> None:
+    w = window
+    w.open_action = QAction(icon("open"), "&Open spreadsheet...", w)
+    w.open_action.setShortcut(QKeySequence.StandardKey.Open)
+    w.open_action.setToolTip("Open a spreadsheet (Ctrl+O)")
+    w.open_action.triggered.connect(w._on_open_action_triggered)
+    w.quit_action = QAction(icon("quit"), "&Quit", w)
+    w.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+    w.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+    w.quit_action.triggered.connect(w.close)
+    w.back_action = QAction(icon("back"), "&Previous step", w)
+    w.back_action.setShortcut(QKeySequence("Alt+Left"))
+    w.back_action.triggered.connect(w._on_back_action_triggered)
+    w.next_action = QAction(icon("next"), "&Next step", w)
+    w.next_action.setShortcut(QKeySequence("Alt+Right"))
+    w.next_action.triggered.connect(w._on_next_action_triggered)
+    w.step_actions = []
+    for i, title in enumerate(STEP_TITLES):
+        action = QAction(f"&{i + 1} {title}", w)
+        action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+        action.triggered.connect(lambda _checked=False, i=i: w.go_to(i))
+        w.step_actions.append(action)
+    w.log_action = QAction(icon("log"), "Show &log", w)
+    w.log_action.triggered.connect(w._on_log_action_triggered)
+    w.about_action = QAction(icon("about"), "&About zmed-gui", w)
+    w.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+    w.about_action.triggered.connect(w._on_about_action_triggered)
+    w.export_action = getattr(w.review_step, "export_action", None)
+    # The steps' own Validate and Upload actions act at once. The window's versions go
+    # to the step first, so a shortcut pressed elsewhere never sends anything unseen.
+    w.review_validate = getattr(w.review_step, "validate_action", None)
+    w.upload_start = getattr(w.upload_step, "start_action", None)
+    w.validate_action = QAction(icon("validate"), "&Validate", w)
+    w._validate_key = QKeySequence(Qt.Key.Key_F5)
+    w._upload_key = QKeySequence("Ctrl+Return")
+    w.validate_action.setShortcut(w._validate_key)
+    w.validate_action.setToolTip("Check every row (F5)")
+    w.validate_action.triggered.connect(w._on_validate_action_triggered)
+    w.upload_action = QAction(icon("upload"), "&Upload", w)
+    w.upload_action.setShortcut(w._upload_key)
+    w.upload_action.setToolTip("Go to the Upload step; there, send the valid rows (Ctrl+Enter)")
+    w.upload_action.triggered.connect(w._on_upload_action_triggered)
+    for inner in (w.review_validate, w.upload_start):
+        if inner is not None:
+            inner.changed.connect(w._on_step_action_changed)
+    found: QAction | None = getattr(w.upload_step, "connections_action", None)
+    if found is None:
+        found = QAction(icon("connections"), "&Connections...", w)
+        found.triggered.connect(w._on_connections_action_triggered)
+    w.connections_action = found
+
+
+def build_menus(window: MainWindow) -> None:
+    w = window
+    bar = w.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(w.open_action)
+    w.recent_menu = QMenu("Open &recent", w)
+    w.recent_menu.setIcon(icon("recent"))
+    w.recent_menu.aboutToShow.connect(w._on_recent_menu_about_to_show)
+    file_menu.addMenu(w.recent_menu)
+    file_menu.addSeparator()
+    file_menu.addAction(w.map_step.save_action)
+    file_menu.addAction(w.map_step.load_action)
+    if w.export_action is not None:
+        file_menu.addSeparator()
+        file_menu.addAction(w.export_action)
+    file_menu.addSeparator()
+    file_menu.addAction(w.quit_action)
+
+    edit_menu = bar.addMenu("&Edit")
+    edit_menu.addAction(w.map_step.schema_action)
+    edit_menu.addAction(w.map_step.import_schema_action)
+    known = {
+        id(a)
+        for a in (
+            w.map_step.save_action,
+            w.map_step.load_action,
+            w.map_step.schema_action,
+            w.map_step.import_schema_action,
+            w.export_action,
+            w.connections_action,
+            w.review_validate,
+            w.upload_start,
+        )
+        if a is not None
+    }
+
+    step_menu = bar.addMenu("&Step")
+    for action in w.step_actions:
+        step_menu.addAction(action)
+    step_menu.addSeparator()
+    step_menu.addAction(w.back_action)
+    step_menu.addAction(w.next_action)
+    step_menu.addSeparator()
+    step_menu.addAction(w.validate_action)
+    step_menu.addAction(w.upload_action)
+    for step in w.steps:
+        extra = [a for a in actions_of(step) if id(a) not in known]
+        if extra:
+            step_menu.addSeparator()
+            for action in extra:
+                step_menu.addAction(action)
+
+    connections_menu = bar.addMenu("&Connections")
+    connections_menu.addAction(w.connections_action)
+
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(w.log_action)
+    help_menu.addSeparator()
+    help_menu.addAction(w.about_action)
+
+
+def build_toolbar(window: MainWindow) -> None:
+    w = window
+    toolbar = QToolBar("Main toolbar", w)
+    toolbar.setObjectName("main_toolbar")
+    toolbar.setIconSize(QSize(22, 22))
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    toolbar.addAction(w.open_action)
+    toolbar.addAction(w.map_step.save_action)
+    toolbar.addSeparator()
+    toolbar.addAction(w.back_action)
+    toolbar.addAction(w.next_action)
+    toolbar.addSeparator()
+    for action in (w.validate_action, w.upload_action, w.connections_action):
+        toolbar.addAction(action)
+    w.addToolBar(toolbar)
+    w.toolbar = toolbar
+
+
+def actions_of(step: QWidget) -> list[QAction]:
+    """The step's own actions (its ``step_actions()``), for the Step menu."""
+    get = getattr(step, "step_actions", None)
+    if get is None:
+        return []
+    try:
+        return list(get())
+    except Exception:
+        log.exception("step_actions() failed")
+        return []
+
+
+def fill_recent_menu(menu: QMenu, open_path: Callable[[str], object]) -> None:
+    """List the recent files in ``menu``; choosing one calls ``open_path`` with its path."""
+    menu.clear()
+    files = recent_files()
+    if not files:
+        empty = menu.addAction("(no recent files)")
+        empty.setEnabled(False)
+        return
+    for i, name in enumerate(files, start=1):
+        action = menu.addAction(f"&{i % 10} {Path(name).name}")
+        action.setToolTip(name)
+        action.setStatusTip(name)
+        action.triggered.connect(lambda _checked=False, n=name: open_path(n))
+
+
+def show_log(parent: QWidget) -> None:
+    from zmed_gui.ui.log_viewer import LogViewer
+
+    viewer = LogViewer(parent)
+    viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    viewer.open()
+
+
+def show_connections(window: MainWindow) -> None:
+    """The connections dialog, when the Upload step does not provide its own action."""
+    try:
+        from zmed_gui.ui.connections_dialog import ConnectionsDialog
+    except ImportError:
+        show_error(window, "Connections cannot be edited in this build.")
+        return
+    dialog = ConnectionsDialog(window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.connections_changed.connect(window.state.connection_changed)
+    dialog.open()

@@ -1,0 +1,87 @@
+"""The main window's title and status bar: open file, row counts, connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QLabel
+
+from zmed_gui.core.validate import RowStatus
+
+if TYPE_CHECKING:
+    from zmed_gui.ui.main_window import MainWindow
+
+
+def status_count(result: Any, status: RowStatus) -> int:
+    counts = getattr(result, "counts", None) or {}
+    return int(counts.get(status, counts.get(status.value, 0)))
+
+
+def sendable_rows(result: Any) -> int:
+    if result is None:
+        return 0
+    return status_count(result, RowStatus.VALID) + status_count(result, RowStatus.WARNING)
+
+
+def build_status_bar(window: MainWindow) -> None:
+    """Sets ``window.file_status``, ``window.rows_status`` and ``window.connection_status``."""
+    bar = window.statusBar()
+    window.file_status = QLabel()
+    window.rows_status = QLabel()
+    window.connection_status = QLabel()
+    for label, name in (
+        (window.file_status, "Open file"),
+        (window.rows_status, "Row counts"),
+        (window.connection_status, "Connection"),
+    ):
+        label.setAccessibleName(name)
+        label.setContentsMargins(8, 0, 8, 0)
+    bar.addWidget(window.file_status, 1)
+    bar.addPermanentWidget(window.rows_status)
+    bar.addPermanentWidget(window.connection_status)
+
+
+def update_status(window: MainWindow) -> None:
+    """Window title and status bar from the state (and the file the Open step previews)."""
+    state = window.state
+    app_part = "zmed-gui (demo)" if state.demo else "zmed-gui"
+    if state.path:
+        window.setWindowTitle(f"{Path(state.path).name} \u2013 {app_part}")
+    else:
+        window.setWindowTitle(f"{app_part}: upload usage to Zuora")
+    if state.path is None:
+        previewed = window.open_step.path
+        window.file_status.setText(
+            f"Previewing {previewed.name} (press Continue to load it)"
+            if previewed is not None and window.open_step.grid is not None
+            else "No spreadsheet open"
+        )
+    else:
+        text = Path(state.path).name
+        if state.sheet:
+            text += f"  \u2022  sheet '{state.sheet}'"
+        if state.header_row:
+            text += f"  \u2022  headings in row {state.header_row}"
+        window.file_status.setText(text)
+        window.file_status.setToolTip(str(state.path))
+    if state.table is None:
+        window.rows_status.setText("")
+    else:
+        text = f"{len(state.table):,} rows"
+        result = state.validation
+        if result is not None:
+            valid = status_count(result, RowStatus.VALID)
+            warn = status_count(result, RowStatus.WARNING)
+            invalid = status_count(result, RowStatus.INVALID)
+            excluded = status_count(result, RowStatus.EXCLUDED)
+            text += f"  \u2022  {valid + warn:,} ready to send, {invalid:,} invalid"
+            if excluded:
+                text += f", {excluded:,} left out"
+        window.rows_status.setText(text)
+    if state.demo:
+        window.connection_status.setText("Connection: demo emulator")
+    elif state.connection_name:
+        window.connection_status.setText(f"Connection: {state.connection_name}")
+    else:
+        window.connection_status.setText("No connection chosen")

@@ -1,0 +1,128 @@
+"""The Open step's reads, run in workers: sheet list and preview, one sheet, the whole table.
+
+Each ``*_work`` function returns the work for :class:`LatestRead`: a plain
+``fn(progress, cancel)`` that calls core and never touches a widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from zmed_gui.core.progress import CancelToken, ProgressCallback
+from zmed_gui.core.table import Grid, Table
+from zmed_gui.ui.workers import Worker, start_worker
+
+PREVIEW_ROWS = 200
+
+
+def preview_work(path: Path) -> Callable[[ProgressCallback, CancelToken], tuple[list[str], Grid]]:
+    """All sheet names, and a preview of the first visible sheet (a hidden one is skipped)."""
+
+    def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[list[str], Grid]:
+        from zmed_gui.core.sources import list_sheets, read_grid
+
+        progress(0, 0, "Reading the list of sheets...")
+        sheets = list(list_sheets(path))
+        cancel.raise_if_cancelled()
+        # None: core picks the first visible sheet; the names above include hidden ones.
+        grid = read_grid(path, None, max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel)
+        return sheets, grid
+
+    return work
+
+
+def sheet_work(path: Path, sheet: str) -> Callable[[ProgressCallback, CancelToken], Grid]:
+    """A preview of ``sheet``."""
+
+    def work(progress: ProgressCallback, cancel: CancelToken) -> Grid:
+        from zmed_gui.core.sources import read_grid
+
+        return read_grid(path, sheet, max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel)
+
+    return work
+
+
+def table_work(
+    path: Path, sheet: str, header_row: int
+) -> Callable[[ProgressCallback, CancelToken], Table]:
+    """The whole table of ``sheet``, headings taken from Excel row ``header_row``."""
+
+    def work(progress: ProgressCallback, cancel: CancelToken) -> Table:
+        from zmed_gui.core.sources import load_table
+
+        return load_table(path, sheet, header_row, progress=progress, cancel=cancel)
+
+    return work
+
+
+class LatestRead:
+    """One read at a time: starting another or stopping makes the older one's results ignored.
+
+    The callbacks run on the GUI thread with the read's kind ("preview", "sheet", "table")
+    first, and only for the latest read; when they run, :attr:`busy` is already False.
+    """
+
+    def __init__(
+        self,
+        *,
+        finished: Callable[[str, object], None],
+        failed: Callable[[str, str, str], None],
+        cancelled: Callable[[str], None],
+        progressed: Callable[[int, int, str], None],
+    ) -> None:
+        self._finished = finished
+        self._failed = failed
+        self._cancelled = cancelled
+        self._progressed = progressed
+        self._worker: Worker | None = None
+        self._generation = 0
+        self.kind = ""
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    def start(self, kind: str, fn: Callable[[ProgressCallback, CancelToken], object]) -> None:
+        self._generation += 1
+        generation = self._generation
+        self.kind = kind
+
+        def latest() -> bool:
+            if generation != self._generation:
+                return False  # stopped or superseded: the user no longer wants this
+            self._worker = None
+            return True
+
+        def on_finished(result: object) -> None:
+            if latest():
+                self._finished(kind, result)
+
+        def on_failed(message: str, details: str) -> None:
+            if latest():
+                self._failed(kind, message, details)
+
+        def on_cancelled() -> None:
+            if latest():
+                self._cancelled(kind)
+
+        def on_progressed(done: int, total: int, message: str) -> None:
+            if generation == self._generation:
+                self._progressed(done, total, message)
+
+        self._worker = start_worker(
+            fn,
+            finished=on_finished,
+            failed=on_failed,
+            cancelled=on_cancelled,
+            progressed=on_progressed,
+        )
+
+    def stop(self) -> str:
+        """Cancel the running read; returns its kind, or "" when none was running."""
+        if self._worker is None:
+            return ""
+        self._worker.cancel()
+        self._generation += 1  # whatever it returns now is ignored
+        self._worker = None
+        return self.kind
