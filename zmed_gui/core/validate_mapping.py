@@ -1,0 +1,165 @@
+"""How each mapped field is filled, and the mapping problems that stop every row.
+
+:func:`plan_fields` turns a mapping into one :class:`FieldPlan` per mapped field (its
+column or converted constant, and its converter) and lists every mapping problem:
+unmapped required fields, columns beyond the sheet, time columns on fields that cannot
+take them, constants that do not convert and an unknown time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from zmed_gui.core.convert import (
+    EMPTY,
+    ConversionOptions,
+    DateOrderGuess,
+    FieldConverter,
+    Problem,
+    infer_date_order,
+    is_quantity_field,
+    resolve_timezone,
+    show,
+)
+from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.mapping import Mapping
+from zmed_gui.core.schema import FieldType, Schema
+from zmed_gui.core.table import Table, column_letter
+
+
+@dataclass
+class FieldPlan:
+    """How one mapped field is filled."""
+
+    name: str
+    ftype: FieldType
+    required: bool
+    column: int | None
+    time_column: int | None
+    converter: FieldConverter
+    constant: Any = None  # the converted constant, when column is None
+
+
+def _place(table: Table, column: int) -> str:
+    return f"column {table.column_label(column)}"
+
+
+def plan_fields(
+    table: Table,
+    schema: Schema,
+    mapping: Mapping,
+    options: ConversionOptions,
+    now: dt.datetime,
+) -> tuple[list[str], list[FieldPlan]]:
+    """The mapping problems (each one sentence) and the plan of every usable field."""
+    problems: list[str] = []
+    plans: list[FieldPlan] = []
+    ncols = table.column_count
+    needs_zone = any(
+        f.type is FieldType.DATETIME and mapping.source(f.name) is not None for f in schema.fields
+    )
+    zone: dt.tzinfo = dt.UTC
+    if needs_zone:
+        try:
+            zone = resolve_timezone(options.timezone)
+        except OptionsError as exc:
+            problems.append(str(exc))
+    for f in schema.fields:
+        src = mapping.source(f.name)
+        if src is None:
+            if f.required:
+                problems.append(
+                    f"The required field {f.name} is not mapped to a column or a constant."
+                )
+            continue
+        where = f"The field {f.name}"
+        if src.column is not None and src.constant is not None:
+            col = _place(table, src.column) if 0 <= src.column < ncols else "a column"
+            problems.append(
+                f"{where} is mapped to both {col} and the constant {show(src.constant)}; "
+                "keep only one of them."
+            )
+            continue
+        if src.column is not None and not 0 <= src.column < ncols:
+            problems.append(
+                f"{where} is mapped to column {column_letter(max(src.column, 0))}, but sheet "
+                f"'{table.sheet}' has only {ncols} columns; map the field again."
+            )
+            continue
+        # A date field sends no time of day, so a time column next to it is ignored.
+        time_column = src.time_column if f.type is not FieldType.DATE else None
+        if time_column is not None:
+            if f.type is not FieldType.DATETIME:
+                problems.append(
+                    f"{where} is of type {f.type.value}, so it cannot take a time column; "
+                    "remove the time column or use a date-time field."
+                )
+                continue
+            if src.column is None:
+                problems.append(
+                    f"{where} takes a constant, which cannot be combined with a time column; "
+                    "map the date to a column or remove the time column."
+                )
+                continue
+            if not 0 <= time_column < ncols:
+                problems.append(
+                    f"{where} takes its time from column {column_letter(max(time_column, 0))}, "
+                    f"but sheet '{table.sheet}' has only {ncols} columns; choose the time column "
+                    "again."
+                )
+                continue
+        order: DateOrderGuess | None = None
+        if src.constant is not None and f.type in (FieldType.DATE, FieldType.DATETIME):
+            order = infer_date_order([(src.constant, 1)], options.date_order)
+        converter = FieldConverter(
+            f.type,
+            options,
+            zone=zone,
+            date1904=table.date1904,
+            order=order,
+            now=now,
+            warn_negative=f.type in (FieldType.NUMBER, FieldType.INTEGER)
+            and is_quantity_field(f.name),
+        )
+        plan = FieldPlan(f.name, f.type, f.required, src.column, time_column, converter)
+        if src.constant is not None:
+            value = converter(src.constant)
+            if isinstance(value, Problem):
+                problems.append(
+                    f"The constant {show(src.constant)} for {f.name} cannot be used: "
+                    f"{value.message}."
+                )
+                continue
+            if value is EMPTY:
+                if f.required:
+                    problems.append(
+                        f"The constant for the required field {f.name} is empty; enter a value "
+                        "or map the field to a column."
+                    )
+                continue  # an empty optional constant: the field is left out
+            plan.constant = value
+        plans.append(plan)
+    if not plans and not problems:
+        problems.append(
+            "No field of the event is mapped to a column or a constant; map at least one field."
+        )
+    return problems, plans
+
+
+def check_mapping(
+    table: Table,
+    schema: Schema,
+    mapping: Mapping,
+    *,
+    options: ConversionOptions | None = None,
+) -> list[str]:
+    """Problems that stop any row from being sent, each one sentence.
+
+    Unmapped required fields, columns beyond the sheet, time columns on fields that
+    cannot take them, constants that do not convert (checked with ``options``, default
+    settings when None) and an unknown time zone.
+    """
+    opts = options if options is not None else ConversionOptions()
+    return plan_fields(table, schema, mapping, opts, dt.datetime.now(dt.UTC))[0]
