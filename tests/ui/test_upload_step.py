@@ -12,10 +12,21 @@ import pytest
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from zmed_gui.core.connections import CUSTOM, Connection, save_connection
+from zmed_gui.core.connections import CUSTOM, Connection, make_target, save_connection
+from zmed_gui.core.journal import Journal
 from zmed_gui.core.mapping import auto_match
+from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.sources import load_table
+from zmed_gui.core.upload import (
+    SourceInfo,
+    UploadOptions,
+    UploadProgress,
+    items_from_validation,
+    plan_upload,
+    run_upload,
+)
 from zmed_gui.core.validate import validate
+from zmed_gui.core.zuora import ZuoraClient
 from zmed_gui.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -27,7 +38,9 @@ from zmed_gui.emulator import (
 )
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.state import AppState
-from zmed_gui.ui.upload_dialogs import GuardChoice, button_for
+from zmed_gui.ui.upload_dialogs import GuardChoice, button_for, offer_resume
+from zmed_gui.ui.upload_jobs import source_info
+from zmed_gui.ui.upload_progress import progress_text
 from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
 
 # PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
@@ -67,15 +80,15 @@ def demo_state(path: Path, emulator: Emulator) -> AppState:
     """What the Open/Map/Review steps leave behind in demo mode, built directly."""
     state = AppState()
     state.demo = True
-    state.demo_connection = Connection(  # type: ignore[attr-defined]
+    state.demo_connection = Connection(
         name=DEMO_NAME,
         environment=CUSTOM,
         custom_base_url=emulator.base_url,
         client_id=DEMO_CLIENT_ID,
         meter_id=DEMO_METER_ID,
     )
-    state.demo_secret = DEMO_CLIENT_SECRET  # type: ignore[attr-defined]
-    state.demo_target = (emulator.base_url, DEMO_METER_ID)  # type: ignore[attr-defined]
+    state.demo_secret = DEMO_CLIENT_SECRET
+    state.demo_target = (emulator.base_url, DEMO_METER_ID)
     state.connection_name = DEMO_NAME
     state.set_schema(demo_schema())
     load(state, path)
@@ -137,6 +150,12 @@ def test_demo_upload_sends_exactly_the_valid_events(
     assert step.count_labels["accepted"].text() == "25"
     assert "Done" in step.result_title.text()
     assert step.result_box.isVisibleTo(step)
+    # demo mode: the events went to the emulator, and the texts say so
+    assert "accepted by the local emulator" in step.result_title.text()
+    assert "Zuora" not in step.result_title.text()
+    names = [label.text() for label in step.result_box.count_names.values()]
+    assert "Accepted by the local emulator:" in names and not any("Zuora" in t for t in names)
+    assert step.progress_box.service == "the local emulator"
 
     out = tmp_path / "result.xlsx"
     with qtbot.waitSignal(step.report_written, timeout=10_000):
@@ -162,7 +181,7 @@ def test_duplicate_guard_sends_only_new_events(
     with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
         step.start_button.click()
     box: QMessageBox = shown.args[0]
-    assert "6 of these events were already accepted" in box.text()
+    assert "6 of these events were already accepted by the local emulator" in box.text()
     assert "bill" in box.text()
     with qtbot.waitSignal(step.upload_finished, timeout=20_000) as done:
         button_for(box, GuardChoice.SEND_NEW).click()
@@ -171,9 +190,11 @@ def test_duplicate_guard_sends_only_new_events(
     assert received(emulator) == expected_events(more)
     assert step.count_labels["skipped_duplicates"].text() == "6"
 
-    # once more: nothing is new; Cancel sends nothing
+    # once more: nothing is new. The button no longer offers it, but the guard still
+    # stands behind a direct start; Cancel sends nothing
+    assert not step.start_button.isEnabled() and not step.start_action.isEnabled()
     with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
-        step.start_button.click()
+        step.start_upload()
     box = shown.args[0]
     assert not button_for(box, GuardChoice.SEND_NEW).isEnabled()
     with qtbot.waitSignal(step.upload_stopped, timeout=5_000):
@@ -182,7 +203,7 @@ def test_duplicate_guard_sends_only_new_events(
 
     # "Send all anyway" is explicit and does send them again
     with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
-        step.start_button.click()
+        step.start_upload()
     with qtbot.waitSignal(step.upload_finished, timeout=20_000):
         button_for(shown.args[0], GuardChoice.SEND_ALL).click()
     assert len(emulator.accepted_events()) == 14
@@ -243,6 +264,7 @@ def test_saved_connection_uses_the_keyring_secret(
     result = upload(qtbot, step)
     assert result.accepted == 3
     assert received(emulator) == expected_events(data)
+    assert "accepted by Zuora" in step.result_title.text()  # a real connection: Zuora
 
 
 def test_missing_meter_says_what_to_do(qtbot: Any, tmp_path: Path, emulator: Emulator) -> None:
@@ -280,6 +302,7 @@ def test_uncertain_batch_is_resent_only_when_asked(qtbot: Any, tmp_path: Path) -
         assert step.count_labels["uncertain"].text() == "10"
         assert len(emu.accepted_events()) == 30  # the emulator did get them
         assert step.resend_button.isVisibleTo(step)
+        assert step.start_button.isEnabled()  # not complete: the button still offers it
 
         step.resend_button.click()
         box = step.resend_box
@@ -290,6 +313,7 @@ def test_uncertain_batch_is_resent_only_when_asked(qtbot: Any, tmp_path: Path) -
 
         step.resend_button.click()
         box = step.resend_box
+        assert box is not None
         [yes] = [b for b in box.buttons() if b.property("choice") == GuardChoice.SEND_ALL.value]
         with qtbot.waitSignal(step.upload_finished, timeout=20_000) as again:
             yes.click()
@@ -303,10 +327,12 @@ def test_open_result_report_writes_next_to_the_source_and_opens_it(
     qtbot: Any, tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(
-        "zmed_gui.ui.upload_step.QDesktopServices.openUrl",
-        lambda url: opened.append(url.toLocalFile()) or True,
-    )
+
+    def open_url(url: Any) -> bool:
+        opened.append(url.toLocalFile())
+        return True
+
+    monkeypatch.setattr("zmed_gui.ui.upload_step.QDesktopServices.openUrl", open_url)
     state = demo_state(write_workbook(tmp_path / "usage.xlsx", rows(4)), emulator)
     step = make_step(qtbot, state)
     upload(qtbot, step)
@@ -317,3 +343,121 @@ def test_open_result_report_writes_next_to_the_source_and_opens_it(
     assert path.suffix == ".xlsx" and path.is_file()
     assert opened == [str(path)]
     assert str(path) in step.result_title.text()
+
+
+def test_progress_text_names_where_the_events_went() -> None:
+    p = UploadProgress(
+        events_total=10, accepted=3, skipped_duplicates=2, events_per_second=50.0, eta_seconds=4
+    )
+    demo = progress_text(p, False, "the local emulator")
+    assert "3 of 8 events sent" in demo and "2 already in the local emulator, skipped" in demo
+    assert "Zuora" not in demo
+    assert "2 already in Zuora, skipped" in progress_text(p, False)
+
+
+def test_complete_upload_is_not_offered_again_until_something_changes(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    save_connection(
+        Connection(
+            name="Emulator", environment=CUSTOM, custom_base_url=emulator.base_url,
+            client_id=DEMO_CLIENT_ID,
+        ),
+        DEMO_CLIENT_SECRET,
+    )  # fmt: skip
+    path = write_workbook(tmp_path / "usage.xlsx", rows(5))
+    state = demo_state(path, emulator)
+    step = make_step(qtbot, state)
+    meter = step.target_edit.text()
+    assert step.start_button.isEnabled() and step.start_button.text() == "Upload 5 events"
+    assert upload(qtbot, step).accepted == 5
+
+    def offered() -> bool:
+        enabled = step.start_button.isEnabled()
+        assert step.start_action.isEnabled() == enabled  # Ctrl+Return follows the button
+        return enabled
+
+    assert not offered()
+    assert step.start_button.text() == "Upload complete"
+    assert "all accepted by the local emulator" in step.summary_label.text()
+    step.start_action.trigger()
+    assert not step.busy and len(emulator.accepted_events()) == 5
+
+    # another meter, or another connection: worth sending; back again: not
+    step.target_edit.setText(meter.replace(DEMO_METER_ID, "other-meter"))
+    assert offered() and step.start_button.text() == "Upload 5 events"
+    step.target_edit.setText(meter)
+    assert not offered()
+    step.connection_combo.setCurrentIndex(step.connection_combo.findData("Emulator"))
+    assert offered()
+    step.connection_combo.setCurrentIndex(step.connection_combo.findData(DEMO_NAME))
+    assert not offered()
+
+    # a dry run sends nothing: still possible
+    step.dry_run_check.setChecked(True)
+    assert offered() and step.start_button.text() == "Dry run"
+    step.dry_run_check.setChecked(False)
+    assert not offered()
+
+    # the rows, mapping or file changed (a new validation): offered again
+    load(state, path)
+    assert offered() and step.start_button.text() == "Upload 5 events"
+
+
+def test_upload_interrupted_by_core_is_resumed_by_the_gui(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    """The CLI and the GUI fingerprint a file alike, so each resumes the other's upload."""
+    data = rows(30)
+    path = write_workbook(tmp_path / "usage.xlsx", data)
+    state = demo_state(path, emulator)
+    result = state.validation
+    conn = state.demo_connection
+    assert conn is not None
+
+    # what `zmed-upload send` does (cli/send_cmd.py), stopped after its first request
+    source = SourceInfo.for_validation(path, result)
+    assert source_info(path, result) == source  # the GUI's fingerprint is the CLI's
+    # cells typed in Review are not in the file: the CLI must not take that upload for its own
+    edited = source_info(path, result, [(0, 3, "12")])
+    assert edited != source and edited == source_info(path, result, [(0, 3, "12")])
+    items, invalid = items_from_validation(result)
+    target = make_target(emulator.base_url, DEMO_METER_ID, conn.path_style)
+    cancel = CancelToken()
+    with Journal() as journal:
+        plan = plan_upload(
+            journal,
+            target,
+            items,
+            source,
+            UploadOptions(batch_size=10, concurrency=1),
+            limits=conn.limits,
+            invalid_rows=invalid,
+        )
+
+        def stop_after_the_first_request(p: UploadProgress) -> None:
+            if p.accepted:
+                cancel.cancel()
+
+        client = ZuoraClient.for_connection(conn, DEMO_CLIENT_SECRET)
+        try:
+            first = run_upload(
+                plan, client, journal, progress=stop_after_the_first_request, cancel=cancel
+            )
+        finally:
+            client.close()
+    assert first.interrupted and 0 < first.accepted < 30
+
+    # the GUI starts: it offers the interrupted upload, and continues it for this file
+    offer_resume(None, state)
+    qtbot.waitUntil(lambda: getattr(state, "resume_offer_box", None) is not None, timeout=5000)
+    box: QMessageBox = state.resume_offer_box  # type: ignore[attr-defined]
+    assert "did not finish" in box.text() and "usage.xlsx" in box.text()
+    [resume] = [b for b in box.buttons() if b.property("choice") == "resume"]
+    resume.click()
+    assert state.resume_candidates
+    step = make_step(qtbot, state)
+    second = upload(qtbot, step)  # no duplicate guard: the same upload goes on
+    assert second.upload_id == first.upload_id
+    assert second.accepted == 30 and not second.interrupted
+    assert received(emulator) == expected_events(data)  # every event exactly once

@@ -48,8 +48,13 @@ def _short(upload_id: str) -> str:
     return upload_id[:8]
 
 
-def guard_text(plan: Any, earlier: dict[str, Any] | None = None) -> tuple[str, str]:
-    """(main text, details) for the duplicate guard; ``earlier`` maps upload id -> record."""
+def guard_text(
+    plan: Any, earlier: dict[str, Any] | None = None, service: str = "Zuora"
+) -> tuple[str, str]:
+    """(main text, details) for the duplicate guard; ``earlier`` maps upload id -> record.
+
+    ``service`` is where the events went: "Zuora", or "the local emulator" in demo mode.
+    """
     earlier = earlier or {}
     lines: list[str] = []
     details: list[str] = []
@@ -65,7 +70,7 @@ def guard_text(plan: Any, earlier: dict[str, Any] | None = None) -> tuple[str, s
             on = f" on {started}" if started else ""
             parts.append(f"{n(count)} by upload {_short(uid)}{on}")
         lines.append(
-            f"{n(len(plan.duplicates))} of these events were already accepted by Zuora "
+            f"{n(len(plan.duplicates))} of these events were already accepted by {service} "
             f"({'; '.join(parts)})."
         )
         rows = ", ".join(n(f.item.excel_row) for f in plan.duplicates[:50])
@@ -74,7 +79,7 @@ def guard_text(plan: Any, earlier: dict[str, Any] | None = None) -> tuple[str, s
     if plan.uncertain:
         lines.append(
             f"{n(len(plan.uncertain))} events were sent by an earlier upload that never got "
-            "an answer from Zuora: they may or may not have arrived."
+            f"an answer from {service}: they may or may not have arrived."
         )
         rows = ", ".join(n(i.excel_row) for i in plan.uncertain[:50])
         more = "…" if len(plan.uncertain) > 50 else ""
@@ -93,15 +98,19 @@ def guard_text(plan: Any, earlier: dict[str, Any] | None = None) -> tuple[str, s
 
 
 def duplicate_guard(
-    parent: QWidget | None, plan: Any, earlier: dict[str, Any] | None = None
+    parent: QWidget | None,
+    plan: Any,
+    earlier: dict[str, Any] | None = None,
+    *,
+    service: str = "Zuora",
 ) -> QMessageBox:
     """The question asked when some events may already be in Zuora.
 
     Buttons carry their :class:`GuardChoice` in the ``choice`` property.
     """
-    text, details = guard_text(plan, earlier)
+    text, details = guard_text(plan, earlier, service)
     box = QMessageBox(parent)
-    box.setWindowTitle("Some events may already be in Zuora")
+    box.setWindowTitle(f"Some events may already be in {service}")
     box.setIcon(QMessageBox.Icon.Warning)
     box.setText(text)
     if details:
@@ -139,7 +148,9 @@ def button_for(box: QMessageBox, choice: GuardChoice) -> QPushButton:
     raise LookupError(choice)
 
 
-def resend_question(parent: QWidget | None, failed: int, uncertain: int) -> QMessageBox:
+def resend_question(
+    parent: QWidget | None, failed: int, uncertain: int, *, service: str = "Zuora"
+) -> QMessageBox:
     """Confirm an explicit resend of rejected and unanswered events."""
     box = QMessageBox(parent)
     box.setWindowTitle("Send failed events again")
@@ -152,12 +163,12 @@ def resend_question(parent: QWidget | None, failed: int, uncertain: int) -> QMes
     text = f"Send {' and '.join(parts)} again?"
     if uncertain:
         text += (
-            "\n\nEvents that got no answer may already be in Zuora; sending them again may "
-            "bill them twice. Check the meter's audit trail first if you can."
+            f"\n\nEvents that got no answer may already be in {service}; sending them again "
+            "may bill them twice. Check the meter's audit trail first if you can."
         )
     if failed:
         text += (
-            "\n\nEvents Zuora rejected will usually be rejected again unless you fix them "
+            f"\n\nEvents {service} rejected will usually be rejected again unless you fix them "
             "(see the result report)."
         )
     box.setText(text)

@@ -1,0 +1,289 @@
+"""The Upload step's form: which connection, which meter, and how to send.
+
+The saved connections are a file, read in a worker; the demo connection (demo mode only)
+shows at once. Secrets are never read here: the planning worker asks the keyring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from zmed_gui.core.connections import (
+    CUSTOM,
+    Connection,
+    Target,
+    load_connections,
+    make_target,
+    parse_upload_url,
+)
+from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.upload import UploadOptions
+from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from zmed_gui.ui.connections_dialog import ConnectionsDialog
+from zmed_gui.ui.dialogs import show_error
+from zmed_gui.ui.icons import icon
+from zmed_gui.ui.state import AppState
+from zmed_gui.ui.workers import Worker, start
+
+DEMO_NAME = "Demo (local emulator)"
+
+
+class UploadForm(QWidget):
+    """ "Where to" (connection, meter ID or upload URL) and "How" (batch, gzip, dry run…)."""
+
+    changed = Signal()  # connection, meter or dry run changed: the step's summary follows
+    connections_loaded = Signal()  # the saved connections were read (tests wait for it)
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._connections: list[Connection] = []
+        self._connections_worker: Worker | None = None
+        self._retired: list[Worker] = []
+        self._reload_again = False
+        self.connections_dialog: Any = None
+        self.session_secrets: dict[str, str] = {}
+
+        self.connections_action = QAction(icon("connections"), "&Connections…", self)
+        self.connections_action.triggered.connect(self._on_connections_action_triggered)
+
+        # where
+        self.connection_combo = QComboBox()
+        self.connection_combo.setAccessibleName("Connection")
+        self.connection_combo.setMinimumContentsLength(24)
+        self.connection_combo.currentIndexChanged.connect(
+            self._on_connection_combo_current_index_changed
+        )
+        self.connections_button = connections_button = QPushButton(
+            self.connections_action.icon(), "Connections…"
+        )
+        connections_button.clicked.connect(self.connections_action.trigger)
+        conn_row = QHBoxLayout()
+        conn_row.addWidget(self.connection_combo, 1)
+        conn_row.addWidget(connections_button)
+        self.target_edit = QLineEdit()
+        self.target_edit.setPlaceholderText(
+            "the meter's ID, or paste its Unique Upload URL from Zuora"
+        )
+        self.target_edit.setAccessibleName("Meter ID or upload URL")
+        self.target_edit.textChanged.connect(self._on_field_changed)
+        where = QGroupBox("Where to")
+        wf = QFormLayout(where)
+        wf.addRow("Connection:", conn_row)
+        wf.addRow("Meter ID or &upload URL:", self.target_edit)
+
+        # how
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(0, 10_000)
+        self.batch_spin.setSpecialValueText("Tenant limit")
+        self.batch_spin.setToolTip("Events per request; 'Tenant limit' uses the connection's.")
+        self.concurrency_spin = QSpinBox()
+        self.concurrency_spin.setRange(1, 40)
+        self.concurrency_spin.setValue(4)
+        self.gzip_check = QCheckBox("Compress requests (gzip)")
+        self.gzip_check.setChecked(True)
+        self.track_edit = QLineEdit()
+        self.track_edit.setPlaceholderText("optional: your reference, up to 64 characters")
+        self.track_edit.setMaxLength(64)
+        self.dry_run_check = QCheckBox("Dry run: check everything but send nothing")
+        self.dry_run_check.toggled.connect(self._on_field_changed)
+        how = QGroupBox("How")
+        hf = QFormLayout(how)
+        hf.addRow("Events per request:", self.batch_spin)
+        hf.addRow("Requests at a time:", self.concurrency_spin)
+        hf.addRow("", self.gzip_check)
+        hf.addRow("Track ID:", self.track_edit)
+        hf.addRow("", self.dry_run_check)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(where, 3)
+        layout.addWidget(how, 2)
+
+        state.connection_changed.connect(self._on_state_connection_changed)
+
+    def _on_field_changed(self, *_args: Any) -> None:
+        self.changed.emit()
+
+    def set_editable(self, editable: bool) -> None:
+        """Lock everything while an upload (or its planning or report) runs."""
+        self.connections_action.setEnabled(editable)
+        self.connections_button.setEnabled(editable)
+        for w in (
+            self.connection_combo,
+            self.target_edit,
+            self.batch_spin,
+            self.concurrency_spin,
+            self.gzip_check,
+            self.track_edit,
+            self.dry_run_check,
+        ):
+            w.setEnabled(editable)
+
+    def destination(self) -> tuple[Any, str]:
+        """The chosen connection and meter as typed (what "the same upload" means)."""
+        return self.connection_combo.currentData(), self.target_edit.text().strip()
+
+    def demo_selected(self) -> bool:
+        """The demo connection is chosen (it uses the demo secret, not the keyring)."""
+        return bool(self.connection_combo.currentData() == DEMO_NAME)
+
+    # -- connections ---------------------------------------------------------------------------
+    def reload_connections(self) -> None:
+        """Fill the picker: the demo connection at once, the saved ones when read.
+
+        The saved connections are a file: read in a worker (a home folder on a network
+        drive can take its time), then :meth:`_fill_connections` runs on this thread.
+        """
+        self._fill_connections(self._connections)
+        if self._connections_worker is not None:
+            self._reload_again = True
+            return
+        worker = Worker(lambda progress, cancel: load_connections())
+        worker.signals.finished.connect(self._on_connections_worker_finished)
+        worker.signals.failed.connect(self._on_connections_worker_failed)
+        self._connections_worker = worker
+        start(worker)
+
+    def _retire(self, worker: Worker | None) -> None:
+        # Dropping the last reference inside the worker's own signal delivery would delete
+        # its signals' QObject mid-delivery: keep it until the next one finishes.
+        self._retired = [worker] if worker is not None else []
+
+    def _on_connections_worker_finished(self, connections: list[Connection]) -> None:
+        self._retire(self._connections_worker)
+        self._connections_worker = None
+        self._connections = connections
+        self._fill_connections(connections)
+        self._after_connections_loaded()
+
+    def _on_connections_worker_failed(self, message: str, details: str) -> None:
+        self._retire(self._connections_worker)
+        self._connections_worker = None
+        show_error(self, message, details, "Connections", warning=True)
+        self._after_connections_loaded()
+
+    def _after_connections_loaded(self) -> None:
+        if self._reload_again:
+            self._reload_again = False
+            self.reload_connections()
+        else:
+            self.connections_loaded.emit()
+
+    def _fill_connections(self, connections: list[Connection]) -> None:
+        wanted = self.connection_combo.currentData() or self.state.connection_name
+        self.connection_combo.blockSignals(True)
+        self.connection_combo.clear()
+        if self.state.demo:
+            self.connection_combo.addItem(DEMO_NAME, DEMO_NAME)
+        for conn in connections:
+            self.connection_combo.addItem(conn.name, conn.name)
+        if self.connection_combo.count() == 0:
+            self.connection_combo.addItem("No connection yet: press Connections…", None)
+        i = self.connection_combo.findData(wanted)
+        if i < 0 and self.state.demo:
+            i = 0
+        self.connection_combo.setCurrentIndex(max(i, 0))
+        self.connection_combo.blockSignals(False)
+        self._on_connection_combo_current_index_changed()
+
+    def demo_connection(self) -> tuple[Connection, str]:
+        """The demo mode's in-memory connection and its secret."""
+        conn = getattr(self.state, "demo_connection", None)
+        secret = getattr(self.state, "demo_secret", None) or DEMO_CLIENT_SECRET
+        if conn is None:
+            base_url = (getattr(self.state, "demo_target", None) or ("", ""))[0]
+            conn = Connection(
+                name=DEMO_NAME,
+                environment=CUSTOM,
+                custom_base_url=base_url,
+                client_id=DEMO_CLIENT_ID,
+            )
+        return conn, secret
+
+    def selected_connection(self) -> Connection | None:
+        name = self.connection_combo.currentData()
+        if name == DEMO_NAME and self.state.demo:
+            return self.demo_connection()[0]
+        return next((c for c in self._connections if c.name == name), None)
+
+    def _on_connection_combo_current_index_changed(self, _index: int = 0) -> None:
+        name = self.connection_combo.currentData()
+        if name and name != self.state.connection_name:
+            self.state.connection_name = name if name != DEMO_NAME else self.state.connection_name
+        conn = self.selected_connection()
+        if conn is not None and not self.target_edit.text().strip():
+            default = conn.upload_url or conn.meter_id
+            if default:
+                self.target_edit.setText(default)
+        self.changed.emit()
+
+    def _on_state_connection_changed(self) -> None:
+        self.reload_connections()
+
+    def prefill_target(self) -> None:
+        """In demo mode an empty meter field gets the emulator's meter."""
+        if self.target_edit.text().strip():
+            return
+        demo_target = getattr(self.state, "demo_target", None)
+        if self.state.demo and demo_target:
+            base_url, meter_id = demo_target
+            self.target_edit.setText(
+                f"{base_url.rstrip('/')}/meters/streaming/ingestion/{meter_id}"
+            )
+
+    def _on_connections_action_triggered(self) -> None:
+        dialog = ConnectionsDialog(self, select=self.connection_combo.currentData())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.connections_changed.connect(self.reload_connections)
+        dialog.finished.connect(self._on_connections_dialog_finished)
+        self.connections_dialog = dialog
+        dialog.open()
+
+    def _on_connections_dialog_finished(self, _result: int) -> None:
+        dialog = self.connections_dialog
+        if dialog is not None:
+            # Secrets typed there when the keyring could not keep them (this session only).
+            self.session_secrets.update(dialog._session_secrets)
+        self.connections_dialog = None
+        self.reload_connections()
+
+    # -- what the planning worker needs ------------------------------------------------------
+    def target(self, conn: Connection) -> Target:
+        """The target from the field: a pasted URL, or a meter ID on the connection's URL."""
+        text = self.target_edit.text().strip()
+        if not text:
+            default = conn.default_target()
+            if default is None:
+                raise OptionsError(
+                    "Enter the meter ID, or paste the meter's Unique Upload URL from Zuora."
+                )
+            return default
+        if "://" in text:
+            return parse_upload_url(text)
+        return make_target(conn.base_url, text, conn.path_style)
+
+    def options(self, **overrides: Any) -> Any:
+        opts = UploadOptions(
+            batch_size=self.batch_spin.value() or None,
+            concurrency=self.concurrency_spin.value(),
+            gzip=self.gzip_check.isChecked(),
+            track_id=self.track_edit.text().strip() or None,
+            dry_run=self.dry_run_check.isChecked(),
+        )
+        return replace(opts, **overrides)

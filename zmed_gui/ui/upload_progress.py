@@ -1,0 +1,148 @@
+"""The Upload step's progress panel: bar, events/s, time left, retries, Pause and Cancel.
+
+The sending worker hands its newest :class:`UploadProgress` snapshot to :meth:`post` (any
+thread: it only swaps a reference under a lock); the worker's throttled ``progressed``
+signal then calls :meth:`show_latest` on the GUI thread, which reads it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QProgressBar, QPushButton, QWidget
+
+from zmed_gui.core.progress import PauseToken
+from zmed_gui.ui.icons import icon
+from zmed_gui.ui.upload_dialogs import n
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    if seconds < 1:
+        return "under a second"
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def progress_text(p: Any, paused: bool, service: str = "Zuora") -> str:
+    """One line on a run: sent, skipped, speed, time left, retries, failed."""
+    # Skipped duplicates are never sent: count against what goes out.
+    to_send = max(p.events_total - p.skipped_duplicates, 0)
+    handled = p.accepted + p.rejected + p.uncertain
+    parts = [f"{n(handled)} of {n(to_send)} events sent"]
+    if p.skipped_duplicates:
+        parts.append(f"{n(p.skipped_duplicates)} already in {service}, skipped")
+    parts.append(f"{n(int(p.events_per_second))} events/s")
+    parts.append(
+        f"{fmt_duration(p.eta_seconds)} left"
+        if p.eta_seconds is not None
+        else "time left: estimating…"
+    )
+    parts.append(f"{n(p.retries)} retries")
+    parts.append(f"{n(p.rejected + p.uncertain)} failed")
+    text = " · ".join(parts)
+    if p.paused or paused:
+        text = "Paused. " + text
+    elif p.message:
+        text += f"\n{p.message}"
+    return text
+
+
+class UploadProgressPanel(QGroupBox):
+    """What a running job is doing; Pause/Resume and Cancel for a running upload."""
+
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Sending", parent)
+        self.pause = PauseToken()
+        self.service = "Zuora"  # where the events go ("the local emulator" in demo mode)
+        self._latest: Any = None  # the newest UploadProgress, written by the worker thread
+        self._latest_lock = threading.Lock()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setAccessibleName("Upload progress")
+        self.progress_label = QLabel()
+        self.progress_label.setWordWrap(True)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.clicked.connect(self._on_pause_button_clicked)
+        self.cancel_button = QPushButton(icon("cancel"), "Cancel")
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        pl = QGridLayout(self)
+        pl.addWidget(self.progress_bar, 0, 0, 1, 3)
+        pl.addWidget(self.progress_label, 1, 0)
+        pl.addWidget(self.pause_button, 1, 1)
+        pl.addWidget(self.cancel_button, 1, 2)
+        pl.setColumnStretch(0, 1)
+        self.hide()
+
+    def prepare_sending(self, total: int, service: str) -> PauseToken:
+        """A fresh pause switch and an empty bar for ``total`` events."""
+        self.pause = PauseToken()
+        self.service = service
+        with self._latest_lock:
+            self._latest = None
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat(f"0 of {n(total)} events")
+        return self.pause
+
+    def start_job(self, text: str) -> None:
+        """A job started: a busy bar and what it does; Pause waits for the sending to start."""
+        with self._latest_lock:
+            self._latest = None  # an earlier run's numbers are not this job's
+        self.progress_label.setText(text)
+        self.progress_bar.setRange(0, 0)
+        self.pause_button.setEnabled(False)
+
+    def set_running(self, running: bool) -> None:
+        self.setVisible(running or self.isVisible())
+        self.cancel_button.setEnabled(running)
+        self.pause_button.setEnabled(running and self.pause_button.isEnabled())
+        if not running:
+            self.pause_button.setEnabled(False)
+            self.pause_button.setText("Pause")
+
+    def post(self, p: Any) -> None:
+        """Keep ``p`` for the next :meth:`show_latest` (called from the worker thread)."""
+        with self._latest_lock:
+            self._latest = p
+
+    def show_latest(self, done: int, total: int, message: str) -> None:
+        with self._latest_lock:
+            p = self._latest
+        if p is None:
+            if message:
+                self.progress_label.setText(message)
+            return
+        to_send = max(p.events_total - p.skipped_duplicates, 0)
+        handled = p.accepted + p.rejected + p.uncertain
+        self.progress_bar.setRange(0, max(to_send, 1))
+        self.progress_bar.setValue(min(handled, max(to_send, 1)))
+        self.progress_bar.setFormat(f"{n(handled)} of {n(to_send)} events")
+        self.progress_label.setText(progress_text(p, self.pause.paused, self.service))
+
+    def _on_cancel_button_clicked(self) -> None:
+        self.cancel_requested.emit()
+
+    def _on_pause_button_clicked(self) -> None:
+        if self.pause.paused:
+            self.pause.resume()
+            self.pause_button.setText("Pause")
+            self.progress_label.setText("Resuming…")
+        else:
+            self.pause.pause()
+            self.pause_button.setText("Resume")
+            self.progress_label.setText("Pausing after the requests already on their way…")
+
+    def stopping(self) -> None:
+        """Cancel was asked for: a paused run must wake up to see it."""
+        self.pause.resume()
+        self.cancel_button.setEnabled(False)
+        self.progress_label.setText("Stopping after the requests already on their way…")
