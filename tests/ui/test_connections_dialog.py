@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QThreadPool
 
-from zmed_gui.core.connections import CUSTOM, load_connections
+from zmed_gui.core.connections import CUSTOM, Connection, load_connections, save_connection
 from zmed_gui.core.credentials import get_secret
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, Emulator
 from zmed_gui.ui.app import immortalise_singletons
@@ -131,3 +133,46 @@ def test_no_keyring_shows_the_message(qtbot: Any, no_keyring: None, emulator: Em
     with qtbot.waitSignal(dialog.test_finished, timeout=20_000):
         dialog.test_button.click()
     assert "Signed in" in dialog.result_label.text()
+
+
+def test_ca_bundle_is_kept_and_checked_off_the_gui_thread(
+    qtbot: Any, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = tmp_path / "corporate-ca.pem"
+    bundle.write_text("not checked here", encoding="utf-8")
+    save_connection(
+        Connection(
+            name="Corp",
+            environment=CUSTOM,
+            custom_base_url=emulator.base_url,
+            client_id=DEMO_CLIENT_ID,
+            meter_id=DEMO_METER_ID,
+            ca_bundle=str(bundle),
+        ),
+        DEMO_CLIENT_SECRET,
+    )
+    dialog = open_dialog(qtbot)
+    assert dialog.name_edit.text() == "Corp"
+    save(qtbot, dialog)  # the form has no CA bundle field: saving keeps it
+    [conn] = load_connections()
+    assert conn.ca_bundle == str(bundle)
+
+    # Who looks at the bundle file: only workers, never the GUI thread.
+    on_gui_thread: list[bool] = []
+    real_is_file = Path.is_file
+
+    def spy(self: Path) -> bool:
+        if str(self) == str(bundle):
+            on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real_is_file(self)
+
+    monkeypatch.setattr(Path, "is_file", spy)
+    bundle.unlink()
+    with qtbot.waitSignal(dialog.saved, timeout=5_000) as done:
+        assert dialog.save()  # the form is fine; the worker finds the file missing
+    assert done.args == [False]
+    assert "CA bundle" in dialog.result_label.text()
+    with qtbot.waitSignal(dialog.test_finished, timeout=5_000):
+        dialog.test_button.click()
+    assert "CA bundle" in dialog.result_label.text()
+    assert on_gui_thread and not any(on_gui_thread)

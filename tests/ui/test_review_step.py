@@ -18,6 +18,7 @@ from zmed_gui.core.validate import RowStatus
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.review_model import ERROR_BRUSH, FIRST_SOURCE_COLUMN, STATUS_COLUMN
 from zmed_gui.ui.review_step import ReviewStep
+from zmed_gui.ui.review_table import MAX_COLUMN_WIDTH, SAMPLE_ROWS, fit_cap
 from zmed_gui.ui.state import AppState
 
 # PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
@@ -118,11 +119,11 @@ def test_fixing_a_cell_revalidates_that_row(step: ReviewStep) -> None:
 
 
 def test_duplicate_warning_follows_edits(step: ReviewStep) -> None:
-    result = step.state.validation
-    assert result.statuses[3] is RowStatus.WARNING
+    statuses = step.state.validation.statuses  # revalidated in place
+    assert statuses[3] is RowStatus.WARNING
     # change the earlier twin: the later row is no longer a duplicate
     step.model.setData(step.model.index(2, FIRST_SOURCE_COLUMN + 3), "8")
-    assert result.statuses[3] is RowStatus.VALID
+    assert step.state.validation.statuses[3] is RowStatus.VALID
     assert step.model.data(step.model.index(3, STATUS_COLUMN)) == "Valid"
 
 
@@ -216,3 +217,58 @@ def test_f5_validates_again(step: ReviewStep, qtbot: Any) -> None:
     with qtbot.waitSignal(step.validation_finished, timeout=10_000):
         qtbot.keyClick(step.view, Qt.Key.Key_F5)
     assert step.state.validation is not first
+
+
+def test_columns_fit_a_1280_window_and_long_texts_are_capped(qtbot: Any, tmp_path: Path) -> None:
+    rows = [list(r) for r in ROWS]
+    rows[0][0] = "A-1 " + "with a very long account note " * 10
+    state = loaded_state(write_workbook(tmp_path / "usage.xlsx", rows))
+    w = ReviewStep(state)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    with qtbot.waitSignal(w.validation_finished, timeout=10_000):
+        w.activate()
+    view, m = w.view, w.model
+    widths = [view.columnWidth(c) for c in range(m.columnCount())]
+    # every column, the event's five fields included, is on screen at once
+    assert sum(widths) <= view.viewport().width()
+    assert widths[0] < 60 and widths[STATUS_COLUMN] < 160
+    assert max(widths) <= MAX_COLUMN_WIDTH
+    # the problems panel gives way to the table
+    w.splitter.setSizes([5000, 10])
+    assert w.problems.width() <= 160
+
+
+def test_column_widths_come_from_the_first_rows_only(qtbot: Any) -> None:
+    n = 100_000
+    table = Table(
+        "big.csv",
+        "big",
+        1,
+        HEADERS,
+        list(HEADERS),
+        [["A-1"] * n, ["GB"] * n, ["2026-11-01 10:00"] * n, ["1"] * n],
+        list(range(2, n + 2)),
+    )
+    state = AppState()
+    state.set_table(table)
+    w = ReviewStep(state)
+    qtbot.addWidget(w)
+    asked: list[int] = []
+    real = w.model.row_texts
+
+    def counting(view_row: int) -> list[str]:
+        asked.append(view_row)
+        return real(view_row)
+
+    w.model.row_texts = counting  # type: ignore[method-assign]
+    w.view.size_columns()
+    assert 0 < len(asked) <= SAMPLE_ROWS + 1
+
+
+def test_fit_cap_cuts_only_the_widest_columns() -> None:
+    assert fit_cap([50, 100, 200], 400, 30) == 200  # fits: nothing cut
+    assert fit_cap([50, 100, 200], 300, 30) == 150  # 50 + 100 + 150
+    assert fit_cap([50, 100, 200], 100, 40) == 40  # never under the floor

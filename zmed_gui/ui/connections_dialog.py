@@ -3,6 +3,10 @@
 The client secret goes to the OS keyring only (never to the JSON file). A machine without a
 keyring shows the keyring's sentence in the dialog and keeps working: connections can be
 saved without a secret, tested with a secret typed for this session, and the demo works.
+
+The form is :class:`ConnectionForm`; the connections file and the keyring are read and
+written by :class:`SerialJobs` workers, one at a time, never on the GUI thread (that
+includes the check that the connection's CA bundle file exists).
 """
 
 from __future__ import annotations
@@ -12,13 +16,10 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QPushButton,
     QVBoxLayout,
@@ -26,12 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.connections import (
-    CUSTOM,
-    ENVIRONMENTS,
-    LIMIT_PRESETS,
     Connection,
     delete_connection,
-    limits_preset,
     load_connections,
     parse_upload_url,
     save_connection,
@@ -39,7 +36,9 @@ from zmed_gui.core.connections import (
 )
 from zmed_gui.core.credentials import NO_KEYRING, get_secret, keyring_available
 from zmed_gui.core.errors import CredentialsError, ZmedError
-from zmed_gui.ui.workers import Worker, start
+from zmed_gui.ui.connection_form import ConnectionForm, check_form
+from zmed_gui.ui.serial_jobs import SerialJobs
+from zmed_gui.ui.single_job import SingleJob
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +64,19 @@ class ConnectionsDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None, select: str | None = None) -> None:
         super().__init__(parent)
-        self._retired: list[Worker] = []
         self.setWindowTitle("Connections")
         self.resize(760, 520)
         self._connections: list[Connection] = []
         self._current: str | None = None  # name of the saved connection being edited
-        self._worker: Worker | None = None
-        self._probe: Worker | None = None
+        self._test_job = SingleJob(self)
+        self._test_job.finished.connect(self._on_test_job_finished)
+        self._test_job.failed.connect(self._on_test_job_failed)
+        self._probe_job = SingleJob(self)  # does the keyring hold a secret for the form?
+        self._probe_job.finished.connect(self._on_probe_job_finished)
+        self._probe_job.failed.connect(self._on_probe_job_failed)
         self._probe_name = ""
-        self._store_worker: Worker | None = None
-        self._store_queue: list[tuple[Any, Any]] = []
-        self._store_then: Any = None
+        self._store = SerialJobs(self)
+        self._store.failed.connect(self._on_store_failed)
         self._session_secrets: dict[str, str] = {}  # typed here when there is no keyring
 
         self.keyring_label = QLabel()
@@ -97,44 +98,18 @@ class ConnectionsDialog(QDialog):
         row.addWidget(self.delete_button)
         left.addLayout(row)
 
-        self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("e.g. Production EU")
-        self.environment_combo = QComboBox()
-        for env in ENVIRONMENTS.values():
-            self.environment_combo.addItem(f"{env.label}  —  {env.base_url}", env.key)
-        self.environment_combo.addItem("Custom base URL…", CUSTOM)
-        self.environment_combo.currentIndexChanged.connect(
-            self._on_environment_combo_current_index_changed
-        )
-        self.base_url_edit = QLineEdit()
-        self.base_url_edit.setPlaceholderText("https://rest.example.zuora.com")
-        self.client_id_edit = QLineEdit()
-        self.secret_edit = QLineEdit()
-        self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.secret_edit.setAccessibleName("Client secret")
-        self.entity_edit = QLineEdit()
-        self.entity_edit.setPlaceholderText("only with Multi-entity")
-        self.org_edit = QLineEdit()
-        self.org_edit.setPlaceholderText("only with Multi-Org; comma separated")
-        self.limits_combo = QComboBox()
-        for key, (label, lim) in LIMIT_PRESETS.items():
-            self.limits_combo.addItem(
-                f"{label}: {lim.max_events:,} events, "
-                f"{lim.max_payload_bytes // 1_000_000} MB per call",
-                key,
-            )
-        self.meter_edit = QLineEdit()
-        self.meter_edit.setPlaceholderText("optional: meter ID or the meter's Unique Upload URL")
-        form = QFormLayout()
-        form.addRow("&Name:", self.name_edit)
-        form.addRow("&Environment:", self.environment_combo)
-        form.addRow("&Base URL:", self.base_url_edit)
-        form.addRow("Client &ID:", self.client_id_edit)
-        form.addRow("Client &secret:", self.secret_edit)
-        form.addRow("Entity ID:", self.entity_edit)
-        form.addRow("Org IDs:", self.org_edit)
-        form.addRow("&Tenant type:", self.limits_combo)
-        form.addRow("Default &meter:", self.meter_edit)
+        self.form = form = ConnectionForm()
+        # the form's fields, under the names callers and tests use
+        self.name_edit = form.name_edit
+        self.environment_combo = form.environment_combo
+        self.base_url_edit = form.base_url_edit
+        self.client_id_edit = form.client_id_edit
+        self.secret_edit = form.secret_edit
+        self.entity_edit = form.entity_edit
+        self.org_edit = form.org_edit
+        self.limits_combo = form.limits_combo
+        self.meter_edit = form.meter_edit
+        self.secret_state_label = form.secret_state_label
 
         self.test_button = QPushButton("&Test connection")
         self.test_button.clicked.connect(self._on_test_button_clicked)
@@ -151,7 +126,7 @@ class ConnectionsDialog(QDialog):
         self.result_label.hide()
 
         right = QVBoxLayout()
-        right.addLayout(form)
+        right.addWidget(form)
         right.addLayout(actions)
         right.addWidget(self.result_label)
         right.addStretch(1)
@@ -166,26 +141,16 @@ class ConnectionsDialog(QDialog):
         layout.addLayout(body, 1)
         layout.addWidget(buttons)
 
-        self.secret_state_label = QLabel()
-        self.secret_state_label.setWordWrap(True)
-        form.addRow("", self.secret_state_label)
         if not keyring_available():
             self._show_keyring_problem(NO_KEYRING)
         self._reload(select)
 
     # -- list -------------------------------------------------------------------------------
-
-    def _retire(self, worker: Worker | None) -> None:
-        """Keep a finished worker a little longer: this runs inside its own signal's
-        delivery, and dropping the last reference there deletes the signals' QObject
-        mid-delivery. The previous one is dropped now, safely outside its delivery."""
-        self._retired = [worker] if worker is not None else []
-
     def _reload(
         self, select: str | None = None, note: tuple[str, bool | None] | None = None
     ) -> None:
         """Read the saved connections in a worker, then fill the list (``loaded``)."""
-        self._store_job(
+        self._store.add(
             lambda progress, cancel: load_connections(),
             lambda conns: self._fill_list(conns, select, note),
         )
@@ -214,40 +179,10 @@ class ConnectionsDialog(QDialog):
             self._show_result(*note)
         self.loaded.emit()
 
-    # -- the connections file and the keyring, off the GUI thread ------------------------------
-    def _store_job(self, fn: Any, then: Any) -> None:
-        """Run ``fn`` (file or keyring work) in a worker, one at a time; ``then(result)``."""
-        self._store_queue.append((fn, then))
-        if self._store_worker is None:
-            self._next_store_job()
-
-    def _next_store_job(self) -> None:
-        if not self._store_queue:
-            return
-        fn, then = self._store_queue.pop(0)
-        self._store_then = then
-        worker = Worker(fn)
-        worker.signals.finished.connect(self._on_store_worker_finished)
-        worker.signals.failed.connect(self._on_store_worker_failed)
-        self._store_worker = worker
-        start(worker)
-
-    def _on_store_worker_finished(self, result: Any) -> None:
-        self._retire(self._store_worker)
-        self._store_worker = None
-        then, self._store_then = self._store_then, None
-        if then is not None:
-            then(result)
-        self._next_store_job()
-
-    def _on_store_worker_failed(self, message: str, _details: str) -> None:
-        self._retire(self._store_worker)
-        self._store_worker = None
-        self._store_then = None
+    def _on_store_failed(self, message: str, _details: str) -> None:
         self._show_result(message, ok=False)
         self.loaded.emit()
         self.saved.emit(False)
-        self._next_store_job()
 
     def _on_list_current_text_changed(self, name: str) -> None:
         for conn in self._connections:
@@ -273,51 +208,29 @@ class ConnectionsDialog(QDialog):
             self.connections_changed.emit()
             self._reload(note=(f"The connection '{name}' was deleted.", True))
 
-        self._store_job(work, then)
+        self._store.add(work, then)
 
     # -- form -------------------------------------------------------------------------------
     def _load_form(self, conn: Connection) -> None:
         self._current = conn.name or None
-        self.name_edit.setText(conn.name)
-        i = self.environment_combo.findData(conn.environment)
-        self.environment_combo.setCurrentIndex(max(i, 0))
-        self.base_url_edit.setText(conn.custom_base_url)
-        self._on_environment_combo_current_index_changed()
-        self.client_id_edit.setText(conn.client_id)
-        self.secret_edit.clear()
-        self.secret_edit.setPlaceholderText(
-            "leave empty to keep the stored secret" if conn.name else "paste the client secret"
-        )
-        self.entity_edit.setText(conn.entity_ids)
-        self.org_edit.setText(conn.org_ids)
-        preset = next(
-            (k for k, (_l, lim) in LIMIT_PRESETS.items() if lim == conn.limits), "production"
-        )
-        self.limits_combo.setCurrentIndex(max(self.limits_combo.findData(preset), 0))
-        self.meter_edit.setText(conn.upload_url or conn.meter_id)
+        self.form.load(conn)
         self.result_label.hide()
         self._probe_secret(conn.name)
 
     def _probe_secret(self, name: str) -> None:
         """Ask the keyring (in a worker: it may prompt or be slow) whether a secret is kept."""
         self.secret_state_label.setText("")
-        if self._probe is not None:
-            return
+        if self._probe_job.busy:
+            return  # when it ends, it sees the form changed and asks again
         probe_name = name or "zmed-gui keyring check"
 
         def work(progress: Any, cancel: Any) -> bool:
             return get_secret(probe_name) is not None
 
-        worker = Worker(work)
-        worker.signals.finished.connect(self._on_probe_finished)
-        worker.signals.failed.connect(self._on_probe_failed)
-        self._probe = worker
         self._probe_name = name
-        start(worker)
+        self._probe_job.start(work)
 
-    def _on_probe_finished(self, stored: bool) -> None:
-        self._retire(self._probe)
-        self._probe = None
+    def _on_probe_job_finished(self, stored: bool) -> None:
         if self._probe_name != (self._current or ""):
             self._probe_secret(self._current or "")
             return
@@ -329,37 +242,14 @@ class ConnectionsDialog(QDialog):
             self.secret_state_label.setText("No secret is stored yet for this connection.")
         self.keyring_checked.emit()
 
-    def _on_probe_failed(self, message: str, _details: str) -> None:
-        self._retire(self._probe)
-        self._probe = None
+    def _on_probe_job_failed(self, message: str, _details: str) -> None:
         self._show_keyring_problem(message)
         self.secret_state_label.setText("The secret cannot be kept on this computer.")
         self.keyring_checked.emit()
 
-    def _on_environment_combo_current_index_changed(self, _index: int = 0) -> None:
-        key = self.environment_combo.currentData()
-        custom = key == CUSTOM
-        self.base_url_edit.setReadOnly(not custom)
-        if not custom:
-            env = ENVIRONMENTS.get(key)
-            self.base_url_edit.setText(env.base_url if env else "")
-
     def form_connection(self) -> Connection:
         """The connection as the form describes it (not yet checked or saved)."""
-        env = self.environment_combo.currentData()
-        meter = self.meter_edit.text().strip()
-        is_url = "://" in meter
-        return Connection(
-            name=self.name_edit.text().strip(),
-            environment=env,
-            client_id=self.client_id_edit.text().strip(),
-            custom_base_url=self.base_url_edit.text().strip() if env == CUSTOM else "",
-            entity_ids=self.entity_edit.text().strip(),
-            org_ids=self.org_edit.text().strip(),
-            limits=limits_preset(self.limits_combo.currentData()),
-            meter_id="" if is_url else meter,
-            upload_url=meter if is_url else "",
-        )
+        return self.form.connection()
 
     def _on_save_button_clicked(self) -> None:
         self.save()
@@ -373,7 +263,7 @@ class ConnectionsDialog(QDialog):
         conn = self.form_connection()
         secret = self.secret_edit.text() or None
         try:
-            conn.validate()
+            check_form(conn)  # save_connection checks the CA bundle file in the worker
         except ZmedError as exc:
             self._show_result(str(exc), ok=False)
             self.saved.emit(False)
@@ -411,7 +301,7 @@ class ConnectionsDialog(QDialog):
             self.saved.emit(True)
 
         self._show_result("Saving…", ok=None)
-        self._store_job(work, then)
+        self._store.add(work, then)
         return True
 
     def session_secret(self, name: str) -> str | None:
@@ -424,11 +314,11 @@ class ConnectionsDialog(QDialog):
 
     def start_test(self) -> None:
         """Fetch a token and probe the meter in a worker; the answer shows in the dialog."""
-        if self._worker is not None:
+        if self._test_job.busy:
             return
         try:
             conn = self.form_connection()
-            conn.validate()
+            check_form(conn)
         except ZmedError as exc:
             self._show_result(str(exc), ok=False)
             self.test_finished.emit()
@@ -438,6 +328,7 @@ class ConnectionsDialog(QDialog):
         meter = self.meter_edit.text().strip()
 
         def work(progress: Any, cancel: Any) -> Any:
+            conn.validate()  # with the CA bundle file check, off the GUI thread
             secret = typed or get_secret(name)
             if not secret:
                 raise CredentialsError(
@@ -451,24 +342,16 @@ class ConnectionsDialog(QDialog):
                 meter_id = meter
             return test_connection(conn, secret, meter_id, target=target)
 
-        worker = Worker(work)
-        worker.signals.finished.connect(self._on_worker_finished)
-        worker.signals.failed.connect(self._on_worker_failed)
-        self._worker = worker
+        self._test_job.start(work)
         self.test_button.setEnabled(False)
         self._show_result("Testing the connection…", ok=None)
-        start(worker)
 
-    def _on_worker_finished(self, result: Any) -> None:
-        self._retire(self._worker)
-        self._worker = None
+    def _on_test_job_finished(self, result: Any) -> None:
         self.test_button.setEnabled(True)
         self._show_result(result.message, ok=result.ok)
         self.test_finished.emit()
 
-    def _on_worker_failed(self, message: str, _details: str) -> None:
-        self._retire(self._worker)
-        self._worker = None
+    def _on_test_job_failed(self, message: str, _details: str) -> None:
         self.test_button.setEnabled(True)
         self._show_result(message, ok=False)
         self.test_finished.emit()
@@ -489,8 +372,7 @@ class ConnectionsDialog(QDialog):
         self.result_label.show()
 
     def done(self, result: int) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        self._test_job.cancel()
         super().done(result)
 
     @property

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.validate import RowStatus, Severity
-from zmed_gui.ui.review_model import status_icon
+from zmed_gui.ui.review_format import status_icon
 
 _GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -10,110 +10,50 @@ Which rows are shown is an index list (``None`` = all rows): "only rows with pro
 
 from __future__ import annotations
 
-import datetime as dt
+import bisect
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
-from zmed_gui.core.table import CellError, CellValue, Table
-from zmed_gui.core.validate import Issue, RowStatus, Severity
+from zmed_gui.core.table import Table
+from zmed_gui.core.validate import Issue
+
+# The cell formatting lives in review_format; these names stay importable from here.
+from zmed_gui.ui.review_format import (
+    ERROR_BRUSH,
+    EXCLUDED_FOREGROUND,
+    STATUS_TEXT,
+    WARNING_BRUSH,
+    format_cell,
+    format_event_value,
+    issue_brush,
+    parse_edit,
+    status_icon,
+)
+
+__all__ = [
+    "ERROR_BRUSH",
+    "EXCLUDED_FOREGROUND",
+    "FIRST_SOURCE_COLUMN",
+    "ROW_COLUMN",
+    "STATUS_COLUMN",
+    "STATUS_TEXT",
+    "WARNING_BRUSH",
+    "ReviewModel",
+    "format_cell",
+    "format_event_value",
+    "parse_edit",
+    "status_icon",
+]
 
 ROW_COLUMN = 0
 STATUS_COLUMN = 1
 FIRST_SOURCE_COLUMN = 2
 
 _Index = QModelIndex | QPersistentModelIndex
-
-# Translucent tints over the view's own base colour: the text keeps the palette's colour,
-# so both stay readable in a light and a dark palette.
-ERROR_BRUSH = QBrush(QColor(230, 40, 40, 95))
-WARNING_BRUSH = QBrush(QColor(255, 170, 0, 95))
-EXCLUDED_FOREGROUND = QBrush(QColor(128, 128, 128))
-
-STATUS_TEXT = {
-    RowStatus.VALID: "Valid",
-    RowStatus.WARNING: "Warning",
-    RowStatus.INVALID: "Invalid",
-    RowStatus.EXCLUDED: "Excluded",
-}
-_STATUS_COLOUR = {
-    RowStatus.VALID: QColor(46, 160, 67),
-    RowStatus.WARNING: QColor(230, 150, 0),
-    RowStatus.INVALID: QColor(215, 45, 45),
-    RowStatus.EXCLUDED: QColor(140, 140, 140),
-}
-_icons: dict[RowStatus, QIcon] = {}
-
-
-def status_icon(status: RowStatus) -> QIcon:
-    """A small filled circle in the status colour (built once, on first use)."""
-    icon = _icons.get(status)
-    if icon is None:
-        pix = QPixmap(14, 14)
-        pix.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pix)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(_STATUS_COLOUR[status])
-        if status is RowStatus.EXCLUDED:
-            p.drawRect(3, 6, 8, 2)
-        else:
-            p.drawEllipse(1, 1, 12, 12)
-        p.end()
-        icon = _icons[status] = QIcon(pix)
-    return icon
-
-
-def format_cell(value: CellValue) -> str:
-    """A cell as the user expects to read it in a grid."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0) and value.tzinfo is None:
-            return value.strftime("%Y-%m-%d")
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, CellError):
-        return value.code
-    return str(value)
-
-
-def format_event_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def parse_edit(text: str, previous: CellValue) -> CellValue:
-    """What the user typed, kept as text the validator converts like any CSV cell.
-
-    A number typed over a number stays a number, so the sheet keeps its types where the
-    intent is plain; everything else is text (the validator reads dates, numbers and
-    booleans from text exactly as it does for CSV files).
-    """
-    stripped = text.strip()
-    if not stripped:
-        return None
-    if isinstance(previous, int | float) and not isinstance(previous, bool):
-        try:
-            number = float(stripped)
-        except ValueError:
-            return text
-        return int(number) if number.is_integer() and "." not in stripped else number
-    return text
 
 
 class ReviewModel(QAbstractTableModel):
@@ -131,6 +71,7 @@ class ReviewModel(QAbstractTableModel):
         self._cache: OrderedDict[int, list[str]] = OrderedDict()
         self._editable = True
         self._edit_hook: Any = None  # callable(row, col, value) -> changed data rows
+        self._exclude_hook: Any = None  # callable(rows, excluded)
 
     # -- what the model shows ---------------------------------------------------------
     def set_data(self, table: Table | None, result: Any, fields: Sequence[str]) -> None:
@@ -191,8 +132,6 @@ class ReviewModel(QAbstractTableModel):
         """Where a data row sits in the current view, or None if it is filtered out."""
         if self._visible is None:
             return data_row if self._table is not None and data_row < len(self._table) else None
-        import bisect
-
         i = bisect.bisect_left(self._visible, data_row)
         if i < len(self._visible) and self._visible[i] == data_row:
             return i
@@ -317,7 +256,7 @@ class ReviewModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             if result is None or col == ROW_COLUMN:
                 return None
-            return _brush(self._issues_at(row, col))
+            return issue_brush(self._issues_at(row, col))
         if role == Qt.ItemDataRole.ToolTipRole:
             if result is None:
                 return None
@@ -389,11 +328,13 @@ class ReviewModel(QAbstractTableModel):
         self.cells_edited.emit(sorted(changed))
         return True
 
-    _exclude_hook: Any = None
-
     def set_exclude_hook(self, hook: Any) -> None:
         """``hook(rows, excluded: bool)`` changes which rows are sent (held weakly)."""
         self._exclude_hook = _weak(hook)
+
+    def row_texts(self, view_row: int) -> list[str]:
+        """The display texts of one shown row, every column (formatted once, cached)."""
+        return self._formatted(self.data_row(view_row))
 
     # -- helpers ------------------------------------------------------------------------
     def _issues_at(self, row: int, col: int) -> list[Issue]:
@@ -442,12 +383,3 @@ def _weak(fn: Any) -> Any:
         return None if method is None else method(*args)
 
     return call
-
-
-def _brush(issues: Iterable[Issue]) -> QBrush | None:
-    worst = None
-    for issue in issues:
-        if issue.severity == Severity.ERROR:
-            return ERROR_BRUSH
-        worst = WARNING_BRUSH
-    return worst

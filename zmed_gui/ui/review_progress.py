@@ -1,0 +1,67 @@
+"""The line between the counts and the Review table: the filter's sentence, or progress.
+
+Both share one slot of constant height: showing progress must not move the table, or the
+table repaints (hundreds of ``data()`` calls, each re-taking the GIL from the worker) just
+as a worker starts.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QWidget,
+)
+
+from zmed_gui.ui.icons import icon
+from zmed_gui.ui.review_counts import format_count
+
+
+class ProgressLine(QStackedWidget):
+    """Shows ``filter_label``, or, while busy, a label, a progress bar and Cancel."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.filter_label = QLabel()
+        self.filter_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(True)
+        self.progress_label = QLabel()
+        self.cancel_button = QPushButton(icon("cancel"), "Cancel")
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.progress_label)
+        row.addWidget(self.progress_bar, 1)
+        row.addWidget(self.cancel_button)
+        self.addWidget(self.filter_label)
+        self.addWidget(box)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def set_busy(self, busy: bool, text: str = "") -> None:
+        """Show progress (with ``text`` beside it) or the filter line again."""
+        self.setCurrentIndex(1 if busy else 0)
+        self.cancel_button.setEnabled(busy)
+        self.progress_label.setText(text)
+        self.progress_bar.setRange(0, 0)
+        self.progress_bar.setFormat("")
+
+    def set_progress(self, done: int, total: int, message: str) -> None:
+        """``done`` of ``total`` rows (0: unknown, a busy bar); a non-empty message shows."""
+        if total:
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setValue(min(done, total))
+            self.progress_bar.setFormat(f"{format_count(done)} of {format_count(total)} rows")
+        else:
+            self.progress_bar.setRange(0, 0)
+        if message:
+            self.progress_label.setText(message)
+
+    def set_stopping(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.progress_label.setText("Stopping…")
