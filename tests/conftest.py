@@ -79,7 +79,15 @@ def _isolated_user_dirs(
 @pytest.fixture(autouse=True)
 def memory_keyring(request: pytest.FixtureRequest) -> Iterator[MemoryKeyring | None]:
     if request.node.get_closest_marker("secret_service"):
+        # The real Secret Service, named explicitly: keyring's automatic choice would also
+        # chain the test backends defined in this suite (they are KeyringBackend subclasses
+        # imported during collection), one of which is locked on purpose.
+        from keyring.backends import SecretService
+
+        previous = keyring.get_keyring()
+        keyring.set_keyring(SecretService.Keyring())
         yield None
+        keyring.set_keyring(previous)
         return
     previous = keyring.get_keyring()
     ring = MemoryKeyring()
