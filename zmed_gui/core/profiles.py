@@ -11,7 +11,6 @@ Files are versioned JSON::
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import re
 import typing
@@ -23,6 +22,7 @@ from typing import Any
 
 from zmed_gui.core.convert import ConversionOptions
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.jsonfile import read_json_file
 from zmed_gui.core.mapping import FieldSource, Mapping, normalise_header
 from zmed_gui.core.schema import Schema, default_schema, schema_from_json
 from zmed_gui.core.settings import user_data_dir, write_json_atomic
@@ -304,17 +304,7 @@ def save_profile(profile: Profile, path: Path) -> None:
 
 def load_profile(path: Path) -> Profile:
     """Read a profile file; OptionsError with one sentence when it cannot be used."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise OptionsError(f"Cannot read the profile {path}: {exc.strerror or exc}.") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise OptionsError(
-            f"The profile {path.name} is not valid JSON (line {exc.lineno}, "
-            f"column {exc.colno}: {exc.msg})."
-        ) from exc
+    data = read_json_file(path, "profile")
     return profile_from_json(data, origin=f"The profile {path.name}")
 
 

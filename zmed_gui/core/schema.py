@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.jsonfile import read_json_file
 
 
 class FieldType(StrEnum):
@@ -130,15 +131,5 @@ def schema_from_json(data: Any, origin: str = "the schema") -> Schema:
 
 def load_schema(path: Path) -> Schema:
     """Read a schema JSON file; the fields listed replace the default set entirely."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise OptionsError(f"Cannot read the schema file {path}: {exc.strerror or exc}.") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise OptionsError(
-            f"The schema file {path.name} is not valid JSON (line {exc.lineno}, "
-            f"column {exc.colno}: {exc.msg})."
-        ) from exc
+    data = read_json_file(path, "schema file")
     return schema_from_json(data, origin=f"The schema file {path.name}")
