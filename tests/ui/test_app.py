@@ -56,6 +56,7 @@ def test_demo_starts_the_emulator_loads_the_sample_and_stops_on_quit(
                 sheet=window.open_step.grid.sheet,
                 schema=state.schema.names,
                 connection=state.connection_name,
+                status=window.file_status.text(),
             )
             window.close()  # the last window closing ends the event loop, as for a user
             return
@@ -76,6 +77,7 @@ def test_demo_starts_the_emulator_loads_the_sample_and_stops_on_quit(
     assert seen["target"][0].startswith("http://127.0.0.1:")
     assert "Region" in seen["schema"]
     assert seen["connection"]
+    assert seen["status"].startswith("Previewing demo-usage.xlsx")  # not "No spreadsheet open"
     assert not seen["emulator"].running  # stopped when the app quit
     assert log_file_path().exists()
     settings = load_settings()

@@ -73,7 +73,7 @@ class OpenStep(QWidget):
     """
 
     advance_requested = Signal()
-    file_opened = Signal(str)  # a path whose preview was read (for recent files)
+    file_opened = Signal(str)  # a path whose preview was read (status bar, recent files)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -322,8 +322,9 @@ class OpenStep(QWidget):
             self._show_sheets(new_sheets, new_grid.sheet)
             self._show_grid(new_grid)
             demo_sample = getattr(self.state, "demo_sample", None)
-            if self.path is not None and self.path != demo_sample:
-                remember_file(self.path)
+            if self.path is not None:
+                if self.path != demo_sample:  # the demo never lands in recent files
+                    remember_file(self.path)
                 self.file_opened.emit(str(self.path))
         elif kind == "sheet":
             self._show_grid(result)  # type: ignore[arg-type]
