@@ -24,6 +24,7 @@ Rows = Sequence[Sequence[Any]]
 
 __all__ = [
     "Rows",
+    "append_xlsx",
     "encrypted_stub",
     "set_cached_values",
     "truncate",
@@ -78,6 +79,21 @@ def write_xlsx(
                         cell.number_format = "yyyy-mm-dd hh:mm:ss"
                     elif isinstance(value, dt.date):
                         cell.number_format = "yyyy-mm-dd"
+    wb.save(path)
+    return path
+
+
+def append_xlsx(path: Path, rows: Rows, sheet: str = "Sheet1") -> Path:
+    """Writes a one-sheet .xlsx by appending whole rows with openpyxl (its own default cell
+    formats, blank cells kept as None), as a quick script exporting usage would."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet
+    for row in rows:
+        ws.append(list(row))
     wb.save(path)
     return path
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QThreadPool
 
 from zmed_gui.core.connections import CUSTOM, Connection, load_connections, save_connection
 from zmed_gui.core.credentials import get_secret
@@ -20,18 +18,7 @@ from zmed_gui.ui.connections_dialog import ConnectionsDialog
 immortalise_singletons()
 
 
-@pytest.fixture(autouse=True)
-def _wait_for_pool() -> Iterator[None]:
-    """No worker of this test may outlive it (its widgets are about to go)."""
-    yield
-    assert QThreadPool.globalInstance().waitForDone(20_000)
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = Emulator().start()
-    yield emu
-    emu.stop()
+pytestmark = pytest.mark.usefixtures("wait_for_pool")
 
 
 def fill(dialog: ConnectionsDialog, name: str, base_url: str, secret: str = "") -> None:

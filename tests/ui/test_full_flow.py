@@ -8,45 +8,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
-from PySide6.QtCore import QThreadPool
-from PySide6.QtWidgets import QMessageBox
 
-from zmed_gui.core.connections import CUSTOM, Connection
-from zmed_gui.core.mapping import auto_match
-from zmed_gui.core.sources import load_table
-from zmed_gui.core.validate import RowStatus
-from zmed_gui.emulator import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_METER_ID,
-    Emulator,
-    EmulatorConfig,
-    FaultPlan,
-    demo_schema,
+from tests.factories import append_xlsx
+from tests.ui._helpers import (
+    accept_resume_offer,
+    demo_app_state,
+    load_and_map,
+    make_upload_step,
 )
+from zmed_gui.core.validate import RowStatus
+from zmed_gui.emulator import Emulator, EmulatorConfig, FaultPlan
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.connections_dialog import ConnectionsDialog
 from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN
 from zmed_gui.ui.review_step import ReviewStep
 from zmed_gui.ui.state import AppState
-from zmed_gui.ui.upload_dialogs import offer_resume
-from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
 
 # PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
 immortalise_singletons()
 
-
-@pytest.fixture(autouse=True)
-def _wait_for_pool() -> Iterator[None]:
-    """No worker of this test may outlive it (its widgets are about to go)."""
-    yield
-    assert QThreadPool.globalInstance().waitForDone(20_000)
+pytestmark = pytest.mark.usefixtures("wait_for_pool")
 
 
 HEADERS = ["Customer", "Usage type", "Usage date", "Quantity", "Region"]
@@ -61,38 +46,15 @@ def sample_rows(n: int) -> list[list[Any]]:
 
 
 def write_workbook(path: Path, data: list[list[Any]]) -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "November"
-    ws.append(["Usage export", None, None, None, None])  # a title row above the header
-    ws.append(HEADERS)
-    for r in data:
-        ws.append(r)
-    wb.save(path)
-    return path
+    title = ["Usage export", None, None, None, None]  # a title row above the header
+    return append_xlsx(path, [title, HEADERS, *data], sheet="November")
 
 
 def open_in_state(path: Path, emulator: Emulator) -> AppState:
     """What the Open and Map steps hand over (demo mode pointed at ``emulator``)."""
-    state = AppState()
-    state.demo = True
-    state.demo_connection = Connection(  # type: ignore[attr-defined]
-        name=DEMO_NAME,
-        environment=CUSTOM,
-        custom_base_url=emulator.base_url,
-        client_id=DEMO_CLIENT_ID,
-        meter_id=DEMO_METER_ID,
-    )
-    state.demo_secret = DEMO_CLIENT_SECRET  # type: ignore[attr-defined]
-    state.demo_target = (emulator.base_url, DEMO_METER_ID)  # type: ignore[attr-defined]
-    state.connection_name = DEMO_NAME
-    state.set_schema(demo_schema())
-    state.path = path
-    table = load_table(path)
+    state = demo_app_state(emulator)
+    table = load_and_map(state, path)
     assert table.header_row == 2
-    state.set_table(table)
-    state.set_mapping(auto_match(table.headers, state.schema, [c[:20] for c in table.columns]))
-    state.options.timezone = "UTC"
     return state
 
 
@@ -102,14 +64,6 @@ def review(qtbot: Any, state: AppState) -> ReviewStep:
     with qtbot.waitSignal(step.validation_finished, timeout=20_000):
         step.activate()
     assert state.validation is not None
-    return step
-
-
-def uploader(qtbot: Any, state: AppState) -> UploadStep:
-    step = UploadStep(state)
-    qtbot.addWidget(step)
-    with qtbot.waitSignal(step.connections_loaded, timeout=5_000):
-        step.activate()  # the saved connections are read in a worker
     return step
 
 
@@ -132,13 +86,6 @@ def received(emulator: Emulator) -> Counter[tuple[Any, ...]]:
     return Counter(as_tuple(e) for e in emulator.accepted_events())
 
 
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = Emulator(EmulatorConfig()).start()
-    yield emu
-    emu.stop()
-
-
 def test_open_map_review_fix_upload(qtbot: Any, tmp_path: Path, emulator: Emulator) -> None:
     data = sample_rows(40)
     sheet = [list(r) for r in data]
@@ -154,7 +101,7 @@ def test_open_map_review_fix_upload(qtbot: Any, tmp_path: Path, emulator: Emulat
     assert state.validation.counts[RowStatus.INVALID] == 1
     assert state.edited_cells == {(4, 3)}
 
-    up = uploader(qtbot, state)
+    up = make_upload_step(qtbot, state)
     assert "39" in up.start_button.text()
     with qtbot.waitSignal(up.upload_finished, timeout=30_000) as done:
         up.start_button.click()
@@ -176,7 +123,7 @@ def test_cancel_then_resume_loses_and_duplicates_nothing(qtbot: Any, tmp_path: P
         data = sample_rows(300)
         state = open_in_state(write_workbook(tmp_path / "usage.xlsx", data), emu)
         review(qtbot, state)
-        up = uploader(qtbot, state)
+        up = make_upload_step(qtbot, state)
         up.batch_spin.setValue(10)
         up.concurrency_spin.setValue(2)
         with qtbot.waitSignal(up.upload_finished, timeout=30_000) as stopped:
@@ -206,7 +153,7 @@ def test_interrupted_upload_is_offered_at_start_and_resumed(qtbot: Any, tmp_path
         path = write_workbook(tmp_path / "usage.xlsx", data)
         state = open_in_state(path, emu)
         review(qtbot, state)
-        up = uploader(qtbot, state)
+        up = make_upload_step(qtbot, state)
         up.batch_spin.setValue(10)
         up.concurrency_spin.setValue(1)
         with qtbot.waitSignal(up.upload_finished, timeout=30_000) as stopped:
@@ -217,16 +164,11 @@ def test_interrupted_upload_is_offered_at_start_and_resumed(qtbot: Any, tmp_path
 
         # "restart": a new state; the window calls offer_resume at start
         fresh = open_in_state(path, emu)
-        offer_resume(None, fresh)
-        qtbot.waitUntil(lambda: getattr(fresh, "resume_offer_box", None) is not None, timeout=5000)
-        box: QMessageBox = fresh.resume_offer_box  # type: ignore[attr-defined]
-        assert "did not finish" in box.text() and "usage.xlsx" in box.text()
-        [resume] = [b for b in box.buttons() if b.property("choice") == "resume"]
-        resume.click()
+        accept_resume_offer(qtbot, fresh)
         assert fresh.resume_candidates  # type: ignore[attr-defined]
 
         review(qtbot, fresh)
-        up2 = uploader(qtbot, fresh)
+        up2 = make_upload_step(qtbot, fresh)
         up2.batch_spin.setValue(10)
         with qtbot.waitSignal(up2.upload_finished, timeout=60_000) as finished:
             up2.start_button.click()  # no duplicate guard: it resumes the same upload
@@ -242,7 +184,7 @@ def test_no_keyring_connections_dialog_shows_message(
     qtbot: Any, no_keyring: None, tmp_path: Path, emulator: Emulator
 ) -> None:
     state = open_in_state(write_workbook(tmp_path / "usage.xlsx", sample_rows(3)), emulator)
-    up = uploader(qtbot, state)
+    up = make_upload_step(qtbot, state)
     up.connections_action.trigger()
     dialog: ConnectionsDialog = up.connections_dialog
     qtbot.waitUntil(lambda: bool(dialog.keyring_message), timeout=5000)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from tests.factories import write_csv, write_xlsx
 from zmed_gui.core.settings import load_settings
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers, wait_for_workers
+from zmed_gui.ui.dialogs import running_workers
 from zmed_gui.ui.open_step import OpenStep
 from zmed_gui.ui.state import AppState
 
@@ -37,10 +36,7 @@ def workbook(tmp_path: Path, name: str = "usage.xlsx") -> Path:
     )
 
 
-@pytest.fixture(autouse=True)
-def _wait_for_workers() -> Iterator[None]:
-    yield
-    assert wait_for_workers(10_000)
+pytestmark = pytest.mark.usefixtures("workers_done")
 
 
 @pytest.fixture

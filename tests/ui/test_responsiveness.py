@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
-from PySide6.QtCore import QObject, QThreadPool, QTimer
+from PySide6.QtCore import QObject, QTimer
 
 from zmed_gui.core.connections import CUSTOM, Connection
 from zmed_gui.core.mapping import auto_match
@@ -36,11 +36,7 @@ from zmed_gui.ui.workers import Worker, start
 immortalise_singletons()
 
 
-@pytest.fixture(autouse=True)
-def _wait_for_pool() -> Iterator[None]:
-    """No worker of this test may outlive it (its widgets are about to go)."""
-    yield
-    assert QThreadPool.globalInstance().waitForDone(20_000)
+pytestmark = pytest.mark.usefixtures("wait_for_pool")
 
 
 ROWS = 200_000

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 
 from zmed_gui.core.table import CellError, Table
 from zmed_gui.core.validate import Issue, RowStatus, Severity
@@ -28,11 +27,7 @@ from zmed_gui.ui.review_model import (
 immortalise_singletons()
 
 
-@pytest.fixture(autouse=True)
-def _wait_for_pool() -> Iterator[None]:
-    """No worker of this test may outlive it (its widgets are about to go)."""
-    yield
-    assert QThreadPool.globalInstance().waitForDone(20_000)
+pytestmark = pytest.mark.usefixtures("wait_for_pool")
 
 
 @dataclass

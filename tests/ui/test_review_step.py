@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 
+from tests.factories import append_xlsx
+from tests.ui._helpers import load_and_map
 from zmed_gui.core.mapping import auto_match
-from zmed_gui.core.sources import load_table
 from zmed_gui.core.table import Table
 from zmed_gui.core.validate import RowStatus
 from zmed_gui.ui.app import immortalise_singletons
@@ -24,12 +24,7 @@ from zmed_gui.ui.state import AppState
 # PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
 immortalise_singletons()
 
-
-@pytest.fixture(autouse=True)
-def _wait_for_pool() -> Iterator[None]:
-    """No worker of this test may outlive it (its widgets are about to go)."""
-    yield
-    assert QThreadPool.globalInstance().waitForDone(20_000)
+pytestmark = pytest.mark.usefixtures("wait_for_pool")
 
 
 HEADERS = ["Account", "UOM", "Date", "Qty"]
@@ -43,24 +38,12 @@ ROWS = [
 
 
 def write_workbook(path: Path, rows: list[list[Any]] = ROWS) -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Usage"
-    ws.append(HEADERS)
-    for r in rows:
-        ws.append(r)
-    wb.save(path)
-    return path
+    return append_xlsx(path, [HEADERS, *rows], sheet="Usage")
 
 
 def loaded_state(path: Path) -> AppState:
     state = AppState()
-    state.path = path
-    table = load_table(path)
-    state.set_table(table)
-    samples = [col[:20] for col in table.columns]
-    state.set_mapping(auto_match(table.headers, state.schema, samples))
-    state.options.timezone = "UTC"
+    load_and_map(state, path)
     return state
 
 

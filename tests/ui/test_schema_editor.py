@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from zmed_gui.core.schema import FieldType, default_schema
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers, wait_for_workers
+from zmed_gui.ui.dialogs import running_workers
 from zmed_gui.ui.schema_editor import COL_NAME, SchemaEditor, name_problem
 
 # PySide6 6.12 on Python 3.11 under-counts None/True/False (see app.py); until
@@ -20,10 +19,7 @@ from zmed_gui.ui.schema_editor import COL_NAME, SchemaEditor, name_problem
 immortalise_singletons()
 
 
-@pytest.fixture(autouse=True)
-def _wait_for_workers() -> Iterator[None]:
-    yield
-    assert wait_for_workers(10_000)
+pytestmark = pytest.mark.usefixtures("workers_done")
 
 
 @pytest.fixture

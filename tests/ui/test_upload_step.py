@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from tests.factories import append_xlsx
+from tests.ui._helpers import (
+    accept_resume_offer,
+    demo_app_state,
+    load_and_map,
+    make_upload_step,
+)
 from zmed_gui.core.connections import CUSTOM, Connection, make_target, save_connection
 from zmed_gui.core.journal import Journal
-from zmed_gui.core.mapping import auto_match
 from zmed_gui.core.progress import CancelToken
-from zmed_gui.core.sources import load_table
 from zmed_gui.core.upload import (
     SourceInfo,
     UploadOptions,
@@ -38,7 +41,7 @@ from zmed_gui.emulator import (
 )
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.state import AppState
-from zmed_gui.ui.upload_dialogs import GuardChoice, button_for, offer_resume
+from zmed_gui.ui.upload_dialogs import GuardChoice, button_for
 from zmed_gui.ui.upload_jobs import source_info
 from zmed_gui.ui.upload_progress import progress_text
 from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
@@ -46,12 +49,7 @@ from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
 # PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
 immortalise_singletons()
 
-
-@pytest.fixture(autouse=True)
-def _wait_for_pool() -> Iterator[None]:
-    """No worker of this test may outlive it (its widgets are about to go)."""
-    yield
-    assert QThreadPool.globalInstance().waitForDone(20_000)
+pytestmark = pytest.mark.usefixtures("wait_for_pool")
 
 
 HEADERS = ["Account", "UOM", "Date", "Qty"]
@@ -66,41 +64,18 @@ def rows(n: int, start: int = 0) -> list[list[Any]]:
 
 
 def write_workbook(path: Path, data: list[list[Any]]) -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Usage"
-    ws.append(HEADERS)
-    for r in data:
-        ws.append(r)
-    wb.save(path)
-    return path
+    return append_xlsx(path, [HEADERS, *data], sheet="Usage")
 
 
 def demo_state(path: Path, emulator: Emulator) -> AppState:
     """What the Open/Map/Review steps leave behind in demo mode, built directly."""
-    state = AppState()
-    state.demo = True
-    state.demo_connection = Connection(
-        name=DEMO_NAME,
-        environment=CUSTOM,
-        custom_base_url=emulator.base_url,
-        client_id=DEMO_CLIENT_ID,
-        meter_id=DEMO_METER_ID,
-    )
-    state.demo_secret = DEMO_CLIENT_SECRET
-    state.demo_target = (emulator.base_url, DEMO_METER_ID)
-    state.connection_name = DEMO_NAME
-    state.set_schema(demo_schema())
+    state = demo_app_state(emulator)
     load(state, path)
     return state
 
 
 def load(state: AppState, path: Path) -> None:
-    state.path = path
-    table = load_table(path)
-    state.set_table(table)
-    state.set_mapping(auto_match(table.headers, state.schema, [c[:20] for c in table.columns]))
-    state.options.timezone = "UTC"
+    table = load_and_map(state, path)
     state.set_validation(validate(table, state.schema, state.mapping, state.options))
 
 
@@ -112,19 +87,15 @@ def received(emulator: Emulator) -> list[tuple[str, float]]:
     return sorted((e["CustomerId"], float(e["Quantity"])) for e in emulator.accepted_events())
 
 
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = Emulator(EmulatorConfig()).start()
-    yield emu
-    emu.stop()
-
-
-def make_step(qtbot: Any, state: AppState) -> UploadStep:
-    step = UploadStep(state)
-    qtbot.addWidget(step)
-    with qtbot.waitSignal(step.connections_loaded, timeout=5_000):
-        step.activate()  # the saved connections are read in a worker
-    return step
+def save_emulator_connection(emulator: Emulator) -> None:
+    """A saved connection "Emulator" to ``emulator``, its secret in the keyring."""
+    save_connection(
+        Connection(
+            name="Emulator", environment=CUSTOM, custom_base_url=emulator.base_url,
+            client_id=DEMO_CLIENT_ID,
+        ),
+        DEMO_CLIENT_SECRET,
+    )  # fmt: skip
 
 
 def upload(qtbot: Any, step: UploadStep, timeout: int = 20_000) -> Any:
@@ -138,7 +109,7 @@ def test_demo_upload_sends_exactly_the_valid_events(
 ) -> None:
     data = rows(25)
     state = demo_state(write_workbook(tmp_path / "usage.xlsx", data), emulator)
-    step = make_step(qtbot, state)
+    step = make_upload_step(qtbot, state)
     assert step.connection_combo.currentText() == DEMO_NAME
     assert DEMO_METER_ID in step.target_edit.text()
     assert step.start_button.isEnabled()
@@ -171,7 +142,7 @@ def test_duplicate_guard_sends_only_new_events(
     data = rows(6)
     path = write_workbook(tmp_path / "usage.xlsx", data)
     state = demo_state(path, emulator)
-    step = make_step(qtbot, state)
+    step = make_upload_step(qtbot, state)
     upload(qtbot, step)
     assert len(emulator.accepted_events()) == 6
 
@@ -211,7 +182,7 @@ def test_duplicate_guard_sends_only_new_events(
 
 def test_dry_run_sends_nothing(qtbot: Any, tmp_path: Path, emulator: Emulator) -> None:
     state = demo_state(write_workbook(tmp_path / "usage.xlsx", rows(5)), emulator)
-    step = make_step(qtbot, state)
+    step = make_upload_step(qtbot, state)
     step.dry_run_check.setChecked(True)
     result = upload(qtbot, step)
     assert result.dry_run
@@ -224,7 +195,7 @@ def test_pause_and_resume_while_sending(qtbot: Any, tmp_path: Path) -> None:
     try:
         data = rows(60)
         state = demo_state(write_workbook(tmp_path / "usage.xlsx", data), emu)
-        step = make_step(qtbot, state)
+        step = make_upload_step(qtbot, state)
         step.batch_spin.setValue(5)
         step.concurrency_spin.setValue(1)
         with qtbot.waitSignal(step.upload_finished, timeout=30_000) as done:
@@ -247,18 +218,12 @@ def test_pause_and_resume_while_sending(qtbot: Any, tmp_path: Path) -> None:
 def test_saved_connection_uses_the_keyring_secret(
     qtbot: Any, tmp_path: Path, emulator: Emulator
 ) -> None:
-    save_connection(
-        Connection(
-            name="Emulator", environment=CUSTOM, custom_base_url=emulator.base_url,
-            client_id=DEMO_CLIENT_ID,
-        ),
-        DEMO_CLIENT_SECRET,
-    )  # fmt: skip
+    save_emulator_connection(emulator)
     data = rows(3)
     state = AppState()
     state.set_schema(demo_schema())
     load(state, write_workbook(tmp_path / "usage.xlsx", data))
-    step = make_step(qtbot, state)
+    step = make_upload_step(qtbot, state)
     assert step.connection_combo.currentText() == "Emulator"
     step.target_edit.setText(DEMO_METER_ID)
     result = upload(qtbot, step)
@@ -268,16 +233,10 @@ def test_saved_connection_uses_the_keyring_secret(
 
 
 def test_missing_meter_says_what_to_do(qtbot: Any, tmp_path: Path, emulator: Emulator) -> None:
-    save_connection(
-        Connection(
-            name="Emulator", environment=CUSTOM, custom_base_url=emulator.base_url,
-            client_id=DEMO_CLIENT_ID,
-        ),
-        DEMO_CLIENT_SECRET,
-    )  # fmt: skip
+    save_emulator_connection(emulator)
     state = AppState()
     load(state, write_workbook(tmp_path / "usage.xlsx", rows(2)))
-    step = make_step(qtbot, state)
+    step = make_upload_step(qtbot, state)
     step.target_edit.setText("")
     step.start_button.click()
     boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
@@ -294,7 +253,7 @@ def test_uncertain_batch_is_resent_only_when_asked(qtbot: Any, tmp_path: Path) -
     try:
         data = rows(30)
         state = demo_state(write_workbook(tmp_path / "usage.xlsx", data), emu)
-        step = make_step(qtbot, state)
+        step = make_upload_step(qtbot, state)
         step.batch_spin.setValue(10)
         step.concurrency_spin.setValue(1)
         result = upload(qtbot, step)
@@ -334,7 +293,7 @@ def test_open_result_report_writes_next_to_the_source_and_opens_it(
 
     monkeypatch.setattr("zmed_gui.ui.upload_step.QDesktopServices.openUrl", open_url)
     state = demo_state(write_workbook(tmp_path / "usage.xlsx", rows(4)), emulator)
-    step = make_step(qtbot, state)
+    step = make_upload_step(qtbot, state)
     upload(qtbot, step)
     with qtbot.waitSignal(step.report_written, timeout=10_000) as written:
         step.report_button.click()
@@ -358,16 +317,10 @@ def test_progress_text_names_where_the_events_went() -> None:
 def test_complete_upload_is_not_offered_again_until_something_changes(
     qtbot: Any, tmp_path: Path, emulator: Emulator
 ) -> None:
-    save_connection(
-        Connection(
-            name="Emulator", environment=CUSTOM, custom_base_url=emulator.base_url,
-            client_id=DEMO_CLIENT_ID,
-        ),
-        DEMO_CLIENT_SECRET,
-    )  # fmt: skip
+    save_emulator_connection(emulator)
     path = write_workbook(tmp_path / "usage.xlsx", rows(5))
     state = demo_state(path, emulator)
-    step = make_step(qtbot, state)
+    step = make_upload_step(qtbot, state)
     meter = step.target_edit.text()
     assert step.start_button.isEnabled() and step.start_button.text() == "Upload 5 events"
     assert upload(qtbot, step).accepted == 5
@@ -449,14 +402,9 @@ def test_upload_interrupted_by_core_is_resumed_by_the_gui(
     assert first.interrupted and 0 < first.accepted < 30
 
     # the GUI starts: it offers the interrupted upload, and continues it for this file
-    offer_resume(None, state)
-    qtbot.waitUntil(lambda: getattr(state, "resume_offer_box", None) is not None, timeout=5000)
-    box: QMessageBox = state.resume_offer_box  # type: ignore[attr-defined]
-    assert "did not finish" in box.text() and "usage.xlsx" in box.text()
-    [resume] = [b for b in box.buttons() if b.property("choice") == "resume"]
-    resume.click()
+    accept_resume_offer(qtbot, state)
     assert state.resume_candidates
-    step = make_step(qtbot, state)
+    step = make_upload_step(qtbot, state)
     second = upload(qtbot, step)  # no duplicate guard: the same upload goes on
     assert second.upload_id == first.upload_id
     assert second.accepted == 30 and not second.interrupted

@@ -1,0 +1,32 @@
+"""Fixtures shared by the UI tests (opt-in: ``pytest.mark.usefixtures`` where wanted)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QThreadPool
+
+from zmed_gui.emulator import Emulator, EmulatorConfig
+from zmed_gui.ui.dialogs import wait_for_workers
+
+
+@pytest.fixture
+def wait_for_pool() -> Iterator[None]:
+    """No worker of this test may outlive it (its widgets are about to go)."""
+    yield
+    assert QThreadPool.globalInstance().waitForDone(20_000)
+
+
+@pytest.fixture
+def workers_done() -> Iterator[None]:
+    """Every worker the dialogs started has finished when the test ends."""
+    yield
+    assert wait_for_workers(10_000)
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    emu = Emulator(EmulatorConfig()).start()
+    yield emu
+    emu.stop()
