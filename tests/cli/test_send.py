@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import MemoryKeyring
+from tests.core._upload_helpers import received_ids
 from zmed_gui.cli import main
 from zmed_gui.core.connections import CUSTOM, Connection, save_connection
 from zmed_gui.core.credentials import NO_KEYRING
@@ -42,10 +42,6 @@ def target_args(emu: Emulator) -> list[str]:
     return ["--base-url", emu.base_url, "--meter", DEMO_METER_ID, "--client-id", DEMO_CLIENT_ID]
 
 
-def received(emu: Emulator) -> Counter[str]:
-    return Counter(e["CustomerId"] for e in emu.accepted_events(DEMO_METER_ID))
-
-
 @pytest.mark.usefixtures("secret_env")
 def test_send_all_then_rerun_skips_duplicates(
     emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -55,7 +51,7 @@ def test_send_all_then_rerun_skips_duplicates(
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "accepted: 1,200" in out and "upload id: " in out and "track id: zmed-" in out
-    assert emu.stats()["calls"] == 3 and len(received(emu)) == 1200
+    assert emu.stats()["calls"] == 3 and len(received_ids(emu)) == 1200
     code = main(["send", str(data), *target_args(emu)])
     out, err = capsys.readouterr()
     assert code == 0, out + err
@@ -76,7 +72,7 @@ def test_invalid_rows_not_sent_and_reported(
     out, err = capsys.readouterr()
     assert code == 1, out + err
     assert "invalid: 2" in out and "accepted: 48" in out
-    assert "C00003" not in received(emu) and len(received(emu)) == 48
+    assert "C00003" not in received_ids(emu) and len(received_ids(emu)) == 48
     rows = list(csv.DictReader(report.open(encoding="utf-8-sig")))
     by_row = {r["Row"]: r for r in rows}
     assert by_row["5"]["Upload status"] == "not sent"  # data row 3 is Excel row 5
@@ -202,7 +198,7 @@ def test_server_errors_are_retried(
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "retries: 3" in out and "accepted: 100" in out
-    assert max(received(emu).values()) == 1
+    assert max(received_ids(emu).values()) == 1
     with Journal() as j:
         assert len(j.list_uploads()) == 1
 

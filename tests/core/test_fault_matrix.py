@@ -8,11 +8,11 @@ drop-before it did not, and an explicit resend of the uncertain events completes
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from tests.core._upload_helpers import demo_client, event, received_ids
 from zmed_gui.core import journal as jn
 from zmed_gui.core.connections import make_target
 from zmed_gui.core.journal import Journal
@@ -24,10 +24,7 @@ from zmed_gui.core.upload import (
     plan_upload,
     run_upload,
 )
-from zmed_gui.core.zuora import ZuoraClient
 from zmed_gui.emulator import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
     DEMO_METER_ID,
     Emulator,
     EmulatorConfig,
@@ -36,19 +33,7 @@ from zmed_gui.emulator import (
 
 N = 10_000
 BATCH = 250
-ITEMS = [
-    UploadItem(
-        i,
-        i + 2,
-        {
-            "CustomerId": f"C{i:06d}",
-            "UsageIdentifier": "api-calls",
-            "UsageDate": "2026-11-01T10:00:00Z",
-            "Quantity": i % 97,
-        },
-    )
-    for i in range(N)
-]
+ITEMS = [UploadItem(i, i + 2, event(i, Quantity=i % 97)) for i in range(N)]
 SOURCE = SourceInfo("matrix.xlsx", "Sheet1", "fp-matrix")
 OPTIONS = {"batch_size": BATCH, "concurrency": 4, "backoff_base": 0.02, "backoff_cap": 0.2}
 
@@ -69,12 +54,8 @@ SPECS = {
 def upload(emu: Emulator, journal: Journal, **opts: object) -> UploadResult:
     target = make_target(emu.base_url, DEMO_METER_ID)
     plan = plan_upload(journal, target, ITEMS, SOURCE, UploadOptions(**(OPTIONS | opts)))  # type: ignore[arg-type]
-    with ZuoraClient(emu.base_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, timeout=10) as client:
+    with demo_client(emu, timeout=10) as client:
         return run_upload(plan, client, journal)
-
-
-def received(emu: Emulator) -> Counter[str]:
-    return Counter(e["CustomerId"] for e in emu.accepted_events(DEMO_METER_ID))
 
 
 @pytest.mark.slow
@@ -86,7 +67,7 @@ def test_fault_alone(kind: str, tmp_path: Path) -> None:
         injected = emu.stats()["faults_injected"].get(kind, 0)
         assert injected >= 1
         assert res.error is None and not res.interrupted
-        got = received(emu)
+        got = received_ids(emu)
         assert max(got.values()) == 1  # never twice
         uncertain_batches = [b for b in journal.batches(res.upload_id) if b.status == jn.UNCERTAIN]
         uncertain_rows = {r for b in uncertain_batches for r in b.excel_rows}
@@ -106,7 +87,7 @@ def test_fault_alone(kind: str, tmp_path: Path) -> None:
             assert uncertain_ids <= set(got)
             rerun = upload(emu, journal)
             assert rerun.accepted == 0 and rerun.held_uncertain == res.uncertain
-            assert max(received(emu).values()) == 1
+            assert max(received_ids(emu).values()) == 1
         else:
             assert set(got) == {it.event["CustomerId"] for it in ITEMS} - uncertain_ids
             before = set(got)
@@ -114,6 +95,6 @@ def test_fault_alone(kind: str, tmp_path: Path) -> None:
             emu.reset()
             rerun = upload(emu, journal, resend_uncertain=True)
             assert rerun.accepted == res.uncertain and rerun.skipped_duplicates == res.accepted
-            assert set(received(emu)) == uncertain_ids  # exactly the missing ones
-            assert max(received(emu).values()) == 1
+            assert set(received_ids(emu)) == uncertain_ids  # exactly the missing ones
+            assert max(received_ids(emu).values()) == 1
             assert before | uncertain_ids == {it.event["CustomerId"] for it in ITEMS}

@@ -15,10 +15,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.core._upload_helpers import received_ids
+from tests.factories import write_csv
 from zmed_gui.core import journal as jn
 from zmed_gui.core.journal import Journal
 from zmed_gui.emulator import (
@@ -35,13 +38,9 @@ ROWS = 20_000
 
 @pytest.fixture
 def usage_csv(tmp_path: Path) -> Path:
-    path = tmp_path / "usage.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["CustomerId", "UsageIdentifier", "UsageDate", "Quantity"])
-        for i in range(ROWS):
-            w.writerow([f"C{i:06d}", "api-calls", "2026-11-01T10:00:00Z", i % 100])
-    return path
+    header = ["CustomerId", "UsageIdentifier", "UsageDate", "Quantity"]
+    rows = [[f"C{i:06d}", "api-calls", "2026-11-01T10:00:00Z", i % 100] for i in range(ROWS)]
+    return write_csv(tmp_path / "usage.csv", [header, *rows])
 
 
 @pytest.fixture
@@ -63,6 +62,21 @@ def env() -> dict[str, str]:
     return os.environ | {"ZMED_CLIENT_SECRET": DEMO_CLIENT_SECRET, "PYTHONUNBUFFERED": "1"}
 
 
+@contextmanager
+def send_process(emu: Emulator, csv_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """`zmed-upload send` running in the background; killed on the way out if still alive."""
+    proc = subprocess.Popen(
+        command(emu, csv_path), env=env(), text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def wait_for_accepted(min_batches: int, proc: subprocess.Popen[str], limit: float = 30) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -80,26 +94,14 @@ def wait_for_accepted(min_batches: int, proc: subprocess.Popen[str], limit: floa
     raise AssertionError("the upload did not get going")
 
 
-def received(emu: Emulator) -> Counter[str]:
-    return Counter(e["CustomerId"] for e in emu.accepted_events(DEMO_METER_ID))
-
-
 @pytest.mark.slow
 def test_sigkill_then_rerun(slow_emulator: Emulator, usage_csv: Path, tmp_path: Path) -> None:
     emu = slow_emulator
-    proc = subprocess.Popen(
-        command(emu, usage_csv), env=env(), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
+    with send_process(emu, usage_csv) as proc:
         wait_for_accepted(4, proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    before = received(emu)
+    before = received_ids(emu)
     assert 0 < sum(before.values()) < ROWS
 
     report = tmp_path / "report.csv"
@@ -123,7 +125,7 @@ def test_sigkill_then_rerun(slow_emulator: Emulator, usage_csv: Path, tmp_path: 
     assert {e.status for e in events} <= {jn.ACCEPTED, jn.UNCERTAIN}
     assert sum(e.status == jn.UNCERTAIN for e in events) == len(uncertain_rows)
 
-    got = received(emu)
+    got = received_ids(emu)
     everything = {f"C{i:06d}" for i in range(ROWS)}
     # nothing lost: what the emulator lacks can only be in an uncertain batch
     assert everything - set(got) <= uncertain_ids
@@ -144,30 +146,22 @@ def test_sigkill_then_rerun(slow_emulator: Emulator, usage_csv: Path, tmp_path: 
 @pytest.mark.slow
 def test_sigterm_finishes_in_flight_and_exits_3(slow_emulator: Emulator, usage_csv: Path) -> None:
     emu = slow_emulator
-    proc = subprocess.Popen(
-        command(emu, usage_csv), env=env(), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
+    with send_process(emu, usage_csv) as proc:
         wait_for_accepted(2, proc)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 3, out + err
     assert "Stopping" in err
     with Journal() as j:
         (upload,) = j.list_uploads()
         assert upload.status == "interrupted" and upload.uncertain == 0
         assert upload.accepted + upload.pending == ROWS
-    assert sum(received(emu).values()) == upload.accepted  # in-flight calls were answered
+    assert sum(received_ids(emu).values()) == upload.accepted  # in-flight calls were answered
     emu.config.faults = None
     emu.reset()
     again = subprocess.run(command(emu, usage_csv), env=env(), text=True, capture_output=True,
                            timeout=120)  # fmt: skip
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"Continuing upload {upload.upload_id}" in again.stdout
-    assert sum(received(emu).values()) == ROWS - upload.accepted
-    assert max(received(emu).values()) == 1
+    assert sum(received_ids(emu).values()) == ROWS - upload.accepted
+    assert max(received_ids(emu).values()) == 1

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.core._upload_helpers import demo_client, event, received_ids
 from zmed_gui.core.connections import TenantLimits, make_target
 from zmed_gui.core.errors import ConnectionProblem, OptionsError
 from zmed_gui.core.journal import Journal
@@ -38,15 +39,6 @@ from zmed_gui.emulator import (
 FAST = {"backoff_base": 0.01, "backoff_cap": 0.05}
 
 
-def event(i: int, **over: Any) -> dict[str, Any]:
-    return {
-        "CustomerId": f"C{i:06d}",
-        "UsageIdentifier": "api-calls",
-        "UsageDate": "2026-11-01T10:00:00Z",
-        "Quantity": i,
-    } | over
-
-
 def items(n: int, start: int = 0) -> list[UploadItem]:
     return [UploadItem(i - start, i - start + 2, event(i)) for i in range(start, start + n)]
 
@@ -60,7 +52,7 @@ class Rig:
     def __init__(self, emu: Emulator, journal: Journal, timeout: float = 10.0) -> None:
         self.emu = emu
         self.journal = journal
-        self.client = ZuoraClient(emu.base_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, timeout=timeout)
+        self.client = demo_client(emu, timeout)
         self.target = make_target(emu.base_url, DEMO_METER_ID)
 
     def plan(
@@ -96,7 +88,7 @@ class Rig:
         )
 
     def received(self) -> Counter[str]:
-        return Counter(e["CustomerId"] for e in self.emu.accepted_events(DEMO_METER_ID))
+        return received_ids(self.emu)
 
 
 @pytest.fixture
