@@ -26,15 +26,17 @@ def event(**changes: Any) -> dict[str, Any]:
     return e
 
 
+def token_form() -> dict[str, str]:
+    """The demo client's client-credentials request for a token (a new dict each call)."""
+    return {
+        "client_id": DEMO_CLIENT_ID,
+        "client_secret": DEMO_CLIENT_SECRET,
+        "grant_type": "client_credentials",
+    }
+
+
 def get_token(client: httpx.Client, emu: Emulator) -> str:
-    r = client.post(
-        emu.token_url,
-        data={
-            "client_id": DEMO_CLIENT_ID,
-            "client_secret": DEMO_CLIENT_SECRET,
-            "grant_type": "client_credentials",
-        },
-    )
+    r = client.post(emu.token_url, data=token_form())
     assert r.status_code == 200, r.text
     return str(r.json()["access_token"])
 

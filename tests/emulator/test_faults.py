@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.emulator._helpers import GOOD, bearer, event, get_token
+from tests.emulator._helpers import GOOD, bearer, event, get_token, token_form
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.emulator import FAULT_KINDS, Emulator, EmulatorConfig, Fault, FaultPlan
 
@@ -240,11 +240,7 @@ def test_faults_skip_token_endpoint_and_probes(client: httpx.Client) -> None:
 
 def test_token_429(client: httpx.Client) -> None:
     with plan_emulator("token-429=1.0") as emu:
-        r = client.post(
-            emu.token_url,
-            data={"client_id": "demo-client", "client_secret": "demo-secret",
-                  "grant_type": "client_credentials"},
-        )  # fmt: skip
+        r = client.post(emu.token_url, data=token_form())
         assert r.status_code == 429 and r.headers["retry-after"] == "1"
         assert emu.stats()["faults_injected"] == {"token-429": 1}
 

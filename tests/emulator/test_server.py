@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.emulator._helpers import GOOD, bearer, event, get_token
+from tests.emulator._helpers import GOOD, bearer, event, get_token, token_form
 from zmed_gui.core.schema import FieldType, Schema, SchemaField
 from zmed_gui.emulator import (
     DEMO_CLIENT_ID,
@@ -68,14 +68,7 @@ def test_upload_urls(emu: Emulator) -> None:
 
 # -- OAuth ----------------------------------------------------------------------------------
 def test_token_issued(client: httpx.Client, emu: Emulator) -> None:
-    r = client.post(
-        emu.token_url,
-        data={
-            "client_id": DEMO_CLIENT_ID,
-            "client_secret": DEMO_CLIENT_SECRET,
-            "grant_type": "client_credentials",
-        },
-    )
+    r = client.post(emu.token_url, data=token_form())
     assert r.status_code == 200
     body = r.json()
     assert body["token_type"] == "bearer" and body["expires_in"] == 3599
@@ -110,11 +103,7 @@ def test_token_via_basic_auth(client: httpx.Client, emu: Emulator) -> None:
 def test_token_refused(
     client: httpx.Client, emu: Emulator, form: dict[str, str], status: int, error: str
 ) -> None:
-    data = {
-        "client_id": DEMO_CLIENT_ID,
-        "client_secret": DEMO_CLIENT_SECRET,
-        "grant_type": "client_credentials",
-    }
+    data = token_form()
     data = {k: v for k, v in data.items() if k not in ("client_secret",) or "client_id" not in form}
     data.update(form)
     if "client_secret" not in form and "client_id" in form:
@@ -126,14 +115,7 @@ def test_token_refused(
 
 
 def test_token_needs_form_encoding(client: httpx.Client, emu: Emulator) -> None:
-    r = client.post(
-        emu.token_url,
-        json={
-            "client_id": DEMO_CLIENT_ID,
-            "client_secret": DEMO_CLIENT_SECRET,
-            "grant_type": "client_credentials",
-        },
-    )
+    r = client.post(emu.token_url, json=token_form())
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
     assert client.get(emu.token_url).status_code == 405
 
