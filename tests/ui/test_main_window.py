@@ -122,17 +122,22 @@ def test_validate_and_upload_shortcuts_go_to_their_step_first(
     assert not sent
 
 
-def test_dropping_a_file_opens_it(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
-    path = workbook(tmp_path)
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
+def drop_event(mime: QMimeData) -> QDropEvent:
+    """``mime`` dropped (copied) with the left button, at (10, 10)."""
+    return QDropEvent(
         QPointF(10, 10),
         Qt.DropAction.CopyAction,
         mime,
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
+
+
+def test_dropping_a_file_opens_it(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    path = workbook(tmp_path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = drop_event(mime)
     window.dropEvent(event)
     assert event.isAccepted()
     qtbot.waitUntil(lambda: window.open_step.grid is not None, timeout=10_000)
@@ -143,13 +148,7 @@ def test_dropping_a_file_opens_it(qtbot: Any, window: MainWindow, tmp_path: Path
 def test_dropping_something_else_is_ignored(window: MainWindow) -> None:
     mime = QMimeData()
     mime.setText("not a file")
-    event = QDropEvent(
-        QPointF(10, 10),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
+    event = drop_event(mime)
     window.dropEvent(event)
     assert window.open_step.path is None
 

@@ -47,6 +47,12 @@ def loaded_state(path: Path) -> AppState:
     return state
 
 
+def big_table(columns: list[list[str]]) -> Table:
+    """A "big.csv" table with HEADERS over ``columns`` (text cells, data from row 2)."""
+    n = len(columns[0])
+    return Table("big.csv", "big", 1, HEADERS, list(HEADERS), columns, list(range(2, n + 2)))
+
+
 @pytest.fixture
 def step(qtbot: Any, tmp_path: Path) -> ReviewStep:
     state = loaded_state(write_workbook(tmp_path / "usage.xlsx"))
@@ -150,19 +156,13 @@ def test_export_report_in_worker(step: ReviewStep, qtbot: Any, tmp_path: Path) -
 
 def test_cancel_validation(qtbot: Any) -> None:
     n = 300_000
-    table = Table(
-        "big.csv",
-        "big",
-        1,
-        HEADERS,
-        list(HEADERS),
+    table = big_table(
         [
             [f"A-{i % 97}" for i in range(n)],
             ["GB"] * n,
             [f"2026-11-{1 + i % 28:02d} 10:00" for i in range(n)],
             [str(i % 50) for i in range(n)],
-        ],
-        list(range(2, n + 2)),
+        ]
     )
     state = AppState()
     state.set_table(table)
@@ -226,15 +226,7 @@ def test_columns_fit_a_1280_window_and_long_texts_are_capped(qtbot: Any, tmp_pat
 
 def test_column_widths_come_from_the_first_rows_only(qtbot: Any) -> None:
     n = 100_000
-    table = Table(
-        "big.csv",
-        "big",
-        1,
-        HEADERS,
-        list(HEADERS),
-        [["A-1"] * n, ["GB"] * n, ["2026-11-01 10:00"] * n, ["1"] * n],
-        list(range(2, n + 2)),
-    )
+    table = big_table([["A-1"] * n, ["GB"] * n, ["2026-11-01 10:00"] * n, ["1"] * n])
     state = AppState()
     state.set_table(table)
     w = ReviewStep(state)
