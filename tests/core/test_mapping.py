@@ -87,43 +87,50 @@ def test_salesforce_report_export() -> None:
     assert found["UsageIdentifier"] in {"Product Code", "Unit of Measure"}
 
 
-def test_netsuite_saved_search_export() -> None:
-    headers = [
-        "Internal ID", "Customer", "Item", "Date", "Quantity", "Amount",
-        "Memo", "Document Number", "Type",
-    ]  # fmt: skip
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param(
+            [
+                "Internal ID", "Customer", "Item", "Date", "Quantity", "Amount",
+                "Memo", "Document Number", "Type",
+            ],
+            {
+                "CustomerId": "Customer",
+                "UsageIdentifier": "Item",
+                "UsageDate": "Date",
+                "Quantity": "Quantity",  # the exact name beats "Amount"
+            },
+            id="netsuite_saved_search_export",
+        ),
+        pytest.param(
+            [
+                "id", "customer", "customer_email", "subscription_item", "price",
+                "product", "quantity", "timestamp", "period_start", "period_end",
+            ],
+            {
+                "CustomerId": "customer",
+                "UsageIdentifier": "product",
+                "UsageDate": "timestamp",
+                "Quantity": "quantity",
+            },
+            id="stripe_usage_export",
+        ),
+        pytest.param(
+            ["customerNumber", "usage_type", "eventTime", "UNITS"],
+            {
+                "CustomerId": "customerNumber",
+                "UsageIdentifier": "usage_type",
+                "UsageDate": "eventTime",
+                "Quantity": "UNITS",
+            },
+            id="camel_case_and_snake_case_exports",
+        ),
+    ],
+)  # fmt: skip
+def test_known_exports_map_every_field(headers: list[str], expected: dict[str, str]) -> None:
     m = auto_match(headers, default_schema())
-    assert _by_header(headers, m) == {
-        "CustomerId": "Customer",
-        "UsageIdentifier": "Item",
-        "UsageDate": "Date",
-        "Quantity": "Quantity",  # the exact name beats "Amount"
-    }
-
-
-def test_stripe_usage_export() -> None:
-    headers = [
-        "id", "customer", "customer_email", "subscription_item", "price",
-        "product", "quantity", "timestamp", "period_start", "period_end",
-    ]  # fmt: skip
-    m = auto_match(headers, default_schema())
-    assert _by_header(headers, m) == {
-        "CustomerId": "customer",
-        "UsageIdentifier": "product",
-        "UsageDate": "timestamp",
-        "Quantity": "quantity",
-    }
-
-
-def test_camel_case_and_snake_case_exports() -> None:
-    headers = ["customerNumber", "usage_type", "eventTime", "UNITS"]
-    m = auto_match(headers, default_schema())
-    assert _by_header(headers, m) == {
-        "CustomerId": "customerNumber",
-        "UsageIdentifier": "usage_type",
-        "UsageDate": "eventTime",
-        "Quantity": "UNITS",
-    }
+    assert _by_header(headers, m) == expected
 
 
 def test_one_column_never_feeds_two_fields() -> None:
