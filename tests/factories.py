@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from zmed_gui.core.table import CellError
+from zmed_gui.core.table import CellError, CellValue, Table
 
 Rows = Sequence[Sequence[Any]]
 
@@ -27,6 +27,7 @@ __all__ = [
     "append_xlsx",
     "encrypted_stub",
     "set_cached_values",
+    "table_from_columns",
     "truncate",
     "write_csv",
     "write_ods",
@@ -252,6 +253,28 @@ def write_csv(
         text = text[: -len(newline)]
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def table_from_columns(
+    columns: list[list[CellValue]],
+    headers: list[str],
+    *,
+    source: str = "usage.xlsx",
+    sheet: str = "March",
+    header_row: int = 1,
+) -> Table:
+    """A loaded table built in memory (no file): ``columns`` of cells under ``headers``
+    (shown and original alike), data rows numbered from just below ``header_row``."""
+    n = len(columns[0]) if columns else 0
+    return Table(
+        source=source,
+        sheet=sheet,
+        header_row=header_row,
+        headers=headers,
+        original_headers=list(headers),
+        columns=columns,
+        row_numbers=list(range(header_row + 1, header_row + 1 + n)),
+    )
 
 
 def truncate(src: Path, dest: Path, fraction: float = 0.5) -> Path:

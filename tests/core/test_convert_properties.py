@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.factories import table_from_columns
 from zmed_gui.core.convert import (
     ConversionOptions,
     DateOrder,
@@ -26,7 +27,7 @@ from zmed_gui.core.convert import (
 )
 from zmed_gui.core.mapping import FieldSource, Mapping
 from zmed_gui.core.schema import FieldType, Schema, SchemaField
-from zmed_gui.core.table import CellError, Table
+from zmed_gui.core.table import CellError
 from zmed_gui.core.validate import RowStatus, validate
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -243,15 +244,8 @@ def test_converters_never_raise(
 def test_validate_is_consistent_on_any_table(
     rows: list[tuple[Any, Any, Any]], excluded: set[int]
 ) -> None:
-    table = Table(
-        source="x.csv",
-        sheet="x",
-        header_row=1,
-        headers=["A", "B", "C"],
-        original_headers=["A", "B", "C"],
-        columns=[list(c) for c in zip(*rows, strict=True)],
-        row_numbers=list(range(2, len(rows) + 2)),
-    )
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    table = table_from_columns(columns, ["A", "B", "C"], source="x.csv", sheet="x")
     schema = Schema(
         [
             SchemaField("Id", FieldType.STRING),

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.factories import table_from_columns
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.mapping import (
     FieldSource,
@@ -29,15 +30,7 @@ def _by_header(headers: list[str], mapping: Mapping) -> dict[str, str]:
 
 
 def _table(headers: list[str], rows: int = 2) -> Table:
-    return Table(
-        source="usage.xlsx",
-        sheet="March",
-        header_row=1,
-        headers=headers,
-        original_headers=list(headers),
-        columns=[[None] * rows for _ in headers],
-        row_numbers=list(range(2, 2 + rows)),
-    )
+    return table_from_columns([[None] * rows for _ in headers], headers)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.factories import table_from_columns
 from zmed_gui.core import report
 from zmed_gui.core.errors import Cancelled, OptionsError
 from zmed_gui.core.progress import CancelToken
@@ -37,16 +38,7 @@ class FakeResult:
 
 
 def _table(columns: list[list[CellValue]], headers: list[str]) -> Table:
-    n = len(columns[0])
-    return Table(
-        source="march.xlsx",
-        sheet="March",
-        header_row=2,
-        headers=headers,
-        original_headers=list(headers),
-        columns=columns,
-        row_numbers=list(range(3, 3 + n)),
-    )
+    return table_from_columns(columns, headers, source="march.xlsx", header_row=2)
 
 
 def _result() -> FakeResult:

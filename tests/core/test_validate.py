@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.factories import table_from_columns
 from zmed_gui.core import convert
 from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
 from zmed_gui.core.errors import Cancelled
@@ -34,16 +35,7 @@ OPTIONS = ConversionOptions(timezone="Europe/Berlin")
 
 def make_table(columns: list[list[CellValue]], headers: list[str] | None = None) -> Table:
     headers = headers or ["Customer", "Product", "Date", "Qty", "Region"][: len(columns)]
-    n = len(columns[0])
-    return Table(
-        source="usage.xlsx",
-        sheet="March",
-        header_row=1,
-        headers=headers,
-        original_headers=list(headers),
-        columns=columns,
-        row_numbers=list(range(2, n + 2)),
-    )
+    return table_from_columns(columns, headers)
 
 
 def default_mapping() -> Mapping:

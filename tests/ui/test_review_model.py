@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from zmed_gui.core.table import CellError, Table
+from tests.factories import table_from_columns
+from zmed_gui.core.table import CellError, CellValue, Table
 from zmed_gui.core.validate import Issue, RowStatus, Severity
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.review_model import (
@@ -48,15 +49,8 @@ class FakeResult:
 
 
 def make_table(n: int = 3) -> Table:
-    return Table(
-        source="usage.xlsx",
-        sheet="March",
-        header_row=1,
-        headers=["Account", "Qty"],
-        original_headers=["Account", "Qty"],
-        columns=[[f"A{i}" for i in range(n)], [float(i) for i in range(n)]],
-        row_numbers=[i + 2 for i in range(n)],
-    )
+    columns: list[list[CellValue]] = [[f"A{i}" for i in range(n)], [float(i) for i in range(n)]]
+    return table_from_columns(columns, ["Account", "Qty"])
 
 
 def make_result(table: Table) -> FakeResult:
@@ -165,15 +159,7 @@ def test_format_and_parse() -> None:
 
 def test_million_rows_are_lazy(qtbot: Any) -> None:
     n = 1_000_000
-    table = Table(
-        "big.csv",
-        "big",
-        1,
-        ["A"],
-        ["A"],
-        [list(range(n))],
-        list(range(2, n + 2)),
-    )
+    table = table_from_columns([list(range(n))], ["A"], source="big.csv", sheet="big")
     result = FakeResult(table, [None] * n, [RowStatus.VALID] * n, [])
     m = ReviewModel()
     t0 = time.perf_counter()

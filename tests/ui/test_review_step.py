@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.factories import append_xlsx
+from tests.factories import append_xlsx, table_from_columns
 from tests.ui._helpers import load_and_map
 from zmed_gui.core.mapping import auto_match
 from zmed_gui.core.table import Table
@@ -49,8 +49,7 @@ def loaded_state(path: Path) -> AppState:
 
 def big_table(columns: list[list[str]]) -> Table:
     """A "big.csv" table with HEADERS over ``columns`` (text cells, data from row 2)."""
-    n = len(columns[0])
-    return Table("big.csv", "big", 1, HEADERS, list(HEADERS), columns, list(range(2, n + 2)))
+    return table_from_columns(columns, HEADERS, source="big.csv", sheet="big")
 
 
 @pytest.fixture
