@@ -29,7 +29,7 @@ from pathlib import Path
 
 from zmed_gui.core.errors import SourceError
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
-from zmed_gui.core.table import CellValue, Grid
+from zmed_gui.core.table import CellValue, Grid, blanks_to_none
 
 log = logging.getLogger(__name__)
 
@@ -254,14 +254,8 @@ def read_text_grid(
             if not fields:
                 continue
             row: list[CellValue] = fields  # type: ignore[assignment]
-            if "" in row:  # empty fields become None, in place (quickest)
-                i = row.index("")
-                try:
-                    while True:
-                        row[i] = None
-                        i = row.index("", i + 1)
-                except ValueError:
-                    pass
+            if "" in row:  # empty fields become None
+                blanks_to_none(row)
                 if row.count(None) == len(row):
                     continue
             rows.append(row)

@@ -28,6 +28,22 @@ CellValue = (
 )
 
 
+def blanks_to_none(row: list[CellValue]) -> None:
+    """Turn the empty strings readers use for blank cells into None, in place.
+
+    ``list.index`` scans in C, so this is the quickest way over a million rows.
+    """
+    if "" not in row:
+        return
+    i = row.index("")
+    try:
+        while True:
+            row[i] = None
+            i = row.index("", i + 1)
+    except ValueError:
+        pass
+
+
 def column_letter(index: int) -> str:
     """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
     letters = ""

@@ -16,7 +16,7 @@ import python_calamine as calamine
 from zmed_gui.core.errors import SourceError
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.sniff import CFB, ENCRYPTED, ODS, ZIP
-from zmed_gui.core.table import CellError, CellValue
+from zmed_gui.core.table import CellError, CellValue, blanks_to_none
 
 log = logging.getLogger(__name__)
 
@@ -148,14 +148,7 @@ def collect_rows(
                 cancel.raise_if_cancelled()
             progress(done, total, message)
         row: list[CellValue] = raw
-        if "" in row:  # calamine's blank; replaced in place, which is quickest
-            i = row.index("")
-            try:
-                while True:
-                    row[i] = None
-                    i = row.index("", i + 1)
-            except ValueError:
-                pass
+        blanks_to_none(row)  # calamine's blank is ""
         if number in by_row:
             for c, err in by_row[number]:
                 if c < len(row):
