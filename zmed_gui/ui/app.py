@@ -26,6 +26,11 @@ def immortalise_singletons() -> None:
     """
     if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
         return
+    import PySide6
+
+    # pyproject pins PySide6 below 6.12; this only guards an installation that ignored it.
+    if tuple(PySide6.__version_info__[:2]) < (6, 12):
+        return
     import ctypes
 
     for obj in (None, True, False):
