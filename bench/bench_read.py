@@ -62,7 +62,7 @@ def run_one(case: str, path: Path) -> dict[str, Any]:
         rows = sum(1 for _ in ws.iter_rows(values_only=True)) - 1  # minus the header
         wb.close()
     else:
-        from zmed_gui.core.sources import load_table
+        from zmed_gui.core.read import load_table
 
         rows = len(load_table(path))
     wall = time.perf_counter() - start
@@ -77,7 +77,7 @@ def run_one(case: str, path: Path) -> dict[str, Any]:
 
 
 def _xlsx_to_csv(xlsx: Path, dest: Path) -> None:
-    from zmed_gui.core.sources import read_grid
+    from zmed_gui.core.read import read_grid
 
     grid = read_grid(xlsx)
     with dest.open("w", newline="", encoding="utf-8") as f:

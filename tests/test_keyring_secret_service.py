@@ -13,10 +13,12 @@ import pytest
 from zmed_gui.core.connections import (
     Connection,
     delete_connection,
+    get_secret,
+    keyring_available,
     load_connections,
     save_connection,
+    set_secret,
 )
-from zmed_gui.core.credentials import get_secret, keyring_available, set_secret
 
 pytestmark = pytest.mark.secret_service
 

@@ -220,7 +220,7 @@ class SelfTest:
         return ", ".join(found)
 
     def check_sample(self) -> str:
-        from zmed_gui.core.sources import load_table
+        from zmed_gui.core.read import load_table
 
         with importlib.resources.as_file(_resource(*SAMPLE_XLSX)) as path:
             table = load_table(Path(path))
@@ -260,7 +260,7 @@ class SelfTest:
     def check_keyring(self) -> str:
         import keyring
 
-        from zmed_gui.core.credentials import keyring_available
+        from zmed_gui.core.connections import keyring_available
 
         def label(backend: object) -> str:
             cls = type(backend)
@@ -387,7 +387,7 @@ class SelfTest:
         from zmed_gui.core.zuora import ZuoraClient
 
         try:
-            importlib.import_module("zmed_gui.core.sender")
+            importlib.import_module("zmed_gui.core.upload._sender")
         except ModuleNotFoundError:
             sender = False
         else:
@@ -395,7 +395,7 @@ class SelfTest:
         with ZuoraClient(emu.base_url, client_id, secret, timeout=20.0) as client:
             if not sender:
                 # run_upload's engine has not landed: one direct call through the client.
-                from zmed_gui.core.batches import canonical_json, encode_array
+                from zmed_gui.core.upload import canonical_json, encode_array
 
                 body = encode_array([canonical_json(e) for e in events])
                 res = client.post_events(emu.upload_url(meter_id), body)

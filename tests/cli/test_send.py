@@ -11,8 +11,7 @@ import pytest
 from tests.conftest import MemoryKeyring
 from tests.core._upload_helpers import received_ids
 from zmed_gui.cli import main
-from zmed_gui.core.connections import CUSTOM, Connection, save_connection
-from zmed_gui.core.credentials import NO_KEYRING
+from zmed_gui.core.connections import CUSTOM, NO_KEYRING, Connection, save_connection
 from zmed_gui.core.journal import Journal
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, Emulator
 
@@ -207,8 +206,7 @@ def test_server_errors_are_retried(
 def test_secret_and_token_not_in_output_report_log_or_journal(
     emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from zmed_gui.core.journal import default_journal_path
-    from zmed_gui.core.settings import user_log_dir
+    from zmed_gui.core.paths import default_journal_path, user_log_dir
 
     data = write_csv(tmp_path / "usage.csv", 40, bad_rows=(1,))
     report = tmp_path / "report.xlsx"

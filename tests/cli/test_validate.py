@@ -201,10 +201,9 @@ def test_unmapped_required_field_is_reported(
 
 def test_mapping_profile_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from zmed_gui.core.convert import ConversionOptions
-    from zmed_gui.core.mapping import FieldSource, Mapping
-    from zmed_gui.core.profiles import profile_from, save_profile
+    from zmed_gui.core.mapping import FieldSource, Mapping, profile_from, save_profile
+    from zmed_gui.core.read import load_table
     from zmed_gui.core.schema import default_schema
-    from zmed_gui.core.sources import load_table
 
     src = write_xlsx(tmp_path / "usage.xlsx", GOOD, title="A title")
     table = load_table(src)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.factories import encrypted_stub, truncate, write_csv, write_xlsx
 from zmed_gui.core.errors import SourceError
-from zmed_gui.core.sources import list_sheets, load_table, read_grid
+from zmed_gui.core.read import list_sheets, load_table, read_grid
 
 USAGE: list[list[Any]] = [["Acct", "Qty"], ["A1", 1], ["A2", 2]]
 

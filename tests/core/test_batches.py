@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zmed_gui.core.batches import (
+from zmed_gui.core.upload import (
     array_size,
     canonical_json,
     encode_array,

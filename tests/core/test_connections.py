@@ -12,21 +12,22 @@ from zmed_gui.core.connections import (
     CUSTOM,
     ENVIRONMENTS,
     LIMIT_PRESETS,
+    NO_KEYRING,
     Connection,
     TenantLimits,
     check_base_url,
     connections_file,
     delete_connection,
     get_connection,
+    get_secret,
     limits_preset,
     load_connections,
     make_target,
     parse_upload_url,
     save_connection,
-    test_connection,
 )
-from zmed_gui.core.credentials import NO_KEYRING, get_secret
 from zmed_gui.core.errors import CredentialsError, OptionsError
+from zmed_gui.core.zuora import test_connection
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, Emulator
 
 METER = "0123456789abcdef0123456789abcdef"

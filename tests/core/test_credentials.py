@@ -11,7 +11,7 @@ import keyring.errors
 import pytest
 
 from tests.conftest import MemoryKeyring
-from zmed_gui.core.credentials import (
+from zmed_gui.core.connections import (
     ENV_SECRET,
     NO_KEYRING,
     SERVICE,

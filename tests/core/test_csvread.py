@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.factories import write_csv
-from zmed_gui.core.csvread import decode_text, detect_delimiter, read_text_grid
 from zmed_gui.core.errors import SourceError
-from zmed_gui.core.sources import load_table, read_grid
+from zmed_gui.core.read import decode_text, detect_delimiter, load_table, read_grid, read_text_grid
 
 ROWS = [["Kunde", "Menge", "Ort"], ["Müller", "12,5", "Köln"], ["Søren", "3", "Århus €"]]
 

@@ -8,7 +8,8 @@ import threading
 from pathlib import Path
 
 from zmed_gui.core import journal as jn
-from zmed_gui.core.journal import Journal, default_journal_path, find_interrupted_uploads
+from zmed_gui.core.journal import Journal, find_interrupted_uploads
+from zmed_gui.core.paths import default_journal_path
 
 
 def new_upload(j: Journal, uid: str, hashes: list[str], meter: str = "m|1") -> None:

@@ -10,8 +10,9 @@ import pytest
 
 from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
 from zmed_gui.core.errors import OptionsError
-from zmed_gui.core.mapping import FieldSource, Mapping
-from zmed_gui.core.profiles import (
+from zmed_gui.core.mapping import (
+    FieldSource,
+    Mapping,
     Profile,
     ProfileSource,
     apply_profile,

@@ -13,10 +13,10 @@ import openpyxl
 import pytest
 
 from tests.factories import table_from_columns
-from zmed_gui.core import report
 from zmed_gui.core.errors import Cancelled, OptionsError
 from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.report import RowUpload, write_report
+from zmed_gui.core.report import _write as report
 from zmed_gui.core.table import CellError, CellValue, Table
 from zmed_gui.core.validate import Issue, RowStatus, Severity
 

@@ -10,14 +10,12 @@ from pathlib import Path
 import pytest
 
 from zmed_gui.core.convert import DateOrder, DateTimeFormat
+from zmed_gui.core.paths import user_config_dir, user_data_dir, user_log_dir
 from zmed_gui.core.settings import (
     Settings,
     load_settings,
     save_settings,
     settings_path,
-    user_config_dir,
-    user_data_dir,
-    user_log_dir,
 )
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.factories import set_cached_values, write_csv, write_ods, write_xls, write_xlsx
 from zmed_gui.core.errors import Cancelled, SourceError
 from zmed_gui.core.progress import CancelToken
-from zmed_gui.core.sources import (
+from zmed_gui.core.read import (
     SUPPORTED_EXTENSIONS,
     detect_header_row,
     list_sheets,
@@ -376,7 +376,7 @@ def test_demo_sample_reads_as_documented() -> None:
 
 
 def test_error_scan_across_chunk_boundaries() -> None:
-    from zmed_gui.core.sources import _scan_errors
+    from zmed_gui.core.read._load import _scan_errors
 
     rows = [
         f'<row r="{i}"><c r="A{i}" t="s"><v>{i}</v></c><c r="B{i}" t="e"><f>1/0</f>'
@@ -391,7 +391,7 @@ def test_error_scan_across_chunk_boundaries() -> None:
 
 
 def test_error_scan_prefixed_and_without_cell_references() -> None:
-    from zmed_gui.core.sources import _scan_errors, _scan_errors_slow
+    from zmed_gui.core.read._load import _scan_errors, _scan_errors_slow
 
     ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     prefixed = (
@@ -454,7 +454,7 @@ def test_preview_parse_is_reused_by_the_full_read(
 ) -> None:
     import os
 
-    from zmed_gui.core import sources
+    from zmed_gui.core.read import _load as sources
 
     parses: list[str] = []
     real = sources._parse_sheet

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.factories import table_from_columns
-from zmed_gui.core import convert
 from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
+from zmed_gui.core.convert import _field as convert
 from zmed_gui.core.errors import Cancelled
 from zmed_gui.core.mapping import FieldSource, Mapping
 from zmed_gui.core.progress import CancelToken

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from zmed_gui.core.connections import CUSTOM, Connection
 from zmed_gui.core.mapping import auto_match
-from zmed_gui.core.sources import load_table
+from zmed_gui.core.read import load_table
 from zmed_gui.core.table import Table
 from zmed_gui.emulator import (
     DEMO_CLIENT_ID,

@@ -8,8 +8,13 @@ from typing import Any
 
 import pytest
 
-from zmed_gui.core.connections import CUSTOM, Connection, load_connections, save_connection
-from zmed_gui.core.credentials import get_secret
+from zmed_gui.core.connections import (
+    CUSTOM,
+    Connection,
+    get_secret,
+    load_connections,
+    save_connection,
+)
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, Emulator
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.connections_dialog import ConnectionsDialog

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from tests.factories import write_xlsx
-from zmed_gui.core.profiles import list_profiles
+from zmed_gui.core.mapping import list_profiles
+from zmed_gui.core.read import load_table
 from zmed_gui.core.schema import FieldType, Schema, SchemaField
-from zmed_gui.core.sources import load_table
 from zmed_gui.core.table import Table
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.dialogs import running_workers, wait_for_workers

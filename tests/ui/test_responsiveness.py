@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from zmed_gui.core.connections import CUSTOM, Connection
 from zmed_gui.core.mapping import auto_match
-from zmed_gui.core.sources import load_table
+from zmed_gui.core.read import load_table
 from zmed_gui.core.validate import RowStatus
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID
 from zmed_gui.ui.app import immortalise_singletons

@@ -16,10 +16,17 @@ from typing import TextIO
 from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
 from zmed_gui.core.errors import OptionsError
-from zmed_gui.core.mapping import FieldSource, Mapping, auto_match, resolve_column
-from zmed_gui.core.profiles import Profile, apply_profile, load_profile
+from zmed_gui.core.mapping import (
+    FieldSource,
+    Mapping,
+    Profile,
+    apply_profile,
+    auto_match,
+    load_profile,
+    resolve_column,
+)
+from zmed_gui.core.read import load_table
 from zmed_gui.core.schema import Schema, default_schema, load_schema
-from zmed_gui.core.sources import load_table
 from zmed_gui.core.table import Table
 from zmed_gui.core.validate import ValidationResult, validate
 

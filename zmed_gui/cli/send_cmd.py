@@ -34,8 +34,8 @@ from zmed_gui.core.connections import (
     limits_preset,
     make_target,
     parse_upload_url,
+    resolve_secret,
 )
-from zmed_gui.core.credentials import resolve_secret
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.journal import Journal
 from zmed_gui.core.progress import CancelToken

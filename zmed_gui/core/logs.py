@@ -14,7 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from zmed_gui.core.settings import user_log_dir
+from zmed_gui.core.paths import user_log_dir
 
 LOG_FILE = "zmed-gui.log"
 MAX_BYTES = 1_000_000

@@ -10,41 +10,18 @@ import dataclasses
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
+from zmed_gui.core.jsonfile import write_json_atomic
+from zmed_gui.core.paths import user_config_dir
 
-APP_NAME = "zmed-gui"
 SETTINGS_FILE = "settings.json"
 MAX_RECENT_FILES = 10
 
 log = logging.getLogger(__name__)
-
-
-def user_config_dir() -> Path:
-    """Where settings and connection profiles live (created on demand)."""
-    path = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def user_data_dir() -> Path:
-    """Where mapping profiles and the upload journal live (created on demand)."""
-    path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def user_log_dir() -> Path:
-    """Where the log file lives (created on demand)."""
-    path = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def settings_path() -> Path:
@@ -165,22 +142,3 @@ def _set_aside(path: Path) -> None:
 def save_settings(settings: Settings) -> None:
     """Write the settings atomically: a crash mid-write leaves the old file intact."""
     write_json_atomic(settings_path(), settings.to_json())
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

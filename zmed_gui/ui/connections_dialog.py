@@ -27,15 +27,17 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.connections import (
+    NO_KEYRING,
     Connection,
     delete_connection,
+    get_secret,
+    keyring_available,
     load_connections,
     parse_upload_url,
     save_connection,
-    test_connection,
 )
-from zmed_gui.core.credentials import NO_KEYRING, get_secret, keyring_available
 from zmed_gui.core.errors import CredentialsError, ZmedError
+from zmed_gui.core.zuora import test_connection
 from zmed_gui.ui.connection_form import ConnectionForm, check_form
 from zmed_gui.ui.serial_jobs import SerialJobs
 from zmed_gui.ui.single_job import SingleJob
@@ -340,7 +342,7 @@ class ConnectionsDialog(QDialog):
                 target = parse_upload_url(meter)
             elif meter:
                 meter_id = meter
-            return test_connection(conn, secret, meter_id, target=target)
+            return test_connection(conn, secret, meter_id=meter_id, target=target)
 
         self._test_job.start(work)
         self.test_button.setEnabled(False)

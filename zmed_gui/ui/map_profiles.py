@@ -69,7 +69,7 @@ def ask_profile_name(parent: QWidget, suggestion: str) -> str | None:
 def ask_profile_file(parent: QWidget) -> Path | None:
     """A saved mapping file picked by the user, or None."""
     try:
-        from zmed_gui.core.profiles import profiles_dir
+        from zmed_gui.core.mapping import profiles_dir
 
         start = str(profiles_dir())
     except Exception:
@@ -87,7 +87,7 @@ def save_job(
     name: str, table: Table, schema: Schema, mapping: Mapping, options: ConversionOptions
 ) -> WorkFn:
     """Save the mapping under ``name`` in the profiles folder; the job returns the path."""
-    from zmed_gui.core import profiles
+    from zmed_gui.core import mapping as profiles
 
     profile = profiles.profile_from(name, table, schema, mapping, options)
 
@@ -101,7 +101,7 @@ def save_job(
 
 def load_job(path: Path | str, table: Table) -> WorkFn:
     """Read a saved mapping and fit it to ``table``: ``(profile, mapping, notes)``."""
-    from zmed_gui.core import profiles
+    from zmed_gui.core import mapping as profiles
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[Any, Mapping, list[str]]:
         profile = profiles.load_profile(Path(path))
@@ -124,7 +124,7 @@ def match_job(table: Table, schema: Schema, generation: int) -> WorkFn:
         mapping = None
         notes: list[str] = []
         try:
-            from zmed_gui.core import profiles
+            from zmed_gui.core import mapping as profiles
 
             profile = profiles.find_profile_for_headers(table.headers)
             if profile is not None:

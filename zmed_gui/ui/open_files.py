@@ -16,7 +16,7 @@ FALLBACK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv"
 
 def supported_extensions() -> tuple[str, ...]:
     try:
-        from zmed_gui.core.sources import SUPPORTED_EXTENSIONS
+        from zmed_gui.core.read import SUPPORTED_EXTENSIONS
 
         return tuple(SUPPORTED_EXTENSIONS)
     except ImportError:

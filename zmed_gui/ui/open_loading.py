@@ -20,7 +20,7 @@ def preview_work(path: Path) -> Callable[[ProgressCallback, CancelToken], tuple[
     """All sheet names, and a preview of the first visible sheet (a hidden one is skipped)."""
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[list[str], Grid]:
-        from zmed_gui.core.sources import list_sheets, read_grid
+        from zmed_gui.core.read import list_sheets, read_grid
 
         progress(0, 0, "Reading the list of sheets...")
         sheets = list(list_sheets(path))
@@ -36,7 +36,7 @@ def sheet_work(path: Path, sheet: str) -> Callable[[ProgressCallback, CancelToke
     """A preview of ``sheet``."""
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> Grid:
-        from zmed_gui.core.sources import read_grid
+        from zmed_gui.core.read import read_grid
 
         return read_grid(path, sheet, max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel)
 
@@ -49,7 +49,7 @@ def table_work(
     """The whole table of ``sheet``, headings taken from Excel row ``header_row``."""
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> Table:
-        from zmed_gui.core.sources import load_table
+        from zmed_gui.core.read import load_table
 
         return load_table(path, sheet, header_row, progress=progress, cancel=cancel)
 

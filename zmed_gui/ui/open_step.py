@@ -355,7 +355,7 @@ class OpenStep(QWidget):
         self.sheet_combo.setEnabled(len(sheets) > 1)
 
     def _show_grid(self, grid: Grid) -> None:
-        from zmed_gui.core.sources import detect_header_row
+        from zmed_gui.core.read import detect_header_row
 
         self.grid = grid
         header_index = detect_header_row(grid) if grid.rows else 0

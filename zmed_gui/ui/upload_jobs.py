@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zmed_gui.core.connections import Connection, Target
-from zmed_gui.core.credentials import get_secret
+from zmed_gui.core.connections import Connection, Target, get_secret
 from zmed_gui.core.errors import CredentialsError
 from zmed_gui.core.journal import Journal
 from zmed_gui.core.upload import (

@@ -1,0 +1,176 @@
+"""The saved connections store: ``connections.json`` in the user config dir.
+
+A :class:`Connection` is saved as JSON in ``connections.json`` under the user config dir
+(platformdirs, app name ``zmed-gui``) **without** its client secret. The secret lives in the
+OS keyring (see :mod:`~zmed_gui.core.connections._credentials`), stored under the
+connection's *name*.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zmed_gui.core.connections._targets import (
+    CUSTOM,
+    ENVIRONMENTS,
+    PATH_STYLES,
+    PathStyle,
+    Target,
+    TenantLimits,
+    check_base_url,
+    make_target,
+    parse_upload_url,
+)
+from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.jsonfile import write_json_atomic
+from zmed_gui.core.paths import user_config_dir
+
+
+@dataclass
+class Connection:
+    """A saved Zuora tenant login (never holds the secret).
+
+    ``environment`` is a key of :data:`ENVIRONMENTS` or ``"custom"`` (then ``custom_base_url``
+    is used). ``entity_ids`` is one entity id, ``org_ids`` comma separated ids; empty = not sent.
+    ``meter_id``/``path_style``/``upload_url`` are the defaults for uploads; ``upload_url``
+    (a pasted Unique Upload URL) wins over ``meter_id`` when set.
+    """
+
+    name: str
+    environment: str = "us-production-cloud2"
+    client_id: str = ""
+    custom_base_url: str = ""
+    entity_ids: str = ""
+    org_ids: str = ""
+    limits: TenantLimits = field(default_factory=TenantLimits)
+    meter_id: str = ""
+    path_style: PathStyle = "streaming"
+    upload_url: str = ""
+    ca_bundle: str = ""  # optional PEM file with extra CA certificates
+    proxy: str = ""  # optional proxy URL; empty = from the environment (HTTPS_PROXY)
+
+    @property
+    def base_url(self) -> str:
+        """The checked base URL of this connection."""
+        if self.environment == CUSTOM:
+            if not self.custom_base_url.strip():
+                raise OptionsError(
+                    f"The connection '{self.name}' uses a custom environment but has no base "
+                    "URL; enter one in Connections."
+                )
+            return check_base_url(self.custom_base_url)
+        env = ENVIRONMENTS.get(self.environment)
+        if env is None:
+            raise OptionsError(
+                f"The connection '{self.name}' names an unknown environment "
+                f"'{self.environment}'; choose one in Connections."
+            )
+        return env.base_url
+
+    def default_target(self) -> Target | None:
+        """The saved default meter as a target, or None when none is saved."""
+        if self.upload_url.strip():
+            return parse_upload_url(self.upload_url)
+        if self.meter_id.strip():
+            return make_target(self.base_url, self.meter_id, self.path_style)
+        return None
+
+    def validate(self) -> None:
+        """Raise :class:`OptionsError` with one sentence if the connection cannot be used."""
+        if not self.name.strip():
+            raise OptionsError("Give the connection a name.")
+        if not self.client_id.strip():
+            raise OptionsError(f"The connection '{self.name}' has no client ID; enter one.")
+        _ = self.base_url
+        lim = self.limits
+        if lim.max_events < 1 or lim.max_payload_bytes < 1024 or lim.calls_per_minute < 1:
+            raise OptionsError(
+                f"The limits of connection '{self.name}' must be positive (at least 1 event, "
+                "1 KB, 1 call per minute)."
+            )
+        if self.path_style not in PATH_STYLES:
+            raise OptionsError(f"'{self.path_style}' is not a path style; use streaming or bulk.")
+        self.default_target()
+        if self.ca_bundle and not Path(self.ca_bundle).is_file():
+            raise OptionsError(f"The CA bundle file '{self.ca_bundle}' does not exist.")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Connection:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        lim = known.pop("limits", None)
+        conn = cls(**known)
+        if isinstance(lim, dict):
+            conn.limits = TenantLimits(
+                **{k: int(v) for k, v in lim.items() if k in TenantLimits.__dataclass_fields__}
+            )
+        return conn
+
+
+def connections_file() -> Path:
+    """``connections.json`` in the user config dir (created on first save)."""
+    return user_config_dir() / "connections.json"
+
+
+def load_connections() -> list[Connection]:
+    """All saved connections, sorted by name; an unreadable file raises OptionsError."""
+    path = connections_file()
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        items = data["connections"] if isinstance(data, dict) else data
+        conns = [Connection.from_json(item) for item in items]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise OptionsError(
+            f"The saved connections in '{path}' cannot be read ({type(exc).__name__}); "
+            "fix or delete that file."
+        ) from exc
+    return sorted(conns, key=lambda c: c.name.casefold())
+
+
+def get_connection(name: str) -> Connection:
+    """The saved connection called ``name`` (case-insensitive), or OptionsError."""
+    for conn in load_connections():
+        if conn.name.casefold() == name.strip().casefold():
+            return conn
+    raise OptionsError(
+        f"There is no saved connection called '{name}'; create it in the app's Connections "
+        "dialog or pass --environment/--base-url and --client-id."
+    )
+
+
+def _write_all(conns: list[Connection]) -> None:
+    data = {"version": 1, "connections": [c.to_json() for c in conns]}
+    write_json_atomic(connections_file(), data)
+
+
+def save_connection(conn: Connection, secret: str | None = None) -> None:
+    """Save (add or replace, by name) a connection; store ``secret`` in the keyring if given.
+
+    The secret is stored first, so a keyring failure saves nothing.
+    """
+    conn.validate()
+    if secret is not None:
+        from zmed_gui.core.connections._credentials import set_secret
+
+        set_secret(conn.name, secret)
+    others = [c for c in load_connections() if c.name.casefold() != conn.name.casefold()]
+    _write_all([*others, conn])
+
+
+def delete_connection(name: str) -> None:
+    """Remove a saved connection and its secret in the keyring (if any)."""
+    from zmed_gui.core.connections._credentials import delete_secret
+
+    conns = load_connections()
+    kept = [c for c in conns if c.name.casefold() != name.strip().casefold()]
+    removed = [c for c in conns if c not in kept]
+    _write_all(kept)
+    for c in removed:
+        delete_secret(c.name)

@@ -1,0 +1,55 @@
+from zmed_gui.core.convert._dates import (
+    DateOrderGuess,
+    from_excel_serial,
+    infer_date_order,
+    parse_date_text,
+)
+from zmed_gui.core.convert._field import (
+    FieldConverter,
+    is_quantity_field,
+)
+from zmed_gui.core.convert._numbers import (
+    to_number,
+)
+from zmed_gui.core.convert._options import (
+    ConversionOptions,
+    DateOrder,
+    DateTimeFormat,
+)
+from zmed_gui.core.convert._results import (
+    EMPTY,
+    Flagged,
+    Problem,
+    show,
+)
+from zmed_gui.core.convert._text import (
+    to_boolean,
+    to_string,
+)
+from zmed_gui.core.convert._times import (
+    combine_date_time,
+    resolve_timezone,
+    to_time_of_day,
+)
+
+__all__ = [
+    "EMPTY",
+    "ConversionOptions",
+    "DateOrder",
+    "DateOrderGuess",
+    "DateTimeFormat",
+    "FieldConverter",
+    "Flagged",
+    "Problem",
+    "combine_date_time",
+    "from_excel_serial",
+    "infer_date_order",
+    "is_quantity_field",
+    "parse_date_text",
+    "resolve_timezone",
+    "show",
+    "to_boolean",
+    "to_number",
+    "to_string",
+    "to_time_of_day",
+]

@@ -1,0 +1,294 @@
+"""Dates from cells: date text, Excel serial numbers and the day/month order of a column.
+
+See the notes in :mod:`zmed_gui.core.convert._field` for the choices made.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from zmed_gui.core.convert._options import DateOrder
+from zmed_gui.core.convert._results import EMPTY, WS, Empty, Moment, Problem, show
+from zmed_gui.core.convert._times import MIDNIGHT, parse_clock, parse_offset
+
+_MONTHS = [
+    *("January", "February", "March", "April", "May", "June", "July", "August"),
+    *("September", "October", "November", "December"),
+]
+_MONTH_NUMBERS: dict[str, int] = {}
+for _i, _name in enumerate(_MONTHS, start=1):
+    _MONTH_NUMBERS[_name.casefold()] = _i
+    _MONTH_NUMBERS[_name[:3].casefold()] = _i
+_MONTH_NUMBERS["sept"] = 9
+
+_TIME = (
+    r"(?:(?:[ \t]*[Tt][ \t]*|[ \t]+|[ \t]*,[ \t]*)"
+    r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<F>\d{1,9}))?)?"
+    r"(?:[ \t]*(?P<ap>[AaPp])\.?[ \t]*[Mm]\.?)?)?"
+)
+_ZONE = r"(?:[ \t]*(?P<Z>[Zz]|UTC|GMT|[+\-]\d{2}(?::?\d{2})?))?"
+_DATE_PATTERNS = {
+    "iso": r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})",
+    "num": r"(?P<a>\d{1,2})(?P<sep>[/\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{2,4})",
+    "dot": r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{2,4})",
+    "ymd": r"(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})",
+    "mon": r"(?P<d>\d{1,2})(?:st|nd|rd|th)?[ \-/]?(?P<mon>[A-Za-z]{3,9})\.?[ \-/,]*(?P<y>\d{2,4})",
+    "mon2": r"(?P<mon>[A-Za-z]{3,9})\.?[ \-]?(?P<d>\d{1,2})(?:st|nd|rd|th)?,?[ \-]*(?P<y>\d{4})",
+}
+_DATE_RES = [
+    (kind, re.compile(r"[ \t]*" + pattern + _TIME + _ZONE + r"[ \t]*"))
+    for kind, pattern in _DATE_PATTERNS.items()
+]
+_NUMERIC_DATE_RE = re.compile(r"[ \t]*(\d{1,2})([/\-])(\d{1,2})\2(\d{2,4})(?!\d)")
+_DATE_EXAMPLE = "a date such as 2026-11-26 or 26/11/2026, optionally with a time such as 09:30"
+_FAST_NUMERIC = re.compile(
+    r"([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4})"
+    r"(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?"
+)
+_FAST_ISO = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?"
+    r"(?:Z|[+\-][0-9]{2}:[0-9]{2})?"
+)
+
+
+def _order_name(order: DateOrder) -> str:
+    return {"DMY": "day first", "MDY": "month first", "YMD": "year first"}[order.value]
+
+
+@dataclass(frozen=True)
+class DateOrderGuess:
+    """The day/month order a column's numeric dates (``03/04/2026``) are read in.
+
+    ``order`` is None when the column does not tell (every such date is ambiguous, or
+    both orders are equally common); ``given`` is True when the user chose the order.
+    Counts are in rows; the examples quote one cell of each kind.
+    """
+
+    order: DateOrder | None
+    given: bool = False
+    day_first: int = 0
+    month_first: int = 0
+    ambiguous: int = 0
+    day_first_example: str | None = None
+    month_first_example: str | None = None
+
+
+def infer_date_order(
+    counted: Iterable[tuple[object, int]], given: DateOrder | None = None
+) -> DateOrderGuess:
+    """Decide the order from ``(cell value, row count)`` pairs, or take the given one.
+
+    A first part above 12 means day first, a second part above 12 month first; the
+    majority wins. YMD (or None) as the given order means "infer" for year-last dates.
+    """
+    if given in (DateOrder.DMY, DateOrder.MDY):
+        return DateOrderGuess(given, given=True)
+    day_first = month_first = ambiguous = 0
+    df_example: str | None = None
+    mf_example: str | None = None
+    for value, count in counted:
+        if value.__class__ is not str:
+            continue
+        m = _NUMERIC_DATE_RE.match(value)
+        if m is None:
+            continue
+        a, b = int(m[1]), int(m[3])
+        if a > 12 >= b:
+            day_first += count
+            df_example = df_example or value.strip()
+        elif b > 12 >= a:
+            month_first += count
+            mf_example = mf_example or value.strip()
+        elif a <= 12 and b <= 12:
+            ambiguous += count
+    order = None
+    if day_first > month_first:
+        order = DateOrder.DMY
+    elif month_first > day_first:
+        order = DateOrder.MDY
+    return DateOrderGuess(order, False, day_first, month_first, ambiguous, df_example, mf_example)
+
+
+def _day_month(
+    a: int, b: int, text: str, guess: DateOrderGuess | None
+) -> tuple[int, int] | Problem:
+    shown = text.strip()
+    if a > 12 and b > 12:
+        return Problem(
+            "invalid_date",
+            f"found {show(shown)}, where neither {a} nor {b} can be a month; "
+            f"expected {_DATE_EXAMPLE}",
+        )
+    if guess is None or guess.order is None:
+        if guess is not None and guess.day_first and guess.day_first == guess.month_first:
+            return Problem(
+                "date_order_conflict",
+                f"found {show(shown)} in a column with as many day-first dates "
+                f"(like {show(guess.day_first_example)}) as month-first dates "
+                f"(like {show(guess.month_first_example)}); choose the day/month order",
+            )
+        if a <= 12 and b <= 12:
+            return Problem(
+                "ambiguous_date",
+                f"{show(shown)} could be {a} {_MONTHS[b - 1]} or {_MONTHS[a - 1]} {b}, and no date "
+                "in this column has a day above 12 to tell; choose the day/month order "
+                "(day first or month first)",
+            )
+        return (a, b) if a > 12 else (b, a)
+    day, month = (a, b) if guess.order is DateOrder.DMY else (b, a)
+    if month > 12:
+        if guess.given:
+            return Problem(
+                "invalid_date",
+                f"found {show(shown)}, which has no month {month} when read "
+                f"{_order_name(guess.order)} as chosen; correct the cell or change the "
+                "day/month order",
+            )
+        other = "day first" if guess.order is DateOrder.MDY else "month first"
+        example = (
+            guess.month_first_example if guess.order is DateOrder.MDY else guess.day_first_example
+        )
+        return Problem(
+            "date_order_conflict",
+            f"found {show(shown)} with the {other}, but most dates in this column have the "
+            f"{_order_name(guess.order)} (like {show(example)}); correct the cell or "
+            "choose the day/month order",
+        )
+    return day, month
+
+
+def _check_date(y: int, month: int, day: int, text: str) -> Problem | None:
+    if not 1 <= month <= 12:
+        return Problem(
+            "invalid_date",
+            f"found {show(text)}, which has no month {month}; expected {_DATE_EXAMPLE}",
+        )
+    days = calendar.monthrange(y, month)[1] if 1 <= y <= 9999 else 0
+    if not days:
+        return Problem("invalid_date", f"found {show(text)}; expected a year between 1 and 9999")
+    if not 1 <= day <= days:
+        return Problem(
+            "invalid_date",
+            f"found {show(text)}, which is not a real date because {_MONTHS[month - 1]} {y} "
+            f"has {days} days; correct the day",
+        )
+    return None
+
+
+def _match_date(text: str) -> tuple[str, re.Match[str] | None]:
+    for kind, rx in _DATE_RES:
+        m = rx.fullmatch(text)
+        if m is not None:
+            return kind, m
+    return "", None
+
+
+def parse_date_text(text: str, guess: DateOrderGuess | None = None) -> Moment | Problem | Empty:
+    """Date (and time) text -> (datetime, has_time); see the notes in convert.py for the formats."""
+    stripped = text.strip(WS)
+    if not stripped:
+        return EMPTY
+    if _FAST_ISO.fullmatch(stripped):
+        # The commonest form (CSV exports), parsed in C; invalid ones take the long way
+        # below for a precise message.
+        try:
+            when = dt.datetime.fromisoformat(stripped)
+        except ValueError:
+            pass
+        else:
+            return when, len(stripped) > 10 and stripped[10] in "T "
+    fast = _FAST_NUMERIC.fullmatch(stripped)
+    if fast is not None:
+        # 26/11/2026 09:30 and friends, the next commonest; problems take the long way.
+        a, sep, b, year, hour, minute, second = fast.groups()
+        if sep == ".":
+            day, month = int(a), int(b)
+        else:
+            order = _day_month(int(a), int(b), stripped, guess)
+            if isinstance(order, Problem):
+                return order
+            day, month = order
+        try:
+            when = dt.datetime(
+                int(year), month, day, int(hour or 0), int(minute or 0), int(second or 0)
+            )
+        except ValueError:
+            pass
+        else:
+            return when, hour is not None
+    kind, m = _match_date(stripped)
+    if m is None:
+        return Problem("unparseable", f"found {show(text)}; expected {_DATE_EXAMPLE}")
+    year_text = m["y"]
+    if len(year_text) != 4:
+        code = "invalid_date" if len(year_text) == 2 else "unparseable"
+        return Problem(
+            code,
+            f"found {show(stripped)} with a {len(year_text)}-digit year; "
+            "expected a four-digit year such as 2026",
+        )
+    year = int(year_text)
+    if kind == "num":
+        dm = _day_month(int(m["a"]), int(m["b"]), stripped, guess)
+        if isinstance(dm, Problem):
+            return dm
+        day, month = dm
+    elif kind.startswith("mon"):
+        number = _MONTH_NUMBERS.get(m["mon"].casefold())
+        if number is None:
+            return Problem(
+                "unparseable",
+                f"found {show(stripped)}, where {show(m['mon'])} is "
+                f"not an English month name; expected {_DATE_EXAMPLE}",
+            )
+        day, month = int(m["d"]), number
+    else:
+        day, month = int(m["d"]), int(m["m"])
+    bad = _check_date(year, month, day, stripped)
+    if bad is not None:
+        return bad
+    clock = MIDNIGHT
+    if m["H"] is not None:
+        parsed = parse_clock(m, stripped)
+        if isinstance(parsed, Problem):
+            return parsed
+        clock = parsed
+    zone = parse_offset(m["Z"])
+    if isinstance(zone, Problem):
+        return zone
+    return dt.datetime.combine(dt.date(year, month, day), clock, zone), m["H"] is not None
+
+
+def from_excel_serial(serial: float, date1904: bool = False) -> Moment | Problem:
+    """An Excel date serial number -> (naive datetime, has_time), rounded to milliseconds."""
+    if not math.isfinite(serial):
+        return Problem("unparseable", f"found {serial}; expected {_DATE_EXAMPLE}")
+    if date1904:
+        base = dt.datetime(1904, 1, 1)
+        lowest = 0.0
+    else:
+        # Excel counts a 29 February 1900 that never was: serials from 61 on are one day
+        # ahead of a plain count from 1899-12-31.
+        base = dt.datetime(1899, 12, 31) if serial < 60 else dt.datetime(1899, 12, 30)
+        lowest = 1.0
+        if 60 <= serial < 61:
+            return Problem(
+                "invalid_date",
+                f"found the Excel date number {serial:g}, which is 29 February 1900, a day "
+                "that never existed; correct the date",
+            )
+    if not lowest <= serial < 2958466:
+        return Problem(
+            "invalid_date",
+            f"found the number {serial:g}, which is not a date Excel can show; "
+            f"expected {_DATE_EXAMPLE}",
+        )
+    whole = math.floor(serial)
+    millis = round((serial - whole) * 86_400_000)
+    moment = base + dt.timedelta(days=whole, milliseconds=millis)
+    return moment, moment.time() != MIDNIGHT

@@ -1,0 +1,279 @@
+"""Turning cells into event values: dates, numbers, strings and booleans.
+
+Converters never raise for bad input: they return the value, :data:`EMPTY` (blank cell or
+text that is empty after trimming), a :class:`Problem` (an error) or a :class:`Flagged`
+value (sent, with a warning). Results depend only on the cell value and the converter's
+settings, so callers cache them per distinct value of a column.
+
+This module is the public face: :class:`FieldConverter` ties the pieces together for
+one field, and every name callers use is importable from here. The pieces:
+
+- ``convert_options``: :class:`DateOrder`, :class:`DateTimeFormat`, :class:`ConversionOptions`;
+- ``convert_results``: :class:`Problem`, :class:`Flagged`, :data:`EMPTY` and :func:`show`;
+- ``convert_numbers``: :func:`to_number` and Excel's 15-digit rounding;
+- ``convert_text``: :func:`to_string` and :func:`to_boolean`;
+- ``convert_times``: time zones, times of day and joining a date with its time column;
+- ``convert_dates``: date text, Excel serial numbers and day/month order inference.
+
+Choices, for the record:
+
+- Strings are trimmed; whole numbers become ``"12345"`` (never ``"12345.0"``), other
+  numbers their shortest text; native dates become ISO text (``2026-11-26`` or
+  ``2026-11-26T09:30:00``); booleans become ``"TRUE"``/``"FALSE"`` as Excel shows them.
+- Floats from the spreadsheet are rounded to 15 significant digits first, as Excel
+  displays them, so ``=2.3*3`` gives 6.9 and not 6.8999999999999995. Whole floats of
+  10**15 or more (16+ digits) are rejected in text fields: Excel keeps 15 digits, so such
+  an ID has already lost its last digits.
+- Numbers in text may carry thousands separators (``,`` ``'`` spaces, or ``.`` with the
+  decimal-comma option), a sign in front or behind, accounting brackets ``(12.50)`` and
+  one currency symbol ($ € £ ¥ ₹) in front or behind, which is dropped.
+- Naive times take :attr:`ConversionOptions.timezone`. A local time that does not exist
+  (clocks going forward) is an error; a repeated local time (clocks going back) takes
+  the first occurrence (``fold=0``). Text with an offset keeps its instant: RFC3339_OFFSET
+  writes its own offset, the other formats convert it to the chosen zone (or UTC).
+- Numeric dates with the year last (``03/04/2026``) follow
+  :attr:`ConversionOptions.date_order`; when it is None or YMD, each column infers it
+  from its unambiguous values. Dotted dates (``26.11.2026``) are always day first.
+  Two-digit years are refused (``3/4/26`` could be 1926 or 2026).
+- A ``date`` field sends the date as written (``YYYY-MM-DD``), whatever its time or offset.
+- Excel serial numbers in date fields honour the 1904 date system and Excel's phantom
+  29 February 1900 (serial 60 is an error); times are rounded to the millisecond.
+- A separate time column takes time cells, fractions of a day, durations below a day
+  and ``HH:MM[:SS]`` text (24-hour or AM/PM); an empty time next to a date is an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+from zmed_gui.core.convert._dates import (
+    DateOrderGuess,
+    from_excel_serial,
+    infer_date_order,
+    parse_date_text,
+)
+from zmed_gui.core.convert._numbers import to_number
+from zmed_gui.core.convert._options import ConversionOptions, DateTimeFormat
+from zmed_gui.core.convert._results import (
+    EMPTY,
+    Empty,
+    Flagged,
+    Moment,
+    Problem,
+    excel_error,
+    wrong_type,
+)
+from zmed_gui.core.convert._text import to_boolean, to_string
+from zmed_gui.core.convert._times import (
+    MIDNIGHT,
+    zone_name,
+)
+from zmed_gui.core.schema import FieldType
+from zmed_gui.core.table import CellError
+
+_UNKNOWN: Any = object()
+
+# ---------------------------------------------------------------------------- per field
+
+_QUANTITY_RE = re.compile(r"quant|qty", re.IGNORECASE)
+
+
+def is_quantity_field(name: str) -> bool:
+    """A number field whose negative values deserve a warning."""
+    return bool(_QUANTITY_RE.search(name))
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.isoformat(timespec="milliseconds" if when.microsecond else "seconds")
+
+
+class FieldConverter:
+    """Converts the cells of one field (from one column) with fixed settings.
+
+    ``converter(value)`` returns the event value, :data:`EMPTY`, a :class:`Problem` or a
+    :class:`Flagged` value; it never raises for bad cells and depends only on ``value``,
+    so results can be cached per distinct value.
+    """
+
+    def __init__(
+        self,
+        ftype: FieldType,
+        options: ConversionOptions,
+        *,
+        zone: dt.tzinfo = dt.UTC,
+        date1904: bool = False,
+        order: DateOrderGuess | None = None,
+        now: dt.datetime | None = None,
+        warn_negative: bool = False,
+    ) -> None:
+        self.ftype = ftype
+        self.options = options
+        self.zone = zone
+        self.date1904 = date1904
+        self.order = order if order is not None else infer_date_order((), options.date_order)
+        self.now = now if now is not None else dt.datetime.now(dt.UTC)
+        self.warn_negative = warn_negative
+        self._soon = self.now + dt.timedelta(days=1)
+        self._soon_naive_utc = self._soon.astimezone(dt.UTC).replace(tzinfo=None)
+        self._soon_date = self._soon.astimezone(zone).date()
+        # local date -> (UTC offset, "+01:00") for days without a clock change, else None
+        self._days: dict[dt.date, tuple[dt.timedelta, str] | None] = {}
+        self._offset_fast = (
+            ftype is FieldType.DATETIME and options.datetime_format is DateTimeFormat.RFC3339_OFFSET
+        )
+        self.convert: Callable[[object], Any] = (
+            self._date_value if ftype in (FieldType.DATE, FieldType.DATETIME) else self._value
+        )
+
+    def _day(self, day: dt.date) -> tuple[dt.timedelta, str] | None:
+        """The zone's offset on ``day`` when it stays the same all day (cached)."""
+        try:
+            return self._days[day]
+        except KeyError:
+            pass
+        info: tuple[dt.timedelta, str] | None = None
+        if not 1 < day.year < 9999:  # the slow path turns overflows into problems
+            self._days[day] = None
+            return None
+        try:
+            start = dt.datetime.combine(day, MIDNIGHT).replace(tzinfo=self.zone)
+            end = dt.datetime.combine(day, dt.time(23, 59, 59)).replace(tzinfo=self.zone)
+            offset = start.utcoffset()
+            if offset is not None and offset == end.utcoffset():
+                info = offset, start.isoformat()[19:]
+        except (OverflowError, ValueError):  # the first and last days datetime can hold
+            info = None
+        self._days[day] = info
+        return info
+
+    def __call__(self, value: object) -> Any:
+        return self.convert(value)
+
+    def _date_value(self, value: object) -> Any:
+        if value.__class__ is dt.datetime and value.tzinfo is None:
+            if self._offset_fast:
+                # The common case, inlined: a naive date-time on a day without a clock change.
+                day = value.date()
+                info = self._days.get(day, _UNKNOWN)
+                if info is _UNKNOWN:
+                    info = self._day(day)
+                if info is not None and value - info[0] <= self._soon_naive_utc:
+                    spec = "milliseconds" if value.microsecond else "seconds"
+                    return value.isoformat(timespec=spec) + info[1]
+            return self.finish((value, True))
+        return self.finish(self.moment(value))
+
+    def _value(self, value: object) -> Any:
+        ftype = self.ftype
+        if ftype is FieldType.STRING:
+            return to_string(value)
+        if ftype is FieldType.NUMBER or ftype is FieldType.INTEGER:
+            number = to_number(
+                value,
+                decimal_comma=self.options.decimal_comma,
+                integer=ftype is FieldType.INTEGER,
+            )
+            if self.warn_negative and isinstance(number, int | float) and number < 0:
+                return Flagged(
+                    number,
+                    "negative",
+                    f"found the negative quantity {number}; expected zero or more, unless "
+                    "this row is meant as a credit",
+                )
+            return number
+        if ftype is FieldType.BOOLEAN:
+            return to_boolean(value)
+        return self.finish(self.moment(value))
+
+    def moment(self, value: object) -> Moment | Problem | Empty:
+        """A date cell -> (naive or aware datetime, has_time), before zone and format."""
+        cls = value.__class__
+        if cls is str:
+            return parse_date_text(value, self.order)  # type: ignore[arg-type]
+        if value is None:
+            return EMPTY
+        if cls is bool:
+            return wrong_type(value, "a date")
+        if isinstance(value, dt.datetime):
+            return value, bool(value.hour or value.minute or value.second or value.microsecond)
+        if isinstance(value, dt.date):
+            return dt.datetime.combine(value, MIDNIGHT), False
+        if isinstance(value, int | float):
+            return from_excel_serial(float(value), self.date1904)
+        if isinstance(value, str):
+            return parse_date_text(value, self.order)
+        if isinstance(value, CellError):
+            return excel_error(value)
+        return wrong_type(value, "a date")
+
+    def finish(self, moment: Moment | Problem | Empty) -> Any:
+        """(datetime, has_time) -> the event's text, per field type and output format."""
+        if not isinstance(moment, tuple):
+            return moment
+        try:
+            return self._finish(*moment)
+        except OverflowError:  # within a day of year 1 or 9999
+            return Problem(
+                "invalid_date",
+                f"found {moment[0]:%Y-%m-%d}, which is too far from today to be a usage date; "
+                "correct the year",
+            )
+
+    def _finish(self, when: dt.datetime, has_time: bool) -> Any:
+        if self.ftype is FieldType.DATE:
+            day = when.date()
+            text = day.isoformat()
+            if day > self._soon_date:
+                return self._future(text)
+            return text
+        fmt = self.options.datetime_format
+        if when.tzinfo is None:
+            # Fast path: most days have no clock change, so the offset is the day's.
+            info = self._day(when.date())
+            if info is not None:
+                offset, suffix = info
+                if fmt is DateTimeFormat.RFC3339_OFFSET:
+                    text = _iso(when) + suffix
+                elif fmt is DateTimeFormat.RFC3339_UTC:
+                    text = _iso(when - offset) + "Z"
+                elif fmt is DateTimeFormat.LOCAL_NO_ZONE:
+                    text = _iso(when)
+                else:
+                    text = when.date().isoformat()
+                if when - offset > self._soon_naive_utc:
+                    return self._future(text)
+                return text
+        zone = self.zone
+        aware = when
+        if when.tzinfo is None:
+            aware = when.replace(tzinfo=zone)
+            if zone is not dt.UTC and has_time and fmt is not DateTimeFormat.DATE_ONLY:
+                back = aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+                if back != when:
+                    return Problem(
+                        "invalid_date",
+                        f"{when:%Y-%m-%d %H:%M} does not exist in {zone_name(zone)} because the "
+                        "clocks go forward for daylight saving time then; correct the time or "
+                        "choose the time zone the times were recorded in",
+                    )
+        if fmt is DateTimeFormat.RFC3339_OFFSET:
+            text = _iso(aware)
+        elif fmt is DateTimeFormat.RFC3339_UTC:
+            text = _iso(aware.astimezone(dt.UTC)).replace("+00:00", "Z")
+        else:
+            local = when if when.tzinfo is None else aware.astimezone(zone).replace(tzinfo=None)
+            text = _iso(local) if fmt is DateTimeFormat.LOCAL_NO_ZONE else local.date().isoformat()
+        if aware > self._soon:
+            return self._future(text)
+        return text
+
+    def _future(self, text: str) -> Flagged:
+        return Flagged(
+            text,
+            "future_date",
+            f"found {text}, more than a day in the future; expected a past date, so check "
+            "the year and the day/month order",
+        )

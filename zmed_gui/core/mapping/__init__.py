@@ -1,0 +1,43 @@
+from zmed_gui.core.mapping._match import (
+    FieldSource,
+    Mapping,
+    auto_match,
+    normalise_header,
+    resolve_column,
+    unmapped_columns,
+    unmapped_required,
+)
+from zmed_gui.core.mapping._profiles import (
+    Profile,
+    ProfileSource,
+    apply_profile,
+    find_profile_for_headers,
+    list_profiles,
+    load_profile,
+    profile_from,
+    profile_path,
+    profile_to_json,
+    profiles_dir,
+    save_profile,
+)
+
+__all__ = [
+    "FieldSource",
+    "Mapping",
+    "Profile",
+    "ProfileSource",
+    "apply_profile",
+    "auto_match",
+    "find_profile_for_headers",
+    "list_profiles",
+    "load_profile",
+    "normalise_header",
+    "profile_from",
+    "profile_path",
+    "profile_to_json",
+    "profiles_dir",
+    "resolve_column",
+    "save_profile",
+    "unmapped_columns",
+    "unmapped_required",
+]

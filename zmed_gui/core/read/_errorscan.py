@@ -1,0 +1,332 @@
+"""What calamine 0.9.1 drops from a workbook: Excel error values (#N/A, #DIV/0!, ...) and
+the date system.
+
+Error cells are recovered from the raw file: the sheet XML of an .xlsx/.xlsm, the BIFF8 cell
+records of an .xls (through a minimal compound-file reader). :class:`SideScan` runs that
+scan in a thread while calamine parses the same sheet.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import struct
+import threading
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import IO
+from xml.etree import ElementTree
+
+from zmed_gui.core.read._sniff import CFB_MAGIC, ZIP
+from zmed_gui.core.table import CellError
+
+log = logging.getLogger(__name__)
+
+
+class SideScan(threading.Thread):
+    """Finds error cells and the date system in the raw file while calamine parses
+    (calamine releases the GIL; zlib mostly does too)."""
+
+    def __init__(self, path: Path, sheet: str, kind: str) -> None:
+        super().__init__(name="zmed-error-cell-scan", daemon=True)
+        self._path = path
+        self._sheet = sheet
+        self._kind = kind
+        self._stop_flag = threading.Event()
+        self._found: dict[tuple[int, int], CellError] = {}
+        self._date1904 = False
+
+    def run(self) -> None:
+        try:
+            if self._kind == ZIP:
+                self._date1904 = _xlsx_date1904(self._path)
+                self._found = _xlsx_errors(self._path, self._sheet, ZIP, self._stop_flag)
+            else:
+                self._found, self._date1904 = _xls_scan(self._path, self._sheet)
+        except Exception:  # never let a side scan break reading; the log keeps the cause
+            log.exception("error-cell scan of %s failed", self._path)
+
+    def result(self) -> tuple[dict[tuple[int, int], CellError], bool]:
+        self.join()
+        return self._found, self._date1904
+
+    def stop(self) -> None:
+        self._stop_flag.set()
+        if self.is_alive():
+            self.join()
+
+
+# ---------------------------------------------------------------------------------------
+# .xlsx: error-typed cells in the sheet XML, workbookPr/@date1904
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_ERROR_ATTR = (b' t="e"', b" t='e'")
+
+
+def _xlsx_date1904(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as z:
+            root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return False
+    pr = root.find(f"{_NS_MAIN}workbookPr")
+    if pr is None:
+        return False
+    return pr.get("date1904", "0").strip().lower() in ("1", "true")
+
+
+def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
+    root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    rid = None
+    for el in root.iter(f"{_NS_MAIN}sheet"):
+        if el.get("name") == sheet:
+            rid = el.get(f"{_NS_REL}id")
+    if rid is None:
+        return None
+    rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rid:
+            target = rel.get("Target", "")
+            if target.startswith("/"):
+                return target.lstrip("/")
+            return str(PurePosixPath("xl") / target).replace("xl/../", "")
+    return None
+
+
+def _xlsx_errors(
+    path: Path, sheet: str, kind: str, stop: threading.Event | None = None
+) -> dict[tuple[int, int], CellError]:
+    """(Excel row number, 0-based column) -> error value, for one sheet of an .xlsx/.xlsm.
+
+    Scans the decompressed sheet XML for error-typed cells; a plain byte search, so a sheet
+    without errors costs little more than decompressing it.
+    """
+    if kind != ZIP:
+        return {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = _sheet_part(z, sheet)
+            if part is None:
+                return {}
+            try:
+                with z.open(part) as stream:
+                    return scan_errors(stream, stop)
+            except _NeedsFullParse:
+                with z.open(part) as stream:
+                    return scan_errors_slow(stream)
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, EOFError) as exc:
+        log.info("could not look for error cells in %s: %r", path, exc)
+        return {}
+
+
+class _NeedsFullParse(Exception):
+    """An error cell without an ``r`` attribute: its place needs a real parse."""
+
+
+def scan_errors(
+    stream: IO[bytes], stop: threading.Event | None = None
+) -> dict[tuple[int, int], CellError]:
+    found: dict[tuple[int, int], CellError] = {}
+    overlap = 4096
+    data = b""
+    searched = 0  # hits starting before this offset in ``data`` are handled
+    while True:
+        if stop is not None and stop.is_set():
+            return found
+        chunk = stream.read(4 << 20)
+        final = not chunk
+        data += chunk
+        end = len(data) if final else max(len(data) - overlap, 0)
+        for attr in _ERROR_ATTR:
+            pos = data.find(attr, searched)
+            while pos != -1 and pos < end:
+                _one_error(data, pos, found)
+                pos = data.find(attr, pos + 1)
+        if final:
+            return found
+        # Keep some bytes before ``end`` so the tag of a cell found next time is whole.
+        cut = max(end - overlap, 0)
+        data = data[cut:]
+        searched = end - cut
+
+
+def _one_error(data: bytes, pos: int, found: dict[tuple[int, int], CellError]) -> None:
+    tag_start = data.rfind(b"<", 0, pos)
+    tag_end = data.find(b">", pos)
+    if tag_start == -1 or tag_end == -1:
+        return
+    tag = data[tag_start : tag_end + 1]
+    if not re.match(rb"<(?:\w+:)?c\s", tag):
+        return
+    ref = _CELL_REF.search(tag)
+    if ref is None:
+        raise _NeedsFullParse
+    if tag.endswith(b"/>"):
+        return
+    value = _VALUE.search(data, tag_end, tag_end + 4096)
+    code = value.group(1).decode("utf-8", "replace").strip() if value else ""
+    if not code:
+        return
+    col = 0
+    for ch in ref.group(1).upper():
+        col = col * 26 + (ch - 64)
+    found[(int(ref.group(2)), col - 1)] = CellError(code)
+
+
+def scan_errors_slow(stream: IO[bytes]) -> dict[tuple[int, int], CellError]:
+    found: dict[tuple[int, int], CellError] = {}
+    row = 0
+    col = -1
+    for event, el in ElementTree.iterparse(stream, events=("start", "end")):
+        tag = el.tag.rsplit("}", 1)[-1]
+        if event == "start":
+            if tag == "row":
+                row = int(el.get("r") or row + 1)
+                col = -1
+            elif tag == "c":
+                ref = el.get("r")
+                if ref:
+                    m = _CELL_REF.search(f'r="{ref}"'.encode())
+                    col = _letters_to_index(m.group(1).decode()) if m else col + 1
+                else:
+                    col += 1
+            continue
+        if tag == "c":
+            if el.get("t") == "e":
+                v = el.find(f"{_NS_MAIN}v")
+                if v is not None and v.text:
+                    found[(row, col)] = CellError(v.text.strip())
+            el.clear()
+    return found
+
+
+def _letters_to_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+# ---------------------------------------------------------------------------------------
+# The same for .xls: a minimal compound-file reader and a scan of BIFF8 cell records
+
+_BIFF_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+    0x2B: "#GETTING_DATA",
+}
+_END_OF_CHAIN = 0xFFFFFFFE
+
+
+def _cfb_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
+    """The content of the first stream called one of ``names`` in an OLE compound file
+    (regular sectors only: workbook streams are never below the 4 KiB mini-stream cutoff
+    in files Excel writes)."""
+    if len(data) < 512 or not data.startswith(CFB_MAGIC):
+        return None
+    sector = 1 << struct.unpack_from("<H", data, 0x1E)[0]
+    if sector not in (512, 4096):
+        return None
+    n_difat = struct.unpack_from("<I", data, 0x48)[0]
+    first_dir, cutoff = (
+        struct.unpack_from("<I", data, 0x30)[0],
+        struct.unpack_from("<I", data, 0x38)[0],
+    )
+    difat = [x for x in struct.unpack_from("<109I", data, 0x4C) if x < _END_OF_CHAIN]
+    nxt = struct.unpack_from("<I", data, 0x44)[0]
+    per = sector // 4
+    for _ in range(n_difat):
+        if nxt >= _END_OF_CHAIN:
+            break
+        entries = struct.unpack_from(f"<{per}I", data, (nxt + 1) * sector)
+        difat += [x for x in entries[:-1] if x < _END_OF_CHAIN]
+        nxt = entries[-1]
+    fat: list[int] = []
+    for s in difat:
+        off = (s + 1) * sector
+        if off + sector > len(data):
+            return None
+        fat.extend(struct.unpack_from(f"<{per}I", data, off))
+
+    def chain(start: int) -> bytes:
+        parts = []
+        seen = 0
+        while start < len(fat) and seen <= len(fat):
+            off = (start + 1) * sector
+            parts.append(data[off : off + sector])
+            start = fat[start]
+            seen += 1
+        return b"".join(parts)
+
+    directory = chain(first_dir)
+    for off in range(0, len(directory) - 127, 128):
+        name_len = struct.unpack_from("<H", directory, off + 64)[0]
+        name = directory[off : off + max(name_len - 2, 0)].decode("utf-16-le", "replace")
+        if directory[off + 66] == 2 and name in names:
+            start, size = struct.unpack_from("<II", directory, off + 116)
+            if size < cutoff:
+                return None
+            return chain(start)[:size]
+    return None
+
+
+def _xls_scan(path: Path, sheet: str) -> tuple[dict[tuple[int, int], CellError], bool]:
+    """Error cells of one sheet of an .xls (BOOLERR records and formulas whose cached
+    result is an error) and whether the workbook uses the 1904 date system."""
+    stream = _cfb_stream(path.read_bytes(), ("Workbook", "Book"))
+    found: dict[tuple[int, int], CellError] = {}
+    if stream is None:
+        return found, False
+    date1904 = False
+    sheet_pos: int | None = None
+    pos, end = 0, len(stream)
+    biff8 = True
+    # Workbook globals: up to the first EOF record.
+    while pos + 4 <= end:
+        rtype, size = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4 : pos + 4 + size]
+        pos += 4 + size
+        if rtype == 0x0809 and len(body) >= 2:  # BOF
+            biff8 = struct.unpack_from("<H", body)[0] == 0x0600
+        elif rtype == 0x0022 and len(body) >= 2:  # DATEMODE
+            date1904 = struct.unpack_from("<H", body)[0] == 1
+        elif rtype == 0x0085 and len(body) >= 8:  # BOUNDSHEET
+            if _boundsheet_name(body, biff8) == sheet:
+                sheet_pos = struct.unpack_from("<I", body)[0]
+        elif rtype == 0x000A:  # EOF
+            break
+    if sheet_pos is None:
+        return found, date1904
+    pos = sheet_pos
+    while pos + 4 <= end:
+        rtype, size = struct.unpack_from("<HH", stream, pos)
+        if rtype == 0x0205 and size >= 8:  # BOOLERR
+            row, col, _, value, is_error = struct.unpack_from("<HHHBB", stream, pos + 4)
+            if is_error:
+                found[(row + 1, col)] = CellError(_BIFF_ERRORS.get(value, "#N/A"))
+        elif rtype == 0x0006 and size >= 14:  # FORMULA with its cached result
+            row, col = struct.unpack_from("<HH", stream, pos + 4)
+            result = stream[pos + 10 : pos + 18]
+            if result[6:8] == b"\xff\xff" and result[0] == 2:
+                found[(row + 1, col)] = CellError(_BIFF_ERRORS.get(result[2], "#N/A"))
+        elif rtype == 0x000A:  # EOF of the sheet
+            break
+        pos += 4 + size
+    return found, date1904
+
+
+def _boundsheet_name(body: bytes, biff8: bool) -> str:
+    length = body[6]
+    if not biff8:
+        return body[7 : 7 + length].decode("cp1252", "replace")
+    if body[7] & 1:
+        return body[8 : 8 + 2 * length].decode("utf-16-le", "replace")
+    return body[8 : 8 + length].decode("latin-1")

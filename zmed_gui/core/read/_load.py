@@ -1,0 +1,261 @@
+"""Opening spreadsheets: which sheets a file has, a sheet's raw grid, and the table below
+its header row.
+
+Workbooks (.xlsx, .xlsm, .xls, .ods) are read with python-calamine; text files with
+:mod:`zmed_gui.core.read._text`. The file's first bytes decide the reader, not its name: an
+.xls that is really CSV text is read as text, and an .xls that is really a web page gets a
+message saying so.
+
+What calamine gives, and what this module makes of it:
+
+- Formulas give their cached values (the value Excel last computed and saved).
+- Dates come as ``datetime`` and, when the time is exactly midnight, as ``date``; times of
+  day as ``time``; durations as ``timedelta``. The 1904 date system is already applied to
+  these; ``Grid.date1904`` tells converters how to read plain serial numbers.
+- Whole numbers may come as ``float`` (12345.0 from .xlsx) or ``int`` (from .xls); they are
+  passed on as given: the converter decides (a customer ID must become "12345").
+- Excel error values (#N/A, #DIV/0!, ...) come from calamine 0.9.1 as "" (indistinguishable
+  from a blank). They are recovered as :class:`CellError` from the sheet XML (.xlsx/.xlsm)
+  or the BIFF cell records (.xls), by a scan that runs while calamine parses. In .ods a
+  text cell that is exactly an error code is taken as that error (a computed error whose
+  text calamine drops stays blank).
+- ``Grid.date1904`` comes from the workbook (workbookPr/@date1904, the DATEMODE record).
+- Rows keep their Excel row numbers; completely blank rows are left out. Columns keep their
+  Excel letters: when the used range starts right of column A, the columns to its left are
+  present and empty.
+
+The work is split over:
+
+- :mod:`zmed_gui.core.read._sniff`: what a file really is (from its bytes, not its name);
+- :mod:`zmed_gui.core.read._workbook`: opening a workbook with calamine and building rows;
+- :mod:`zmed_gui.core.read._errorscan`: the error cells and date system calamine drops;
+- :mod:`zmed_gui.core.read._text`: text files;
+- :mod:`zmed_gui.core.read._tablemake`: the header row and the table below it.
+
+This module reads a sheet from start to end (keeping one parse between a quick preview and
+the full read) and is where the rest of the application imports all of this from.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import python_calamine as calamine
+
+from zmed_gui.core.errors import SourceError
+from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
+from zmed_gui.core.read._errorscan import SideScan
+from zmed_gui.core.read._errorscan import scan_errors as _scan_errors  # noqa: F401  (tests use it)
+from zmed_gui.core.read._errorscan import (
+    scan_errors_slow as _scan_errors_slow,  # noqa: F401  (tests use it)
+)
+from zmed_gui.core.read._sniff import CFB, ODS, TEXT, ZIP, check_file
+from zmed_gui.core.read._tablemake import (
+    count_filled,
+    detect_header_row,
+    header_row_index,
+    make_table,
+)
+from zmed_gui.core.read._text import read_text_grid
+from zmed_gui.core.read._workbook import (
+    collect_rows,
+    damaged_error,
+    gc_paused,
+    open_workbook,
+    pick_sheet,
+    quoted_names,
+)
+from zmed_gui.core.table import CellError, Grid, Table
+
+
+def list_sheets(path: Path) -> list[str]:
+    """All sheet names in workbook order, hidden ones included; a text file has one sheet
+    named after the file's stem.
+
+    Raises:
+        SourceError: the file cannot be opened.
+    """
+    kind, _ = check_file(path)
+    if kind == TEXT:
+        return [path.stem or path.name]
+    wb = open_workbook(path, kind)
+    try:
+        return list(wb.sheet_names)
+    finally:
+        wb.close()
+
+
+def _check_text_sheet(path: Path, sheet: str | int | None) -> None:
+    stem = path.stem or path.name
+    if sheet is None or sheet == 0:
+        return
+    if isinstance(sheet, str) and sheet.strip().casefold() == stem.casefold():
+        return
+    raise SourceError(
+        f"{path.name} is a text file with a single sheet, '{stem}'; leave the sheet out or "
+        f"choose '{stem}'."
+    )
+
+
+def read_grid(
+    path: Path,
+    sheet: str | int | None = None,
+    *,
+    max_rows: int | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> Grid:
+    """Reads one sheet as it is, blank rows left out.
+
+    Args:
+        path: the spreadsheet.
+        sheet: a sheet name, a 0-based index, or None for the first visible sheet.
+        max_rows: read at most this many non-blank rows (quick previews). calamine still
+            parses the whole sheet first, so this saves building rows, not parsing.
+        progress: called every ~10 000 rows with (done, total, message): rows for
+            workbooks, characters for text files; (0, 0, ...) while calamine parses, which
+            is one call that cannot report progress or be cancelled.
+        cancel: checked between chunks of rows.
+
+    Cells are as described in the module docstring; note that a date-time at exactly
+    midnight comes as ``datetime.date``.
+
+    Raises:
+        SourceError: the file or sheet cannot be read, or the sheet has no data.
+        Cancelled: ``cancel`` was set.
+    """
+    kind, _ = check_file(path)
+    if kind == TEXT:
+        _check_text_sheet(path, sheet)
+        grid = read_text_grid(path, max_rows=max_rows, progress=progress, cancel=cancel)
+        if not any(count_filled(row) for row in grid.rows):
+            raise SourceError(
+                f"{path.name} has no data (only blank lines); check that you chose the right file."
+            )
+        return grid
+    wb = open_workbook(path, kind)
+    try:
+        name = pick_sheet(path, wb, sheet)
+        others = [n for n in wb.sheet_names if n != name]
+        key = _sheet_key(path, name)
+        parsed = _take_parsed(key, keep=max_rows is not None)
+        if parsed is None:
+            parsed = _parse_sheet(path, kind, wb, name, key, progress, cancel)
+    finally:
+        wb.close()
+    if max_rows is not None:
+        # A preview is usually followed by reading the whole sheet: keep the parse for it.
+        _keep_parsed(parsed)
+    with gc_paused():
+        rows, numbers = collect_rows(
+            path, parsed.sheet, parsed.errors, kind == ODS, max_rows, progress, cancel
+        )
+    if not any(count_filled(row) for row in rows):
+        hint = f"choose another sheet ({quoted_names(others)})" if others else "check the file"
+        raise SourceError(f"Sheet '{name}' in {path.name} has no data; {hint}.")
+    return Grid(
+        source=path.name, sheet=name, rows=rows, row_numbers=numbers, date1904=parsed.date1904
+    )
+
+
+@dataclass
+class _Parsed:
+    """A sheet as calamine parsed it, with what the side scan found."""
+
+    key: tuple[str, int, int, str]
+    sheet: calamine.CalamineSheet
+    errors: dict[tuple[int, int], CellError]
+    date1904: bool
+
+
+_parsed_lock = threading.Lock()
+_parsed: _Parsed | None = None
+
+
+def _sheet_key(path: Path, sheet: str) -> tuple[str, int, int, str]:
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, sheet)
+
+
+def _take_parsed(key: tuple[str, int, int, str], keep: bool) -> _Parsed | None:
+    """The parse a preview of the same, unchanged sheet left behind; a full read takes it
+    out of the cache, so a big sheet is held only between a preview and the full read."""
+    global _parsed
+    with _parsed_lock:
+        hit = _parsed if _parsed is not None and _parsed.key == key else None
+        if hit is not None and not keep:
+            _parsed = None
+        return hit
+
+
+def _keep_parsed(parsed: _Parsed) -> None:
+    global _parsed
+    with _parsed_lock:
+        _parsed = parsed
+
+
+def forget_parsed_sheet() -> None:
+    """Drops the parse kept from the last preview (frees its memory at once)."""
+    global _parsed
+    with _parsed_lock:
+        _parsed = None
+
+
+def _parse_sheet(
+    path: Path,
+    kind: str,
+    wb: calamine.CalamineWorkbook,
+    name: str,
+    key: tuple[str, int, int, str],
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+) -> _Parsed:
+    progress(0, 0, f"Opening sheet '{name}' of {path.name}")
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    # calamine drops error values (and does not say which date system the file uses): a
+    # side scan of the raw file finds them meanwhile.
+    scan = SideScan(path, name, kind) if kind in (ZIP, CFB) else None
+    try:
+        if scan is not None:
+            scan.start()
+        try:
+            # calamine parses the whole sheet here, with the GIL released.
+            cal_sheet = wb.get_sheet_by_name(name)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            raise damaged_error(path, kind, exc) from None
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        errors, date1904 = scan.result() if scan is not None else ({}, False)
+    finally:
+        if scan is not None:
+            scan.stop()
+    return _Parsed(key, cal_sheet, errors, date1904)
+
+
+def load_table(
+    path: Path,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> Table:
+    """Reads a sheet and returns the table below its header row.
+
+    Args:
+        path: the spreadsheet.
+        sheet: a sheet name, a 0-based index, or None for the first visible sheet.
+        header_row: the Excel row number (1-based) of the header row; None detects it.
+
+    Raises:
+        SourceError: the file, sheet or header row cannot be used.
+        Cancelled: ``cancel`` was set.
+    """
+    grid = read_grid(path, sheet, progress=progress, cancel=cancel)
+    index = detect_header_row(grid) if header_row is None else header_row_index(grid, header_row)
+    return make_table(grid, index)

@@ -1,0 +1,11 @@
+from zmed_gui.core.report._layout import (
+    RowUpload,
+)
+from zmed_gui.core.report._write import (
+    write_report,
+)
+
+__all__ = [
+    "RowUpload",
+    "write_report",
+]

@@ -1,0 +1,129 @@
+"""The report's columns, and each data row laid out in them (values and filled cells)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from openpyxl.styles import PatternFill
+
+from zmed_gui.core.progress import CancelToken, ProgressCallback
+from zmed_gui.core.report._cells import AMBER, RED
+from zmed_gui.core.table import Table
+from zmed_gui.core.validate import Issue, RowStatus, Severity
+
+UPLOAD_STATUSES = ("accepted", "rejected", "uncertain", "skipped (already sent)", "not sent")
+
+
+@dataclass
+class RowUpload:
+    """The fate of one row in an upload (filled by the upload engine)."""
+
+    status: str  # one of UPLOAD_STATUSES
+    message: str = ""
+    request_id: str | None = None
+
+
+class ResultLike(Protocol):
+    """What the report needs from :class:`zmed_gui.core.validate.ValidationResult`."""
+
+    @property
+    def table(self) -> Table: ...
+
+    @property
+    def statuses(self) -> Sequence[RowStatus]: ...
+
+    def issues_for_row(self, row: int) -> Sequence[Issue]: ...
+
+
+@dataclass
+class ReportRow:
+    """One output row before it is written: plain values and which cells to fill."""
+
+    values: list[Any]
+    fills: dict[int, PatternFill]  # output column -> fill
+
+
+class Layout:
+    """The output columns for a table, and how each data row is laid out in them."""
+
+    def __init__(self, result: ResultLike, uploads: Mapping[int, RowUpload] | None) -> None:
+        self.result = result
+        self.table = result.table
+        self.uploads = uploads
+        taken = {h.casefold() for h in self.table.headers}
+        ours = ["Status", "Errors"]
+        if uploads is not None:
+            ours += ["Upload status", "Upload message", "Zuora-Request-Id"]
+        self.row_header = _unique("Row", taken)
+        self.extra = [_unique(h, taken) for h in ours]
+        self.headers = [self.row_header, *self.table.headers, *self.extra]
+        self.status_col = 1 + self.table.column_count
+        self.errors_col = self.status_col + 1
+
+    def row(self, i: int) -> ReportRow:
+        table = self.table
+        status = self.result.statuses[i]
+        issues = self.result.issues_for_row(i)
+        values: list[Any] = [table.row_numbers[i]]
+        values.extend(col[i] for col in table.columns)
+        fills: dict[int, PatternFill] = {}
+        for issue in issues:
+            if issue.column is None or not 0 <= issue.column < table.column_count:
+                continue
+            out = 1 + issue.column
+            if issue.severity is Severity.ERROR:
+                fills[out] = RED
+            elif out not in fills:
+                fills[out] = AMBER
+        if status is RowStatus.INVALID:
+            fills[self.status_col] = RED
+        elif status is RowStatus.WARNING:
+            fills[self.status_col] = AMBER
+        values.append(status.value)
+        values.append("; ".join(self._problem(issue) for issue in issues))
+        if self.uploads is not None:
+            up = self.uploads.get(i)
+            if up is None:
+                up = RowUpload("not sent")
+            values.extend([up.status, up.message, up.request_id or ""])
+            if up.status == "rejected":
+                fills[self.errors_col + 1] = RED
+            elif up.status == "uncertain":
+                fills[self.errors_col + 1] = AMBER
+        return ReportRow(values, fills)
+
+    def _problem(self, issue: Issue) -> str:
+        if issue.field:
+            label = issue.field
+        elif issue.column is not None and 0 <= issue.column < self.table.column_count:
+            label = self.table.headers[issue.column]
+        else:
+            label = "Row"
+        return f"{label}: {issue.message}"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate = name
+    n = 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = f"{name} (result)" if n == 2 else f"{name} (result {n - 1})"
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def layout_rows(
+    layout: Layout, progress: ProgressCallback, cancel: CancelToken | None
+) -> Iterator[ReportRow]:
+    """Every data row laid out, with progress and cancel checks along the way."""
+    total = len(layout.table)
+    progress(0, total, "Writing the result file")
+    for i in range(total):
+        if i % 1000 == 0 and cancel is not None:
+            cancel.raise_if_cancelled()
+        if i and i % 10_000 == 0:
+            progress(i, total, "Writing the result file")
+        yield layout.row(i)
+    progress(total, total, "Writing the result file")

@@ -1,0 +1,112 @@
+"""The report's summary: counts and the most frequent problems (the xlsx Summary sheet)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from zmed_gui.core.progress import CancelToken
+from zmed_gui.core.report._cells import BOLD, xlsx_value
+from zmed_gui.core.report._layout import UPLOAD_STATUSES, Layout, ResultLike, RowUpload
+from zmed_gui.core.validate import RowStatus, Severity
+
+TOP_PROBLEMS = 10
+
+
+def summarise(result: ResultLike, uploads: Mapping[int, RowUpload] | None = None) -> dict[str, Any]:
+    """Counts and the most frequent problems, as the Summary sheet shows them."""
+    table = result.table
+    statuses = Counter(s.value for s in result.statuses)
+    problems: Counter[tuple[str, str]] = Counter()
+    examples: dict[tuple[str, str], str] = {}
+    severities: dict[tuple[str, str], Severity] = {}
+    for i in range(len(table)):
+        for issue in result.issues_for_row(i):
+            if issue.field:
+                label = issue.field
+            elif issue.column is not None and 0 <= issue.column < table.column_count:
+                label = table.headers[issue.column]
+            else:
+                label = "Row"
+            key = (label, issue.code)
+            problems[key] += 1
+            examples.setdefault(key, issue.message)
+            severities.setdefault(key, issue.severity)
+    upload_counts = Counter(up.status for up in uploads.values()) if uploads is not None else None
+    return {
+        "statuses": statuses,
+        "uploads": upload_counts,
+        "problems": [
+            (label, code, severities[(label, code)], count, examples[(label, code)])
+            for (label, code), count in problems.most_common(TOP_PROBLEMS)
+        ],
+        "problem_kinds": len(problems),
+    }
+
+
+def write_summary(wb: Workbook, layout: Layout, cancel: CancelToken | None) -> None:
+    """The Summary sheet: the source, row counts, upload counts and the top problems."""
+    table = layout.table
+    info = summarise(layout.result, layout.uploads)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    ws: WriteOnlyWorksheet = wb.create_sheet("Summary")
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 40
+    ws.column_dimensions["C"].width = 12
+    ws.column_dimensions["D"].width = 10
+    ws.column_dimensions["E"].width = 90
+
+    def bold(text: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font = BOLD
+        return cell
+
+    ws.append([bold("zmed-gui result file")])
+    ws.append([])
+    ws.append(["File", xlsx_value(table.source)])
+    ws.append(["Sheet", xlsx_value(table.sheet)])
+    ws.append(["Header row", table.header_row])
+    ws.append(["Written", dt.datetime.now().replace(microsecond=0)])
+    ws.append([])
+    ws.append([bold("Rows"), len(table)])
+    statuses: Counter[str] = info["statuses"]
+    for status in RowStatus:
+        ws.append([status.value.capitalize(), statuses.get(status.value, 0)])
+    uploads: Counter[str] | None = info["uploads"]
+    if uploads is not None:
+        ws.append([])
+        ws.append([bold("Upload")])
+        not_sent = len(table) - sum(uploads.values())
+        for name in UPLOAD_STATUSES:
+            count = uploads.get(name, 0) + (not_sent if name == "not sent" else 0)
+            ws.append([name.capitalize(), count])
+        for name, count in uploads.items():
+            if name not in UPLOAD_STATUSES:
+                ws.append([xlsx_value(name), count])
+    mapping_problems = getattr(layout.result, "mapping_problems", None) or []
+    if mapping_problems:
+        ws.append([])
+        ws.append([bold("Mapping problems")])
+        for sentence in mapping_problems:
+            ws.append([xlsx_value(str(sentence))])
+    ws.append([])
+    ws.append([bold("Top problems")])
+    if not info["problems"]:
+        ws.append(["No problems found."])
+    else:
+        ws.append([bold(h) for h in ("Field", "Problem", "Severity", "Count", "Example")])
+        for label, code, severity, count, example in info["problems"]:
+            ws.append(
+                [xlsx_value(label), xlsx_value(code), severity.value, count,
+                 xlsx_value(example)]
+            )  # fmt: skip
+        if info["problem_kinds"] > TOP_PROBLEMS:
+            more = info["problem_kinds"] - TOP_PROBLEMS
+            ws.append([f"... and {more} more kinds of problem; filter the Results sheet."])

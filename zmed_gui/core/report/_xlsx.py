@@ -1,0 +1,133 @@
+"""The ``.xlsx`` report: a Summary sheet, then the rows with problem cells filled.
+
+Rows beyond one worksheet's limit go on to further sheets ("Results (2)", ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from zmed_gui.core.progress import CancelToken, ProgressCallback
+from zmed_gui.core.report._cells import BOLD, HEADER_FILL, xlsx_value
+from zmed_gui.core.report._layout import Layout, ReportRow, layout_rows
+from zmed_gui.core.report._summary import write_summary
+
+
+def _xlsx_row(ws: WriteOnlyWorksheet, row: ReportRow) -> list[Any]:
+    out: list[Any] = []
+    for c, raw in enumerate(row.values):
+        value = xlsx_value(raw)
+        fill = row.fills.get(c)
+        is_formula_like = isinstance(value, str) and value.startswith("=")
+        if fill is None and not is_formula_like:
+            out.append(value)
+            continue
+        cell = WriteOnlyCell(ws, value=value)
+        if is_formula_like:
+            cell.data_type = "s"  # the user's text, never a formula
+        if fill is not None:
+            cell.fill = fill
+        out.append(cell)
+    return out
+
+
+def _widths(layout: Layout) -> list[float]:
+    widths = [max(6.0, len(h) + 2.0) for h in layout.headers]
+    for i in range(min(len(layout.table), 200)):
+        for c, value in enumerate(layout.row(i).values):
+            if isinstance(value, dt.datetime):
+                length = 19
+            elif isinstance(value, dt.date):
+                length = 11
+            else:
+                length = len(str(value)) if value is not None else 0
+            widths[c] = max(widths[c], min(length + 2.0, 60.0))
+    widths[layout.errors_col] = max(widths[layout.errors_col], 60.0)
+    return widths
+
+
+def _header_cells(ws: WriteOnlyWorksheet, headers: list[str]) -> list[WriteOnlyCell]:
+    cells = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=xlsx_value(h))
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+        cells.append(cell)
+    return cells
+
+
+def _new_rows_sheet(
+    wb: Workbook, layout: Layout, number: int, rows_here: int, widths: list[float]
+) -> WriteOnlyWorksheet:
+    ws: WriteOnlyWorksheet = wb.create_sheet("Results" if number == 1 else f"Results ({number})")
+    ws.freeze_panes = "A2"
+    last = get_column_letter(len(layout.headers))
+    ws.auto_filter.ref = f"A1:{last}{rows_here + 1}"
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.append(_header_cells(ws, layout.headers))
+    return ws
+
+
+def write_xlsx(
+    path: Path,
+    layout: Layout,
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+    *,
+    max_rows: int,
+) -> None:
+    """Write the workbook; ``max_rows`` per worksheet, header included."""
+    wb = Workbook(write_only=True)
+    try:
+        _fill_workbook(wb, layout, progress, cancel, max_rows)
+    except BaseException:
+        _discard(wb)
+        raise
+    wb.save(str(path))
+
+
+def _discard(wb: Workbook) -> None:
+    """Close a write-only workbook that will not be saved, and drop its temporary files."""
+    for ws in wb.worksheets:
+        try:
+            ws.close()
+            out = getattr(getattr(ws, "_writer", None), "out", None)
+            if isinstance(out, str):
+                Path(out).unlink(missing_ok=True)
+        except Exception:  # best effort: openpyxl removes leftovers at exit anyway
+            pass
+
+
+def _fill_workbook(
+    wb: Workbook,
+    layout: Layout,
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+    max_rows: int,
+) -> None:
+    write_summary(wb, layout, cancel)
+    total = len(layout.table)
+    per_sheet = max_rows - 1
+    widths = _widths(layout)
+    ws = _new_rows_sheet(wb, layout, 1, min(total, per_sheet), widths)
+    written_here = 0
+    sheet_no = 1
+    for i, row in enumerate(layout_rows(layout, progress, cancel)):
+        if written_here == per_sheet:
+            sheet_no += 1
+            ws = _new_rows_sheet(wb, layout, sheet_no, min(total - i, per_sheet), widths)
+            written_here = 0
+        ws.append(_xlsx_row(ws, row))
+        written_here += 1
+    if cancel is not None:
+        cancel.raise_if_cancelled()

@@ -1,0 +1,112 @@
+"""What goes into an upload: the events to send, where they came from, and how to send them.
+
+:class:`UploadItem` is one validated event, :class:`SourceInfo` the fingerprint of the file,
+sheet and mapping it came from (a resume must match it), :class:`UploadOptions` the sending
+choices. :func:`items_from_validation` turns a validation result into items. Planning is in
+:mod:`~zmed_gui.core.upload._planning`, sending in :mod:`~zmed_gui.core.upload._sender`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zmed_gui.core.validate import ValidationResult
+
+MAX_CONCURRENCY = 40  # Zuora's default tenant-wide limit of concurrent requests
+
+
+@dataclass
+class UploadOptions:
+    """How to send. ``None`` limits mean "the connection's tenant limit".
+
+    ``max_payload_bytes`` is applied to the uncompressed JSON body (Zuora does not say
+    whether its limit counts before or after gzip; the stricter reading is safe either way).
+    """
+
+    batch_size: int | None = None
+    max_payload_bytes: int | None = None
+    concurrency: int = 4
+    calls_per_minute: int | None = None
+    gzip: bool = True
+    track_id: str | None = None  # None: one is generated per upload
+    dry_run: bool = False
+    allow_duplicates: bool = False
+    resend_uncertain: bool = False
+    max_attempts: int = 6  # per batch, for 429/5xx/connection errors before sending
+    max_retry_seconds: float = 300.0  # per batch, total time spent waiting to retry
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+
+
+@dataclass(frozen=True)
+class UploadItem:
+    """One event to send. ``row`` is the 0-based data row; ``excel_row`` what Excel shows."""
+
+    row: int
+    excel_row: int
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where the events came from; ``fingerprint`` identifies file content + sheet + mapping."""
+
+    file_name: str
+    sheet: str
+    fingerprint: str
+
+    @classmethod
+    def from_file(cls, path: Path, sheet: str, mapping_json: str) -> SourceInfo:
+        """Fingerprint = sha256 of the file's bytes, the sheet name and the mapping JSON."""
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        h.update(b"\0sheet\0" + sheet.encode("utf-8"))
+        h.update(b"\0mapping\0" + mapping_json.encode("utf-8"))
+        return cls(path.name, sheet, h.hexdigest())
+
+    @classmethod
+    def for_validation(cls, path: Path, result: ValidationResult) -> SourceInfo:
+        """The fingerprint of a validated file: its bytes, sheet, header row, mapping,
+        conversion options and event fields (everything that decides the events)."""
+        return cls.from_file(path, result.table.sheet, mapping_json(result))
+
+
+def mapping_json(result: ValidationResult) -> str:
+    """What decides the events besides the file's bytes, as canonical JSON."""
+    data: dict[str, Any] = {
+        "fields": result.schema.names,
+        "header_row": result.table.header_row,
+        "mapping": {
+            name: {k: v for k, v in dataclasses.asdict(src).items() if k != "confidence"}
+            for name, src in sorted(result.mapping.sources.items())
+            if src.is_mapped
+        },
+        "options": {k: str(v) for k, v in sorted(dataclasses.asdict(result.options).items())},
+        "excluded": sorted(result.excluded),
+    }
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def items_from_validation(result: ValidationResult) -> tuple[list[UploadItem], list[int]]:
+    """Rows to send (VALID or WARNING) as upload items, and the invalid rows (0-based).
+
+    Invalid rows are never sent (the report lists them); rows the user excluded are
+    neither sent nor counted as invalid.
+    """
+    row_numbers = result.table.row_numbers
+    items: list[UploadItem] = []
+    for i in result.valid_rows():
+        event = result.events[i]
+        if event is not None:
+            items.append(UploadItem(i, row_numbers[i], event))
+    sent = {it.row for it in items}
+    invalid = [i for i in range(len(row_numbers)) if i not in sent and i not in result.excluded]
+    return items, invalid

@@ -1,0 +1,286 @@
+"""Planning an upload before anything is sent: batches, duplicate guard, uncertain, resume.
+
+:func:`plan_upload` (read-only, apart from recovering dead uploads) looks at the journal:
+events already accepted for the same meter (by event hash, from any earlier upload) are
+duplicates and skipped unless ``allow_duplicates``; events of earlier *uncertain* batches
+are held back unless ``resend_uncertain``; with ``resume_id`` only what that upload has not
+finished is sent. The :class:`UploadPlan` it returns is what
+:class:`zmed_gui.core.sender.Sender` runs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from zmed_gui.core import journal as jn
+from zmed_gui.core.connections import Target, TenantLimits, limits_preset
+from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.upload._batches import canonical_json, event_hash, make_batches
+from zmed_gui.core.upload._input import MAX_CONCURRENCY, SourceInfo, UploadItem, UploadOptions
+from zmed_gui.core.zuora import check_track_id, new_track_id
+
+if TYPE_CHECKING:
+    from zmed_gui.core.journal import Journal
+
+
+@dataclass(frozen=True)
+class DuplicateFinding:
+    """An item whose event was already accepted for this meter by ``upload_ids``."""
+
+    item: UploadItem
+    upload_ids: tuple[str, ...]
+
+
+@dataclass
+class UploadPlan:
+    """What :func:`run_upload` will do; built by :func:`plan_upload`, nothing sent yet.
+
+    ``to_send`` is what goes out. The other lists say what the journal found:
+    ``duplicates`` (already accepted for this meter earlier: skipped, or also in ``to_send``
+    when ``allow_duplicates``), ``uncertain`` (sent earlier without an answer: held back, or
+    also in ``to_send`` when ``resend_uncertain``), ``already_done`` (resume: accepted or
+    rejected in this upload before), ``too_large`` (one event alone is over the payload
+    limit; never sent).
+    """
+
+    upload_id: str
+    resuming: bool
+    target: Target
+    source: SourceInfo
+    options: UploadOptions
+    batch_size: int
+    max_payload_bytes: int
+    calls_per_minute: int
+    items: list[UploadItem]
+    to_send: list[UploadItem]
+    duplicates: list[DuplicateFinding] = field(default_factory=list)
+    uncertain: list[UploadItem] = field(default_factory=list)
+    already_done: list[UploadItem] = field(default_factory=list)
+    too_large: list[UploadItem] = field(default_factory=list)
+    invalid_rows: list[int] = field(default_factory=list)
+    batches_total: int = 0
+    track_id: str = ""
+
+    connection: str = ""
+    # Private: serialised events by position in ``items`` and what to mark in the journal.
+    _parts: list[bytes] = field(default_factory=list, repr=False)
+    _hashes: list[str] = field(default_factory=list, repr=False)
+    _send_pos: list[int] = field(default_factory=list, repr=False)
+    _status: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _resend_hashes: dict[str, int] = field(default_factory=dict, repr=False)
+    _accepted_before: int = field(default=0, repr=False)
+
+    def summary(self) -> str:
+        """Sentences for the user before sending."""
+        n = len(self.to_send)
+        parts = [
+            f"{n:,} events will be sent to {self.target.url} in {self.batches_total:,} "
+            f"calls of at most {self.batch_size:,} events."
+        ]
+        if self.resuming:
+            parts.append(
+                f"This continues upload {self.upload_id}: {len(self.already_done):,} events "
+                "were already answered."
+            )
+        if self.duplicates:
+            verb = "will be sent anyway" if self.options.allow_duplicates else "will be skipped"
+            rows = _rows_text([d.item.excel_row for d in self.duplicates])
+            parts.append(
+                f"{len(self.duplicates):,} events ({rows}) were already accepted for this meter "
+                f"by an earlier upload and {verb}."
+            )
+        if self.uncertain:
+            verb = (
+                "will be sent again as you chose"
+                if self.options.resend_uncertain
+                else "will not be sent again (choose 'resend uncertain' after checking the meter)"
+            )
+            rows = _rows_text([it.excel_row for it in self.uncertain])
+            parts.append(
+                f"{len(self.uncertain):,} events ({rows}) were sent before without an answer "
+                f"from Zuora and {verb}."
+            )
+        if self.too_large:
+            parts.append(
+                f"{len(self.too_large):,} events are each larger than one call may be and will "
+                "not be sent."
+            )
+        if self.invalid_rows:
+            parts.append(f"{len(self.invalid_rows):,} invalid rows will not be sent.")
+        return " ".join(parts)
+
+
+def _rows_text(rows: list[int], show: int = 5) -> str:
+    shown = ", ".join(f"{r:,}" for r in rows[:show])
+    more = f" and {len(rows) - show:,} more" if len(rows) > show else ""
+    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+
+
+def _check_options(options: UploadOptions) -> None:
+    if not 1 <= options.concurrency <= MAX_CONCURRENCY:
+        raise OptionsError(
+            f"Concurrency {options.concurrency} is out of range; use 1 to {MAX_CONCURRENCY}."
+        )
+    if options.batch_size is not None and options.batch_size < 1:
+        raise OptionsError("The batch size must be at least 1 event.")
+    if options.max_payload_bytes is not None and options.max_payload_bytes < 1024:
+        raise OptionsError("The maximum payload must be at least 1024 bytes.")
+    if options.calls_per_minute is not None and options.calls_per_minute < 1:
+        raise OptionsError("The calls per minute must be at least 1.")
+    if options.max_attempts < 1:
+        raise OptionsError("The number of attempts must be at least 1.")
+
+
+def plan_upload(
+    journal: Journal,
+    target: Target,
+    items: list[UploadItem],
+    source: SourceInfo,
+    options: UploadOptions,
+    resume_id: str | None = None,
+    *,
+    limits: TenantLimits | None = None,
+    invalid_rows: Sequence[int] = (),
+    connection: str = "",
+) -> UploadPlan:
+    """Decide what to send, without sending or writing anything (but recovering dead uploads).
+
+    Args:
+        journal: where earlier uploads are recorded.
+        target: the meter and its upload URL.
+        items: the valid events (see :func:`items_from_validation`).
+        source: the file's fingerprint; a resume must be of the same file, sheet and mapping.
+        options: batch size, duplicates and uncertain choices...
+        resume_id: continue that upload (only what it has not finished is sent).
+        limits: the tenant limits of the connection (default: Production).
+        invalid_rows: 0-based rows that are not sent because they are invalid (reported).
+        connection: the connection's name, for the journal and history.
+
+    Raises:
+        OptionsError: bad options, unknown ``resume_id`` or a resume of another file/meter.
+    """
+    _check_options(options)
+    lim = limits or limits_preset("production")
+    batch_size = options.batch_size or lim.max_events
+    max_bytes = options.max_payload_bytes or lim.max_payload_bytes
+    cpm = options.calls_per_minute or lim.calls_per_minute
+    journal.recover()
+    parts = [canonical_json(it.event) for it in items]
+    hashes = [event_hash(p) for p in parts]
+    plan = UploadPlan(
+        upload_id=resume_id or uuid.uuid4().hex,
+        resuming=resume_id is not None,
+        target=target,
+        source=source,
+        options=options,
+        batch_size=batch_size,
+        max_payload_bytes=max_bytes,
+        calls_per_minute=cpm,
+        items=items,
+        to_send=[],
+        invalid_rows=list(invalid_rows),
+        connection=connection,
+        _parts=parts,
+        _hashes=hashes,
+    )
+    candidates: list[int] = list(range(len(items)))
+    if resume_id is not None:
+        candidates = _resume_candidates(journal, plan, resume_id)
+    else:
+        plan.track_id = check_track_id(options.track_id) if options.track_id else new_track_id()
+
+    prior = journal.prior_statuses(
+        target.meter_key, (hashes[p] for p in candidates), exclude_upload=resume_id
+    )
+    accepted_left: dict[str, list[str]] = {}
+    uncertain_left: dict[str, list[str]] = {}
+    for h, found in prior.items():
+        accepted_left[h] = [uid for st, uid in found if st == jn.ACCEPTED]
+        uncertain_left[h] = [uid for st, uid in found if st == jn.UNCERTAIN]
+    resend: Counter[str] = Counter()
+    send: list[int] = []
+    for pos in candidates:
+        h = hashes[pos]
+        acc = accepted_left.get(h)
+        unc = uncertain_left.get(h)
+        if acc:
+            # Multiset: each earlier acceptance covers one occurrence of the event.
+            uid = acc.pop(0)
+            plan.duplicates.append(DuplicateFinding(items[pos], (uid,)))
+            if options.allow_duplicates:
+                send.append(pos)
+            else:
+                plan._status[pos] = (jn.SKIPPED, f"Already accepted by upload {uid}.")
+        elif unc:
+            uid = unc.pop(0)
+            plan.uncertain.append(items[pos])
+            if options.resend_uncertain:
+                resend[h] += 1
+                send.append(pos)
+            else:
+                plan._status[pos] = (
+                    jn.HELD,
+                    f"Not sent again: upload {uid} sent this event without an answer.",
+                )
+        else:
+            send.append(pos)
+    sizes = [len(parts[p]) for p in send]
+    batches, too_large = make_batches(sizes, batch_size, max_bytes)
+    big = {send[i] for i in too_large}
+    for pos in sorted(big):
+        plan.too_large.append(items[pos])
+        plan._status[pos] = (
+            jn.REJECTED,
+            f"This event alone is {len(parts[pos]):,} bytes, more than one call may carry "
+            f"({max_bytes:,} bytes); shorten its values.",
+        )
+    plan._send_pos = [p for p in send if p not in big]
+    plan.to_send = [items[p] for p in plan._send_pos]
+    plan.batches_total = len(batches)
+    plan._resend_hashes = dict(resend)
+    return plan
+
+
+def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> list[int]:
+    rec = journal.get_upload(resume_id)
+    if rec is None:
+        raise OptionsError(f"There is no upload {resume_id} in the journal; see 'history'.")
+    if rec.status == "running":
+        raise OptionsError(
+            f"Upload {resume_id} is still running in another window or process; wait for it "
+            "to finish or stop it first."
+        )
+    if rec.fingerprint != plan.source.fingerprint:
+        raise OptionsError(
+            f"Upload {resume_id} was of another file, sheet or mapping ({rec.file_name}, "
+            f"sheet '{rec.sheet}'); resume it with exactly the same file and options."
+        )
+    if rec.meter_key != plan.target.meter_key:
+        raise OptionsError(
+            f"Upload {resume_id} went to {rec.meter_url}; resume it to that same meter."
+        )
+    events = journal.events(resume_id)
+    if len(events) != len(plan.items) or any(
+        e.hash != plan._hashes[e.pos] for e in events if e.pos < len(plan._hashes)
+    ):
+        raise OptionsError(
+            f"The events of upload {resume_id} differ from the file's now (another time zone "
+            "or date format?); resume with the same options as the first time."
+        )
+    plan.track_id = rec.track_id
+    candidates: list[int] = []
+    for e in events:
+        if e.status in (jn.ACCEPTED, jn.REJECTED):
+            plan.already_done.append(plan.items[e.pos])
+            plan._accepted_before += e.status == jn.ACCEPTED
+        elif e.status in (jn.UNCERTAIN, jn.SENDING):
+            plan.uncertain.append(plan.items[e.pos])
+            if plan.options.resend_uncertain:
+                candidates.append(e.pos)
+        else:  # pending, skipped, held, resent: look at them again
+            candidates.append(e.pos)
+    return candidates

@@ -1,0 +1,27 @@
+from zmed_gui.core.validate._columns import (
+    CHUNK,
+)
+from zmed_gui.core.validate._mapping import (
+    check_mapping,
+)
+from zmed_gui.core.validate._result import (
+    Issue,
+    RowStatus,
+    Severity,
+    ValidationResult,
+)
+from zmed_gui.core.validate._validate import (
+    revalidate_rows,
+    validate,
+)
+
+__all__ = [
+    "CHUNK",
+    "Issue",
+    "RowStatus",
+    "Severity",
+    "ValidationResult",
+    "check_mapping",
+    "revalidate_rows",
+    "validate",
+]

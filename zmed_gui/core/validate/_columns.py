@@ -1,0 +1,143 @@
+"""Converting the cells of one mapped field, column by column or cell by cell.
+
+Each result is the converted value, or ``EMPTY``, a :class:`Problem` or a
+:class:`Flagged` value (see :func:`is_special`). Columns with few distinct values are
+converted once per distinct value.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from zmed_gui.core.convert import (
+    EMPTY,
+    ConversionOptions,
+    Flagged,
+    Problem,
+    combine_date_time,
+    infer_date_order,
+    to_time_of_day,
+)
+from zmed_gui.core.progress import CancelToken
+from zmed_gui.core.schema import FieldType
+from zmed_gui.core.table import Table
+from zmed_gui.core.validate._mapping import FieldPlan
+
+CHUNK = 10_000  # rows between progress reports and cancel checks
+
+SPECIAL = (Problem, Flagged)
+_MISSING = object()
+
+
+def is_special(r: object) -> bool:
+    """A result that needs the slow path: an error, a warning or an empty cell."""
+    return r is EMPTY or r.__class__ in SPECIAL
+
+
+def _has_bool_collision(column: Sequence[object], distinct: set[object]) -> bool:
+    """True when True/1/1.0 (or False/0/0.0) both appear: dict keys would merge them."""
+    if not (True in distinct or False in distinct):
+        return False
+    kinds = {
+        v.__class__ is bool for v in column if v.__class__ in (bool, int, float) and v in (0, 1)
+    }
+    return len(kinds) > 1
+
+
+def convert_column(
+    table: Table,
+    plan: FieldPlan,
+    cancel: CancelToken | None,
+    options: ConversionOptions,
+    tick: Callable[[int, int], None],
+) -> tuple[list[Any], bool]:
+    """Per data row: the converted value (or EMPTY, Problem, Flagged) for one field.
+
+    Also says whether any row's result is special (see :func:`is_special`). A date
+    column's day/month order is decided here, from all its values, and kept on the
+    plan's converter.
+    """
+    assert plan.column is not None
+    column = table.columns[plan.column]
+    conv = plan.converter.convert
+    if plan.ftype in (FieldType.DATE, FieldType.DATETIME):
+        counted = Counter(column)
+        plan.converter.order = infer_date_order(counted.items(), options.date_order)
+        distinct: set[object] = set(counted)
+    else:
+        distinct = set(column)
+    if plan.time_column is not None:
+        return _convert_with_time(table, plan, cancel, tick)
+    if len(distinct) * 2 > len(column):
+        # Mostly distinct values (time stamps): a cache would cost more than it saves.
+        out: list[Any] = []
+        for start in range(0, len(column), CHUNK):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            tick(start, len(column))
+            out.extend([conv(v) for v in column[start : start + CHUNK]])
+        return out, any(r is EMPTY or r.__class__ in SPECIAL for r in out)
+    if _has_bool_collision(column, distinct):
+        typed: dict[tuple[bool, object], Any] = {}
+        out = []
+        for v in column:
+            typed_key = (v.__class__ is bool, v)
+            r = typed.get(typed_key, _MISSING)
+            if r is _MISSING:
+                r = typed[typed_key] = conv(v)
+            out.append(r)
+        return out, any(is_special(r) for r in typed.values())
+    cache: dict[object, Any] = {}
+    for n, key in enumerate(distinct, start=1):
+        cache[key] = conv(key)
+        if n % CHUNK == 0:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            tick(n, len(distinct))
+    return [cache[v] for v in column], any(is_special(r) for r in cache.values())
+
+
+def _convert_with_time(
+    table: Table, plan: FieldPlan, cancel: CancelToken | None, tick: Callable[[int, int], None]
+) -> tuple[list[Any], bool]:
+    assert plan.column is not None and plan.time_column is not None
+    conv = plan.converter
+    dates: dict[tuple[type, object], Any] = {}
+    times: dict[tuple[type, object], Any] = {}
+    finals: dict[tuple[Any, Any], Any] = {}
+    out: list[Any] = []
+    for n, (dv, tv) in enumerate(
+        zip(table.columns[plan.column], table.columns[plan.time_column], strict=True)
+    ):
+        dkey = (dv.__class__, dv)
+        tkey = (tv.__class__, tv)
+        pair = (dkey, tkey)
+        r = finals.get(pair, _MISSING)
+        if r is _MISSING:
+            moment = dates.get(dkey, _MISSING)
+            if moment is _MISSING:
+                moment = dates[dkey] = conv.moment(dv)
+            clock = times.get(tkey, _MISSING)
+            if clock is _MISSING:
+                clock = times[tkey] = to_time_of_day(tv)
+            r = finals[pair] = conv.finish(combine_date_time(moment, clock))
+        out.append(r)
+        if n % CHUNK == 0:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            tick(n, len(table))
+    return out, any(is_special(r) for r in finals.values())
+
+
+def cell_result(table: Table, plan: FieldPlan, row: int) -> Any:
+    """The result of one field for one row, read from the table now."""
+    if plan.column is None:
+        return plan.constant
+    value = table.columns[plan.column][row]
+    if plan.time_column is None:
+        return plan.converter(value)
+    moment = plan.converter.moment(value)
+    clock = to_time_of_day(table.columns[plan.time_column][row])
+    return plan.converter.finish(combine_date_time(moment, clock))

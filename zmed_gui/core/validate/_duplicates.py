@@ -1,0 +1,137 @@
+"""Duplicate events: the warning on each row whose event equals an earlier row's.
+
+Events are indexed by the hash of their values in ``ValidationResult._dups`` (hash ->
+the row, or the sorted rows, with that hash), and each warned row's earlier twin is kept
+in ``ValidationResult._twins``. :func:`find_duplicates` builds both after a validation;
+:func:`forget`, :func:`register` and :func:`recheck_bucket` keep them, and the warnings,
+right when rows are revalidated.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from zmed_gui.core.validate._result import Issue, RowStatus, Severity, ValidationResult
+
+DUPLICATE = "duplicate"
+
+
+def event_hash(event: dict[str, Any]) -> int:
+    return hash(tuple(event.values()))
+
+
+def duplicate_issue(result: ValidationResult, row: int, first: int) -> Issue:
+    table = result.table
+    place = table.where(row)
+    number = f"{table.row_numbers[first]:,}".replace(",", "\u202f")
+    return Issue(
+        row, None, None, DUPLICATE,
+        f"{place[0].upper()}{place[1:]}: this row's event is identical to the one from row "
+        f"{number}, so the usage would be counted twice; exclude one of them unless that is "
+        "intended.",
+        Severity.WARNING,
+    )  # fmt: skip
+
+
+def register(result: ValidationResult, row: int, h: int) -> int | list[int] | None:
+    """Put ``row`` under hash ``h``; returns the earlier holder, or the held rows (now
+    with ``row``), or None when ``row`` is the first with this hash."""
+    dups = result._dups
+    held = dups.get(h)
+    if held is None:
+        dups[h] = row
+        return None
+    if isinstance(held, int):
+        dups[h] = sorted((held, row))
+    else:
+        bisect.insort(held, row)
+    return held
+
+
+def _earlier_twin(result: ValidationResult, row: int, event: dict[str, Any], h: int) -> int | None:
+    """The first earlier row with an identical event, registering ``row`` under ``h``."""
+    held = register(result, row, h)
+    if held is None:
+        return None
+    events = result.events
+    for other in [held] if isinstance(held, int) else held:
+        if other < row and events[other] == event:
+            return other
+    return None
+
+
+def find_duplicates(result: ValidationResult, hashes: list[int], no_event: list[int]) -> None:
+    """Index every event by hash and warn on each row equal to an earlier one."""
+    if no_event:
+        skip = set(no_event)
+        rows = [i for i in range(len(hashes)) if i not in skip]
+        keys = [hashes[i] for i in rows]
+    else:
+        rows = list(range(len(hashes)))
+        keys = hashes
+    # Built backwards, so each hash keeps its first row: all in C, no Python loop.
+    first: dict[int, int | list[int]] = dict(zip(reversed(keys), reversed(rows), strict=True))
+    result._dups = first
+    result._twins = {}
+    if len(first) == len(keys):
+        return  # no two events share a hash: no duplicates
+    events, statuses, row_issues = result.events, result.statuses, result._row_issues
+    twins = result._twins
+    later = [(i, h) for i, h in zip(rows, keys, strict=True) if first[h] != i]
+    for i, h in later:
+        event = events[i]
+        assert event is not None
+        twin = _earlier_twin(result, i, event, h)
+        if twin is not None:
+            twins[i] = twin
+            row_issues.setdefault(i, []).append(duplicate_issue(result, i, twin))
+            if statuses[i] is RowStatus.VALID:
+                statuses[i] = RowStatus.WARNING
+
+
+def forget(result: ValidationResult, row: int) -> int | None:
+    """Take ``row`` out of the duplicate index; returns its old hash."""
+    event = result.events[row]
+    if event is None:
+        return None
+    h = event_hash(event)
+    held = result._dups.get(h)
+    if held == row:
+        del result._dups[h]
+    elif isinstance(held, list) and row in held:
+        held.remove(row)
+        if len(held) == 1:
+            result._dups[h] = held[0]
+    return h
+
+
+def recheck_bucket(result: ValidationResult, h: int, touched: set[int], changed: set[int]) -> None:
+    """Redo the duplicate warnings of every row registered under hash ``h``.
+
+    Adds every row of the bucket to ``touched`` and the rows whose warning changed to
+    ``changed``. A row's warning is only rebuilt when its twin differs from the one in
+    ``result._twins``, so a row edited out of a large group of equal events costs one
+    comparison per row of the group, not a new message for each.
+    """
+    held = result._dups.get(h)
+    if held is None:
+        return
+    rows = [held] if isinstance(held, int) else held
+    events, twins = result.events, result._twins
+    firsts: list[int] = []  # the first row of each distinct event in the bucket so far
+    for row in rows:
+        event = events[row]
+        twin = next((o for o in firsts if events[o] == event), None)
+        if twin is None:
+            firsts.append(row)
+        if twins.get(row) != twin:
+            issues = [i for i in result._row_issues.get(row, ()) if i.code != DUPLICATE]
+            if twin is None:
+                del twins[row]
+            else:
+                twins[row] = twin
+                issues.append(duplicate_issue(result, row, twin))
+            result.set_row(row, issues)
+            changed.add(row)
+    touched.update(rows)

@@ -1,0 +1,202 @@
+"""The outcome of a validation: one event, status and issue list per row, and the
+queries the GUI, the CLI and the report make on it.
+
+Row counts and the flat issue list are kept, not recomputed on each call: validation
+builds them once and every later change to a row goes through
+:meth:`ValidationResult.set_row` (``revalidate_rows`` uses it), which adjusts them. So
+change ``statuses`` and ``excluded`` only through ``revalidate_rows``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import operator
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from zmed_gui.core.convert import ConversionOptions
+from zmed_gui.core.mapping import Mapping
+from zmed_gui.core.schema import Schema
+from zmed_gui.core.table import Table
+from zmed_gui.core.validate._mapping import FieldPlan
+
+# More changed rows than this in one go: the flat issue list is dropped and rebuilt on
+# its next use, rather than patched row by row.
+SPLICE_LIMIT = 64
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the row is invalid and will not be sent
+    WARNING = "warning"  # the row is sent, but the user should look
+
+
+class RowStatus(StrEnum):
+    VALID = "valid"
+    WARNING = "warning"
+    INVALID = "invalid"
+    EXCLUDED = "excluded"  # the user chose not to send this row
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem on one cell (or on a row, when ``column`` is None).
+
+    ``row`` is the 0-based data row index in the table; the Excel row number is
+    ``table.row_numbers[row]``. ``message`` is a full sentence for the user.
+    """
+
+    row: int
+    column: int | None
+    field: str | None
+    code: str
+    message: str
+    severity: Severity
+
+
+@dataclass
+class ProblemGroup:
+    """Issues of one kind on one field, for a summary."""
+
+    field: str | None
+    code: str
+    severity: Severity
+    count: int
+    example: str  # the first issue's message
+    rows: list[int]  # Excel row numbers of the first 10
+
+
+def status_of(issues: Sequence[Issue] | None) -> RowStatus:
+    """The status of a row that is not excluded, from its issues."""
+    if not issues:
+        return RowStatus.VALID
+    if any(i.severity is Severity.ERROR for i in issues):
+        return RowStatus.INVALID
+    return RowStatus.WARNING
+
+
+_BY_ROW = operator.attrgetter("row")
+
+
+@dataclass
+class ValidationResult:
+    table: Table
+    schema: Schema
+    mapping: Mapping
+    options: ConversionOptions
+    events: list[dict[str, Any] | None]  # per data row, fields in schema order
+    statuses: list[RowStatus]  # per data row
+    mapping_problems: list[str]
+    excluded: set[int]
+    _plans: list[FieldPlan] = field(default_factory=list, repr=False, compare=False)
+    _row_issues: dict[int, list[Issue]] = field(default_factory=dict, repr=False, compare=False)
+    # hash of an event's values -> the row (or sorted rows) with that hash
+    _dups: dict[int, int | list[int]] = field(default_factory=dict, repr=False, compare=False)
+    # row with a duplicate warning -> the earlier row its event is identical to
+    _twins: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+    _counts: dict[RowStatus, int] = field(default_factory=dict, repr=False, compare=False)
+    _flat: list[Issue] | None = field(default=None, repr=False, compare=False)
+
+    # -- queries -----------------------------------------------------------------------
+
+    @property
+    def issues(self) -> list[Issue]:
+        """Every problem, in row order (built on first use after a large change)."""
+        flat = self._flat
+        if flat is None:
+            held = self._row_issues
+            flat = self._flat = [issue for row in sorted(held) for issue in held[row]]
+        return flat
+
+    def issues_for_row(self, row: int) -> list[Issue]:
+        return list(self._row_issues.get(row, ()))
+
+    def issues_for_cell(self, row: int, column: int) -> list[Issue]:
+        return [i for i in self._row_issues.get(row, ()) if i.column == column]
+
+    @property
+    def counts(self) -> dict[RowStatus, int]:
+        """Rows per status (every status, in :class:`RowStatus` order); a copy."""
+        if not self._counts:
+            self.recount()
+        return dict(self._counts)
+
+    def valid_rows(self) -> list[int]:
+        """Rows whose event will be sent (VALID or WARNING), in order."""
+        if self.mapping_problems:
+            return []
+        return [
+            i
+            for i, s in enumerate(self.statuses)
+            if (s is RowStatus.VALID or s is RowStatus.WARNING) and self.events[i] is not None
+        ]
+
+    def summary(self, top: int = 10) -> list[ProblemGroup]:
+        """Issues grouped by (field, code), largest groups first."""
+        groups: dict[tuple[str | None, str], ProblemGroup] = {}
+        row_numbers = self.table.row_numbers
+        for issue in self.issues:
+            key = (issue.field, issue.code)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = ProblemGroup(
+                    issue.field, issue.code, issue.severity, 1, issue.message,
+                    [row_numbers[issue.row]],
+                )  # fmt: skip
+            else:
+                group.count += 1
+                if len(group.rows) < 10:
+                    number = row_numbers[issue.row]
+                    if group.rows[-1] != number:
+                        group.rows.append(number)
+        ordered = sorted(
+            groups.values(), key=lambda g: (g.severity is not Severity.ERROR, -g.count)
+        )
+        return ordered[:top]
+
+    @property
+    def ok(self) -> bool:
+        """True when the mapping can be used (no mapping problems)."""
+        return not self.mapping_problems
+
+    # -- upkeep (for validate and revalidate_rows) -------------------------------------
+
+    def recount(self) -> None:
+        """Count the rows per status from scratch (``list.count`` compares by identity
+        first, so this is a few milliseconds for a million rows)."""
+        statuses = self.statuses
+        self._counts = {status: statuses.count(status) for status in RowStatus}
+
+    def set_row(self, row: int, issues: list[Issue], status: RowStatus | None = None) -> None:
+        """Give ``row`` new issues and a status (by default the one its issues imply),
+        keeping the counts. The flat issue list is brought up to date by
+        :meth:`refresh_issues`."""
+        if issues:
+            self._row_issues[row] = issues
+        else:
+            self._row_issues.pop(row, None)
+        new = status_of(issues) if status is None else status
+        old = self.statuses[row]
+        if new is not old:
+            self.statuses[row] = new
+            counts = self._counts
+            if counts:
+                counts[old] -= 1
+                counts[new] += 1
+
+    def refresh_issues(self, rows: Iterable[int]) -> None:
+        """Bring the flat issue list up to date after ``rows`` got new issues: patched
+        in place for a few rows, dropped (rebuilt on next use) for many."""
+        flat = self._flat
+        if flat is None:
+            return
+        changed = sorted(set(rows))
+        if len(changed) > SPLICE_LIMIT:
+            self._flat = None
+            return
+        held = self._row_issues
+        for row in changed:
+            lo = bisect.bisect_left(flat, row, key=_BY_ROW)
+            hi = bisect.bisect_right(flat, row, lo=lo, key=_BY_ROW)
+            flat[lo:hi] = held.get(row, ())

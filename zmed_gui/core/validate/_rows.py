@@ -1,0 +1,146 @@
+"""Turning the per-field results of each row into its event, status and issues."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Iterable
+from typing import Any
+
+from zmed_gui.core.convert import EMPTY, Flagged, Problem
+from zmed_gui.core.progress import CancelToken, ProgressCallback
+from zmed_gui.core.table import Table
+from zmed_gui.core.validate._columns import CHUNK
+from zmed_gui.core.validate._duplicates import event_hash, find_duplicates
+from zmed_gui.core.validate._result import (
+    Issue,
+    RowStatus,
+    Severity,
+    ValidationResult,
+    status_of,
+)
+
+
+def _sentence(table: Table, row: int, column: int | None, field_name: str, text: str) -> str:
+    place = table.where(row, column)
+    lead = f"{place[0].upper()}{place[1:]}"
+    if column is None:
+        return f"{lead}, field {field_name} (a constant): {text}."
+    return f"{lead}, field {field_name}: {text}."
+
+
+def assemble(
+    result: ValidationResult, row: int, values: Iterable[Any]
+) -> tuple[dict[str, Any] | None, list[Issue]]:
+    """The event and issues of one row from its per-field results."""
+    table = result.table
+    event: dict[str, Any] = {}
+    issues: list[Issue] = []
+    bad = False
+    for plan, r in zip(result._plans, values, strict=True):
+        cls = r.__class__
+        if cls is Problem:
+            column = plan.time_column if r.on_time else plan.column
+            issues.append(
+                Issue(row, column, plan.name, r.code,
+                      _sentence(table, row, column, plan.name, r.message), Severity.ERROR)
+            )  # fmt: skip
+            bad = True
+        elif r is EMPTY:
+            if plan.required:
+                issues.append(
+                    Issue(
+                        row, plan.column, plan.name, "missing",
+                        _sentence(table, row, plan.column, plan.name,
+                                  f"the cell is empty, but {plan.name} is required; fill it in "
+                                  "or exclude the row"),
+                        Severity.ERROR,
+                    )
+                )  # fmt: skip
+                bad = True
+        elif cls is Flagged:
+            event[plan.name] = r.value
+            issues.append(
+                Issue(row, plan.column, plan.name, r.code,
+                      _sentence(table, row, plan.column, plan.name, r.message), Severity.WARNING)
+            )  # fmt: skip
+        else:
+            event[plan.name] = r
+    return (None if bad else event), issues
+
+
+def build_rows(
+    result: ValidationResult,
+    per_field: list[list[Any] | None],
+    special: set[int],
+    gaps: list[tuple[str, list[int]]],
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+    done: int,
+    total: int,
+) -> None:
+    """Events, statuses and issues of every row, then the duplicate warnings, the row
+    counts and the flat issue list.
+
+    Rows whose fields all converted plainly are built in bulk (``map`` over ``zip``);
+    only rows with an issue, an empty field or an exclusion go through :func:`assemble`.
+    """
+    n = len(result.table)
+    names = [p.name for p in result._plans]
+    events, statuses = result.events, result.statuses
+    row_issues = result._row_issues
+    excluded = result.excluded
+    build = not result.mapping_problems
+    slow_rows = sorted(special | {r for r in excluded if 0 <= r < n})
+    hashes: list[int] = []
+    no_event: list[int] = []  # rows without an event (invalid or excluded)
+    for start in range(0, n, CHUNK):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        progress(done + start, total, "Checking rows")
+        stop = min(n, start + CHUNK)
+        parts = [
+            itertools.repeat(plan.constant, stop - start) if values is None else values[start:stop]
+            for plan, values in zip(result._plans, per_field, strict=True)
+        ]
+        rows = list(zip(*parts, strict=True)) if parts else [()] * (stop - start)
+        chunk_events: list[dict[str, Any] | None] = []
+        chunk_hashes: list[int] = []
+        if build:
+            chunk_events = list(map(dict, map(zip, itertools.repeat(names), rows)))
+            chunk_hashes = list(map(hash, rows))
+            stripped: set[int] = set()
+            for name, empties in gaps:
+                a = bisect.bisect_left(empties, start)
+                b = bisect.bisect_left(empties, stop)
+                for i in empties[a:b]:
+                    del chunk_events[i - start][name]  # type: ignore[union-attr]
+                    stripped.add(i - start)
+            for k in stripped:
+                chunk_hashes[k] = event_hash(chunk_events[k])  # type: ignore[arg-type]
+        lo = bisect.bisect_left(slow_rows, start)
+        hi = bisect.bisect_left(slow_rows, stop)
+        for i in slow_rows[lo:hi]:
+            k = i - start
+            event: dict[str, Any] | None = None
+            if i in excluded:
+                statuses[i] = RowStatus.EXCLUDED
+            else:
+                event, issues = assemble(result, i, rows[k])
+                if issues:
+                    row_issues[i] = issues
+                    statuses[i] = status_of(issues)
+            if build:
+                chunk_events[k] = event
+                if event is None:
+                    no_event.append(i)
+                else:
+                    chunk_hashes[k] = event_hash(event)
+        if build:
+            events[start:stop] = chunk_events
+            hashes.extend(chunk_hashes)
+    if build:
+        find_duplicates(result, hashes, no_event)
+    result.recount()
+    result._flat = None
+    result.issues  # noqa: B018 -- built here, in the worker, not on first use in the GUI

@@ -1,0 +1,158 @@
+"""Converting every mapped cell and reporting each problem on its cell.
+
+Issue codes (stable; tests, the GUI and report files rely on them):
+
+Errors (the row is INVALID and is not sent):
+    ``missing``              a required value is empty (or a time column cell is)
+    ``unparseable``          text that is not a value of the field's type
+    ``wrong_type``           a cell of another kind (a date in a number field, TRUE in a date)
+    ``excel_error``          the cell holds an Excel error such as #N/A
+    ``not_whole``            a fraction in an integer field
+    ``imprecise_number``     a whole number too long for Excel to hold exactly, in a text field
+    ``ambiguous_date``       03/04/2026 in a column that never says which part is the day
+    ``date_order_conflict``  a date against the column's day/month order (or a tied column)
+    ``invalid_date``         an impossible date or time (31/02/2026, 25:00, a DST gap)
+    ``time_conflict``        the date cell has a time and the time column another
+    ``mapping``              reserved for mapping problems shown as issues
+Warnings (the row is sent; the user should look):
+    ``negative``             a negative number in a quantity field (Quantity, Qty, ...)
+    ``future_date``          a date more than one day after now
+    ``duplicate``            an event identical to an earlier row's event
+
+Excluded rows get no event and no issues. While :attr:`ValidationResult.mapping_problems`
+is not empty, cells are still checked (so they can be shown), but no event is built.
+
+This module is the public face; the work is in ``validate_mapping`` (field plans,
+:func:`check_mapping`), ``validate_columns`` (converting cells), ``validate_rows``
+(events, statuses and issues of rows), ``validate_duplicates`` (duplicate warnings) and
+``validate_result`` (:class:`ValidationResult`, its queries and its kept counts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from zmed_gui.core.convert import EMPTY, ConversionOptions
+from zmed_gui.core.mapping import Mapping
+from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
+from zmed_gui.core.schema import Schema
+from zmed_gui.core.table import Table
+from zmed_gui.core.validate._columns import SPECIAL, cell_result, convert_column, is_special
+from zmed_gui.core.validate._duplicates import event_hash, forget, recheck_bucket, register
+from zmed_gui.core.validate._mapping import plan_fields
+from zmed_gui.core.validate._result import (
+    RowStatus,
+    ValidationResult,
+)
+from zmed_gui.core.validate._rows import assemble, build_rows
+
+
+def validate(
+    table: Table,
+    schema: Schema,
+    mapping: Mapping,
+    options: ConversionOptions,
+    *,
+    excluded: Iterable[int] = (),
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+    now: dt.datetime | None = None,
+) -> ValidationResult:
+    """Convert every mapped cell of ``table`` into events and report every problem.
+
+    ``now`` (aware) fixes the clock for the future-date warning; tests pass it.
+
+    Raises:
+        Cancelled: ``cancel`` was set.
+    """
+    n = len(table)
+    moment = now if now is not None else dt.datetime.now(dt.UTC)
+    problems, plans = plan_fields(table, schema, mapping, options, moment)
+    result = ValidationResult(
+        table=table,
+        schema=schema,
+        mapping=mapping,
+        options=options,
+        events=[None] * n,
+        statuses=[RowStatus.VALID] * n,
+        mapping_problems=problems,
+        excluded=set(excluded),
+        _plans=plans,
+    )
+    total = n * (len(plans) + 1)
+    per_field: list[list[Any] | None] = []
+    special: set[int] = set()
+    gaps: list[tuple[str, list[int]]] = []  # optional field -> rows where it is empty
+    for k, plan in enumerate(plans):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if plan.column is None:
+            per_field.append(None)
+            if is_special(plan.constant):
+                special.update(range(n))
+            continue
+        message = f"Checking {table.column_label(plan.column)} for {plan.name}"
+        progress(k * n, total, message)
+
+        def tick(part: int, whole: int, k: int = k, message: str = message) -> None:
+            progress(k * n + n * part // max(whole, 1), total, message)
+
+        values, has_special = convert_column(table, plan, cancel, options, tick)
+        per_field.append(values)
+        if has_special and plan.required:
+            special.update(i for i, r in enumerate(values) if is_special(r))
+        elif has_special:
+            # An empty optional field is common and cheap: the bulk build drops the key.
+            special.update(i for i, r in enumerate(values) if r.__class__ in SPECIAL)
+            empties = [i for i, r in enumerate(values) if r is EMPTY]
+            if empties:
+                gaps.append((plan.name, empties))
+    build_rows(result, per_field, special, gaps, progress, cancel, len(plans) * n, total)
+    progress(total, total, "Checked")
+    return result
+
+
+def revalidate_rows(result: ValidationResult, rows: Iterable[int]) -> list[int]:
+    """Recompute events, statuses and issues of ``rows`` after edits or (un)exclusion.
+
+    Reads the cells from ``result.table`` and exclusion from ``result.excluded``; the
+    day/month order each column was read in stays as the first validation decided.
+    Duplicate warnings of other rows that shared an event with these rows are fixed up.
+    Row counts and the issue list are adjusted for the rows that changed, so an edit
+    costs in proportion to the rows it touches, not to the size of the table.
+
+    Returns:
+        Every row whose event, status or issues may have changed (the given rows and the
+        rows sharing a duplicate group with them), sorted: the rows to repaint.
+    """
+    wanted = sorted({r for r in rows if 0 <= r < len(result.table)})
+    if not wanted:
+        return []
+    hashes: set[int] = set()
+    for row in wanted:
+        old = forget(result, row)
+        if old is not None:
+            hashes.add(old)
+        result.events[row] = None
+        result._twins.pop(row, None)  # its issues are rebuilt without the warning
+    build = not result.mapping_problems
+    for row in wanted:
+        if row in result.excluded:
+            result.set_row(row, [], RowStatus.EXCLUDED)
+            continue
+        values = [cell_result(result.table, plan, row) for plan in result._plans]
+        event, issues = assemble(result, row, values)
+        result.set_row(row, issues)
+        if event is not None and build:
+            result.events[row] = event
+            h = event_hash(event)
+            register(result, row, h)  # its warning is redone with its bucket's below
+            hashes.add(h)
+    touched: set[int] = set(wanted)
+    changed: set[int] = set(wanted)
+    for h in hashes:
+        recheck_bucket(result, h, touched, changed)
+    result.refresh_issues(changed)
+    return sorted(touched)

@@ -1,0 +1,212 @@
+"""The shared HTTP client of :class:`~zmed_gui.core.zuora.ZuoraClient` and its OAuth token.
+
+The OAuth token (client credentials) is cached until shortly before it expires; one thread
+refreshes it at a time. TLS is always verified with the operating system's trust store
+(truststore), plus an optional CA bundle file; plain http is allowed only to this computer
+(the emulator).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+import time
+from typing import TYPE_CHECKING, Self
+from urllib.parse import urlsplit
+
+import httpx
+import truststore
+
+from zmed_gui.core.connections import check_base_url, is_loopback_host
+from zmed_gui.core.errors import ConnectionProblem, OptionsError
+from zmed_gui.core.zuora._redact import LOGGER_NAME, register_secret
+from zmed_gui.core.zuora._retry import parse_retry_after
+
+if TYPE_CHECKING:
+    from zmed_gui.core.connections import Connection
+
+log = logging.getLogger(LOGGER_NAME)  # redacted: see zuora_redact
+
+REFUSED = "Zuora refused the client ID and secret: check them in Connections."
+USER_AGENT = "zmed-gui/0.1"
+
+
+class NotSent(Exception):
+    """The request failed before its body was completely sent: retrying cannot double-send."""
+
+
+class TokenClient:
+    """One shared HTTP/1.1 client with a cached OAuth token (see :class:`ZuoraClient`)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        entity_ids: str = "",
+        org_ids: str = "",
+        ca_bundle: str | None = None,
+        proxy: str | None = None,
+        timeout: float = 130.0,
+        max_connections: int = 40,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        if not client_id.strip():
+            raise OptionsError("No client ID was given; enter the OAuth client ID of the tenant.")
+        if not client_secret:
+            raise ConnectionProblem("No client secret was given; enter it in Connections.")
+        self.client_id = client_id.strip()
+        self._secret = client_secret
+        register_secret(client_secret)
+        self.entity_ids = entity_ids.strip()
+        self.org_ids = ",".join(p.strip() for p in org_ids.split(",") if p.strip())
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = threading.Lock()
+        self.token_fetches = 0
+        host = urlsplit(self.base_url).hostname or ""
+        loopback = is_loopback_host(host)
+        ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if ca_bundle:
+            try:
+                ctx.load_verify_locations(cafile=ca_bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise OptionsError(
+                    f"The CA bundle '{ca_bundle}' cannot be read as PEM certificates "
+                    f"({type(exc).__name__}); choose another file."
+                ) from None
+        if proxy:
+            p = urlsplit(proxy)
+            if p.scheme not in ("http", "https", "socks5") or not p.hostname:
+                raise OptionsError(
+                    f"The proxy '{p.scheme}://{p.hostname}' is not a proxy URL; use "
+                    "http://host:port."
+                )
+        self._http = httpx.Client(
+            verify=ctx,
+            proxy=proxy or None,
+            # Never route this computer's emulator through a proxy from the environment.
+            trust_env=not loopback and not proxy,
+            http1=True,
+            http2=False,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 20.0), pool=None),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
+        )
+
+    @classmethod
+    def for_connection(
+        cls, conn: Connection, secret: str, *, timeout: float = 130.0, max_connections: int = 40
+    ) -> Self:
+        """A client for a saved connection (its base URL, ids, CA bundle and proxy)."""
+        return cls(
+            conn.base_url,
+            conn.client_id,
+            secret,
+            entity_ids=conn.entity_ids,
+            org_ids=conn.org_ids,
+            ca_bundle=conn.ca_bundle or None,
+            proxy=conn.proxy or None,
+            timeout=timeout,
+            max_connections=max_connections,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:  # never show the secret or the token
+        return f"ZuoraClient({self.base_url!r}, client_id={self.client_id!r})"
+
+    # ---------------------------------------------------------------- OAuth
+
+    def _host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def token(self) -> str:
+        """A valid bearer token (fetched once, shared, renewed shortly before it expires)."""
+        with self._token_lock:
+            if self._token is not None and time.monotonic() < self._token_expires:
+                return self._token
+            self._token = None
+            return self._fetch_token()
+
+    def invalidate_token(self, bad: str) -> None:
+        """Forget ``bad`` (after a 401); a newer token fetched by another thread is kept."""
+        with self._token_lock:
+            if self._token == bad:
+                self._token = None
+
+    def _fetch_token(self) -> str:
+        url = f"{self.base_url}/oauth/token"
+        for attempt in range(4):
+            try:
+                resp = self._http.post(
+                    url,
+                    data={
+                        "client_id": self.client_id,
+                        "client_secret": self._secret,
+                        "grant_type": "client_credentials",
+                    },
+                    headers={"Accept": "application/json"},
+                )
+            except httpx.TransportError as exc:
+                self._raise_if_untrusted(exc)
+                log.info("token request to %s failed: %s", self._host(), type(exc).__name__)
+                raise NotSent(f"the token request failed ({type(exc).__name__})") from None
+            if resp.status_code == 429 and attempt < 3:
+                wait = parse_retry_after(resp.headers.get("Retry-After"))
+                time.sleep(min(wait if wait is not None else 2.0**attempt, 30.0))
+                continue
+            break
+        self.token_fetches += 1
+        if resp.status_code in (400, 401, 403):
+            log.warning("token refused by %s: HTTP %s", self._host(), resp.status_code)
+            raise ConnectionProblem(REFUSED)
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise NotSent(f"the token endpoint answered HTTP {resp.status_code}")
+        if resp.status_code == 404:
+            raise ConnectionProblem(
+                f"{self.base_url} has no OAuth token endpoint (HTTP 404); check the "
+                "environment or base URL of the connection."
+            )
+        try:
+            data = resp.json()
+            token = str(data["access_token"])
+            lifetime = float(data.get("expires_in", 3599))
+        except (ValueError, KeyError, TypeError):
+            raise ConnectionProblem(
+                f"{self.base_url} did not answer the token request like Zuora "
+                f"(HTTP {resp.status_code}); check the environment or base URL."
+            ) from None
+        register_secret(token)
+        margin = min(60.0, lifetime / 10)
+        self._token = token
+        self._token_expires = time.monotonic() + max(1.0, lifetime - margin)
+        log.info("got a token from %s (lifetime %.0f s)", self._host(), lifetime)
+        return token
+
+    def _raise_if_untrusted(self, exc: BaseException) -> None:
+        """A certificate that cannot be verified is not worth retrying: say what to do."""
+        seen: BaseException | None = exc
+        while seen is not None:
+            if isinstance(seen, ssl.SSLCertVerificationError):
+                reason = seen.verify_message or "not trusted"
+                log.warning("TLS certificate of %s rejected: %s", self._host(), reason)
+                raise ConnectionProblem(
+                    f"The certificate of {self._host()} cannot be trusted ({reason}); if your "
+                    "network inspects HTTPS, add your company's CA certificate file to the "
+                    "connection (CA bundle)."
+                ) from None
+            seen = seen.__cause__ or seen.__context__
+        return

@@ -1,0 +1,185 @@
+"""Posting one batch of events to an upload URL, and telling "not sent" from "no answer".
+
+One call is one request, and the exceptions say whether the request left the computer:
+
+- :class:`NotSent`: failed before the body was completely sent (safe to retry),
+- :class:`NoAnswer`: the body was sent but no answer came (the batch is *uncertain*).
+
+A 401 refreshes the token once and resends; a second 401 stops the upload.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from zmed_gui.core.errors import ConnectionProblem
+from zmed_gui.core.zuora._auth import REFUSED, NotSent, TokenClient
+from zmed_gui.core.zuora._redact import LOGGER_NAME
+from zmed_gui.core.zuora._retry import parse_retry_after
+
+log = logging.getLogger(LOGGER_NAME)  # redacted: see zuora_redact
+
+
+class NoAnswer(Exception):
+    """The body was sent but no answer came (timeout, dropped connection): uncertain."""
+
+
+@dataclass
+class PostResult:
+    """Zuora's answer to one POST of a batch."""
+
+    status: int
+    request_id: str | None = None
+    track_id: str | None = None
+    message: str = ""
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    retry_after: float | None = None
+    resent_after_401: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def _body_message(resp: httpx.Response) -> tuple[str, list[dict[str, Any]]]:
+    try:
+        data = resp.json()
+    except (ValueError, UnicodeDecodeError):
+        text = resp.text.strip().replace("\n", " ")
+        return (text[:300], [])
+    message = ""
+    reasons: list[dict[str, Any]] = []
+    if isinstance(data, dict):
+        for key in ("message", "Message", "error_description", "error"):
+            if isinstance(data.get(key), str):
+                message = data[key]
+                break
+        raw = data.get("reasons")
+        if isinstance(raw, list):
+            reasons = [r for r in raw if isinstance(r, dict)]
+        if not message and reasons:
+            message = str(reasons[0].get("message", ""))
+    return (message[:1000], reasons)
+
+
+class ZuoraClient(TokenClient):
+    """One shared HTTP/1.1 client for all worker threads, with a cached OAuth token.
+
+    Args:
+        base_url: e.g. ``https://rest.zuora.com`` (http only to this computer).
+        client_id, client_secret: the OAuth client of the tenant.
+        entity_ids: sent as Zuora-Entity-Ids when not empty.
+        org_ids: sent as Zuora-Org-Ids (comma separated) when not empty.
+        ca_bundle: an extra PEM file of trusted CA certificates.
+        proxy: a proxy URL; None takes HTTPS_PROXY/NO_PROXY from the environment.
+        timeout: seconds to wait for an answer (Zuora's gateway gives up at 120 s).
+        max_connections: connection pool size (Zuora allows 40 concurrent requests).
+    """
+
+    # ---------------------------------------------------------------- posting
+
+    def post_events(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        track_id: str | None = None,
+        gzip_body: bool = True,
+    ) -> PostResult:
+        """POST one JSON array (already serialised) to an upload URL.
+
+        401 -> a new token and one resend; a second 401 raises ConnectionProblem.
+
+        Raises:
+            NotSent: nothing (complete) reached Zuora; safe to retry.
+            NoAnswer: the body was sent but no answer came; the batch is uncertain.
+            ConnectionProblem: the credentials were refused, or the address is unusable.
+        """
+        headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
+        if gzip_body:
+            body = gzip.compress(body, compresslevel=4)
+            headers["Content-Encoding"] = "gzip"
+        if track_id:
+            headers["Zuora-Track-Id"] = track_id
+        if self.entity_ids:
+            headers["Zuora-Entity-Ids"] = self.entity_ids
+        if self.org_ids:
+            headers["Zuora-Org-Ids"] = self.org_ids
+        resent = False
+        for _ in range(2):
+            token = self.token()
+            headers["Authorization"] = f"Bearer {token}"
+            resp = self._send(url, body, headers)
+            if resp.status_code != 401:
+                break
+            self.invalidate_token(token)
+            if resent:
+                raise ConnectionProblem(REFUSED)
+            log.info("HTTP 401 from %s: fetching a new token and resending once", self._host())
+            resent = True
+        message, reasons = _body_message(resp)
+        result = PostResult(
+            status=resp.status_code,
+            request_id=resp.headers.get("Zuora-Request-Id"),
+            track_id=resp.headers.get("Zuora-Track-Id"),
+            message=message,
+            reasons=reasons,
+            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+            resent_after_401=resent,
+        )
+        log.debug(
+            "POST %s -> %s request-id=%s", urlsplit(url).path, resp.status_code, result.request_id
+        )
+        return result
+
+    def _send(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        sent = threading.Event()
+
+        def trace(name: str, info: dict[str, Any]) -> None:
+            if name.endswith("send_request_body.complete"):
+                sent.set()
+
+        try:
+            request = self._http.build_request(
+                "POST", url, content=body, headers=headers, extensions={"trace": trace}
+            )
+            resp = self._http.send(request)
+            resp.read()
+            return resp
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise ConnectionProblem(
+                f"'{url}' cannot be used as an upload URL ({type(exc).__name__}); check it."
+            ) from None
+        except httpx.TransportError as exc:
+            kind = type(exc).__name__
+            if not sent.is_set():
+                self._raise_if_untrusted(exc)
+            if sent.is_set():
+                log.warning("no answer from %s after sending (%s)", self._host(), kind)
+                raise NoAnswer(f"no answer after sending ({kind})") from None
+            log.info("request to %s not sent (%s)", self._host(), kind)
+            raise NotSent(f"could not send ({kind})") from None
+
+
+def describe_status(status: int) -> str:
+    """A short phrase for an HTTP status in messages."""
+    phrases = {
+        400: "rejected the events",
+        401: "refused the token",
+        404: "does not know this meter",
+        413: "found the batch too large",
+        429: "asked to slow down",
+    }
+    return phrases.get(status, f"answered HTTP {status}")
+
+
+def encode_json(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
