@@ -26,9 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from zmed_gui.core.connections import make_target
+from zmed_gui.core.connections import CUSTOM, Connection, make_target
 from zmed_gui.core.journal import Journal
-from zmed_gui.core.upload import SourceInfo, UploadItem, UploadOptions, plan_upload, run_upload
+from zmed_gui.core.upload import (
+    SourceInfo,
+    UploadItem,
+    UploadOptions,
+    UploadRequest,
+    UploadSession,
+)
 from zmed_gui.core.zuora import ZuoraClient
 from zmed_gui.emulator import (
     DEMO_CLIENT_ID,
@@ -68,10 +74,13 @@ def one_run(
         source = SourceInfo("bench.xlsx", "Sheet1", f"bench-{time.time_ns()}")
         with ZuoraClient(emu.base_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET) as client:
             client.token()
+            conn = Connection("bench", CUSTOM, DEMO_CLIENT_ID, custom_base_url=emu.base_url)
+            request = UploadRequest(target, conn, options, items=items, source=source)
+            session = UploadSession(request, journal=journal, client=client)
             t0 = time.perf_counter()
-            plan = plan_upload(journal, target, items, source, options)
+            session.prepare()
             t1 = time.perf_counter()
-            result = run_upload(plan, client, journal)
+            result = session.send()
             t2 = time.perf_counter()
     if result.accepted != len(items) or emu.stats()["accepted_events"] != len(items):
         raise SystemExit(f"bench run lost events: {result.message}")

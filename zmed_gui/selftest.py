@@ -370,54 +370,38 @@ class SelfTest:
 
         if self.validation is None:
             raise RuntimeError("nothing to send (the validation check failed)")
-        events = [self.validation.events[i] for i in self.validation.valid_rows()]
+        from zmed_gui.core.connections import CUSTOM, Connection, make_target
+        from zmed_gui.core.upload import UploadOptions, UploadRequest, UploadSession
+
+        validation = self.validation
+        expected = len(validation.valid_rows())
         with Emulator() as emu:
-            how = self._upload(emu, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, events)
+            conn = Connection(
+                name="self-test",
+                environment=CUSTOM,
+                client_id=DEMO_CLIENT_ID,
+                custom_base_url=emu.base_url,
+            )
+            request = UploadRequest(
+                target=make_target(emu.base_url, DEMO_METER_ID),
+                connection=conn,
+                options=UploadOptions(concurrency=2, timeout=20.0),
+                validation=validation,
+                program="zmed-gui --self-test",
+            )
+            session = UploadSession(
+                request, secret=DEMO_CLIENT_SECRET, journal_path=self.tmp / "journal.sqlite3"
+            )
+            result = session.run()
             got = emu.stats().get("accepted_events", len(emu.accepted_events()))
-        if got != len(events):
-            raise RuntimeError(f"the emulator accepted {got} of {len(events)} events ({how})")
-        return f"{got} events accepted by the emulator at 127.0.0.1 ({how})"
-
-    def _upload(
-        self, emu: Any, client_id: str, secret: str, meter_id: str, events: list[Any]
-    ) -> str:
-        from zmed_gui.core import upload as up
-        from zmed_gui.core.connections import make_target
-        from zmed_gui.core.journal import Journal
-        from zmed_gui.core.zuora import ZuoraClient
-
-        try:
-            importlib.import_module("zmed_gui.core.upload._sender")
-        except ModuleNotFoundError:
-            sender = False
-        else:
-            sender = True
-        with ZuoraClient(emu.base_url, client_id, secret, timeout=20.0) as client:
-            if not sender:
-                # run_upload's engine has not landed: one direct call through the client.
-                from zmed_gui.core.upload import canonical_json, encode_array
-
-                body = encode_array([canonical_json(e) for e in events])
-                res = client.post_events(emu.upload_url(meter_id), body)
-                if not res.ok:
-                    raise RuntimeError(f"HTTP {res.status}: {res.message}")
-                return "ZuoraClient.post_events; core.sender not in this build"
-            target = make_target(emu.base_url, meter_id)
-            items, invalid = up.items_from_validation(self.validation)
-            items = [it for it in items if it.row in set(self.validation.valid_rows())]
-            source = up.SourceInfo("self-test.xlsx", "self-test", "self-test")
-            journal = Journal(self.tmp / "journal.sqlite3")
-            try:
-                plan = up.plan_upload(
-                    journal, target, items, source, up.UploadOptions(concurrency=2),
-                    invalid_rows=invalid, connection="self-test",
-                )  # fmt: skip
-                result = up.run_upload(plan, client, journal)
-            finally:
-                journal.close()
-            if result.error is not None or result.interrupted:
-                raise RuntimeError(result.message or str(result.error) or "upload interrupted")
-            return f"core.upload.run_upload, {result.batches} batch(es), track id {result.track_id}"
+        if result.error is not None or result.interrupted:
+            raise RuntimeError(result.message or "upload interrupted")
+        if got != expected:
+            raise RuntimeError(f"the emulator accepted {got} of {expected} events")
+        return (
+            f"{got} events received by the emulator at 127.0.0.1 through core.upload."
+            f"UploadSession, {result.batches} batch(es), track id {result.track_id}"
+        )
 
 
 def _checks(

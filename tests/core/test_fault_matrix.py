@@ -14,15 +14,15 @@ import pytest
 
 from tests.core._upload_helpers import demo_client, event, received_ids
 from zmed_gui.core import journal as jn
-from zmed_gui.core.connections import make_target
+from zmed_gui.core.connections import CUSTOM, Connection, make_target
 from zmed_gui.core.journal import Journal
 from zmed_gui.core.upload import (
     SourceInfo,
     UploadItem,
     UploadOptions,
+    UploadRequest,
     UploadResult,
-    plan_upload,
-    run_upload,
+    UploadSession,
 )
 from zmed_gui.emulator import (
     DEMO_METER_ID,
@@ -52,10 +52,15 @@ SPECS = {
 
 
 def upload(emu: Emulator, journal: Journal, **opts: object) -> UploadResult:
-    target = make_target(emu.base_url, DEMO_METER_ID)
-    plan = plan_upload(journal, target, ITEMS, SOURCE, UploadOptions(**(OPTIONS | opts)))  # type: ignore[arg-type]
+    request = UploadRequest(
+        target=make_target(emu.base_url, DEMO_METER_ID),
+        connection=Connection("Emu", CUSTOM, DEMO_CLIENT_ID, custom_base_url=emu.base_url),
+        options=UploadOptions(**(OPTIONS | opts)),  # type: ignore[arg-type]
+        items=ITEMS,
+        source=SOURCE,
+    )
     with demo_client(emu, timeout=10) as client:
-        return run_upload(plan, client, journal)
+        return UploadSession(request, journal=journal, client=client).run()
 
 
 @pytest.mark.slow

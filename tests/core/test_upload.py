@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.core._upload_helpers import demo_client, event, received_ids
-from zmed_gui.core.connections import TenantLimits, make_target
+from zmed_gui.core.connections import CUSTOM, Connection, Target, TenantLimits, make_target
 from zmed_gui.core.errors import ConnectionProblem, OptionsError
 from zmed_gui.core.journal import Journal
 from zmed_gui.core.progress import CancelToken, PauseToken
@@ -22,9 +22,9 @@ from zmed_gui.core.upload import (
     UploadOptions,
     UploadPlan,
     UploadProgress,
+    UploadRequest,
     UploadResult,
-    plan_upload,
-    run_upload,
+    UploadSession,
 )
 from zmed_gui.core.zuora import ZuoraClient
 from zmed_gui.emulator import (
@@ -47,30 +47,56 @@ SOURCE = SourceInfo("usage.xlsx", "March", "fp-1")
 
 
 class Rig:
-    """An emulator, a client and a journal for one test."""
+    """An emulator, a client and a journal for one test; uploads go through UploadSession."""
 
     def __init__(self, emu: Emulator, journal: Journal, timeout: float = 10.0) -> None:
         self.emu = emu
         self.journal = journal
         self.client = demo_client(emu, timeout)
         self.target = make_target(emu.base_url, DEMO_METER_ID)
+        self.sessions: dict[int, UploadSession] = {}
 
-    def plan(
+    def session(
         self,
         its: list[UploadItem],
         source: SourceInfo = SOURCE,
         resume: str | None = None,
+        *,
+        target: Target | None = None,
+        limits: TenantLimits | None = None,
+        invalid_rows: Sequence[int] = (),
+        client: ZuoraClient | None = None,
         **opts: Any,
-    ) -> UploadPlan:
-        return plan_upload(
-            self.journal,
-            self.target,
-            its,
-            source,
-            UploadOptions(**(FAST | opts)),
-            resume,
-            connection="Emu",
+    ) -> UploadSession:
+        for old in self.sessions.values():  # a plan that was never sent lets the meter go
+            old.close()
+        conn = Connection("Emu", CUSTOM, DEMO_CLIENT_ID, custom_base_url=self.emu.base_url)
+        conn.limits = limits or TenantLimits()
+        request = UploadRequest(
+            target=target or self.target,
+            connection=conn,
+            options=UploadOptions(**(FAST | opts)),
+            items=its,
+            source=source,
+            invalid_rows=invalid_rows,
+            resume_id=resume,
         )
+        return UploadSession(request, journal=self.journal, client=client or self.client)
+
+    def plan(self, its: list[UploadItem], *args: Any, **kwargs: Any) -> UploadPlan:
+        session = self.session(its, *args, **kwargs)
+        plan = session.prepare()
+        self.sessions[id(plan)] = session
+        return plan
+
+    def run(
+        self,
+        plan: UploadPlan,
+        progress: Any = None,
+        cancel: CancelToken | None = None,
+        pause: PauseToken | None = None,
+    ) -> UploadResult:
+        return self.sessions[id(plan)].send(progress, cancel, pause)
 
     def send(
         self,
@@ -82,10 +108,7 @@ class Rig:
         pause: PauseToken | None = None,
         **opts: Any,
     ) -> UploadResult:
-        plan = self.plan(its, source, resume, **opts)
-        return run_upload(
-            plan, self.client, self.journal, progress=progress, cancel=cancel, pause=pause
-        )
+        return self.run(self.plan(its, source, resume, **opts), progress, cancel, pause)
 
     def received(self) -> Counter[str]:
         return received_ids(self.emu)
@@ -148,16 +171,14 @@ def test_payload_limit_is_on_uncompressed_json(rig: Rig) -> None:
     its = items(300)
     plan = rig.plan(its, max_payload_bytes=4096)
     assert plan.batches_total > 1
-    res = run_upload(plan, rig.client, rig.journal)
+    res = rig.run(plan)
     assert res.accepted == 300 and res.batches == plan.batches_total
     assert rig.emu.stats()["calls"] == plan.batches_total
 
 
 def test_limits_default_to_tenant(rig: Rig) -> None:
     sandbox = TenantLimits(max_payload_bytes=1_000_000, max_events=1000, calls_per_minute=600)
-    plan = plan_upload(
-        rig.journal, rig.target, items(2500), SOURCE, UploadOptions(), limits=sandbox
-    )
+    plan = rig.plan(items(2500), limits=sandbox)
     assert (plan.batch_size, plan.max_payload_bytes, plan.calls_per_minute) == (
         1000,
         1_000_000,
@@ -181,7 +202,7 @@ def test_event_over_client_limit_is_never_sent(rig: Rig) -> None:
     big = UploadItem(5, 7, event(5, UsageIdentifier="y" * 3000))
     plan = rig.plan([*items(5), big], max_payload_bytes=2048)
     assert plan.too_large == [big]
-    res = run_upload(plan, rig.client, rig.journal)
+    res = rig.run(plan)
     assert res.accepted == 5 and res.rejected == 1
     assert "shorten its values" in res.row_outcomes[5].message
     assert "C000005" not in rig.received()
@@ -206,8 +227,8 @@ def test_400_isolates_bad_events_and_sends_the_rest(make_rig: Any, max_reasons: 
 
 def test_404_stops_and_is_resumable(rig: Rig) -> None:
     wrong = make_target(rig.emu.base_url, "f" * 32)
-    plan = plan_upload(rig.journal, wrong, items(100), SOURCE, UploadOptions(batch_size=10))
-    res = run_upload(plan, rig.client, rig.journal)
+    plan = rig.plan(items(100), target=wrong, batch_size=10)
+    res = rig.run(plan)
     assert isinstance(res.error, ConnectionProblem)
     assert str(res.error).startswith(f"Zuora found no meter at {wrong.url} (HTTP 404)")
     assert res.interrupted and res.accepted == 0 and res.not_sent == 100
@@ -292,7 +313,7 @@ def test_token_expiry_mid_upload(make_rig: Any) -> None:
 def test_wrong_secret_stops_upload(rig: Rig) -> None:
     client = ZuoraClient(rig.emu.base_url, DEMO_CLIENT_ID, "wrong-secret")
     with client:
-        res = run_upload(rig.plan(items(20)), client, rig.journal)
+        res = rig.run(rig.plan(items(20), client=client))
     assert str(res.error) == "Zuora refused the client ID and secret: check them in Connections."
     assert res.not_sent == 20 and res.interrupted
 
@@ -307,7 +328,7 @@ def test_duplicates_skipped_by_default_even_from_another_file(rig: Rig) -> None:
     assert plan.duplicates[0].upload_ids == (first.upload_id,)
     assert plan.duplicates[0].item.row == 0 and plan.duplicates[0].item.excel_row == 2
     assert "50 events (rows 2, 3, 4, 5, 6 and 45 more) were already accepted" in plan.summary()
-    res = run_upload(plan, rig.client, rig.journal)
+    res = rig.run(plan)
     assert res.accepted == 50 and res.skipped_duplicates == 50
     assert res.row_outcomes[0].status == "skipped (already sent)"
     assert first.upload_id in res.row_outcomes[0].message
@@ -343,7 +364,7 @@ def test_cancel_then_resume_sends_the_rest_once(rig: Rig) -> None:
     plan = rig.plan(its, resume=res.upload_id)
     assert plan.resuming and len(plan.already_done) == res.accepted
     assert len(plan.to_send) == 2000 - res.accepted and plan.track_id == res.track_id
-    done = run_upload(plan, rig.client, rig.journal)
+    done = rig.run(plan)
     assert done.upload_id == res.upload_id and done.accepted == 2000 and not done.interrupted
     assert len(rig.received()) == 2000 and set(rig.received().values()) == {1}
     assert rig.journal.find_interrupted_uploads() == []
@@ -362,7 +383,7 @@ def test_resume_checks_file_and_meter(rig: Rig) -> None:
         rig.plan(items(10), resume="nope")
     other = make_target(rig.emu.base_url, "a" * 32)
     with pytest.raises(OptionsError, match="same meter"):
-        plan_upload(rig.journal, other, items(10), SOURCE, UploadOptions(), res.upload_id)
+        rig.plan(items(10), target=other, resume=res.upload_id)
 
 
 def test_pause_and_resume(rig: Rig) -> None:
@@ -394,7 +415,7 @@ def test_rate_limit_and_concurrency(rig: Rig) -> None:
 
 def test_dry_run_sends_and_writes_nothing(rig: Rig) -> None:
     plan = rig.plan(items(100), batch_size=30, dry_run=True)
-    res = run_upload(plan, None, rig.journal)
+    res = rig.run(plan)
     assert res.dry_run and res.not_sent == 100 and res.batches == 4 and res.accepted == 0
     assert rig.emu.stats()["calls"] == 0 and rig.journal.list_uploads() == []
     assert res.message.startswith("Dry run, nothing was sent.")
@@ -402,8 +423,8 @@ def test_dry_run_sends_and_writes_nothing(rig: Rig) -> None:
 
 def test_invalid_rows_are_reported_not_sent(rig: Rig) -> None:
     its = [it for it in items(10) if it.row not in (2, 5)]
-    plan = plan_upload(rig.journal, rig.target, its, SOURCE, UploadOptions(), invalid_rows=[2, 5])
-    res = run_upload(plan, rig.client, rig.journal)
+    plan = rig.plan(its, invalid_rows=[2, 5])
+    res = rig.run(plan)
     assert res.invalid == 2 and res.accepted == 8
     assert res.row_outcomes[2].status == "not sent" and "invalid" in res.row_outcomes[2].message
 
@@ -433,13 +454,13 @@ def test_journal_written_before_the_request(rig: Rig) -> None:
     plan = rig.plan(items(20), batch_size=10, concurrency=1)
     uid = [plan.upload_id]
     rig.client.post_events = spy  # type: ignore[method-assign]
-    run_upload(plan, rig.client, rig.journal)
+    rig.run(plan)
     assert seen[0] == ["sending"] * 10 + ["pending"] * 10
     assert seen[1] == ["accepted"] * 10 + ["sending"] * 10
 
 
 def test_a_plan_runs_once(rig: Rig) -> None:
     plan = rig.plan(items(5))
-    assert run_upload(plan, rig.client, rig.journal).accepted == 5
+    assert rig.run(plan).accepted == 5
     with pytest.raises(OptionsError, match="already used"):
-        run_upload(plan, rig.client, rig.journal)
+        rig.run(plan)

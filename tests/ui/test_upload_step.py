@@ -18,18 +18,15 @@ from tests.ui._helpers import (
     make_upload_step,
 )
 from zmed_gui.core.connections import CUSTOM, Connection, make_target, save_connection
-from zmed_gui.core.journal import Journal
 from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.upload import (
     SourceInfo,
     UploadOptions,
     UploadProgress,
-    items_from_validation,
-    plan_upload,
-    run_upload,
+    UploadRequest,
+    UploadSession,
 )
 from zmed_gui.core.validate import validate
-from zmed_gui.core.zuora import ZuoraClient
 from zmed_gui.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -42,7 +39,6 @@ from zmed_gui.emulator import (
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.state import AppState
 from zmed_gui.ui.upload_dialogs import GuardChoice, button_for
-from zmed_gui.ui.upload_jobs import source_info
 from zmed_gui.ui.upload_progress import progress_text
 from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
 
@@ -370,35 +366,26 @@ def test_upload_interrupted_by_core_is_resumed_by_the_gui(
 
     # what `zmed-upload send` does (cli/send_cmd.py), stopped after its first request
     source = SourceInfo.for_validation(path, result)
-    assert source_info(path, result) == source  # the GUI's fingerprint is the CLI's
     # cells typed in Review are not in the file: the CLI must not take that upload for its own
-    edited = source_info(path, result, [(0, 3, "12")])
-    assert edited != source and edited == source_info(path, result, [(0, 3, "12")])
-    items, invalid = items_from_validation(result)
+    edited = SourceInfo.for_validation(path, result, [(0, 3, "12")])
+    assert edited != source and edited == SourceInfo.for_validation(path, result, [(0, 3, "12")])
     target = make_target(emulator.base_url, DEMO_METER_ID, conn.path_style)
     cancel = CancelToken()
-    with Journal() as journal:
-        plan = plan_upload(
-            journal,
-            target,
-            items,
-            source,
-            UploadOptions(batch_size=10, concurrency=1),
-            limits=conn.limits,
-            invalid_rows=invalid,
-        )
+    request = UploadRequest(
+        target=target,
+        connection=conn,
+        options=UploadOptions(batch_size=10, concurrency=1),
+        validation=result,
+        path=path,
+    )
 
-        def stop_after_the_first_request(p: UploadProgress) -> None:
-            if p.accepted:
-                cancel.cancel()
+    def stop_after_the_first_request(p: UploadProgress) -> None:
+        if p.accepted:
+            cancel.cancel()
 
-        client = ZuoraClient.for_connection(conn, DEMO_CLIENT_SECRET)
-        try:
-            first = run_upload(
-                plan, client, journal, progress=stop_after_the_first_request, cancel=cancel
-            )
-        finally:
-            client.close()
+    first = UploadSession(request, secret=DEMO_CLIENT_SECRET).run(
+        stop_after_the_first_request, cancel
+    )
     assert first.interrupted and 0 < first.accepted < 30
 
     # the GUI starts: it offers the interrupted upload, and continues it for this file

@@ -2,8 +2,10 @@
 
 Sub-commands: ``validate`` (check a spreadsheet), ``send`` and ``history`` (upload to Zuora
 and list earlier uploads), ``emulator`` (run the local Zuora Mediation stand-in).
-Exit codes: 0 all good, 1 some rows invalid or rejected, 2 the file, options, connection or
-credentials cannot be used (one clear line on stderr), 3 interrupted (resumable).
+Exit codes (:class:`~zmed_gui.cli.exitcodes.ExitCode`): 0 all good, 1 some rows invalid,
+rejected or uncertain, 2 the file, options, connection, credentials or journal cannot be used
+(one clear line on stderr), 3 interrupted (resumable), 4 another upload to the same meter is
+running.
 """
 
 from __future__ import annotations
@@ -14,12 +16,9 @@ import sys
 from collections.abc import Sequence
 
 from zmed_gui import __version__
+from zmed_gui.cli.exitcodes import ExitCode
 from zmed_gui.core.errors import ZmedError
-
-EXIT_OK = 0
-EXIT_ROWS = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 3
+from zmed_gui.core.journal import MeterBusy
 
 log = logging.getLogger("zmed_gui.cli")
 
@@ -33,12 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="also print log messages to stderr"
     )
-    from zmed_gui.cli import emulator_cmd, send_cmd, validate_cmd
+    from zmed_gui.cli import emulator_cmd, journal_cmd, send_cmd, validate_cmd
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     validate_cmd.add_parser(sub)
     send_cmd.add_parser(sub)
+    journal_cmd.add_parser(sub)
     emulator_cmd.add_parser(sub)
     return parser
 
@@ -55,15 +55,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
+    except MeterBusy as exc:
+        log.info("busy: %s", exc)
+        print(f"zmed-upload: {exc}", file=sys.stderr)
+        return ExitCode.BUSY
     except ZmedError as exc:
         log.info("stopped: %s", exc)
         print(f"zmed-upload: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except KeyboardInterrupt:
         print("zmed-upload: interrupted.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except Exception:
         log.exception("unexpected error")
         where = f" Details are in the log file {log_path}." if log_path else ""
         print(f"zmed-upload: something went wrong inside zmed-upload.{where}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE

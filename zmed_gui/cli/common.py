@@ -21,10 +21,11 @@ from zmed_gui.core.mapping import (
     Mapping,
     Profile,
     apply_profile,
-    auto_match,
+    auto_match_table,
     load_profile,
     resolve_column,
 )
+from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.read import load_table
 from zmed_gui.core.schema import Schema, default_schema, load_schema
 from zmed_gui.core.table import Table
@@ -161,7 +162,7 @@ def build_mapping(
     elif args.map:
         mapping = Mapping()
     else:
-        mapping = auto_match(table.headers, schema, [col[:50] for col in table.columns])
+        mapping = auto_match_table(table, schema)
         constants = {a.partition("=")[0].strip().casefold() for a in args.const}
         print("Automatic matching (use --map FIELD=COLUMN to change):", file=out)
         for f in schema.fields:
@@ -183,8 +184,10 @@ def build_mapping(
     return mapping, notes
 
 
-def prepare(args: argparse.Namespace, out: TextIO = sys.stdout) -> Prepared:
-    """Read, map and validate the file the command line names."""
+def prepare(
+    args: argparse.Namespace, out: TextIO = sys.stdout, cancel: CancelToken | None = None
+) -> Prepared:
+    """Read, map and validate the file the command line names (``cancel`` stops it)."""
     path: Path = args.file
     profile = load_profile(args.mapping) if args.mapping else None
     if args.schema:
@@ -203,7 +206,7 @@ def prepare(args: argparse.Namespace, out: TextIO = sys.stdout) -> Prepared:
     options = build_options(args, profile.options if profile is not None else None)
 
     bar = ProgressPrinter("Reading", stream=sys.stderr)
-    table = load_table(path, sheet, header_row, progress=bar)
+    table = load_table(path, sheet, header_row, progress=bar, cancel=cancel)
     bar.done()
     print(
         f"Read {len(table):,} rows from {table.source}, sheet '{table.sheet}' "
@@ -216,6 +219,6 @@ def prepare(args: argparse.Namespace, out: TextIO = sys.stdout) -> Prepared:
     for note in notes:
         print(f"  note: {note}", file=out)
     bar = ProgressPrinter("Validating", stream=sys.stderr)
-    result = validate(table, schema, mapping, options, progress=bar)
+    result = validate(table, schema, mapping, options, progress=bar, cancel=cancel)
     bar.done()
     return Prepared(path, table, schema, mapping, options, result, profile, notes)

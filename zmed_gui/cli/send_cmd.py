@@ -14,16 +14,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
-import signal
+import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import TextIO
 
-from zmed_gui.cli.common import add_input_options, prepare
+from zmed_gui.cli.common import Prepared, add_input_options, prepare
+from zmed_gui.cli.exitcodes import ExitCode
 from zmed_gui.cli.progressbar import ProgressPrinter
+from zmed_gui.cli.stopping import run_stoppable
 from zmed_gui.core.connections import (
     ENVIRONMENTS,
     Connection,
@@ -36,26 +35,19 @@ from zmed_gui.core.connections import (
     parse_upload_url,
     resolve_secret,
 )
-from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.errors import Cancelled, OptionsError, ZmedError, ZuoraUnreachable
 from zmed_gui.core.journal import Journal
 from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.report import write_report
 from zmed_gui.core.upload import (
     MAX_CONCURRENCY,
-    SourceInfo,
     UploadOptions,
     UploadProgress,
+    UploadRequest,
     UploadResult,
-    items_from_validation,
-    plan_upload,
-    run_upload,
+    UploadSession,
 )
-from zmed_gui.core.zuora import ZuoraClient, check_track_id
-
-EXIT_OK = 0
-EXIT_ROWS = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 3
+from zmed_gui.core.zuora import check_track_id
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -102,6 +94,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     how.add_argument("--no-gzip", action="store_true", help="send request bodies uncompressed")
     how.add_argument("--dry-run", action="store_true", help="plan and report, send nothing")
     how.add_argument("--resume", metavar="UPLOAD_ID", help="continue this interrupted upload")
+    how.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another upload to the same meter is running, wait for it instead of stopping",
+    )
     how.add_argument(
         "--allow-duplicates",
         action="store_true",
@@ -197,29 +194,22 @@ def _options(args: argparse.Namespace) -> UploadOptions:
         dry_run=args.dry_run,
         allow_duplicates=args.allow_duplicates,
         resend_uncertain=args.resend_uncertain,
+        stall_seconds=_stall_seconds(),
     )
 
 
-@contextmanager
-def _signals_cancel(cancel: CancelToken, out: TextIO) -> Iterator[None]:
-    """SIGINT/SIGTERM: finish the requests in flight, journal them, then stop (exit 3)."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if cancel.cancelled:
-            raise KeyboardInterrupt
-        print(
-            "\nStopping: waiting for the calls in flight (press Ctrl+C again to quit at once).",
-            file=out,
-            flush=True,
-        )
-        cancel.cancel()
-
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+def _stall_seconds() -> float:
+    """ZMED_STALL_SECONDS: how long a server that answers nothing is waited for (60 s)."""
+    raw = os.environ.get("ZMED_STALL_SECONDS", "").strip()
+    if not raw:
+        return 60.0
     try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 1.0 <= value <= 3600.0:
+        raise OptionsError(f"ZMED_STALL_SECONDS={raw!r} must be a number of seconds, 1 to 3600.")
+    return value
 
 
 class _ProgressLines:
@@ -252,72 +242,66 @@ def run(args: argparse.Namespace) -> int:
         secret = resolve_secret(
             where.connection.name or None, prompt=getpass.getpass if interactive else None
         )
-    prepared = prepare(args, out)
-    items, invalid = items_from_validation(prepared.result)
-    for problem in prepared.result.mapping_problems:
-        print(f"Mapping problem: {problem}", file=out)
-    source = SourceInfo.for_validation(prepared.file_path, prepared.result)
-    with Journal() as journal:
-        resume_id = args.resume
-        if resume_id is None and not options.dry_run:
-            earlier = journal.find_resumable(source.fingerprint, where.target.meter_key)
-            if earlier is not None:
-                resume_id = earlier.upload_id
-                print(
-                    f"Continuing upload {resume_id} of this file (started {earlier.started}): "
-                    "only what was not accepted is sent.",
-                    file=out,
-                )
-        plan = plan_upload(
-            journal,
-            where.target,
-            items,
-            source,
-            options,
-            resume_id,
-            limits=where.limits,
-            invalid_rows=invalid,
-            connection=where.connection.name,
+    t0 = time.monotonic()
+
+    def work(cancel: CancelToken) -> tuple[Prepared, UploadResult]:
+        prepared = prepare(args, out, cancel=cancel)
+        for problem in prepared.result.mapping_problems:
+            print(f"Mapping problem: {problem}", file=out)
+        request = UploadRequest(
+            target=where.target,
+            connection=where.connection,
+            options=options,
+            validation=prepared.result,
+            path=prepared.file_path,
+            resume_id=args.resume,
+            program="zmed-upload",
+            wait=args.wait,
         )
-        print(plan.summary(), file=out)
-        cancel = CancelToken()
-        client = None
-        if not options.dry_run:
-            client = ZuoraClient.for_connection(
-                where.connection, secret, max_connections=options.concurrency
-            )
-        try:
-            with _signals_cancel(cancel, sys.stderr):
-                t0 = time.monotonic()
-                result = run_upload(
-                    plan, client, journal, progress=_ProgressLines(sys.stderr), cancel=cancel
-                )
-                elapsed = time.monotonic() - t0
-        finally:
-            if client is not None:
-                client.close()
-    if args.report is not None:
-        bar = ProgressPrinter("Writing report", stream=sys.stderr)
-        write_report(args.report, prepared.result, uploads=result.row_outcomes, progress=bar)
-        bar.done()
-        print(f"Wrote the report to {args.report}.", file=out)
+        bar = _ProgressLines(sys.stderr)
+        with UploadSession(request, secret=secret) as session:
+            plan = session.prepare(bar, cancel)
+            if plan.resuming:
+                print(f"Continuing upload {plan.upload_id} of this file.", file=out)
+            print(plan.summary(), file=out)
+            result = session.send(bar, cancel)
+        return prepared, result
+
+    try:
+        prepared, result = run_stoppable(work)
+    except Cancelled:
+        print("zmed-upload: stopped before anything was sent.", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    elapsed = time.monotonic() - t0
+    # The outcome first (it is in the journal already), then the report: a report that
+    # cannot be written is a warning, never the outcome.
     _print_summary(result, elapsed, out)
+    if args.report is not None:
+        try:
+            bar = ProgressPrinter("Writing report", stream=sys.stderr)
+            write_report(args.report, prepared.result, uploads=result.row_outcomes, progress=bar)
+            bar.done()
+            print(f"Wrote the report to {args.report}.", file=out)
+        except ZmedError as exc:
+            result.warnings.append(f"The report was not written: {exc}")
+    for warning in result.warnings:
+        print(f"zmed-upload: warning: {warning}", file=sys.stderr)
+    return _exit_code(result, bool(prepared.result.mapping_problems))
+
+
+def _exit_code(result: UploadResult, mapping_problems: bool) -> ExitCode:
     if result.error is not None:
         print(f"zmed-upload: {result.error}", file=sys.stderr)
-        return EXIT_USAGE
+        if isinstance(result.error, ZuoraUnreachable):
+            return ExitCode.INTERRUPTED
+        return ExitCode.USAGE
     if result.interrupted:
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     if result.dry_run:
-        return EXIT_ROWS if result.invalid or prepared.result.mapping_problems else EXIT_OK
-    if (
-        result.rejected
-        or result.invalid
-        or result.uncertain_total
-        or result.not_sent
-        or prepared.result.mapping_problems
-    ):
-        return EXIT_ROWS
-    return EXIT_OK
+        return ExitCode.ROWS if result.invalid or mapping_problems else ExitCode.OK
+    if result.complete and not result.invalid and not mapping_problems:
+        return ExitCode.OK
+    return ExitCode.ROWS
 
 
 def _print_summary(result: UploadResult, elapsed: float, out: TextIO) -> None:
@@ -325,7 +309,7 @@ def _print_summary(result: UploadResult, elapsed: float, out: TextIO) -> None:
     head = "Dry run (nothing sent)" if result.dry_run else f"Upload {result.upload_id}"
     print(f"{head}: {result.message}", file=out)
     print(
-        f"  accepted: {result.accepted:,}\n  rejected: {result.rejected:,}\n"
+        f"  received by Zuora: {result.accepted:,}\n  rejected: {result.rejected:,}\n"
         f"  invalid: {result.invalid:,}\n  duplicates skipped: {result.skipped_duplicates:,}\n"
         f"  uncertain: {result.uncertain_total:,}\n  not sent: {result.not_sent:,}\n"
         f"  retries: {result.retries:,}\n  track id: {result.track_id}",
@@ -333,6 +317,8 @@ def _print_summary(result: UploadResult, elapsed: float, out: TextIO) -> None:
     )
     if not result.dry_run:
         print(f"  upload id: {result.upload_id} ({elapsed:,.1f} s, {rate:,.0f} events/s)", file=out)
+    if result.journal_backup:
+        print(f"  journal backup: {result.journal_backup}", file=out)
 
 
 def run_history(args: argparse.Namespace) -> int:
@@ -341,7 +327,7 @@ def run_history(args: argparse.Namespace) -> int:
         uploads = journal.list_uploads(max(1, args.limit))
     if not uploads:
         print("No uploads yet.", file=out)
-        return EXIT_OK
+        return ExitCode.OK
     for u in uploads:
         print(
             f"{u.started}  {u.upload_id}  {u.status:<11} {u.file_name} [{u.sheet}] -> "
@@ -349,10 +335,10 @@ def run_history(args: argparse.Namespace) -> int:
             file=out,
         )
         print(
-            f"    {u.accepted:,} accepted, {u.rejected:,} rejected, {u.skipped:,} skipped, "
+            f"    {u.accepted:,} received, {u.rejected:,} rejected, {u.skipped:,} skipped, "
             f"{u.uncertain:,} uncertain, {u.pending:,} not sent; track id {u.track_id}",
             file=out,
         )
         if u.message:
             print(f"    {u.message}", file=out)
-    return EXIT_OK
+    return ExitCode.OK

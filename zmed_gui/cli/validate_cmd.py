@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from zmed_gui.cli.common import Prepared, add_input_options, prepare
+from zmed_gui.cli.exitcodes import ExitCode
 from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.report import write_report
+from zmed_gui.core.upload import canonical_json
 from zmed_gui.core.validate import RowStatus, ValidationResult
-
-EXIT_OK = 0
-EXIT_ROWS = 1
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,24 +53,19 @@ def finish(prepared: Prepared, args: argparse.Namespace, out: TextIO) -> int:
         bar.done()
         print(f"Wrote the report to {args.report}.", file=out)
     if result.mapping_problems or result.counts.get(RowStatus.INVALID, 0):
-        return EXIT_ROWS
-    return EXIT_OK
-
-
-def event_line(event: dict[str, object]) -> str:
-    """One event as JSON text, the same bytes the uploader puts in a batch."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        return ExitCode.ROWS
+    return ExitCode.OK
 
 
 def write_events(result: ValidationResult, path: Path) -> int:
     count = 0
     try:
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
+        with path.open("wb") as fh:
             for row in result.valid_rows():
                 event = result.events[row]
                 if event is None:
                     continue
-                fh.write(event_line(event) + "\n")
+                fh.write(canonical_json(event) + b"\n")  # the bytes sent, event by event
                 count += 1
     except OSError as exc:
         raise OptionsError(f"Cannot write the events file {path}: {exc.strerror or exc}.") from exc

@@ -23,6 +23,10 @@ class ConnectionProblem(ZmedError):
     """Zuora (or the emulator) cannot be reached, refused the credentials or the meter."""
 
 
+class ZuoraUnreachable(ConnectionProblem):
+    """Zuora could not be reached or did not answer in time; the upload can be resumed."""
+
+
 class CredentialsError(ZmedError):
     """The OS keyring is missing or refused to store or give back a secret."""
 

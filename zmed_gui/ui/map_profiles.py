@@ -19,11 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.convert import ConversionOptions
-from zmed_gui.core.mapping import Mapping, auto_match
+from zmed_gui.core.mapping import Mapping, auto_match_table
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.schema import Schema
 from zmed_gui.core.table import Table
-from zmed_gui.ui.map_samples import match_samples
 from zmed_gui.ui.workers import WorkFn
 
 
@@ -119,7 +118,7 @@ def match_job(table: Table, schema: Schema, generation: int) -> WorkFn:
     """
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[Any, ...]:
-        automatic = auto_match(table.headers, schema, match_samples(table))
+        automatic = auto_match_table(table, schema)
         profile = None
         mapping = None
         notes: list[str] = []

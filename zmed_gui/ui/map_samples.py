@@ -14,7 +14,6 @@ from zmed_gui.core.schema import FieldType, SchemaField
 from zmed_gui.core.table import Table
 
 SAMPLE_ROWS = 5
-_MATCH_SAMPLE_ROWS = 20
 _ORDER_SAMPLE_ROWS = 300
 
 
@@ -71,8 +70,3 @@ def _result_text(result: Any) -> str:
     if isinstance(result, bool):
         return "true" if result else "false"
     return str(result)
-
-
-def match_samples(table: Table) -> list[list[Any]]:
-    """The first cells of every column: what automatic matching looks at besides headers."""
-    return [col[:_MATCH_SAMPLE_ROWS] for col in table.columns]

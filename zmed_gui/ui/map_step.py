@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from zmed_gui.core.mapping import Mapping, auto_match
+from zmed_gui.core.mapping import Mapping, auto_match_table
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.schema import Schema
 from zmed_gui.core.table import Table
@@ -41,7 +41,6 @@ from zmed_gui.ui.map_profiles import (
     match_job,
     save_job,
 )
-from zmed_gui.ui.map_samples import match_samples
 from zmed_gui.ui.state import AppState
 from zmed_gui.ui.workers import start_worker
 
@@ -327,7 +326,7 @@ class MapStep(QWidget):
         }
         self._rebuild_rows()
         if table is not None:
-            automatic = auto_match(table.headers, self.state.schema, match_samples(table))
+            automatic = auto_match_table(table, self.state.schema)
             taken = {s.column for s in kept.values() if s.column is not None}
             for name, src in automatic.sources.items():
                 if name not in kept and src.column not in taken:

@@ -1,107 +1,99 @@
-"""The Upload step's jobs, run in workers: plan (secret, rows, fingerprint) and send.
+"""The Upload step's jobs, run in workers: prepare an :class:`UploadSession`, then send it.
 
 No widget is touched here: the step reads its fields on the GUI thread and passes plain
-values in. The fingerprint is core's :meth:`SourceInfo.for_validation`, the one the CLI
-uses, so either face resumes the other's interrupted upload of the same file to the same
-meter.
+values in. Everything about the upload itself (fingerprint, lease, resume policy,
+duplicate guard, sending) is core's :class:`~zmed_gui.core.upload.UploadSession`, the one
+the CLI runs, so either face resumes the other's interrupted upload of the same file to
+the same meter. The session holds the meter's lease from :func:`prepare_upload` until it is
+sent or closed: while the duplicate guard waits for the user, no other upload can start.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zmed_gui.core.connections import Connection, Target, get_secret
 from zmed_gui.core.errors import CredentialsError
-from zmed_gui.core.journal import Journal
+from zmed_gui.core.journal import UploadRecord
+from zmed_gui.core.progress import CancelToken, PauseToken
+from zmed_gui.core.table import Table
 from zmed_gui.core.upload import (
-    SourceInfo,
-    items_from_validation,
-    mapping_json,
-    plan_upload,
-    run_upload,
+    UploadOptions,
+    UploadPlan,
+    UploadProgress,
+    UploadRequest,
+    UploadResult,
+    UploadSession,
 )
-from zmed_gui.core.zuora import ZuoraClient
+from zmed_gui.core.validate import ValidationResult
 
 RESEND_STATUSES = frozenset({"rejected", "uncertain"})
+PlainProgress = Callable[[int, int, str], Any]
 
 
 @dataclass
 class Prepared:
-    """What the planning worker hands back: everything run_upload needs."""
+    """A prepared session (holding the meter) and what the guard dialog shows."""
 
-    plan: Any
-    connection: Connection
-    secret: str
-    journal: Any
-    earlier: dict[str, Any]
+    session: UploadSession
+    plan: UploadPlan
+    earlier: dict[str, UploadRecord] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Let the meter go without sending (the user said no)."""
+        self.session.close()
 
 
-def failed_rows(result: Any) -> dict[int, str]:
+def failed_rows(result: UploadResult) -> dict[int, str]:
     """Rows Zuora rejected or never answered for: what "Resend" offers (call off-thread)."""
     out = {}
     for row, outcome in (result.row_outcomes or {}).items():
-        status = str(getattr(outcome, "status", "")).lower()
+        status = str(outcome.status).lower()
         if status in RESEND_STATUSES:
             out[row] = status
     return out
 
 
-def source_info(
-    path: Path | None, result: Any, edits: Sequence[tuple[int, int, str]] = ()
-) -> SourceInfo:
-    """The source's fingerprint, as the CLI computes it (hashes the file: call off-thread).
-
-    ``edits`` are the cells typed in Review as (row, column, repr of the value). They are
-    not in the file, so the CLI could not send those events: with edits the fingerprint
-    differs from the CLI's (neither face takes the other's upload for its own) but stays
-    the same for the same edits. A table that did not come from a file on disk gets a
-    fingerprint of its name, sheet, size and mapping, so it can still be resumed.
-    """
-    table = result.table
-    if path is not None and Path(path).is_file():
-        base = SourceInfo.for_validation(Path(path), result)
-    else:
-        h = hashlib.sha256(f"{table.source}\0{table.sheet}\0{len(table)}\0".encode())
-        h.update(mapping_json(result).encode())
-        base = SourceInfo(table.source, table.sheet, h.hexdigest())
-    if not edits:
-        return base
-    h = hashlib.sha256(base.fingerprint.encode())
-    for row, col, value in sorted(edits):
-        h.update(f"\0edit\0{row}\0{col}\0{value}".encode())
-    return SourceInfo(base.file_name, base.sheet, h.hexdigest())
-
-
-def cell_edits(table: Any, cells: Iterable[tuple[int, int]]) -> list[tuple[int, int, str]]:
-    """The cells typed in Review with their values, for :func:`source_info` (GUI thread)."""
+def cell_edits(table: Table, cells: Iterable[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """The cells typed in Review with their values, for the fingerprint (GUI thread)."""
     return sorted((row, col, repr(table.columns[col][row])) for row, col in cells)
+
+
+def _fan_out(
+    post: Callable[[UploadProgress], None] | None, progress: PlainProgress
+) -> Callable[[UploadProgress], None]:
+    """Core reports one typed snapshot; the panel takes it whole, the job bar its counts."""
+
+    def on_progress(p: UploadProgress) -> None:
+        if post is not None:
+            post(p)
+        progress(p.done, p.total, p.message)
+
+    return on_progress
 
 
 def prepare_upload(
     *,
     conn: Connection,
     target: Target,
-    options: Any,
-    result: Any,
+    options: UploadOptions,
+    result: ValidationResult,
     path: Path | None,
     edits: Sequence[tuple[int, int, str]] = (),
     secret: str | None,
     rows: set[int] | None,
     resume_id: str | None,
-    resume_candidates: list[Any],
-    progress: Callable[[int, int, str], Any],
-    cancel: Any,
+    progress: PlainProgress,
+    cancel: CancelToken,
+    journal_path: Path | None = None,
 ) -> Prepared:
-    """Plan an upload of ``result``'s valid rows (or only ``rows``) to ``target``.
+    """Prepare an upload of ``result``'s valid rows (or only ``rows``) to ``target``.
 
-    ``secret`` is the demo's or one typed this session; else the keyring's is read.
-    Without ``resume_id``, an interrupted upload among ``resume_candidates`` (the user
-    chose to resume at start) of the same fingerprint to the same meter is continued.
-    The returned journal is open; the caller closes it.
+    ``secret`` is the demo's or one typed this session; else the keyring's is read (here,
+    off the GUI thread, so a missing secret is said before anything else happens).
     """
     if not secret and not options.dry_run:
         secret = get_secret(conn.name)
@@ -109,71 +101,36 @@ def prepare_upload(
             raise CredentialsError(
                 f"No client secret is stored for '{conn.name}'; enter it in Connections."
             )
-    progress(0, 0, "Reading the rows to send…")
-    items, invalid = items_from_validation(result)
-    if rows is not None:
-        items = [i for i in items if i.row in rows]
-    cancel.raise_if_cancelled()
-    progress(0, 0, "Fingerprinting the file…")
-    source = source_info(path, result, edits)
-    cancel.raise_if_cancelled()
-    resume = resume_id
-    if resume is None:
-        for rec in resume_candidates:
-            if rec.fingerprint == source.fingerprint and rec.meter_key == target.meter_key:
-                resume = rec.upload_id
-                break
-    progress(0, 0, "Checking what was sent before…")
-    journal = Journal()
-    try:
-        plan = plan_upload(
-            journal,
-            target,
-            items,
-            source,
-            options,
-            resume,
-            limits=conn.limits,
-            invalid_rows=invalid,
-            connection=conn.name,
-        )
-        earlier = {}
-        if plan.duplicates or plan.uncertain:
-            earlier = {r.upload_id: r for r in journal.list_uploads(200)}
-    except BaseException:
-        journal.close()
-        raise
-    return Prepared(plan, conn, secret or "", journal, earlier)
+    request = UploadRequest(
+        target=target,
+        connection=conn,
+        options=options,
+        validation=result,
+        path=path,
+        edits=edits,
+        rows=rows,
+        resume_id=resume_id,
+        program="zmed-gui",
+    )
+    session = UploadSession(request, secret=secret or "", journal_path=journal_path)
+    plan = session.prepare(_fan_out(None, progress), cancel)
+    earlier: dict[str, UploadRecord] = {}
+    if plan.duplicates or plan.uncertain:
+        earlier = {r.upload_id: r for r in session.uploads(200)}
+    return Prepared(session, plan, earlier)
 
 
 def send_upload(
     prepared: Prepared,
     *,
-    pause: Any,
-    post: Callable[[Any], None],
-    progress: Callable[[int, int, str], Any],
-    cancel: Any,
-) -> tuple[Any, dict[int, str]]:
-    """Run the plan; ``post`` gets every progress snapshot. Closes the journal.
+    pause: PauseToken,
+    post: Callable[[UploadProgress], None],
+    progress: PlainProgress,
+    cancel: CancelToken,
+) -> tuple[UploadResult, dict[int, str]]:
+    """Send the prepared session; ``post`` gets every progress snapshot.
 
     Returns the result and the rows "Resend" offers (walked here, not on the GUI thread).
     """
-    plan = prepared.plan
-
-    def on_progress(p: Any) -> None:
-        post(p)
-        done = p.accepted + p.rejected + p.uncertain
-        progress(done, max(p.events_total, 1), p.message)
-
-    client = None
-    try:
-        if not plan.options.dry_run:
-            client = ZuoraClient.for_connection(prepared.connection, prepared.secret)
-        result = run_upload(
-            plan, client, prepared.journal, progress=on_progress, cancel=cancel, pause=pause
-        )
-        return result, failed_rows(result)
-    finally:
-        if client is not None:
-            client.close()
-        prepared.journal.close()
+    result = prepared.session.send(_fan_out(post, progress), cancel, pause)
+    return result, failed_rows(result)

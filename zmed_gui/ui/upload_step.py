@@ -240,7 +240,6 @@ class UploadStep(QWidget):
         result, path = state.validation, state.path
         edits = cell_edits(result.table, state.edited_cells) if state.edited_cells else []
         self._rows_only = rows
-        resume_candidates = [] if resume_id else list(getattr(state, "resume_candidates", []))
 
         def work(progress: Any, cancel: Any) -> Prepared:
             return prepare_upload(
@@ -253,7 +252,6 @@ class UploadStep(QWidget):
                 secret=secret,
                 rows=rows,
                 resume_id=resume_id,
-                resume_candidates=resume_candidates,
                 progress=progress,
                 cancel=cancel,
             )
@@ -295,7 +293,7 @@ class UploadStep(QWidget):
         if choice is GuardChoice.SEND_NEW and prepared.plan.to_send:
             self._send(prepared)
         elif choice is GuardChoice.SEND_ALL:
-            prepared.journal.close()
+            prepared.close()
             rows = self._rows_only
             self.start_upload(
                 resume_id=prepared.plan.upload_id if prepared.plan.resuming else None,
@@ -304,7 +302,7 @@ class UploadStep(QWidget):
                 resend_uncertain=True,
             )
         else:
-            prepared.journal.close()
+            prepared.close()
             self.progress_label.setText("Nothing was sent.")
             self.upload_stopped.emit("Nothing was sent.")
 

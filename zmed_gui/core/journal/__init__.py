@@ -13,8 +13,11 @@ from zmed_gui.core.journal._schema import (
     SKIPPED,
     UNCERTAIN,
     BatchRecord,
+    BatchStatus,
     EventRow,
+    EventStatus,
     UploadRecord,
+    UploadStatus,
 )
 
 __all__ = [
@@ -28,8 +31,11 @@ __all__ = [
     "SKIPPED",
     "UNCERTAIN",
     "BatchRecord",
+    "BatchStatus",
     "EventRow",
+    "EventStatus",
     "Journal",
     "UploadRecord",
+    "UploadStatus",
     "find_interrupted_uploads",
 ]

@@ -17,20 +17,52 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
 from zmed_gui.core.paths import default_journal_path
 
-# Event statuses
-PENDING = "pending"
-SENDING = "sending"
-ACCEPTED = "accepted"
-REJECTED = "rejected"
-UNCERTAIN = "uncertain"
-SKIPPED = "skipped"  # already accepted for this meter by an earlier upload
-HELD = "held"  # sent earlier without an answer; not resent
-RESENT = "resent"  # an uncertain event the user chose to send again (in a later upload)
+
+class EventStatus(StrEnum):
+    """What the journal knows of one event of an upload."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    ACCEPTED = "accepted"  # received by Zuora (a 200)
+    REJECTED = "rejected"
+    UNCERTAIN = "uncertain"
+    SKIPPED = "skipped"  # already accepted for this meter by an earlier upload
+    HELD = "held"  # sent earlier without an answer; not resent
+    RESENT = "resent"  # an uncertain event the user chose to send again (in a later upload)
+
+
+class BatchStatus(StrEnum):
+    """What the journal knows of one request."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    UNCERTAIN = "uncertain"
+    SPLIT = "split"  # its events went on in smaller batches
+
+
+class UploadStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+
+
+PENDING = EventStatus.PENDING
+SENDING = EventStatus.SENDING
+ACCEPTED = EventStatus.ACCEPTED
+REJECTED = EventStatus.REJECTED
+UNCERTAIN = EventStatus.UNCERTAIN
+SKIPPED = EventStatus.SKIPPED
+HELD = EventStatus.HELD
+RESENT = EventStatus.RESENT
 
 HEARTBEAT_STALE_SECONDS = 60.0
 

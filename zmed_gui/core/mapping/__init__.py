@@ -1,7 +1,9 @@
 from zmed_gui.core.mapping._match import (
+    MATCH_SAMPLE_ROWS,
     FieldSource,
     Mapping,
     auto_match,
+    auto_match_table,
     normalise_header,
     resolve_column,
     unmapped_columns,
@@ -22,12 +24,14 @@ from zmed_gui.core.mapping._profiles import (
 )
 
 __all__ = [
+    "MATCH_SAMPLE_ROWS",
     "FieldSource",
     "Mapping",
     "Profile",
     "ProfileSource",
     "apply_profile",
     "auto_match",
+    "auto_match_table",
     "find_profile_for_headers",
     "list_profiles",
     "load_profile",

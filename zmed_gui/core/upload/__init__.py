@@ -1,11 +1,16 @@
-from zmed_gui.core.upload._batches import (
-    array_size,
-    canonical_json,
-    encode_array,
-    event_hash,
-    make_batches,
-    split_in_two,
-)
+"""Sending validated events to a meter: the one upload engine of every face.
+
+:class:`UploadSession` is the entry point (see its module for what it owns, in order); the
+CLI, the app and the self-test build an :class:`UploadRequest` and call it. Everything
+else here is what goes in (:class:`UploadItem`, :class:`SourceInfo`,
+:class:`UploadOptions`), what comes out (:class:`UploadPlan`, :class:`UploadProgress`,
+:class:`UploadResult`) and the canonical encoding of an event (the bytes sent and hashed).
+
+Uncertain means: the request was sent but no answer came (timeout, dropped connection,
+gateway timeout). Zuora has no idempotency key, so such a batch is never resent by itself.
+"""
+
+from zmed_gui.core.upload._batches import canonical_json, event_hash
 from zmed_gui.core.upload._input import (
     MAX_CONCURRENCY,
     SourceInfo,
@@ -16,17 +21,13 @@ from zmed_gui.core.upload._input import (
 )
 from zmed_gui.core.upload._outcomes import (
     ProgressFn,
+    UploadPhase,
     UploadProgress,
     UploadResult,
+    summary_sentence,
 )
-from zmed_gui.core.upload._planning import (
-    DuplicateFinding,
-    UploadPlan,
-    plan_upload,
-)
-from zmed_gui.core.upload._run import (
-    run_upload,
-)
+from zmed_gui.core.upload._planning import DuplicateFinding, UploadPlan
+from zmed_gui.core.upload._session import UploadRequest, UploadSession
 
 __all__ = [
     "MAX_CONCURRENCY",
@@ -35,17 +36,15 @@ __all__ = [
     "SourceInfo",
     "UploadItem",
     "UploadOptions",
+    "UploadPhase",
     "UploadPlan",
     "UploadProgress",
+    "UploadRequest",
     "UploadResult",
-    "array_size",
+    "UploadSession",
     "canonical_json",
-    "encode_array",
     "event_hash",
     "items_from_validation",
-    "make_batches",
     "mapping_json",
-    "plan_upload",
-    "run_upload",
-    "split_in_two",
+    "summary_sentence",
 ]

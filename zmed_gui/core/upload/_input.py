@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from zmed_gui.core.progress import CancelToken
     from zmed_gui.core.validate import ValidationResult
 
 MAX_CONCURRENCY = 40  # Zuora's default tenant-wide limit of concurrent requests
@@ -27,6 +29,10 @@ class UploadOptions:
 
     ``max_payload_bytes`` is applied to the uncompressed JSON body (Zuora does not say
     whether its limit counts before or after gzip; the stricter reading is safe either way).
+    Retrying a batch is bounded by time (``max_retry_seconds``), and by ``max_attempts``
+    only when that is set. ``stall_seconds``: a server that has answered nothing at all
+    for that long ends the upload (a server that answers, however slowly, is waited on up
+    to ``timeout`` seconds a request: Zuora's gateway gives up at 120 s).
     """
 
     batch_size: int | None = None
@@ -38,10 +44,12 @@ class UploadOptions:
     dry_run: bool = False
     allow_duplicates: bool = False
     resend_uncertain: bool = False
-    max_attempts: int = 6  # per batch, for 429/5xx/connection errors before sending
-    max_retry_seconds: float = 300.0  # per batch, total time spent waiting to retry
+    max_attempts: int | None = None  # per batch, for 429/5xx/connection errors
+    max_retry_seconds: float = 600.0  # per batch, total time spent trying
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
+    stall_seconds: float = 60.0
+    timeout: float = 130.0
 
 
 @dataclass(frozen=True)
@@ -62,21 +70,50 @@ class SourceInfo:
     fingerprint: str
 
     @classmethod
-    def from_file(cls, path: Path, sheet: str, mapping_json: str) -> SourceInfo:
+    def from_file(
+        cls, path: Path, sheet: str, mapping_json: str, cancel: CancelToken | None = None
+    ) -> SourceInfo:
         """Fingerprint = sha256 of the file's bytes, the sheet name and the mapping JSON."""
         h = hashlib.sha256()
         with path.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
                 h.update(chunk)
         h.update(b"\0sheet\0" + sheet.encode("utf-8"))
         h.update(b"\0mapping\0" + mapping_json.encode("utf-8"))
         return cls(path.name, sheet, h.hexdigest())
 
     @classmethod
-    def for_validation(cls, path: Path, result: ValidationResult) -> SourceInfo:
+    def for_validation(
+        cls,
+        path: Path | None,
+        result: ValidationResult,
+        edits: Sequence[tuple[int, int, str]] = (),
+        cancel: CancelToken | None = None,
+    ) -> SourceInfo:
         """The fingerprint of a validated file: its bytes, sheet, header row, mapping,
-        conversion options and event fields (everything that decides the events)."""
-        return cls.from_file(path, result.table.sheet, mapping_json(result))
+        conversion options and event fields (everything that decides the events).
+
+        ``edits`` are cells changed in the app as (row, column, repr of the value): they are
+        not in the file, so with edits the fingerprint differs from the file's alone (the
+        CLI could not send those events) but stays the same for the same edits. A table that
+        did not come from a file on disk gets a fingerprint of its name, sheet, size and
+        mapping, so it can still be resumed.
+        """
+        table = result.table
+        if path is not None and Path(path).is_file():
+            base = cls.from_file(Path(path), table.sheet, mapping_json(result), cancel)
+        else:
+            h = hashlib.sha256(f"{table.source}\0{table.sheet}\0{len(table)}\0".encode())
+            h.update(mapping_json(result).encode())
+            base = cls(table.source, table.sheet, h.hexdigest())
+        if not edits:
+            return base
+        h = hashlib.sha256(base.fingerprint.encode())
+        for row, col, value in sorted(edits):
+            h.update(f"\0edit\0{row}\0{col}\0{value}".encode())
+        return cls(base.file_name, base.sheet, h.hexdigest())
 
 
 def mapping_json(result: ValidationResult) -> str:

@@ -1,19 +1,25 @@
 """What an upload did: progress snapshots, the final :class:`UploadResult`, row outcomes.
 
-The sending engine (:mod:`zmed_gui.core.upload._sender`) reports :class:`UploadProgress` while it
-runs and, at the end, turns the journal's event statuses into an :class:`UploadResult`
-with :func:`result_from_journal`; a dry run's result comes from the plan alone
+The session reports one typed :class:`UploadProgress` for every phase (preparing,
+fingerprinting, checking the journal, waiting for another upload, sending, finishing); at
+the end the sender turns the journal's event statuses into an :class:`UploadResult` with
+:func:`result_from_events`. A dry run's result comes from the plan alone
 (:func:`dry_run_result`).
+
+Words matter here: a 200 from Zuora means the events were *received*, not that the meter
+kept them (Mediation validates afterwards), and the summary never says "complete" unless
+every event to send was received.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from zmed_gui.core import journal as jn
 from zmed_gui.core.errors import ZmedError
+from zmed_gui.core.journal import EventStatus, UploadStatus
 from zmed_gui.core.report import RowUpload
 
 if TYPE_CHECKING:
@@ -21,11 +27,30 @@ if TYPE_CHECKING:
     from zmed_gui.core.upload._planning import UploadPlan
 
 
+class UploadPhase(StrEnum):
+    """Where an upload is; each phase honours cancel."""
+
+    PREPARING = "preparing"
+    FINGERPRINTING = "fingerprinting"
+    WAITING = "waiting"  # for another upload to the same meter
+    CHECKING = "checking"  # the journal: what was sent before
+    SENDING = "sending"
+    FINISHING = "finishing"
+    DONE = "done"
+
+
 @dataclass
 class UploadProgress:
-    """A snapshot for progress bars; ``eta_seconds`` is None while unknown."""
+    """A snapshot for progress bars; ``eta_seconds`` is None while unknown.
+
+    ``done``/``total`` count the current phase's work (rows, bytes, events); ``total`` 0
+    means unknown. In the sending phase the event counts say how far the upload is.
+    """
 
     events_total: int
+    phase: UploadPhase = UploadPhase.SENDING
+    done: int = 0
+    total: int = 0
     accepted: int = 0
     rejected: int = 0
     uncertain: int = 0
@@ -39,18 +64,22 @@ class UploadProgress:
     paused: bool = False
 
 
+ProgressFn = Callable[[UploadProgress], None]
+
+
 @dataclass
 class UploadResult:
-    """The outcome of :func:`run_upload`. ``row_outcomes`` is keyed by 0-based data row.
+    """The outcome of an upload. ``row_outcomes`` is keyed by 0-based data row.
 
     Counts are events of the whole upload (a resumed upload includes earlier runs);
-    ``retries`` is this run's. ``interrupted`` means cancelled, stopped by an error or not
-    finished: resumable with ``plan_upload(..., resume_id=upload_id)``. ``error`` is set
-    when Zuora refused the credentials or the meter or could not be reached. ``uncertain``
-    events were sent without an answer; ``held_uncertain`` are events an *earlier* upload
-    sent without an answer, not sent again; ``resent_uncertain`` is how many uncertain
-    events this run sent again by the user's choice. ``dry_run`` results have nothing
-    accepted.
+    ``retries`` is this run's. ``accepted`` events were *received* by Zuora (a 200).
+    ``interrupted`` means cancelled, stopped by an error or not finished: resumable.
+    ``error`` is set when Zuora refused the credentials or the meter or could not be
+    reached. ``uncertain`` events were sent without an answer; ``held_uncertain`` are
+    events an *earlier* upload sent without an answer, not sent again; ``resent_uncertain``
+    is how many uncertain events this run sent again by the user's choice.
+    ``warnings`` are sentences about what happened after the upload (a report that could
+    not be written, a backup that failed): they never change the outcome.
     """
 
     upload_id: str
@@ -67,17 +96,29 @@ class UploadResult:
     batches: int = 0
     row_outcomes: dict[int, RowUpload] = field(default_factory=dict)
     interrupted: bool = False
+    cancelled: bool = False
     dry_run: bool = False
     error: ZmedError | None = None
     message: str = ""
     request_ids: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    journal_backup: str = ""
+    learned_batch_size: int | None = None  # a 413 showed the tenant takes no more a call
 
     @property
     def uncertain_total(self) -> int:
         return self.uncertain + self.held_uncertain
 
-
-ProgressFn = Callable[[UploadProgress], None]
+    @property
+    def complete(self) -> bool:
+        """Every event to send was received, none rejected, uncertain or left."""
+        return (
+            not self.dry_run
+            and not self.interrupted
+            and not self.rejected
+            and not self.uncertain_total
+            and not self.not_sent
+        )
 
 
 def dry_run_result(plan: UploadPlan) -> UploadResult:
@@ -86,12 +127,12 @@ def dry_run_result(plan: UploadPlan) -> UploadResult:
     res.invalid = len(plan.invalid_rows)
     for row in plan.invalid_rows:
         res.row_outcomes[row] = RowUpload("not sent", "The row is invalid.")
-    for pos, (status, msg) in plan._status.items():
+    for pos, (status, msg) in plan.marks.items():
         item = plan.items[pos]
-        if status == jn.SKIPPED:
+        if status == EventStatus.SKIPPED:
             res.skipped_duplicates += 1
             res.row_outcomes[item.row] = RowUpload("skipped (already sent)", msg)
-        elif status == jn.HELD:
+        elif status == EventStatus.HELD:
             res.held_uncertain += 1
             res.row_outcomes[item.row] = RowUpload("uncertain", msg)
         else:
@@ -105,22 +146,22 @@ def dry_run_result(plan: UploadPlan) -> UploadResult:
     return res
 
 
-def result_from_journal(
+def result_from_events(
     plan: UploadPlan,
-    rows: Sequence[EventRow],
+    rows: Iterable[EventRow],
     batches: int,
     *,
     retries: int,
-    request_ids: Sequence[str],
+    request_ids: Iterable[str],
     error: ZmedError | None,
     cancelled: bool,
-) -> tuple[UploadResult, str, str]:
+) -> tuple[UploadResult, UploadStatus]:
     """The result of a run from the journal's event ``rows`` of the upload.
 
-    ``batches`` is the number of batches journaled for it. Returns the result, the status
-    to record in the journal (completed, interrupted or failed) and the counts line.
+    ``batches`` is the number of batches journaled for it. Returns the result and the
+    status to record in the journal.
     """
-    res = UploadResult(plan.upload_id, plan.track_id, retries=retries)
+    res = UploadResult(plan.upload_id, plan.track_id, retries=retries, cancelled=cancelled)
     res.resent_uncertain = len(plan.uncertain) if plan.options.resend_uncertain else 0
     res.request_ids = list(request_ids)
     res.invalid = len(plan.invalid_rows)
@@ -129,13 +170,13 @@ def result_from_journal(
     res.batches = batches
     for e in rows:
         st = e.status
-        if st == jn.ACCEPTED:
+        if st == EventStatus.ACCEPTED:
             res.accepted += 1
-            out = RowUpload("accepted", "", e.request_id)
-        elif st == jn.REJECTED:
+            out = RowUpload("accepted", "Received by Zuora.", e.request_id)
+        elif st == EventStatus.REJECTED:
             res.rejected += 1
             out = RowUpload("rejected", e.message, e.request_id)
-        elif st in (jn.UNCERTAIN, jn.SENDING):
+        elif st in (EventStatus.UNCERTAIN, EventStatus.SENDING):
             res.uncertain += 1
             out = RowUpload(
                 "uncertain",
@@ -143,42 +184,87 @@ def result_from_journal(
                 or "Sent, but Zuora's answer never came; check the meter before sending it again.",
                 e.request_id,
             )
-        elif st == jn.HELD:
+        elif st == EventStatus.HELD:
             res.held_uncertain += 1
             out = RowUpload("uncertain", e.message)
-        elif st == jn.SKIPPED:
+        elif st == EventStatus.SKIPPED:
             res.skipped_duplicates += 1
             out = RowUpload("skipped (already sent)", e.message)
         else:
             res.not_sent += 1
             out = RowUpload(
-                "not sent", e.message or "Not sent: the upload stopped first; resume it."
+                "not sent", e.message or "Not sent: the upload stopped first; run it again."
             )
         res.row_outcomes[e.row] = out
     res.error = error
     res.interrupted = cancelled or error is not None or res.not_sent > 0
-    if error is not None:
-        status, lead = "failed", str(error)
-    elif cancelled:
-        status, lead = "interrupted", "The upload was cancelled; resume it to send the rest."
-    elif res.not_sent:
-        status, lead = "interrupted", "The upload stopped before the end; resume it."
-    else:
-        status, lead = "completed", "The upload is complete."
-    counts = (
-        f"{res.accepted:,} accepted, {res.rejected:,} rejected, {res.invalid:,} invalid, "
-        f"{res.skipped_duplicates:,} duplicates skipped, {res.uncertain_total:,} uncertain, "
-        f"{res.not_sent:,} not sent, {res.retries:,} retries."
+    status = (
+        UploadStatus.FAILED
+        if error is not None
+        else UploadStatus.INTERRUPTED
+        if res.interrupted
+        else UploadStatus.COMPLETED
     )
-    res.message = f"{lead} {counts}"
+    res.message = summary_sentence(res)
+    return res, status
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def summary_sentence(res: UploadResult) -> str:
+    """What happened, first things first; never more than is known.
+
+    "Complete" only when every event to send was received. Received is not kept: the
+    meter validates after answering, so the sentence says "received by Zuora".
+    """
+    sent = res.accepted + res.rejected + res.uncertain
+    parts: list[str] = []
+    if res.error is not None:
+        parts.append(str(res.error))
+    elif res.cancelled:
+        parts.append("The upload was stopped before the end.")
+    if res.complete:
+        if res.accepted:
+            parts.append(f"The upload is complete: Zuora received all {_n(res.accepted, 'event')}.")
+        else:
+            parts.append("The upload is complete: there was nothing new to send.")
+    elif res.accepted == 0 and res.uncertain and not res.rejected:
+        parts.append(
+            f"Nothing was confirmed: {_n(res.uncertain, 'event is', 'events are')} uncertain "
+            "(sent, but Zuora did not answer)."
+        )
+    elif sent or res.accepted:
+        head = f"Zuora received {_n(res.accepted, 'event')}"
+        more = []
+        if res.rejected:
+            more.append(f"rejected {res.rejected:,}")
+        if res.uncertain:
+            more.append(f"did not answer for {res.uncertain:,}")
+        parts.append(head + (" and " + " and ".join(more) if more else "") + ".")
+    if res.not_sent:
+        again = "run the same upload again to send them" if res.interrupted else "see the report"
+        parts.append(f"{_n(res.not_sent, 'event was', 'events were')} not sent; {again}.")
+    if res.skipped_duplicates:
+        parts.append(
+            f"{_n(res.skipped_duplicates, 'event was', 'events were')} skipped because an "
+            "earlier upload already delivered them to this meter."
+        )
+    if res.held_uncertain:
+        parts.append(
+            f"{_n(res.held_uncertain, 'event was', 'events were')} held back: an earlier upload "
+            "sent them without an answer (check the meter, then choose to resend them)."
+        )
     if res.resent_uncertain:
-        res.message += (
-            f" {res.resent_uncertain:,} events sent earlier without an answer were sent "
-            "again, as chosen."
+        parts.append(
+            f"{_n(res.resent_uncertain, 'event')} sent earlier without an answer "
+            f"{'was' if res.resent_uncertain == 1 else 'were'} sent again, as chosen."
         )
     if res.uncertain:
-        res.message += (
-            f" {res.uncertain:,} events were sent without an answer; check the meter in "
-            "Zuora, and resend them only if they are missing."
+        parts.append(
+            "Check the uncertain events in Zuora and resend them only if they are missing."
         )
-    return res, status, counts
+    if res.invalid:
+        parts.append(f"{_n(res.invalid, 'invalid row was', 'invalid rows were')} not sent.")
+    return " ".join(parts)

@@ -16,15 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from zmed_gui.core import journal as jn
 from zmed_gui.core.connections import Target, TenantLimits, limits_preset
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.journal import EventStatus, UploadStatus
 from zmed_gui.core.upload._batches import canonical_json, event_hash, make_batches
 from zmed_gui.core.upload._input import MAX_CONCURRENCY, SourceInfo, UploadItem, UploadOptions
+from zmed_gui.core.upload._outcomes import ProgressFn, UploadPhase, UploadProgress
 from zmed_gui.core.zuora import check_track_id, new_track_id
 
 if TYPE_CHECKING:
     from zmed_gui.core.journal import Journal
+    from zmed_gui.core.progress import CancelToken
+
+_STEP = 5_000  # events between cancel checks and progress reports while planning
 
 
 @dataclass(frozen=True)
@@ -66,13 +70,16 @@ class UploadPlan:
     track_id: str = ""
 
     connection: str = ""
-    # Private: serialised events by position in ``items`` and what to mark in the journal.
-    _parts: list[bytes] = field(default_factory=list, repr=False)
-    _hashes: list[str] = field(default_factory=list, repr=False)
-    _send_pos: list[int] = field(default_factory=list, repr=False)
-    _status: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False)
-    _resend_hashes: dict[str, int] = field(default_factory=dict, repr=False)
-    _accepted_before: int = field(default=0, repr=False)
+    # Each event encoded and hashed once, by position in ``items``: ``encoded`` are the bytes
+    # sent, ``hashes`` what the duplicate guard keeps; ``send_positions`` what goes out;
+    # ``marks`` the statuses to record for the others; ``resend_hashes`` earlier uncertain
+    # events sent again (hash -> count); ``accepted_before`` accepted in earlier runs (resume).
+    encoded: list[bytes] = field(default_factory=list, repr=False)
+    hashes: list[str] = field(default_factory=list, repr=False)
+    send_positions: list[int] = field(default_factory=list, repr=False)
+    marks: dict[int, tuple[EventStatus, str]] = field(default_factory=dict, repr=False)
+    resend_hashes: dict[str, int] = field(default_factory=dict, repr=False)
+    accepted_before: int = field(default=0, repr=False)
 
     def summary(self) -> str:
         """Sentences for the user before sending."""
@@ -131,7 +138,7 @@ def _check_options(options: UploadOptions) -> None:
         raise OptionsError("The maximum payload must be at least 1024 bytes.")
     if options.calls_per_minute is not None and options.calls_per_minute < 1:
         raise OptionsError("The calls per minute must be at least 1.")
-    if options.max_attempts < 1:
+    if options.max_attempts is not None and options.max_attempts < 1:
         raise OptionsError("The number of attempts must be at least 1.")
 
 
@@ -146,8 +153,12 @@ def plan_upload(
     limits: TenantLimits | None = None,
     invalid_rows: Sequence[int] = (),
     connection: str = "",
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
 ) -> UploadPlan:
     """Decide what to send, without sending or writing anything (but recovering dead uploads).
+
+    Called by :class:`~zmed_gui.core.upload.UploadSession` while it holds the meter's lease.
 
     Args:
         journal: where earlier uploads are recorded.
@@ -159,18 +170,34 @@ def plan_upload(
         limits: the tenant limits of the connection (default: Production).
         invalid_rows: 0-based rows that are not sent because they are invalid (reported).
         connection: the connection's name, for the journal and history.
+        progress, cancel: reported and checked every few thousand events.
 
     Raises:
         OptionsError: bad options, unknown ``resume_id`` or a resume of another file/meter.
+        Cancelled: the user cancelled.
     """
     _check_options(options)
     lim = limits or limits_preset("production")
     batch_size = options.batch_size or lim.max_events
     max_bytes = options.max_payload_bytes or lim.max_payload_bytes
     cpm = options.calls_per_minute or lim.calls_per_minute
+
+    def step(done: int, message: str) -> None:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if progress is not None:
+            progress(
+                UploadProgress(len(items), UploadPhase.CHECKING, done, len(items), message=message)
+            )
+
     journal.recover()
-    parts = [canonical_json(it.event) for it in items]
-    hashes = [event_hash(p) for p in parts]
+    parts: list[bytes] = []
+    hashes: list[str] = []
+    for start in range(0, len(items), _STEP):
+        step(start, "Preparing the events…")
+        chunk = [canonical_json(it.event) for it in items[start : start + _STEP]]
+        parts += chunk
+        hashes += [event_hash(c) for c in chunk]
     plan = UploadPlan(
         upload_id=resume_id or uuid.uuid4().hex,
         resuming=resume_id is not None,
@@ -184,8 +211,8 @@ def plan_upload(
         to_send=[],
         invalid_rows=list(invalid_rows),
         connection=connection,
-        _parts=parts,
-        _hashes=hashes,
+        encoded=parts,
+        hashes=hashes,
     )
     candidates: list[int] = list(range(len(items)))
     if resume_id is not None:
@@ -193,14 +220,21 @@ def plan_upload(
     else:
         plan.track_id = check_track_id(options.track_id) if options.track_id else new_track_id()
 
-    prior = journal.prior_statuses(
-        target.meter_key, (hashes[p] for p in candidates), exclude_upload=resume_id
-    )
+    prior: dict[str, list[tuple[str, str]]] = {}
+    wanted = list(dict.fromkeys(hashes[p] for p in candidates))  # each hash asked once
+    for start in range(0, len(wanted), _STEP):
+        step(start, "Checking what was sent before…")
+        prior.update(
+            journal.prior_statuses(
+                target.meter_key, wanted[start : start + _STEP], exclude_upload=resume_id
+            )
+        )
+    step(len(wanted), "Checking what was sent before…")
     accepted_left: dict[str, list[str]] = {}
     uncertain_left: dict[str, list[str]] = {}
     for h, found in prior.items():
-        accepted_left[h] = [uid for st, uid in found if st == jn.ACCEPTED]
-        uncertain_left[h] = [uid for st, uid in found if st == jn.UNCERTAIN]
+        accepted_left[h] = [uid for st, uid in found if st == EventStatus.ACCEPTED]
+        uncertain_left[h] = [uid for st, uid in found if st == EventStatus.UNCERTAIN]
     resend: Counter[str] = Counter()
     send: list[int] = []
     for pos in candidates:
@@ -214,7 +248,7 @@ def plan_upload(
             if options.allow_duplicates:
                 send.append(pos)
             else:
-                plan._status[pos] = (jn.SKIPPED, f"Already accepted by upload {uid}.")
+                plan.marks[pos] = (EventStatus.SKIPPED, f"Already received by upload {uid}.")
         elif unc:
             uid = unc.pop(0)
             plan.uncertain.append(items[pos])
@@ -222,8 +256,8 @@ def plan_upload(
                 resend[h] += 1
                 send.append(pos)
             else:
-                plan._status[pos] = (
-                    jn.HELD,
+                plan.marks[pos] = (
+                    EventStatus.HELD,
                     f"Not sent again: upload {uid} sent this event without an answer.",
                 )
         else:
@@ -233,15 +267,15 @@ def plan_upload(
     big = {send[i] for i in too_large}
     for pos in sorted(big):
         plan.too_large.append(items[pos])
-        plan._status[pos] = (
-            jn.REJECTED,
+        plan.marks[pos] = (
+            EventStatus.REJECTED,
             f"This event alone is {len(parts[pos]):,} bytes, more than one call may carry "
             f"({max_bytes:,} bytes); shorten its values.",
         )
-    plan._send_pos = [p for p in send if p not in big]
-    plan.to_send = [items[p] for p in plan._send_pos]
+    plan.send_positions = [p for p in send if p not in big]
+    plan.to_send = [items[p] for p in plan.send_positions]
     plan.batches_total = len(batches)
-    plan._resend_hashes = dict(resend)
+    plan.resend_hashes = dict(resend)
     return plan
 
 
@@ -249,7 +283,7 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
     rec = journal.get_upload(resume_id)
     if rec is None:
         raise OptionsError(f"There is no upload {resume_id} in the journal; see 'history'.")
-    if rec.status == "running":
+    if rec.status == UploadStatus.RUNNING:
         raise OptionsError(
             f"Upload {resume_id} is still running in another window or process; wait for it "
             "to finish or stop it first."
@@ -261,11 +295,12 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
         )
     if rec.meter_key != plan.target.meter_key:
         raise OptionsError(
-            f"Upload {resume_id} went to {rec.meter_url}; resume it to that same meter."
+            f"Upload {resume_id} went to {rec.meter_url}, not to {plan.target.url}; it can "
+            "only be continued to that meter."
         )
     events = journal.events(resume_id)
     if len(events) != len(plan.items) or any(
-        e.hash != plan._hashes[e.pos] for e in events if e.pos < len(plan._hashes)
+        e.hash != plan.hashes[e.pos] for e in events if e.pos < len(plan.hashes)
     ):
         raise OptionsError(
             f"The events of upload {resume_id} differ from the file's now (another time zone "
@@ -274,10 +309,10 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
     plan.track_id = rec.track_id
     candidates: list[int] = []
     for e in events:
-        if e.status in (jn.ACCEPTED, jn.REJECTED):
+        if e.status in (EventStatus.ACCEPTED, EventStatus.REJECTED):
             plan.already_done.append(plan.items[e.pos])
-            plan._accepted_before += e.status == jn.ACCEPTED
-        elif e.status in (jn.UNCERTAIN, jn.SENDING):
+            plan.accepted_before += e.status == EventStatus.ACCEPTED
+        elif e.status in (EventStatus.UNCERTAIN, EventStatus.SENDING):
             plan.uncertain.append(plan.items[e.pos])
             if plan.options.resend_uncertain:
                 candidates.append(e.pos)

@@ -1,31 +1,37 @@
-"""The sending engine: runs an :class:`~zmed_gui.core.planning.UploadPlan` against Zuora.
+"""The sending engine: runs an :class:`~zmed_gui.core.upload.UploadPlan` against Zuora.
 
-:class:`Sender` cuts the plan's events into batches, sends them from ``concurrency``
-worker threads under the rate limit, and writes the journal before and after each
-request. Per batch: 429/5xx/connection errors before sending are retried with backoff
-(``Retry-After`` when given); a 413 splits the batch in halves; a 400 isolates the events
-Zuora named (or halves the batch when it named none); 403/404 stop the upload; no answer,
-or a gateway timeout (504), makes the batch *uncertain*, never resent by itself (Zuora has
-no idempotency key). Cancel and pause take effect between batches. Progress snapshots are
-reported from the caller's thread. Call it through :func:`zmed_gui.core.upload.run_upload`.
+:class:`Sender` cuts the plan's events into batches and sends them from up to
+``concurrency`` worker threads under the rate limit, writing the journal before and after
+each request. Per batch: 429/5xx/connection errors before sending are retried with
+backoff (``Retry-After`` when given), bounded by time; a 413 splits the batch and lowers
+the batch size for the rest of the upload; a 400 isolates the events Zuora named (or
+halves the batch when it named none); 403/404 stop the upload; no answer, or a gateway
+timeout (504), makes the batch *uncertain*, never resent by itself (Zuora has no
+idempotency key).
+
+Stop means stop: on cancel (or when the server has answered nothing for
+``stall_seconds``) the coordinator does not wait for requests in flight. It records their
+batches as uncertain and returns; the workers are daemon threads whose late answers are
+dropped (nothing they do reaches the journal after that), so a process can end at once.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
-from zmed_gui.core import journal as jn
-from zmed_gui.core.errors import ConnectionProblem, OptionsError, ZmedError
+from zmed_gui.core.errors import ConnectionProblem, OptionsError, ZmedError, ZuoraUnreachable
+from zmed_gui.core.journal import BatchStatus, EventStatus
 from zmed_gui.core.upload._batches import encode_array, make_batches
 from zmed_gui.core.upload._outcomes import (
     ProgressFn,
+    UploadPhase,
     UploadProgress,
     UploadResult,
-    result_from_journal,
+    result_from_events,
 )
 from zmed_gui.core.zuora import NoAnswer, NotSent, RateLimiter, ZuoraClient, backoff_delay
 
@@ -34,10 +40,14 @@ if TYPE_CHECKING:
     from zmed_gui.core.progress import CancelToken, PauseToken
     from zmed_gui.core.upload._planning import UploadPlan
 
-# The upload's logger, as before the split: zuora.py puts the redacting filter on it.
-log = logging.getLogger("zmed_gui.core.upload._run")
+log = logging.getLogger("zmed_gui.core.upload")
 
 _RETRY_STATUSES = {408, 425, 429, 500, 502, 503}
+ABANDONED = "Sent when the upload was stopped; Zuora's answer is unknown."
+
+
+class _Abandoned(Exception):
+    """Raised in a worker whose upload was stopped: it must not write anything more."""
 
 
 def _reason_text(reason: dict[str, Any]) -> str:
@@ -47,7 +57,7 @@ def _reason_text(reason: dict[str, Any]) -> str:
 
 
 class Sender:
-    """Runs one plan: a coordinator (the caller's thread) and ``concurrency`` workers."""
+    """Runs one plan: a coordinator (the caller's thread) and daemon worker threads."""
 
     def __init__(
         self,
@@ -67,8 +77,11 @@ class Sender:
         self.uid = plan.upload_id
         self.url = plan.target.url
         self.opts = plan.options
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # counters and messages
+        self.gate = threading.Lock()  # journal writes of workers vs. abandoning them
+        self.abandoned = False
         self.stop = threading.Event()
+        self.done: queue.SimpleQueue[BaseException | None] = queue.SimpleQueue()
         self.error: ZmedError | None = None
         self.retries = 0
         self.accepted = 0
@@ -76,18 +89,32 @@ class Sender:
         self.uncertain = 0
         self.request_ids: list[str] = []
         self.last_message = ""
+        self.retry_until: float | None = None
+        self.answered = False  # any HTTP answer at all in this run
+        self.last_answer = time.monotonic()
+        self.batch_cap = plan.batch_size
         self.limiter = RateLimiter(plan.calls_per_minute, burst=self.opts.concurrency)
+
+    # ---------------------------------------------------------------- journal gate
+
+    def _j(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """A journal write from a worker, unless the upload was abandoned meanwhile."""
+        with self.gate:
+            if self.abandoned:
+                raise _Abandoned
+            return getattr(self.journal, name)(*args, **kwargs)
 
     # ---------------------------------------------------------------- coordinator
 
-    def _start_journal(self) -> None:
+    def start_journal(self) -> None:
+        """Record the upload (or claim the resumed one) before anything is sent."""
         plan, items = self.plan, self.plan.items
         if not plan.resuming and self.journal.get_upload(self.uid) is not None:
             raise OptionsError("This upload plan was already used; plan the upload again.")
         if plan.resuming:
             self.journal.claim_upload(self.uid)
-            updates = [(p, st, msg) for p, (st, msg) in plan._status.items()]
-            updates += [(p, jn.PENDING, "") for p in plan._send_pos]
+            updates = [(p, st, msg) for p, (st, msg) in plan.marks.items()]
+            updates += [(p, EventStatus.PENDING, "") for p in plan.send_positions]
             self.journal.set_event_statuses(self.uid, updates)
         else:
             self.journal.create_upload(
@@ -104,67 +131,113 @@ class Sender:
                         pos,
                         it.row,
                         it.excel_row,
-                        plan._hashes[pos],
-                        *plan._status.get(pos, ("pending", "")),
+                        plan.hashes[pos],
+                        *plan.marks.get(pos, (EventStatus.PENDING, "")),
                     )
                     for pos, it in enumerate(items)
                 ),
             )
-        if plan._resend_hashes:
-            self.journal.mark_resent(plan.target.meter_key, plan._resend_hashes, self.uid)
+        if plan.resend_hashes:
+            self.journal.mark_resent(plan.target.meter_key, plan.resend_hashes, self.uid)
 
     def run(self) -> UploadResult:
         plan = self.plan
-        self._start_journal()
-        sizes = [len(plan._parts[p]) for p in plan._send_pos]
+        self.start_journal()
+        sizes = [len(plan.encoded[p]) for p in plan.send_positions]
         groups, _ = make_batches(sizes, plan.batch_size, plan.max_payload_bytes)
-        queue = [[plan._send_pos[i] for i in g] for g in groups]
-        queue.reverse()  # pop() from the end keeps file order
-        total_batches = len(queue)
+        pending = [[plan.send_positions[i] for i in g] for g in groups]
+        pending.reverse()  # pop() from the end keeps file order
+        total_batches = len(pending)
         done_batches = 0
-        events_to_send = len(plan._send_pos)
+        to_send = len(plan.send_positions)
         start = time.monotonic()
         last_beat = start
+        idle_since = start
+        inflight = 0
         cancelled = False
-        inflight: set[Future[None]] = set()
-        pool = ThreadPoolExecutor(self.opts.concurrency, thread_name_prefix="zmed-upload")
         try:
-            while queue or inflight:
-                if self.cancel is not None and self.cancel.cancelled and not cancelled:
-                    cancelled = True
-                    self.stop.set()
-                paused = self.pause is not None and self.pause.paused
-                while (
-                    queue
-                    and not self.stop.is_set()
-                    and not paused
-                    and (len(inflight) < self.opts.concurrency)
-                ):
-                    inflight.add(pool.submit(self._send_group, queue.pop()))
+            while pending or inflight:
                 now = time.monotonic()
-                if now - last_beat > 10:  # tells other processes this upload is alive
+                if self.cancel is not None and self.cancel.cancelled:
+                    cancelled = True
+                    break
+                if self.stop.is_set() and not inflight:
+                    break
+                silent = now - max(self.last_answer, idle_since)
+                if inflight and not self.answered and silent > self.opts.stall_seconds:
+                    self._fatal(self._stall_error())
+                    break
+                paused = self.pause is not None and self.pause.paused
+                while pending and not self.stop.is_set() and not paused:
+                    if inflight >= self.opts.concurrency:
+                        break
+                    group = pending.pop()
+                    if len(group) > self.batch_cap:  # a 413 lowered the size meanwhile
+                        pieces = [
+                            group[i : i + self.batch_cap]
+                            for i in range(0, len(group), self.batch_cap)
+                        ]
+                        total_batches += len(pieces) - 1
+                        pending.extend(reversed(pieces[1:]))
+                        group = pieces[0]
+                    threading.Thread(
+                        target=self._worker, args=(group,), name="zmed-upload", daemon=True
+                    ).start()
+                    inflight += 1
+                if now - last_beat > 10:  # tells other computers this upload is alive
                     self.journal.heartbeat(self.uid)
                     last_beat = now
                 if not inflight:
-                    if self.stop.is_set():
-                        break
+                    idle_since = time.monotonic()
                     if paused:
-                        self._emit(start, events_to_send, done_batches, total_batches, "Paused.")
+                        self._emit(start, to_send, done_batches, total_batches, "Paused.")
                         time.sleep(0.1)
                         continue
-                finished, inflight = wait(inflight, timeout=0.25, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    fut.result()  # a bug in a worker stops the upload (journal stays sane)
+                try:
+                    failure = self.done.get(timeout=0.25)
+                except queue.Empty:
+                    pass
+                else:
+                    inflight -= 1
                     done_batches += 1
-                self._emit(start, events_to_send, done_batches, total_batches, self.last_message)
-        except BaseException:
-            self.stop.set()
-            raise
+                    if failure is not None:
+                        raise failure  # a bug in a worker: stop (the journal stays sane)
+                self._emit(start, to_send, done_batches, total_batches, self._message())
         finally:
-            pool.shutdown(wait=True)
+            self._abandon()
             result = self._finish(cancelled)
-        self._emit(start, events_to_send, done_batches, total_batches, result.message)
+        self._emit(start, to_send, done_batches, total_batches, result.message)
         return result
+
+    def _stall_error(self) -> ZuoraUnreachable:
+        host = self.plan.target.base_url
+        secs = f"{self.opts.stall_seconds:,.0f}"
+        if self.last_message.startswith("Retrying"):
+            return ZuoraUnreachable(
+                f"{host} could not be reached for {secs} s ({self.last_message.lower()}); "
+                "check the network, proxy and address, then run the upload again."
+            )
+        return ZuoraUnreachable(
+            f"{host} accepted the connection but answered nothing for {secs} s; check the "
+            "address and your network or proxy, then run the upload again (the batches in "
+            "flight are uncertain)."
+        )
+
+    def _message(self) -> str:
+        with self.lock:
+            msg = self.last_message
+            until = self.retry_until
+        if until is not None and msg:
+            left = until - time.monotonic()
+            if left > 0.5:
+                return f"{msg} Trying again in {left:,.0f} s."
+        return msg
+
+    def _abandon(self) -> None:
+        """Workers still running are cut off: nothing they do reaches the journal now."""
+        with self.gate:
+            self.abandoned = True
+        self.stop.set()
 
     def _emit(self, start: float, to_send: int, done: int, total: int, message: str) -> None:
         if self.progress is None:
@@ -174,7 +247,10 @@ class Sender:
             handled = self.accepted + self.rejected + self.uncertain
             snap = UploadProgress(
                 events_total=len(self.plan.items),
-                accepted=self.accepted + self._accepted_before,
+                phase=UploadPhase.SENDING,
+                done=handled,
+                total=to_send,
+                accepted=self.accepted + self.plan.accepted_before,
                 rejected=self.rejected,
                 uncertain=self.uncertain,
                 skipped_duplicates=self._skipped,
@@ -187,30 +263,25 @@ class Sender:
         eps = handled / elapsed
         snap.events_per_second = eps
         left = to_send - handled
-        snap.eta_seconds = left / eps if eps > 0 and left > 0 else (0.0 if left <= 0 else None)
+        if snap.paused:
+            snap.eta_seconds = None
+        else:
+            snap.eta_seconds = left / eps if eps > 0 and left > 0 else (0.0 if left <= 0 else None)
         self.progress(snap)
-
-    @property
-    def _accepted_before(self) -> int:
-        return self.plan._accepted_before
 
     @property
     def _skipped(self) -> int:
         return 0 if self.opts.allow_duplicates else len(self.plan.duplicates)
 
     def _finish(self, cancelled: bool) -> UploadResult:
-        # Anything still "sending" here had an unexpected failure mid-request: uncertain.
+        # Anything still "sending" was in flight when the upload stopped: uncertain.
         rows = self.journal.events(self.uid)
-        stuck = [
-            (e.pos, jn.UNCERTAIN, "Sent, but the answer was lost.")
-            for e in rows
-            if e.status == jn.SENDING
-        ]
+        stuck = [(e.pos, EventStatus.UNCERTAIN, ABANDONED) for e in rows if e.status == "sending"]
         if stuck:
             self.journal.set_event_statuses(self.uid, stuck)
             rows = self.journal.events(self.uid)
         batches = {b.seq for b in self.journal.batches(self.uid)}
-        res, status, counts = result_from_journal(
+        res, status = result_from_events(
             self.plan,
             rows,
             len(batches),
@@ -219,11 +290,25 @@ class Sender:
             error=self.error,
             cancelled=cancelled,
         )
+        if self.batch_cap < self.plan.batch_size:
+            res.learned_batch_size = self.batch_cap
         self.journal.finish_upload(self.uid, status, res.message)
-        log.info("upload %s %s: %s", self.uid, status, counts)
+        log.info("upload %s %s: %s", self.uid, status, res.message)
         return res
 
     # ---------------------------------------------------------------- workers
+
+    def _worker(self, positions: list[int]) -> None:
+        failure: BaseException | None = None
+        try:
+            self._send_group(positions)
+        except _Abandoned:
+            log.info("a batch of upload %s was abandoned in flight", self.uid)
+        except ZmedError as exc:  # the journal cannot be written, for example
+            self._fatal(exc)
+        except BaseException as exc:  # a bug: the coordinator re-raises it
+            failure = exc
+        self.done.put(failure)
 
     def _fatal(self, exc: ZmedError) -> None:
         with self.lock:
@@ -232,31 +317,37 @@ class Sender:
                 self.last_message = str(exc)
         self.stop.set()
 
+    def _answered(self) -> None:
+        with self.lock:
+            self.answered = True
+            self.last_answer = time.monotonic()
+
     def _send_group(self, positions: list[int]) -> None:
         if self.stop.is_set():
             return  # never begun: the events stay pending
-        plan, j, uid = self.plan, self.journal, self.uid
+        plan, uid = self.plan, self.uid
         xrows = [plan.items[p].excel_row for p in positions]
-        seq = j.begin_batch(uid, positions, xrows)
-        body = encode_array([plan._parts[p] for p in positions])
+        seq = self._j("begin_batch", uid, positions, xrows)
+        body = encode_array([plan.encoded[p] for p in positions])
         n = len(positions)
         attempt = 0
         t0 = time.monotonic()
         while True:
             if self.stop.is_set() or not self.limiter.acquire(self.stop):
-                j.end_batch(uid, seq, jn.PENDING, message="Not sent: the upload stopped first.")
+                self._j("end_batch", uid, seq, "pending", message="Not sent: the upload stopped.")
                 return
-            j.batch_attempt(uid, seq)  # committed before the request leaves
+            self._j("batch_attempt", uid, seq)  # committed before the request leaves
             retry_after: float | None = None
             try:
                 res = self.client.post_events(
                     self.url, body, track_id=plan.track_id, gzip_body=self.opts.gzip
                 )
             except NoAnswer as exc:
-                j.end_batch(
+                self._j(
+                    "end_batch",
                     uid,
                     seq,
-                    jn.UNCERTAIN,
+                    BatchStatus.UNCERTAIN,
                     message=f"Sent, but no answer came ({exc}); not resent automatically.",
                 )
                 with self.lock:
@@ -265,19 +356,27 @@ class Sender:
             except NotSent as exc:
                 reason = str(exc)
             except ZmedError as exc:
-                j.end_batch(uid, seq, jn.PENDING, message=str(exc))
+                self._j("end_batch", uid, seq, "pending", message=str(exc))
                 self._fatal(exc)
                 return
             else:
+                self._answered()
                 if res.request_id:
                     with self.lock:
                         self.request_ids.append(res.request_id)
                 if res.ok:
-                    j.end_batch(
-                        uid, seq, jn.ACCEPTED, request_id=res.request_id, track_echo=res.track_id
+                    self._j(
+                        "end_batch",
+                        uid,
+                        seq,
+                        BatchStatus.ACCEPTED,
+                        request_id=res.request_id,
+                        track_echo=res.track_id,
                     )
                     with self.lock:
                         self.accepted += n
+                        if self.last_message.startswith("Retrying"):
+                            self.last_message, self.retry_until = "", None
                     return
                 if res.status not in _RETRY_STATUSES and not (
                     res.status >= 500 and res.status != 504
@@ -297,20 +396,23 @@ class Sender:
                 else backoff_delay(attempt - 1, self.opts.backoff_base, self.opts.backoff_cap)
             )
             spent = time.monotonic() - t0
-            if attempt >= self.opts.max_attempts or spent + delay > self.opts.max_retry_seconds:
-                msg = f"Not sent: {reason} after {attempt} attempts."
-                j.end_batch(uid, seq, jn.PENDING, message=msg)
+            too_many = self.opts.max_attempts is not None and attempt >= self.opts.max_attempts
+            if too_many or spent + delay > self.opts.max_retry_seconds:
+                msg = f"Not sent: {reason} after {attempt} attempts in {spent:,.0f} s."
+                self._j("end_batch", uid, seq, "pending", message=msg)
                 self._fatal(
-                    ConnectionProblem(
-                        f"Zuora did not take the events after {attempt} attempts (last: "
-                        f"{reason}); check the network or Zuora's status and resume the upload."
+                    ZuoraUnreachable(
+                        f"Zuora did not take the events after {attempt} attempts in "
+                        f"{spent:,.0f} s (last: {reason}); check the network or Zuora's "
+                        "status and run the upload again to send the rest."
                     )
                 )
                 return
             log.info("batch %s of %s: %s, retry %d in %.1f s", seq, uid, reason, attempt, delay)
             with self.lock:
                 self.last_message = f"Retrying after {reason}."
-            j.end_batch(uid, seq, jn.PENDING, message=f"Retrying after {reason}.")
+                self.retry_until = time.monotonic() + delay
+            self._j("end_batch", uid, seq, "pending", message=f"Retrying after {reason}.")
             if self.stop.wait(delay):
                 return
 
@@ -324,10 +426,14 @@ class Sender:
         request_id: str | None,
     ) -> None:
         """A final answer that is not a success: 400, 413, 404, 403, 504, other 4xx."""
-        j, uid, n = self.journal, self.uid, len(positions)
+        uid, n = self.uid, len(positions)
         said = f" ({message})" if message else ""
+
+        def end(st: str, text: str) -> None:
+            self._j("end_batch", uid, seq, st, message=text, request_id=request_id)
+
         if status == 404:
-            j.end_batch(uid, seq, jn.PENDING, message=f"HTTP 404{said}", request_id=request_id)
+            end("pending", f"HTTP 404{said}")
             self._fatal(
                 ConnectionProblem(
                     f"Zuora found no meter at {self.url} (HTTP 404); check the meter ID or "
@@ -336,28 +442,27 @@ class Sender:
             )
             return
         if status == 403:
-            j.end_batch(uid, seq, jn.PENDING, message=f"HTTP 403{said}", request_id=request_id)
+            end("pending", f"HTTP 403{said}")
             self._fatal(
                 ConnectionProblem(
-                    f"Zuora refused access to {self.url} (HTTP 403); check the OAuth client's "
-                    "permissions and the entity and org IDs of the connection."
+                    f"Zuora refused access to {self.url} (HTTP 403){said}; check the OAuth "
+                    "client's permissions and the entity and org IDs of the connection."
                 )
             )
             return
         if status == 504:
             # The gateway gave up waiting; the meter may still have taken the events.
-            j.end_batch(
-                uid,
-                seq,
-                jn.UNCERTAIN,
-                message="Zuora's gateway timed out (HTTP 504); the events may have arrived.",
-                request_id=request_id,
+            end(
+                BatchStatus.UNCERTAIN,
+                "Zuora's gateway timed out (HTTP 504); the events may have arrived.",
             )
             with self.lock:
                 self.uncertain += n
             return
         if status == 413 and n > 1:
-            j.end_batch(uid, seq, "split", message=f"HTTP 413{said}", request_id=request_id)
+            end(BatchStatus.SPLIT, f"HTTP 413{said}")
+            with self.lock:  # the rest of the upload goes in batches no larger than this
+                self.batch_cap = max(1, min(self.batch_cap, n // 2))
             for half in (positions[: n // 2], positions[n // 2 :]):
                 self._send_group(half)
             return
@@ -367,36 +472,28 @@ class Sender:
                 i = r.get("index")
                 if isinstance(i, int) and 0 <= i < n:
                     per_event.setdefault(i, []).append(_reason_text(r))
-            if per_event and len(per_event) < n:
-                bad = [
-                    (positions[i], jn.REJECTED, "Zuora rejected the event: " + "; ".join(m))
-                    for i, m in sorted(per_event.items())
-                ]
-                j.set_event_statuses(uid, bad)
-                j.end_batch(uid, seq, "split", message=f"HTTP 400{said}", request_id=request_id)
+            if per_event:
+                said_of = {
+                    i: "Zuora rejected the event: " + "; ".join(m) for i, m in per_event.items()
+                }
+                bad = [(positions[i], EventStatus.REJECTED, said_of[i]) for i in sorted(said_of)]
+                self._j("set_event_statuses", uid, bad)
                 with self.lock:
                     self.rejected += len(bad)
-                self._send_group([p for i, p in enumerate(positions) if i not in per_event])
+                rest = [p for i, p in enumerate(positions) if i not in per_event]
+                end(BatchStatus.SPLIT if rest else BatchStatus.REJECTED, f"HTTP 400{said}")
+                if rest:
+                    self._send_group(rest)
                 return
-            if n > 1 and not per_event:
-                j.end_batch(uid, seq, "split", message=f"HTTP 400{said}", request_id=request_id)
+            if n > 1:
+                end(BatchStatus.SPLIT, f"HTTP 400{said}")
                 for half in (positions[: n // 2], positions[n // 2 :]):
                     self._send_group(half)
-                return
-            if per_event:
-                bad = [
-                    (positions[i], jn.REJECTED, "Zuora rejected the event: " + "; ".join(m))
-                    for i, m in sorted(per_event.items())
-                ]
-                j.set_event_statuses(uid, bad)
-                j.end_batch(uid, seq, jn.REJECTED, message=f"HTTP 400{said}", request_id=request_id)
-                with self.lock:
-                    self.rejected += n
                 return
         if status == 413:
             text = "This event alone is larger than Zuora takes in one call (HTTP 413)."
         else:
             text = f"Zuora rejected the event (HTTP {status}){said}."
-        j.end_batch(uid, seq, jn.REJECTED, message=text, request_id=request_id)
+        end(BatchStatus.REJECTED, text)
         with self.lock:
             self.rejected += n

@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(LOGGER_NAME)  # redacted: see zuora_redact
 
 REFUSED = "Zuora refused the client ID and secret: check them in Connections."
+REFUSED_UPLOAD = (
+    "Zuora accepted the client ID and secret but refuses the upload with them (HTTP 401 from "
+    "the meter, with a token fetched seconds before); ask your Zuora administrator to give "
+    "this OAuth client permission to run meters in Mediation on this tenant."
+)
+FRESH_TOKEN_SECONDS = 10.0  # a token younger than this that gets a 401 is not an expired one
+TOKEN_PACE_SECONDS = 2.0  # at least this long between two token requests
 USER_AGENT = "zmed-gui/0.1"
 
 
@@ -65,6 +72,8 @@ class TokenClient:
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
+        self._token_fetched = 0.0  # time.monotonic() of the current token's fetch
+        self._last_fetch = -TOKEN_PACE_SECONDS
         self.token_fetches = 0
         host = urlsplit(self.base_url).hostname or ""
         loopback = is_loopback_host(host)
@@ -91,7 +100,10 @@ class TokenClient:
             trust_env=not loopback and not proxy,
             http1=True,
             http2=False,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 20.0), pool=None),
+            # A request body that cannot be written for 60 s is not going anywhere.
+            timeout=httpx.Timeout(
+                timeout, connect=min(timeout, 20.0), write=min(timeout, 60.0), pool=None
+            ),
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
@@ -135,11 +147,23 @@ class TokenClient:
 
     def token(self) -> str:
         """A valid bearer token (fetched once, shared, renewed shortly before it expires)."""
+        return self.token_and_age()[0]
+
+    def token_and_age(self) -> tuple[str, float]:
+        """A valid bearer token and how many seconds ago it was fetched."""
         with self._token_lock:
-            if self._token is not None and time.monotonic() < self._token_expires:
-                return self._token
-            self._token = None
-            return self._fetch_token()
+            if self._token is None or time.monotonic() >= self._token_expires:
+                self._token = None
+                # Paced, not capped: a tenant whose tokens die early still gets new ones,
+                # but never a burst of token requests (the endpoint is rate limited per IP).
+                wait = self._last_fetch + TOKEN_PACE_SECONDS - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                self._last_fetch = time.monotonic()
+                self._fetch_token()
+                self._token_fetched = time.monotonic()
+            assert self._token is not None
+            return self._token, time.monotonic() - self._token_fetched
 
     def invalidate_token(self, bad: str) -> None:
         """Forget ``bad`` (after a 401); a newer token fetched by another thread is kept."""

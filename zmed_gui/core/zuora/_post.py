@@ -5,7 +5,8 @@ One call is one request, and the exceptions say whether the request left the com
 - :class:`NotSent`: failed before the body was completely sent (safe to retry),
 - :class:`NoAnswer`: the body was sent but no answer came (the batch is *uncertain*).
 
-A 401 refreshes the token once and resends; a second 401 stops the upload.
+A 401 fetches a fresh token and resends; a 401 with a token fetched seconds ago stops the
+upload with a sentence about permissions (the secret itself was fine).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from zmed_gui.core.errors import ConnectionProblem
-from zmed_gui.core.zuora._auth import REFUSED, NotSent, TokenClient
+from zmed_gui.core.zuora._auth import FRESH_TOKEN_SECONDS, REFUSED_UPLOAD, NotSent, TokenClient
 from zmed_gui.core.zuora._redact import LOGGER_NAME
 from zmed_gui.core.zuora._retry import parse_retry_after
 
@@ -96,7 +97,8 @@ class ZuoraClient(TokenClient):
     ) -> PostResult:
         """POST one JSON array (already serialised) to an upload URL.
 
-        401 -> a new token and one resend; a second 401 raises ConnectionProblem.
+        401 -> a new token and a resend; a 401 with a token fetched seconds ago raises
+        ConnectionProblem (Zuora took the credentials but refuses the upload with them).
 
         Raises:
             NotSent: nothing (complete) reached Zuora; safe to retry.
@@ -114,16 +116,20 @@ class ZuoraClient(TokenClient):
         if self.org_ids:
             headers["Zuora-Org-Ids"] = self.org_ids
         resent = False
-        for _ in range(2):
-            token = self.token()
+        for _ in range(3):
+            token, age = self.token_and_age()
             headers["Authorization"] = f"Bearer {token}"
             resp = self._send(url, body, headers)
             if resp.status_code != 401:
                 break
+            # A 401 from the meter is not a verdict on the secret: the token may have
+            # expired early. Fetch a fresh one and resend; only a 401 with a token fetched
+            # seconds ago means Zuora refuses the upload with these credentials.
             self.invalidate_token(token)
-            if resent:
-                raise ConnectionProblem(REFUSED)
-            log.info("HTTP 401 from %s: fetching a new token and resending once", self._host())
+            if resent and age < FRESH_TOKEN_SECONDS:
+                log.warning("HTTP 401 from %s with a fresh token", self._host())
+                raise ConnectionProblem(REFUSED_UPLOAD)
+            log.info("HTTP 401 from %s: fetching a new token and resending", self._host())
             resent = True
         message, reasons = _body_message(resp)
         result = PostResult(
