@@ -25,6 +25,7 @@ from zmed_gui.core.upload import (
     UploadSession,
 )
 from zmed_gui.emulator import (
+    DEMO_CLIENT_ID,
     DEMO_METER_ID,
     Emulator,
     EmulatorConfig,

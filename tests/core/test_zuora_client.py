@@ -20,7 +20,7 @@ import pytest
 
 from zmed_gui.core.errors import ConnectionProblem, OptionsError
 from zmed_gui.core.zuora import (
-    REFUSED,
+    REFUSED_UPLOAD,
     NoAnswer,
     NotSent,
     RateLimiter,
@@ -81,11 +81,12 @@ def test_expired_token_is_refreshed_once_and_resent(emu: Emulator) -> None:
         assert len(emu.accepted_events()) == 2
 
 
-def test_second_401_stops_with_one_sentence() -> None:
+def test_401_with_a_fresh_token_blames_permissions_not_the_secret() -> None:
     with Emulator(EmulatorConfig(token_lifetime=0)) as emu, make_client(emu) as client:
         with pytest.raises(ConnectionProblem) as info:
             client.post_events(emu.upload_url(), EVENT)
-        assert str(info.value) == REFUSED
+        assert str(info.value) == REFUSED_UPLOAD
+        assert "accepted the client ID and secret" in str(info.value)
         assert emu.stats()["tokens_issued"] == 2
         assert emu.accepted_events() == []
 

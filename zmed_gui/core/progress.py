@@ -53,8 +53,3 @@ class PauseToken:
     @property
     def paused(self) -> bool:
         return not self._running.is_set()
-
-    def wait_if_paused(self, cancel: CancelToken | None = None, poll: float = 0.1) -> None:
-        while not self._running.wait(poll):
-            if cancel is not None:
-                cancel.raise_if_cancelled()

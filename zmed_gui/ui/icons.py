@@ -96,15 +96,5 @@ def error_colour() -> QColor:
     return QColor("#ff6b6b") if _is_dark() else QColor("#b00020")
 
 
-def warning_colour() -> QColor:
-    """Validation amber, readable on the current window background (light or dark)."""
-    return QColor("#ffc048") if _is_dark() else QColor("#8a5300")
-
-
-def error_background() -> QColor:
-    """A soft red cell background that keeps the palette's text readable."""
-    return QColor("#5c1f24") if _is_dark() else QColor("#fde2e4")
-
-
 def warning_background() -> QColor:
     return QColor("#5a4312") if _is_dark() else QColor("#fff1cc")

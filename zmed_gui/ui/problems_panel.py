@@ -123,9 +123,6 @@ class ProblemsPanel(QWidget):
     def group_count(self) -> int:
         return self._tree.count()
 
-    def group_at(self, i: int) -> Any:
-        return self._tree.item(i).data(_GROUP_ROLE)
-
     def activate_group(self, i: int) -> None:
         """What a click on group ``i`` does (used by keyboard and tests)."""
         item = self._tree.item(i)

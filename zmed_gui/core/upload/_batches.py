@@ -30,11 +30,6 @@ def event_hash(event: dict[str, Any] | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def array_size(sizes: Sequence[int]) -> int:
-    """Bytes of the JSON array holding events of these serialised sizes."""
-    return 2 + sum(sizes) + max(0, len(sizes) - 1)
-
-
 def encode_array(parts: Sequence[bytes]) -> bytes:
     """Serialised events -> the JSON array body."""
     return b"[" + b",".join(parts) + b"]"
@@ -69,9 +64,3 @@ def make_batches(
     if current:
         batches.append(current)
     return batches, too_large
-
-
-def split_in_two(indices: Sequence[int]) -> tuple[list[int], list[int]]:
-    """Halves of a batch (for 413 and for isolating rejected events)."""
-    mid = len(indices) // 2
-    return list(indices[:mid]), list(indices[mid:])

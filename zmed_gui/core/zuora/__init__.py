@@ -22,6 +22,7 @@ limiter), :mod:`~zmed_gui.core.zuora._probe` (testing a connection) and
 
 from zmed_gui.core.zuora._auth import (
     REFUSED,
+    REFUSED_UPLOAD,
     USER_AGENT,
     NotSent,
     TokenClient,
@@ -50,6 +51,7 @@ from zmed_gui.core.zuora._retry import (
 
 __all__ = [
     "REFUSED",
+    "REFUSED_UPLOAD",
     "USER_AGENT",
     "ConnectionTestResult",
     "NoAnswer",
