@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -396,3 +398,79 @@ def test_upload_interrupted_by_core_is_resumed_by_the_gui(
     assert second.upload_id == first.upload_id
     assert second.accepted == 30 and not second.interrupted
     assert received(emulator) == expected_events(data)  # every event exactly once
+
+
+def test_cancel_while_preparing_sends_nothing(
+    qtbot: Any, tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancel pressed while the upload is still being prepared: nothing is ever sent."""
+    from zmed_gui.core.upload import _session
+
+    state = demo_state(write_workbook(tmp_path / "usage.xlsx", rows(40)), emulator)
+    step = make_upload_step(qtbot, state)
+    entered = threading.Event()
+    original = _session.SourceInfo.for_validation
+
+    def slow_fingerprint(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        cancel = kwargs.get("cancel") or args[-1]
+        deadline = time.monotonic() + 10
+        while not cancel.cancelled and time.monotonic() < deadline:
+            time.sleep(0.01)  # a big file being hashed
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_session.SourceInfo, "for_validation", slow_fingerprint)
+    with qtbot.waitSignal(step.upload_stopped, timeout=10_000) as stopped:
+        step.start_button.click()
+        qtbot.waitUntil(entered.is_set, timeout=5_000)
+        step.cancel()
+    assert "before anything was sent" in stopped.args[0]
+    qtbot.wait(300)
+    assert emulator.stats()["calls"] == 0 and emulator.stats()["tokens_issued"] == 0
+    assert step.start_button.isEnabled()  # and the meter is free for the next try
+    assert upload(qtbot, step).accepted == 40
+
+
+def test_cancel_while_sending_stops_at_once(qtbot: Any, tmp_path: Path) -> None:
+    emu = Emulator(EmulatorConfig(faults=FaultPlan.parse("seed=1,slow=1:0.3"))).start()
+    try:
+        state = demo_state(write_workbook(tmp_path / "usage.xlsx", rows(80)), emu)
+        step = make_upload_step(qtbot, state)
+        step.batch_spin.setValue(5)
+        step.concurrency_spin.setValue(2)
+        with qtbot.waitSignal(step.upload_stopped, timeout=20_000):
+            step.start_button.click()
+            qtbot.waitUntil(lambda: len(emu.accepted_events()) > 0, timeout=10_000)
+            at_cancel = emu.stats()["calls"]
+            t0 = time.monotonic()
+            step.cancel()
+        assert time.monotonic() - t0 < 3
+        qtbot.wait(800)  # requests already in flight may still arrive; nothing new leaves
+        assert emu.stats()["calls"] <= at_cancel + 2
+    finally:
+        emu.stop()
+
+
+def test_a_meter_held_by_another_upload_is_said_not_sent(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    from zmed_gui.core.journal import Journal
+    from zmed_gui.core.paths import default_journal_path
+
+    state = demo_state(write_workbook(tmp_path / "usage.xlsx", rows(10)), emulator)
+    step = make_upload_step(qtbot, state)
+    conn = state.demo_connection
+    assert conn is not None
+    target = step.form.target(conn)
+    with Journal(default_journal_path()) as journal:
+        lease = journal.acquire_lease(
+            target.meter_key, upload_desc="the upload of other.csv", program="zmed-upload"
+        )
+        try:
+            with qtbot.waitSignal(step.upload_stopped, timeout=10_000) as stopped:
+                step.start_button.click()
+            assert "Another upload to this meter is running" in stopped.args[0]
+            assert "zmed-upload" in stopped.args[0]
+            assert emulator.stats()["calls"] == 0
+        finally:
+            lease.release()

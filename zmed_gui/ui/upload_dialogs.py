@@ -14,7 +14,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
-from zmed_gui.core.journal import find_interrupted_uploads
+from zmed_gui.core.journal import JournalDamaged, find_interrupted_uploads
+from zmed_gui.ui.journal_dialog import journal_damaged_box
 from zmed_gui.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -236,8 +237,13 @@ class _ResumeOffer(QObject):
 
         self._worker = Worker(work)
         self._worker.signals.finished.connect(self._on_worker_finished)
+        self._worker.signals.failed_error.connect(self._on_worker_failed_error)
         self._worker.signals.failed.connect(self._on_worker_failed)
         start(self._worker)
+
+    def _on_worker_failed_error(self, exc: object) -> None:
+        if isinstance(exc, JournalDamaged):  # say so at once, not at the first upload
+            self._state.journal_box = journal_damaged_box(self._parent, str(exc), exc.path)
 
     def _on_worker_finished(self, records: list[Any]) -> None:
         if not records:

@@ -27,10 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.journal import JournalDamaged
 from zmed_gui.core.report import write_report
 from zmed_gui.core.validate import RowStatus
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import icon
+from zmed_gui.ui.journal_dialog import journal_damaged_box
 from zmed_gui.ui.review_step import (
     keep_gui_thread_responsive,
     row_counts,
@@ -74,6 +76,8 @@ class UploadStep(QWidget):
         self.state = state
         self._worker: Worker | None = None
         self._prepared: Prepared | None = None
+        self._failed_error: object = None
+        self.journal_box: QMessageBox | None = None
         self._rows_only: set[int] | None = None  # resend: only these rows
         self.last_result: Any = None
         self.last_upload_id: str | None = None  # the upload being (or last) sent
@@ -325,6 +329,7 @@ class UploadStep(QWidget):
         worker = Worker(fn, min_interval=0.1)
         worker.signals.progressed.connect(self.progress_box.show_latest)
         worker.signals.finished.connect(on_finished)
+        worker.signals.failed_error.connect(self._on_worker_failed_error)
         worker.signals.failed.connect(self._on_worker_failed)
         worker.signals.cancelled.connect(self._on_worker_cancelled)
         self._worker = worker
@@ -351,10 +356,17 @@ class UploadStep(QWidget):
             self._worker.cancel()
             self.progress_box.stopping()
 
+    def _on_worker_failed_error(self, exc: object) -> None:
+        self._failed_error = exc
+
     def _on_worker_failed(self, message: str, details: str) -> None:
         self._sending = False
         self._job_ended()
-        show_error(self, message, details, "Upload")
+        exc, self._failed_error = self._failed_error, None
+        if isinstance(exc, JournalDamaged):
+            self.journal_box = journal_damaged_box(self, message, exc.path)
+        else:
+            show_error(self, message, details, "Upload")
         self.upload_stopped.emit(message)
 
     def _on_worker_cancelled(self) -> None:

@@ -29,6 +29,7 @@ class WorkerSignals(QObject):
     progressed = Signal(int, int, str)  # done, total (0 = unknown), message
     finished = Signal(object)  # the function's result
     failed = Signal(str, str)  # message for the user, details for the log viewer
+    failed_error = Signal(object)  # the ZmedError itself, just before ``failed``
     cancelled = Signal()
 
 
@@ -60,6 +61,7 @@ class Worker(QRunnable):
             self.signals.cancelled.emit()
         except ZmedError as exc:
             log.info("work stopped: %s", exc)
+            self.signals.failed_error.emit(exc)
             self.signals.failed.emit(str(exc), "".join(traceback.format_exception(exc)))
         except Exception as exc:  # a bug: the user gets a sentence, the log the traceback
             log.exception("unexpected error in background work")

@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from zmed_gui.core.errors import ConnectionProblem, OptionsError, ZmedError, ZuoraUnreachable
@@ -140,7 +141,8 @@ class Sender:
         if plan.resend_hashes:
             self.journal.mark_resent(plan.target.meter_key, plan.resend_hashes, self.uid)
 
-    def run(self) -> UploadResult:
+    def run(self, still_ours: Callable[[], None] | None = None) -> UploadResult:
+        """Send everything; ``still_ours`` raises (a ZmedError) if the meter's lease was lost."""
         plan = self.plan
         self.start_journal()
         sizes = [len(plan.encoded[p]) for p in plan.send_positions]
@@ -187,6 +189,11 @@ class Sender:
                 if now - last_beat > 10:  # tells other computers this upload is alive
                     self.journal.heartbeat(self.uid)
                     last_beat = now
+                    if still_ours is not None:
+                        try:
+                            still_ours()
+                        except ZmedError as exc:  # another process took the meter over
+                            self._fatal(exc)
                 if not inflight:
                     idle_since = time.monotonic()
                     if paused:

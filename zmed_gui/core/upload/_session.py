@@ -185,7 +185,7 @@ class UploadSession:
                 cancel=cancel,
             )
             if self._lease is not None:
-                self._lease.attach(self.plan.upload_id)
+                self._lease.attach_upload(self.plan.upload_id)
         except BaseException:
             self.close()
             raise
@@ -239,7 +239,9 @@ class UploadSession:
                     max_connections=plan.options.concurrency + 1,  # +1: the token request
                 )
             try:
-                result = Sender(plan, client, self._journal, progress, cancel, pause).run()
+                lease = self._lease
+                sender = Sender(plan, client, self._journal, progress, cancel, pause)
+                result = sender.run(lease.check if lease is not None else None)
             finally:
                 if self._client is None:
                     client.close()
