@@ -94,6 +94,7 @@ def test_hourly_window_binds_like_zuoras_sample(client: httpx.Client) -> None:
         last = answers[3]
         assert "retry-after" not in last.headers
         assert 60 < int(last.headers["ratelimit-reset"]) <= 3600
+        assert "3 calls in an hour" in last.json()["message"]
 
 
 def test_injected_429_in_ratelimit_style(client: httpx.Client) -> None:

@@ -110,7 +110,8 @@ class IngestionRoutes(Responder):
             if not window.allowed:
                 if style == "retry-after":
                     self._extra.append(("Retry-After", str(window.reset)))
-                self._fail(429, f"More than {window.limit} calls in the window; retry later.")
+                span = "a minute" if window.seconds == 60 else "an hour"
+                self._fail(429, f"More than {window.limit} calls in {span}; retry later.")
                 return True
         if not admitted:
             if style == "retry-after":

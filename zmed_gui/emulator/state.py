@@ -3,6 +3,7 @@ rate windows."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import threading
@@ -39,6 +40,7 @@ class RateWindow:
     remaining: int
     reset: int  # whole seconds until the binding window starts again
     policies: tuple[tuple[int, int], ...] = ()  # (limit, window seconds)
+    seconds: int = 60  # the binding window's length
 
     def headers(self, style: RateLimitHeaders = "retry-after") -> list[tuple[str, str]]:
         """``ratelimit-*`` headers: plain numbers, or Zuora's form ``N, N;w=60, ...``."""
@@ -211,21 +213,22 @@ class EmulatorState:
                 self._hour_start, self._hour_calls = now, 0
             self._window_calls += 1  # refused calls count too, as at Zuora
             self._hour_calls += 1
-            windows = []  # (exceeded, remaining, -length, limit, reset)
+            windows: list[RateWindow] = []
             for limit, calls, start, length in (
                 (per_minute, self._window_calls, self._window_start, 60),
                 (per_hour, self._hour_calls, self._hour_start, 3600),
             ):
                 if limit is not None:
                     reset = max(1, int(start + length - now + 0.999))
-                    windows.append((calls > limit, max(0, limit - calls), -length, limit, reset))
-            policies = tuple((w[3], -w[2]) for w in windows)
-            over = [w for w in windows if w[0]]
+                    left = max(0, limit - calls)
+                    windows.append(RateWindow(calls <= limit, limit, left, reset, (), length))
+            policies = tuple((w.limit, w.seconds) for w in windows)
+            over = [w for w in windows if not w.allowed]
             if over:
-                binding = max(over, key=lambda w: w[4])  # the longest wait
+                binding = max(over, key=lambda w: w.reset)  # the longest wait
             else:
-                binding = min(windows, key=lambda w: (w[1], -w[2]))
-            return RateWindow(not over, binding[3], binding[1], binding[4], policies)
+                binding = min(windows, key=lambda w: (w.remaining, w.seconds))
+            return dataclasses.replace(binding, policies=policies)
 
     def enter_call(self) -> bool:
         """One more ingestion call in flight; False when over ``max_concurrent_calls``."""
