@@ -149,3 +149,15 @@ def test_config_checks_its_values() -> None:
         PostReceiptRule.parse("no rule here")
     assert PostReceiptRule.parse("Region~EM.*") == PostReceiptRule("Region", pattern="EM.*")
     assert PostReceiptRule.parse("Note=a=b") == PostReceiptRule("Note", value="a=b")
+
+
+def test_numbers_given_and_free() -> None:
+    schema = demo_schema()
+    numbers = {"b": 1001, "later": 5000}
+    config = EmulatorConfig(meters={"a": schema, "b": schema}, meter_numbers=numbers)
+    with Emulator(config) as emu:
+        assert emu.meter_number("b") == 1001 and emu.meter_number("a") == 5001
+        assert emu.add_meter("later", schema) == 5000  # the number it was given
+        assert emu.add_meter("c", schema) == 5002
+        with pytest.raises(KeyError):
+            emu.meter_number("nope")

@@ -69,7 +69,8 @@ class EmulatorState:
         self._audit: dict[str, AuditTrail] = {}
         self._audit_seq = 0  # never reused, not even after a reset
         self._last_error_ms = 0
-        for meter in self._meters:
+        numbered = sorted(self._meters, key=lambda m: m not in config.meter_numbers)
+        for meter in numbered:  # the given numbers first, then the next free ones
             self._number_locked(meter, config.meter_numbers.get(meter))
         self._reset_locked()
 
@@ -111,7 +112,8 @@ class EmulatorState:
         """Give ``meter_id`` its numeric ID (``number``, else the next free one)."""
         taken = {n for m, n in self._numbers.items() if m != meter_id}
         if number is None:
-            number = self._numbers.get(meter_id) or max(taken, default=1000) + 1
+            reserved = taken | set(self.config.meter_numbers.values())
+            number = self._numbers.get(meter_id) or max(reserved, default=1000) + 1
         elif number in taken or not 0 < number < 2**63:
             raise ValueError(f"The meter number {number} is taken or out of range.")
         self._numbers[meter_id] = number
@@ -128,6 +130,8 @@ class EmulatorState:
             self._meters[meter_id] = schema
             self._events.setdefault(meter_id, [])
             self._rejected.setdefault(meter_id, [])
+            if number is None:
+                number = self.config.meter_numbers.get(meter_id)
             return self._number_locked(meter_id, number)
 
     def schema(self, meter_id: str) -> Schema | None:
