@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from typing import Any
 
 import httpx
@@ -43,3 +45,30 @@ def get_token(client: httpx.Client, emu: Emulator) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+JSON = {"Content-Type": "application/json"}  # the Meters GET operations require it
+
+
+def iso(ms: int) -> str:
+    """Epoch milliseconds as an ISO 8601 time with a zone."""
+    when = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    return when.isoformat(timespec="milliseconds")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def audit_params(
+    from_ms: int | None = None, to_ms: int | None = None, **more: Any
+) -> dict[str, Any]:
+    """A full audit trail query (ERROR, NORMAL, a window around now unless given)."""
+    params: dict[str, Any] = {
+        "exportType": "ERROR",
+        "runType": "NORMAL",
+        "queryFromTime": iso(from_ms if from_ms is not None else now_ms() - 3_600_000),
+        "queryToTime": iso(to_ms if to_ms is not None else now_ms() + 3_600_000),
+    }
+    params.update(more)
+    return {k: v for k, v in params.items() if v is not None}

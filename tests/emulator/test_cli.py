@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -15,10 +16,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.emulator._helpers import GOOD, bearer
+from tests.emulator._helpers import GOOD, JSON, audit_params, bearer
 from zmed_gui.cli import emulator_cmd
 from zmed_gui.core.errors import OptionsError
-from zmed_gui.emulator import DEMO_CLIENT_SECRET, DEMO_METER_ID
+from zmed_gui.emulator import (
+    DEMO_CLIENT_SECRET,
+    DEMO_METER_ID,
+    DEMO_METER_NUMBER,
+    DEMO_REJECTED_CUSTOMER,
+    EmulatorConfig,
+    PostReceiptRule,
+    demo_config,
+)
 
 
 @contextmanager
@@ -176,3 +185,71 @@ def test_parser_wiring() -> None:
     args = parser.parse_args(["emulator", "--meter", "a/b"])
     with pytest.raises(OptionsError):
         emulator_cmd.build_config(args)
+
+
+def test_demo_rejects_after_receipt_and_shows_it() -> None:
+    with serving(["--demo"]) as (info, proc), httpx.Client(timeout=5) as client:
+        assert info["meter number"] == str(DEMO_METER_NUMBER)
+        assert info["audit URL"].endswith(f"/meters/{DEMO_METER_NUMBER}/auditTrail/entries")
+        assert info["modes"] == f"reject CustomerId={DEMO_REJECTED_CUSTOMER}"
+        auth = bearer(token(client, info))
+        batch = [GOOD, dict(GOOD, CustomerId=DEMO_REJECTED_CUSTOMER)]
+        assert client.post(info["upload URL"], json=batch, headers=auth).status_code == 200
+        r = client.get(info["audit URL"], params=audit_params(), headers=auth | JSON)
+        assert [e["payload"]["CustomerId"] for e in r.json()["data"]] == [DEMO_REJECTED_CUSTOMER]
+        r = client.get(info["export URL"], headers=auth | JSON)
+        assert r.json()["id"] == DEMO_METER_NUMBER
+    assert proc.stdout is not None
+    assert "1 events accepted, 1 rejected after receipt" in proc.stdout.read()
+
+
+def test_mode_options_over_a_real_process() -> None:
+    argv = [
+        "--paths", "bulk", "--schema-check", "after-receipt", "--require-field", "Contract",
+        "--meter", "m1", "--meter-number", "77", "--error-shape", "errors",
+    ]  # fmt: skip
+    with serving(argv) as (info, _proc), httpx.Client(timeout=5) as client:
+        assert info["upload URL"] == info["bulk URL"] == f"{info['base URL']}/usage/bulk/m1"
+        assert "ingestion_paths=bulk" in info["modes"] and "require_field=Contract" in info["modes"]
+        auth = bearer(token(client, info))
+        streaming = f"{info['base URL']}/meters/streaming/ingestion/m1"
+        assert client.post(streaming, json=GOOD, headers=auth).status_code == 404
+        assert client.post(info["bulk URL"], json=[GOOD] * 3, headers=auth).status_code == 200
+        assert info["audit URL"] == f"{info['base URL']}/meters/77/auditTrail/entries"
+        r = client.get(info["audit URL"], params=audit_params(), headers=auth | JSON)
+        assert len(r.json()["data"]) == 3
+
+
+def test_mode_options_wiring() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    emulator_cmd.add_parser(sub)
+    args = parser.parse_args([
+        "emulator", "--paths", "streaming", "--rate-limit-headers", "ratelimit",
+        "--calls-per-hour", "9", "--error-shape", "reasons", "--require-field", "X",
+        "--schema-check", "after-receipt", "--reject-after-receipt", "Region=EMEA",
+        "--reject-after-receipt", "Quantity~-.*", "--audit-delay", "1.5",
+        "--forbidden", "not-enabled", "--gateway-timeout", "lost", "--meter-number", "12",
+    ])  # fmt: skip
+    config = emulator_cmd.build_config(args)
+    assert config.ingestion_paths == "streaming" and config.rate_limit_headers == "ratelimit"
+    assert config.calls_per_hour == 9 and config.error_shape == "reasons"
+    assert config.require_field == "X" and config.schema_check == "after-receipt"
+    assert config.post_receipt_rules == [
+        PostReceiptRule("Region", value="EMEA"),
+        PostReceiptRule("Quantity", pattern="-.*"),
+    ]
+    assert config.audit_delay == 1.5 and config.forbidden == "not-enabled"
+    assert config.gateway_timeout_keeps_events is False
+    assert config.meter_numbers == {DEMO_METER_ID: 12}
+    defaults = emulator_cmd.build_config(parser.parse_args(["emulator"]))
+    assert dataclasses.replace(defaults, faults=None) == EmulatorConfig()
+    demo = emulator_cmd.build_config(parser.parse_args(["emulator", "--demo"]))
+    assert demo == demo_config()
+    for bad in (["--demo", "--meter", "m1"], ["--reject-after-receipt", "nothing"],
+                ["--reject-after-receipt", "F~("]):  # fmt: skip
+        with pytest.raises(OptionsError):
+            emulator_cmd.build_config(parser.parse_args(["emulator", *bad]))
+    for bad in (["--paths", "neither"], ["--audit-delay", "-1"], ["--gateway-timeout", "x"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["emulator", *bad])

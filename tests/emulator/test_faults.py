@@ -67,6 +67,9 @@ def test_parse_arguments_and_script() -> None:
         "slow=0.1:date",
         "slow=0.1:-1",
         "500=0.6,502=0.6",
+        "504=0.1:3",
+        "call1=504:maybe",
+        "403=0.1:kept",
     ],
 )
 def test_parse_errors_are_sentences(spec: str) -> None:
@@ -83,6 +86,7 @@ _faults = _kinds.flatmap(
         st.just(k),
         st.floats(0, 3600, allow_nan=False) if k in ("slow", "429", "503") else st.none(),
         st.booleans() if k in ("429", "503") else st.just(False),
+        st.booleans() | st.none() if k == "504" else st.none(),
     )
 )
 
@@ -90,7 +94,7 @@ _faults = _kinds.flatmap(
 @settings(max_examples=60, deadline=None)
 @given(
     seed=st.none() | st.integers(0, 2**31),
-    rates=st.dictionaries(_kinds, st.floats(0, 0.12, allow_nan=False)),
+    rates=st.dictionaries(_kinds, st.floats(0, 1 / len(FAULT_KINDS), allow_nan=False)),
     script=st.dictionaries(st.integers(1, 1000), _faults, max_size=4),
     token=st.floats(0, 1, allow_nan=False),
 )
@@ -101,6 +105,14 @@ def test_spec_round_trip(
         n: Fault(f.kind, 1.0 if f.http_date else f.seconds, f.http_date) for n, f in script.items()
     }
     plan = FaultPlan(seed=seed, rates=rates, script=script, token_429=token)
+    assert FaultPlan.parse(plan.spec()) == plan
+
+
+def test_parse_newer_kinds() -> None:
+    plan = FaultPlan.parse("403=0.1,504=0.1:lost,200-false=0.1,call2=504:kept,call3=504")
+    assert plan.rates == {"403": 0.1, "504": 0.1, "200-false": 0.1}
+    assert plan.fault("504") == Fault("504", kept=False)
+    assert plan.script == {2: Fault("504", kept=True), 3: Fault("504")}
     assert FaultPlan.parse(plan.spec()) == plan
 
 

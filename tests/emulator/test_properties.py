@@ -60,3 +60,28 @@ def test_random_bodies_get_a_json_answer_and_all_or_nothing() -> None:
                     assert len(events) > 10
 
         check()
+
+
+def test_after_receipt_every_received_event_is_kept_or_audited() -> None:
+    config = EmulatorConfig(max_events_per_call=10, schema_check="after-receipt")
+    with Emulator(config) as emu, httpx.Client(timeout=10) as client:
+        auth = bearer(get_token(client, emu)) | {"Content-Type": "application/json"}
+        schema = demo_schema()
+
+        @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(body=_bodies)
+        def check(body: Any) -> None:
+            before = emu.stats()
+            r = client.post(emu.upload_url(), content=json.dumps(body), headers=auth)
+            after = emu.stats()
+            kept = after["accepted_events"] - before["accepted_events"]
+            rejected = after["rejected_after_receipt"] - before["rejected_after_receipt"]
+            events = body if isinstance(body, list) else [body]
+            if r.status_code == 200:
+                assert r.json()["success"] is True
+                bad = {x["index"] for x in validate_events(events, schema, 10_000)[0]}
+                assert (kept, rejected) == (len(events) - len(bad), len(bad))
+            else:
+                assert r.status_code in (400, 413) and kept == rejected == 0
+
+        check()

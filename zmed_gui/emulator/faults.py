@@ -4,10 +4,13 @@ Spec syntax (comma separated items, whitespace ignored)::
 
     seed=7                 the random seed (omit for a random one, reported in stats)
     KIND=P                 probability P (0..1) per ingestion call, KIND one of
-                           500, 502, 503, 429, drop-before, drop-after, slow, token-expiry
+                           500, 502, 503, 429, drop-before, drop-after, slow, token-expiry,
+                           403, 504, 200-false
     slow=P:SECONDS         how long a slow answer waits (default 1.0)
     429=P:SECONDS          Retry-After in seconds (default 1); 429=P:date sends an HTTP date
     503=P:SECONDS          Retry-After on 503 (default none); 503=P:date sends an HTTP date
+    504=P:kept|lost        a gateway timeout after the events were kept, or before
+                           (default: the config's gateway_timeout_keeps_events)
     callN=KIND[:ARG]       the Nth ingestion call (1-based, counted from start or reset)
                            gets KIND whatever the dice say, e.g. call2=drop-after,call3=503:2
     token-429=P            the token endpoint answers 429 (Retry-After: 1) with probability P
@@ -15,6 +18,10 @@ Spec syntax (comma separated items, whitespace ignored)::
 Exactly one random number is drawn per ingestion call, scripted or not, so a given seed
 and call order always give the same faults. The kinds share one draw, in the order listed
 above, so their probabilities must add up to at most 1.
+
+What the newer kinds do: ``403`` answers "no permission" after the token check; ``504``
+answers a gateway timeout (an HTML page, not JSON); ``200-false`` answers 200 with
+``{"success": false, ...}`` and keeps nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ FAULT_KINDS: tuple[str, ...] = (
     "drop-after",
     "slow",
     "token-expiry",
+    "403",
+    "504",
+    "200-false",
 )
 TOKEN_FAULT = "token-429"
 _ARG_KINDS = ("slow", "429", "503")
@@ -44,14 +54,18 @@ class Fault:
     """One injected fault.
 
     ``seconds`` is the sleep for ``slow`` and the Retry-After for 429/503 (None: no header
-    on 503). ``http_date`` makes Retry-After an HTTP date instead of seconds.
+    on 503). ``http_date`` makes Retry-After an HTTP date instead of seconds. ``kept`` says
+    whether a 504 comes after the events were kept (None: as the config says).
     """
 
     kind: str
     seconds: float | None = None
     http_date: bool = False
+    kept: bool | None = None
 
     def spec_arg(self) -> str:
+        if self.kept is not None:
+            return ":kept" if self.kept else ":lost"
         if self.http_date:
             return ":date"
         if self.seconds is None:
@@ -204,6 +218,10 @@ def _fault(kind: str, arg: str, item: str) -> Fault:
         )
     if not arg:
         return default_fault(kind)
+    if kind == "504":
+        if arg.lower() not in ("kept", "lost"):
+            raise OptionsError(f"The fault '{item}': 504 takes ':kept' or ':lost'.")
+        return Fault(kind, kept=arg.lower() == "kept")
     if kind not in _ARG_KINDS:
         raise OptionsError(f"The fault '{item}': {kind} takes no ':' argument.")
     if arg.lower() == "date" and kind != "slow":

@@ -92,12 +92,28 @@ def parse_events(data: bytes) -> list[Any]:
     )  # fmt: skip
 
 
-def check_events(events: list[Any], schema: Schema, max_events: int, max_reasons: int) -> None:
-    """Refuse the call (413 or 400) unless every event fits the meter's schema."""
+def _check_count(events: list[Any], max_events: int) -> None:
     if len(events) > max_events:
         raise PayloadError(
             413, f"The call has {len(events)} events; at most {max_events} are allowed per call.",
         )  # fmt: skip
+
+
+def check_basic(events: list[Any], max_events: int) -> list[dict[str, Any]]:
+    """The checks before a 200 when the schema is checked after receipt: the count, and
+    that every event is an object. Says nothing about which event is not."""
+    _check_count(events, max_events)
+    if not all(isinstance(e, dict) for e in events):
+        raise PayloadError(
+            400, "The body must be a JSON object or an array of JSON objects.",
+            code="INVALID_BODY",
+        )  # fmt: skip
+    return events
+
+
+def check_events(events: list[Any], schema: Schema, max_events: int, max_reasons: int) -> None:
+    """Refuse the call (413 or 400) unless every event fits the meter's schema."""
+    _check_count(events, max_events)
     reasons, total = validate_events(events, schema, max_reasons)
     if total:
         bad = len({r["index"] for r in reasons})

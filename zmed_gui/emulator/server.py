@@ -144,25 +144,51 @@ class Emulator:
             return f"{self.base_url}/usage/bulk/{meter_id}"
         raise ValueError(f"style must be 'streaming' or 'bulk', not {style!r}")
 
+    def meter_number(self, meter_id: str = DEMO_METER_ID) -> int:
+        """The meter's numeric ID (audit trail, export); KeyError for an unknown meter."""
+        number = self._state.meter_number(meter_id)
+        if number is None:
+            raise KeyError(meter_id)
+        return number
+
+    def audit_url(self, meter_id: str = DEMO_METER_ID) -> str:
+        """``GET`` this with the audit trail's query parameters."""
+        return f"{self.base_url}/meters/{self.meter_number(meter_id)}/auditTrail/entries"
+
+    def export_url(self, meter_id: str = DEMO_METER_ID) -> str:
+        """``GET`` this for the meter's definition."""
+        return f"{self.base_url}/meters/export/{self.meter_number(meter_id)}"
+
     # -- what it got ---------------------------------------------------------------------
     def accepted_events(self, meter_id: str | None = None) -> list[dict[str, Any]]:
-        """Copies of the accepted events, in arrival order (all meters when None)."""
+        """Copies of the kept events, in arrival order (all meters when None); events
+        rejected after receipt are not among them."""
         return self._state.accepted_events(meter_id)
+
+    def rejected_events(self, meter_id: str | None = None) -> list[dict[str, Any]]:
+        """Copies of the events answered 200 and then rejected, in arrival order."""
+        return self._state.rejected_events(meter_id)
+
+    def audit_entries(self, meter_id: str | None = None) -> list[dict[str, Any]]:
+        """Every audit trail entry as the API shows it, whether visible yet or not."""
+        return self._state.audit_entries(meter_id)
 
     def stats(self) -> dict[str, Any]:
         """Counters: calls, accepted_events, rejected_calls, dropped_calls, by_status,
         probes, gzip_requests, token_requests, tokens_issued, token_rejections,
         faults_injected (per kind), fault_seed, track_ids, entity_ids, org_ids,
-        events_by_meter."""
+        events_by_meter, rejected_after_receipt, unrouted, meter_numbers."""
         return self._state.stats()
 
     def reset(self) -> None:
-        """Forget events and counters and restart the fault sequence; tokens stay valid."""
+        """Forget events, audit entries and counters and restart the fault sequence;
+        tokens stay valid."""
         self._state.reset()
 
-    def add_meter(self, meter_id: str, schema: Schema) -> None:
-        """Create (or replace) a meter; works while running."""
-        self._state.add_meter(meter_id, schema)
+    def add_meter(self, meter_id: str, schema: Schema, number: int | None = None) -> int:
+        """Create (or replace) a meter; works while running. Returns its numeric ID
+        (``number``, or the next free one)."""
+        return self._state.add_meter(meter_id, schema, number)
 
     def expire_tokens(self) -> None:
         """Make every token issued so far expired (to test a client's 401 handling)."""
