@@ -27,6 +27,10 @@ class ZuoraUnreachable(ConnectionProblem):
     """Zuora could not be reached or did not answer in time; the upload can be resumed."""
 
 
+class MeterRefuses(ConnectionProblem):
+    """The meter refuses every event (HTTP 400 that names no event): the upload stops."""
+
+
 class CredentialsError(ZmedError):
     """The OS keyring is missing or refused to store or give back a secret."""
 

@@ -3,11 +3,15 @@
 :class:`Sender` cuts the plan's events into batches and sends them from up to
 ``concurrency`` worker threads under the rate limit, writing the journal before and after
 each request. Per batch: 429/5xx/connection errors before sending are retried with
-backoff (``Retry-After`` when given), bounded by time; a 413 splits the batch and lowers
-the batch size for the rest of the upload; a 400 isolates the events Zuora named (or
-halves the batch when it named none); 403/404 stop the upload; no answer, or a gateway
-timeout (504), makes the batch *uncertain*, never resent by itself (Zuora has no
-idempotency key).
+backoff (``Retry-After``, or ``ratelimit-reset`` when that is all a 429 says), bounded by
+time, and the ``ratelimit-*`` headers of every answer pace the calls before a 429 comes; a
+413 splits the batch and lowers the batch size for the rest of the upload; a 400 (or a 200
+whose body says ``success: false``) rejects the events Zuora named, and when it names none
+:meth:`Sender._isolate` finds out in two calls whether the meter refuses everything (the
+upload then stops with Zuora's message) before it halves within a small budget; a first
+404 tries the meter's other path style once; 403, 3xx and a second 404 stop the upload; no
+answer, or a gateway timeout (504), makes the batch *uncertain*, never resent by itself
+(Zuora has no idempotency key).
 
 Stop means stop: on cancel (or when the server has answered nothing for
 ``stall_seconds``) the coordinator does not wait for requests in flight. It records their
@@ -24,7 +28,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from zmed_gui.core.errors import ConnectionProblem, OptionsError, ZmedError, ZuoraUnreachable
+from zmed_gui.core.errors import (
+    ConnectionProblem,
+    MeterRefuses,
+    OptionsError,
+    ZmedError,
+    ZuoraUnreachable,
+)
 from zmed_gui.core.journal import BatchStatus, EventStatus
 from zmed_gui.core.upload._batches import encode_array, make_batches
 from zmed_gui.core.upload._outcomes import (
@@ -34,9 +44,17 @@ from zmed_gui.core.upload._outcomes import (
     UploadResult,
     result_from_events,
 )
-from zmed_gui.core.zuora import NoAnswer, NotSent, RateLimiter, ZuoraClient, backoff_delay
+from zmed_gui.core.zuora import (
+    NoAnswer,
+    NotSent,
+    PostResult,
+    RateLimiter,
+    ZuoraClient,
+    backoff_delay,
+)
 
 if TYPE_CHECKING:
+    from zmed_gui.core.connections import PathStyle
     from zmed_gui.core.journal import Journal
     from zmed_gui.core.progress import CancelToken, PauseToken
     from zmed_gui.core.upload._planning import UploadPlan
@@ -95,6 +113,9 @@ class Sender:
         self.last_answer = time.monotonic()
         self.batch_cap = plan.batch_size
         self.limiter = RateLimiter(plan.calls_per_minute, burst=self.opts.concurrency)
+        self.received_once = False  # a 2xx at the current URL: a 404 now is not the path
+        self.other_path_tried = False
+        self.style: PathStyle = plan.target.style
 
     # ---------------------------------------------------------------- journal gate
 
@@ -345,9 +366,10 @@ class Sender:
                 return
             self._j("batch_attempt", uid, seq)  # committed before the request leaves
             retry_after: float | None = None
+            url = self.url
             try:
                 res = self.client.post_events(
-                    self.url, body, track_id=plan.track_id, gzip_body=self.opts.gzip
+                    url, body, track_id=plan.track_id, gzip_body=self.opts.gzip
                 )
             except NoAnswer as exc:
                 self._j(
@@ -368,6 +390,7 @@ class Sender:
                 return
             else:
                 self._answered()
+                self._pace(res)
                 if res.request_id:
                     with self.lock:
                         self.request_ids.append(res.request_id)
@@ -377,23 +400,27 @@ class Sender:
                         uid,
                         seq,
                         BatchStatus.ACCEPTED,
-                        request_id=res.request_id,
+                        request_id=_ids(res),
                         track_echo=res.track_id,
                     )
                     with self.lock:
                         self.accepted += n
+                        self.received_once = True
                         if self.last_message.startswith("Retrying"):
                             self.last_message, self.retry_until = "", None
                     return
+                if res.status == 404 and self._other_path(url):
+                    self._j("end_batch", uid, seq, "pending", message="HTTP 404; other path.")
+                    continue  # the same batch at the other path style, not a retry
                 if res.status not in _RETRY_STATUSES and not (
                     res.status >= 500 and res.status != 504
                 ):
-                    self._answer(
-                        seq, positions, res.status, res.message, res.reasons, res.request_id
-                    )
+                    self._answer(seq, positions, res)
                     return
                 reason = f"HTTP {res.status}"
                 retry_after = res.retry_after
+                if retry_after is None and res.status == 429:
+                    retry_after = res.ratelimit_reset  # Zuora's own 429 sample has only this
             attempt += 1
             with self.lock:
                 self.retries += 1
@@ -404,7 +431,7 @@ class Sender:
             )
             spent = time.monotonic() - t0
             too_many = self.opts.max_attempts is not None and attempt >= self.opts.max_attempts
-            if too_many or spent + delay > self.opts.max_retry_seconds:
+            if too_many or spent + min(delay, 1.0) > self.opts.max_retry_seconds:
                 msg = f"Not sent: {reason} after {attempt} attempts in {spent:,.0f} s."
                 self._j("end_batch", uid, seq, "pending", message=msg)
                 self._fatal(
@@ -415,6 +442,7 @@ class Sender:
                     )
                 )
                 return
+            delay = min(delay, max(0.0, self.opts.max_retry_seconds - spent))
             log.info("batch %s of %s: %s, retry %d in %.1f s", seq, uid, reason, attempt, delay)
             with self.lock:
                 self.last_message = f"Retrying after {reason}."
@@ -423,28 +451,48 @@ class Sender:
             if self.stop.wait(delay):
                 return
 
-    def _answer(
-        self,
-        seq: int,
-        positions: list[int],
-        status: int,
-        message: str,
-        reasons: list[dict[str, Any]],
-        request_id: str | None,
-    ) -> None:
-        """A final answer that is not a success: 400, 413, 404, 403, 504, other 4xx."""
-        uid, n = self.uid, len(positions)
-        said = f" ({message})" if message else ""
+    def _pace(self, res: PostResult) -> None:
+        """Slow down before Zuora says 429: ``ratelimit-remaining`` calls in ``-reset`` s."""
+        left, reset = res.ratelimit_remaining, res.ratelimit_reset
+        if left is None or reset is None or left > 2 * self.opts.concurrency:
+            return
+        spacing = reset if left == 0 else reset / max(left, 1)
+        self.limiter.hold(min(spacing, self.opts.max_retry_seconds))
+        if left == 0:
+            with self.lock:
+                self.last_message = "Zuora's rate limit is reached; waiting for it to reset."
+                self.retry_until = time.monotonic() + min(reset, self.opts.max_retry_seconds)
+
+    def _other_path(self, url: str) -> bool:
+        """After a 404, try the meter's other path style once (see the module docstring)."""
+        with self.lock:
+            if url != self.url:
+                return True  # another worker switched already: go again at the new path
+            if self.other_path_tried or self.received_once:
+                return False
+            self.other_path_tried = True
+            other: PathStyle = "streaming" if self.style == "bulk" else "bulk"
+            self.url = self.plan.target.with_style(other).url
+            self.style = other
+            log.info("HTTP 404 at %s: trying the %s path %s", url, other, self.url)
+            return True
+
+    def _answer(self, seq: int, positions: list[int], res: PostResult) -> None:
+        """A final answer that is not a success: 400, 413, 404, 403, 3xx, 504, other 4xx,
+        or a 2xx that says ``success: false``."""
+        uid, n, status = self.uid, len(positions), res.status
+        said = f" ({res.message})" if res.message else ""
 
         def end(st: str, text: str) -> None:
-            self._j("end_batch", uid, seq, st, message=text, request_id=request_id)
+            self._j("end_batch", uid, seq, st, message=text, request_id=_ids(res))
 
         if status == 404:
             end("pending", f"HTTP 404{said}")
+            tried = " at either path" if self.other_path_tried else ""
             self._fatal(
                 ConnectionProblem(
-                    f"Zuora found no meter at {self.url} (HTTP 404); check the meter ID or "
-                    "paste the meter's Unique Upload URL."
+                    f"Zuora found no meter at {self.url}{tried} (HTTP 404){said}; check the "
+                    "meter ID or paste the meter's Unique Upload URL."
                 )
             )
             return
@@ -452,8 +500,20 @@ class Sender:
             end("pending", f"HTTP 403{said}")
             self._fatal(
                 ConnectionProblem(
-                    f"Zuora refused access to {self.url} (HTTP 403){said}; check the OAuth "
-                    "client's permissions and the entity and org IDs of the connection."
+                    f"Zuora refused access to {self.url} (HTTP 403){said}: the OAuth client's "
+                    "user needs permission to run meters (Standard User, or an API user with "
+                    "Run Meters), and Mediation must be enabled on the tenant; check also the "
+                    "entity and org IDs of the connection."
+                )
+            )
+            return
+        if 300 <= status < 400:
+            end("pending", f"HTTP {status}")
+            where = f" to {res.location}" if res.location else ""
+            self._fatal(
+                ConnectionProblem(
+                    f"The address {self.url} moved{where} (HTTP {status}); nothing was sent "
+                    "there. Update the connection's environment or the meter's Upload URL."
                 )
             )
             return
@@ -473,29 +533,24 @@ class Sender:
             for half in (positions[: n // 2], positions[n // 2 :]):
                 self._send_group(half)
             return
-        if status == 400:
-            per_event: dict[int, list[str]] = {}
-            for r in reasons:
-                i = r.get("index")
-                if isinstance(i, int) and 0 <= i < n:
-                    per_event.setdefault(i, []).append(_reason_text(r))
+        if status == 400 or 200 <= status < 300:  # a 2xx here said success: false
+            what = f"HTTP {status}" + (" with success: false" if status < 300 else "")
+            per_event = _per_event(res.reasons, n)
             if per_event:
-                said_of = {
-                    i: "Zuora rejected the event: " + "; ".join(m) for i, m in per_event.items()
-                }
+                lead = "Zuora rejected the event: "
+                said_of = {i: lead + "; ".join(m) for i, m in per_event.items()}
                 bad = [(positions[i], EventStatus.REJECTED, said_of[i]) for i in sorted(said_of)]
                 self._j("set_event_statuses", uid, bad)
                 with self.lock:
                     self.rejected += len(bad)
                 rest = [p for i, p in enumerate(positions) if i not in per_event]
-                end(BatchStatus.SPLIT if rest else BatchStatus.REJECTED, f"HTTP 400{said}")
+                end(BatchStatus.SPLIT if rest else BatchStatus.REJECTED, f"{what}{said}")
                 if rest:
                     self._send_group(rest)
                 return
             if n > 1:
-                end(BatchStatus.SPLIT, f"HTTP 400{said}")
-                for half in (positions[: n // 2], positions[n // 2 :]):
-                    self._send_group(half)
+                end(BatchStatus.SPLIT, f"{what}{said}")
+                self._isolate(positions, what, res.message)
                 return
         if status == 413:
             text = "This event alone is larger than Zuora takes in one call (HTTP 413)."
@@ -504,3 +559,127 @@ class Sender:
         end(BatchStatus.REJECTED, text)
         with self.lock:
             self.rejected += n
+
+    def _isolate(self, positions: list[int], what: str, message: str) -> None:
+        """A refusal that names no event: is it the batch, or some events in it?
+
+        Zuora's published error shapes carry no event index. One event alone answers it:
+        if the first and the last event each fail alone, the meter refuses everything (a
+        field the file lacks, say): the upload stops at once with Zuora's message, at the
+        cost of two calls. Otherwise the failing part is halved, within a budget of a few
+        percent of the batch's events; what the budget leaves unresolved is rejected with
+        the reason, so nothing is bisected down to single events call after call.
+        """
+        budget = [max(4, len(positions) // 20)]
+        first = self._probe([positions[0]], budget)
+        if first is False:
+            last = self._probe([positions[-1]], budget)
+            if last is False:
+                self._refuse_all(positions, what, message)
+                return
+            rest, rejected = positions[1:-1], [positions[0]]
+        else:
+            rest, rejected = positions[1:], []
+        pending = [rest] if rest else []
+        while pending:
+            group = pending.pop()
+            if budget[0] <= 0 or self.stop.is_set():
+                rejected += group if budget[0] <= 0 else []
+                continue
+            verdict = self._probe(group, budget)
+            if verdict is False:
+                if len(group) == 1:
+                    rejected += group
+                else:
+                    pending += [group[len(group) // 2 :], group[: len(group) // 2]]
+        if rejected:
+            said = f" ({message})" if message else ""
+            self._j(
+                "set_event_statuses",
+                self.uid,
+                [
+                    (
+                        p,
+                        EventStatus.REJECTED,
+                        f"Zuora refused a batch holding this event ({what}){said}; fix the "
+                        "row and send it again.",
+                    )
+                    for p in rejected
+                ],
+            )
+            with self.lock:
+                self.rejected += len(rejected)
+
+    def _probe(self, group: list[int], budget: list[int]) -> bool | None:
+        """Send ``group`` as one batch: True received, False refused (400 / success false),
+        None for anything else (handled as any batch is: retried, uncertain, fatal)."""
+        budget[0] -= 1
+        uid = self.uid
+        seq = self._j("begin_batch", uid, group, [self.plan.items[p].excel_row for p in group])
+        if self.stop.is_set() or not self.limiter.acquire(self.stop):
+            self._j("end_batch", uid, seq, "pending", message="Not sent: the upload stopped.")
+            return None
+        self._j("batch_attempt", uid, seq)
+        body = encode_array([self.plan.encoded[p] for p in group])
+        try:
+            res = self.client.post_events(
+                self.url, body, track_id=self.plan.track_id, gzip_body=self.opts.gzip
+            )
+        except NoAnswer as exc:
+            self._j(
+                "end_batch",
+                uid,
+                seq,
+                BatchStatus.UNCERTAIN,
+                message=f"Sent, but no answer came ({exc}); not resent automatically.",
+            )
+            with self.lock:
+                self.uncertain += len(group)
+            return None
+        except NotSent:
+            self._j("end_batch", uid, seq, "pending", message="Not sent; trying again.")
+            self._send_group(group)  # the ordinary way: retries, backoff, time limit
+            return None
+        except ZmedError as exc:
+            self._j("end_batch", uid, seq, "pending", message=str(exc))
+            self._fatal(exc)
+            return None
+        self._answered()
+        if res.ok:
+            self._j("end_batch", uid, seq, BatchStatus.ACCEPTED, request_id=_ids(res))
+            with self.lock:
+                self.accepted += len(group)
+            return True
+        if res.status == 400 or 200 <= res.status < 300:
+            self._j("end_batch", uid, seq, BatchStatus.SPLIT, message=f"HTTP {res.status}")
+            return False
+        self._answer(seq, group, res)
+        return None
+
+    def _refuse_all(self, positions: list[int], what: str, message: str) -> None:
+        """The meter refuses every event: stop now, say Zuora's words and what to check."""
+        said = f": {message}" if message else ""
+        self._fatal(
+            MeterRefuses(
+                f"Zuora refuses every event of this upload ({what}{said}). Nothing more is "
+                "sent: check the meter's event fields in Zuora against the file's columns and "
+                "the mapping (a field the meter requires may be missing, or of another type), "
+                "then run the upload again."
+            )
+        )
+
+
+def _ids(res: PostResult) -> str | None:
+    """Zuora-Request-Id, with Zuora's processId beside it when the body had one."""
+    if res.process_id and res.request_id:
+        return f"{res.request_id} (processId {res.process_id})"
+    return res.request_id or (f"processId {res.process_id}" if res.process_id else None)
+
+
+def _per_event(reasons: list[dict[str, Any]], n: int) -> dict[int, list[str]]:
+    per_event: dict[int, list[str]] = {}
+    for r in reasons:
+        i = r.get("index")
+        if isinstance(i, int) and 0 <= i < n:
+            per_event.setdefault(i, []).append(_reason_text(r))
+    return per_event

@@ -35,7 +35,15 @@ class NoAnswer(Exception):
 
 @dataclass
 class PostResult:
-    """Zuora's answer to one POST of a batch."""
+    """Zuora's answer to one POST of a batch.
+
+    ``ok`` means *received*: a 2xx whose body does not say ``"success": false`` (a 200 with
+    ``success: false`` has not been taken). ``messages`` are every message the body had, in
+    any of Zuora's shapes (``message``, ``reasons[]``, ``errors[]``, nested);
+    ``process_id`` is kept beside ``request_id`` for Zuora support. ``ratelimit_remaining``
+    and ``ratelimit_reset`` (seconds) come from the ``ratelimit-*`` headers, so the client
+    can pace itself before it gets a 429.
+    """
 
     status: int
     request_id: str | None = None
@@ -44,31 +52,69 @@ class PostResult:
     reasons: list[dict[str, Any]] = field(default_factory=list)
     retry_after: float | None = None
     resent_after_401: bool = False
+    success: bool | None = None
+    process_id: str | None = None
+    messages: list[str] = field(default_factory=list)
+    location: str | None = None
+    ratelimit_remaining: int | None = None
+    ratelimit_reset: float | None = None
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.status < 300
+        return 200 <= self.status < 300 and self.success is not False
 
 
-def _body_message(resp: httpx.Response) -> tuple[str, list[dict[str, Any]]]:
+_MESSAGE_KEYS = ("message", "Message", "errorMessage", "error_description", "error", "title")
+_MAX_MESSAGES = 20
+
+
+def _collect(data: Any, out: list[str], reasons: list[dict[str, Any]], depth: int = 0) -> None:
+    """Every message in a body, in order, whatever the shape (bounded in depth and count)."""
+    if depth > 6 or len(out) >= _MAX_MESSAGES:
+        return
+    if isinstance(data, dict):
+        for key in _MESSAGE_KEYS:
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                code = data.get("code")
+                text = value.strip()[:500]
+                out.append(f"{text} (code {code})" if isinstance(code, str | int) else text)
+                break
+        for key in ("reasons", "errors", "details", "Errors"):
+            items = data.get(key)
+            if isinstance(items, list):
+                for item in items[:100]:
+                    if isinstance(item, dict):
+                        reasons.append(item)
+                    _collect(item, out, reasons, depth + 1)
+            elif isinstance(items, dict):
+                _collect(items, out, reasons, depth + 1)
+    elif isinstance(data, str) and data.strip() and depth:
+        out.append(data.strip()[:500])
+
+
+def _parse_body(resp: httpx.Response) -> tuple[Any, list[str], list[dict[str, Any]]]:
     try:
         data = resp.json()
     except (ValueError, UnicodeDecodeError):
-        text = resp.text.strip().replace("\n", " ")
-        return (text[:300], [])
-    message = ""
+        text = " ".join(resp.text.split())[:300]
+        return None, ([text] if text else []), []
+    messages: list[str] = []
     reasons: list[dict[str, Any]] = []
-    if isinstance(data, dict):
-        for key in ("message", "Message", "error_description", "error"):
-            if isinstance(data.get(key), str):
-                message = data[key]
-                break
-        raw = data.get("reasons")
-        if isinstance(raw, list):
-            reasons = [r for r in raw if isinstance(r, dict)]
-        if not message and reasons:
-            message = str(reasons[0].get("message", ""))
-    return (message[:1000], reasons)
+    _collect(data, messages, reasons)
+    return data, list(dict.fromkeys(messages)), reasons
+
+
+def _number(value: str | None) -> float | None:
+    """The first number of a header such as ``ratelimit-remaining: 0`` or ``12, 40;w=60``."""
+    if not value:
+        return None
+    head = value.split(",")[0].split(";")[0].strip()
+    try:
+        n = float(head)
+    except ValueError:
+        return None
+    return n if n >= 0 else None
 
 
 class ZuoraClient(TokenClient):
@@ -131,15 +177,24 @@ class ZuoraClient(TokenClient):
                 raise ConnectionProblem(REFUSED_UPLOAD)
             log.info("HTTP 401 from %s: fetching a new token and resending", self._host())
             resent = True
-        message, reasons = _body_message(resp)
+        data, messages, reasons = _parse_body(resp)
+        success = data.get("success") if isinstance(data, dict) else None
+        process_id = data.get("processId") if isinstance(data, dict) else None
+        remaining = _number(resp.headers.get("ratelimit-remaining"))
         result = PostResult(
             status=resp.status_code,
             request_id=resp.headers.get("Zuora-Request-Id"),
             track_id=resp.headers.get("Zuora-Track-Id"),
-            message=message,
+            message="; ".join(messages)[:1000],
             reasons=reasons,
             retry_after=parse_retry_after(resp.headers.get("Retry-After")),
             resent_after_401=resent,
+            success=success if isinstance(success, bool) else None,
+            process_id=str(process_id)[:100] if isinstance(process_id, str | int) else None,
+            messages=messages,
+            location=resp.headers.get("Location"),
+            ratelimit_remaining=None if remaining is None else int(remaining),
+            ratelimit_reset=_number(resp.headers.get("ratelimit-reset")),
         )
         log.debug(
             "POST %s -> %s request-id=%s", urlsplit(url).path, resp.status_code, result.request_id

@@ -69,13 +69,30 @@ class RateLimiter:
         self.capacity = float(max(1, burst))
         self._tokens = self.capacity
         self._last = time.monotonic()
+        self._held_until = 0.0
         self._lock = threading.Lock()
+
+    def hold(self, seconds: float) -> None:
+        """No call for ``seconds`` from now (the server said how long its window lasts)."""
+        with self._lock:
+            self._held_until = max(self._held_until, time.monotonic() + seconds)
 
     def acquire(self, stop: threading.Event | None = None) -> bool:
         """Wait for one call; False when ``stop`` was set while waiting."""
         while True:
             with self._lock:
                 now = time.monotonic()
+                if now < self._held_until:
+                    wait = self._held_until - now
+                    self._lock.release()
+                    try:
+                        if stop is not None and stop.wait(min(wait, 0.5)):
+                            return False
+                        if stop is None:
+                            time.sleep(min(wait, 0.5))
+                    finally:
+                        self._lock.acquire()
+                    continue
                 self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
                 self._last = now
                 if self._tokens >= 1.0:
