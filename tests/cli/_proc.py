@@ -18,11 +18,11 @@ import re
 import selectors
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +33,7 @@ import pytest
 from tests.factories import write_csv
 from zmed_gui.core import journal as jn
 from zmed_gui.core.journal import Journal, UploadRecord
+from zmed_gui.core.paths import default_journal_path
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, Emulator
 
 HEADER = ["CustomerId", "UsageIdentifier", "UsageDate", "Quantity"]
@@ -218,11 +219,6 @@ def calls(emu: Emulator) -> int:
     return int(emu.stats()["calls"])
 
 
-def received(emu: Emulator) -> Counter[str]:
-    """How often the emulator recorded each customer on the demo meter."""
-    return Counter(e["CustomerId"] for e in emu.accepted_events(DEMO_METER_ID))
-
-
 # --------------------------------------------------------------------------- the journal
 
 
@@ -235,10 +231,6 @@ def uploads() -> list[UploadRecord]:
 def upload_ids_untouched() -> list[str]:
     """The journal's upload ids, read without recovering anything (a killed upload stays
     "running" for the next zmed-upload to find)."""
-    import sqlite3
-
-    from zmed_gui.core.paths import default_journal_path
-
     db = sqlite3.connect(f"{default_journal_path().as_uri()}?mode=ro", uri=True)
     try:
         return [str(r[0]) for r in db.execute("SELECT id FROM uploads ORDER BY rowid")]

@@ -24,7 +24,6 @@ from tests.cli._proc import (
     cli,
     finish,
     finish_all,
-    received,
     run,
     says_skipped_as_accepted,
     send,
@@ -36,6 +35,7 @@ from tests.cli._proc import (
     usage_csv,
     wait_until,
 )
+from tests.core._upload_helpers import received_ids
 from zmed_gui.emulator import Emulator, EmulatorConfig, FaultPlan
 
 EXIT_BUSY = 4
@@ -73,7 +73,7 @@ def test_two_sends_at_once_one_runs_the_other_is_busy(slow_emu: Emulator, tmp_pa
     winner, loser = (first, second) if first.code == 0 else (second, first)
     assert winner.summary_count("accepted") == ROWS, str(winner)
     assert_busy_names(loser, winner)
-    got = received(slow_emu)
+    got = received_ids(slow_emu)
     assert set(got) == all_ids(ROWS) and max(got.values()) == 1  # each event exactly once
     assert calls(slow_emu) == ROWS // 250  # the refused run sent nothing at all
 
@@ -94,7 +94,7 @@ def test_two_sends_at_once_with_wait_the_second_sends_nothing_new(
     # it waited for the running upload, then found every event already accepted
     assert says_skipped_as_accepted(waiter, ROWS), str(waiter)
     assert waiter.ended >= winner.ended
-    got = received(slow_emu)
+    got = received_ids(slow_emu)
     assert set(got) == all_ids(ROWS) and max(got.values()) == 1
     assert calls(slow_emu) == ROWS // 250
 
@@ -124,7 +124,7 @@ def test_sigkill_then_two_reruns_at_once_exactly_one_continues(
         wait_until(lambda: calls(slow_emu) >= 6, 30, "the upload to get going", proc)
         proc.send_signal(signal.SIGKILL)
         finish(proc, 10, "after SIGKILL")
-    before = received(slow_emu)
+    before = received_ids(slow_emu)
     assert 0 < sum(before.values()) < rows
     (killed,) = upload_ids_untouched()
 
@@ -142,7 +142,7 @@ def test_sigkill_then_two_reruns_at_once_exactly_one_continues(
     reported = rerun.summary_count("uncertain")
     assert reported == len(uncertain) == history_uncertain(killed)
     assert rerun.code == (1 if uncertain else 0), str(rerun)
-    got = received(slow_emu)
+    got = received_ids(slow_emu)
     # every event arrived at least once, except maybe those in flight at the kill
     assert all_ids(rows) - set(got) <= uncertain
     # and none twice beyond the uncertain ones

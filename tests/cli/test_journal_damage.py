@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli._proc import all_ids, at, calls, cli, received, run, send, usage_csv
+from tests.cli._proc import all_ids, at, calls, cli, run, send, usage_csv
+from tests.core._upload_helpers import received_ids
 from zmed_gui.core.paths import default_journal_path, user_data_dir
 from zmed_gui.emulator import Emulator
 
@@ -66,5 +67,5 @@ def test_damaged_journal_refuses_then_set_aside_lets_send_work(
     ok = run(send(data, at(emu.base_url)))
     assert ok.code == 0, str(ok)
     assert ok.summary_count("accepted") == ROWS, str(ok)
-    assert calls(emu) >= 1 and set(received(emu)) == all_ids(ROWS)
+    assert calls(emu) >= 1 and set(received_ids(emu)) == all_ids(ROWS)
     assert moved[0].read_bytes() == content  # the set-aside copy is kept

@@ -16,12 +16,12 @@ from tests.cli._proc import (
     all_ids,
     at,
     calls,
-    received,
     run,
     says_skipped_as_accepted,
     send,
     usage_csv,
 )
+from tests.core._upload_helpers import received_ids
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_METER_ID, Emulator
 
 ROWS = 600
@@ -65,5 +65,5 @@ def test_same_meter_by_another_spelling_sends_nothing_twice(
     assert again.summary_count("accepted") == 0, str(again)
     assert says_skipped_as_accepted(again, ROWS), str(again)
     assert calls(emu) == sent  # nothing sent at all
-    got = received(emu)
+    got = received_ids(emu)
     assert set(got) == all_ids(ROWS) and max(got.values()) == 1

@@ -23,13 +23,13 @@ from tests.cli._proc import (
     at,
     calls,
     finish,
-    received,
     run,
     send,
     started,
     usage_csv,
     wait_until,
 )
+from tests.core._upload_helpers import received_ids
 from zmed_gui.emulator import Emulator, EmulatorConfig, FaultPlan
 
 
@@ -72,7 +72,7 @@ def test_report_that_cannot_be_written_at_the_end_does_not_hide_the_result(
             wait_until(lambda: calls(emu) >= 2, 30, "the upload to be under way", proc)
             spoil(report)
             ran = finish(proc, 60, "after it started")
-        got = received(emu)
+        got = received_ids(emu)
     assert ran.code == 0, str(ran)  # the upload's code, not 2
     assert ran.summary_count("accepted") == rows, str(ran)  # the summary is there
     assert set(got) == all_ids(rows) and max(got.values()) == 1

@@ -24,7 +24,6 @@ from tests.cli._proc import (
     calls,
     env,
     finish,
-    received,
     run,
     send,
     signal_and_time,
@@ -34,6 +33,7 @@ from tests.cli._proc import (
     usage_csv,
     wait_until,
 )
+from tests.core._upload_helpers import received_ids
 from zmed_gui.emulator import Emulator, EmulatorConfig, FaultPlan
 
 EXIT_INTERRUPTED = 3
@@ -104,7 +104,7 @@ def test_sigterm_in_slow_mode_exits_3_within_5s_then_rerun_completes(
         (upload,) = uploads()
         assert upload.status == "interrupted"
         uncertain = uncertain_ids(upload.upload_id)
-        before = received(emu)
+        before = received_ids(emu)
         if answer_after > STOP_WITHIN:
             # calls the emulator took but never answered: uncertain, never "accepted"
             assert upload.accepted == 0
@@ -116,7 +116,7 @@ def test_sigterm_in_slow_mode_exits_3_within_5s_then_rerun_completes(
         assert f"Continuing upload {upload.upload_id}" in rerun.out, str(rerun)
         assert rerun.code == (1 if uncertain else 0), str(rerun)
         assert rerun.summary_count("uncertain") == len(uncertain), str(rerun)
-        got: Counter[str] = before + received(emu)
+        got: Counter[str] = before + received_ids(emu)
     assert all_ids(ROWS) - set(got) <= uncertain  # nothing lost but the uncertain
     doubled = {k for k, n in got.items() if n > 1}
     assert doubled <= uncertain  # nothing twice but the uncertain
