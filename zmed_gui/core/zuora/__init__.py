@@ -20,6 +20,11 @@ limiter), :mod:`~zmed_gui.core.zuora._probe` (testing a connection) and
 :mod:`~zmed_gui.core.zuora._redact` (secret redaction on the loggers).
 """
 
+from zmed_gui.core.zuora._audit import (
+    AuditEntry,
+    check_meter_number,
+    fetch_audit_errors,
+)
 from zmed_gui.core.zuora._auth import (
     REFUSED,
     REFUSED_UPLOAD,
@@ -53,6 +58,7 @@ __all__ = [
     "REFUSED",
     "REFUSED_UPLOAD",
     "USER_AGENT",
+    "AuditEntry",
     "ConnectionTestResult",
     "NoAnswer",
     "NotSent",
@@ -61,9 +67,11 @@ __all__ = [
     "TokenClient",
     "ZuoraClient",
     "backoff_delay",
+    "check_meter_number",
     "check_track_id",
     "describe_status",
     "encode_json",
+    "fetch_audit_errors",
     "new_track_id",
     "parse_retry_after",
     "register_secret",

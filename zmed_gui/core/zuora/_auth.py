@@ -128,6 +128,11 @@ class TokenClient:
             max_connections=max_connections,
         )
 
+    @property
+    def http(self) -> httpx.Client:
+        """The shared HTTP client (for the other Meters calls: audit trail, export)."""
+        return self._http
+
     def close(self) -> None:
         self._http.close()
 

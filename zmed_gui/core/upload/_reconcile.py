@@ -1,0 +1,147 @@
+"""Reconciliation: which received events the meter kept, and which it rejected afterwards.
+
+A 200 only says Zuora *received* a batch; Mediation validates the events afterwards and
+lists the ones it rejects in the meter's audit trail (error code 70000000
+STREAM_API_VALIDATION and others). :func:`reconcile` reads that trail for the upload's time
+window (with a margin), matches each entry's payload to the journal's events by the
+canonical hash, and records the outcome:
+
+- matched: ``rejected after receipt`` with Zuora's code and message; such an event is no
+  longer "already sent" to the duplicate guard, so the fixed row can be sent again;
+- not matched, and the meter's processing window has passed: ``kept``;
+- not matched yet, inside the window: still "received", not yet known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.journal import EventStatus
+from zmed_gui.core.upload._batches import canonical_json, event_hash
+from zmed_gui.core.zuora import check_meter_number, fetch_audit_errors
+
+if TYPE_CHECKING:
+    from zmed_gui.core.journal import Journal, UploadRecord
+    from zmed_gui.core.progress import CancelToken
+    from zmed_gui.core.zuora import TokenClient
+
+MARGIN = dt.timedelta(minutes=5)  # clocks differ; events are processed a little later
+PROCESSING_WINDOW = dt.timedelta(minutes=15)  # after this, no error entry means kept
+
+
+@dataclass
+class ReconcileResult:
+    """What the audit trail said of one upload's received events."""
+
+    upload_id: str
+    kept: int = 0
+    rejected: int = 0
+    unknown: int = 0
+    entries_read: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    rejected_rows: dict[int, str] = field(default_factory=dict)  # 0-based row -> reason
+    settled: bool = False  # the processing window has passed
+
+    @property
+    def message(self) -> str:
+        parts = [
+            f"Zuora kept {self.kept:,} events, rejected {self.rejected:,} after receiving "
+            f"them, and {self.unknown:,} are not known yet."
+        ]
+        if self.rejected:
+            top = "; ".join(f"{why} ({n:,})" for why, n in self.reasons.most_common(3))
+            parts.append(f"Top reasons: {top}.")
+            parts.append("Fix those rows and send the file again: only they will go.")
+        if self.unknown:
+            parts.append("Check again after the meter's processing window.")
+        return " ".join(parts)
+
+
+def _when(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def latest_upload(journal: Journal, meter_key: str | None = None) -> UploadRecord:
+    """The newest upload (to ``meter_key`` when given) that received anything."""
+    for rec in journal.list_uploads(500):
+        if (meter_key is None or rec.meter_key == meter_key) and rec.accepted + rec.kept:
+            return rec
+    raise OptionsError("There is no upload in the journal that Zuora received events of.")
+
+
+def reconcile(
+    journal: Journal,
+    client: TokenClient,
+    meter_number: str | int,
+    upload_id: str,
+    *,
+    now: dt.datetime | None = None,
+    progress: Callable[[int, str], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> ReconcileResult:
+    """Match the meter's audit trail to ``upload_id``'s received events and record it.
+
+    Raises:
+        OptionsError: unknown upload or bad meter number.
+        ConnectionProblem, ZuoraUnreachable: the audit trail could not be read.
+    """
+    number = check_meter_number(meter_number)
+    rec = journal.get_upload(upload_id)
+    if rec is None:
+        raise OptionsError(f"There is no upload {upload_id} in the journal; see 'history'.")
+    started = _when(rec.started) or dt.datetime.now(dt.UTC)
+    ended = _when(rec.ended) or dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
+    until = min(now, ended + PROCESSING_WINDOW + MARGIN)
+    entries = fetch_audit_errors(
+        client, number, started - MARGIN, until, progress=progress, cancel=cancel
+    )
+    result = ReconcileResult(upload_id, entries_read=len(entries))
+    result.settled = now >= ended + PROCESSING_WINDOW
+    # Each error entry covers one occurrence of an event (the same event may be twice).
+    wanted: dict[str, list[str]] = {}
+    for entry in entries:
+        if entry.payload is None:
+            continue
+        why = f"{entry.message} (code {entry.code})" if entry.code else entry.message
+        wanted.setdefault(event_hash(canonical_json(entry.payload)), []).append(why)
+    updates: list[tuple[int, EventStatus, str]] = []
+    for e in journal.events(upload_id):
+        if e.status == EventStatus.REJECTED_AFTER_RECEIPT:
+            result.rejected += 1
+            result.reasons[e.message.removeprefix(_LEAD)] += 1
+            result.rejected_rows[e.row] = e.message
+            continue
+        if e.status not in (EventStatus.ACCEPTED, EventStatus.KEPT):
+            continue
+        reasons = wanted.get(e.hash)
+        if reasons:
+            why = reasons.pop()
+            updates.append((e.pos, EventStatus.REJECTED_AFTER_RECEIPT, _LEAD + why))
+            result.rejected += 1
+            result.reasons[why] += 1
+            result.rejected_rows[e.row] = _LEAD + why
+        elif result.settled:
+            if e.status != EventStatus.KEPT:
+                updates.append((e.pos, EventStatus.KEPT, "Kept by the meter."))
+            result.kept += 1
+        elif e.status == EventStatus.KEPT:
+            result.kept += 1
+        else:
+            result.unknown += 1
+    if updates:
+        journal.set_event_statuses(upload_id, updates)
+    return result
+
+
+_LEAD = "Rejected by the meter after receipt: "
