@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from zmed_gui.core import journal as jn
 from zmed_gui.core.errors import ZmedError
+from zmed_gui.core.journal import EventStatus, UploadStatus
 from zmed_gui.core.report import RowUpload
 
 if TYPE_CHECKING:
@@ -88,10 +88,10 @@ def dry_run_result(plan: UploadPlan) -> UploadResult:
         res.row_outcomes[row] = RowUpload("not sent", "The row is invalid.")
     for pos, (status, msg) in plan._status.items():
         item = plan.items[pos]
-        if status == jn.SKIPPED:
+        if status == EventStatus.SKIPPED:
             res.skipped_duplicates += 1
             res.row_outcomes[item.row] = RowUpload("skipped (already sent)", msg)
-        elif status == jn.HELD:
+        elif status == EventStatus.HELD:
             res.held_uncertain += 1
             res.row_outcomes[item.row] = RowUpload("uncertain", msg)
         else:
@@ -114,7 +114,7 @@ def result_from_journal(
     request_ids: Sequence[str],
     error: ZmedError | None,
     cancelled: bool,
-) -> tuple[UploadResult, str, str]:
+) -> tuple[UploadResult, UploadStatus, str]:
     """The result of a run from the journal's event ``rows`` of the upload.
 
     ``batches`` is the number of batches journaled for it. Returns the result, the status
@@ -129,13 +129,13 @@ def result_from_journal(
     res.batches = batches
     for e in rows:
         st = e.status
-        if st == jn.ACCEPTED:
+        if st == EventStatus.ACCEPTED:
             res.accepted += 1
             out = RowUpload("accepted", "", e.request_id)
-        elif st == jn.REJECTED:
+        elif st == EventStatus.REJECTED:
             res.rejected += 1
             out = RowUpload("rejected", e.message, e.request_id)
-        elif st in (jn.UNCERTAIN, jn.SENDING):
+        elif st in (EventStatus.UNCERTAIN, EventStatus.SENDING):
             res.uncertain += 1
             out = RowUpload(
                 "uncertain",
@@ -143,10 +143,10 @@ def result_from_journal(
                 or "Sent, but Zuora's answer never came; check the meter before sending it again.",
                 e.request_id,
             )
-        elif st == jn.HELD:
+        elif st == EventStatus.HELD:
             res.held_uncertain += 1
             out = RowUpload("uncertain", e.message)
-        elif st == jn.SKIPPED:
+        elif st == EventStatus.SKIPPED:
             res.skipped_duplicates += 1
             out = RowUpload("skipped (already sent)", e.message)
         else:
@@ -158,13 +158,16 @@ def result_from_journal(
     res.error = error
     res.interrupted = cancelled or error is not None or res.not_sent > 0
     if error is not None:
-        status, lead = "failed", str(error)
+        status, lead = UploadStatus.FAILED, str(error)
     elif cancelled:
-        status, lead = "interrupted", "The upload was cancelled; resume it to send the rest."
+        status, lead = (
+            UploadStatus.INTERRUPTED,
+            "The upload was cancelled; resume it to send the rest.",
+        )
     elif res.not_sent:
-        status, lead = "interrupted", "The upload stopped before the end; resume it."
+        status, lead = UploadStatus.INTERRUPTED, "The upload stopped before the end; resume it."
     else:
-        status, lead = "completed", "The upload is complete."
+        status, lead = UploadStatus.COMPLETED, "The upload is complete."
     counts = (
         f"{res.accepted:,} accepted, {res.rejected:,} rejected, {res.invalid:,} invalid, "
         f"{res.skipped_duplicates:,} duplicates skipped, {res.uncertain_total:,} uncertain, "

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from zmed_gui.core import journal as jn
 from zmed_gui.core.connections import Target, TenantLimits, limits_preset
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.journal import EventStatus
 from zmed_gui.core.upload._batches import canonical_json, event_hash, make_batches
 from zmed_gui.core.upload._input import MAX_CONCURRENCY, SourceInfo, UploadItem, UploadOptions
 from zmed_gui.core.zuora import check_track_id, new_track_id
@@ -70,7 +70,7 @@ class UploadPlan:
     _parts: list[bytes] = field(default_factory=list, repr=False)
     _hashes: list[str] = field(default_factory=list, repr=False)
     _send_pos: list[int] = field(default_factory=list, repr=False)
-    _status: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _status: dict[int, tuple[EventStatus, str]] = field(default_factory=dict, repr=False)
     _resend_hashes: dict[str, int] = field(default_factory=dict, repr=False)
     _accepted_before: int = field(default=0, repr=False)
 
@@ -199,8 +199,8 @@ def plan_upload(
     accepted_left: dict[str, list[str]] = {}
     uncertain_left: dict[str, list[str]] = {}
     for h, found in prior.items():
-        accepted_left[h] = [uid for st, uid in found if st == jn.ACCEPTED]
-        uncertain_left[h] = [uid for st, uid in found if st == jn.UNCERTAIN]
+        accepted_left[h] = [uid for st, uid in found if st == EventStatus.ACCEPTED]
+        uncertain_left[h] = [uid for st, uid in found if st == EventStatus.UNCERTAIN]
     resend: Counter[str] = Counter()
     send: list[int] = []
     for pos in candidates:
@@ -214,7 +214,7 @@ def plan_upload(
             if options.allow_duplicates:
                 send.append(pos)
             else:
-                plan._status[pos] = (jn.SKIPPED, f"Already accepted by upload {uid}.")
+                plan._status[pos] = (EventStatus.SKIPPED, f"Already accepted by upload {uid}.")
         elif unc:
             uid = unc.pop(0)
             plan.uncertain.append(items[pos])
@@ -223,7 +223,7 @@ def plan_upload(
                 send.append(pos)
             else:
                 plan._status[pos] = (
-                    jn.HELD,
+                    EventStatus.HELD,
                     f"Not sent again: upload {uid} sent this event without an answer.",
                 )
         else:
@@ -234,7 +234,7 @@ def plan_upload(
     for pos in sorted(big):
         plan.too_large.append(items[pos])
         plan._status[pos] = (
-            jn.REJECTED,
+            EventStatus.REJECTED,
             f"This event alone is {len(parts[pos]):,} bytes, more than one call may carry "
             f"({max_bytes:,} bytes); shorten its values.",
         )
@@ -274,10 +274,10 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
     plan.track_id = rec.track_id
     candidates: list[int] = []
     for e in events:
-        if e.status in (jn.ACCEPTED, jn.REJECTED):
+        if e.status in (EventStatus.ACCEPTED, EventStatus.REJECTED):
             plan.already_done.append(plan.items[e.pos])
-            plan._accepted_before += e.status == jn.ACCEPTED
-        elif e.status in (jn.UNCERTAIN, jn.SENDING):
+            plan._accepted_before += e.status == EventStatus.ACCEPTED
+        elif e.status in (EventStatus.UNCERTAIN, EventStatus.SENDING):
             plan.uncertain.append(plan.items[e.pos])
             if plan.options.resend_uncertain:
                 candidates.append(e.pos)

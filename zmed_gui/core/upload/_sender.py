@@ -18,8 +18,8 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
-from zmed_gui.core import journal as jn
 from zmed_gui.core.errors import ConnectionProblem, OptionsError, ZmedError
+from zmed_gui.core.journal import BatchStatus, EventStatus
 from zmed_gui.core.upload._batches import encode_array, make_batches
 from zmed_gui.core.upload._outcomes import (
     ProgressFn,
@@ -87,7 +87,7 @@ class Sender:
         if plan.resuming:
             self.journal.claim_upload(self.uid)
             updates = [(p, st, msg) for p, (st, msg) in plan._status.items()]
-            updates += [(p, jn.PENDING, "") for p in plan._send_pos]
+            updates += [(p, EventStatus.PENDING, "") for p in plan._send_pos]
             self.journal.set_event_statuses(self.uid, updates)
         else:
             self.journal.create_upload(
@@ -105,7 +105,7 @@ class Sender:
                         it.row,
                         it.excel_row,
                         plan._hashes[pos],
-                        *plan._status.get(pos, ("pending", "")),
+                        *plan._status.get(pos, (EventStatus.PENDING, "")),
                     )
                     for pos, it in enumerate(items)
                 ),
@@ -202,9 +202,9 @@ class Sender:
         # Anything still "sending" here had an unexpected failure mid-request: uncertain.
         rows = self.journal.events(self.uid)
         stuck = [
-            (e.pos, jn.UNCERTAIN, "Sent, but the answer was lost.")
+            (e.pos, EventStatus.UNCERTAIN, "Sent, but the answer was lost.")
             for e in rows
-            if e.status == jn.SENDING
+            if e.status == EventStatus.SENDING
         ]
         if stuck:
             self.journal.set_event_statuses(self.uid, stuck)
@@ -244,7 +244,9 @@ class Sender:
         t0 = time.monotonic()
         while True:
             if self.stop.is_set() or not self.limiter.acquire(self.stop):
-                j.end_batch(uid, seq, jn.PENDING, message="Not sent: the upload stopped first.")
+                j.end_batch(
+                    uid, seq, BatchStatus.PENDING, message="Not sent: the upload stopped first."
+                )
                 return
             j.batch_attempt(uid, seq)  # committed before the request leaves
             retry_after: float | None = None
@@ -256,7 +258,7 @@ class Sender:
                 j.end_batch(
                     uid,
                     seq,
-                    jn.UNCERTAIN,
+                    BatchStatus.UNCERTAIN,
                     message=f"Sent, but no answer came ({exc}); not resent automatically.",
                 )
                 with self.lock:
@@ -265,7 +267,7 @@ class Sender:
             except NotSent as exc:
                 reason = str(exc)
             except ZmedError as exc:
-                j.end_batch(uid, seq, jn.PENDING, message=str(exc))
+                j.end_batch(uid, seq, BatchStatus.PENDING, message=str(exc))
                 self._fatal(exc)
                 return
             else:
@@ -274,7 +276,11 @@ class Sender:
                         self.request_ids.append(res.request_id)
                 if res.ok:
                     j.end_batch(
-                        uid, seq, jn.ACCEPTED, request_id=res.request_id, track_echo=res.track_id
+                        uid,
+                        seq,
+                        BatchStatus.ACCEPTED,
+                        request_id=res.request_id,
+                        track_echo=res.track_id,
                     )
                     with self.lock:
                         self.accepted += n
@@ -299,7 +305,7 @@ class Sender:
             spent = time.monotonic() - t0
             if attempt >= self.opts.max_attempts or spent + delay > self.opts.max_retry_seconds:
                 msg = f"Not sent: {reason} after {attempt} attempts."
-                j.end_batch(uid, seq, jn.PENDING, message=msg)
+                j.end_batch(uid, seq, BatchStatus.PENDING, message=msg)
                 self._fatal(
                     ConnectionProblem(
                         f"Zuora did not take the events after {attempt} attempts (last: "
@@ -310,7 +316,7 @@ class Sender:
             log.info("batch %s of %s: %s, retry %d in %.1f s", seq, uid, reason, attempt, delay)
             with self.lock:
                 self.last_message = f"Retrying after {reason}."
-            j.end_batch(uid, seq, jn.PENDING, message=f"Retrying after {reason}.")
+            j.end_batch(uid, seq, BatchStatus.PENDING, message=f"Retrying after {reason}.")
             if self.stop.wait(delay):
                 return
 
@@ -327,7 +333,9 @@ class Sender:
         j, uid, n = self.journal, self.uid, len(positions)
         said = f" ({message})" if message else ""
         if status == 404:
-            j.end_batch(uid, seq, jn.PENDING, message=f"HTTP 404{said}", request_id=request_id)
+            j.end_batch(
+                uid, seq, BatchStatus.PENDING, message=f"HTTP 404{said}", request_id=request_id
+            )
             self._fatal(
                 ConnectionProblem(
                     f"Zuora found no meter at {self.url} (HTTP 404); check the meter ID or "
@@ -336,7 +344,9 @@ class Sender:
             )
             return
         if status == 403:
-            j.end_batch(uid, seq, jn.PENDING, message=f"HTTP 403{said}", request_id=request_id)
+            j.end_batch(
+                uid, seq, BatchStatus.PENDING, message=f"HTTP 403{said}", request_id=request_id
+            )
             self._fatal(
                 ConnectionProblem(
                     f"Zuora refused access to {self.url} (HTTP 403); check the OAuth client's "
@@ -349,7 +359,7 @@ class Sender:
             j.end_batch(
                 uid,
                 seq,
-                jn.UNCERTAIN,
+                BatchStatus.UNCERTAIN,
                 message="Zuora's gateway timed out (HTTP 504); the events may have arrived.",
                 request_id=request_id,
             )
@@ -357,7 +367,9 @@ class Sender:
                 self.uncertain += n
             return
         if status == 413 and n > 1:
-            j.end_batch(uid, seq, "split", message=f"HTTP 413{said}", request_id=request_id)
+            j.end_batch(
+                uid, seq, BatchStatus.SPLIT, message=f"HTTP 413{said}", request_id=request_id
+            )
             for half in (positions[: n // 2], positions[n // 2 :]):
                 self._send_group(half)
             return
@@ -369,27 +381,41 @@ class Sender:
                     per_event.setdefault(i, []).append(_reason_text(r))
             if per_event and len(per_event) < n:
                 bad = [
-                    (positions[i], jn.REJECTED, "Zuora rejected the event: " + "; ".join(m))
+                    (
+                        positions[i],
+                        EventStatus.REJECTED,
+                        "Zuora rejected the event: " + "; ".join(m),
+                    )
                     for i, m in sorted(per_event.items())
                 ]
                 j.set_event_statuses(uid, bad)
-                j.end_batch(uid, seq, "split", message=f"HTTP 400{said}", request_id=request_id)
+                j.end_batch(
+                    uid, seq, BatchStatus.SPLIT, message=f"HTTP 400{said}", request_id=request_id
+                )
                 with self.lock:
                     self.rejected += len(bad)
                 self._send_group([p for i, p in enumerate(positions) if i not in per_event])
                 return
             if n > 1 and not per_event:
-                j.end_batch(uid, seq, "split", message=f"HTTP 400{said}", request_id=request_id)
+                j.end_batch(
+                    uid, seq, BatchStatus.SPLIT, message=f"HTTP 400{said}", request_id=request_id
+                )
                 for half in (positions[: n // 2], positions[n // 2 :]):
                     self._send_group(half)
                 return
             if per_event:
                 bad = [
-                    (positions[i], jn.REJECTED, "Zuora rejected the event: " + "; ".join(m))
+                    (
+                        positions[i],
+                        EventStatus.REJECTED,
+                        "Zuora rejected the event: " + "; ".join(m),
+                    )
                     for i, m in sorted(per_event.items())
                 ]
                 j.set_event_statuses(uid, bad)
-                j.end_batch(uid, seq, jn.REJECTED, message=f"HTTP 400{said}", request_id=request_id)
+                j.end_batch(
+                    uid, seq, BatchStatus.REJECTED, message=f"HTTP 400{said}", request_id=request_id
+                )
                 with self.lock:
                     self.rejected += n
                 return
@@ -397,6 +423,6 @@ class Sender:
             text = "This event alone is larger than Zuora takes in one call (HTTP 413)."
         else:
             text = f"Zuora rejected the event (HTTP {status}){said}."
-        j.end_batch(uid, seq, jn.REJECTED, message=text, request_id=request_id)
+        j.end_batch(uid, seq, BatchStatus.REJECTED, message=text, request_id=request_id)
         with self.lock:
             self.rejected += n
