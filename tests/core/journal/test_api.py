@@ -21,6 +21,9 @@ def test_exported_names_are_pinned() -> None:
         "JournalFull",
         "JournalLocked",
         "JournalReadOnly",
+        "LeaseLost",
+        "MeterBusy",
+        "MeterLease",
         "UploadRecord",
         "UploadStatus",
         "find_interrupted_uploads",
@@ -43,7 +46,7 @@ def test_status_values_are_the_stored_strings() -> None:
 
 
 def test_errors_are_user_errors() -> None:
-    for cls in (journal.JournalError,):
+    for cls in (journal.JournalError, journal.MeterBusy, journal.LeaseLost):
         assert issubclass(cls, ZmedError)
     for cls in (journal.JournalDamaged, journal.JournalFull, journal.JournalReadOnly):
         assert issubclass(cls, journal.JournalError)

@@ -73,6 +73,8 @@ def test_full_disk(tmp_path: Path) -> None:
             )
             with pytest.raises(JournalFull):
                 j.batch_attempt("u1", sent)  # the engine sends nothing when this raises
+            with pytest.raises(JournalFull):
+                j.acquire_lease("m|1", upload_desc="f.xlsx")
 
             # nothing half-written: the journal reads as before the failed writes
             assert [(b.seq, b.status, b.attempts) for b in j.batches("u1")] == [
@@ -144,6 +146,8 @@ def test_locked_by_another_program(tmp_path: Path) -> None:
                 "virus scan to finish) and try again; nothing was sent that the journal did "
                 "not record."
             )
+            with pytest.raises(JournalLocked):
+                j.acquire_lease("m|1", upload_desc="f.xlsx")
             # reading still works (WAL), so history can be shown while another writes
             assert [e.status for e in j.events("u1")] == ["pending", "pending"]
             with Journal(path, busy_timeout=0.2) as second:

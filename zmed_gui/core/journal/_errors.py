@@ -64,6 +64,20 @@ class JournalLocked(JournalError):
     """Another program holds the database's lock for longer than we wait."""
 
 
+class MeterBusy(ZmedError):
+    """Another live upload holds the meter's lease; the attributes name it."""
+
+    def __init__(
+        self, message: str, *, upload_desc: str, program: str, pid: int, host: str
+    ) -> None:
+        super().__init__(message)
+        self.upload_desc, self.program, self.pid, self.host = upload_desc, program, pid, host
+
+
+class LeaseLost(ZmedError):
+    """Our meter lease was taken over (we stopped beating for too long): stop sending."""
+
+
 def full_error(path: Path, what: str = "The upload journal") -> JournalFull:
     return JournalFull(
         f"{what} {path} cannot be written: the disk is full. Free some space and try "

@@ -20,6 +20,7 @@ from typing import Self
 from zmed_gui.core.journal import _reads
 from zmed_gui.core.journal._backups import list_backups, make_backup
 from zmed_gui.core.journal._database import _Database
+from zmed_gui.core.journal._lease import MeterLease, acquire
 from zmed_gui.core.journal._records import (
     BatchRecord,
     BatchStatus,
@@ -31,6 +32,7 @@ from zmed_gui.core.journal._records import (
 )
 from zmed_gui.core.journal._recovery import recover
 from zmed_gui.core.paths import default_journal_path
+from zmed_gui.core.progress import CancelToken
 
 
 def _runs(positions: Sequence[int]) -> list[tuple[int, int]]:
@@ -56,8 +58,16 @@ class Journal:
         self.path = path or default_journal_path()
         self._db = _Database(self.path, busy_timeout=busy_timeout)
         self._host = socket.gethostname()
+        self._leases: list[MeterLease] = []
 
     def close(self) -> None:
+        """Release this journal's meter leases, then close the database."""
+        for lease in self._leases:
+            if not lease.released:
+                try:
+                    lease.release()
+                except Exception:
+                    lease.stop()  # the row goes stale and is taken over later
         self._db.close()
 
     def __enter__(self) -> Self:
@@ -71,7 +81,7 @@ class Journal:
     ) -> None:
         self.close()
 
-    # ---------------------------------------------------------------- backups
+    # ---------------------------------------------------------------- backups, leases
 
     def backup(self) -> Path:
         """Copy the journal to ``journal-backups/journal-<UTC time>.sqlite3``; newest 3 kept."""
@@ -80,6 +90,40 @@ class Journal:
     def list_backups(self) -> list[Path]:
         """This journal's backups, oldest first."""
         return list_backups(self.path)
+
+    def acquire_lease(
+        self,
+        meter_key: str,
+        *,
+        upload_desc: str,
+        wait: bool = False,
+        cancel: CancelToken | None = None,
+        program: str | None = None,
+    ) -> MeterLease:
+        """Take the right to send to a meter, for this process alone.
+
+        Args:
+            meter_key: the meter (``Target.meter_key``).
+            upload_desc: what the upload is, for another process's :class:`MeterBusy`
+                sentence (e.g. ``"usage.xlsx, sheet 'May'"``).
+            wait: poll every 0.5 s until the meter is free instead of raising.
+            cancel: stops the waiting (raises ``Cancelled``).
+            program: the name a user knows this program by (default: from ``sys.argv``).
+
+        Raises:
+            MeterBusy: a live process holds the meter (only when not ``wait``).
+        """
+        lease = acquire(
+            self._db,
+            self._host,
+            meter_key,
+            upload_desc=upload_desc,
+            program=program,
+            wait=wait,
+            cancel=cancel,
+        )
+        self._leases = [x for x in self._leases if not x.released] + [lease]
+        return lease
 
     # ---------------------------------------------------------------- uploads
 
