@@ -31,8 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import write_csv
-from zmed_gui.core import journal as jn
-from zmed_gui.core.journal import Journal, UploadRecord
+from zmed_gui.core.journal import EventStatus, Journal, UploadRecord
 from zmed_gui.core.paths import default_journal_path
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, Emulator
 
@@ -241,7 +240,7 @@ def upload_ids_untouched() -> list[str]:
 def uncertain_ids(upload_id: str) -> set[str]:
     """Customers whose event the journal holds as uncertain in ``upload_id``."""
     with Journal() as j:
-        return {customer(e.row) for e in j.events(upload_id) if e.status == jn.UNCERTAIN}
+        return {customer(e.row) for e in j.events(upload_id) if e.status == EventStatus.UNCERTAIN}
 
 
 def upload_id_of(ran: Ran) -> str:

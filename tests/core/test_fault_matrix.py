@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.core._upload_helpers import demo_client, event, received_ids
-from zmed_gui.core import journal as jn
 from zmed_gui.core.connections import CUSTOM, Connection, make_target
-from zmed_gui.core.journal import Journal
+from zmed_gui.core.journal import BatchStatus, Journal
 from zmed_gui.core.upload import (
     SourceInfo,
     UploadItem,
@@ -75,7 +74,9 @@ def test_fault_alone(kind: str, tmp_path: Path) -> None:
         assert res.error is None and not res.interrupted
         got = received_ids(emu)
         assert max(got.values()) == 1  # never twice
-        uncertain_batches = [b for b in journal.batches(res.upload_id) if b.status == jn.UNCERTAIN]
+        uncertain_batches = [
+            b for b in journal.batches(res.upload_id) if b.status == BatchStatus.UNCERTAIN
+        ]
         uncertain_rows = {r for b in uncertain_batches for r in b.excel_rows}
         if kind not in ("drop-before", "drop-after"):
             assert res.accepted == N and res.uncertain == 0 and not uncertain_batches

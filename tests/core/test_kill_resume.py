@@ -22,8 +22,7 @@ import pytest
 
 from tests.core._upload_helpers import received_ids
 from tests.factories import write_csv
-from zmed_gui.core import journal as jn
-from zmed_gui.core.journal import Journal
+from zmed_gui.core.journal import BatchStatus, EventStatus, Journal
 from zmed_gui.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -116,14 +115,14 @@ def test_sigkill_then_rerun(slow_emulator: Emulator, usage_csv: Path, tmp_path: 
         assert len(uploads) == 1  # the rerun continued the same upload
         uid = uploads[0].upload_id
         uncertain_rows = {
-            r for b in j.batches(uid) if b.status == jn.UNCERTAIN for r in b.excel_rows
+            r for b in j.batches(uid) if b.status == BatchStatus.UNCERTAIN for r in b.excel_rows
         }
         events = j.events(uid)
     uncertain_ids = {f"C{r - 2:06d}" for r in uncertain_rows}
     # killed with calls in flight: their batches had been journaled as sending
     assert uncertain_rows and len(uncertain_rows) % 500 == 0
-    assert {e.status for e in events} <= {jn.ACCEPTED, jn.UNCERTAIN}
-    assert sum(e.status == jn.UNCERTAIN for e in events) == len(uncertain_rows)
+    assert {e.status for e in events} <= {EventStatus.ACCEPTED, EventStatus.UNCERTAIN}
+    assert sum(e.status == EventStatus.UNCERTAIN for e in events) == len(uncertain_rows)
 
     got = received_ids(emu)
     everything = {f"C{i:06d}" for i in range(ROWS)}

@@ -286,8 +286,7 @@ def test_open_recent_menu_lists_and_reopens_files(
 
 def journal_interrupted_upload(file_name: str = "usage.xlsx") -> None:
     """An upload stopped after 2 of its 4 events, as core's journal records it."""
-    from zmed_gui.core import journal as jn
-    from zmed_gui.core.journal import Journal
+    from zmed_gui.core.journal import BatchStatus, EventStatus, Journal, UploadStatus
 
     with Journal() as j:  # the default journal, in this test's own data folder
         j.create_upload(
@@ -299,12 +298,12 @@ def journal_interrupted_upload(file_name: str = "usage.xlsx") -> None:
             meter_url="https://x/usage/bulk/1",
             meter_key="m|1",
             track_id="t-1",
-            events=[(i, i, i + 2, f"h{i}", jn.PENDING, "") for i in range(4)],
+            events=[(i, i, i + 2, f"h{i}", EventStatus.PENDING, "") for i in range(4)],
         )
         seq = j.begin_batch("u1", [0, 1], [2, 3])
         j.batch_attempt("u1", seq)
-        j.end_batch("u1", seq, jn.ACCEPTED, request_id="rq-1", track_echo="t-1")
-        j.finish_upload("u1", "interrupted", "cancelled")
+        j.end_batch("u1", seq, BatchStatus.ACCEPTED, request_id="rq-1", track_echo="t-1")
+        j.finish_upload("u1", UploadStatus.INTERRUPTED, "cancelled")
 
 
 def offer_box(window: MainWindow) -> Any:

@@ -41,17 +41,19 @@ def journal_damaged_box(parent: QWidget | None, message: str, path: Path | None)
         def work(progress: Any, cancel: Any) -> Path:
             return set_aside_journal(path)
 
-        start_worker(
-            work,
-            finished=lambda moved: show_error(
+        def done(moved: Path) -> None:
+            show_error(
                 parent,
                 f"The damaged journal was set aside as {moved}. The next upload starts a new "
                 "journal.",
                 title="Upload journal",
                 warning=True,
-            ),
-            failed=lambda msg, details: show_error(parent, msg, details, "Upload journal"),
-        )
+            )
+
+        def failed(msg: str, details: str) -> None:
+            show_error(parent, msg, details, "Upload journal")
+
+        start_worker(work, finished=done, failed=failed)
 
     box.buttonClicked.connect(on_clicked)
     box.open()

@@ -50,8 +50,10 @@ from zmed_gui.core.connections._targets import (
     is_loopback_host,
     limits_preset,
     make_target,
+    meter_key,
     meter_url,
     parse_upload_url,
+    tenant_key,
 )
 
 __all__ = [
@@ -80,9 +82,11 @@ __all__ = [
     "limits_preset",
     "load_connections",
     "make_target",
+    "meter_key",
     "meter_url",
     "parse_upload_url",
     "resolve_secret",
     "save_connection",
     "set_secret",
+    "tenant_key",
 ]

@@ -177,11 +177,45 @@ class Target:
 
     @property
     def meter_key(self) -> str:
-        """Identifies the meter regardless of path style (for the duplicate guard)."""
-        return f"{self.base_url.rstrip('/').lower()}|{self.meter_id}"
+        """Identifies the meter however it was spelled (for the duplicate guard)."""
+        return meter_key(self.base_url, self.meter_id)
 
     def with_style(self, style: PathStyle) -> Target:
         return Target(self.base_url, self.meter_id, style)
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def tenant_key(base_url: str) -> str:
+    """The tenant's part of a meter key: ``https://rest.zuora.com`` however it was typed.
+
+    Scheme and host are case-folded, the default port and trailing slashes dropped, a base
+    path kept. Never raises: the journal re-keys old rows with whatever they hold.
+    """
+    raw = base_url.strip()
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if not parts.scheme or not parts.hostname or port == -1:
+        return raw.rstrip("/").casefold()
+    scheme = parts.scheme.casefold()
+    host = parts.hostname  # already lower case, without brackets or user info
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}{parts.path.rstrip('/')}"
+
+
+def meter_key(base_url: str, meter_id: str) -> str:
+    """One key per meter: ``tenant_key(base_url) + "|" +`` the meter ID case-folded.
+
+    Zuora's meter IDs are hex, so case does not tell two meters apart.
+    """
+    return f"{tenant_key(base_url)}|{meter_id.strip().casefold()}"
 
 
 def meter_url(base_url: str, meter_id: str, style: PathStyle = "streaming") -> str:

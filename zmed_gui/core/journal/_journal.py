@@ -1,34 +1,375 @@
-"""The upload journal: SQLite (WAL, synchronous=FULL) in the user data dir.
+"""The upload journal: SQLite (WAL, synchronous=FULL) in the user data folder.
 
-What it knows, so that nothing is lost and nothing is billed twice:
-
-- ``uploads``: one row per upload (file fingerprint, meter, track id, times, status, and
-  which process runs it: pid + host + heartbeat).
-- ``events``: one row per event of an upload (data row, Excel row, sha256 of the canonical
-  JSON, the meter, its batch and status: pending, sending, accepted, rejected, uncertain,
-  skipped (already accepted earlier), held (uncertain earlier, not resent), resent).
-- ``batches``: one row per request (events, Excel rows, attempts, status, Zuora-Request-Id,
-  echoed track id, message).
-
-A batch is committed as ``sending`` *before* its request leaves and updated after the
-answer. If the process dies in between, :meth:`Journal.recover` turns ``sending`` into
-``uncertain`` (the request may have arrived): such events are never resent silently.
-
-This module is the public face; the work is done in :mod:`~zmed_gui.core.journal._schema`
-(statuses, tables, records, the database connection), :mod:`~zmed_gui.core.journal._recovery`
-(recovery of dead uploads) and :mod:`~zmed_gui.core.journal._queries` (reads and writes).
+What it knows, so that nothing is lost and nothing is billed twice: every upload, its
+events and their statuses, and every request (batch). A batch is committed as ``sending``
+*before* its request leaves and updated after the answer; a process that died in between
+leaves ``uncertain`` events, never resent silently (see :mod:`._recovery`).
 """
 
 from __future__ import annotations
 
-from zmed_gui.core.journal._queries import JournalQueries
-from zmed_gui.core.journal._schema import (
+import json
+import os
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from zmed_gui.core.journal import _reads
+from zmed_gui.core.journal._backups import list_backups, make_backup
+from zmed_gui.core.journal._database import _Database
+from zmed_gui.core.journal._lease import MeterLease, acquire
+from zmed_gui.core.journal._records import (
+    BatchRecord,
+    BatchStatus,
+    EventRow,
+    EventStatus,
     UploadRecord,
+    UploadStatus,
+    utc_now,
 )
+from zmed_gui.core.journal._recovery import recover
+from zmed_gui.core.paths import default_journal_path
+from zmed_gui.core.progress import CancelToken
 
 
-class Journal(JournalQueries):
-    """Thread-safe access to the journal database (default: user data dir)."""
+def _runs(positions: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted positions as inclusive ranges: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for p in sorted(positions):
+        if runs and p == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], p)
+        else:
+            runs.append((p, p))
+    return runs
+
+
+class Journal:
+    """Thread-safe access to the journal (default: ``journal.sqlite3`` in the user data dir).
+
+    Raises :class:`JournalDamaged` for a file that is not a usable journal, and a
+    :class:`JournalError` (full, read-only, locked...) from any method that cannot do its
+    work; ``busy_timeout`` is how long to wait for another program's lock.
+    """
+
+    def __init__(self, path: Path | None = None, *, busy_timeout: float = 30.0) -> None:
+        self.path = path or default_journal_path()
+        self._db = _Database(self.path, busy_timeout=busy_timeout)
+        self._host = socket.gethostname()
+        self._leases: list[MeterLease] = []
+
+    def close(self) -> None:
+        """Release this journal's meter leases, then close the database."""
+        for lease in self._leases:
+            if not lease.released:
+                try:
+                    lease.release()
+                except Exception:
+                    lease.stop()  # the row goes stale and is taken over later
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- backups, leases
+
+    def backup(self) -> Path:
+        """Copy the journal to ``journal-backups/journal-<UTC time>.sqlite3``; newest 3 kept."""
+        return make_backup(self._db)
+
+    def list_backups(self) -> list[Path]:
+        """This journal's backups, oldest first."""
+        return list_backups(self.path)
+
+    def acquire_lease(
+        self,
+        meter_key: str,
+        *,
+        upload_desc: str,
+        wait: bool = False,
+        cancel: CancelToken | None = None,
+        program: str | None = None,
+    ) -> MeterLease:
+        """Take the right to send to a meter, for this process alone.
+
+        Args:
+            meter_key: the meter (``Target.meter_key``).
+            upload_desc: what the upload is, for another process's :class:`MeterBusy`
+                sentence (e.g. ``"usage.xlsx, sheet 'May'"``).
+            wait: poll every 0.5 s until the meter is free instead of raising.
+            cancel: stops the waiting (raises ``Cancelled``).
+            program: the name a user knows this program by (default: from ``sys.argv``).
+
+        Raises:
+            MeterBusy: a live process holds the meter (only when not ``wait``).
+        """
+        lease = acquire(
+            self._db,
+            self._host,
+            meter_key,
+            upload_desc=upload_desc,
+            program=program,
+            wait=wait,
+            cancel=cancel,
+        )
+        self._leases = [x for x in self._leases if not x.released] + [lease]
+        return lease
+
+    # ---------------------------------------------------------------- uploads
+
+    def create_upload(
+        self,
+        *,
+        upload_id: str,
+        file_name: str,
+        sheet: str,
+        fingerprint: str,
+        connection: str,
+        meter_url: str,
+        meter_key: str,
+        track_id: str,
+        events: Iterable[tuple[int, int, int, str, EventStatus, str]],
+    ) -> None:
+        """Record a new upload and its events ``(pos, row, excel_row, hash, status, message)``."""
+        with self._db.tx() as db:
+            db.execute(
+                "INSERT INTO uploads(id, file_name, sheet, fingerprint, connection, meter_url,"
+                " meter_key, track_id, started, status, events_total, pid, host, heartbeat)"
+                " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    upload_id,
+                    file_name,
+                    sheet,
+                    fingerprint,
+                    connection,
+                    meter_url,
+                    meter_key,
+                    track_id,
+                    utc_now(),
+                    UploadStatus.RUNNING,
+                    0,
+                    os.getpid(),
+                    self._host,
+                    time.time(),
+                ),
+            )
+            db.executemany(
+                "INSERT INTO events(upload_id, pos, row, excel_row, hash, meter_key, status,"
+                " message) VALUES(?,?,?,?,?,?,?,?)",
+                (
+                    (upload_id, pos, row, xrow, h, meter_key, EventStatus(status), msg)
+                    for pos, row, xrow, h, status, msg in events
+                ),
+            )
+            db.execute(
+                "UPDATE uploads SET events_total=(SELECT COUNT(*) FROM events WHERE upload_id=?)"
+                " WHERE id=?",
+                (upload_id, upload_id),
+            )
+
+    def claim_upload(self, upload_id: str) -> None:
+        """Mark an existing upload as running in this process (resume)."""
+        with self._db.tx() as db:
+            db.execute(
+                "UPDATE uploads SET status=?, ended=NULL, pid=?, host=?, heartbeat=? WHERE id=?",
+                (UploadStatus.RUNNING, os.getpid(), self._host, time.time(), upload_id),
+            )
+
+    def heartbeat(self, upload_id: str) -> None:
+        """Tell other processes the upload's process is alive."""
+        with self._db.tx() as db:
+            db.execute("UPDATE uploads SET heartbeat=? WHERE id=?", (time.time(), upload_id))
+
+    def finish_upload(self, upload_id: str, status: UploadStatus, message: str) -> None:
+        """Set the final status (completed, interrupted, failed) and message."""
+        with self._db.tx() as db:
+            db.execute(
+                "UPDATE uploads SET status=?, message=?, ended=?, pid=NULL WHERE id=?",
+                (UploadStatus(status), message, utc_now(), upload_id),
+            )
+
+    def get_upload(self, upload_id: str) -> UploadRecord | None:
+        found = _reads.uploads(self._db, "WHERE id=?", (upload_id,))
+        return found[0] if found else None
+
+    def list_uploads(self, limit: int = 50) -> list[UploadRecord]:
+        """The latest uploads, newest first."""
+        self.recover()
+        return _reads.uploads(self._db, "ORDER BY started DESC, rowid DESC LIMIT ?", (limit,))
+
+    # ---------------------------------------------------------------- recovery
+
+    def recover(self) -> int:
+        """Mark uploads whose process died as interrupted; their ``sending`` -> ``uncertain``.
+
+        Returns how many uploads were recovered.
+        """
+        return recover(self._db, self._host)
+
+    def find_interrupted_uploads(self) -> list[UploadRecord]:
+        """Uploads that stopped before finishing (cancel, crash, power or network loss)."""
+        self.recover()
+        found = _reads.uploads(
+            self._db,
+            "WHERE status IN (?, ?) ORDER BY started DESC, rowid DESC",
+            (UploadStatus.INTERRUPTED, UploadStatus.FAILED),
+        )
+        return [r for r in found if r.pending or r.uncertain]
+
+    def find_resumable(self, fingerprint: str, meter_key: str) -> UploadRecord | None:
+        """The newest interrupted upload of the same file/sheet/mapping to the same meter."""
+        for rec in self.find_interrupted_uploads():
+            if rec.fingerprint == fingerprint and rec.meter_key == meter_key:
+                return rec
+        return None
+
+    # ---------------------------------------------------------------- events
+
+    def events(self, upload_id: str) -> list[EventRow]:
+        """The upload's events in file order, with their batch's Zuora-Request-Id."""
+        return _reads.events(self._db, upload_id)
+
+    def prior_statuses(
+        self, meter_key: str, hashes: Iterable[str], exclude_upload: str | None = None
+    ) -> dict[str, list[tuple[EventStatus, str]]]:
+        """For each hash: ``(status, upload_id)`` of accepted/uncertain events for the meter.
+
+        ``sending`` events of another live upload count as uncertain too.
+        """
+        return _reads.prior_statuses(self._db, meter_key, hashes, exclude_upload)
+
+    def mark_resent(self, meter_key: str, hashes: dict[str, int], by_upload: str) -> None:
+        """Earlier uncertain events the user chose to send again: ``hash -> how many``."""
+        with self._db.tx() as db:
+            for h, count in hashes.items():
+                db.execute(
+                    "UPDATE events SET status=?, message=? WHERE rowid IN (SELECT rowid FROM"
+                    " events WHERE meter_key=? AND hash=? AND status=? AND upload_id != ?"
+                    " ORDER BY rowid LIMIT ?)",
+                    (
+                        EventStatus.RESENT,
+                        f"Sent again by upload {by_upload}.",
+                        meter_key,
+                        h,
+                        EventStatus.UNCERTAIN,
+                        by_upload,
+                        count,
+                    ),
+                )
+
+    def set_event_statuses(
+        self, upload_id: str, updates: Iterable[tuple[int, EventStatus, str]]
+    ) -> None:
+        """``(pos, status, message)`` for single events (skipped, held, rejected...)."""
+        with self._db.tx() as db:
+            db.executemany(
+                "UPDATE events SET status=?, message=? WHERE upload_id=? AND pos=?",
+                ((EventStatus(s), m, upload_id, p) for p, s, m in updates),
+            )
+
+    # ---------------------------------------------------------------- batches
+
+    def begin_batch(
+        self, upload_id: str, positions: Sequence[int], excel_rows: Sequence[int]
+    ) -> int:
+        """Record a new batch (``pending``: not sent yet) and assign its events; its seq.
+
+        :meth:`batch_attempt` marks it ``sending`` right before each request.
+        """
+        with self._db.tx() as db:
+            (seq,) = db.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM batches WHERE upload_id=?", (upload_id,)
+            ).fetchone()
+            db.execute(
+                "INSERT INTO batches(upload_id, seq, status, events, excel_rows, attempts,"
+                " updated) VALUES(?,?,?,?,?,0,?)",
+                (
+                    upload_id,
+                    seq,
+                    BatchStatus.PENDING,
+                    len(positions),
+                    json.dumps(list(excel_rows)),
+                    utc_now(),
+                ),
+            )
+            # Batches are mostly runs of consecutive positions: one UPDATE per run.
+            db.executemany(
+                "UPDATE events SET status=?, batch_seq=?, message='' WHERE upload_id=?"
+                " AND pos BETWEEN ? AND ?",
+                ((EventStatus.PENDING, seq, upload_id, lo, hi) for lo, hi in _runs(positions)),
+            )
+            db.execute("UPDATE uploads SET heartbeat=? WHERE id=?", (time.time(), upload_id))
+        return int(seq)
+
+    def batch_attempt(self, upload_id: str, seq: int) -> None:
+        """The batch's request is about to leave: ``sending``, committed before it does.
+
+        If this raises, the request must not be sent (and the engine does not send it).
+        """
+        with self._db.tx() as db:
+            db.execute(
+                "UPDATE batches SET attempts=attempts+1, status=?, updated=? WHERE upload_id=?"
+                " AND seq=?",
+                (BatchStatus.SENDING, utc_now(), upload_id, seq),
+            )
+            db.execute(
+                "UPDATE events SET status=? WHERE upload_id=? AND batch_seq=? AND status=?",
+                (EventStatus.SENDING, upload_id, seq, EventStatus.PENDING),
+            )
+
+    def end_batch(
+        self,
+        upload_id: str,
+        seq: int,
+        status: BatchStatus,
+        *,
+        message: str = "",
+        request_id: str | None = None,
+        track_echo: str | None = None,
+        event_status: EventStatus | None = None,
+    ) -> None:
+        """The answer of a batch: its status, and its events' (``event_status`` or the same).
+
+        ``split`` leaves the events to the smaller batches made from it; ``pending`` means
+        not sent (retry later).
+        """
+        status = BatchStatus(status)
+        if status is BatchStatus.SPLIT:  # the events go on in smaller batches
+            ev = EventStatus.PENDING
+        else:
+            ev = EventStatus(event_status or status.value)
+        with self._db.tx() as db:
+            db.execute(
+                "UPDATE batches SET status=?, message=?, request_id=COALESCE(?, request_id),"
+                " track_echo=COALESCE(?, track_echo), updated=? WHERE upload_id=? AND seq=?",
+                (status, message, request_id, track_echo, utc_now(), upload_id, seq),
+            )
+            db.execute(
+                "UPDATE events SET status=?, message=? WHERE upload_id=? AND batch_seq=?"
+                " AND status IN (?, ?)",
+                (
+                    ev,
+                    message if ev not in (EventStatus.ACCEPTED, EventStatus.PENDING) else "",
+                    upload_id,
+                    seq,
+                    EventStatus.SENDING,
+                    EventStatus.PENDING,
+                ),
+            )
+
+    def batches(self, upload_id: str) -> list[BatchRecord]:
+        """The upload's requests in the order they were made."""
+        return _reads.batches(self._db, upload_id)
 
 
 def find_interrupted_uploads(journal: Journal | None = None) -> list[UploadRecord]:

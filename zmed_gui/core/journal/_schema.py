@@ -1,72 +1,33 @@
-"""The journal's database: statuses, tables, records, and the connection (WAL, FULL sync).
+"""The journal's tables, how a zmed-gui journal is told from any other file, and migrations.
 
+- ``meta``: ``app`` (``zmed-gui``), ``schema_version`` and ``meter_keys`` (the version of
+  the meter key the rows carry): what tells our file from another SQLite database.
 - ``uploads``: one row per upload (file fingerprint, meter, track id, times, status, and
   which process runs it: pid + host + heartbeat).
 - ``events``: one row per event of an upload (data row, Excel row, sha256 of the canonical
   JSON, the meter, its batch and status).
 - ``batches``: one row per request (events, Excel rows, attempts, status, Zuora-Request-Id,
   echoed track id, message).
+- ``leases``: at most one row per meter, the process sending to it now.
+
+Version 1 is the journal before ``meta`` existed; it is migrated in place.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import socket
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
 
-from zmed_gui.core.paths import default_journal_path
+from zmed_gui.core.connections import meter_key, parse_upload_url
+from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.journal._errors import JournalDamaged, JournalError
+from zmed_gui.core.journal._records import utc_now
+from zmed_gui.core.paths import APP_NAME
 
+SCHEMA_VERSION = 2
+METER_KEYS_VERSION = 2  # 1: base_url.rstrip('/').lower() + '|' + meter_id
 
-class EventStatus(StrEnum):
-    """What the journal knows of one event of an upload."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    ACCEPTED = "accepted"  # received by Zuora (a 200)
-    REJECTED = "rejected"
-    UNCERTAIN = "uncertain"
-    SKIPPED = "skipped"  # already accepted for this meter by an earlier upload
-    HELD = "held"  # sent earlier without an answer; not resent
-    RESENT = "resent"  # an uncertain event the user chose to send again (in a later upload)
-
-
-class BatchStatus(StrEnum):
-    """What the journal knows of one request."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    UNCERTAIN = "uncertain"
-    SPLIT = "split"  # its events went on in smaller batches
-
-
-class UploadStatus(StrEnum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    INTERRUPTED = "interrupted"
-    FAILED = "failed"
-
-
-PENDING = EventStatus.PENDING
-SENDING = EventStatus.SENDING
-ACCEPTED = EventStatus.ACCEPTED
-REJECTED = EventStatus.REJECTED
-UNCERTAIN = EventStatus.UNCERTAIN
-SKIPPED = EventStatus.SKIPPED
-HELD = EventStatus.HELD
-RESENT = EventStatus.RESENT
-
-HEARTBEAT_STALE_SECONDS = 60.0
-
-_SCHEMA = """
+_TABLES_V1 = """
 CREATE TABLE IF NOT EXISTS uploads(
     id TEXT PRIMARY KEY,
     file_name TEXT NOT NULL,
@@ -114,150 +75,132 @@ CREATE TABLE IF NOT EXISTS batches(
 );
 """
 
+_TABLES_V2 = """
+CREATE TABLE IF NOT EXISTS meta(
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS leases(
+    meter_key TEXT PRIMARY KEY,
+    token TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    program TEXT NOT NULL,
+    started REAL NOT NULL,
+    heartbeat REAL NOT NULL,
+    upload_desc TEXT NOT NULL,
+    upload_id TEXT
+);
+"""
 
-def utc_now() -> str:
-    """Now in UTC, ISO 8601 to the second (the journal's timestamps)."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-@dataclass
-class UploadRecord:
-    """One upload as the journal knows it (counts are events)."""
-
-    upload_id: str
-    file_name: str
-    sheet: str
-    fingerprint: str
-    connection: str
-    meter_url: str
-    meter_key: str
-    track_id: str
-    started: str  # ISO 8601 UTC
-    ended: str | None
-    status: str  # running, completed, interrupted, failed
-    events_total: int
-    accepted: int = 0
-    rejected: int = 0
-    uncertain: int = 0
-    pending: int = 0
-    skipped: int = 0
-    message: str = ""
-
-    @property
-    def resumable(self) -> bool:
-        """Not finished: some events were never sent (or are uncertain)."""
-        return self.status != "running" and (self.pending > 0 or self.uncertain > 0)
+# Columns a version-1 journal must have for us to call it ours.
+_V1_COLUMNS = {
+    "uploads": {"id", "fingerprint", "meter_url", "meter_key", "status", "pid", "heartbeat"},
+    "events": {"upload_id", "pos", "hash", "meter_key", "batch_seq", "status"},
+    "batches": {"upload_id", "seq", "status", "excel_rows", "attempts"},
+}
 
 
-@dataclass
-class EventRow:
-    pos: int
-    row: int
-    excel_row: int
-    hash: str
-    status: str
-    message: str
-    batch_seq: int | None
-    request_id: str | None
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): it would COMMIT the caller's transaction.
+    for stmt in script.split(";"):
+        if stmt.strip():
+            db.execute(stmt)
 
 
-@dataclass
-class BatchRecord:
-    seq: int
-    status: str
-    events: int
-    excel_rows: list[int]
-    attempts: int
-    request_id: str | None
-    track_echo: str | None
-    message: str
+def create_tables(db: sqlite3.Connection) -> None:
+    """A new, empty journal (inside the caller's transaction)."""
+    _run_script(db, _TABLES_V1 + _TABLES_V2)
+    _set_meta(db, "app", APP_NAME)
+    _set_meta(db, "schema_version", str(SCHEMA_VERSION))
+    _set_meta(db, "meter_keys", str(METER_KEYS_VERSION))
+    _set_meta(db, "created", utc_now())
 
 
-class JournalStore:
-    """The open database: schema, locking, transactions and reading upload records."""
+def _set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+    db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, value))
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or default_journal_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a batch marked "sending" survives a power loss before the request leaves.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        self._db.execute("PRAGMA cache_size=-32000")  # 32 MB: big uploads stay in memory
-        with self._tx() as db:
-            for stmt in _SCHEMA.split(";"):
-                if stmt.strip():
-                    db.execute(stmt)
-        self._host = socket.gethostname()
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+def _meta(db: sqlite3.Connection) -> dict[str, str]:
+    return {str(k): str(v) for k, v in db.execute("SELECT key, value FROM meta")}
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+def needs_migration(db: sqlite3.Connection, path: Path) -> bool:
+    """Check that ``db`` is a zmed-gui journal we can use; True if it must be migrated.
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        with self._lock:
-            return list(self._db.execute(sql, params).fetchall())
-
-    def _record(self, row: Any) -> UploadRecord:
-        (uid, file_name, sheet, fp, conn, url, key, track, started, ended, status, total, msg) = (
-            row[:13]
-        )
-        counts: dict[str, int] = dict(
-            self._query(
-                "SELECT status, COUNT(*) FROM events WHERE upload_id=? GROUP BY status", (uid,)
+    Raises:
+        JournalDamaged: an SQLite database, but not a zmed-gui journal.
+        JournalError: a journal written by a newer zmed-gui.
+    """
+    tables = {str(n) for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "meta" in tables:
+        meta = _meta(db)
+        if meta.get("app") != APP_NAME:
+            raise JournalDamaged(path, "it is an SQLite database, but not a zmed-gui journal")
+        version = int(meta.get("schema_version", "0") or 0)
+        if version > SCHEMA_VERSION:
+            raise JournalError(
+                f"The upload journal {path} was written by a newer zmed-gui (journal version "
+                f"{version}; this one reads up to {SCHEMA_VERSION}). Use that newer zmed-gui; "
+                "nothing was sent.",
+                path,
             )
+        return version < SCHEMA_VERSION or meta.get("meter_keys") != str(METER_KEYS_VERSION)
+    for table, needed in _V1_COLUMNS.items():
+        have = {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
+        if not needed <= have:
+            raise JournalDamaged(path, "it is an SQLite database, but not a zmed-gui journal")
+    return True
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring a journal to the current version (inside the caller's immediate transaction).
+
+    Checked again here: another process may have migrated it while we waited for the lock.
+    """
+    if not needs_migration(db, path):
+        return
+    _run_script(db, _TABLES_V2)
+    meta = _meta(db)
+    if meta.get("meter_keys") != str(METER_KEYS_VERSION):
+        _recompute_meter_keys(db)
+        _set_meta(db, "meter_keys", str(METER_KEYS_VERSION))
+        _set_meta(db, "meter_keys_migrated", utc_now())
+    _set_meta(db, "app", APP_NAME)
+    _set_meta(db, "schema_version", str(SCHEMA_VERSION))
+    if "created" not in meta:
+        _set_meta(db, "migrated_from", meta.get("schema_version", "1"))
+
+
+def new_meter_key(old_key: str, meter_url: str | None = None) -> str:
+    """The current key of a meter from what an older journal stored.
+
+    The upload URL is the surest source (it keeps the base path's case); the old key
+    ``base|meter`` (base lower-cased) is the fallback.
+    """
+    if meter_url:
+        try:
+            return parse_upload_url(meter_url).meter_key
+        except OptionsError:
+            pass
+    base, sep, meter = old_key.rpartition("|")
+    return meter_key(base, meter) if sep else old_key
+
+
+def _recompute_meter_keys(db: sqlite3.Connection) -> None:
+    """Re-key uploads and events so the duplicate guard still finds every earlier upload."""
+    uploads = db.execute("SELECT id, meter_key, meter_url FROM uploads").fetchall()
+    for uid, old, url in uploads:
+        key = new_meter_key(str(old), str(url))
+        db.execute("UPDATE uploads SET meter_key=? WHERE id=?", (key, uid))
+        db.execute("UPDATE events SET meter_key=? WHERE upload_id=?", (key, uid))
+    # Events whose upload row is missing: only their own old key is left.
+    orphans = db.execute(
+        "SELECT DISTINCT meter_key FROM events WHERE upload_id NOT IN (SELECT id FROM uploads)"
+    ).fetchall()
+    for (old,) in orphans:
+        db.execute(
+            "UPDATE events SET meter_key=? WHERE meter_key=? AND upload_id NOT IN"
+            " (SELECT id FROM uploads)",
+            (new_meter_key(str(old)), old),
         )
-
-        def n(*names: str) -> int:
-            return sum(int(counts.get(s, 0)) for s in names)
-
-        return UploadRecord(
-            upload_id=str(uid),
-            file_name=str(file_name),
-            sheet=str(sheet),
-            fingerprint=str(fp),
-            connection=str(conn),
-            meter_url=str(url),
-            meter_key=str(key),
-            track_id=str(track),
-            started=str(started),
-            ended=None if ended is None else str(ended),
-            status=str(status),
-            events_total=int(total),
-            accepted=n(ACCEPTED),
-            rejected=n(REJECTED),
-            uncertain=n(UNCERTAIN, SENDING),
-            pending=n(PENDING),
-            skipped=n(SKIPPED),
-            message=str(msg),
-        )
-
-    _COLS = (
-        "id, file_name, sheet, fingerprint, connection, meter_url, meter_key, track_id,"
-        " started, ended, status, events_total, message"
-    )
-
-    def get_upload(self, upload_id: str) -> UploadRecord | None:
-        rows = self._query(f"SELECT {self._COLS} FROM uploads WHERE id=?", (upload_id,))
-        return self._record(rows[0]) if rows else None

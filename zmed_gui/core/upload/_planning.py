@@ -220,7 +220,7 @@ def plan_upload(
     else:
         plan.track_id = check_track_id(options.track_id) if options.track_id else new_track_id()
 
-    prior: dict[str, list[tuple[str, str]]] = {}
+    prior: dict[str, list[tuple[EventStatus, str]]] = {}
     wanted = list(dict.fromkeys(hashes[p] for p in candidates))  # each hash asked once
     for start in range(0, len(wanted), _STEP):
         step(start, "Checking what was sent before…")

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
-from zmed_gui.core import journal as jn
-from zmed_gui.core.journal import Journal, find_interrupted_uploads
+from tests.core.journal._helpers import new_upload
+from zmed_gui.core.journal import (
+    BatchStatus,
+    EventStatus,
+    Journal,
+    UploadStatus,
+    find_interrupted_uploads,
+)
 from zmed_gui.core.paths import default_journal_path
-
-
-def new_upload(j: Journal, uid: str, hashes: list[str], meter: str = "m|1") -> None:
-    j.create_upload(
-        upload_id=uid,
-        file_name="f.xlsx",
-        sheet="S",
-        fingerprint="fp",
-        connection="Prod",
-        meter_url="https://x/usage/bulk/1",
-        meter_key=meter,
-        track_id="t-1",
-        events=[(i, i, i + 2, h, jn.PENDING, "") for i, h in enumerate(hashes)],
-    )
 
 
 def test_default_path_is_in_user_data_dir(tmp_path: Path) -> None:
@@ -31,8 +24,8 @@ def test_default_path_is_in_user_data_dir(tmp_path: Path) -> None:
     assert path.name == "journal.sqlite3" and "zmed-gui" in str(path)
     with Journal() as j:
         assert j.path == path
-        mode = j._query("PRAGMA journal_mode")[0][0]
-        assert mode == "wal"
+    with sqlite3.connect(path) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_batch_lifecycle(tmp_path: Path) -> None:
@@ -46,10 +39,10 @@ def test_batch_lifecycle(tmp_path: Path) -> None:
         with Journal(tmp_path / "j.db") as other:
             assert [e.status for e in other.events("u1")] == ["sending", "sending", "pending"]
             assert other.batches("u1")[0].status == "sending"
-        j.end_batch("u1", seq, jn.ACCEPTED, request_id="rq-1", track_echo="t-1")
+        j.end_batch("u1", seq, BatchStatus.ACCEPTED, request_id="rq-1", track_echo="t-1")
         seq2 = j.begin_batch("u1", [2], [4])
         j.batch_attempt("u1", seq2)
-        j.end_batch("u1", seq2, jn.UNCERTAIN, message="no answer")
+        j.end_batch("u1", seq2, BatchStatus.UNCERTAIN, message="no answer")
         events = j.events("u1")
         assert [e.status for e in events] == ["accepted", "accepted", "uncertain"]
         assert events[0].request_id == "rq-1" and events[2].message == "no answer"
@@ -58,7 +51,7 @@ def test_batch_lifecycle(tmp_path: Path) -> None:
             (1, "accepted", 2, [2, 3], 1),
             (2, "uncertain", 1, [4], 1),
         ]
-        j.finish_upload("u1", "completed", "done")
+        j.finish_upload("u1", UploadStatus.COMPLETED, "done")
         rec = j.get_upload("u1")
         assert rec is not None and rec.status == "completed" and rec.accepted == 2
         assert rec.uncertain == 1 and rec.events_total == 3
@@ -69,22 +62,22 @@ def test_split_returns_events_to_pending(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.db") as j:
         new_upload(j, "u1", ["a", "b"])
         seq = j.begin_batch("u1", [0, 1], [2, 3])
-        j.end_batch("u1", seq, "split", message="HTTP 413")
+        j.end_batch("u1", seq, BatchStatus.SPLIT, message="HTTP 413")
         assert [e.status for e in j.events("u1")] == ["pending", "pending"]
 
 
 def test_prior_statuses_and_resent(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.db") as j:
         new_upload(j, "u1", ["a", "b", "c"])
-        j.end_batch("u1", j.begin_batch("u1", [0, 1], [2, 3]), jn.ACCEPTED)
-        j.end_batch("u1", j.begin_batch("u1", [2], [4]), jn.UNCERTAIN)
+        j.end_batch("u1", j.begin_batch("u1", [0, 1], [2, 3]), BatchStatus.ACCEPTED)
+        j.end_batch("u1", j.begin_batch("u1", [2], [4]), BatchStatus.UNCERTAIN)
         new_upload(j, "u2", ["a"], meter="m|2")
-        j.end_batch("u2", j.begin_batch("u2", [0], [2]), jn.ACCEPTED)
+        j.end_batch("u2", j.begin_batch("u2", [0], [2]), BatchStatus.ACCEPTED)
         found = j.prior_statuses("m|1", ["a", "c", "z"])
         assert found == {"a": [("accepted", "u1")], "c": [("uncertain", "u1")]}
         assert j.prior_statuses("m|1", ["a"], exclude_upload="u1") == {}
         j.mark_resent("m|1", {"c": 1}, by_upload="u3")
-        assert j.events("u1")[2].status == jn.RESENT
+        assert j.events("u1")[2].status == EventStatus.RESENT
         assert j.prior_statuses("m|1", ["c"]) == {}
 
 
@@ -102,7 +95,8 @@ def test_dead_process_upload_is_recovered_as_uncertain(tmp_path: Path) -> None:
             text=True,
             check=True,
         )
-        j._db.execute("UPDATE uploads SET pid=? WHERE id='u1'", (int(proc.stdout),))
+        with sqlite3.connect(path) as other:
+            other.execute("UPDATE uploads SET pid=? WHERE id='u1'", (int(proc.stdout),))
     with Journal(path) as j:
         interrupted = find_interrupted_uploads(j)
         assert [u.upload_id for u in interrupted] == ["u1"]
@@ -120,7 +114,7 @@ def test_live_upload_is_not_recovered(tmp_path: Path) -> None:
         j.batch_attempt("u1", j.begin_batch("u1", [0], [2]))
         assert j.recover() == 0
         assert j.find_interrupted_uploads() == []
-        assert j.events("u1")[0].status == jn.SENDING
+        assert j.events("u1")[0].status == EventStatus.SENDING
 
 
 def test_threads_share_one_journal(tmp_path: Path) -> None:
@@ -131,7 +125,7 @@ def test_threads_share_one_journal(tmp_path: Path) -> None:
             for k in range(start, start + 100, 10):
                 seq = j.begin_batch("u1", list(range(k, k + 10)), list(range(k, k + 10)))
                 j.batch_attempt("u1", seq)
-                j.end_batch("u1", seq, jn.ACCEPTED)
+                j.end_batch("u1", seq, BatchStatus.ACCEPTED)
 
         threads = [threading.Thread(target=work, args=(s,)) for s in (0, 100, 200, 300)]
         for t in threads:
