@@ -143,24 +143,31 @@ def test_sigkill_then_rerun(slow_emulator: Emulator, usage_csv: Path, tmp_path: 
 
 
 @pytest.mark.slow
-def test_sigterm_finishes_in_flight_and_exits_3(slow_emulator: Emulator, usage_csv: Path) -> None:
+def test_sigterm_stops_at_once_and_a_rerun_sends_the_rest(
+    slow_emulator: Emulator, usage_csv: Path
+) -> None:
     emu = slow_emulator
     with send_process(emu, usage_csv) as proc:
         wait_for_accepted(2, proc)
         proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
         out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 5  # requests in flight are abandoned, not waited for
     assert proc.returncode == 3, out + err
     assert "Stopping" in err
     with Journal() as j:
         (upload,) = j.list_uploads()
-        assert upload.status == "interrupted" and upload.uncertain == 0
-        assert upload.accepted + upload.pending == ROWS
-    assert sum(received_ids(emu).values()) == upload.accepted  # in-flight calls were answered
+        assert upload.status == "interrupted" and upload.uncertain % 500 == 0
+        assert upload.accepted + upload.uncertain + upload.pending == ROWS
+    time.sleep(2)  # the abandoned calls still reach the slow emulator
+    got_before = sum(received_ids(emu).values())
+    assert upload.accepted <= got_before <= upload.accepted + upload.uncertain
     emu.config.faults = None
     emu.reset()
     again = subprocess.run(command(emu, usage_csv), env=env(), text=True, capture_output=True,
                            timeout=120)  # fmt: skip
-    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.returncode == (1 if upload.uncertain else 0), again.stdout + again.stderr
     assert f"Continuing upload {upload.upload_id}" in again.stdout
-    assert sum(received_ids(emu).values()) == ROWS - upload.accepted
+    # uncertain events are held back; everything else that was not received goes, once
+    assert sum(received_ids(emu).values()) == ROWS - upload.accepted - upload.uncertain
     assert max(received_ids(emu).values()) == 1

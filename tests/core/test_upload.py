@@ -230,10 +230,14 @@ def test_404_stops_and_is_resumable(rig: Rig) -> None:
     plan = rig.plan(items(100), target=wrong, batch_size=10)
     res = rig.run(plan)
     assert isinstance(res.error, ConnectionProblem)
-    assert str(res.error).startswith(f"Zuora found no meter at {wrong.url} (HTTP 404)")
+    # a 404 first tries the meter's other path style, once, then stops with a sentence
+    assert str(res.error).startswith(
+        f"Zuora found no meter at {wrong.with_style('bulk').url} at either path (HTTP 404)"
+    )
     assert res.interrupted and res.accepted == 0 and res.not_sent == 100
     assert {o.status for o in res.row_outcomes.values()} == {"not sent"}
-    assert rig.emu.stats()["calls"] <= 4  # stopped at once, not after 10 calls
+    # stopped at once (each path tried once per batch in flight), not after 10 calls
+    assert rig.emu.stats()["calls"] <= 8
     assert [u.upload_id for u in rig.journal.find_interrupted_uploads()] == [res.upload_id]
 
 
@@ -356,18 +360,22 @@ def test_cancel_then_resume_sends_the_rest_once(rig: Rig) -> None:
 
     its = items(2000)
     res = rig.send(its, batch_size=100, concurrency=2, progress=progress, cancel=cancel)
-    assert res.interrupted and res.error is None
-    assert 200 <= res.accepted < 2000 and res.not_sent == 2000 - res.accepted
-    assert "cancelled" in res.message
+    assert res.interrupted and res.cancelled and res.error is None
+    # the requests in flight at Cancel were abandoned: uncertain, never resent by themselves
+    assert 200 <= res.accepted < 2000 and res.uncertain % 100 == 0
+    assert res.not_sent == 2000 - res.accepted - res.uncertain
+    assert "stopped before the end" in res.message
     interrupted = rig.journal.find_interrupted_uploads()
     assert [u.upload_id for u in interrupted] == [res.upload_id]
     plan = rig.plan(its, resume=res.upload_id)
     assert plan.resuming and len(plan.already_done) == res.accepted
-    assert len(plan.to_send) == 2000 - res.accepted and plan.track_id == res.track_id
+    assert len(plan.uncertain) == res.uncertain
+    assert len(plan.to_send) == res.not_sent and plan.track_id == res.track_id
     done = rig.run(plan)
-    assert done.upload_id == res.upload_id and done.accepted == 2000 and not done.interrupted
-    assert len(rig.received()) == 2000 and set(rig.received().values()) == {1}
-    assert rig.journal.find_interrupted_uploads() == []
+    assert done.upload_id == res.upload_id and not done.interrupted
+    assert done.accepted == 2000 - res.uncertain and done.uncertain == res.uncertain
+    assert len(rig.received()) >= 2000 - res.uncertain
+    assert set(rig.received().values()) == {1}
 
 
 def test_resume_checks_file_and_meter(rig: Rig) -> None:
@@ -382,7 +390,7 @@ def test_resume_checks_file_and_meter(rig: Rig) -> None:
     with pytest.raises(OptionsError, match="no upload nope"):
         rig.plan(items(10), resume="nope")
     other = make_target(rig.emu.base_url, "a" * 32)
-    with pytest.raises(OptionsError, match="same meter"):
+    with pytest.raises(OptionsError, match="only be continued to that meter"):
         rig.plan(items(10), target=other, resume=res.upload_id)
 
 

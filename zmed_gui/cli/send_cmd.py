@@ -12,7 +12,6 @@ uncertain; 2 file/option/connection/credential problem; 3 interrupted (resumable
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import getpass
 import os
 import sys
@@ -23,16 +22,8 @@ from zmed_gui.cli.common import Prepared, add_input_options, prepare
 from zmed_gui.cli.exitcodes import ExitCode
 from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.cli.stopping import run_stoppable
+from zmed_gui.cli.where import add_where_options, resolve_where
 from zmed_gui.core.connections import (
-    ENVIRONMENTS,
-    Connection,
-    Target,
-    TenantLimits,
-    check_base_url,
-    get_connection,
-    limits_preset,
-    make_target,
-    parse_upload_url,
     resolve_secret,
 )
 from zmed_gui.core.errors import Cancelled, OptionsError, ZmedError, ZuoraUnreachable
@@ -62,27 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "3: interrupted (run the same command again to continue).",
     )
     add_input_options(p)
-    where = p.add_argument_group("where to send")
-    tenant = where.add_mutually_exclusive_group()
-    tenant.add_argument("--connection", metavar="NAME", help="a connection saved in the app")
-    tenant.add_argument(
-        "--environment",
-        metavar="NAME",
-        choices=sorted(ENVIRONMENTS),
-        help="a Zuora environment: " + ", ".join(sorted(ENVIRONMENTS)),
-    )
-    tenant.add_argument("--base-url", metavar="URL", help="a custom base URL (https)")
-    meter = where.add_mutually_exclusive_group()
-    meter.add_argument("--meter", metavar="ID", help="the meter's global ID")
-    meter.add_argument("--upload-url", metavar="URL", help="the meter's Unique Upload URL")
-    where.add_argument(
-        "--path-style",
-        choices=["streaming", "bulk"],
-        help="with --meter: /meters/streaming/ingestion/ID (default) or /usage/bulk/ID",
-    )
-    where.add_argument("--client-id", metavar="ID", help="the OAuth client ID")
-    where.add_argument("--entity-ids", metavar="IDS", help="Zuora-Entity-Ids header")
-    where.add_argument("--org-ids", metavar="IDS", help="Zuora-Org-Ids header (comma separated)")
+    add_where_options(p, "where to send")
     how = p.add_argument_group("how to send")
     how.add_argument("--track-id", metavar="ID", help="Zuora-Track-Id (default: generated)")
     how.add_argument("--batch-size", metavar="N", type=int, help="events per call")
@@ -117,61 +88,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 # --------------------------------------------------------------------------- resolving
-
-
-@dataclasses.dataclass
-class _Where:
-    target: Target
-    connection: Connection
-    limits: TenantLimits
-
-
-def _resolve_where(args: argparse.Namespace) -> _Where:
-    conn: Connection | None = None
-    if args.connection:
-        conn = get_connection(args.connection)
-        limits = conn.limits
-        base: str | None = conn.base_url
-    elif args.environment:
-        env = ENVIRONMENTS[args.environment]
-        base, limits = env.base_url, limits_preset(env.limits_preset)
-    elif args.base_url:
-        base, limits = check_base_url(args.base_url, "--base-url"), limits_preset("production")
-    else:
-        base, limits = None, limits_preset("production")
-    if args.upload_url:
-        target = parse_upload_url(args.upload_url)
-        if base is not None and target.base_url.rstrip("/").lower() != base.lower():
-            raise OptionsError(
-                f"--upload-url points to {target.base_url}, but the connection is "
-                f"{base}; use one tenant."
-            )
-    elif args.meter:
-        if base is None:
-            raise OptionsError(
-                "Say where the meter is: --connection NAME, --environment NAME or --base-url URL."
-            )
-        style = args.path_style or (conn.path_style if conn else "streaming")
-        target = make_target(base, args.meter, style)
-    elif conn is not None and conn.default_target() is not None:
-        saved = conn.default_target()
-        assert saved is not None
-        target = saved
-    else:
-        raise OptionsError("Say which meter to send to: --meter ID or --upload-url URL.")
-    if conn is None:
-        conn = Connection(name="", environment="custom", custom_base_url=target.base_url)
-    else:
-        conn = dataclasses.replace(conn)
-    if args.client_id:
-        conn.client_id = args.client_id
-    if args.entity_ids is not None:
-        conn.entity_ids = args.entity_ids
-    if args.org_ids is not None:
-        conn.org_ids = args.org_ids
-    if not conn.client_id.strip() and not args.dry_run:
-        raise OptionsError("Give the OAuth client ID with --client-id (or use --connection).")
-    return _Where(target, conn, limits)
 
 
 def _options(args: argparse.Namespace) -> UploadOptions:
@@ -234,7 +150,9 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.report is not None and not args.report.parent.exists():
         raise OptionsError(f"--report: the folder {args.report.parent} does not exist.")
-    where = _resolve_where(args)
+    where = resolve_where(args, need_client_id=not args.dry_run)
+    target = where.target
+    assert target is not None  # need_meter
     options = _options(args)
     secret = ""
     if not options.dry_run:
@@ -249,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         for problem in prepared.result.mapping_problems:
             print(f"Mapping problem: {problem}", file=out)
         request = UploadRequest(
-            target=where.target,
+            target=target,
             connection=where.connection,
             options=options,
             validation=prepared.result,

@@ -37,7 +37,8 @@ def test_exported_names_are_pinned() -> None:
 def test_status_values_are_the_stored_strings() -> None:
     # Existing journals hold these strings: they must never change.
     assert [s.value for s in EventStatus] == [
-        "pending", "sending", "accepted", "rejected", "uncertain", "skipped", "held", "resent",
+        "pending", "sending", "accepted", "kept", "rejected_after_receipt", "rejected",
+        "uncertain", "skipped", "held", "resent",
     ]  # fmt: skip
     assert [s.value for s in BatchStatus] == [
         "pending", "sending", "accepted", "rejected", "uncertain", "split",

@@ -170,9 +170,13 @@ def result_from_events(
     res.batches = batches
     for e in rows:
         st = e.status
-        if st == EventStatus.ACCEPTED:
+        if st in (EventStatus.ACCEPTED, EventStatus.KEPT):
             res.accepted += 1
-            out = RowUpload("accepted", "Received by Zuora.", e.request_id)
+            said = "Kept by the meter." if st == EventStatus.KEPT else "Received by Zuora."
+            out = RowUpload("accepted", said, e.request_id)
+        elif st == EventStatus.REJECTED_AFTER_RECEIPT:
+            res.rejected += 1
+            out = RowUpload("rejected", e.message, e.request_id)
         elif st == EventStatus.REJECTED:
             res.rejected += 1
             out = RowUpload("rejected", e.message, e.request_id)
@@ -237,12 +241,12 @@ def summary_sentence(res: UploadResult) -> str:
         )
     elif sent or res.accepted:
         head = f"Zuora received {_n(res.accepted, 'event')}"
-        more = []
-        if res.rejected:
-            more.append(f"rejected {res.rejected:,}")
+        parts.append(head + (f" and rejected {res.rejected:,}." if res.rejected else "."))
         if res.uncertain:
-            more.append(f"did not answer for {res.uncertain:,}")
-        parts.append(head + (" and " + " and ".join(more) if more else "") + ".")
+            parts.append(
+                f"{_n(res.uncertain, 'event was', 'events were')} sent without an answer "
+                "(uncertain)."
+            )
     if res.not_sent:
         again = "run the same upload again to send them" if res.interrupted else "see the report"
         parts.append(f"{_n(res.not_sent, 'event was', 'events were')} not sent; {again}.")

@@ -279,6 +279,14 @@ def plan_upload(
     return plan
 
 
+_DONE = (
+    EventStatus.ACCEPTED,
+    EventStatus.KEPT,
+    EventStatus.REJECTED,
+    EventStatus.REJECTED_AFTER_RECEIPT,
+)
+
+
 def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> list[int]:
     rec = journal.get_upload(resume_id)
     if rec is None:
@@ -309,9 +317,9 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
     plan.track_id = rec.track_id
     candidates: list[int] = []
     for e in events:
-        if e.status in (EventStatus.ACCEPTED, EventStatus.REJECTED):
+        if e.status in _DONE:
             plan.already_done.append(plan.items[e.pos])
-            plan.accepted_before += e.status == EventStatus.ACCEPTED
+            plan.accepted_before += e.status in (EventStatus.ACCEPTED, EventStatus.KEPT)
         elif e.status in (EventStatus.UNCERTAIN, EventStatus.SENDING):
             plan.uncertain.append(plan.items[e.pos])
             if plan.options.resend_uncertain:

@@ -436,9 +436,9 @@ class Sender:
                 self._j("end_batch", uid, seq, "pending", message=msg)
                 self._fatal(
                     ZuoraUnreachable(
-                        f"Zuora did not take the events after {attempt} attempts in "
-                        f"{spent:,.0f} s (last: {reason}); check the network or Zuora's "
-                        "status and run the upload again to send the rest."
+                        f"Zuora did not take the events after {attempt} attempts (last: "
+                        f"{reason}) in {spent:,.0f} s; check the network or Zuora's status "
+                        "and run the upload again to send the rest."
                     )
                 )
                 return
@@ -570,7 +570,8 @@ class Sender:
         percent of the batch's events; what the budget leaves unresolved is rejected with
         the reason, so nothing is bisected down to single events call after call.
         """
-        budget = [max(4, len(positions) // 20)]
+        n = len(positions)
+        budget = [max(2 * n.bit_length() + 4, n // 20)]  # one bad event found; a few % else
         first = self._probe([positions[0]], budget)
         if first is False:
             last = self._probe([positions[-1]], budget)

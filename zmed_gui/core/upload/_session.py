@@ -245,7 +245,6 @@ class UploadSession:
             finally:
                 if self._client is None:
                     client.close()
-            _report(progress, UploadPhase.FINISHING, len(plan.items), "Backing up the journal…")
             try:
                 result.journal_backup = str(self._journal.backup())
             except ZmedError as exc:
