@@ -24,6 +24,7 @@ from zmed_gui.core.zuora._auth import (
     REFUSED,
     REFUSED_UPLOAD,
     USER_AGENT,
+    AddressMoved,
     NotSent,
     TokenClient,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "REFUSED",
     "REFUSED_UPLOAD",
     "USER_AGENT",
+    "AddressMoved",
     "ConnectionTestResult",
     "NoAnswer",
     "NotSent",
