@@ -37,6 +37,7 @@ from zmed_gui.core.zuora._post import (
 )
 from zmed_gui.core.zuora._probe import (
     ConnectionTestResult,
+    ProbeOutcome,
     test_connection,
 )
 from zmed_gui.core.zuora._redact import (
@@ -59,6 +60,7 @@ __all__ = [
     "NoAnswer",
     "NotSent",
     "PostResult",
+    "ProbeOutcome",
     "RateLimiter",
     "TokenClient",
     "ZuoraClient",
