@@ -9,6 +9,7 @@ import http.server
 import ipaddress
 import logging
 import random
+import socket
 import ssl
 import threading
 import time
@@ -16,11 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpcore
+import httpx
 import pytest
 
 from zmed_gui.core.errors import ConnectionProblem, OptionsError
 from zmed_gui.core.zuora import (
     REFUSED_UPLOAD,
+    AddressMoved,
     NoAnswer,
     NotSent,
     RateLimiter,
@@ -301,7 +305,12 @@ def _make_ca_and_server_cert(tmp: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName(
+                [
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    x509.DNSName("rest.zuora.test"),  # reached through a test proxy
+                ]
+            ),
             critical=False,
         )
         .add_extension(
@@ -393,19 +402,160 @@ class _ForwardingProxy(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
         conn.close()
 
+    def do_CONNECT(self) -> None:
+        """A tunnel, to the test's TLS server whatever name was asked for (no DNS here)."""
+        type(self).seen.append(f"CONNECT {self.path}")
+        upstream = socket.create_connection(("127.0.0.1", type(self).tunnel_port), timeout=5)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
 
-def test_proxy_setting_is_used(emu: Emulator) -> None:
+        def pipe(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        back = threading.Thread(target=pipe, args=(upstream, self.connection), daemon=True)
+        back.start()
+        pipe(self.connection, upstream)
+        back.join(5)
+        upstream.close()
+        self.close_connection = True
+
+    tunnel_port = 0
+
+
+@pytest.fixture
+def forward_proxy() -> Iterator[str]:
     _ForwardingProxy.seen = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ForwardingProxy)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
-        proxy = f"http://127.0.0.1:{server.server_address[1]}"
-        with make_client(emu, proxy=proxy) as client:
-            assert client.post_events(emu.upload_url(), EVENT).ok
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(5)
-    assert _ForwardingProxy.seen == ["/oauth/token", f"/meters/streaming/ingestion/{DEMO_METER_ID}"]
-    assert len(emu.accepted_events()) == 1
+
+
+def test_connection_proxy_carries_https_to_a_name(
+    tls_server: tuple[str, Path], forward_proxy: str
+) -> None:
+    base, ca_file = tls_server
+    _ForwardingProxy.tunnel_port = int(base.rsplit(":", 1)[1])
+    named = f"https://rest.zuora.test:{_ForwardingProxy.tunnel_port}"
+    with ZuoraClient(named, "c", "s", timeout=5, ca_bundle=str(ca_file), proxy=forward_proxy) as c:
+        assert c.token() == "tls-token-123456"
+        assert c.post_events(f"{named}/usage/bulk/{DEMO_METER_ID}", EVENT).ok
+    # TLS end to end through a CONNECT tunnel: the proxy never saw a path, let alone a secret
+    assert _ForwardingProxy.seen and all(
+        s == f"CONNECT rest.zuora.test:{_ForwardingProxy.tunnel_port}"
+        for s in _ForwardingProxy.seen
+    )
+
+
+def _uses_no_proxy(client: ZuoraClient, url: str) -> bool:
+    http_client = client._http
+    transport = http_client._transport_for_url(httpx.URL(url))
+    pool = transport._pool  # type: ignore[attr-defined]
+    return (
+        not http_client._mounts
+        and not http_client.trust_env
+        and type(pool) is httpcore.ConnectionPool  # not HTTPProxy / SOCKSProxy
+    )
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]", "127.3.4.5"])
+def test_loopback_is_never_reached_through_a_proxy_config(host: str) -> None:
+    base = f"http://{host}:8080"
+    with ZuoraClient(base, "c", "s", proxy="http://proxy.example:3128") as client:
+        assert _uses_no_proxy(client, base + "/oauth/token")
+    with ZuoraClient("https://rest.zuora.com", "c", "s", proxy="http://proxy.example:3128") as c:
+        assert not _uses_no_proxy(c, "https://rest.zuora.com/oauth/token")  # names do use it
+
+
+def test_loopback_with_a_bogus_proxy_still_reaches_the_emulator(
+    emu: Emulator, forward_proxy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, forward_proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    # The connection names a proxy that is not there, and the environment another one.
+    with make_client(emu, proxy="http://127.0.0.1:9") as client:
+        assert _uses_no_proxy(client, emu.base_url)
+        assert client.post_events(emu.upload_url(), EVENT).ok
+    with make_client(emu) as client:  # the environment's proxy is not used either
+        assert client.post_events(emu.upload_url(), EVENT).ok
+    assert _ForwardingProxy.seen == []  # the secret and the token never went through it
+    assert len(emu.accepted_events()) == 2
+
+
+class _Redirector(http.server.BaseHTTPRequestHandler):
+    """Answers every request with a redirect to ``target`` and records what it got."""
+
+    target = ""
+    status = 307
+    seen: list[str] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        type(self).seen.append(self.path)
+        if self.path == "/oauth/token" and type(self).status == 0:
+            body = b'{"access_token": "redirect-token-123456", "expires_in": 3600}'
+            self.send_response(200)
+        else:
+            body = b""
+            self.send_response(type(self).status or 308)
+            self.send_header("Location", type(self).target + self.path)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def redirector(emu: Emulator) -> Iterator[str]:
+    _Redirector.seen, _Redirector.target = [], emu.base_url
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_token_request_is_never_redirected(emu: Emulator, redirector: str, status: int) -> None:
+    _Redirector.status = status
+    with ZuoraClient(redirector, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, timeout=5) as client:
+        assert client._http.follow_redirects is False
+        with pytest.raises(AddressMoved) as info:
+            client.token()
+    text = str(info.value)
+    assert f"the address moved to {emu.base_url}/oauth/token; update the connection" in text
+    assert _Redirector.seen == ["/oauth/token"]
+    assert emu.stats()["token_requests"] == 0  # the secret did not follow
+
+
+def test_upload_request_is_never_redirected(emu: Emulator, redirector: str) -> None:
+    _Redirector.status = 0  # a token here, then a 308 to the emulator for the upload
+    with ZuoraClient(redirector, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, timeout=5) as client:
+        res = client.post_events(f"{redirector}/usage/bulk/{DEMO_METER_ID}", EVENT)
+    assert res.status == 308 and not res.ok
+    assert _Redirector.seen == ["/oauth/token", f"/usage/bulk/{DEMO_METER_ID}"]
+    assert emu.stats()["calls"] == 0 and emu.accepted_events() == []  # the token stayed put

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,25 @@ import pytest
 
 from zmed_gui.core.connections import (
     CUSTOM,
+    DEFAULT_ENVIRONMENT,
+    ENVIRONMENTS,
     Connection,
+    TenantLimits,
+    connections_file,
     get_secret,
+    limits_preset,
     load_connections,
     save_connection,
 )
-from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, Emulator
+from zmed_gui.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_METER_ID,
+    Emulator,
+    EmulatorConfig,
+)
 from zmed_gui.ui.app import immortalise_singletons
+from zmed_gui.ui.connection_form import OWN_LIMITS, PATH_FOUND, PATH_NOT_TESTED
 from zmed_gui.ui.connections_dialog import ConnectionsDialog
 
 # PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
@@ -168,3 +181,130 @@ def test_ca_bundle_is_kept_and_checked_off_the_gui_thread(
         dialog.test_button.click()
     assert "CA bundle" in dialog.result_label.text()
     assert on_gui_thread and not any(on_gui_thread)
+
+
+# --------------------------------------------------------------------------- issue 9
+
+
+def test_a_new_connection_starts_on_a_sandbox(qtbot: Any) -> None:
+    dialog = open_dialog(qtbot)
+    env = dialog.environment_combo.currentData()
+    assert env == DEFAULT_ENVIRONMENT and ENVIRONMENTS[env].limits_preset != "production"
+    assert dialog.limits_combo.currentData() == ENVIRONMENTS[env].limits_preset
+    assert dialog.path_style_combo.currentData() == "bulk"
+    assert dialog.path_state_label.text() == PATH_NOT_TESTED
+
+
+def test_choosing_an_environment_sets_its_limits(qtbot: Any) -> None:
+    dialog = open_dialog(qtbot)
+    dialog.name_edit.setText("Sandbox")
+    dialog.client_id_edit.setText("cid")
+    combo = dialog.environment_combo
+    combo.setCurrentIndex(combo.findData("us-api-sandbox-cloud1"))
+    assert dialog.limits_combo.currentData() == "api-sandbox"
+    assert "1,000 events, 1 MB per call, 600 calls a minute" in dialog.limits_combo.currentText()
+    conn = dialog.form_connection()
+    assert conn.limits == limits_preset("api-sandbox") and not conn.limits_custom
+    combo.setCurrentIndex(combo.findData("eu-production"))
+    assert dialog.limits_combo.currentData() == "production"
+    # a custom base URL keeps what is chosen
+    dialog.limits_combo.setCurrentIndex(dialog.limits_combo.findData("developer-sandbox"))
+    combo.setCurrentIndex(combo.findData(CUSTOM))
+    assert dialog.limits_combo.currentData() == "developer-sandbox"
+    # the user can still choose other limits than the environment's: kept as their own
+    combo.setCurrentIndex(combo.findData("us-api-sandbox-cloud2"))
+    dialog.limits_combo.setCurrentIndex(dialog.limits_combo.findData("production"))
+    save(qtbot, dialog)
+    [saved] = load_connections()
+    assert saved.limits == limits_preset("production") and saved.limits_custom
+    assert dialog.limits_combo.currentData() == "production"  # shown again as saved
+
+
+def test_old_production_limits_on_an_api_sandbox_show_corrected(qtbot: Any) -> None:
+    connections_file().parent.mkdir(parents=True, exist_ok=True)
+    connections_file().write_text(
+        json.dumps({"version": 1, "connections": [{
+            "name": "Old", "environment": "eu-api-sandbox", "client_id": "c",
+            "limits": {"max_payload_bytes": 4_000_000, "max_events": 10_000,
+                       "calls_per_minute": 50_000},
+            "path_style": "streaming",
+        }]}),
+        encoding="utf-8",
+    )  # fmt: skip
+    dialog = open_dialog(qtbot)
+    assert dialog.name_edit.text() == "Old"
+    assert dialog.limits_combo.currentData() == "api-sandbox"
+    assert dialog.path_style_combo.currentData() == "bulk"  # the old default, not a finding
+
+
+def test_limits_of_ones_own_survive_the_form(qtbot: Any) -> None:
+    own = TenantLimits(500_000, 250, 60)
+    save_connection(
+        Connection(name="Own", environment="eu-production", client_id="c", limits=own,
+                   limits_custom=True)
+    )  # fmt: skip
+    dialog = open_dialog(qtbot)
+    assert dialog.limits_combo.currentData() == OWN_LIMITS
+    assert "250 events, 500 KB per call, 60 calls a minute" in dialog.limits_combo.currentText()
+    save(qtbot, dialog)
+    assert load_connections()[0].limits == own
+
+
+def test_the_test_finds_and_saves_the_upload_path(qtbot: Any) -> None:
+    with Emulator(EmulatorConfig(ingestion_paths="streaming")) as emu:
+        save_connection(
+            Connection(name="Emu", environment=CUSTOM, custom_base_url=emu.base_url,
+                       client_id=DEMO_CLIENT_ID, meter_id=DEMO_METER_ID),
+            DEMO_CLIENT_SECRET,
+        )  # fmt: skip
+        dialog = open_dialog(qtbot)
+        labels = [dialog.path_style_combo.itemText(i) for i in range(2)]
+        assert labels == [
+            "/usage/bulk/ (current)",
+            "/meters/streaming/ingestion/ (first published)",
+        ]
+        assert dialog.path_style_combo.currentData() == "bulk"
+        with qtbot.waitSignals([dialog.test_finished, dialog.path_style_saved], timeout=20_000):
+            dialog.test_button.click()
+    assert "answers at" in dialog.result_label.text()
+    assert dialog.path_style_combo.currentData() == "streaming"
+    assert dialog.path_state_label.text() == PATH_FOUND
+    [saved] = load_connections()
+    assert saved.path_style == "streaming" and saved.path_style_confirmed
+    # fixed by hand: no longer a finding, and saved as chosen
+    dialog.path_style_combo.setCurrentIndex(dialog.path_style_combo.findData("bulk"))
+    assert dialog.path_state_label.text() == PATH_NOT_TESTED
+    save(qtbot, dialog)
+    [saved] = load_connections()
+    assert saved.path_style == "bulk" and not saved.path_style_confirmed
+
+
+def test_a_failed_test_does_not_change_the_upload_path(qtbot: Any) -> None:
+    with Emulator(EmulatorConfig(forbidden="permission")) as emu:
+        dialog = open_dialog(qtbot)
+        fill(dialog, "Emu", emu.base_url, DEMO_CLIENT_SECRET)
+        with qtbot.waitSignal(dialog.test_finished, timeout=20_000):
+            dialog.test_button.click()
+    assert "HTTP 403" in dialog.result_label.text()
+    assert "answers at" not in dialog.result_label.text()
+    assert dialog.path_state_label.text() == PATH_NOT_TESTED
+
+
+def test_a_pasted_url_of_another_host_is_refused_before_anything_is_sent(qtbot: Any) -> None:
+    with Emulator() as mine, Emulator() as other:
+        dialog = open_dialog(qtbot)
+        fill(dialog, "Mine", mine.base_url, DEMO_CLIENT_SECRET)
+        dialog.meter_edit.setText(other.upload_url(DEMO_METER_ID, "bulk"))
+        with qtbot.waitSignal(dialog.test_finished, timeout=20_000):
+            dialog.test_button.click()
+        assert "nothing was sent" in dialog.result_label.text()
+        assert not dialog.save()
+        for emu in (mine, other):
+            assert emu.stats()["token_requests"] == 0 and emu.stats()["calls"] == 0
+
+
+def test_plain_http_to_localhost_says_use_127_0_0_1(qtbot: Any) -> None:
+    dialog = open_dialog(qtbot)
+    fill(dialog, "Local", "http://localhost:8080", "s")
+    assert not dialog.save()
+    assert "http://127.0.0.1:8080" in dialog.result_label.text()

@@ -474,3 +474,48 @@ def test_a_meter_held_by_another_upload_is_said_not_sent(
             assert emulator.stats()["calls"] == 0
         finally:
             lease.release()
+
+
+# --------------------------------------------------------------------------- issue 9
+
+
+def test_pasted_upload_url_of_another_host_is_refused_and_nothing_is_sent(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    save_emulator_connection(emulator)
+    state = AppState()
+    load(state, write_workbook(tmp_path / "usage.xlsx", rows(2)))
+    step = make_upload_step(qtbot, state)
+    with Emulator() as other:
+        step.target_edit.setText(other.upload_url(DEMO_METER_ID, "bulk"))
+        step.start_button.click()
+        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+        boxes += step.findChildren(QMessageBox)
+        assert any("nothing was sent" in b.text() for b in boxes)
+        for b in boxes:
+            b.close()
+        for emu in (emulator, other):  # not even the token request went out
+            assert emu.stats()["token_requests"] == 0 and emu.stats()["calls"] == 0
+
+
+def test_upload_form_checks_the_tenant_of_every_target(qtbot: Any, emulator: Emulator) -> None:
+    from zmed_gui.core.errors import OptionsError
+    from zmed_gui.ui.upload_form import UploadForm
+
+    form = UploadForm(AppState())
+    qtbot.addWidget(form)
+    conn = Connection(
+        name="Emulator", environment=CUSTOM, custom_base_url=emulator.base_url,
+        client_id=DEMO_CLIENT_ID,
+    )  # fmt: skip
+    form.target_edit.setText(DEMO_METER_ID)
+    assert form.target(conn) == make_target(emulator.base_url, DEMO_METER_ID, "bulk")
+    form.target_edit.setText(emulator.upload_url(DEMO_METER_ID, "streaming"))
+    assert form.target(conn).style == "streaming"
+    for url in (
+        f"https://rest.zuora.com/usage/bulk/{DEMO_METER_ID}",
+        emulator.upload_url(DEMO_METER_ID).replace(emulator.base_url, "http://127.0.0.2:1"),
+    ):
+        form.target_edit.setText(url)
+        with pytest.raises(OptionsError, match="nothing was sent"):
+            form.target(conn)

@@ -9,16 +9,18 @@ import dataclasses
 
 from zmed_gui.core.connections import (
     CUSTOM,
+    DEFAULT_PATH_STYLE,
     ENVIRONMENTS,
     Connection,
     Target,
     TenantLimits,
     check_base_url,
+    check_same_tenant,
+    environment_limits,
     get_connection,
     limits_preset,
     make_target,
     parse_upload_url,
-    tenant_key,
 )
 from zmed_gui.core.errors import OptionsError
 
@@ -40,7 +42,8 @@ def add_where_options(parser: argparse.ArgumentParser, title: str) -> None:
     where.add_argument(
         "--path-style",
         choices=["streaming", "bulk"],
-        help="with --meter: /usage/bulk/ID or /meters/streaming/ingestion/ID",
+        help="with --meter: /usage/bulk/ID (default, Zuora's current path) or "
+        "/meters/streaming/ingestion/ID (as first published); a 404 tries the other once",
     )
     where.add_argument("--client-id", metavar="ID", help="the OAuth client ID")
     where.add_argument("--entity-ids", metavar="IDS", help="Zuora-Entity-Ids header")
@@ -61,11 +64,14 @@ def resolve_where(
     conn: Connection | None = None
     if args.connection:
         conn = get_connection(args.connection)
-        limits = conn.limits
+        limits = conn.effective_limits
         base: str | None = conn.base_url
     elif args.environment:
         env = ENVIRONMENTS[args.environment]
-        base, limits = env.base_url, limits_preset(env.limits_preset)
+        base, limits = (
+            env.base_url,
+            environment_limits(args.environment) or limits_preset(env.limits_preset),
+        )
     elif args.base_url:
         base, limits = check_base_url(args.base_url, "--base-url"), limits_preset("production")
     else:
@@ -73,17 +79,14 @@ def resolve_where(
     target: Target | None = None
     if args.upload_url:
         target = parse_upload_url(args.upload_url)
-        if base is not None and tenant_key(target.base_url) != tenant_key(base):
-            raise OptionsError(
-                f"--upload-url points to {target.base_url}, but the connection is "
-                f"{base}; use one tenant (nothing was sent, no token either)."
-            )
+        if base is not None:
+            check_same_tenant(base, target)
     elif args.meter:
         if base is None:
             raise OptionsError(
                 "Say where the meter is: --connection NAME, --environment NAME or --base-url URL."
             )
-        style = args.path_style or (conn.path_style if conn else "streaming")
+        style = args.path_style or (conn.path_style if conn else DEFAULT_PATH_STYLE)
         target = make_target(base, args.meter, style)
     elif conn is not None and conn.default_target() is not None:
         target = conn.default_target()

@@ -14,9 +14,25 @@ from zmed_gui.core.connections import (
     CUSTOM,
     ENVIRONMENTS,
     LIMIT_PRESETS,
+    PATH_STYLE_LABELS,
     Connection,
+    PathStyle,
+    TenantLimits,
     limits_preset,
 )
+
+OWN_LIMITS = "own"  # the limits combo's item for saved limits that match no preset
+PATH_FOUND = "Found by the connection test."
+PATH_NOT_TESTED = "Not confirmed yet: Test connection finds the path that answers."
+
+
+def _limits_text(label: str, lim: TenantLimits) -> str:
+    mb = lim.max_payload_bytes / 1_000_000
+    size = f"{mb:,.0f} MB" if mb >= 1 else f"{lim.max_payload_bytes // 1000:,} KB"
+    return (
+        f"{label}: {lim.max_events:,} events, {size} per call, "
+        f"{lim.calls_per_minute:,} calls a minute"
+    )
 
 
 def check_form(conn: Connection) -> None:
@@ -30,15 +46,19 @@ def check_form(conn: Connection) -> None:
 
 
 class ConnectionForm(QWidget):
-    """Name, environment, ids, secret, tenant type and default meter of one connection.
+    """Name, environment, ids, secret, tenant type, upload path and default meter.
 
-    Settings the form does not show (CA bundle, proxy) are kept from the connection last
-    loaded, so saving the form never drops them.
+    Choosing an environment sets its tenant type (limits); another tenant type can still be
+    chosen, and is then saved as the user's own (``limits_custom``). The upload path shows
+    whether a connection test found it. Settings the form does not show (CA bundle, proxy)
+    are kept from the connection last loaded, so saving the form never drops them.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._loaded = Connection(name="")
+        self._loading = False
+        self._path_confirmed = False
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("e.g. Production EU")
         self.environment_combo = QComboBox()
@@ -50,6 +70,7 @@ class ConnectionForm(QWidget):
         )
         self.base_url_edit = QLineEdit()
         self.base_url_edit.setPlaceholderText("https://rest.example.zuora.com")
+        self.base_url_edit.textEdited.connect(self._on_base_url_edit_text_edited)
         self.client_id_edit = QLineEdit()
         self.secret_edit = QLineEdit()
         self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -59,12 +80,18 @@ class ConnectionForm(QWidget):
         self.org_edit = QLineEdit()
         self.org_edit.setPlaceholderText("only with Multi-Org; comma separated")
         self.limits_combo = QComboBox()
+        self.limits_combo.setAccessibleName("Tenant type")
         for key, (label, lim) in LIMIT_PRESETS.items():
-            self.limits_combo.addItem(
-                f"{label}: {lim.max_events:,} events, "
-                f"{lim.max_payload_bytes // 1_000_000} MB per call",
-                key,
-            )
+            self.limits_combo.addItem(_limits_text(label, lim), key)
+        self.path_style_combo = QComboBox()
+        self.path_style_combo.setAccessibleName("Upload path")
+        for style, label in PATH_STYLE_LABELS.items():
+            self.path_style_combo.addItem(label, style)
+        self.path_style_combo.currentIndexChanged.connect(
+            self._on_path_style_combo_current_index_changed
+        )
+        self.path_state_label = QLabel()
+        self.path_state_label.setWordWrap(True)
         self.meter_edit = QLineEdit()
         self.meter_edit.setPlaceholderText("optional: meter ID or the meter's Unique Upload URL")
         self.secret_state_label = QLabel()
@@ -79,17 +106,27 @@ class ConnectionForm(QWidget):
         form.addRow("Entity ID:", self.entity_edit)
         form.addRow("Org IDs:", self.org_edit)
         form.addRow("&Tenant type:", self.limits_combo)
+        form.addRow("&Upload path:", self.path_style_combo)
+        form.addRow("", self.path_state_label)
         form.addRow("Default &meter:", self.meter_edit)
         form.addRow("", self.secret_state_label)
 
     def load(self, conn: Connection) -> None:
         """Show ``conn`` (a blank one for a new connection); the secret field is emptied."""
         self._loaded = conn
-        self.name_edit.setText(conn.name)
-        i = self.environment_combo.findData(conn.environment)
-        self.environment_combo.setCurrentIndex(max(i, 0))
-        self.base_url_edit.setText(conn.custom_base_url)
-        self._on_environment_combo_current_index_changed()
+        self._loading = True
+        try:
+            self.name_edit.setText(conn.name)
+            i = self.environment_combo.findData(conn.environment)
+            self.environment_combo.setCurrentIndex(max(i, 0))
+            self.base_url_edit.setText(conn.custom_base_url)
+            self._on_environment_combo_current_index_changed()
+            self._show_limits(conn.limits)
+            j = self.path_style_combo.findData(conn.path_style)
+            self.path_style_combo.setCurrentIndex(max(j, 0))
+        finally:
+            self._loading = False
+        self._set_path_confirmed(conn.path_style_confirmed)
         self.client_id_edit.setText(conn.client_id)
         self.secret_edit.clear()
         self.secret_edit.setPlaceholderText(
@@ -97,17 +134,51 @@ class ConnectionForm(QWidget):
         )
         self.entity_edit.setText(conn.entity_ids)
         self.org_edit.setText(conn.org_ids)
-        preset = next(
-            (k for k, (_l, lim) in LIMIT_PRESETS.items() if lim == conn.limits), "production"
-        )
-        self.limits_combo.setCurrentIndex(max(self.limits_combo.findData(preset), 0))
         self.meter_edit.setText(conn.upload_url or conn.meter_id)
+
+    def _show_limits(self, limits: TenantLimits) -> None:
+        """Select the preset equal to ``limits``, or an item for limits of the user's own."""
+        own = self.limits_combo.findData(OWN_LIMITS)
+        if own >= 0:
+            self.limits_combo.removeItem(own)
+        preset = next((k for k, (_l, lim) in LIMIT_PRESETS.items() if lim == limits), None)
+        if preset is None:
+            self.limits_combo.addItem(_limits_text("Your own", limits), OWN_LIMITS)
+            preset = OWN_LIMITS
+        self.limits_combo.setCurrentIndex(max(self.limits_combo.findData(preset), 0))
+
+    def set_found_path_style(self, style: PathStyle) -> None:
+        """Show the path a connection test found answering (saved with the form)."""
+        self._loading = True
+        try:
+            self.path_style_combo.setCurrentIndex(max(self.path_style_combo.findData(style), 0))
+        finally:
+            self._loading = False
+        self._set_path_confirmed(True)
+
+    def _set_path_confirmed(self, confirmed: bool) -> None:
+        self._path_confirmed = confirmed
+        self.path_state_label.setText(PATH_FOUND if confirmed else PATH_NOT_TESTED)
+
+    def _on_base_url_edit_text_edited(self, _text: str) -> None:
+        self._set_path_confirmed(False)  # another address: the finding was about the old one
+
+    def _on_path_style_combo_current_index_changed(self, _index: int = 0) -> None:
+        if not self._loading:
+            self._set_path_confirmed(False)  # chosen by hand
 
     def connection(self) -> Connection:
         """The connection as the form describes it (not yet checked or saved)."""
         env = self.environment_combo.currentData()
         meter = self.meter_edit.text().strip()
         is_url = "://" in meter
+        key = self.limits_combo.currentData()
+        if key == OWN_LIMITS:
+            limits, custom = self._loaded.limits, True
+        else:
+            environment = ENVIRONMENTS.get(env)
+            limits = limits_preset(key)
+            custom = environment is not None and key != environment.limits_preset
         return Connection(
             name=self.name_edit.text().strip(),
             environment=env,
@@ -115,10 +186,12 @@ class ConnectionForm(QWidget):
             custom_base_url=self.base_url_edit.text().strip() if env == CUSTOM else "",
             entity_ids=self.entity_edit.text().strip(),
             org_ids=self.org_edit.text().strip(),
-            limits=limits_preset(self.limits_combo.currentData()),
+            limits=limits,
+            limits_custom=custom,
             meter_id="" if is_url else meter,
             upload_url=meter if is_url else "",
-            path_style=self._loaded.path_style,
+            path_style=self.path_style_combo.currentData(),
+            path_style_confirmed=self._path_confirmed,
             ca_bundle=self._loaded.ca_bundle,
             proxy=self._loaded.proxy,
         )
@@ -130,3 +203,10 @@ class ConnectionForm(QWidget):
         if not custom:
             env = ENVIRONMENTS.get(key)
             self.base_url_edit.setText(env.base_url if env else "")
+        if self._loading:
+            return
+        # The user chose an environment: its tenant type follows (a custom base URL keeps
+        # what is chosen), and a path found on another tenant is not a finding here.
+        if not custom and env is not None:
+            self._show_limits(limits_preset(env.limits_preset))
+        self._set_path_confirmed(False)

@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
 from zmed_gui.core.connections import (
     NO_KEYRING,
     Connection,
+    PathStyle,
     delete_connection,
+    get_connection,
     get_secret,
     keyring_available,
     load_connections,
@@ -37,7 +39,7 @@ from zmed_gui.core.connections import (
     save_connection,
 )
 from zmed_gui.core.errors import CredentialsError, ZmedError
-from zmed_gui.core.zuora import test_connection
+from zmed_gui.core.zuora import ConnectionTestResult, ProbeOutcome, test_connection
 from zmed_gui.ui.connection_form import ConnectionForm, check_form
 from zmed_gui.ui.serial_jobs import SerialJobs
 from zmed_gui.ui.single_job import SingleJob
@@ -63,11 +65,12 @@ class ConnectionsDialog(QDialog):
     keyring_checked = Signal()  # the keyring answered (or refused) for the shown connection
     loaded = Signal()  # the saved connections were read and listed
     saved = Signal(bool)  # a save finished (False: refused, the reason is shown)
+    path_style_saved = Signal(str)  # a test's finding was written to the saved connection
 
     def __init__(self, parent: QWidget | None = None, select: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Connections")
-        self.resize(760, 520)
+        self.resize(760, 580)
         self._connections: list[Connection] = []
         self._current: str | None = None  # name of the saved connection being edited
         self._test_job = SingleJob(self)
@@ -80,6 +83,8 @@ class ConnectionsDialog(QDialog):
         self._store = SerialJobs(self)
         self._store.failed.connect(self._on_store_failed)
         self._session_secrets: dict[str, str] = {}  # typed here when there is no keyring
+        # (saved name or None for a new one, base URL) of the connection under test
+        self._tested: tuple[str | None, str] | None = None
 
         self.keyring_label = QLabel()
         self.keyring_label.setWordWrap(True)
@@ -110,6 +115,8 @@ class ConnectionsDialog(QDialog):
         self.entity_edit = form.entity_edit
         self.org_edit = form.org_edit
         self.limits_combo = form.limits_combo
+        self.path_style_combo = form.path_style_combo
+        self.path_state_label = form.path_state_label
         self.meter_edit = form.meter_edit
         self.secret_state_label = form.secret_state_label
 
@@ -328,6 +335,7 @@ class ConnectionsDialog(QDialog):
         typed = self.secret_edit.text() or self._session_secrets.get(conn.name)
         name = self._current or conn.name
         meter = self.meter_edit.text().strip()
+        self._tested = (self._current, conn.base_url)
 
         def work(progress: Any, cancel: Any) -> Any:
             conn.validate()  # with the CA bundle file check, off the GUI thread
@@ -348,10 +356,50 @@ class ConnectionsDialog(QDialog):
         self.test_button.setEnabled(False)
         self._show_result("Testing the connection…", ok=None)
 
-    def _on_test_job_finished(self, result: Any) -> None:
+    def _on_test_job_finished(self, result: ConnectionTestResult) -> None:
         self.test_button.setEnabled(True)
-        self._show_result(result.message, ok=result.ok)
+        later = result.outcome in (ProbeOutcome.RATE_LIMITED, ProbeOutcome.UNAVAILABLE)
+        self._show_result(result.message, ok=None if later and not result.ok else result.ok)
+        if result.outcome == ProbeOutcome.ANSWERS and result.style is not None:
+            self._keep_found_path(result.style, result.upload_url)
         self.test_finished.emit()
+
+    def _keep_found_path(self, style: PathStyle, upload_url: str | None) -> None:
+        """Show the path the test found; a saved connection keeps it at once."""
+        tested, self._tested = self._tested, None
+        try:
+            shown = (self._current, self.form_connection().base_url)
+        except ZmedError:
+            shown = None
+        if tested is None or tested != shown:
+            return  # the form shows another connection or address now
+        self.form.set_found_path_style(style)
+        if "://" in self.meter_edit.text() and upload_url:
+            self.meter_edit.setText(upload_url)  # the pasted URL, on the path that answers
+        name, base_url = tested
+        if name is None or self.name_edit.text().strip() != name:
+            return  # not saved yet (or renamed): Save keeps the finding
+
+        def work(progress: Any, cancel: Any) -> Connection | None:
+            try:
+                saved = get_connection(name)
+                if saved.base_url != base_url:
+                    return None  # the saved one is another tenant than the one tested
+                saved.path_style, saved.path_style_confirmed = style, True
+                save_connection(saved, None)
+            except ZmedError as exc:
+                log.warning("the found upload path was not saved: %s", exc)
+                return None
+            return saved
+
+        def then(saved: Connection | None) -> None:
+            if saved is None:
+                return
+            self._connections = [saved if c.name == saved.name else c for c in self._connections]
+            self.connections_changed.emit()
+            self.path_style_saved.emit(saved.path_style)
+
+        self._store.add(work, then)
 
     def _on_test_job_failed(self, message: str, _details: str) -> None:
         self.test_button.setEnabled(True)

@@ -27,8 +27,10 @@ from zmed_gui.core.connections import (
     CUSTOM,
     Connection,
     Target,
+    check_same_tenant,
     load_connections,
     make_target,
+    meter_url,
     parse_upload_url,
 )
 from zmed_gui.core.errors import OptionsError
@@ -243,9 +245,7 @@ class UploadForm(QWidget):
         demo_target = getattr(self.state, "demo_target", None)
         if self.state.demo and demo_target:
             base_url, meter_id = demo_target
-            self.target_edit.setText(
-                f"{base_url.rstrip('/')}/meters/streaming/ingestion/{meter_id}"
-            )
+            self.target_edit.setText(meter_url(base_url, meter_id))
 
     def _on_connections_action_triggered(self) -> None:
         dialog = ConnectionsDialog(self, select=self.connection_combo.currentData())
@@ -265,7 +265,11 @@ class UploadForm(QWidget):
 
     # -- what the planning worker needs ------------------------------------------------------
     def target(self, conn: Connection) -> Target:
-        """The target from the field: a pasted URL, or a meter ID on the connection's URL."""
+        """The target from the field: a pasted URL, or a meter ID on the connection's URL.
+
+        A pasted URL on another host than the connection's is refused (OptionsError):
+        the connection's token would go there.
+        """
         text = self.target_edit.text().strip()
         if not text:
             default = conn.default_target()
@@ -273,10 +277,13 @@ class UploadForm(QWidget):
                 raise OptionsError(
                     "Enter the meter ID, or paste the meter's Unique Upload URL from Zuora."
                 )
-            return default
-        if "://" in text:
-            return parse_upload_url(text)
-        return make_target(conn.base_url, text, conn.path_style)
+            target = default
+        elif "://" in text:
+            target = parse_upload_url(text)
+        else:
+            target = make_target(conn.base_url, text, conn.path_style)
+        check_same_tenant(conn.base_url, target)
+        return target
 
     def options(self, **overrides: Any) -> Any:
         opts = UploadOptions(

@@ -6,12 +6,17 @@ OS keyring (see :mod:`~zmed_gui.core.connections._credentials`), stored under th
 connection's *name*.
 
 A :class:`Target` is where events go: a base URL, a meter global id and a path style
-(``streaming`` -> ``/meters/streaming/ingestion/{id}``, ``bulk`` -> ``/usage/bulk/{id}``).
-:func:`parse_upload_url` takes the "Unique Upload URL" a meter shows in Zuora, pasted as is.
+(``bulk`` -> ``/usage/bulk/{id}``, the default; ``streaming`` ->
+``/meters/streaming/ingestion/{id}``, the path as first published).
+:func:`parse_upload_url` takes the "Unique Upload URL" a meter shows in Zuora, pasted as is;
+:func:`check_same_tenant` refuses one on another host than the connection's, before any
+token is sent. Plain http is allowed only to a literal loopback address (127.0.0.1, ::1).
+A connection's limits follow its environment unless customised
+(:attr:`Connection.effective_limits`).
 
 This module is the public face; the work is done in :mod:`~zmed_gui.core.connections._targets`
 (environments, limits, targets, URL parsing), :mod:`~zmed_gui.core.connections._store` (the
-saved connections) and :mod:`~zmed_gui.core.zuora._check` (:func:`test_connection`).
+saved connections) and :mod:`~zmed_gui.core.zuora._probe` (:func:`test_connection`).
 """
 
 from __future__ import (
@@ -38,8 +43,11 @@ from zmed_gui.core.connections._store import (
 )
 from zmed_gui.core.connections._targets import (
     CUSTOM,
+    DEFAULT_ENVIRONMENT,
+    DEFAULT_PATH_STYLE,
     ENVIRONMENTS,
     LIMIT_PRESETS,
+    PATH_STYLE_LABELS,
     PATH_STYLES,
     Environment,
     PathStyle,
@@ -47,6 +55,8 @@ from zmed_gui.core.connections._targets import (
     TenantLimits,
     check_base_url,
     check_meter_id,
+    check_same_tenant,
+    environment_limits,
     is_loopback_host,
     limits_preset,
     make_target,
@@ -58,11 +68,14 @@ from zmed_gui.core.connections._targets import (
 
 __all__ = [
     "CUSTOM",
+    "DEFAULT_ENVIRONMENT",
+    "DEFAULT_PATH_STYLE",
     "ENVIRONMENTS",
     "ENV_SECRET",
     "LIMIT_PRESETS",
     "NO_KEYRING",
     "PATH_STYLES",
+    "PATH_STYLE_LABELS",
     "SERVICE",
     "Connection",
     "Environment",
@@ -72,9 +85,11 @@ __all__ = [
     "annotations",
     "check_base_url",
     "check_meter_id",
+    "check_same_tenant",
     "connections_file",
     "delete_connection",
     "delete_secret",
+    "environment_limits",
     "get_connection",
     "get_secret",
     "is_loopback_host",

@@ -15,12 +15,16 @@ from typing import Any
 
 from zmed_gui.core.connections._targets import (
     CUSTOM,
+    DEFAULT_ENVIRONMENT,
+    DEFAULT_PATH_STYLE,
     ENVIRONMENTS,
     PATH_STYLES,
     PathStyle,
     Target,
     TenantLimits,
     check_base_url,
+    check_same_tenant,
+    environment_limits,
     make_target,
     parse_upload_url,
 )
@@ -34,23 +38,46 @@ class Connection:
     """A saved Zuora tenant login (never holds the secret).
 
     ``environment`` is a key of :data:`ENVIRONMENTS` or ``"custom"`` (then ``custom_base_url``
-    is used). ``entity_ids`` is one entity id, ``org_ids`` comma separated ids; empty = not sent.
-    ``meter_id``/``path_style``/``upload_url`` are the defaults for uploads; ``upload_url``
-    (a pasted Unique Upload URL) wins over ``meter_id`` when set.
+    is used); a new connection starts on a sandbox. ``entity_ids`` is one entity id,
+    ``org_ids`` comma separated ids; empty = not sent. ``meter_id``/``path_style``/
+    ``upload_url`` are the defaults for uploads; ``upload_url`` (a pasted Unique Upload URL,
+    on this connection's host only) wins over ``meter_id`` when set.
+
+    Limits follow the environment: unless ``limits_custom`` is set, a known environment's
+    connection always has that environment's preset (:attr:`effective_limits`; set on
+    construction, so a file saved with other limits is corrected when read). A custom base
+    URL keeps the limits it was given. ``path_style_confirmed`` says that a connection test
+    found ``path_style`` answering.
     """
 
     name: str
-    environment: str = "us-production-cloud2"
+    environment: str = DEFAULT_ENVIRONMENT
     client_id: str = ""
     custom_base_url: str = ""
     entity_ids: str = ""
     org_ids: str = ""
     limits: TenantLimits = field(default_factory=TenantLimits)
     meter_id: str = ""
-    path_style: PathStyle = "streaming"
+    path_style: PathStyle = DEFAULT_PATH_STYLE
     upload_url: str = ""
     ca_bundle: str = ""  # optional PEM file with extra CA certificates
-    proxy: str = ""  # optional proxy URL; empty = from the environment (HTTPS_PROXY)
+    proxy: str = ""  # optional proxy URL (never used for 127.0.0.1); empty = HTTPS_PROXY
+    limits_custom: bool = False  # the user chose limits other than the environment's preset
+    path_style_confirmed: bool = False  # a connection test found path_style answering
+
+    def __post_init__(self) -> None:
+        self.limits = self.effective_limits
+
+    @property
+    def effective_limits(self) -> TenantLimits:
+        """The limits to plan uploads with: the environment's preset unless customised.
+
+        A copy: changing it changes nothing saved. ``custom`` (or an unknown environment)
+        and ``limits_custom`` give ``limits`` as set.
+        """
+        preset = None if self.limits_custom else environment_limits(self.environment)
+        lim = preset or self.limits
+        return TenantLimits(lim.max_payload_bytes, lim.max_events, lim.calls_per_minute)
 
     @property
     def base_url(self) -> str:
@@ -73,7 +100,9 @@ class Connection:
     def default_target(self) -> Target | None:
         """The saved default meter as a target, or None when none is saved."""
         if self.upload_url.strip():
-            return parse_upload_url(self.upload_url)
+            target = parse_upload_url(self.upload_url)
+            check_same_tenant(self.base_url, target)
+            return target
         if self.meter_id.strip():
             return make_target(self.base_url, self.meter_id, self.path_style)
         return None
@@ -92,7 +121,7 @@ class Connection:
                 "1 KB, 1 call per minute)."
             )
         if self.path_style not in PATH_STYLES:
-            raise OptionsError(f"'{self.path_style}' is not a path style; use streaming or bulk.")
+            raise OptionsError(f"'{self.path_style}' is not a path style; use bulk or streaming.")
         self.default_target()
         if self.ca_bundle and not Path(self.ca_bundle).is_file():
             raise OptionsError(f"The CA bundle file '{self.ca_bundle}' does not exist.")
@@ -102,14 +131,18 @@ class Connection:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Connection:
+        """A saved connection; files from before ``limits_custom`` and
+        ``path_style_confirmed`` existed get the environment's limits and the default path
+        style (what they hold there was the old default, never a choice or a finding)."""
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         lim = known.pop("limits", None)
-        conn = cls(**known)
         if isinstance(lim, dict):
-            conn.limits = TenantLimits(
+            known["limits"] = TenantLimits(
                 **{k: int(v) for k, v in lim.items() if k in TenantLimits.__dataclass_fields__}
             )
-        return conn
+        if "path_style_confirmed" not in data:
+            known["path_style"] = DEFAULT_PATH_STYLE
+        return cls(**known)
 
 
 def connections_file() -> Path:

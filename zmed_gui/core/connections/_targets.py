@@ -1,8 +1,13 @@
 """Zuora environments, tenant limits and upload targets (meter + URL).
 
 A :class:`Target` is where events go: a base URL, a meter global id and a path style
-(``streaming`` -> ``/meters/streaming/ingestion/{id}``, ``bulk`` -> ``/usage/bulk/{id}``).
-:func:`parse_upload_url` takes the "Unique Upload URL" a meter shows in Zuora, pasted as is.
+(``bulk`` -> ``/usage/bulk/{id}``, Zuora's corrected path and the default;
+``streaming`` -> ``/meters/streaming/ingestion/{id}``, the path as first published).
+:func:`parse_upload_url` takes the "Unique Upload URL" a meter shows in Zuora, pasted as is;
+:func:`check_same_tenant` refuses one that points to another host than the connection's.
+
+Plain http is allowed only to a literal loopback address (127.0.0.0/8, ::1): a *name* such
+as ``localhost`` is whatever the resolver says it is, so it gets https like any other name.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from urllib.parse import urlsplit
 
 from zmed_gui.core.errors import OptionsError
 
-PathStyle = Literal["streaming", "bulk"]
-PATH_STYLES: tuple[PathStyle, ...] = ("streaming", "bulk")
+PathStyle = Literal["bulk", "streaming"]
+PATH_STYLES: tuple[PathStyle, ...] = ("bulk", "streaming")
+DEFAULT_PATH_STYLE: PathStyle = "bulk"  # Zuora's v1 changelog of 2025-04-22 corrected to it
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,9 @@ ENVIRONMENTS: dict[str, Environment] = {
     )
 }
 CUSTOM = "custom"
+# Where a new connection starts: a sandbox, never production (a first test upload there
+# would bill real customers).
+DEFAULT_ENVIRONMENT = "us-developer-sandbox"
 
 
 @dataclass
@@ -113,18 +122,31 @@ def limits_preset(key: str) -> TenantLimits:
     return TenantLimits(lim.max_payload_bytes, lim.max_events, lim.calls_per_minute)
 
 
+def environment_limits(environment: str) -> TenantLimits | None:
+    """A fresh copy of an environment's preset limits; None for ``custom`` or an unknown key."""
+    env = ENVIRONMENTS.get(environment)
+    return limits_preset(env.limits_preset) if env is not None else None
+
+
 # --------------------------------------------------------------------------- URLs
 
 
 def is_loopback_host(host: str) -> bool:
-    """True for localhost and 127.0.0.0/8 / ::1 addresses."""
+    """True only for a literal loopback address (127.0.0.0/8, ::1), never for a name.
+
+    ``localhost`` and ``*.localhost`` are names: a hosts file, a DNS search domain or a
+    container's resolver can point them anywhere, so they are not trusted as this computer.
+    """
     h = host.strip("[]").lower()
-    if h == "localhost" or h.endswith(".localhost"):
-        return True
     try:
         return ipaddress.ip_address(h).is_loopback
     except ValueError:
         return False
+
+
+def _is_localhost_name(host: str) -> bool:
+    h = host.strip("[]").lower().rstrip(".")
+    return h == "localhost" or h.endswith(".localhost")
 
 
 def check_base_url(url: str, what: str = "The base URL") -> str:
@@ -138,6 +160,13 @@ def check_base_url(url: str, what: str = "The base URL") -> str:
         raise OptionsError(
             f"{what} '{raw}' is not a web address; give one like https://rest.zuora.com."
         )
+    if parts.scheme == "http" and _is_localhost_name(parts.hostname):
+        port = f":{parts.port}" if parts.port else ""
+        raise OptionsError(
+            f"{what} '{raw}' uses plain http to the name '{parts.hostname}', which need not be "
+            f"this computer; use the address instead: http://127.0.0.1{port}"
+            f"{parts.path.rstrip('/')} (plain http is allowed only to 127.0.0.1 or ::1)."
+        )
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise OptionsError(
             f"{what} '{raw}' uses plain http; use https (plain http is allowed only to "
@@ -145,6 +174,11 @@ def check_base_url(url: str, what: str = "The base URL") -> str:
         )
     if parts.query or parts.fragment:
         raise OptionsError(f"{what} '{raw}' must not have a '?' or '#' part.")
+    if parts.username is not None or parts.password is not None:
+        raise OptionsError(
+            f"{what} must not contain a user name or password before the host; remove the "
+            "part before '@' (the client ID and secret go in their own fields)."
+        )
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
@@ -164,12 +198,12 @@ def check_meter_id(meter_id: str) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """Where events are posted: ``{base_url}/meters/streaming/ingestion/{meter_id}`` or
-    ``{base_url}/usage/bulk/{meter_id}``."""
+    """Where events are posted: ``{base_url}/usage/bulk/{meter_id}`` (the default) or
+    ``{base_url}/meters/streaming/ingestion/{meter_id}``."""
 
     base_url: str
     meter_id: str
-    style: PathStyle = "streaming"
+    style: PathStyle = DEFAULT_PATH_STYLE
 
     @property
     def url(self) -> str:
@@ -218,7 +252,7 @@ def meter_key(base_url: str, meter_id: str) -> str:
     return f"{tenant_key(base_url)}|{meter_id.strip().casefold()}"
 
 
-def meter_url(base_url: str, meter_id: str, style: PathStyle = "streaming") -> str:
+def meter_url(base_url: str, meter_id: str, style: PathStyle = DEFAULT_PATH_STYLE) -> str:
     """The upload URL for a meter in one path style."""
     base = base_url.rstrip("/")
     if style == "bulk":
@@ -228,12 +262,17 @@ def meter_url(base_url: str, meter_id: str, style: PathStyle = "streaming") -> s
     raise OptionsError(f"'{style}' is not a path style; use 'streaming' or 'bulk'.")
 
 
-def make_target(base_url: str, meter_id: str, style: str = "streaming") -> Target:
+def make_target(base_url: str, meter_id: str, style: str = DEFAULT_PATH_STYLE) -> Target:
     """A checked :class:`Target` from its parts."""
     if style not in PATH_STYLES:
         raise OptionsError(f"'{style}' is not a path style; use 'streaming' or 'bulk'.")
     return Target(check_base_url(base_url), check_meter_id(meter_id), style)
 
+
+PATH_STYLE_LABELS: dict[PathStyle, str] = {
+    "bulk": "/usage/bulk/ (current)",
+    "streaming": "/meters/streaming/ingestion/ (first published)",
+}
 
 _SUFFIXES: tuple[tuple[str, PathStyle], ...] = (
     ("/meters/streaming/ingestion/", "streaming"),
@@ -263,3 +302,44 @@ def parse_upload_url(url: str) -> Target:
         f"'{raw}' is not an upload URL; it should end in /meters/streaming/ingestion/<meter ID> "
         "or /usage/bulk/<meter ID>."
     )
+
+
+# --------------------------------------------------------------------------- one tenant
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) case-folded, with the scheme's default port dropped."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".").casefold()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: compare it as given
+        port = -1
+    if (scheme, port) in (("https", 443), ("http", 80)):
+        port = None
+    return scheme, host, port
+
+
+def _origin_text(url: str) -> str:
+    scheme, host, port = _origin(url)
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" + (f":{port}" if port is not None and port >= 0 else "")
+
+
+def check_same_tenant(connection_base_url: str, target: Target) -> None:
+    """Refuse a target on another host than the connection's (nothing may be sent there).
+
+    The token of a connection belongs to that connection's tenant: an upload URL pasted
+    from another tenant (or from anywhere else) would receive it. Compared are the scheme,
+    the host and the port, case-folded, with the default port dropped; the path is not.
+
+    Raises:
+        OptionsError: one sentence naming both hosts.
+    """
+    if _origin(connection_base_url) != _origin(target.base_url):
+        raise OptionsError(
+            f"The upload URL points to {_origin_text(target.url)}, but the connection is for "
+            f"{_origin_text(connection_base_url)}; nothing was sent. Paste the Unique Upload URL "
+            "of a meter in this connection's tenant, or choose the connection for that address."
+        )

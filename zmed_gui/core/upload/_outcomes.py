@@ -174,10 +174,7 @@ def result_from_events(
             res.accepted += 1
             said = "Kept by the meter." if st == EventStatus.KEPT else "Received by Zuora."
             out = RowUpload("accepted", said, e.request_id)
-        elif st == EventStatus.REJECTED_AFTER_RECEIPT:
-            res.rejected += 1
-            out = RowUpload("rejected", e.message, e.request_id)
-        elif st == EventStatus.REJECTED:
+        elif st == EventStatus.REJECTED_AFTER_RECEIPT or st == EventStatus.REJECTED:
             res.rejected += 1
             out = RowUpload("rejected", e.message, e.request_id)
         elif st in (EventStatus.UNCERTAIN, EventStatus.SENDING):

@@ -29,6 +29,7 @@ from zmed_gui.core.zuora._auth import (
     REFUSED,
     REFUSED_UPLOAD,
     USER_AGENT,
+    AddressMoved,
     NotSent,
     TokenClient,
 )
@@ -41,6 +42,7 @@ from zmed_gui.core.zuora._post import (
 )
 from zmed_gui.core.zuora._probe import (
     ConnectionTestResult,
+    ProbeOutcome,
     test_connection,
 )
 from zmed_gui.core.zuora._redact import (
@@ -58,11 +60,13 @@ __all__ = [
     "REFUSED",
     "REFUSED_UPLOAD",
     "USER_AGENT",
+    "AddressMoved",
     "AuditEntry",
     "ConnectionTestResult",
     "NoAnswer",
     "NotSent",
     "PostResult",
+    "ProbeOutcome",
     "RateLimiter",
     "TokenClient",
     "ZuoraClient",

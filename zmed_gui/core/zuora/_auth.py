@@ -3,7 +3,8 @@
 The OAuth token (client credentials) is cached until shortly before it expires; one thread
 refreshes it at a time. TLS is always verified with the operating system's trust store
 (truststore), plus an optional CA bundle file; plain http is allowed only to this computer
-(the emulator).
+(the emulator), which is never reached through a proxy. Redirects are never followed: the
+token or the secret would go along to wherever a 3xx points (see :func:`moved_message`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,27 @@ REFUSED_UPLOAD = (
 FRESH_TOKEN_SECONDS = 10.0  # a token younger than this that gets a 401 is not an expired one
 TOKEN_PACE_SECONDS = 2.0  # at least this long between two token requests
 USER_AGENT = "zmed-gui/0.1"
+
+
+def moved_message(resp: httpx.Response) -> str:
+    """The sentence for a 3xx answer, which is never followed (the token would go along)."""
+    location = resp.headers.get("Location", "").strip()
+    if location:
+        try:
+            location = str(resp.url.join(location))
+        except httpx.InvalidURL:
+            pass
+        where = f"the address moved to {location[:300]}"
+    else:
+        where = "the address moved (it did not say where)"
+    return (
+        f"{str(resp.url).partition('?')[0]} answered HTTP {resp.status_code}: {where}; update "
+        "the connection (redirects are not followed, so nothing was sent there)."
+    )
+
+
+class AddressMoved(ConnectionProblem):
+    """A 3xx answer: the address moved; the message says where (never followed)."""
 
 
 class NotSent(Exception):
@@ -95,8 +117,10 @@ class TokenClient:
                 )
         self._http = httpx.Client(
             verify=ctx,
-            proxy=proxy or None,
-            # Never route this computer's emulator through a proxy from the environment.
+            # This computer is never reached through a proxy, neither the connection's nor
+            # one from the environment: plain http to a proxy would carry the secret and
+            # the token off the machine in clear text.
+            proxy=None if loopback else (proxy or None),
             trust_env=not loopback and not proxy,
             http1=True,
             http2=False,
@@ -108,6 +132,7 @@ class TokenClient:
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
             headers={"User-Agent": USER_AGENT},
+            # Never: the Authorization header (or the secret in the body) would go along.
             follow_redirects=False,
         )
 
@@ -199,6 +224,9 @@ class TokenClient:
                 continue
             break
         self.token_fetches += 1
+        if 300 <= resp.status_code < 400:
+            log.warning("token request to %s answered HTTP %s", self._host(), resp.status_code)
+            raise AddressMoved(moved_message(resp))
         if resp.status_code in (400, 401, 403):
             log.warning("token refused by %s: HTTP %s", self._host(), resp.status_code)
             raise ConnectionProblem(REFUSED)
