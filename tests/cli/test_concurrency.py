@@ -71,7 +71,7 @@ def test_two_sends_at_once_one_runs_the_other_is_busy(slow_emu: Emulator, tmp_pa
     codes = sorted([first.code, second.code])
     assert codes == [0, EXIT_BUSY], f"{first}\n{second}"
     winner, loser = (first, second) if first.code == 0 else (second, first)
-    assert winner.summary_count("accepted") == ROWS, str(winner)
+    assert winner.summary_count("received by Zuora") == ROWS, str(winner)
     assert_busy_names(loser, winner)
     got = received_ids(slow_emu)
     assert set(got) == all_ids(ROWS) and max(got.values()) == 1  # each event exactly once
@@ -87,10 +87,10 @@ def test_two_sends_at_once_with_wait_the_second_sends_nothing_new(
     with started(args) as a, started(args) as b:
         first, second = finish_all([a, b], timeout=120)
     assert (first.code, second.code) == (0, 0), f"{first}\n{second}"
-    by_accepted = sorted([first, second], key=lambda r: r.summary_count("accepted"))
+    by_accepted = sorted([first, second], key=lambda r: r.summary_count("received by Zuora"))
     waiter, winner = by_accepted
-    assert winner.summary_count("accepted") == ROWS, str(winner)
-    assert waiter.summary_count("accepted") == 0, str(waiter)
+    assert winner.summary_count("received by Zuora") == ROWS, str(winner)
+    assert waiter.summary_count("received by Zuora") == 0, str(waiter)
     # it waited for the running upload, then found every event already accepted
     assert says_skipped_as_accepted(waiter, ROWS), str(waiter)
     assert waiter.ended >= winner.ended

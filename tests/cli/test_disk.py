@@ -72,7 +72,7 @@ def test_full_disk_exit_2_and_nothing_sent(
     filler.unlink()  # space freed: the same command now works (no journal left broken)
     again = run(send(data, at(emu.base_url)))
     assert again.code == 0, str(again)
-    assert again.summary_count("accepted") == 2_000, str(again)
+    assert again.summary_count("received by Zuora") == 2_000, str(again)
 
 
 @pytest.mark.parametrize("journal", ["no journal yet", "journal exists"])

@@ -49,12 +49,12 @@ def test_send_all_then_rerun_skips_duplicates(
     code = main(["send", str(data), *target_args(emu), "--batch-size", "500"])
     out, err = capsys.readouterr()
     assert code == 0, out + err
-    assert "accepted: 1,200" in out and "upload id: " in out and "track id: zmed-" in out
+    assert "received by Zuora: 1,200" in out and "upload id: " in out and "track id: zmed-" in out
     assert emu.stats()["calls"] == 3 and len(received_ids(emu)) == 1200
     code = main(["send", str(data), *target_args(emu)])
     out, err = capsys.readouterr()
     assert code == 0, out + err
-    assert "duplicates skipped: 1,200" in out and "accepted: 0" in out
+    assert "duplicates skipped: 1,200" in out and "received by Zuora: 0" in out
     assert emu.stats()["calls"] == 3  # nothing sent twice
     assert main(["history"]) == 0
     out, _ = capsys.readouterr()
@@ -70,7 +70,7 @@ def test_invalid_rows_not_sent_and_reported(
     code = main(["send", str(data), *target_args(emu), "--report", str(report)])
     out, err = capsys.readouterr()
     assert code == 1, out + err
-    assert "invalid: 2" in out and "accepted: 48" in out
+    assert "invalid: 2" in out and "received by Zuora: 48" in out
     assert "C00003" not in received_ids(emu) and len(received_ids(emu)) == 48
     rows = list(csv.DictReader(report.open(encoding="utf-8-sig")))
     by_row = {r["Row"]: r for r in rows}
@@ -112,7 +112,7 @@ def test_saved_connection_uses_keyring_secret(
     data = write_csv(tmp_path / "usage.csv", 20)
     assert main(["send", str(data), "--connection", "Emu"]) == 0
     out, err = capsys.readouterr()
-    assert "accepted: 20" in out
+    assert "received by Zuora: 20" in out
     assert DEMO_CLIENT_SECRET not in out + err
 
 
@@ -196,7 +196,7 @@ def test_server_errors_are_retried(
     code = main(["send", str(data), *target_args(emu), "--batch-size", "10", "--concurrency", "1"])
     out, err = capsys.readouterr()
     assert code == 0, out + err
-    assert "retries: 3" in out and "accepted: 100" in out
+    assert "retries: 3" in out and "received by Zuora: 100" in out
     assert max(received_ids(emu).values()) == 1
     with Journal() as j:
         assert len(j.list_uploads()) == 1

@@ -32,13 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="also print log messages to stderr"
     )
-    from zmed_gui.cli import emulator_cmd, journal_cmd, send_cmd, validate_cmd
+    from zmed_gui.cli import emulator_cmd, journal_cmd, reconcile_cmd, send_cmd, validate_cmd
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     validate_cmd.add_parser(sub)
     send_cmd.add_parser(sub)
     journal_cmd.add_parser(sub)
+    reconcile_cmd.add_parser(sub)
     emulator_cmd.add_parser(sub)
     return parser
 

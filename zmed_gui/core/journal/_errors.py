@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from zmed_gui.core.errors import ZmedError
 _NOTHING_LOST = "nothing was sent that the journal did not record."
 
 # SQLite's primary result codes (the low byte of an extended code).
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 5, 6, 8
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
 
 
@@ -110,6 +111,16 @@ def locked_error(path: Path, what: str = "The upload journal") -> JournalLocked:
     )
 
 
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def _nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < _NEARLY_FULL_BYTES
+    except OSError:
+        return False
+
+
 def journal_error(exc: BaseException, path: Path, what: str = "The upload journal") -> JournalError:
     """The sentence for a low-level error met while using ``path``."""
     if isinstance(exc, JournalError):
@@ -126,6 +137,9 @@ def journal_error(exc: BaseException, path: Path, what: str = "The upload journa
             return locked_error(path, what)
         if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
             return JournalDamaged(path, f"SQLite reports: {exc}")
+        if code == _SQLITE_IOERR and _nearly_full(path):
+            # A full disk often surfaces as "disk I/O error" (a failed write to the WAL).
+            return full_error(path, what)
     elif isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
             return full_error(path, what)

@@ -248,6 +248,12 @@ class Journal:
         """
         return _reads.prior_statuses(self._db, meter_key, hashes, exclude_upload)
 
+    def count_with_status(
+        self, meter_key: str, hashes: Iterable[str], status: EventStatus
+    ) -> dict[str, int]:
+        """How many events of the meter, in any upload, have each hash and ``status``."""
+        return _reads.count_with_status(self._db, meter_key, hashes, status)
+
     def mark_resent(self, meter_key: str, hashes: dict[str, int], by_upload: str) -> None:
         """Earlier uncertain events the user chose to send again: ``hash -> how many``."""
         with self._db.tx() as db:

@@ -134,3 +134,22 @@ def prior_statuses(
             )
             found.setdefault(str(h), []).append((st, str(uid)))
     return found
+
+
+def count_with_status(
+    db: _Database, meter_key: str, hashes: Iterable[str], status: EventStatus
+) -> dict[str, int]:
+    """See :meth:`Journal.count_with_status`."""
+    counts: dict[str, int] = {}
+    wanted = list(dict.fromkeys(hashes))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.query(
+            "SELECT hash, COUNT(*) FROM events WHERE meter_key=? AND status=?"
+            f" AND hash IN ({marks}) GROUP BY hash",
+            (meter_key, status, *chunk),
+        )
+        for h, n in rows:
+            counts[str(h)] = int(n)
+    return counts

@@ -27,12 +27,14 @@ from zmed_gui.core.upload._outcomes import (
     summary_sentence,
 )
 from zmed_gui.core.upload._planning import DuplicateFinding, UploadPlan
+from zmed_gui.core.upload._reconcile import ReconcileResult, latest_upload, reconcile
 from zmed_gui.core.upload._session import UploadRequest, UploadSession
 
 __all__ = [
     "MAX_CONCURRENCY",
     "DuplicateFinding",
     "ProgressFn",
+    "ReconcileResult",
     "SourceInfo",
     "UploadItem",
     "UploadOptions",
@@ -45,6 +47,8 @@ __all__ = [
     "canonical_json",
     "event_hash",
     "items_from_validation",
+    "latest_upload",
     "mapping_json",
+    "reconcile",
     "summary_sentence",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from zmed_gui.core.connections import tenant_key
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.journal import EventStatus
 from zmed_gui.core.upload._batches import canonical_json, event_hash
@@ -45,6 +46,7 @@ class ReconcileResult:
     entries_read: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     rejected_rows: dict[int, str] = field(default_factory=dict)  # 0-based row -> reason
+    rows: list[tuple[int, str, str]] = field(default_factory=list)  # excel row, status, why
     settled: bool = False  # the processing window has passed
 
     @property
@@ -71,12 +73,18 @@ def _when(text: str | None) -> dt.datetime | None:
         return None
 
 
-def latest_upload(journal: Journal, meter_key: str | None = None) -> UploadRecord:
-    """The newest upload (to ``meter_key`` when given) that received anything."""
+def latest_upload(journal: Journal, base_url: str, meter_key: str | None = None) -> UploadRecord:
+    """The newest upload to the tenant (to ``meter_key`` when given) that Zuora received
+    events of."""
+    tenant = tenant_key(base_url) + "|"
     for rec in journal.list_uploads(500):
-        if (meter_key is None or rec.meter_key == meter_key) and rec.accepted + rec.kept:
+        mine = rec.meter_key == meter_key if meter_key else rec.meter_key.startswith(tenant)
+        if mine and rec.accepted + rec.kept + rec.rejected_after_receipt:
             return rec
-    raise OptionsError("There is no upload in the journal that Zuora received events of.")
+    raise OptionsError(
+        f"There is no upload to {base_url} in the journal that Zuora received events of; "
+        "give the upload ID (see 'history')."
+    )
 
 
 def reconcile(
@@ -102,46 +110,65 @@ def reconcile(
     started = _when(rec.started) or dt.datetime.now(dt.UTC)
     ended = _when(rec.ended) or dt.datetime.now(dt.UTC)
     now = now or dt.datetime.now(dt.UTC)
-    until = min(now, ended + PROCESSING_WINDOW + MARGIN)
+    # the journal keeps whole seconds, and queryToTime is exclusive: a second more each way
+    until = min(now, ended + PROCESSING_WINDOW + MARGIN) + dt.timedelta(seconds=1)
     entries = fetch_audit_errors(
         client, number, started - MARGIN, until, progress=progress, cancel=cancel
     )
     result = ReconcileResult(upload_id, entries_read=len(entries))
     result.settled = now >= ended + PROCESSING_WINDOW
     # Each error entry covers one occurrence of an event (the same event may be twice).
+    # Entries already matched to an event (of this or an earlier upload to the meter: the
+    # window's margin reaches back) are used up first, oldest first.
     wanted: dict[str, list[str]] = {}
-    for entry in entries:
+    for entry in sorted(
+        entries, key=lambda en: en.error_time or dt.datetime.min.replace(tzinfo=dt.UTC)
+    ):
         if entry.payload is None:
             continue
         why = f"{entry.message} (code {entry.code})" if entry.code else entry.message
         wanted.setdefault(event_hash(canonical_json(entry.payload)), []).append(why)
+    used = journal.count_with_status(
+        rec.meter_key, list(wanted), EventStatus.REJECTED_AFTER_RECEIPT
+    )
+    for h, n in used.items():
+        del wanted[h][:n]
     updates: list[tuple[int, EventStatus, str]] = []
     for e in journal.events(upload_id):
-        if e.status == EventStatus.REJECTED_AFTER_RECEIPT:
+        status, why = e.status, e.message
+        if status in (EventStatus.ACCEPTED, EventStatus.KEPT):
+            reasons = wanted.get(e.hash)
+            if reasons:
+                status, why = EventStatus.REJECTED_AFTER_RECEIPT, _LEAD + reasons.pop(0)
+                updates.append((e.pos, status, why))
+            elif result.settled and status != EventStatus.KEPT:
+                status, why = EventStatus.KEPT, "Kept by the meter."
+                updates.append((e.pos, status, why))
+        if status == EventStatus.REJECTED_AFTER_RECEIPT:
             result.rejected += 1
-            result.reasons[e.message.removeprefix(_LEAD)] += 1
-            result.rejected_rows[e.row] = e.message
-            continue
-        if e.status not in (EventStatus.ACCEPTED, EventStatus.KEPT):
-            continue
-        reasons = wanted.get(e.hash)
-        if reasons:
-            why = reasons.pop()
-            updates.append((e.pos, EventStatus.REJECTED_AFTER_RECEIPT, _LEAD + why))
-            result.rejected += 1
-            result.reasons[why] += 1
-            result.rejected_rows[e.row] = _LEAD + why
-        elif result.settled:
-            if e.status != EventStatus.KEPT:
-                updates.append((e.pos, EventStatus.KEPT, "Kept by the meter."))
+            result.reasons[why.removeprefix(_LEAD)] += 1
+            result.rejected_rows[e.row] = why
+        elif status == EventStatus.KEPT:
             result.kept += 1
-        elif e.status == EventStatus.KEPT:
-            result.kept += 1
-        else:
+        elif status == EventStatus.ACCEPTED:
             result.unknown += 1
+            why = "Received by Zuora; the meter has not reported on it yet."
+        result.rows.append((e.excel_row, _WORDS.get(status, str(status)), why))
     if updates:
         journal.set_event_statuses(upload_id, updates)
     return result
 
 
 _LEAD = "Rejected by the meter after receipt: "
+_WORDS = {
+    EventStatus.KEPT: "kept",
+    EventStatus.REJECTED_AFTER_RECEIPT: "rejected after receipt",
+    EventStatus.ACCEPTED: "received, not yet known",
+    EventStatus.REJECTED: "rejected",
+    EventStatus.UNCERTAIN: "uncertain",
+    EventStatus.SENDING: "uncertain",
+    EventStatus.PENDING: "not sent",
+    EventStatus.SKIPPED: "skipped (already sent)",
+    EventStatus.HELD: "uncertain",
+    EventStatus.RESENT: "sent again later",
+}

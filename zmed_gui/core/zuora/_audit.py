@@ -53,7 +53,7 @@ def check_meter_number(value: str | int) -> int:
 
 
 def _iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return when.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _entry(raw: Any) -> AuditEntry | None:
