@@ -45,7 +45,7 @@ def test_every_check_passes(qapp, capsys: pytest.CaptureFixture[str]) -> None:
     assert "self-test: 10 ok, 0 warning(s), 0 FAIL" in out
     # The emulator really received the sample's valid rows.
     upload = next(line for line in out.splitlines() if line.startswith("ok   upload"))
-    assert "events accepted by the emulator" in upload
+    assert "events received by the emulator" in upload
 
 
 def test_no_keyring_is_a_warning_not_a_failure(qapp, capsys: pytest.CaptureFixture[str]) -> None:

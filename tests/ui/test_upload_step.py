@@ -438,13 +438,15 @@ def test_cancel_while_sending_stops_at_once(qtbot: Any, tmp_path: Path) -> None:
         step = make_upload_step(qtbot, state)
         step.batch_spin.setValue(5)
         step.concurrency_spin.setValue(2)
-        with qtbot.waitSignal(step.upload_stopped, timeout=20_000):
+        with qtbot.waitSignal(step.upload_finished, timeout=20_000) as finished:
             step.start_button.click()
             qtbot.waitUntil(lambda: len(emu.accepted_events()) > 0, timeout=10_000)
             at_cancel = emu.stats()["calls"]
             t0 = time.monotonic()
             step.cancel()
         assert time.monotonic() - t0 < 3
+        result = finished.args[0]
+        assert result.cancelled and result.interrupted and not result.complete
         qtbot.wait(800)  # requests already in flight may still arrive; nothing new leaves
         assert emu.stats()["calls"] <= at_cancel + 2
     finally:

@@ -1,0 +1,224 @@
+"""Each core subpackage's ``__init__`` is its whole public API (httpx's habit): the names
+are pinned here, every one is importable, and the faces never reach past them (the
+import-linter contract in pyproject.toml names every private module; this checks it does)."""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+API: dict[str, list[str]] = {
+    "read": [
+        "SUPPORTED_EXTENSIONS",
+        "decode_text",
+        "detect_delimiter",
+        "detect_header_row",
+        "list_sheets",
+        "load_table",
+        "make_table",
+        "read_grid",
+        "read_text_grid",
+    ],
+    "convert": [
+        "ConversionOptions",
+        "DateOrder",
+        "DateOrderGuess",
+        "DateTimeFormat",
+        "EMPTY",
+        "FieldConverter",
+        "Flagged",
+        "Problem",
+        "combine_date_time",
+        "from_excel_serial",
+        "infer_date_order",
+        "is_quantity_field",
+        "parse_date_text",
+        "resolve_timezone",
+        "show",
+        "to_boolean",
+        "to_number",
+        "to_string",
+        "to_time_of_day",
+    ],
+    "mapping": [
+        "FieldSource",
+        "MATCH_SAMPLE_ROWS",
+        "Mapping",
+        "Profile",
+        "ProfileSource",
+        "apply_profile",
+        "auto_match",
+        "auto_match_table",
+        "find_profile_for_headers",
+        "list_profiles",
+        "load_profile",
+        "normalise_header",
+        "profile_from",
+        "profile_path",
+        "profile_to_json",
+        "profiles_dir",
+        "resolve_column",
+        "save_profile",
+        "unmapped_columns",
+        "unmapped_required",
+    ],
+    "validate": [
+        "CHUNK",
+        "Issue",
+        "RowStatus",
+        "Severity",
+        "ValidationResult",
+        "check_mapping",
+        "revalidate_rows",
+        "validate",
+    ],
+    "report": [
+        "RowUpload",
+        "write_outcome_rows",
+        "write_report",
+    ],
+    "connections": [
+        "CUSTOM",
+        "Connection",
+        "DEFAULT_ENVIRONMENT",
+        "DEFAULT_PATH_STYLE",
+        "ENVIRONMENTS",
+        "ENV_SECRET",
+        "Environment",
+        "LIMIT_PRESETS",
+        "NO_KEYRING",
+        "PATH_STYLES",
+        "PATH_STYLE_LABELS",
+        "PathStyle",
+        "SERVICE",
+        "Target",
+        "TenantLimits",
+        "annotations",
+        "check_base_url",
+        "check_meter_id",
+        "check_same_tenant",
+        "connections_file",
+        "delete_connection",
+        "delete_secret",
+        "environment_limits",
+        "get_connection",
+        "get_secret",
+        "is_loopback_host",
+        "keyring_available",
+        "limits_preset",
+        "load_connections",
+        "make_target",
+        "meter_key",
+        "meter_url",
+        "parse_upload_url",
+        "resolve_secret",
+        "save_connection",
+        "set_secret",
+        "tenant_key",
+    ],
+    "zuora": [
+        "AddressMoved",
+        "AuditEntry",
+        "ConnectionTestResult",
+        "NoAnswer",
+        "NotSent",
+        "PostResult",
+        "ProbeOutcome",
+        "REFUSED",
+        "REFUSED_UPLOAD",
+        "RateLimiter",
+        "TokenClient",
+        "USER_AGENT",
+        "ZuoraClient",
+        "backoff_delay",
+        "check_meter_number",
+        "check_track_id",
+        "describe_status",
+        "encode_json",
+        "fetch_audit_errors",
+        "new_track_id",
+        "parse_retry_after",
+        "register_secret",
+        "test_connection",
+    ],
+    "journal": [
+        "BACKUPS_KEPT",
+        "BatchRecord",
+        "BatchStatus",
+        "EventRow",
+        "EventStatus",
+        "HEARTBEAT_STALE_SECONDS",
+        "Journal",
+        "JournalDamaged",
+        "JournalError",
+        "JournalFull",
+        "JournalLocked",
+        "JournalReadOnly",
+        "LeaseLost",
+        "MeterBusy",
+        "MeterLease",
+        "UploadRecord",
+        "UploadStatus",
+        "find_interrupted_uploads",
+        "list_backups",
+        "set_aside_journal",
+    ],
+    "upload": [
+        "DuplicateFinding",
+        "MAX_CONCURRENCY",
+        "ProgressFn",
+        "ReconcileResult",
+        "SourceInfo",
+        "UploadItem",
+        "UploadOptions",
+        "UploadPhase",
+        "UploadPlan",
+        "UploadProgress",
+        "UploadRequest",
+        "UploadResult",
+        "UploadSession",
+        "canonical_json",
+        "event_hash",
+        "items_from_validation",
+        "latest_upload",
+        "mapping_json",
+        "reconcile",
+        "summary_sentence",
+    ],
+}
+
+
+@pytest.mark.parametrize("package", sorted(API))
+def test_package_api_is_pinned(package: str) -> None:
+    module = importlib.import_module(f"zmed_gui.core.{package}")
+    assert sorted(module.__all__) == API[package]
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+
+
+def test_every_core_package_is_pinned_and_packaged() -> None:
+    core = ROOT / "zmed_gui" / "core"
+    packages = sorted(d.name for d in core.iterdir() if (d / "__init__.py").is_file())
+    assert packages == sorted(API)
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    assert {f"zmed_gui.core.{p}" for p in packages} <= set(listed)
+
+
+def test_the_faces_contract_names_every_private_module() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    (contract,) = [
+        c
+        for c in config["tool"]["importlinter"]["contracts"]
+        if c["name"].startswith("the faces use core")
+    ]
+    private = sorted(
+        f"zmed_gui.core.{f.parent.name}.{f.stem}"
+        for f in (ROOT / "zmed_gui" / "core").glob("*/_*.py")
+        if f.name != "__init__.py"
+    )
+    assert sorted(contract["forbidden_modules"]) == private
