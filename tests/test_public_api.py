@@ -183,6 +183,7 @@ API: dict[str, list[str]] = {
         "UploadResult",
         "UploadSession",
         "canonical_json",
+        "check_upload",
         "event_hash",
         "items_from_validation",
         "latest_upload",

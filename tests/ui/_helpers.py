@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QMessageBox
 
 from zmed_gui.core.connections import CUSTOM, Connection
-from zmed_gui.core.mapping import auto_match
+from zmed_gui.core.mapping import auto_match_table
 from zmed_gui.core.read import load_table
 from zmed_gui.core.table import Table
 from zmed_gui.emulator import (
@@ -33,6 +33,7 @@ def demo_app_state(emulator: Emulator) -> AppState:
         custom_base_url=emulator.base_url,
         client_id=DEMO_CLIENT_ID,
         meter_id=DEMO_METER_ID,
+        meter_number=str(emulator.meter_number()),
     )
     state.demo_secret = DEMO_CLIENT_SECRET
     state.demo_target = (emulator.base_url, DEMO_METER_ID)
@@ -46,8 +47,7 @@ def load_and_map(state: AppState, path: Path) -> Table:
     state.path = path
     table = load_table(path)
     state.set_table(table)
-    samples = [col[:20] for col in table.columns]
-    state.set_mapping(auto_match(table.headers, state.schema, samples))
+    state.set_mapping(auto_match_table(table, state.schema))
     state.options.timezone = "UTC"
     return table
 

@@ -120,10 +120,10 @@ def test_demo_upload_sends_exactly_the_valid_events(
     assert "Done" in step.result_title.text()
     assert step.result_box.isVisibleTo(step)
     # demo mode: the events went to the emulator, and the texts say so
-    assert "accepted by the local emulator" in step.result_title.text()
+    assert "received by the local emulator" in step.result_title.text()
     assert "Zuora" not in step.result_title.text()
     names = [label.text() for label in step.result_box.count_names.values()]
-    assert "Accepted by the local emulator:" in names and not any("Zuora" in t for t in names)
+    assert "Received by the local emulator:" in names and not any("Zuora" in t for t in names)
     assert step.progress_box.service == "the local emulator"
 
     out = tmp_path / "result.xlsx"
@@ -150,7 +150,7 @@ def test_duplicate_guard_sends_only_new_events(
     with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
         step.start_button.click()
     box: QMessageBox = shown.args[0]
-    assert "6 of these events were already accepted by the local emulator" in box.text()
+    assert "6 of these events were already received by the local emulator" in box.text()
     assert "bill" in box.text()
     with qtbot.waitSignal(step.upload_finished, timeout=20_000) as done:
         button_for(box, GuardChoice.SEND_NEW).click()
@@ -227,7 +227,7 @@ def test_saved_connection_uses_the_keyring_secret(
     result = upload(qtbot, step)
     assert result.accepted == 3
     assert received(emulator) == expected_events(data)
-    assert "accepted by Zuora" in step.result_title.text()  # a real connection: Zuora
+    assert "received by Zuora" in step.result_title.text()  # a real connection: Zuora
 
 
 def test_missing_meter_says_what_to_do(qtbot: Any, tmp_path: Path, emulator: Emulator) -> None:
@@ -330,7 +330,7 @@ def test_complete_upload_is_not_offered_again_until_something_changes(
 
     assert not offered()
     assert step.start_button.text() == "Upload complete"
-    assert "all accepted by the local emulator" in step.summary_label.text()
+    assert "all received by the local emulator" in step.summary_label.text()
     step.start_action.trigger()
     assert not step.busy and len(emulator.accepted_events()) == 5
 
@@ -521,3 +521,27 @@ def test_upload_form_checks_the_tenant_of_every_target(qtbot: Any, emulator: Emu
         form.target_edit.setText(url)
         with pytest.raises(OptionsError, match="nothing was sent"):
             form.target(conn)
+
+
+def test_check_with_zuora_shows_what_the_meter_rejected_after_receipt(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    from zmed_gui.emulator import DEMO_REJECTED_CUSTOMER, demo_config
+
+    emu = Emulator(demo_config()).start()
+    try:
+        data = rows(20)
+        data[3][0] = data[7][0] = DEMO_REJECTED_CUSTOMER  # the demo meter rejects these later
+        state = demo_state(write_workbook(tmp_path / "usage.xlsx", data), emu)
+        step = make_upload_step(qtbot, state)
+        result = upload(qtbot, step)
+        assert result.accepted == 20  # received: Zuora answered 200 for all
+        box = step.result_box
+        assert box.check_button.isVisibleTo(step)
+        with qtbot.waitSignal(step.upload_checked, timeout=20_000) as checked:
+            box.check_button.click()
+        assert checked.args[0].rejected == 2
+        assert "2 rejected after receipt" in box.check_label.text()
+        assert "does not exist" in box.check_label.text()
+    finally:
+        emu.stop()

@@ -94,6 +94,14 @@ class ConnectionForm(QWidget):
         self.path_state_label.setWordWrap(True)
         self.meter_edit = QLineEdit()
         self.meter_edit.setPlaceholderText("optional: meter ID or the meter's Unique Upload URL")
+        self.meter_number_edit = QLineEdit()
+        self.meter_number_edit.setPlaceholderText(
+            "optional: the meter's number, shown on its page in Zuora Mediation"
+        )
+        self.meter_number_edit.setToolTip(
+            "The meter's numeric ID (not the 32-character ID of its Upload URL). zmed-gui "
+            "uses it to check with Zuora which events the meter kept after receiving them."
+        )
         self.secret_state_label = QLabel()
         self.secret_state_label.setWordWrap(True)
         form = QFormLayout(self)
@@ -109,6 +117,7 @@ class ConnectionForm(QWidget):
         form.addRow("&Upload path:", self.path_style_combo)
         form.addRow("", self.path_state_label)
         form.addRow("Default &meter:", self.meter_edit)
+        form.addRow("Meter n&umber:", self.meter_number_edit)
         form.addRow("", self.secret_state_label)
 
     def load(self, conn: Connection) -> None:
@@ -135,6 +144,7 @@ class ConnectionForm(QWidget):
         self.entity_edit.setText(conn.entity_ids)
         self.org_edit.setText(conn.org_ids)
         self.meter_edit.setText(conn.upload_url or conn.meter_id)
+        self.meter_number_edit.setText(conn.meter_number)
 
     def _show_limits(self, limits: TenantLimits) -> None:
         """Select the preset equal to ``limits``, or an item for limits of the user's own."""
@@ -192,6 +202,7 @@ class ConnectionForm(QWidget):
             upload_url=meter if is_url else "",
             path_style=self.path_style_combo.currentData(),
             path_style_confirmed=self._path_confirmed,
+            meter_number=self.meter_number_edit.text().strip(),
             ca_bundle=self._loaded.ca_bundle,
             proxy=self._loaded.proxy,
         )

@@ -25,8 +25,9 @@ from zmed_gui.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_METER_ID,
+    DEMO_METER_NUMBER,
     Emulator,
-    EmulatorConfig,
+    demo_config,
     demo_schema,
 )
 
@@ -64,7 +65,8 @@ def sample_path(files: ExitStack) -> Path | None:
 def start_demo(window: MainWindow) -> DemoSession:
     """Start the emulator, point the state at it and open the sample spreadsheet."""
     state = window.state
-    emulator = Emulator(EmulatorConfig(), host="127.0.0.1").start()
+    # The demo tenant rejects a couple of sample rows after receipt: reconciliation shows it.
+    emulator = Emulator(demo_config(), host="127.0.0.1").start()
     log.info("demo emulator listening on %s", emulator.base_url)
     connection = Connection(
         name=DEMO_CONNECTION_NAME,
@@ -72,6 +74,7 @@ def start_demo(window: MainWindow) -> DemoSession:
         custom_base_url=emulator.base_url,
         client_id=DEMO_CLIENT_ID,
         meter_id=DEMO_METER_ID,
+        meter_number=str(DEMO_METER_NUMBER),
     )
     state.demo = True
     state.demo_connection = connection

@@ -71,7 +71,7 @@ def guard_text(
             on = f" on {started}" if started else ""
             parts.append(f"{n(count)} by upload {_short(uid)}{on}")
         lines.append(
-            f"{n(len(plan.duplicates))} of these events were already accepted by {service} "
+            f"{n(len(plan.duplicates))} of these events were already received by {service} "
             f"({'; '.join(parts)})."
         )
         rows = ", ".join(n(f.item.excel_row) for f in plan.duplicates[:50])

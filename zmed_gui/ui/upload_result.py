@@ -57,17 +57,17 @@ def result_title(result: Any, service: str = "Zuora") -> str:
         title = f"The upload stopped: {result.error}"
     elif result.interrupted:
         title = (
-            f"The upload was stopped after {n(result.accepted)} accepted events. "
+            f"The upload was stopped after {service} received {n(result.accepted)} events. "
             "Press Resume upload to send the rest; nothing is sent twice."
         )
     elif result.rejected or result.uncertain:
         title = (
-            f"Finished with problems: {n(result.accepted)} events accepted, "
+            f"Finished with problems: {n(result.accepted)} events received, "
             f"{n(result.rejected)} rejected, {n(result.uncertain)} without an answer. "
             "The result report shows which rows and why."
         )
     else:
-        title = f"Done: all {n(result.accepted)} events were accepted by {service}."
+        title = f"Done: all {n(result.accepted)} events were received by {service}."
     if result.message and (result.uncertain or result.held_uncertain or result.error):
         # Core's sentence adds what to do about uncertain events; counts are below.
         title += f"\n{result.message}"
@@ -77,7 +77,7 @@ def result_title(result: Any, service: str = "Zuora") -> str:
 
 def _count_names(service: str) -> list[tuple[str, str]]:
     return [
-        ("accepted", f"Accepted by {service}"),
+        ("accepted", f"Received by {service}"),
         ("rejected", f"Rejected by {service}"),
         ("invalid", "Invalid, not sent"),
         ("skipped_duplicates", "Duplicates skipped"),
@@ -93,6 +93,7 @@ class UploadResultPanel(QGroupBox):
     """
 
     resume_requested = Signal()
+    check_requested = Signal()  # "Check with Zuora": reconcile with the meter's audit trail
     resend_confirmed = Signal(object)  # the 0-based rows to send again (a set)
     report_requested = Signal(object, bool)  # the report's Path, open it afterwards
 
@@ -134,18 +135,30 @@ class UploadResultPanel(QGroupBox):
         self.resume_button.clicked.connect(self._on_resume_button_clicked)
         self.resend_button = QPushButton("Resend failed/uncertain events…")
         self.resend_button.clicked.connect(self._on_resend_button_clicked)
+        self.check_button = QPushButton("Check with Zuora")
+        self.check_button.setToolTip(
+            "Zuora checks events after receiving them: ask the meter which it kept and which "
+            "it rejected afterwards"
+        )
+        self.check_button.clicked.connect(self.check_requested.emit)
         buttons = QHBoxLayout()
         for b in (
             self.report_button,
             self.report_as_button,
             self.resume_button,
             self.resend_button,
+            self.check_button,
         ):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        self.check_label = QLabel()
+        self.check_label.setWordWrap(True)
+        self.check_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.check_label.hide()
         rl = QVBoxLayout(self)
         rl.addWidget(self.result_title)
         rl.addLayout(grid)
+        rl.addWidget(self.check_label)
         rl.addLayout(buttons)
         self.hide()
 
@@ -162,7 +175,31 @@ class UploadResultPanel(QGroupBox):
         self.result_title.setText(result_title(result, service))
         self.resume_button.setVisible(bool(result.interrupted))
         self.resend_button.setVisible(bool(failed) and not result.interrupted)
+        self.check_button.setVisible(not result.dry_run and result.accepted > 0)
+        self.check_button.setEnabled(True)
+        self.check_button.setText("Check with Zuora")
+        self.check_label.hide()
         self.show()
+
+    def show_check(self, checked: Any, service: str = "Zuora") -> None:
+        """What the meter's audit trail said: kept, rejected after receipt, not yet known."""
+        who = "The meter" if service == "Zuora" else f"The meter of {service}"
+        lines = [
+            f"{who}: {n(checked.kept)} kept, {n(checked.rejected)} rejected after receipt, "
+            f"{n(checked.unknown)} not yet known."
+        ]
+        if checked.rejected:
+            top = "; ".join(f"{why} ({n(k)})" for why, k in checked.reasons.most_common(3))
+            lines.append(f"Why: {top}")
+            lines.append(
+                "Fix those rows (or the accounts in Zuora) and upload again: only they go."
+            )
+        if checked.unknown:
+            lines.append("Zuora may still report on the others: check again in a few minutes.")
+        self.check_label.setText("\n".join(lines))
+        self.check_label.show()
+        self.check_button.setEnabled(True)
+        self.check_button.setText("Check again")
 
     def show_stopped(self) -> None:
         """Cancelled while sending, before any result came back."""

@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.connections import get_secret
+from zmed_gui.core.errors import CredentialsError, OptionsError
 from zmed_gui.core.journal import JournalDamaged
 from zmed_gui.core.report import write_report
+from zmed_gui.core.upload import check_upload
 from zmed_gui.core.validate import RowStatus
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import icon
@@ -50,7 +52,7 @@ from zmed_gui.ui.upload_form import DEMO_NAME, UploadForm
 from zmed_gui.ui.upload_jobs import Prepared, cell_edits, prepare_upload, send_upload
 from zmed_gui.ui.upload_progress import UploadProgressPanel
 from zmed_gui.ui.upload_result import UploadResultPanel, is_complete
-from zmed_gui.ui.workers import Worker, start
+from zmed_gui.ui.workers import Worker, start, start_worker
 
 __all__ = ["DEMO_NAME", "UploadStep"]
 
@@ -65,6 +67,7 @@ class UploadStep(QWidget):
     advance_requested = Signal()  # never emitted: the last step
     upload_finished = Signal(object)  # UploadResult (tests, window status line)
     upload_stopped = Signal(str)  # planning failed or was cancelled (message)
+    upload_checked = Signal(object)  # a ReconcileResult: what the meter kept
     guard_shown = Signal(object)  # the QMessageBox of the duplicate guard (tests)
     report_written = Signal(str)
     connections_loaded = Signal()  # the saved connections were read (tests wait for it)
@@ -80,6 +83,8 @@ class UploadStep(QWidget):
         self.journal_box: QMessageBox | None = None
         self._rows_only: set[int] | None = None  # resend: only these rows
         self.last_result: Any = None
+        self.last_check: Any = None  # the last ReconcileResult shown
+        self.check_job: Worker | None = None
         self.last_upload_id: str | None = None  # the upload being (or last) sent
         self._sending = False
         self._service = "Zuora"  # where the current/last upload went, in words
@@ -136,6 +141,7 @@ class UploadStep(QWidget):
         results.resume_requested.connect(self.resume)
         results.resend_confirmed.connect(self._on_result_box_resend_confirmed)
         results.report_requested.connect(self._on_result_box_report_requested)
+        results.check_requested.connect(self._on_result_box_check_requested)
 
         layout = QVBoxLayout(self)
         layout.addWidget(form)
@@ -196,7 +202,7 @@ class UploadStep(QWidget):
             self.summary_label.setText("Check the rows in Review first.")
         elif done:
             self.summary_label.setText(
-                f"These events were all accepted by {self._complete_service}. To send again, "
+                f"These events were all received by {self._complete_service}. To send again, "
                 "change the rows, the mapping, the connection or the meter."
             )
         else:
@@ -395,6 +401,49 @@ class UploadStep(QWidget):
         """Continue the upload that was stopped (only what it has not finished is sent)."""
         if self.last_upload_id is not None:
             self.start_upload(resume_id=self.last_upload_id)
+
+    def _on_result_box_check_requested(self) -> None:
+        """Ask the meter's audit trail what it kept of the last upload (in a worker)."""
+        result, conn = self.last_result, self.form.selected_connection()
+        if result is None or conn is None:
+            return
+        if not conn.meter_number.strip():
+            show_error(
+                self,
+                "To check with Zuora, enter the meter's number in Connections: it is shown "
+                "on the meter's page in Zuora Mediation (not the ID of its Upload URL).",
+                title="Check with Zuora",
+                warning=True,
+            )
+            return
+        demo = self.form.demo_selected()
+        secret = (
+            self.form.demo_connection()[1] if demo else self.form.session_secrets.get(conn.name)
+        )
+        upload_id = result.upload_id
+
+        def work(progress: Any, cancel: Any) -> Any:
+            key = secret or get_secret(conn.name)
+            if not key:
+                raise CredentialsError(
+                    f"No client secret is stored for '{conn.name}'; enter it in Connections."
+                )
+            progress(0, 0, "Reading the meter's audit trail…")
+            return check_upload(conn, key, conn.meter_number, upload_id, cancel=cancel)
+
+        self.result_box.check_button.setEnabled(False)
+        self.check_job = start_worker(
+            work, finished=self._on_check_finished, failed=self._on_check_failed
+        )
+
+    def _on_check_finished(self, checked: Any) -> None:
+        self.last_check = checked
+        self.result_box.show_check(checked, self._service)
+        self.upload_checked.emit(checked)
+
+    def _on_check_failed(self, message: str, details: str) -> None:
+        self.result_box.check_button.setEnabled(True)
+        show_error(self, message, details, "Check with Zuora")
 
     def _on_result_box_resend_confirmed(self, rows: set[int]) -> None:
         self.start_upload(rows=rows, allow_duplicates=True, resend_uncertain=True)

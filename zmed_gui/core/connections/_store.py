@@ -64,6 +64,9 @@ class Connection:
     proxy: str = ""  # optional proxy URL (never used for 127.0.0.1); empty = HTTPS_PROXY
     limits_custom: bool = False  # the user chose limits other than the environment's preset
     path_style_confirmed: bool = False  # a connection test found path_style answering
+    # The meter's numeric ID (its page in Zuora Mediation shows it): the audit trail's key,
+    # for reconciliation. Not the 32-hex global ID of the Upload URL.
+    meter_number: str = ""
 
     def __post_init__(self) -> None:
         self.limits = self.effective_limits
@@ -123,6 +126,11 @@ class Connection:
         if self.path_style not in PATH_STYLES:
             raise OptionsError(f"'{self.path_style}' is not a path style; use bulk or streaming.")
         self.default_target()
+        if self.meter_number.strip() and not self.meter_number.strip().isdigit():
+            raise OptionsError(
+                f"The meter number '{self.meter_number}' is not a number; copy the meter's "
+                "numeric ID from its page in Zuora Mediation (not the ID of its Upload URL)."
+            )
         if self.ca_bundle and not Path(self.ca_bundle).is_file():
             raise OptionsError(f"The CA bundle file '{self.ca_bundle}' does not exist.")
 

@@ -27,7 +27,12 @@ from zmed_gui.core.upload._outcomes import (
     summary_sentence,
 )
 from zmed_gui.core.upload._planning import DuplicateFinding, UploadPlan
-from zmed_gui.core.upload._reconcile import ReconcileResult, latest_upload, reconcile
+from zmed_gui.core.upload._reconcile import (
+    ReconcileResult,
+    check_upload,
+    latest_upload,
+    reconcile,
+)
 from zmed_gui.core.upload._session import UploadRequest, UploadSession
 
 __all__ = [
@@ -45,6 +50,7 @@ __all__ = [
     "UploadResult",
     "UploadSession",
     "canonical_json",
+    "check_upload",
     "event_hash",
     "items_from_validation",
     "latest_upload",

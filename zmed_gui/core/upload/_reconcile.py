@@ -22,14 +22,16 @@ from typing import TYPE_CHECKING
 
 from zmed_gui.core.connections import tenant_key
 from zmed_gui.core.errors import OptionsError
-from zmed_gui.core.journal import EventStatus
+from zmed_gui.core.journal import EventStatus, Journal
 from zmed_gui.core.upload._batches import canonical_json, event_hash
-from zmed_gui.core.zuora import check_meter_number, fetch_audit_errors
+from zmed_gui.core.zuora import TokenClient, check_meter_number, fetch_audit_errors
 
 if TYPE_CHECKING:
-    from zmed_gui.core.journal import Journal, UploadRecord
+    from pathlib import Path
+
+    from zmed_gui.core.connections import Connection
+    from zmed_gui.core.journal import UploadRecord
     from zmed_gui.core.progress import CancelToken
-    from zmed_gui.core.zuora import TokenClient
 
 MARGIN = dt.timedelta(minutes=5)  # clocks differ; events are processed a little later
 PROCESSING_WINDOW = dt.timedelta(minutes=15)  # after this, no error entry means kept
@@ -157,6 +159,24 @@ def reconcile(
     if updates:
         journal.set_event_statuses(upload_id, updates)
     return result
+
+
+def check_upload(
+    connection: Connection,
+    secret: str,
+    meter_number: str | int,
+    upload_id: str,
+    *,
+    journal_path: Path | None = None,
+    cancel: CancelToken | None = None,
+) -> ReconcileResult:
+    """:func:`reconcile` for a face: opens the journal and a client for ``connection``."""
+    number = check_meter_number(meter_number)
+    with (
+        Journal(journal_path) as journal,
+        TokenClient.for_connection(connection, secret, timeout=60.0, max_connections=2) as client,
+    ):
+        return reconcile(journal, client, number, upload_id, cancel=cancel)
 
 
 _LEAD = "Rejected by the meter after receipt: "
