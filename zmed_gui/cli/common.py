@@ -1,13 +1,16 @@
 """Options every command that reads a spreadsheet shares, and the preparation they lead to.
 
 ``prepare`` turns the command line into a validated table: open the file, pick the sheet and
-header row, load the schema, build the mapping (profile, explicit ``--map``/``--const``, or
-automatic matching whose choices are printed) and run validation with progress on stderr.
+header row, load the schema (this app's schema file or a meter definition exported from
+Zuora, whose fields then carry the meter's own date formats), build the mapping (profile,
+explicit ``--map``/``--const``, or automatic matching whose choices are printed) and run
+validation with progress on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +28,10 @@ from zmed_gui.core.mapping import (
     load_profile,
     resolve_column,
 )
+from zmed_gui.core.meterdef import MeterDefinition, load_event_fields, load_meter_definition
 from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.read import load_table
-from zmed_gui.core.schema import Schema, default_schema, load_schema
+from zmed_gui.core.schema import Schema, default_schema
 from zmed_gui.core.table import Table
 from zmed_gui.core.validate import ValidationResult, validate
 
@@ -56,7 +60,19 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="give FIELD the same VALUE on every row; repeatable",
     )
-    m.add_argument("--schema", metavar="SCHEMA.json", type=Path, help="the meter's event fields")
+    m.add_argument(
+        "--schema",
+        metavar="SCHEMA.json",
+        type=Path,
+        help="the meter's event fields: a schema file, or a meter definition exported from Zuora",
+    )
+    m.add_argument(
+        "--meter-definition",
+        metavar="METER.json",
+        type=Path,
+        help="the meter's definition as exported from Zuora Mediation: its fields, and its event "
+        "time written in the meter's own format",
+    )
     c = parser.add_argument_group("conversion")
     c.add_argument(
         "--timezone",
@@ -73,7 +89,11 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--datetime-format",
         choices=[f.value for f in DateTimeFormat],
-        help="how date-times are written into events (default: rfc3339, with offset)",
+        type=lambda text: text.strip().lower().replace("_", "-"),
+        help="how date-times are written into events: rfc3339 2026-11-26T09:30:00+01:00 "
+        "(default), rfc3339-utc 2026-11-26T08:30:00Z, local 2026-11-26T09:30:00, date "
+        "2026-11-26, offset-no-colon 2026-11-26T09:30:00+0100, epoch-ms 1795681800000 "
+        "(milliseconds since 1970, a JSON number); replaces a meter definition's own format",
     )
     parser.add_argument(
         "--report",
@@ -93,6 +113,7 @@ class Prepared:
     result: ValidationResult
     profile: Profile | None = None
     notes: list[str] = field(default_factory=list)
+    definition: MeterDefinition | None = None
 
 
 def _split_assignment(text: str, flag: str) -> tuple[str, str]:
@@ -190,12 +211,7 @@ def prepare(
     """Read, map and validate the file the command line names (``cancel`` stops it)."""
     path: Path = args.file
     profile = load_profile(args.mapping) if args.mapping else None
-    if args.schema:
-        schema = load_schema(args.schema)
-    elif profile is not None:
-        schema = profile.schema
-    else:
-        schema = default_schema()
+    schema, definition = _event_fields(args, profile)
     sheet = _sheet_arg(args.sheet)
     header_row = args.header_row
     if profile is not None:
@@ -204,6 +220,21 @@ def prepare(
     if header_row is not None and header_row < 1:
         raise OptionsError("--header-row is a row number as Excel shows it, starting at 1.")
     options = build_options(args, profile.options if profile is not None else None)
+    if definition is not None:
+        for line in definition.summary():
+            print(f"Meter definition: {line}", file=out)
+    if args.datetime_format and any(f.date_format for f in schema.fields):
+        # The explicit flag wins over the meter's own formats, and says so.
+        for f in schema.fields:
+            if f.date_format:
+                print(
+                    f"  note: --datetime-format {args.datetime_format} replaces the meter's "
+                    f"format {f.date_format} for {f.name}.",
+                    file=out,
+                )
+        schema = dataclasses.replace(
+            schema, fields=[dataclasses.replace(f, date_format="") for f in schema.fields]
+        )
 
     bar = ProgressPrinter("Reading", stream=sys.stderr)
     table = load_table(path, sheet, header_row, progress=bar, cancel=cancel)
@@ -221,4 +252,24 @@ def prepare(
     bar = ProgressPrinter("Validating", stream=sys.stderr)
     result = validate(table, schema, mapping, options, progress=bar, cancel=cancel)
     bar.done()
-    return Prepared(path, table, schema, mapping, options, result, profile, notes)
+    return Prepared(path, table, schema, mapping, options, result, profile, notes, definition)
+
+
+def _event_fields(
+    args: argparse.Namespace, profile: Profile | None
+) -> tuple[Schema, MeterDefinition | None]:
+    """The event's fields: --meter-definition, --schema (either kind of file), the profile's
+    or Zuora's default event; and the meter definition when there is one."""
+    meter_file: Path | None = getattr(args, "meter_definition", None)
+    if meter_file is not None and args.schema:
+        raise OptionsError(
+            "Give the event's fields once: --schema or --meter-definition, not both."
+        )
+    if meter_file is not None:
+        definition = load_meter_definition(meter_file)
+        return definition.schema, definition
+    if args.schema:
+        return load_event_fields(args.schema)
+    if profile is not None:
+        return profile.schema, None
+    return default_schema(), None

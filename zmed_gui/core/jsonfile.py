@@ -10,24 +10,58 @@ from typing import Any
 
 from zmed_gui.core.errors import OptionsError
 
+# Schemas, profiles and meter definitions are a few kilobytes; a real meter export with
+# many versions stays far below this. Anything bigger is not one of them.
+MAX_JSON_FILE_BYTES = 16 * 1024 * 1024
 
-def read_json_file(path: Path, what: str) -> Any:
+
+def read_json_file(path: Path, what: str, *, max_bytes: int = MAX_JSON_FILE_BYTES) -> Any:
     """Parse ``path`` as JSON (a UTF-8 BOM is allowed); ``what`` names it, e.g. "schema file".
 
+    Bounded: a file over ``max_bytes`` is refused unread, and nesting too deep for the
+    parser is a sentence, not a RecursionError.
+
     Raises:
-        OptionsError: the file cannot be read or is not valid JSON, saying where.
+        OptionsError: the file cannot be read, is too big or is not valid JSON, saying where.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)
     except OSError as exc:
         raise OptionsError(f"Cannot read the {what} {path}: {exc.strerror or exc}.") from exc
+    if len(raw) > max_bytes:
+        raise OptionsError(
+            f"The {what} {path.name} is larger than {max_bytes // (1024 * 1024)} MB, so it "
+            f"cannot be a {what}; choose the right file."
+        )
+    return parse_json_bytes(raw, f"The {what} {path.name}")
+
+
+def parse_json_bytes(raw: bytes, origin: str) -> Any:
+    """Parse JSON bytes (UTF-8, BOM allowed); ``origin`` starts each sentence, e.g.
+    "The schema file x.json".
+
+    Raises:
+        OptionsError: not UTF-8, not valid JSON, or nested too deeply to parse.
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise OptionsError(
+            f"{origin} is not UTF-8 text (byte {exc.start + 1} cannot be read); save it as "
+            "UTF-8 JSON."
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise OptionsError(
-            f"The {what} {path.name} is not valid JSON (line {exc.lineno}, "
-            f"column {exc.colno}: {exc.msg})."
+            f"{origin} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
         ) from exc
+    except RecursionError:
+        raise OptionsError(
+            f"{origin} nests its JSON too deeply to be read; it cannot be a file this app writes "
+            "or Zuora exports."
+        ) from None
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

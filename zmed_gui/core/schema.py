@@ -1,4 +1,9 @@
-"""The meter's event schema: which fields an event has, their types, which are required."""
+"""The meter's event schema: which fields an event has, their types, which are required.
+
+A field may also carry the date format its meter asks for (``date_format``: a Java pattern
+or ``epoch_ms``, from a meter definition; see :mod:`zmed_gui.core.meterdef`). It travels
+with the schema into profiles and validation; empty means "as the conversion options say".
+"""
 
 from __future__ import annotations
 
@@ -40,12 +45,18 @@ _TYPE_ALIASES = {
 }
 
 
+def parse_field_type(name: str) -> FieldType | None:
+    """A type name as schemas and meter definitions write it (``"date-time"``, ``"long"``...)."""
+    return _TYPE_ALIASES.get(name.strip().lower())
+
+
 @dataclass(frozen=True)
 class SchemaField:
     name: str
     type: FieldType
     required: bool = True
     description: str = ""
+    date_format: str = ""  # the meter's own: a Java pattern or "epoch_ms"; "" = the options'
 
 
 @dataclass
@@ -68,6 +79,7 @@ class Schema:
             "fields": [
                 {"name": f.name, "type": f.type.value, "required": f.required}
                 | ({"description": f.description} if f.description else {})
+                | ({"dateFormat": f.date_format} if f.date_format else {})
                 for f in self.fields
             ]
         }
@@ -123,13 +135,45 @@ def schema_from_json(data: Any, origin: str = "the schema") -> Schema:
         required = raw.get("required", True)
         if not isinstance(required, bool):
             raise OptionsError(f"{origin}: field '{name}': required must be true or false.")
-        fields.append(SchemaField(name, ftype, required, str(raw.get("description", ""))))
+        date_format = _date_format(raw.get("dateFormat"), ftype, f"{origin}: field '{name}'")
+        fields.append(
+            SchemaField(name, ftype, required, str(raw.get("description", "")), date_format)
+        )
     if not fields:
         raise OptionsError(f"{origin} lists no fields.")
     return Schema(fields, name=str(data.get("name", "")))
 
 
+def _date_format(raw: Any, ftype: FieldType, where: str) -> str:
+    """A field's ``dateFormat`` checked now, so a bad one is named with its file."""
+    if raw is None or raw == "":
+        return ""
+    if not isinstance(raw, str):
+        raise OptionsError(f"{where}: dateFormat must be a Java date pattern or epoch_ms.")
+    if ftype not in (FieldType.DATE, FieldType.DATETIME):
+        raise OptionsError(
+            f"{where} is of type {ftype.value}, so it cannot have a dateFormat; "
+            "make it a date or datetime field, or remove the dateFormat."
+        )
+    # Imported here: convert imports this module (FieldType) when it is first loaded.
+    from zmed_gui.core.convert import parse_date_format
+
+    try:
+        parse_date_format(raw)
+    except OptionsError as exc:
+        raise OptionsError(f"{where}: {exc}") from None
+    return raw
+
+
 def load_schema(path: Path) -> Schema:
-    """Read a schema JSON file; the fields listed replace the default set entirely."""
+    """Read a schema JSON file; the fields listed replace the default set entirely.
+
+    A meter definition exported from Zuora is read too (its fields and date formats).
+    """
     data = read_json_file(path, "schema file")
+    # Imported here: meterdef builds on this module.
+    from zmed_gui.core.meterdef import looks_like_meter_definition, meter_definition_from_json
+
+    if looks_like_meter_definition(data):
+        return meter_definition_from_json(data, origin=f"The meter definition {path.name}").schema
     return schema_from_json(data, origin=f"The schema file {path.name}")

@@ -100,6 +100,7 @@ def build_menus(window: MainWindow) -> None:
     edit_menu = bar.addMenu("&Edit")
     edit_menu.addAction(w.map_step.schema_action)
     edit_menu.addAction(w.map_step.import_schema_action)
+    edit_menu.addAction(w.map_step.meter_action)
     known = {
         id(a)
         for a in (
@@ -107,6 +108,7 @@ def build_menus(window: MainWindow) -> None:
             w.map_step.load_action,
             w.map_step.schema_action,
             w.map_step.import_schema_action,
+            w.map_step.meter_action,
             w.export_action,
             w.connections_action,
             w.review_validate,

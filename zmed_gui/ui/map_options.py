@@ -1,11 +1,16 @@
 """The Map step's conversion options: time zone, date order, decimal comma and the
 date-time format sent to Zuora, plus remembering them as the next file's defaults.
+
+Fields whose meter definition names their own date format are listed under the options:
+those formats win over the choice here.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
+from zmed_gui.core.errors import ZmedError
+from zmed_gui.core.meterdef import format_example
+from zmed_gui.core.schema import SchemaField
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +94,8 @@ class ConversionOptionsPanel(QGroupBox):
             (DateTimeFormat.RFC3339_UTC, "2026-11-26T08:30:00Z (in UTC)"),
             (DateTimeFormat.LOCAL_NO_ZONE, "2026-11-26T09:30:00 (no zone)"),
             (DateTimeFormat.DATE_ONLY, "2026-11-26 (date only)"),
+            (DateTimeFormat.OFFSET_NO_COLON, "2026-11-26T09:30:00+0100 (offset without a colon)"),
+            (DateTimeFormat.EPOCH_MS, "1795681800000 (milliseconds since 1970, as a number)"),
         ):
             self.format_combo.addItem(text, fmt.value)
         zone_label = QLabel("&Time zone:")
@@ -101,6 +111,12 @@ class ConversionOptionsPanel(QGroupBox):
         layout.addWidget(format_label, 1, 0)
         layout.addWidget(self.format_combo, 1, 1)
         layout.addWidget(self.comma_check, 1, 2, 1, 2)
+        self.meter_formats_label = QLabel()
+        self.meter_formats_label.setWordWrap(True)
+        self.meter_formats_label.setTextFormat(Qt.TextFormat.RichText)
+        self.meter_formats_label.setAccessibleName("Date formats the meter asks for")
+        self.meter_formats_label.setVisible(False)
+        layout.addWidget(self.meter_formats_label, 2, 0, 1, 4)
         layout.setColumnStretch(1, 1)
         layout.setColumnStretch(3, 1)
         self._setting = False
@@ -128,6 +144,25 @@ class ConversionOptionsPanel(QGroupBox):
             self.comma_check.setChecked(options.decimal_comma)
         finally:
             self._setting = False
+
+    def show_field_formats(self, fields: Sequence[SchemaField]) -> None:
+        """List the fields that carry their meter's own date format (hidden when none do)."""
+        parts: list[str] = []
+        for f in fields:
+            if not f.date_format:
+                continue
+            try:
+                example = format_example(f.date_format)
+            except ZmedError:  # validation says why; here it is only shown
+                example = "(cannot be written)"
+            name, shown, pattern = (html.escape(t) for t in (f.name, example, f.date_format))
+            parts.append(f"<b>{name}</b> as {shown} ({pattern})")
+        self.meter_formats_label.setVisible(bool(parts))
+        if parts:
+            self.meter_formats_label.setText(
+                f"The meter definition asks for {'; '.join(parts)}. The choice above applies "
+                "to the other date-time fields."
+            )
 
     def options(self, base: ConversionOptions) -> ConversionOptions:
         return replace(

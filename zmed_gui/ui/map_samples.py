@@ -35,15 +35,19 @@ def sample_text(
         # Guess day/month order from a few hundred cells only: this runs on the GUI thread.
         head = table.columns[src.column][:_ORDER_SAMPLE_ROWS]
         order = convert.infer_date_order(Counter(head).items(), options.date_order)
-    converter = convert.FieldConverter(
-        field.type,
-        options,
-        zone=zone,
-        date1904=table.date1904,
-        order=order,
-        warn_negative=field.type in (FieldType.NUMBER, FieldType.INTEGER)
-        and convert.is_quantity_field(field.name),
-    )
+    try:
+        converter = convert.FieldConverter(
+            field.type,
+            options,
+            zone=zone,
+            date1904=table.date1904,
+            order=order,
+            warn_negative=field.type in (FieldType.NUMBER, FieldType.INTEGER)
+            and convert.is_quantity_field(field.name),
+            date_format=field.date_format,
+        )
+    except ZmedError as exc:  # the field's own date format cannot be written
+        return str(exc)
     if src.constant is not None:
         return _result_text(converter(src.constant))
     values: list[str] = []

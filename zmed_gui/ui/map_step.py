@@ -3,6 +3,10 @@
 The step puts together the field grid (:mod:`map_grid`), the conversion options
 (:mod:`map_options`) and saved mappings (:mod:`map_profiles`), keeps them in step with
 :class:`AppState`, and says what still stops the user from checking their data.
+
+The event's fields come from Zuora's default event, the field editor, a schema file or a
+meter definition exported from Zuora (read off the GUI thread; its date formats travel on
+the fields).
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -25,11 +28,17 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.mapping import Mapping, auto_match_table
-from zmed_gui.core.progress import CancelToken, ProgressCallback
+from zmed_gui.core.meterdef import MeterDefinition
 from zmed_gui.core.schema import Schema
 from zmed_gui.core.table import Table
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
+from zmed_gui.ui.map_fields import (
+    ask_fields_file,
+    ask_meter_definition_file,
+    fields_job,
+    meter_definition_job,
+)
 from zmed_gui.ui.map_grid import CONSTANT, NOT_MAPPED, FieldRow, MappingGrid
 from zmed_gui.ui.map_options import ConversionOptionsPanel, remember_options
 from zmed_gui.ui.map_problems import mapping_problems, unused_columns_text
@@ -63,6 +72,7 @@ class MapStep(QWidget):
         self._schema_before_profile: Schema | None = None
         self._updating = False
         self._generation = 0
+        self._meter_definition: MeterDefinition | None = None
         self._build()
         state.table_changed.connect(self._on_state_table_changed)
         state.schema_changed.connect(self._on_state_schema_changed)
@@ -97,18 +107,33 @@ class MapStep(QWidget):
         self.schema_button = QPushButton(icon("schema"), "Edit &fields...")
         self.schema_button.setToolTip("Add, remove or change the fields of the usage event.")
         self.import_schema_button = QPushButton(icon("import"), "&Import fields (JSON)...")
+        self.import_schema_button.setToolTip(
+            "Read the fields from a schema file, or from a meter definition exported from Zuora."
+        )
+        self.meter_button = QPushButton(icon("import"), "Meter &definition...")
+        self.meter_button.setToolTip(
+            "Read the fields from the meter's definition, exported from Zuora Mediation (the "
+            "meter's Export): its event time is then sent in the meter's own format."
+        )
         for b in (
             self.save_button,
             self.load_button,
             self.schema_button,
             self.import_schema_button,
+            self.meter_button,
         ):
             tools.addWidget(b)
         self.save_button.clicked.connect(self._on_save_button_clicked)
         self.load_button.clicked.connect(self._on_load_button_clicked)
         self.schema_button.clicked.connect(self._on_schema_button_clicked)
         self.import_schema_button.clicked.connect(self._on_import_schema_button_clicked)
+        self.meter_button.clicked.connect(self._on_meter_button_clicked)
         outer.addLayout(tools)
+        self.meter_label = QLabel()
+        self.meter_label.setWordWrap(True)
+        self.meter_label.setAccessibleName("Meter definition")
+        self.meter_label.setVisible(False)
+        outer.addWidget(self.meter_label)
 
         self.field_grid = MappingGrid(self.state)
         scroll = QScrollArea()
@@ -150,6 +175,8 @@ class MapStep(QWidget):
         self.schema_action.triggered.connect(self._on_schema_button_clicked)
         self.import_schema_action = QAction(icon("import"), "&Import fields (JSON)...", self)
         self.import_schema_action.triggered.connect(self._on_import_schema_button_clicked)
+        self.meter_action = QAction(icon("import"), "Load &meter definition...", self)
+        self.meter_action.triggered.connect(self._on_meter_button_clicked)
 
     # --- step contract ----------------------------------------------------------------------
 
@@ -159,7 +186,13 @@ class MapStep(QWidget):
             self.rows[0].source_combo.setFocus()
 
     def step_actions(self) -> list[QAction]:
-        return [self.save_action, self.load_action, self.schema_action, self.import_schema_action]
+        return [
+            self.save_action,
+            self.load_action,
+            self.schema_action,
+            self.import_schema_action,
+            self.meter_action,
+        ]
 
     # --- public API -------------------------------------------------------------------------
 
@@ -292,6 +325,7 @@ class MapStep(QWidget):
         self.field_grid.refresh(from_profile=self.applied_profile is not None)
         self._refresh_problems(table)
         self.options_panel.set_options(self.state.options)
+        self.options_panel.show_field_formats(schema.fields)
         has_table = table is not None
         for w in (self.save_button, self.load_button, self.save_action, self.load_action):
             w.setEnabled(has_table)
@@ -315,6 +349,11 @@ class MapStep(QWidget):
         self._prepare()
 
     def _on_state_schema_changed(self) -> None:
+        if self._meter_definition is not None and self.state.schema is not (
+            self._meter_definition.schema
+        ):
+            self._meter_definition = None  # other fields now: the meter's summary is stale
+            self.meter_label.setVisible(False)
         if self._updating:
             return
         # Keep what the user chose for fields that still exist; match the rest automatically.
@@ -376,19 +415,46 @@ class MapStep(QWidget):
         editor.open()
 
     def _on_import_schema_button_clicked(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Import usage event fields", "", "Schema files (*.json);;All files (*)"
-        )
-        if name:
-            self.import_schema(Path(name))
+        path = ask_fields_file(self)
+        if path is not None:
+            self.import_schema(path)
 
     def import_schema(self, path: Path) -> None:
-        from zmed_gui.core.schema import load_schema
+        """Take the event's fields from a schema file or a meter definition (in the background)."""
+        start_worker(
+            fields_job(path), finished=self._on_fields_imported, failed=self._on_work_failed
+        )
 
-        def work(progress: ProgressCallback, cancel: CancelToken) -> Schema:
-            return load_schema(path)
+    def _on_fields_imported(self, result: tuple[Schema, MeterDefinition | None]) -> None:
+        schema, definition = result
+        if definition is not None:
+            self._on_meter_definition_loaded(definition)
+        else:
+            self.state.set_schema(schema)
 
-        start_worker(work, finished=self.state.set_schema, failed=self._on_work_failed)
+    def _on_meter_button_clicked(self) -> None:
+        path = ask_meter_definition_file(self)
+        if path is not None:
+            self.load_meter_definition(path)
+
+    def load_meter_definition(self, path: Path) -> None:
+        """Take the event's fields from a meter definition file (read in the background)."""
+        start_worker(
+            meter_definition_job(path),
+            finished=self._on_meter_definition_loaded,
+            failed=self._on_work_failed,
+        )
+
+    @property
+    def meter_definition(self) -> MeterDefinition | None:
+        """The meter definition the current fields came from, if they did."""
+        return self._meter_definition
+
+    def _on_meter_definition_loaded(self, definition: MeterDefinition) -> None:
+        self._meter_definition = definition
+        self.state.set_schema(definition.schema)
+        self.meter_label.setText(" ".join(definition.summary()))
+        self.meter_label.setVisible(True)
 
     def _on_profile_saved(self, path: Path) -> None:
         self.status_label.setText(f"Mapping saved as {path.stem}.")

@@ -1,8 +1,11 @@
-"""Edit the usage event's fields: add, remove, rename, type, required; JSON in and out."""
+"""Edit the usage event's fields: add, remove, rename, type, required; JSON in and out.
+
+A field keeps the date format its meter definition gave it while its name stays the same
+and its type a date or date-time (a renamed field is no longer the meter's).
+"""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -25,8 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.meterdef import load_event_fields
 from zmed_gui.core.progress import CancelToken, ProgressCallback
-from zmed_gui.core.schema import FieldType, Schema, SchemaField, schema_from_json
+from zmed_gui.core.schema import FieldType, Schema, SchemaField
 from zmed_gui.ui.dialogs import show_error, start_worker
 from zmed_gui.ui.icons import error_colour, icon
 
@@ -67,6 +71,7 @@ class SchemaEditor(QDialog):
         self.setWindowTitle("Usage event fields")
         self.resize(760, 420)
         self._schema_name = schema.name
+        self._date_formats: dict[str, str] = {}
         layout = QVBoxLayout(self)
         intro = QLabel(
             "These are the fields of each usage event your meter expects. Add the custom "
@@ -127,6 +132,7 @@ class SchemaEditor(QDialog):
             self._append(f)
         self.table.blockSignals(False)
         self._schema_name = schema.name or self._schema_name
+        self._date_formats = {f.name: f.date_format for f in schema.fields if f.date_format}
         self.problems()
 
     def add_field(
@@ -149,12 +155,16 @@ class SchemaEditor(QDialog):
         """The fields as edited (call :meth:`problems` first: names may be invalid)."""
         fields = []
         for row in range(self.table.rowCount()):
+            name = self._text(row, COL_NAME).strip()
+            ftype = FieldType(self._type_combo(row).currentData())  # Qt returns plain text
+            dated = ftype in (FieldType.DATE, FieldType.DATETIME)
             fields.append(
                 SchemaField(
-                    self._text(row, COL_NAME).strip(),
-                    FieldType(self._type_combo(row).currentData()),  # Qt returns plain text
+                    name,
+                    ftype,
                     self._required_check(row).isChecked(),
                     self._text(row, COL_DESCRIPTION).strip(),
+                    self._date_formats.get(name, "") if dated else "",
                 )
             )
         return Schema(fields, name=self._schema_name or "Custom fields")
@@ -232,16 +242,10 @@ class SchemaEditor(QDialog):
             self.import_json(Path(name))
 
     def import_json(self, path: Path) -> None:
+        """Fields from a schema file or a meter definition exported from Zuora."""
+
         def work(progress: ProgressCallback, cancel: CancelToken) -> Schema:
-            try:
-                data = json.loads(path.read_text(encoding="utf-8-sig"))
-            except OSError as exc:
-                raise OptionsError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-            except json.JSONDecodeError as exc:
-                raise OptionsError(
-                    f"{path.name} is not valid JSON (line {exc.lineno}: {exc.msg})."
-                ) from exc
-            return schema_from_json(data, origin=f"The file {path.name}")
+            return load_event_fields(path)[0]
 
         start_worker(work, finished=self.set_schema, failed=self._on_work_failed)
 

@@ -16,6 +16,11 @@ from zmed_gui.core.convert._options import (
     DateOrder,
     DateTimeFormat,
 )
+from zmed_gui.core.convert._patterns import (
+    EPOCH_MS,
+    DateFormat,
+    parse_date_format,
+)
 from zmed_gui.core.convert._results import (
     EMPTY,
     Flagged,
@@ -34,7 +39,9 @@ from zmed_gui.core.convert._times import (
 
 __all__ = [
     "EMPTY",
+    "EPOCH_MS",
     "ConversionOptions",
+    "DateFormat",
     "DateOrder",
     "DateOrderGuess",
     "DateTimeFormat",
@@ -45,6 +52,7 @@ __all__ = [
     "from_excel_serial",
     "infer_date_order",
     "is_quantity_field",
+    "parse_date_format",
     "parse_date_text",
     "resolve_timezone",
     "show",

@@ -36,6 +36,12 @@ Choices, for the record:
   from its unambiguous values. Dotted dates (``26.11.2026``) are always day first.
   Two-digit years are refused (``3/4/26`` could be 1926 or 2026).
 - A ``date`` field sends the date as written (``YYYY-MM-DD``), whatever its time or offset.
+- A field may carry its meter's own format (``date_format``: a Java pattern or
+  ``epoch_ms``, see :mod:`zmed_gui.core.convert._patterns`); it then wins over
+  :attr:`ConversionOptions.datetime_format`. A ``date`` field under such a format is its
+  day at 00:00 UTC, so no zone can move it to another day.
+- ``offset-no-colon`` writes milliseconds (``.SSS``) only when the time has them, like the
+  RFC 3339 formats; Mediation's default patterns include both forms.
 - Excel serial numbers in date fields honour the 1904 date system and Excel's phantom
   29 February 1900 (serial 60 is an error); times are rounded to the millisecond.
 - A separate time column takes time cells, fractions of a day, durations below a day
@@ -57,6 +63,7 @@ from zmed_gui.core.convert._dates import (
 )
 from zmed_gui.core.convert._numbers import to_number
 from zmed_gui.core.convert._options import ConversionOptions, DateTimeFormat
+from zmed_gui.core.convert._patterns import DateFormat, ZoneStyle, parse_date_format
 from zmed_gui.core.convert._results import (
     EMPTY,
     Empty,
@@ -90,12 +97,25 @@ def _iso(when: dt.datetime) -> str:
     return when.isoformat(timespec="milliseconds" if when.microsecond else "seconds")
 
 
+# The options' formats that are patterns: (without milliseconds, with milliseconds)
+_OPTION_PATTERNS = {
+    DateTimeFormat.OFFSET_NO_COLON: (
+        parse_date_format("yyyy-MM-dd'T'HH:mm:ssZ"),
+        parse_date_format("yyyy-MM-dd'T'HH:mm:ss.SSSZ"),
+    ),
+    DateTimeFormat.EPOCH_MS: (parse_date_format("epoch_ms"),) * 2,
+}
+
+
 class FieldConverter:
     """Converts the cells of one field (from one column) with fixed settings.
 
     ``converter(value)`` returns the event value, :data:`EMPTY`, a :class:`Problem` or a
     :class:`Flagged` value; it never raises for bad cells and depends only on ``value``,
     so results can be cached per distinct value.
+
+    ``date_format`` (a Java pattern or ``epoch_ms``, from the meter's definition) overrides
+    the options' date-time format for this field; an unusable one raises OptionsError.
     """
 
     def __init__(
@@ -108,6 +128,7 @@ class FieldConverter:
         order: DateOrderGuess | None = None,
         now: dt.datetime | None = None,
         warn_negative: bool = False,
+        date_format: str = "",
     ) -> None:
         self.ftype = ftype
         self.options = options
@@ -121,8 +142,17 @@ class FieldConverter:
         self._soon_date = self._soon.astimezone(zone).date()
         # local date -> (UTC offset, "+01:00") for days without a clock change, else None
         self._days: dict[dt.date, tuple[dt.timedelta, str] | None] = {}
+        # (plain, with milliseconds): the field's own format, else the options' if a pattern
+        self._patterns: tuple[DateFormat, DateFormat] | None = None
+        if date_format:
+            own = parse_date_format(date_format)
+            self._patterns = (own, own)
+        elif ftype is FieldType.DATETIME:
+            self._patterns = _OPTION_PATTERNS.get(options.datetime_format)
         self._offset_fast = (
-            ftype is FieldType.DATETIME and options.datetime_format is DateTimeFormat.RFC3339_OFFSET
+            ftype is FieldType.DATETIME
+            and options.datetime_format is DateTimeFormat.RFC3339_OFFSET
+            and self._patterns is None
         )
         self.convert: Callable[[object], Any] = (
             self._date_value if ftype in (FieldType.DATE, FieldType.DATETIME) else self._value
@@ -226,9 +256,14 @@ class FieldConverter:
         if self.ftype is FieldType.DATE:
             day = when.date()
             text = day.isoformat()
+            value: Any = text
+            if self._patterns is not None:
+                value = self._patterns[0].write(dt.datetime.combine(day, MIDNIGHT, dt.UTC))
             if day > self._soon_date:
-                return self._future(text)
-            return text
+                return self._future(value, text)
+            return value
+        if self._patterns is not None:
+            return self._finish_pattern(when, has_time, self._patterns)
         fmt = self.options.datetime_format
         if when.tzinfo is None:
             # Fast path: most days have no clock change, so the offset is the day's.
@@ -270,9 +305,36 @@ class FieldConverter:
             return self._future(text)
         return text
 
-    def _future(self, text: str) -> Flagged:
+    def _finish_pattern(
+        self, when: dt.datetime, has_time: bool, patterns: tuple[DateFormat, DateFormat]
+    ) -> Any:
+        """A date-time written with a Java pattern or as epoch milliseconds."""
+        pattern = patterns[1] if when.microsecond else patterns[0]
+        zone = self.zone
+        if when.tzinfo is None:
+            aware = when.replace(tzinfo=zone)  # fold=0: a repeated time is its first occurrence
+            if zone is not dt.UTC and has_time and pattern.needs_instant:
+                back = aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+                if back != when:
+                    return Problem(
+                        "invalid_date",
+                        f"{when:%Y-%m-%d %H:%M} does not exist in {zone_name(zone)} because the "
+                        "clocks go forward for daylight saving time then; correct the time or "
+                        "choose the time zone the times were recorded in",
+                    )
+        else:
+            # Text with its own offset keeps it where the pattern writes one; otherwise it is
+            # shown on the chosen zone's clock (or in UTC, which write() sees to).
+            aware = when if pattern.zone is ZoneStyle.OFFSET else when.astimezone(zone)
+        value = pattern.write(aware)
+        if aware > self._soon:
+            return self._future(value, _iso(aware))
+        return value
+
+    def _future(self, value: Any, shown: str | None = None) -> Flagged:
+        text = shown if shown is not None else value
         return Flagged(
-            text,
+            value,
             "future_date",
             f"found {text}, more than a day in the future; expected a past date, so check "
             "the year and the day/month order",

@@ -22,6 +22,10 @@ class DateTimeFormat(StrEnum):
     RFC3339_UTC = "rfc3339-utc"  # 2026-11-26T08:30:00Z
     LOCAL_NO_ZONE = "local"  # 2026-11-26T09:30:00 (yyyy-MM-dd'T'HH:mm:ss)
     DATE_ONLY = "date"  # 2026-11-26 (yyyy-MM-dd)
+    # Java's Z offset, first in Mediation's default patterns: yyyy-MM-dd'T'HH:mm:ss[.SSS]Z
+    OFFSET_NO_COLON = "offset-no-colon"  # 2026-11-26T09:30:00+0100
+    # Integer milliseconds since 1970 as a JSON number (Zuora's epoch_ms; see convert._patterns)
+    EPOCH_MS = "epoch-ms"  # 1795681800000
 
 
 @dataclass

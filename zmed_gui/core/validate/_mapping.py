@@ -113,16 +113,22 @@ def plan_fields(
         order: DateOrderGuess | None = None
         if src.constant is not None and f.type in (FieldType.DATE, FieldType.DATETIME):
             order = infer_date_order([(src.constant, 1)], options.date_order)
-        converter = FieldConverter(
-            f.type,
-            options,
-            zone=zone,
-            date1904=table.date1904,
-            order=order,
-            now=now,
-            warn_negative=f.type in (FieldType.NUMBER, FieldType.INTEGER)
-            and is_quantity_field(f.name),
-        )
+        try:
+            converter = FieldConverter(
+                f.type,
+                options,
+                zone=zone,
+                date1904=table.date1904,
+                order=order,
+                now=now,
+                warn_negative=f.type in (FieldType.NUMBER, FieldType.INTEGER)
+                and is_quantity_field(f.name),
+                date_format=f.date_format,
+            )
+        except OptionsError as exc:  # the field's own date format (from a schema file)
+            message = str(exc)
+            problems.append(f"{where} cannot be written: {message[0].lower()}{message[1:]}")
+            continue
         plan = FieldPlan(f.name, f.type, f.required, src.column, time_column, converter)
         if src.constant is not None:
             value = converter(src.constant)

@@ -16,7 +16,8 @@ The token and the client secret are redacted from every log line of httpx/httpco
 This module is the public face; the work is done in :mod:`~zmed_gui.core.zuora._auth` (HTTP
 client, OAuth token cache), :mod:`~zmed_gui.core.zuora._post` (posting a batch, not sent vs
 no answer), :mod:`~zmed_gui.core.zuora._retry` (track ids, Retry-After, backoff, rate
-limiter), :mod:`~zmed_gui.core.zuora._probe` (testing a connection) and
+limiter), :mod:`~zmed_gui.core.zuora._probe` (testing a connection),
+:mod:`~zmed_gui.core.zuora._meters` (fetching a meter's definition) and
 :mod:`~zmed_gui.core.zuora._redact` (secret redaction on the loggers).
 """
 
@@ -32,6 +33,9 @@ from zmed_gui.core.zuora._auth import (
     AddressMoved,
     NotSent,
     TokenClient,
+)
+from zmed_gui.core.zuora._meters import (
+    fetch_meter_definition,
 )
 from zmed_gui.core.zuora._post import (
     NoAnswer,
@@ -76,6 +80,7 @@ __all__ = [
     "describe_status",
     "encode_json",
     "fetch_audit_errors",
+    "fetch_meter_definition",
     "new_track_id",
     "parse_retry_after",
     "register_secret",
