@@ -120,6 +120,7 @@ API: dict[str, list[str]] = {
         "meter_url",
         "parse_upload_url",
         "resolve_secret",
+        "remember_batch_size",
         "save_connection",
         "set_secret",
         "tenant_key",

@@ -473,3 +473,33 @@ def test_a_plan_runs_once(rig: Rig) -> None:
     assert rig.run(plan).accepted == 5
     with pytest.raises(OptionsError, match="already used"):
         rig.run(plan)
+
+
+def test_a_413_lowers_the_batch_size_for_the_rest_of_the_upload(make_rig: Any) -> None:
+    r = make_rig(EmulatorConfig(max_events_per_call=1000))  # an API Sandbox takes 1,000
+    res = r.send(items(20_000), batch_size=10_000, concurrency=2)
+    assert res.accepted == 20_000 and not res.interrupted
+    assert res.learned_batch_size is not None and res.learned_batch_size <= 1000
+    calls = r.emu.stats()["calls"]
+    # halving once per batch size tried, then every batch within the learned size: not
+    # 4 refusals for each 10,000-event batch, as when each batch was halved afresh
+    assert calls <= 20_000 // res.learned_batch_size + 10
+    assert set(r.received().values()) == {1}
+
+
+def test_the_learned_batch_size_is_kept_for_the_saved_connection(make_rig: Any) -> None:
+    from zmed_gui.core.connections import (
+        get_connection,
+        remember_batch_size,
+        save_connection,
+    )
+
+    r = make_rig(EmulatorConfig(max_events_per_call=1000))
+    conn = Connection("Tenant", CUSTOM, DEMO_CLIENT_ID, custom_base_url=r.emu.base_url)
+    save_connection(conn)
+    res = r.send(items(5000), batch_size=5000, concurrency=1)
+    assert res.learned_batch_size is not None
+    assert remember_batch_size("Tenant", res.learned_batch_size) is not None
+    saved = get_connection("Tenant")
+    assert saved.limits.max_events == res.learned_batch_size and saved.limits_custom
+    assert remember_batch_size("Tenant", 5000) is None  # never raised again by this

@@ -24,6 +24,7 @@ from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.cli.stopping import run_stoppable
 from zmed_gui.cli.where import add_where_options, resolve_where
 from zmed_gui.core.connections import (
+    remember_batch_size,
     resolve_secret,
 )
 from zmed_gui.core.errors import Cancelled, OptionsError, ZmedError, ZuoraUnreachable
@@ -202,6 +203,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"Wrote the report to {args.report}.", file=out)
         except ZmedError as exc:
             result.warnings.append(f"The report was not written: {exc}")
+    # A 413 showed what the tenant takes: the next upload starts there, not halving again.
+    learned = result.learned_batch_size
+    if learned and where.connection.name:
+        try:
+            if remember_batch_size(where.connection.name, learned):
+                print(
+                    f"The connection '{where.connection.name}' now sends at most "
+                    f"{learned:,} events a call (Zuora refused more).",
+                    file=out,
+                )
+        except (OSError, ZmedError) as exc:
+            result.warnings.append(f"The connection's batch size was not saved: {exc}")
     for warning in result.warnings:
         print(f"zmed-upload: warning: {warning}", file=sys.stderr)
     return _exit_code(result, bool(prepared.result.mapping_problems))
@@ -253,8 +266,10 @@ def run_history(args: argparse.Namespace) -> int:
             file=out,
         )
         print(
-            f"    {u.accepted:,} received, {u.rejected:,} rejected, {u.skipped:,} skipped, "
-            f"{u.uncertain:,} uncertain, {u.pending:,} not sent; track id {u.track_id}",
+            f"    {u.accepted + u.kept:,} received ({u.kept:,} known kept, "
+            f"{u.rejected_after_receipt:,} rejected after receipt), {u.rejected:,} rejected, "
+            f"{u.skipped:,} skipped, {u.uncertain:,} uncertain, {u.pending:,} not sent; "
+            f"track id {u.track_id}",
             file=out,
         )
         if u.message:

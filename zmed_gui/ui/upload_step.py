@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from zmed_gui.core.connections import get_secret
+from zmed_gui.core.connections import get_secret, remember_batch_size
 from zmed_gui.core.errors import CredentialsError, OptionsError
 from zmed_gui.core.journal import JournalDamaged
 from zmed_gui.core.report import write_report
@@ -394,6 +394,7 @@ class UploadStep(QWidget):
         self._job_ended()
         self.last_result = result
         self.result_box.show_result(result, failed, self._service)
+        self._remember_batch_size(result)
         self.upload_finished.emit(result)
 
     # -- what next ------------------------------------------------------------------------------
@@ -401,6 +402,29 @@ class UploadStep(QWidget):
         """Continue the upload that was stopped (only what it has not finished is sent)."""
         if self.last_upload_id is not None:
             self.start_upload(resume_id=self.last_upload_id)
+
+    def _remember_batch_size(self, result: Any) -> None:
+        """A 413 showed what the tenant takes: keep it for the saved connection (in a worker)."""
+        conn = self.form.selected_connection()
+        learned = result.learned_batch_size
+        if not learned or conn is None or self.form.demo_selected():
+            return
+
+        def work(progress: Any, cancel: Any) -> Any:
+            return remember_batch_size(conn.name, learned)
+
+        def done(saved: Any) -> None:
+            if saved is not None:
+                self.result_box.add_note(
+                    f"Zuora refused more than {n(learned)} events a call: the connection "
+                    f"'{conn.name}' now sends at most that many."
+                )
+                self.form.reload_connections()
+
+        def failed(message: str, details: str) -> None:
+            self.result_box.add_note(f"The connection's batch size was not saved: {message}")
+
+        start_worker(work, finished=done, failed=failed)
 
     def _on_result_box_check_requested(self) -> None:
         """Ask the meter's audit trail what it kept of the last upload (in a worker)."""

@@ -39,6 +39,7 @@ from zmed_gui.core.connections._store import (
     delete_connection,
     get_connection,
     load_connections,
+    remember_batch_size,
     save_connection,
 )
 from zmed_gui.core.connections._targets import (
@@ -100,6 +101,7 @@ __all__ = [
     "meter_key",
     "meter_url",
     "parse_upload_url",
+    "remember_batch_size",
     "resolve_secret",
     "save_connection",
     "set_secret",

@@ -9,7 +9,7 @@ connection's *name*.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +203,20 @@ def save_connection(conn: Connection, secret: str | None = None) -> None:
         set_secret(conn.name, secret)
     others = [c for c in load_connections() if c.name.casefold() != conn.name.casefold()]
     _write_all([*others, conn])
+
+
+def remember_batch_size(name: str, max_events: int) -> Connection | None:
+    """A 413 showed the tenant takes at most ``max_events`` a call: keep it for the saved
+    connection ``name`` (its limits become the user's own). None when there is no such
+    connection or it already takes no more than that."""
+    conns = load_connections()
+    conn = next((c for c in conns if c.name.casefold() == name.strip().casefold()), None)
+    if conn is None or max_events < 1 or conn.limits.max_events <= max_events:
+        return None
+    conn.limits = replace(conn.limits, max_events=max_events)
+    conn.limits_custom = True
+    _write_all(conns)
+    return conn
 
 
 def delete_connection(name: str) -> None:

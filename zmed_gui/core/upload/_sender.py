@@ -353,6 +353,11 @@ class Sender:
     def _send_group(self, positions: list[int]) -> None:
         if self.stop.is_set():
             return  # never begun: the events stay pending
+        cap = self.batch_cap
+        if len(positions) > cap:  # a 413 (here or in another worker) lowered the size
+            for i in range(0, len(positions), cap):
+                self._send_group(positions[i : i + cap])
+            return
         plan, uid = self.plan, self.uid
         xrows = [plan.items[p].excel_row for p in positions]
         seq = self._j("begin_batch", uid, positions, xrows)
@@ -530,8 +535,7 @@ class Sender:
             end(BatchStatus.SPLIT, f"HTTP 413{said}")
             with self.lock:  # the rest of the upload goes in batches no larger than this
                 self.batch_cap = max(1, min(self.batch_cap, n // 2))
-            for half in (positions[: n // 2], positions[n // 2 :]):
-                self._send_group(half)
+            self._send_group(positions)  # cut to the (perhaps even lower) size now known
             return
         if status == 400 or 200 <= status < 300:  # a 2xx here said success: false
             what = f"HTTP {status}" + (" with success: false" if status < 300 else "")
