@@ -664,14 +664,17 @@ class Sender:
     def _refuse_all(self, positions: list[int], what: str, message: str) -> None:
         """The meter refuses every event: stop now, say Zuora's words and what to check."""
         said = f": {message}" if message else ""
-        self._fatal(
-            MeterRefuses(
-                f"Zuora refuses every event of this upload ({what}{said}). Nothing more is "
-                "sent: check the meter's event fields in Zuora against the file's columns and "
-                "the mapping (a field the meter requires may be missing, or of another type), "
-                "then run the upload again."
-            )
+        error = MeterRefuses(
+            f"Zuora refuses every event of this upload ({what}{said}). Nothing more is "
+            "sent: check the meter's event fields in Zuora against the file's columns and "
+            "the mapping (a field the meter requires may be missing, or of another type), "
+            "then run the upload again."
         )
+        # The rows say it too (report, app), and stay "not sent": fixed, they can go.
+        self._j(
+            "set_event_statuses", self.uid, [(p, EventStatus.PENDING, str(error)) for p in positions]
+        )
+        self._fatal(error)
 
 
 def _ids(res: PostResult) -> str | None:
