@@ -545,3 +545,24 @@ def test_check_with_zuora_shows_what_the_meter_rejected_after_receipt(
         assert "does not exist" in box.check_label.text()
     finally:
         emu.stop()
+
+
+def test_the_check_with_zuora_runs_by_itself_after_an_upload(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zmed_gui.emulator import DEMO_REJECTED_CUSTOMER, demo_config
+    from zmed_gui.ui.upload_step import UploadStep
+
+    monkeypatch.setattr(UploadStep, "AUTO_CHECK_DEMO_MS", 200)
+    emu = Emulator(demo_config()).start()
+    try:
+        data = rows(10)
+        data[2][0] = DEMO_REJECTED_CUSTOMER
+        state = demo_state(write_workbook(tmp_path / "usage.xlsx", data), emu)
+        step = make_upload_step(qtbot, state)
+        with qtbot.waitSignal(step.upload_checked, timeout=20_000) as checked:
+            upload(qtbot, step)
+        assert checked.args[0].rejected == 1
+        assert "1 rejected after receipt" in step.result_box.check_label.text()
+    finally:
+        emu.stop()

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QGridLayout,
     QGroupBox,
@@ -141,6 +142,11 @@ class UploadResultPanel(QGroupBox):
             "it rejected afterwards"
         )
         self.check_button.clicked.connect(self.check_requested.emit)
+        self.auto_check_box = QCheckBox("Check again by itself a few minutes later")
+        self.auto_check_box.setChecked(True)
+        self.auto_check_box.setToolTip(
+            "The meter reports the events it rejects within minutes of receiving them"
+        )
         buttons = QHBoxLayout()
         for b in (
             self.report_button,
@@ -148,6 +154,7 @@ class UploadResultPanel(QGroupBox):
             self.resume_button,
             self.resend_button,
             self.check_button,
+            self.auto_check_box,
         ):
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -176,6 +183,7 @@ class UploadResultPanel(QGroupBox):
         self.resume_button.setVisible(bool(result.interrupted))
         self.resend_button.setVisible(bool(failed) and not result.interrupted)
         self.check_button.setVisible(not result.dry_run and result.accepted > 0)
+        self.auto_check_box.setVisible(self.check_button.isVisibleTo(self))
         self.check_button.setEnabled(True)
         self.check_button.setText("Check with Zuora")
         self.check_label.hide()

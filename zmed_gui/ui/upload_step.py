@@ -12,10 +12,11 @@ and :class:`UploadResultPanel`; this module wires them to the workers.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -84,6 +85,10 @@ class UploadStep(QWidget):
         self._rows_only: set[int] | None = None  # resend: only these rows
         self.last_result: Any = None
         self.last_check: Any = None  # the last ReconcileResult shown
+        self.check_timer = QTimer(self)
+        self.check_timer.setSingleShot(True)
+        self.check_timer.timeout.connect(self._on_check_timer_timeout)
+        self._auto_check: Callable[[], None] = lambda: None
         self.check_job: Worker | None = None
         self.last_upload_id: str | None = None  # the upload being (or last) sent
         self._sending = False
@@ -395,6 +400,7 @@ class UploadStep(QWidget):
         self.last_result = result
         self.result_box.show_result(result, failed, self._service)
         self._remember_batch_size(result)
+        self._schedule_check(result)
         self.upload_finished.emit(result)
 
     # -- what next ------------------------------------------------------------------------------
@@ -402,6 +408,29 @@ class UploadStep(QWidget):
         """Continue the upload that was stopped (only what it has not finished is sent)."""
         if self.last_upload_id is not None:
             self.start_upload(resume_id=self.last_upload_id)
+
+    AUTO_CHECK_MS = 5 * 60_000  # the meter reports rejections within minutes
+    AUTO_CHECK_DEMO_MS = 5_000  # the demo tenant reports at once
+
+    def _schedule_check(self, result: Any) -> None:
+        """Check with Zuora by itself a few minutes after an upload (when it can)."""
+        conn = self.form.selected_connection()
+        if result.dry_run or not result.accepted or conn is None or not conn.meter_number:
+            return
+        delay = self.AUTO_CHECK_DEMO_MS if self.form.demo_selected() else self.AUTO_CHECK_MS
+        upload_id = result.upload_id
+
+        def check() -> None:
+            shown = self.last_result
+            wanted = self.result_box.auto_check_box.isChecked() and not self.busy
+            if wanted and shown is not None and shown.upload_id == upload_id:
+                self._on_result_box_check_requested()
+
+        self.check_timer.start(delay)
+        self._auto_check = check
+
+    def _on_check_timer_timeout(self) -> None:
+        self._auto_check()
 
     def _remember_batch_size(self, result: Any) -> None:
         """A 413 showed what the tenant takes: keep it for the saved connection (in a worker)."""

@@ -672,7 +672,9 @@ class Sender:
         )
         # The rows say it too (report, app), and stay "not sent": fixed, they can go.
         self._j(
-            "set_event_statuses", self.uid, [(p, EventStatus.PENDING, str(error)) for p in positions]
+            "set_event_statuses",
+            self.uid,
+            [(p, EventStatus.PENDING, str(error)) for p in positions],
         )
         self._fatal(error)
 
