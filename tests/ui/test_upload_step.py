@@ -541,7 +541,7 @@ def test_check_with_zuora_shows_what_the_meter_rejected_after_receipt(
         with qtbot.waitSignal(step.upload_checked, timeout=20_000) as checked:
             box.check_button.click()
         assert checked.args[0].rejected == 2
-        assert "2 rejected after receipt" in box.check_label.text()
+        assert "2 were rejected after receipt" in box.check_label.text()
         assert "does not exist" in box.check_label.text()
     finally:
         emu.stop()
@@ -563,6 +563,6 @@ def test_the_check_with_zuora_runs_by_itself_after_an_upload(
         with qtbot.waitSignal(step.upload_checked, timeout=20_000) as checked:
             upload(qtbot, step)
         assert checked.args[0].rejected == 1
-        assert "1 rejected after receipt" in step.result_box.check_label.text()
+        assert "1 was rejected after receipt" in step.result_box.check_label.text()
     finally:
         emu.stop()

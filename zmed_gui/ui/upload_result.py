@@ -189,22 +189,9 @@ class UploadResultPanel(QGroupBox):
         self.check_label.hide()
         self.show()
 
-    def show_check(self, checked: Any, service: str = "Zuora") -> None:
-        """What the meter's audit trail said: kept, rejected after receipt, not yet known."""
-        who = "The meter" if service == "Zuora" else f"The meter of {service}"
-        lines = [
-            f"{who}: {n(checked.kept)} kept, {n(checked.rejected)} rejected after receipt, "
-            f"{n(checked.unknown)} not yet known."
-        ]
-        if checked.rejected:
-            top = "; ".join(f"{why} ({n(k)})" for why, k in checked.reasons.most_common(3))
-            lines.append(f"Why: {top}")
-            lines.append(
-                "Fix those rows (or the accounts in Zuora) and upload again: only they go."
-            )
-        if checked.unknown:
-            lines.append("Zuora may still report on the others: check again in a few minutes.")
-        self.check_label.setText("\n".join(lines))
+    def show_check(self, checked: Any) -> None:
+        """What the meter's audit trail said (core's sentence): kept, rejected, not known."""
+        self.check_label.setText(checked.message)
         self.check_label.show()
         self.check_button.setEnabled(True)
         self.check_button.setText("Check again")

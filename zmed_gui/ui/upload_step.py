@@ -491,7 +491,7 @@ class UploadStep(QWidget):
 
     def _on_check_finished(self, checked: Any) -> None:
         self.last_check = checked
-        self.result_box.show_check(checked, self._service)
+        self.result_box.show_check(checked)
         self.upload_checked.emit(checked)
 
     def _on_check_failed(self, message: str, details: str) -> None:

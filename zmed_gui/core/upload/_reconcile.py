@@ -53,16 +53,20 @@ class ReconcileResult:
 
     @property
     def message(self) -> str:
+        """What the meter said, and what to do: the sentence every face shows."""
         parts = [
-            f"Zuora kept {self.kept:,} events, rejected {self.rejected:,} after receiving "
-            f"them, and {self.unknown:,} are not known yet."
+            f"The meter kept {self.kept:,} events, {self.rejected:,} "
+            f"{'was' if self.rejected == 1 else 'were'} rejected after receipt, and "
+            f"{self.unknown:,} {'is' if self.unknown == 1 else 'are'} not known yet."
         ]
         if self.rejected:
             top = "; ".join(f"{why} ({n:,})" for why, n in self.reasons.most_common(3))
-            parts.append(f"Top reasons: {top}.")
-            parts.append("Fix those rows and send the file again: only they will go.")
+            parts.append(f"Why: {top}.")
+            parts.append(
+                "Fix those rows (or the accounts in Zuora) and upload the file again: only they go."
+            )
         if self.unknown:
-            parts.append("Check again after the meter's processing window.")
+            parts.append("The meter may still report on the others: check again in a few minutes.")
         return " ".join(parts)
 
 

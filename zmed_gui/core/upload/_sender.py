@@ -377,15 +377,7 @@ class Sender:
                     url, body, track_id=plan.track_id, gzip_body=self.opts.gzip
                 )
             except NoAnswer as exc:
-                self._j(
-                    "end_batch",
-                    uid,
-                    seq,
-                    BatchStatus.UNCERTAIN,
-                    message=f"Sent, but no answer came ({exc}); not resent automatically.",
-                )
-                with self.lock:
-                    self.uncertain += n
+                self._no_answer(seq, n, exc)
                 return
             except NotSent as exc:
                 reason = str(exc)
@@ -455,6 +447,18 @@ class Sender:
             self._j("end_batch", uid, seq, "pending", message=f"Retrying after {reason}.")
             if self.stop.wait(delay):
                 return
+
+    def _no_answer(self, seq: int, n: int, exc: NoAnswer) -> None:
+        """The body left but no answer came: the batch is uncertain, never resent by itself."""
+        self._j(
+            "end_batch",
+            self.uid,
+            seq,
+            BatchStatus.UNCERTAIN,
+            message=f"Sent, but no answer came ({exc}); not resent automatically.",
+        )
+        with self.lock:
+            self.uncertain += n
 
     def _pace(self, res: PostResult) -> None:
         """Slow down before Zuora says 429: ``ratelimit-remaining`` calls in ``-reset`` s."""
@@ -631,15 +635,7 @@ class Sender:
                 self.url, body, track_id=self.plan.track_id, gzip_body=self.opts.gzip
             )
         except NoAnswer as exc:
-            self._j(
-                "end_batch",
-                uid,
-                seq,
-                BatchStatus.UNCERTAIN,
-                message=f"Sent, but no answer came ({exc}); not resent automatically.",
-            )
-            with self.lock:
-                self.uncertain += len(group)
+            self._no_answer(seq, len(group), exc)
             return None
         except NotSent:
             self._j("end_batch", uid, seq, "pending", message="Not sent; trying again.")
