@@ -81,6 +81,7 @@ API: dict[str, list[str]] = {
         "validate",
     ],
     "report": [
+        "RowOutcome",
         "RowUpload",
         "write_outcome_rows",
         "write_report",
@@ -119,8 +120,8 @@ API: dict[str, list[str]] = {
         "meter_key",
         "meter_url",
         "parse_upload_url",
-        "resolve_secret",
         "remember_batch_size",
+        "resolve_secret",
         "save_connection",
         "set_secret",
         "tenant_key",

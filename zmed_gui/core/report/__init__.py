@@ -1,4 +1,5 @@
 from zmed_gui.core.report._layout import (
+    RowOutcome,
     RowUpload,
 )
 from zmed_gui.core.report._rows import write_outcome_rows
@@ -7,6 +8,7 @@ from zmed_gui.core.report._write import (
 )
 
 __all__ = [
+    "RowOutcome",
     "RowUpload",
     "write_outcome_rows",
     "write_report",

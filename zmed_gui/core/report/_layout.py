@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 from openpyxl.styles import PatternFill
@@ -13,14 +14,25 @@ from zmed_gui.core.report._cells import AMBER, RED
 from zmed_gui.core.table import Table
 from zmed_gui.core.validate import Issue, RowStatus, Severity
 
-UPLOAD_STATUSES = ("accepted", "rejected", "uncertain", "skipped (already sent)", "not sent")
+
+class RowOutcome(StrEnum):
+    """What happened to a row in an upload, in the words of the report."""
+
+    ACCEPTED = "accepted"  # received by Zuora
+    REJECTED = "rejected"
+    UNCERTAIN = "uncertain"
+    SKIPPED = "skipped (already sent)"
+    NOT_SENT = "not sent"
+
+
+UPLOAD_STATUSES = tuple(RowOutcome)
 
 
 @dataclass
 class RowUpload:
     """The fate of one row in an upload (filled by the upload engine)."""
 
-    status: str  # one of UPLOAD_STATUSES
+    status: RowOutcome
     message: str = ""
     request_id: str | None = None
 
@@ -86,7 +98,7 @@ class Layout:
         if self.uploads is not None:
             up = self.uploads.get(i)
             if up is None:
-                up = RowUpload("not sent")
+                up = RowUpload(RowOutcome.NOT_SENT)
             values.extend([up.status, up.message, up.request_id or ""])
             if up.status == "rejected":
                 fills[self.errors_col + 1] = RED

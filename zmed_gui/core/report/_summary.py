@@ -87,9 +87,9 @@ def write_summary(wb: Workbook, layout: Layout, cancel: CancelToken | None) -> N
         for name in UPLOAD_STATUSES:
             count = uploads.get(name, 0) + (not_sent if name == "not sent" else 0)
             ws.append([name.capitalize(), count])
-        for name, count in uploads.items():
-            if name not in UPLOAD_STATUSES:
-                ws.append([xlsx_value(name), count])
+        for other, count in uploads.items():
+            if other not in UPLOAD_STATUSES:
+                ws.append([xlsx_value(other), count])
     mapping_problems = getattr(layout.result, "mapping_problems", None) or []
     if mapping_problems:
         ws.append([])

@@ -20,11 +20,15 @@ from typing import TYPE_CHECKING
 
 from zmed_gui.core.errors import ZmedError
 from zmed_gui.core.journal import EventStatus, UploadStatus
-from zmed_gui.core.report import RowUpload
+from zmed_gui.core.report import RowOutcome, RowUpload
 
 if TYPE_CHECKING:
     from zmed_gui.core.journal import EventRow
     from zmed_gui.core.upload._planning import UploadPlan
+
+
+INVALID_NOT_SENT = "The row is invalid, so it was not sent."
+STOPPED_FIRST = "Not sent: the upload stopped first; run it again."
 
 
 class UploadPhase(StrEnum):
@@ -126,20 +130,20 @@ def dry_run_result(plan: UploadPlan) -> UploadResult:
     res = UploadResult(plan.upload_id, plan.track_id, dry_run=True)
     res.invalid = len(plan.invalid_rows)
     for row in plan.invalid_rows:
-        res.row_outcomes[row] = RowUpload("not sent", "The row is invalid.")
+        res.row_outcomes[row] = RowUpload(RowOutcome.NOT_SENT, "The row is invalid.")
     for pos, (status, msg) in plan.marks.items():
         item = plan.items[pos]
         if status == EventStatus.SKIPPED:
             res.skipped_duplicates += 1
-            res.row_outcomes[item.row] = RowUpload("skipped (already sent)", msg)
+            res.row_outcomes[item.row] = RowUpload(RowOutcome.SKIPPED, msg)
         elif status == EventStatus.HELD:
             res.held_uncertain += 1
-            res.row_outcomes[item.row] = RowUpload("uncertain", msg)
+            res.row_outcomes[item.row] = RowUpload(RowOutcome.UNCERTAIN, msg)
         else:
             res.rejected += 1
-            res.row_outcomes[item.row] = RowUpload("rejected", msg)
+            res.row_outcomes[item.row] = RowUpload(RowOutcome.REJECTED, msg)
     for item in plan.to_send:
-        res.row_outcomes[item.row] = RowUpload("not sent", "Dry run: would be sent.")
+        res.row_outcomes[item.row] = RowUpload(RowOutcome.NOT_SENT, "Dry run: would be sent.")
     res.not_sent = len(plan.to_send)
     res.batches = plan.batches_total
     res.message = "Dry run, nothing was sent. " + plan.summary()
@@ -166,35 +170,38 @@ def result_from_events(
     res.request_ids = list(request_ids)
     res.invalid = len(plan.invalid_rows)
     for row in plan.invalid_rows:
-        res.row_outcomes[row] = RowUpload("not sent", "The row is invalid, so it was not sent.")
+        res.row_outcomes[row] = RowUpload(
+            RowOutcome.NOT_SENT, "The row is invalid, so it was not sent."
+        )
     res.batches = batches
     for e in rows:
         st = e.status
         if st in (EventStatus.ACCEPTED, EventStatus.KEPT):
             res.accepted += 1
             said = "Kept by the meter." if st == EventStatus.KEPT else "Received by Zuora."
-            out = RowUpload("accepted", said, e.request_id)
+            out = RowUpload(RowOutcome.ACCEPTED, said, e.request_id)
         elif st == EventStatus.REJECTED_AFTER_RECEIPT or st == EventStatus.REJECTED:
             res.rejected += 1
-            out = RowUpload("rejected", e.message, e.request_id)
+            out = RowUpload(RowOutcome.REJECTED, e.message, e.request_id)
         elif st in (EventStatus.UNCERTAIN, EventStatus.SENDING):
             res.uncertain += 1
             out = RowUpload(
-                "uncertain",
+                RowOutcome.UNCERTAIN,
                 e.message
                 or "Sent, but Zuora's answer never came; check the meter before sending it again.",
                 e.request_id,
             )
         elif st == EventStatus.HELD:
             res.held_uncertain += 1
-            out = RowUpload("uncertain", e.message)
+            out = RowUpload(RowOutcome.UNCERTAIN, e.message)
         elif st == EventStatus.SKIPPED:
             res.skipped_duplicates += 1
-            out = RowUpload("skipped (already sent)", e.message)
+            out = RowUpload(RowOutcome.SKIPPED, e.message)
         else:
             res.not_sent += 1
             out = RowUpload(
-                "not sent", e.message or "Not sent: the upload stopped first; run it again."
+                RowOutcome.NOT_SENT,
+                e.message or "Not sent: the upload stopped first; run it again.",
             )
         res.row_outcomes[e.row] = out
     res.error = error
