@@ -13,6 +13,7 @@ import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,7 +60,7 @@ def assert_busy_names(loser: Ran, winner: Ran) -> None:
     assert f"process {winner.pid}" in line, line
     assert upload_id_of(winner) in line or "usage.csv" in line, line  # names that upload
     assert re.search(r"\d{1,2}:\d{2}", line), line  # and when it started
-    assert "accepted:" not in loser.out, loser  # it did not run an upload of its own
+    assert "received by Zuora:" not in loser.out, loser  # it did not run an upload of its own
 
 
 @pytest.mark.slow
@@ -149,3 +150,56 @@ def test_sigkill_then_two_reruns_at_once_exactly_one_continues(
     doubled = {k for k, n in got.items() if n > 1}
     assert doubled <= uncertain
     assert sum(got.values()) - len(got) <= reported
+
+
+def app_request(emu: Emulator, path: Path) -> Any:
+    """What the app's Upload step asks core for: the same file, validated, to the meter."""
+    from zmed_gui.core.connections import CUSTOM, Connection, make_target
+    from zmed_gui.core.convert import ConversionOptions
+    from zmed_gui.core.mapping import auto_match_table
+    from zmed_gui.core.read import load_table
+    from zmed_gui.core.schema import default_schema
+    from zmed_gui.core.upload import UploadOptions, UploadRequest
+    from zmed_gui.core.validate import validate
+    from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_METER_ID
+
+    table = load_table(path)
+    schema = default_schema()
+    result = validate(table, schema, auto_match_table(table, schema), ConversionOptions())
+    return UploadRequest(
+        target=make_target(emu.base_url, DEMO_METER_ID),
+        connection=Connection("App", CUSTOM, DEMO_CLIENT_ID, custom_base_url=emu.base_url),
+        options=UploadOptions(batch_size=250, concurrency=2),
+        validation=result,
+        path=path,
+        program="zmed-gui",
+    )
+
+
+@pytest.mark.slow
+def test_the_cli_and_the_apps_engine_never_send_at_once(slow_emu: Emulator, tmp_path: Path) -> None:
+    from zmed_gui.core.journal import MeterBusy
+    from zmed_gui.core.upload import UploadSession
+    from zmed_gui.emulator import DEMO_CLIENT_SECRET
+
+    data = usage_csv(tmp_path / "usage.csv", ROWS)
+    request = app_request(slow_emu, data)
+    # the CLI is sending: the app's engine is refused, naming the CLI's process
+    with started(send(data, at(slow_emu.base_url), *BATCH)) as proc:
+        wait_until(lambda: calls(slow_emu) > 0, 30, "the CLI to start sending")
+        with pytest.raises(MeterBusy) as busy:
+            UploadSession(request, secret=DEMO_CLIENT_SECRET).prepare()
+        assert f"zmed-upload (process {proc.pid})" in str(busy.value)
+        cli_run = finish(proc, 90)
+    assert cli_run.code == 0, str(cli_run)
+    # the app holds the meter (its duplicate guard dialog is open): the CLI is refused
+    session = UploadSession(request, secret=DEMO_CLIENT_SECRET)
+    plan = session.prepare()
+    assert len(plan.duplicates) == ROWS  # the CLI's upload of the same file counts
+    try:
+        refused = run(send(data, at(slow_emu.base_url), *BATCH), timeout=60)
+        assert refused.code == EXIT_BUSY and "zmed-gui" in refused.err, str(refused)
+    finally:
+        session.close()
+    got = received_ids(slow_emu)
+    assert set(got) == all_ids(ROWS) and max(got.values()) == 1  # 0 events twice
