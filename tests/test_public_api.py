@@ -121,6 +121,7 @@ API: dict[str, list[str]] = {
         "meter_url",
         "parse_upload_url",
         "remember_batch_size",
+        "remember_path_style",
         "resolve_secret",
         "save_connection",
         "set_secret",

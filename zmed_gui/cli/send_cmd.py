@@ -24,7 +24,9 @@ from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.cli.stopping import run_stoppable
 from zmed_gui.cli.where import add_where_options, resolve_where
 from zmed_gui.core.connections import (
+    PATH_STYLES,
     remember_batch_size,
+    remember_path_style,
     resolve_secret,
 )
 from zmed_gui.core.errors import Cancelled, OptionsError, ZmedError, ZuoraUnreachable
@@ -215,6 +217,13 @@ def run(args: argparse.Namespace) -> int:
                 )
         except (OSError, ZmedError) as exc:
             result.warnings.append(f"The connection's batch size was not saved: {exc}")
+    style = result.path_style_used
+    if style in PATH_STYLES and where.connection.name:
+        try:
+            remember_path_style(where.connection.name, style)
+            print(f"The connection '{where.connection.name}' now uses the {style} path.", file=out)
+        except (OSError, ZmedError) as exc:
+            result.warnings.append(f"The connection's upload path was not saved: {exc}")
     for warning in result.warnings:
         print(f"zmed-upload: warning: {warning}", file=sys.stderr)
     return _exit_code(result, bool(prepared.result.mapping_problems))

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from zmed_gui.core.connections import get_secret, remember_batch_size
+from zmed_gui.core.connections import get_secret, remember_batch_size, remember_path_style
 from zmed_gui.core.errors import CredentialsError, OptionsError
 from zmed_gui.core.journal import JournalDamaged
 from zmed_gui.core.report import write_report
@@ -433,25 +433,32 @@ class UploadStep(QWidget):
         self._auto_check()
 
     def _remember_batch_size(self, result: Any) -> None:
-        """A 413 showed what the tenant takes: keep it for the saved connection (in a worker)."""
+        """What the upload found out (a 413's batch size, the path the meter answers at):
+        keep it for the saved connection, in a worker."""
         conn = self.form.selected_connection()
-        learned = result.learned_batch_size
-        if not learned or conn is None or self.form.demo_selected():
+        learned, style = result.learned_batch_size, result.path_style_used
+        if (not learned and not style) or conn is None or self.form.demo_selected():
             return
 
-        def work(progress: Any, cancel: Any) -> Any:
-            return remember_batch_size(conn.name, learned)
-
-        def done(saved: Any) -> None:
-            if saved is not None:
-                self.result_box.add_note(
+        def work(progress: Any, cancel: Any) -> list[str]:
+            notes = []
+            if learned and remember_batch_size(conn.name, learned):
+                notes.append(
                     f"Zuora refused more than {n(learned)} events a call: the connection "
                     f"'{conn.name}' now sends at most that many."
                 )
+            if style and remember_path_style(conn.name, style):
+                notes.append(f"The meter answers at the {style} path: '{conn.name}' keeps it.")
+            return notes
+
+        def done(notes: list[str]) -> None:
+            for note in notes:
+                self.result_box.add_note(note)
+            if notes:
                 self.form.reload_connections()
 
         def failed(message: str, details: str) -> None:
-            self.result_box.add_note(f"The connection's batch size was not saved: {message}")
+            self.result_box.add_note(f"The connection was not updated: {message}")
 
         start_worker(work, finished=done, failed=failed)
 

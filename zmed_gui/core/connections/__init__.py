@@ -40,6 +40,7 @@ from zmed_gui.core.connections._store import (
     get_connection,
     load_connections,
     remember_batch_size,
+    remember_path_style,
     save_connection,
 )
 from zmed_gui.core.connections._targets import (
@@ -102,6 +103,7 @@ __all__ = [
     "meter_url",
     "parse_upload_url",
     "remember_batch_size",
+    "remember_path_style",
     "resolve_secret",
     "save_connection",
     "set_secret",

@@ -219,6 +219,18 @@ def remember_batch_size(name: str, max_events: int) -> Connection | None:
     return conn
 
 
+def remember_path_style(name: str, style: PathStyle) -> Connection | None:
+    """An upload found the meter answering at ``style``: keep it for the saved connection
+    ``name`` (as a connection test would). None when there is no such connection."""
+    conns = load_connections()
+    conn = next((c for c in conns if c.name.casefold() == name.strip().casefold()), None)
+    if conn is None or style not in PATH_STYLES:
+        return None
+    conn.path_style, conn.path_style_confirmed = style, True
+    _write_all(conns)
+    return conn
+
+
 def delete_connection(name: str) -> None:
     """Remove a saved connection and its secret in the keyring (if any)."""
     from zmed_gui.core.connections._credentials import delete_secret

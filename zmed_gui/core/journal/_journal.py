@@ -190,12 +190,16 @@ class Journal:
         with self._db.tx() as db:
             db.execute("UPDATE uploads SET heartbeat=? WHERE id=?", (time.time(), upload_id))
 
-    def finish_upload(self, upload_id: str, status: UploadStatus, message: str) -> None:
-        """Set the final status (completed, interrupted, failed) and message."""
+    def finish_upload(
+        self, upload_id: str, status: UploadStatus, message: str, meter_url: str | None = None
+    ) -> None:
+        """Set the final status (completed, interrupted, failed) and message; ``meter_url``
+        when the meter answered at another path than the one planned."""
         with self._db.tx() as db:
             db.execute(
-                "UPDATE uploads SET status=?, message=?, ended=?, pid=NULL WHERE id=?",
-                (UploadStatus(status), message, utc_now(), upload_id),
+                "UPDATE uploads SET status=?, message=?, ended=?, pid=NULL,"
+                " meter_url=COALESCE(?, meter_url) WHERE id=?",
+                (UploadStatus(status), message, utc_now(), meter_url, upload_id),
             )
 
     def get_upload(self, upload_id: str) -> UploadRecord | None:

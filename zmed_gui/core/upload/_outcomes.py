@@ -108,6 +108,7 @@ class UploadResult:
     warnings: list[str] = field(default_factory=list)
     journal_backup: str = ""
     learned_batch_size: int | None = None  # a 413 showed the tenant takes no more a call
+    path_style_used: str | None = None  # the meter answered at the other path style
 
     @property
     def uncertain_total(self) -> int:

@@ -320,7 +320,10 @@ class Sender:
         )
         if self.batch_cap < self.plan.batch_size:
             res.learned_batch_size = self.batch_cap
-        self.journal.finish_upload(self.uid, status, res.message)
+        moved = self.style != self.plan.target.style and self.received_once
+        if moved:
+            res.path_style_used = self.style
+        self.journal.finish_upload(self.uid, status, res.message, self.url if moved else None)
         log.info("upload %s %s: %s", self.uid, status, res.message)
         return res
 
