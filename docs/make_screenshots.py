@@ -1,4 +1,5 @@
-"""Walk the demo through Open -> Map -> Review -> Upload and save a screenshot of each step.
+"""Walk the demo through Open -> Map -> Review -> Upload -> Check with Zuora, then open
+Connections, and save a screenshot of each.
 
 Usage (a real display, e.g. Xvfb, gives native fonts and window decorations are not needed
 because each shot is the window's own rendering)::
@@ -61,10 +62,10 @@ def main() -> int:
             app.processEvents()
             time.sleep(0.01)
 
-    def shot(name: str) -> None:
+    def shot(name: str, widget: object = None) -> None:
         OUT.mkdir(parents=True, exist_ok=True)
         path = OUT / name
-        window.grab().save(str(path))
+        (widget or window).grab().save(str(path))  # type: ignore[attr-defined]
         print(f"saved {path}")
 
     window = MainWindow()
@@ -104,8 +105,28 @@ def main() -> int:
             start.trigger()
             wait(lambda: bool(finished) and not upload.busy, "the upload", timeout=60)  # type: ignore[attr-defined]
             shot("5-upload-done.png")
+
+            check = upload.result_box.check_button  # type: ignore[attr-defined]
+            if check.isVisible() and check.isEnabled():
+                checked: list[object] = []
+                upload.upload_checked.connect(checked.append)  # type: ignore[attr-defined]
+                check.click()
+                wait(lambda: bool(checked) and check.isEnabled(), "Check with Zuora")
+                shot("6-checked.png")
+            else:
+                print("Check with Zuora not available; 6-checked.png not made")
         else:
             print("Upload action not available; 5-upload-done.png not made")
+
+        window.connections_action.trigger()
+        dialogs = lambda: [  # noqa: E731
+            w for w in app.topLevelWidgets() if w.isVisible() and w.windowTitle() == "Connections"
+        ]
+        wait(lambda: bool(dialogs()), "the Connections dialog")
+        dialog = dialogs()[0]
+        wait(lambda: not dialog._store.busy, "the saved connections")  # type: ignore[attr-defined]
+        shot("7-connections.png", dialog)
+        dialog.reject()  # type: ignore[attr-defined]
     finally:
         window.close()
         wait_for_workers(10_000)
