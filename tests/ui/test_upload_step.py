@@ -541,8 +541,13 @@ def test_check_with_zuora_shows_what_the_meter_rejected_after_receipt(
         with qtbot.waitSignal(step.upload_checked, timeout=20_000) as checked:
             box.check_button.click()
         assert checked.args[0].rejected == 2
+        assert checked.args[0].kept == 18  # the demo tenant reports at once
         assert "2 were rejected after receipt" in box.check_label.text()
         assert "does not exist" in box.check_label.text()
+        # the panel agrees with the check: counts, headline, and the rows can go again
+        assert box.count_labels["rejected"].text() == "2"
+        assert "rejected 2 of them afterwards" in box.result_title.text()
+        assert box.resend_button.isVisibleTo(step) and len(box.failed) == 2
     finally:
         emu.stop()
 

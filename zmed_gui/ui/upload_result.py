@@ -114,6 +114,7 @@ class UploadResultPanel(QGroupBox):
         self.count_labels: dict[str, QLabel] = {}
         self.count_names: dict[str, QLabel] = {}
         grid = QGridLayout()
+        grid.setHorizontalSpacing(16)
         for i, (key, label) in enumerate(_count_names("Zuora")):
             value = QLabel("0")
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -136,16 +137,17 @@ class UploadResultPanel(QGroupBox):
         self.resume_button.clicked.connect(self._on_resume_button_clicked)
         self.resend_button = QPushButton("Resend failed/uncertain events…")
         self.resend_button.clicked.connect(self._on_resend_button_clicked)
-        self.check_button = QPushButton("Check with Zuora")
+        self.check_button = QPushButton("Check with the meter")
         self.check_button.setToolTip(
             "Zuora checks events after receiving them: ask the meter which it kept and which "
             "it rejected afterwards"
         )
         self.check_button.clicked.connect(self.check_requested.emit)
-        self.auto_check_box = QCheckBox("Check again by itself a few minutes later")
+        self.auto_check_box = QCheckBox("Check by itself when the meter has reported")
         self.auto_check_box.setChecked(True)
         self.auto_check_box.setToolTip(
-            "The meter reports the events it rejects within minutes of receiving them"
+            "The meter reports the events it rejects within about 15 minutes of receiving "
+            "them; the check then runs by itself"
         )
         buttons = QHBoxLayout()
         for b in (
@@ -185,16 +187,34 @@ class UploadResultPanel(QGroupBox):
         self.check_button.setVisible(not result.dry_run and result.accepted > 0)
         self.auto_check_box.setVisible(self.check_button.isVisibleTo(self))
         self.check_button.setEnabled(True)
-        self.check_button.setText("Check with Zuora")
+        self.check_button.setText("Check with the meter")
+        self.resend_button.setText("Resend failed/uncertain events…")
         self.check_label.hide()
         self.show()
 
     def show_check(self, checked: Any) -> None:
-        """What the meter's audit trail said (core's sentence): kept, rejected, not known."""
+        """What the meter's audit trail said (core's sentence): kept, rejected, not known.
+
+        Rows the meter rejected after receipt join the rows Resend offers, and the counts
+        and headline say it too, so nothing on the panel contradicts the check.
+        """
         self.check_label.setText(checked.message)
         self.check_label.show()
+        if checked.rejected and self._shown is not None:
+            self.failed.update({row: "rejected" for row in checked.rejected_rows})
+            self.resend_button.setText("Send the rejected rows again…")
+            self.resend_button.setVisible(True)
+            rejected = int(self._shown.rejected) + int(checked.rejected)
+            self.count_labels["rejected"].setText(n(rejected))
+            first, _, rest = self.result_title.text().partition("\n")
+            if first.startswith("Done:"):
+                first = (
+                    f"{n(self._shown.accepted)} events were received; the meter rejected "
+                    f"{n(checked.rejected)} of them afterwards (see below)."
+                )
+                self.result_title.setText(first + ("\n" + rest if rest else ""))
         self.check_button.setEnabled(True)
-        self.check_button.setText("Check again")
+        self.check_button.setText(f"Check again (last: {dt.datetime.now():%H:%M})")
 
     def show_stopped(self) -> None:
         """Cancelled while sending, before any result came back."""

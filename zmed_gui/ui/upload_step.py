@@ -409,7 +409,7 @@ class UploadStep(QWidget):
         if self.last_upload_id is not None:
             self.start_upload(resume_id=self.last_upload_id)
 
-    AUTO_CHECK_MS = 5 * 60_000  # the meter reports rejections within minutes
+    AUTO_CHECK_MS = 16 * 60_000  # after the meter's processing window (core's 15 minutes)
     AUTO_CHECK_DEMO_MS = 5_000  # the demo tenant reports at once
 
     def _schedule_check(self, result: Any) -> None:
@@ -489,7 +489,9 @@ class UploadStep(QWidget):
                     f"No client secret is stored for '{conn.name}'; enter it in Connections."
                 )
             progress(0, 0, "Reading the meter's audit trail…")
-            return check_upload(conn, key, conn.meter_number, upload_id, cancel=cancel)
+            return check_upload(
+                conn, key, conn.meter_number, upload_id, settled_now=demo, cancel=cancel
+            )
 
         self.result_box.check_button.setEnabled(False)
         self.check_job = start_worker(

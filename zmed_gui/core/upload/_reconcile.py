@@ -60,7 +60,10 @@ class ReconcileResult:
             f"{self.unknown:,} {'is' if self.unknown == 1 else 'are'} not known yet."
         ]
         if self.rejected:
-            top = "; ".join(f"{why} ({n:,})" for why, n in self.reasons.most_common(3))
+            top = "; ".join(
+                f"{why}: {n:,} event{'' if n == 1 else 's'}"
+                for why, n in self.reasons.most_common(3)
+            )
             parts.append(f"Why: {top}.")
             parts.append(
                 "Fix those rows (or the accounts in Zuora) and upload the file again: only they go."
@@ -132,7 +135,8 @@ def reconcile(
     ):
         if entry.payload is None:
             continue
-        why = f"{entry.message} (code {entry.code})" if entry.code else entry.message
+        said = entry.message.strip().rstrip(".") or "no reason given"
+        why = f"{said} (Zuora error {entry.code})" if entry.code else said
         wanted.setdefault(event_hash(canonical_json(entry.payload)), []).append(why)
     used = journal.count_with_status(
         rec.meter_key, list(wanted), EventStatus.REJECTED_AFTER_RECEIPT
@@ -172,15 +176,21 @@ def check_upload(
     upload_id: str,
     *,
     journal_path: Path | None = None,
+    settled_now: bool = False,
     cancel: CancelToken | None = None,
 ) -> ReconcileResult:
-    """:func:`reconcile` for a face: opens the journal and a client for ``connection``."""
+    """:func:`reconcile` for a face: opens the journal and a client for ``connection``.
+
+    ``settled_now``: the tenant reports at once (the demo's emulator), so events without an
+    error are kept now rather than after the processing window.
+    """
     number = check_meter_number(meter_number)
+    now = dt.datetime.now(dt.UTC) + (PROCESSING_WINDOW if settled_now else dt.timedelta())
     with (
         Journal(journal_path) as journal,
         TokenClient.for_connection(connection, secret, timeout=60.0, max_connections=2) as client,
     ):
-        return reconcile(journal, client, number, upload_id, cancel=cancel)
+        return reconcile(journal, client, number, upload_id, now=now, cancel=cancel)
 
 
 _LEAD = "Rejected by the meter after receipt: "
