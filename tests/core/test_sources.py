@@ -376,7 +376,7 @@ def test_demo_sample_reads_as_documented() -> None:
 
 
 def test_error_scan_across_chunk_boundaries() -> None:
-    from zmed_gui.core.read._load import _scan_errors
+    from zmed_gui.core.read._errorscan import scan_errors as _scan_errors
 
     rows = [
         f'<row r="{i}"><c r="A{i}" t="s"><v>{i}</v></c><c r="B{i}" t="e"><f>1/0</f>'
@@ -391,7 +391,8 @@ def test_error_scan_across_chunk_boundaries() -> None:
 
 
 def test_error_scan_prefixed_and_without_cell_references() -> None:
-    from zmed_gui.core.read._load import _scan_errors, _scan_errors_slow
+    from zmed_gui.core.read._errorscan import scan_errors as _scan_errors
+    from zmed_gui.core.read._errorscan import scan_errors_slow as _scan_errors_slow
 
     ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     prefixed = (

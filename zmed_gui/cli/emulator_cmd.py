@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from zmed_gui.cli.exitcodes import ExitCode
 from zmed_gui.core.errors import OptionsError, ZmedError
 from zmed_gui.core.schema import load_schema
 from zmed_gui.emulator import (
@@ -347,7 +348,7 @@ def run(args: argparse.Namespace) -> int:
         f"{stats['rejected_calls']} calls refused, {stats['dropped_calls']} dropped.",
         flush=True,
     )
-    return 0
+    return ExitCode.OK
 
 
 def _on_sigterm(stop: threading.Event) -> Any:
@@ -374,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except ZmedError as exc:
         print(f"zmed-upload emulator: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
 
 
 if __name__ == "__main__":

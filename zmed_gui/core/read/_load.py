@@ -47,10 +47,6 @@ import python_calamine as calamine
 from zmed_gui.core.errors import SourceError
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
 from zmed_gui.core.read._errorscan import SideScan
-from zmed_gui.core.read._errorscan import scan_errors as _scan_errors  # noqa: F401  (tests use it)
-from zmed_gui.core.read._errorscan import (
-    scan_errors_slow as _scan_errors_slow,  # noqa: F401  (tests use it)
-)
 from zmed_gui.core.read._sniff import CFB, ODS, TEXT, ZIP, check_file
 from zmed_gui.core.read._tablemake import (
     count_filled,
