@@ -122,7 +122,12 @@ def mapping_json(result: ValidationResult) -> str:
         "fields": result.schema.names,
         "header_row": result.table.header_row,
         "mapping": {
-            name: {k: v for k, v in dataclasses.asdict(src).items() if k != "confidence"}
+            # "generated" only when set: fingerprints of earlier uploads stay as they were
+            name: {
+                k: v
+                for k, v in dataclasses.asdict(src).items()
+                if k != "confidence" and (k != "generated" or v is not None)
+            }
             for name, src in sorted(result.mapping.sources.items())
             if src.is_mapped
         },
