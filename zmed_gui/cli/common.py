@@ -3,7 +3,8 @@
 ``prepare`` turns the command line into a validated table: open the file, pick the sheet and
 header row, load the schema (this app's schema file or a meter definition exported from
 Zuora, whose fields then carry the meter's own date formats), build the mapping (profile,
-explicit ``--map``/``--const``, or automatic matching whose choices are printed) and run
+explicit ``--map``/``--const``/``--event-id-field``, or automatic matching whose choices are
+printed) and run
 validation with progress on stderr.
 """
 
@@ -20,6 +21,7 @@ from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.mapping import (
+    ROW_ID,
     FieldSource,
     Mapping,
     Profile,
@@ -59,6 +61,14 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="give FIELD the same VALUE on every row; repeatable",
+    )
+    m.add_argument(
+        "--event-id-field",
+        metavar="FIELD",
+        action="append",
+        default=[],
+        help="fill FIELD with a stable ID per row (zmed- and 24 hex digits from the sheet, "
+        "row number and the row's values) for a meter that deduplicates on it",
     )
     m.add_argument(
         "--schema",
@@ -191,6 +201,8 @@ def build_mapping(
             if src is not None and src.column is not None:
                 conf = f" ({src.confidence:.0%} sure)" if src.confidence is not None else ""
                 print(f"  {f.name:<20} <- {table.column_label(src.column)}{conf}", file=out)
+            elif src is not None and src.generated is not None:
+                print(f"  {f.name:<20} <- (a stable ID per row: the meter's event ID)", file=out)
             elif f.name.casefold() not in constants:
                 need = "required" if f.required else "optional"
                 print(f"  {f.name:<20} <- (no matching column; {need})", file=out)
@@ -202,6 +214,9 @@ def build_mapping(
         name, value = _split_assignment(text, "--const")
         name = _field_name(schema, name, "--const")
         mapping.sources[name] = FieldSource(constant=value)
+    for text in getattr(args, "event_id_field", []):
+        name = _field_name(schema, text.strip(), "--event-id-field")
+        mapping.sources[name] = FieldSource(generated=ROW_ID)
     return mapping, notes
 
 

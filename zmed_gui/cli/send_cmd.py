@@ -83,6 +83,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="send again events sent earlier without an answer (check the meter first)",
     )
+    how.add_argument(
+        "--meter-deduplicates",
+        action="store_true",
+        help="the meter drops repeats of the same event ID (a Deduplicator on the event-ID "
+        "field, or an Event Store): events sent earlier without an answer are sent again "
+        "by themselves; needs an event-ID field (--event-id-field)",
+    )
     p.set_defaults(func=run)
 
     h = subparsers.add_parser("history", help="list earlier uploads from the journal")
@@ -113,6 +120,7 @@ def _options(args: argparse.Namespace) -> UploadOptions:
         dry_run=args.dry_run,
         allow_duplicates=args.allow_duplicates,
         resend_uncertain=args.resend_uncertain,
+        meter_deduplicates=args.meter_deduplicates,
         stall_seconds=_stall_seconds(),
     )
 

@@ -3,6 +3,9 @@
 A field may also carry the date format its meter asks for (``date_format``: a Java pattern
 or ``epoch_ms``, from a meter definition; see :mod:`zmed_gui.core.meterdef`). It travels
 with the schema into profiles and validation; empty means "as the conversion options say".
+A field may be the meter's event-ID field (``event_id``, JSON ``"eventId": true``; from a
+meter definition's ``eventIdFields``): the meter deduplicates on it, and automatic
+matching fills it with a stable ID per row (see :mod:`zmed_gui.core.mapping`).
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ class SchemaField:
     required: bool = True
     description: str = ""
     date_format: str = ""  # the meter's own: a Java pattern or "epoch_ms"; "" = the options'
+    # The meter deduplicates on this field (a meter definition's eventIdFields): the app
+    # fills it with a stable ID per row unless a column or constant is chosen for it.
+    event_id: bool = False
 
 
 @dataclass
@@ -80,6 +86,7 @@ class Schema:
                 {"name": f.name, "type": f.type.value, "required": f.required}
                 | ({"description": f.description} if f.description else {})
                 | ({"dateFormat": f.date_format} if f.date_format else {})
+                | ({"eventId": True} if f.event_id else {})
                 for f in self.fields
             ]
         }
@@ -136,8 +143,13 @@ def schema_from_json(data: Any, origin: str = "the schema") -> Schema:
         if not isinstance(required, bool):
             raise OptionsError(f"{origin}: field '{name}': required must be true or false.")
         date_format = _date_format(raw.get("dateFormat"), ftype, f"{origin}: field '{name}'")
+        event_id = raw.get("eventId", False)
+        if not isinstance(event_id, bool):
+            raise OptionsError(f"{origin}: field '{name}': eventId must be true or false.")
         fields.append(
-            SchemaField(name, ftype, required, str(raw.get("description", "")), date_format)
+            SchemaField(
+                name, ftype, required, str(raw.get("description", "")), date_format, event_id
+            )
         )
     if not fields:
         raise OptionsError(f"{origin} lists no fields.")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.convert import ConversionOptions
-from zmed_gui.core.mapping import FieldSource, Mapping
+from zmed_gui.core.mapping import ROW_ID, FieldSource, Mapping
 from zmed_gui.core.schema import FieldType, SchemaField
 from zmed_gui.core.table import Table
 from zmed_gui.ui.icons import error_colour
@@ -30,6 +30,8 @@ from zmed_gui.ui.state import AppState
 
 NOT_MAPPED = -1
 CONSTANT = -2
+GENERATED = -3  # the generated row ID (text fields; the default for a meter's event ID)
+GENERATED_TEXT = "(row ID, generated)"
 NO_TIME = -1
 
 _HEADINGS = (
@@ -52,6 +54,8 @@ def match_text(src: FieldSource | None, from_profile: bool) -> str:
     """How a field came to be mapped: "exact", "auto 92%", "you chose", "saved"."""
     if src is None or not src.is_mapped:
         return ""
+    if src.generated is not None:
+        return "stable per row"
     if src.confidence is None:
         return "saved" if from_profile else "you chose"
     if src.confidence >= 0.999:
@@ -68,7 +72,7 @@ class FieldRow:
         font = QFont(self.name_label.font())
         font.setBold(field.required)
         self.name_label.setFont(font)
-        self.name_label.setToolTip(field.description or field.name)
+        self.name_label.setToolTip(self._tip())
         self.type_label = QLabel(field.type.value)
         self.required_label = QLabel("required" if field.required else "optional")
         self.source_combo = QComboBox()
@@ -93,6 +97,15 @@ class FieldRow:
         self.sample_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sample_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.match_label = QLabel()
+
+    def _tip(self) -> str:
+        tip = self.field.description or self.field.name
+        if self.field.event_id:
+            tip += (
+                "\nThe meter's event ID: it drops repeats of the same ID. Leave it on "
+                f"{GENERATED_TEXT} for an ID that stays the same for the same row."
+            )
+        return tip
 
     @property
     def takes_time(self) -> bool:
@@ -122,10 +135,20 @@ class FieldRow:
         combo.clear()
         combo.addItem("(not mapped)", NOT_MAPPED)
         combo.addItem("(constant)", CONSTANT)
+        if self.field.type is FieldType.STRING or (src is not None and src.generated):
+            combo.addItem(GENERATED_TEXT, GENERATED)
+            combo.setItemData(
+                combo.count() - 1,
+                "A stable ID per row (zmed- and 24 hex digits from the sheet, the row number "
+                "and the row's values), for a meter that deduplicates on this field.",
+                Qt.ItemDataRole.ToolTipRole,
+            )
         if table is not None:
             for col in range(table.column_count):
                 combo.addItem(column_choice(table, col), col)
-        if src is not None and src.constant is not None:
+        if src is not None and src.generated is not None:
+            combo.setCurrentIndex(combo.findData(GENERATED))
+        elif src is not None and src.constant is not None:
             combo.setCurrentIndex(combo.findData(CONSTANT))
         elif src is not None and src.column is not None:
             combo.setCurrentIndex(max(combo.findData(src.column), 0))
@@ -154,8 +177,7 @@ class FieldRow:
         self.name_label.setStyleSheet(f"color: {colour};" if missing else "")
         self.required_label.setStyleSheet(f"color: {colour};" if missing else "")
         self.name_label.setToolTip(
-            (self.field.description or self.field.name)
-            + ("\nRequired: choose a column or a constant." if missing else "")
+            self._tip() + ("\nRequired: choose a column or a constant." if missing else "")
         )
         if table is not None and mapped:
             self.sample_label.setText(
@@ -249,6 +271,8 @@ class MappingGrid(QWidget):
         old = self.state.mapping.sources.get(row.field.name)
         if choice == NOT_MAPPED:
             self._change_source(row.field.name, None)
+        elif choice == GENERATED:
+            self._change_source(row.field.name, FieldSource(generated=ROW_ID))
         elif choice == CONSTANT:
             text = row.constant_edit.text()
             self._change_source(row.field.name, FieldSource(constant=text))

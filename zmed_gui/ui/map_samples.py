@@ -21,6 +21,8 @@ def sample_text(
     table: Table, field: SchemaField, src: FieldSource, options: ConversionOptions, rows: int
 ) -> str:
     """The first values of a field as they will be sent (cheap: a handful of cells)."""
+    if src.generated is not None:
+        return "zmed-… (a stable ID per row, made when the rows are checked)"
     from collections import Counter
 
     from zmed_gui.core import convert

@@ -72,6 +72,7 @@ class SchemaEditor(QDialog):
         self.resize(760, 420)
         self._schema_name = schema.name
         self._date_formats: dict[str, str] = {}
+        self._event_ids: set[str] = set()  # the meter's event-ID fields, kept by name
         layout = QVBoxLayout(self)
         intro = QLabel(
             "These are the fields of each usage event your meter expects. Add the custom "
@@ -133,6 +134,7 @@ class SchemaEditor(QDialog):
         self.table.blockSignals(False)
         self._schema_name = schema.name or self._schema_name
         self._date_formats = {f.name: f.date_format for f in schema.fields if f.date_format}
+        self._event_ids = {f.name for f in schema.fields if f.event_id}
         self.problems()
 
     def add_field(
@@ -165,6 +167,7 @@ class SchemaEditor(QDialog):
                     self._required_check(row).isChecked(),
                     self._text(row, COL_DESCRIPTION).strip(),
                     self._date_formats.get(name, "") if dated else "",
+                    name in self._event_ids,
                 )
             )
         return Schema(fields, name=self._schema_name or "Custom fields")

@@ -43,6 +43,13 @@ from zmed_gui.ui.state import AppState
 from zmed_gui.ui.workers import Worker, start
 
 DEMO_NAME = "Demo (local emulator)"
+DEDUP_TIP = (
+    "Tick this only if the meter itself drops a repeat of an event ID: a Deduplicator on "
+    "its event-ID field, or an Event Store that upserts by Event Id. Then events sent "
+    "earlier without an answer are sent again by themselves, each with the same ID as "
+    "before (map the event-ID field to 'Row ID (generated)'). If the meter does not "
+    "deduplicate, a resend can bill the usage twice."
+)
 
 
 class UploadForm(QWidget):
@@ -104,6 +111,8 @@ class UploadForm(QWidget):
         self.track_edit.setMaxLength(64)
         self.dry_run_check = QCheckBox("Dry run: check everything but send nothing")
         self.dry_run_check.toggled.connect(self._on_field_changed)
+        self.dedup_check = QCheckBox("The meter drops repeats of the same event ID")
+        self.dedup_check.setToolTip(DEDUP_TIP)
         how = QGroupBox("How")
         hf = QFormLayout(how)
         hf.addRow("Events per request:", self.batch_spin)
@@ -111,6 +120,7 @@ class UploadForm(QWidget):
         hf.addRow("", self.gzip_check)
         hf.addRow("Track ID:", self.track_edit)
         hf.addRow("", self.dry_run_check)
+        hf.addRow("", self.dedup_check)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -134,6 +144,7 @@ class UploadForm(QWidget):
             self.gzip_check,
             self.track_edit,
             self.dry_run_check,
+            self.dedup_check,
         ):
             w.setEnabled(editable)
 
@@ -292,5 +303,6 @@ class UploadForm(QWidget):
             gzip=self.gzip_check.isChecked(),
             track_id=self.track_edit.text().strip() or None,
             dry_run=self.dry_run_check.isChecked(),
+            meter_deduplicates=self.dedup_check.isChecked(),
         )
         return replace(opts, **overrides)

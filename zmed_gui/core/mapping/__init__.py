@@ -4,6 +4,7 @@ from zmed_gui.core.mapping._match import (
     Mapping,
     auto_match,
     auto_match_table,
+    event_id_fields,
     normalise_header,
     resolve_column,
     unmapped_columns,
@@ -22,9 +23,11 @@ from zmed_gui.core.mapping._profiles import (
     profiles_dir,
     save_profile,
 )
+from zmed_gui.core.mapping._rowid import ROW_ID, row_id
 
 __all__ = [
     "MATCH_SAMPLE_ROWS",
+    "ROW_ID",
     "FieldSource",
     "Mapping",
     "Profile",
@@ -32,6 +35,7 @@ __all__ = [
     "apply_profile",
     "auto_match",
     "auto_match_table",
+    "event_id_fields",
     "find_profile_for_headers",
     "list_profiles",
     "load_profile",
@@ -41,6 +45,7 @@ __all__ = [
     "profile_to_json",
     "profiles_dir",
     "resolve_column",
+    "row_id",
     "save_profile",
     "unmapped_columns",
     "unmapped_required",

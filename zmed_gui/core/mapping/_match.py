@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.mapping._rowid import ROW_ID
 from zmed_gui.core.schema import FieldType, Schema, SchemaField
 from zmed_gui.core.table import CellValue, Table, column_letter
 
@@ -22,19 +23,23 @@ from zmed_gui.core.table import CellValue, Table, column_letter
 class FieldSource:
     """Where one event field takes its value from.
 
-    Exactly one of ``column`` or ``constant`` is set for a mapped field. A date or
-    date-time field may add ``time_column``: a separate column holding the time of day.
-    ``confidence`` is the automatic matcher's score in 0..1, or None when the user chose.
+    Exactly one of ``column``, ``constant`` or ``generated`` is set for a mapped field. A
+    date or date-time field may add ``time_column``: a separate column holding the time of
+    day. ``generated`` names a value the app makes for each row: :data:`ROW_ID`
+    (``"row-id"``) is a stable ID per row for a meter's event-ID field (see
+    :func:`zmed_gui.core.mapping.row_id`). ``confidence`` is the automatic matcher's score
+    in 0..1, or None when the user chose (or the matcher filled an event-ID field).
     """
 
     column: int | None = None
     constant: str | None = None
     time_column: int | None = None
     confidence: float | None = None
+    generated: str | None = None
 
     @property
     def is_mapped(self) -> bool:
-        return self.column is not None or self.constant is not None
+        return self.column is not None or self.constant is not None or self.generated is not None
 
 
 @dataclass
@@ -46,6 +51,10 @@ class Mapping:
     def source(self, field_name: str) -> FieldSource | None:
         src = self.sources.get(field_name)
         return src if src is not None and src.is_mapped else None
+
+    def generated_fields(self) -> list[str]:
+        """Names of the fields whose value the app generates (a row ID), in mapping order."""
+        return [name for name, src in self.sources.items() if src.generated is not None]
 
     def used_columns(self) -> set[int]:
         used: set[int] = set()
@@ -60,6 +69,9 @@ class Mapping:
 # --- automatic matching -------------------------------------------------------------------
 
 MATCH_THRESHOLD = 0.6  # below this a column is not offered for a field at all
+# A meter's event-ID field takes a column only when its header says so plainly; otherwise
+# the generated row ID is the safer default (a wrong column would merge or split events).
+EVENT_ID_THRESHOLD = 0.85
 
 # Finance exports name the four default fields in many ways. The score says how sure a
 # synonym is: "amount" is often money, "time" is often a time-of-day column.
@@ -284,7 +296,10 @@ def auto_match(
 
     Every (field, column) pair is scored; the best pairs are taken first and a column never
     feeds two fields. Pairs scoring below :data:`MATCH_THRESHOLD` are never used, so a
-    field with no likely column stays unmapped for the user to choose.
+    field with no likely column stays unmapped for the user to choose. A text field the
+    schema marks as the meter's event-ID field (``SchemaField.event_id``) takes a column
+    only above :data:`EVENT_ID_THRESHOLD`; otherwise it is filled with the generated row
+    ID (``FieldSource(generated=ROW_ID)``), which the user can still replace.
 
     Args:
         headers: the table's column headers, in column order.
@@ -297,7 +312,7 @@ def auto_match(
         for col, header in enumerate(headers):
             col_samples = samples[col] if samples is not None and col < len(samples) else None
             score = match_score(header, fld, col_samples)
-            if score >= MATCH_THRESHOLD:
+            if score >= (EVENT_ID_THRESHOLD if fld.event_id else MATCH_THRESHOLD):
                 candidates.append((score, fi, col))
     # Best first; equal scores go to the earlier field, then the earlier column.
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
@@ -310,6 +325,9 @@ def auto_match(
         mapping.sources[name] = FieldSource(column=col, confidence=score)
         taken.add(col)
     _attach_time_columns(headers, schema, samples, mapping, taken)
+    for fld in schema.fields:
+        if fld.event_id and fld.type is FieldType.STRING and fld.name not in mapping.sources:
+            mapping.sources[fld.name] = FieldSource(generated=ROW_ID)
     return mapping
 
 
@@ -354,8 +372,24 @@ def _attach_time_columns(
             break
 
 
+def event_id_fields(schema: Schema, mapping: Mapping) -> list[str]:
+    """The fields that give each event its own ID, in schema order: those filled with the
+    generated row ID, and those the schema marks as event-ID fields fed by a column.
+
+    A constant never counts (it gives every event the same ID), nor does an unmapped field.
+    """
+    out: list[str] = []
+    for f in schema.fields:
+        src = mapping.source(f.name)
+        if src is None:
+            continue
+        if src.generated is not None or (f.event_id and src.column is not None):
+            out.append(f.name)
+    return out
+
+
 def unmapped_required(schema: Schema, mapping: Mapping) -> list[str]:
-    """Names of required fields that have neither a column nor a constant."""
+    """Names of required fields that have no column, constant or generated value."""
     return [f.name for f in schema.fields if f.required and mapping.source(f.name) is None]
 
 

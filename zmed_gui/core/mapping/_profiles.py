@@ -24,6 +24,7 @@ from zmed_gui.core.convert import ConversionOptions
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.jsonfile import read_json_file, write_json_atomic
 from zmed_gui.core.mapping._match import FieldSource, Mapping, normalise_header
+from zmed_gui.core.mapping._rowid import GENERATED_KINDS
 from zmed_gui.core.paths import user_data_dir
 from zmed_gui.core.schema import Schema, default_schema, schema_from_json
 from zmed_gui.core.table import Table, column_index, column_letter
@@ -40,6 +41,7 @@ class ProfileSource:
 
     ``header`` is the header the column had (None when it had none); ``letter`` its Excel
     column letter then. ``time_header``/``time_letter`` name a separate time-of-day column.
+    ``generated`` is a value the app makes per row (``"row-id"``), as in :class:`FieldSource`.
     """
 
     header: str | None = None
@@ -47,6 +49,7 @@ class ProfileSource:
     constant: str | None = None
     time_header: str | None = None
     time_letter: str | None = None
+    generated: str | None = None
 
     def to_json(self) -> dict[str, str]:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
@@ -79,7 +82,7 @@ def profile_from(
     for field_name, src in mapping.sources.items():
         if not src.is_mapped:
             continue
-        ps = ProfileSource(constant=src.constant)
+        ps = ProfileSource(constant=src.constant, generated=src.generated)
         if src.column is not None:
             ps.header = _header_of(table, src.column)
             ps.letter = column_letter(src.column)
@@ -130,6 +133,9 @@ def apply_profile(profile: Profile, table: Table) -> tuple[Mapping, list[str]]:
     notes: list[str] = []
     for field_name, ps in profile.mapping.items():
         if profile.schema.field(field_name) is None:
+            continue
+        if ps.generated is not None:
+            mapping.sources[field_name] = FieldSource(generated=ps.generated)
             continue
         if ps.constant is not None:
             mapping.sources[field_name] = FieldSource(constant=ps.constant)
@@ -282,8 +288,15 @@ def profile_from_json(data: Any, origin: str = "The profile") -> Profile:
         if unknown:
             raise OptionsError(f"{where} has unknown keys: {', '.join(sorted(unknown))}.")
         ps = ProfileSource(**{k: _opt_str(raw, k, where) for k in raw})
-        if ps.constant is None and ps.header is None and ps.letter is None:
-            raise OptionsError(f'{where} needs a "header", a "letter" or a "constant".')
+        if ps.constant is None and ps.header is None and ps.letter is None and not ps.generated:
+            raise OptionsError(
+                f'{where} needs a "header", a "letter", a "constant" or "generated": "row-id".'
+            )
+        if ps.generated is not None and ps.generated not in GENERATED_KINDS:
+            raise OptionsError(
+                f"{where}: generated '{ps.generated}' is unknown; the app generates "
+                f"{', '.join(GENERATED_KINDS)}."
+            )
         for letter in (ps.letter, ps.time_letter):
             if letter is not None and column_index(letter) is None:
                 raise OptionsError(f"{where}: '{letter}' is not a column letter.")

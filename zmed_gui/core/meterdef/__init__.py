@@ -21,7 +21,9 @@ Choices: a field's own ``timeFormat`` wins over a field mapping's ``dateFormat``
 source parses the event before the usage target sees it); a mapping's ``field`` is the
 event field it reads (its ``name`` is the target's), falling back to ``name``; a field
 with no required flag anywhere is optional, as in JSON Schema; the event-time field is
-sent as a date-time even when the definition types it as text or a number.
+sent as a date-time even when the definition types it as text or a number; each field
+``eventIdFields`` names is marked ``SchemaField.event_id`` (the meter deduplicates on it, so
+the app fills it with a stable ID per row unless a column is chosen).
 """
 
 from zmed_gui.core.meterdef._definition import (

@@ -332,6 +332,13 @@ def meter_definition_from_json(data: Any, origin: str = "The meter definition") 
         r, event_time or "event time", entry.get("timeFormat", data.get("timeFormat")), "timeFormat"
     )
 
+    event_ids = r.name_list(
+        entry.get("eventIdFields", data.get("eventIdFields")), '"eventIdFields"'
+    )
+    for name in event_ids:
+        if name not in by_name:
+            raise r.fail(f'"eventIdFields" names {name}, which the event does not have.')
+
     has_required_list = "required" in body
     built: list[SchemaField] = []
     for f in fields:
@@ -354,14 +361,7 @@ def meter_definition_from_json(data: Any, origin: str = "The meter definition") 
             required = f.name in required_names
         else:
             required = mapping_required.get(f.name, False)
-        built.append(SchemaField(f.name, ftype, required, f.description, fmt))
-
-    event_ids = r.name_list(
-        entry.get("eventIdFields", data.get("eventIdFields")), '"eventIdFields"'
-    )
-    for name in event_ids:
-        if name not in by_name:
-            raise r.fail(f'"eventIdFields" names {name}, which the event does not have.')
+        built.append(SchemaField(f.name, ftype, required, f.description, fmt, f.name in event_ids))
 
     number = data.get("id", data.get("meterId"))
     meter_number = number if isinstance(number, int) and not isinstance(number, bool) else None

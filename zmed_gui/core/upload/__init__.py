@@ -7,7 +7,10 @@ else here is what goes in (:class:`UploadItem`, :class:`SourceInfo`,
 :class:`UploadResult`) and the canonical encoding of an event (the bytes sent and hashed).
 
 Uncertain means: the request was sent but no answer came (timeout, dropped connection,
-gateway timeout). Zuora has no idempotency key, so such a batch is never resent by itself.
+gateway timeout). Zuora has no idempotency key, so such a batch is never resent by itself,
+unless the user says the meter deduplicates on an event-ID field the events carry
+(``UploadOptions.meter_deduplicates``; e.g. the generated row ID): then a repeat is
+dropped by the meter, and uncertain events are sent again without asking.
 """
 
 from zmed_gui.core.upload._batches import canonical_json, event_hash

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zmed_gui.core.mapping import event_id_fields
+
 if TYPE_CHECKING:
     from zmed_gui.core.progress import CancelToken
     from zmed_gui.core.validate import ValidationResult
@@ -44,6 +46,9 @@ class UploadOptions:
     dry_run: bool = False
     allow_duplicates: bool = False
     resend_uncertain: bool = False
+    # The meter drops repeats of the same event ID (a Deduplicator on that field, or an
+    # Event Store upserting by it): uncertain events with an event ID are sent again.
+    meter_deduplicates: bool = False
     max_attempts: int | None = None  # per batch, for 429/5xx/connection errors
     max_retry_seconds: float = 600.0  # per batch, total time spent trying
     backoff_base: float = 0.5
@@ -122,7 +127,12 @@ def mapping_json(result: ValidationResult) -> str:
         "fields": result.schema.names,
         "header_row": result.table.header_row,
         "mapping": {
-            name: {k: v for k, v in dataclasses.asdict(src).items() if k != "confidence"}
+            # "generated" only when set: fingerprints of earlier uploads stay as they were
+            name: {
+                k: v
+                for k, v in dataclasses.asdict(src).items()
+                if k != "confidence" and (k != "generated" or v is not None)
+            }
             for name, src in sorted(result.mapping.sources.items())
             if src.is_mapped
         },
@@ -130,6 +140,18 @@ def mapping_json(result: ValidationResult) -> str:
         "excluded": sorted(result.excluded),
     }
     return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def event_id_fields_of(
+    validation: ValidationResult | None, explicit: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """The fields that give each event its own ID: ``explicit`` when given, else those of
+    the validation's mapping (see :func:`zmed_gui.core.mapping.event_id_fields`)."""
+    if explicit is not None:
+        return tuple(explicit)
+    if validation is None:
+        return ()
+    return tuple(event_id_fields(validation.schema, validation.mapping))
 
 
 def items_from_validation(result: ValidationResult) -> tuple[list[UploadItem], list[int]]:

@@ -81,7 +81,10 @@ class UploadResult:
     ``error`` is set when Zuora refused the credentials or the meter or could not be
     reached. ``uncertain`` events were sent without an answer; ``held_uncertain`` are
     events an *earlier* upload sent without an answer, not sent again; ``resent_uncertain``
-    is how many uncertain events this run sent again by the user's choice.
+    is how many uncertain events this run sent again by the user's choice, ``resent_by_id``
+    how many it sent again because the meter drops repeats of their event ID;
+    ``safe_resend``: the meter deduplicates on the events' IDs, so a rerun resends what
+    stays uncertain by itself.
     ``warnings`` are sentences about what happened after the upload (a report that could
     not be written, a backup that failed): they never change the outcome.
     """
@@ -95,6 +98,8 @@ class UploadResult:
     uncertain: int = 0
     held_uncertain: int = 0
     resent_uncertain: int = 0
+    resent_by_id: int = 0
+    safe_resend: bool = False
     not_sent: int = 0
     retries: int = 0
     batches: int = 0
@@ -126,9 +131,15 @@ class UploadResult:
         )
 
 
+def _resent_by_id(res: UploadResult, plan: UploadPlan) -> None:
+    res.resent_by_id = len(plan.resent_by_id)
+    res.safe_resend = plan.options.meter_deduplicates and bool(plan.event_id_fields)
+
+
 def dry_run_result(plan: UploadPlan) -> UploadResult:
     """The result of a dry run: what the plan would send, skip, hold back or reject."""
     res = UploadResult(plan.upload_id, plan.track_id, dry_run=True)
+    _resent_by_id(res, plan)
     res.invalid = len(plan.invalid_rows)
     for row in plan.invalid_rows:
         res.row_outcomes[row] = RowUpload(RowOutcome.NOT_SENT, "The row is invalid.")
@@ -168,6 +179,7 @@ def result_from_events(
     """
     res = UploadResult(plan.upload_id, plan.track_id, retries=retries, cancelled=cancelled)
     res.resent_uncertain = len(plan.uncertain) if plan.options.resend_uncertain else 0
+    _resent_by_id(res, plan)
     res.request_ids = list(request_ids)
     res.invalid = len(plan.invalid_rows)
     for row in plan.invalid_rows:
@@ -270,7 +282,18 @@ def summary_sentence(res: UploadResult) -> str:
             f"{_n(res.resent_uncertain, 'event')} sent earlier without an answer "
             f"{'was' if res.resent_uncertain == 1 else 'were'} sent again, as chosen."
         )
-    if res.uncertain:
+    if res.resent_by_id:
+        parts.append(
+            f"{_n(res.resent_by_id, 'event')} sent earlier without an answer "
+            f"{'was' if res.resent_by_id == 1 else 'were'} sent again: the meter drops "
+            "repeats of the same event ID."
+        )
+    if res.uncertain and res.safe_resend:
+        parts.append(
+            "Run the same upload again to resend the uncertain events: the meter drops "
+            "repeats of the same event ID."
+        )
+    elif res.uncertain:
         parts.append(
             "Check the uncertain events in Zuora and resend them only if they are missing."
         )

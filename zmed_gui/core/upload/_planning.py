@@ -4,8 +4,16 @@
 events already accepted for the same meter (by event hash, from any earlier upload) are
 duplicates and skipped unless ``allow_duplicates``; events of earlier *uncertain* batches
 are held back unless ``resend_uncertain``; with ``resume_id`` only what that upload has not
-finished is sent. The :class:`UploadPlan` it returns is what
-:class:`zmed_gui.core.sender.Sender` runs.
+finished is sent.
+
+``meter_deduplicates``: the user says the meter drops repeats of an event ID (a
+Deduplicator on that field, or an Event Store upserting by it). Then uncertain events that
+carry a filled event-ID field (``event_id_fields``, e.g. the generated row ID) are sent
+again without asking: a repeat is dropped by the meter, a lost one arrives. Set without
+any event-ID field, the plan is refused (the option would promise a safety that is not
+there); an uncertain event whose ID is empty is held back as usual.
+
+The :class:`UploadPlan` it returns is what :class:`zmed_gui.core.sender.Sender` runs.
 """
 
 from __future__ import annotations
@@ -46,9 +54,10 @@ class UploadPlan:
     ``to_send`` is what goes out. The other lists say what the journal found:
     ``duplicates`` (already accepted for this meter earlier: skipped, or also in ``to_send``
     when ``allow_duplicates``), ``uncertain`` (sent earlier without an answer: held back, or
-    also in ``to_send`` when ``resend_uncertain``), ``already_done`` (resume: accepted or
-    rejected in this upload before), ``too_large`` (one event alone is over the payload
-    limit; never sent).
+    also in ``to_send`` when ``resend_uncertain``), ``resent_by_id`` (sent earlier without
+    an answer, but carrying an event ID the meter deduplicates on: also in ``to_send``; see
+    ``meter_deduplicates``), ``already_done`` (resume: accepted or rejected in this upload
+    before), ``too_large`` (one event alone is over the payload limit; never sent).
     """
 
     upload_id: str
@@ -63,6 +72,8 @@ class UploadPlan:
     to_send: list[UploadItem]
     duplicates: list[DuplicateFinding] = field(default_factory=list)
     uncertain: list[UploadItem] = field(default_factory=list)
+    resent_by_id: list[UploadItem] = field(default_factory=list)
+    event_id_fields: tuple[str, ...] = ()
     already_done: list[UploadItem] = field(default_factory=list)
     too_large: list[UploadItem] = field(default_factory=list)
     invalid_rows: list[int] = field(default_factory=list)
@@ -111,6 +122,14 @@ class UploadPlan:
                 f"{len(self.uncertain):,} events ({rows}) were sent before without an answer "
                 f"from Zuora and {verb}."
             )
+        if self.resent_by_id:
+            rows = _rows_text([it.excel_row for it in self.resent_by_id])
+            ids = " and ".join(self.event_id_fields)
+            parts.append(
+                f"{len(self.resent_by_id):,} events ({rows}) were sent before without an answer "
+                f"from Zuora and will be sent again: the meter drops repeats of the same event "
+                f"ID ({ids})."
+            )
         if self.too_large:
             parts.append(
                 f"{len(self.too_large):,} events are each larger than one call may be and will "
@@ -142,6 +161,21 @@ def _check_options(options: UploadOptions) -> None:
         raise OptionsError("The number of attempts must be at least 1.")
 
 
+def _check_event_ids(options: UploadOptions, event_id_fields: Sequence[str]) -> None:
+    if options.meter_deduplicates and not event_id_fields:
+        raise OptionsError(
+            "'The meter deduplicates' is chosen, but no field of the events carries an event "
+            "ID: map the meter's event-ID field to the generated row ID (or to a column of "
+            "unique IDs), or clear the option; without an ID a resend could bill twice."
+        )
+
+
+def _has_id(item: UploadItem, event_id_fields: Sequence[str]) -> bool:
+    """True when the event carries a filled value in one of its event-ID fields."""
+    event = item.event
+    return any(event.get(name) not in (None, "") for name in event_id_fields)
+
+
 def plan_upload(
     journal: Journal,
     target: Target,
@@ -155,6 +189,7 @@ def plan_upload(
     connection: str = "",
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    event_id_fields: Sequence[str] = (),
 ) -> UploadPlan:
     """Decide what to send, without sending or writing anything (but recovering dead uploads).
 
@@ -171,12 +206,15 @@ def plan_upload(
         invalid_rows: 0-based rows that are not sent because they are invalid (reported).
         connection: the connection's name, for the journal and history.
         progress, cancel: reported and checked every few thousand events.
+        event_id_fields: the fields that give each event its own ID (see
+            :func:`zmed_gui.core.mapping.event_id_fields`); used with ``meter_deduplicates``.
 
     Raises:
         OptionsError: bad options, unknown ``resume_id`` or a resume of another file/meter.
         Cancelled: the user cancelled.
     """
     _check_options(options)
+    _check_event_ids(options, event_id_fields)
     lim = limits or limits_preset("production")
     batch_size = options.batch_size or lim.max_events
     max_bytes = options.max_payload_bytes or lim.max_payload_bytes
@@ -213,6 +251,7 @@ def plan_upload(
         connection=connection,
         encoded=parts,
         hashes=hashes,
+        event_id_fields=tuple(event_id_fields),
     )
     candidates: list[int] = list(range(len(items)))
     if resume_id is not None:
@@ -251,6 +290,11 @@ def plan_upload(
                 plan.marks[pos] = (EventStatus.SKIPPED, f"Already received by upload {uid}.")
         elif unc:
             uid = unc.pop(0)
+            if _safe_to_resend(plan, items[pos]):
+                plan.resent_by_id.append(items[pos])
+                resend[h] += 1
+                send.append(pos)
+                continue
             plan.uncertain.append(items[pos])
             if options.resend_uncertain:
                 resend[h] += 1
@@ -277,6 +321,17 @@ def plan_upload(
     plan.batches_total = len(batches)
     plan.resend_hashes = dict(resend)
     return plan
+
+
+def _safe_to_resend(plan: UploadPlan, item: UploadItem) -> bool:
+    """An uncertain event the meter will drop if it already has it (and that the user did
+    not ask to resend anyway): ``meter_deduplicates`` and a filled event ID."""
+    options = plan.options
+    return (
+        options.meter_deduplicates
+        and not options.resend_uncertain
+        and _has_id(item, plan.event_id_fields)
+    )
 
 
 _DONE = (
@@ -321,6 +376,10 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
             plan.already_done.append(plan.items[e.pos])
             plan.accepted_before += e.status in (EventStatus.ACCEPTED, EventStatus.KEPT)
         elif e.status in (EventStatus.UNCERTAIN, EventStatus.SENDING):
+            if _safe_to_resend(plan, plan.items[e.pos]):
+                plan.resent_by_id.append(plan.items[e.pos])
+                candidates.append(e.pos)
+                continue
             plan.uncertain.append(plan.items[e.pos])
             if plan.options.resend_uncertain:
                 candidates.append(e.pos)

@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING
 
 from zmed_gui.core.errors import OptionsError, ZmedError
 from zmed_gui.core.journal import Journal
-from zmed_gui.core.upload._input import SourceInfo, UploadItem, UploadOptions, items_from_validation
+from zmed_gui.core.upload._input import (
+    SourceInfo,
+    UploadItem,
+    UploadOptions,
+    event_id_fields_of,
+    items_from_validation,
+)
 from zmed_gui.core.upload._outcomes import (
     ProgressFn,
     UploadPhase,
@@ -61,7 +67,8 @@ class UploadRequest:
     ``edits``; ``rows`` limits the upload to those 0-based rows) or ready ``items`` with
     their ``source`` (tests and benchmarks). ``program`` names the face in the lease, so a
     second upload can say who holds the meter. ``wait``: wait for another upload to the
-    same meter to end instead of refusing.
+    same meter to end instead of refusing. ``event_id_fields``: the fields that give each
+    event its own ID (None: those of the validation's mapping).
     """
 
     target: Target
@@ -77,6 +84,7 @@ class UploadRequest:
     resume_id: str | None = None
     program: str = "zmed-upload"
     wait: bool = False
+    event_id_fields: Sequence[str] | None = None
 
 
 class UploadSession:
@@ -183,6 +191,7 @@ class UploadSession:
                 connection=req.connection.name,
                 progress=progress,
                 cancel=cancel,
+                event_id_fields=event_id_fields_of(req.validation, req.event_id_fields),
             )
             if self._lease is not None:
                 self._lease.attach_upload(self.plan.upload_id)

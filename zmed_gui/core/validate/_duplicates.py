@@ -5,11 +5,15 @@ the row, or the sorted rows, with that hash), and each warned row's earlier twin
 in ``ValidationResult._twins``. :func:`find_duplicates` builds both after a validation;
 :func:`forget`, :func:`register` and :func:`recheck_bucket` keep them, and the warnings,
 right when rows are revalidated.
+
+Generated fields (the row ID) are left out of the comparison: two identical rows get
+different IDs (their row numbers differ), but the usage would still be counted twice.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Collection
 from typing import Any
 
 from zmed_gui.core.validate._result import Issue, RowStatus, Severity, ValidationResult
@@ -17,8 +21,19 @@ from zmed_gui.core.validate._result import Issue, RowStatus, Severity, Validatio
 DUPLICATE = "duplicate"
 
 
-def event_hash(event: dict[str, Any]) -> int:
+def event_hash(event: dict[str, Any], skip: Collection[str] = ()) -> int:
+    """The hash of the event's values, leaving out the fields in ``skip`` (generated)."""
+    if skip:
+        return hash(tuple(v for k, v in event.items() if k not in skip))
     return hash(tuple(event.values()))
+
+
+def _same(a: dict[str, Any] | None, b: dict[str, Any] | None, skip: Collection[str]) -> bool:
+    if not skip or a is None or b is None:
+        return a == b
+    return {k: v for k, v in a.items() if k not in skip} == {
+        k: v for k, v in b.items() if k not in skip
+    }
 
 
 def duplicate_issue(result: ValidationResult, row: int, first: int) -> Issue:
@@ -56,7 +71,7 @@ def _earlier_twin(result: ValidationResult, row: int, event: dict[str, Any], h: 
         return None
     events = result.events
     for other in [held] if isinstance(held, int) else held:
-        if other < row and events[other] == event:
+        if other < row and _same(events[other], event, result._generated):
             return other
     return None
 
@@ -95,7 +110,7 @@ def forget(result: ValidationResult, row: int) -> int | None:
     event = result.events[row]
     if event is None:
         return None
-    h = event_hash(event)
+    h = event_hash(event, result._generated)
     held = result._dups.get(h)
     if held == row:
         del result._dups[h]
@@ -122,7 +137,7 @@ def recheck_bucket(result: ValidationResult, h: int, touched: set[int], changed:
     firsts: list[int] = []  # the first row of each distinct event in the bucket so far
     for row in rows:
         event = events[row]
-        twin = next((o for o in firsts if events[o] == event), None)
+        twin = next((o for o in firsts if _same(events[o], event, result._generated)), None)
         if twin is None:
             firsts.append(row)
         if twins.get(row) != twin:

@@ -1,9 +1,11 @@
 """How each mapped field is filled, and the mapping problems that stop every row.
 
 :func:`plan_fields` turns a mapping into one :class:`FieldPlan` per mapped field (its
-column or converted constant, and its converter) and lists every mapping problem:
-unmapped required fields, columns beyond the sheet, time columns on fields that cannot
-take them, constants that do not convert and an unknown time zone.
+column or converted constant, and its converter), names the fields whose value is
+generated per row (the row ID, filled once the row's other fields are known) and lists
+every mapping problem: unmapped required fields, columns beyond the sheet, time columns on
+fields that cannot take them, constants that do not convert, a generated value a field
+cannot take and an unknown time zone.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from zmed_gui.core.convert import (
     show,
 )
 from zmed_gui.core.errors import OptionsError
-from zmed_gui.core.mapping import Mapping
+from zmed_gui.core.mapping import ROW_ID, FieldSource, Mapping
 from zmed_gui.core.schema import FieldType, Schema
 from zmed_gui.core.table import Table, column_letter
 
@@ -52,10 +54,12 @@ def plan_fields(
     mapping: Mapping,
     options: ConversionOptions,
     now: dt.datetime,
-) -> tuple[list[str], list[FieldPlan]]:
-    """The mapping problems (each one sentence) and the plan of every usable field."""
+) -> tuple[list[str], list[FieldPlan], list[str]]:
+    """The mapping problems (each one sentence), the plan of every usable field and the
+    names of the fields filled with the generated row ID."""
     problems: list[str] = []
     plans: list[FieldPlan] = []
+    generated: list[str] = []
     ncols = table.column_count
     needs_zone = any(
         f.type is FieldType.DATETIME and mapping.source(f.name) is not None for f in schema.fields
@@ -75,6 +79,13 @@ def plan_fields(
                 )
             continue
         where = f"The field {f.name}"
+        if src.generated is not None:
+            problem = _generated_problem(f.name, f.type, src.generated, src)
+            if problem:
+                problems.append(problem)
+            else:
+                generated.append(f.name)
+            continue
         if src.column is not None and src.constant is not None:
             col = _place(table, src.column) if 0 <= src.column < ncols else "a column"
             problems.append(
@@ -151,7 +162,24 @@ def plan_fields(
         problems.append(
             "No field of the event is mapped to a column or a constant; map at least one field."
         )
-    return problems, plans
+    return problems, plans, generated
+
+
+def _generated_problem(name: str, ftype: FieldType, kind: str, src: FieldSource) -> str:
+    """Why ``name`` cannot take the generated value ``kind`` (or "" when it can)."""
+    if kind != ROW_ID:
+        return f"The field {name} asks for a generated '{kind}', which this app does not make."
+    if src.column is not None or src.constant is not None:
+        return (
+            f"The field {name} is mapped to the generated row ID and to a column or constant; "
+            "keep only one of them."
+        )
+    if ftype is not FieldType.STRING:
+        return (
+            f"The field {name} is of type {ftype.value}, but the generated row ID is text; "
+            "map it to a column, or make it a string field."
+        )
+    return ""
 
 
 def check_mapping(

@@ -90,6 +90,8 @@ class ValidationResult:
     mapping_problems: list[str]
     excluded: set[int]
     _plans: list[FieldPlan] = field(default_factory=list, repr=False, compare=False)
+    # fields filled with the generated row ID (not in _plans; left out of duplicate checks)
+    _generated: list[str] = field(default_factory=list, repr=False, compare=False)
     _row_issues: dict[int, list[Issue]] = field(default_factory=dict, repr=False, compare=False)
     # hash of an event's values -> the row (or sorted rows) with that hash
     _dups: dict[int, int | list[int]] = field(default_factory=dict, repr=False, compare=False)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from zmed_gui.core.convert import EMPTY, Flagged, Problem
+from zmed_gui.core.mapping import row_id
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.table import Table
 from zmed_gui.core.validate._columns import CHUNK
@@ -69,6 +70,14 @@ def assemble(
     return (None if bad else event), issues
 
 
+def fill_generated(result: ValidationResult, row: int, event: dict[str, Any]) -> None:
+    """Give ``event`` (built from its row's other fields) its generated row ID fields."""
+    table = result.table
+    value = row_id(table.sheet, table.row_numbers[row], event)
+    for name in result._generated:
+        event[name] = value
+
+
 def build_rows(
     result: ValidationResult,
     per_field: list[list[Any] | None],
@@ -118,6 +127,7 @@ def build_rows(
                     stripped.add(i - start)
             for k in stripped:
                 chunk_hashes[k] = event_hash(chunk_events[k])  # type: ignore[arg-type]
+            # (hashes of the fields as converted: the generated ID, added below, is left out)
         lo = bisect.bisect_left(slow_rows, start)
         hi = bisect.bisect_left(slow_rows, stop)
         for i in slow_rows[lo:hi]:
@@ -137,6 +147,10 @@ def build_rows(
                 else:
                     chunk_hashes[k] = event_hash(event)
         if build:
+            if result._generated:
+                for k, ev in enumerate(chunk_events):
+                    if ev is not None:
+                        fill_generated(result, start + k, ev)
             events[start:stop] = chunk_events
             hashes.extend(chunk_hashes)
     if build:

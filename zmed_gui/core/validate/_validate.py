@@ -22,6 +22,11 @@ Warnings (the row is sent; the user should look):
 Excluded rows get no event and no issues. While :attr:`ValidationResult.mapping_problems`
 is not empty, cells are still checked (so they can be shown), but no event is built.
 
+A field mapped to the generated row ID (``FieldSource(generated="row-id")``) is filled in
+each event once its other fields are known (see :func:`zmed_gui.core.mapping.row_id`):
+the ID is part of the event sent and of its hash in the journal, so a resend of the same
+row is recognised; the in-file duplicate warning compares the other fields only.
+
 This module is the public face; the work is in ``validate_mapping`` (field plans,
 :func:`check_mapping`), ``validate_columns`` (converting cells), ``validate_rows``
 (events, statuses and issues of rows), ``validate_duplicates`` (duplicate warnings) and
@@ -46,7 +51,7 @@ from zmed_gui.core.validate._result import (
     RowStatus,
     ValidationResult,
 )
-from zmed_gui.core.validate._rows import assemble, build_rows
+from zmed_gui.core.validate._rows import assemble, build_rows, fill_generated
 
 
 def validate(
@@ -69,7 +74,7 @@ def validate(
     """
     n = len(table)
     moment = now if now is not None else dt.datetime.now(dt.UTC)
-    problems, plans = plan_fields(table, schema, mapping, options, moment)
+    problems, plans, generated = plan_fields(table, schema, mapping, options, moment)
     result = ValidationResult(
         table=table,
         schema=schema,
@@ -80,6 +85,7 @@ def validate(
         mapping_problems=problems,
         excluded=set(excluded),
         _plans=plans,
+        _generated=generated,
     )
     total = n * (len(plans) + 1)
     per_field: list[list[Any] | None] = []
@@ -146,8 +152,10 @@ def revalidate_rows(result: ValidationResult, rows: Iterable[int]) -> list[int]:
         event, issues = assemble(result, row, values)
         result.set_row(row, issues)
         if event is not None and build:
+            if result._generated:
+                fill_generated(result, row, event)
             result.events[row] = event
-            h = event_hash(event)
+            h = event_hash(event, result._generated)
             register(result, row, h)  # its warning is redone with its bucket's below
             hashes.add(h)
     touched: set[int] = set(wanted)
