@@ -8,12 +8,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
 import python_calamine as calamine
 
 from zmed_gui.core.errors import SourceError
+from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.read._sniff import CFB, ENCRYPTED, ODS, ZIP
 from zmed_gui.core.table import CellError, CellValue, blanks_to_none
@@ -37,13 +39,52 @@ _ERROR_CODES = frozenset(
 )
 
 
+_BIFF8_GLOBALS_BOF = b"\x09\x08\x10\x00\x00\x06\x05\x00"
+_FILEPASS = 0x002F
+_PASSWORD_HINT = (
+    "open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with "
+    "Password), save it and open it again"
+)
+
+
+def xls_protection(path: Path) -> str | None:
+    """ "xor" or "rc4" when an .xls's workbook stream starts with a FILEPASS record (the
+    workbook is protected with a password), else None. Looks at the first 64 KB only."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(65536)
+    except OSError:
+        return None
+    pos = head.find(_BIFF8_GLOBALS_BOF)
+    if pos == -1:
+        return None
+    pos += 4 + 16
+    for _ in range(16):  # FILEPASS comes right after BOF, before any sheet record
+        if pos + 4 > len(head):
+            return None
+        typ, size = struct.unpack_from("<HH", head, pos)
+        if typ == _FILEPASS:
+            scheme = struct.unpack_from("<H", head, pos + 4)[0] if pos + 6 <= len(head) else 1
+            return "xor" if scheme == 0 else "rc4"
+        if typ in (0x0085, 0x00FC, 0x000A):  # BOUNDSHEET, SST, EOF: not protected
+            return None
+        pos += 4 + size
+    return None
+
+
 def open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
-    name = path.name
+    name = printable(path.name)
     if kind == ENCRYPTED:
-        raise SourceError(
-            f"{name} is protected with a password; open it in Excel, remove the password "
-            "(File > Info > Protect Workbook > Encrypt with Password), save it and open it again."
-        )
+        raise SourceError(f"{name} is protected with a password; {_PASSWORD_HINT}.")
+    if kind == CFB:
+        protection = xls_protection(path)
+        if protection == "xor":
+            raise SourceError(
+                f"{name} is protected with a password (the old Excel 97-2003 kind that "
+                f"scrambles the data); {_PASSWORD_HINT}."
+            )
+        if protection == "rc4":
+            raise SourceError(f"{name} is protected with a password; {_PASSWORD_HINT}.")
     suffix = path.suffix.lower()
     expected = {ZIP: (".xlsx", ".xlsm"), ODS: (".ods",), CFB: (".xls",)}[kind]
     try:
@@ -65,21 +106,23 @@ def open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
 
 def damaged_error(path: Path, kind: str, exc: BaseException) -> SourceError:
     log.info("calamine could not read %s (%s): %r", path, kind, exc)
+    name = printable(path.name)
     if kind == CFB and path.suffix.lower() != ".xls":
         return SourceError(
-            f"{path.name} is an old-style Office file but not a workbook that can be read; "
+            f"{name} is an old-style Office file but not a workbook that can be read; "
             "open it in Excel and save it as .xlsx, then open that file."
         )
     return SourceError(
-        f"{path.name} is damaged or incomplete (perhaps a download or copy was cut short); "
+        f"{name} is damaged or incomplete (perhaps a download or copy was cut short); "
         "open it in Excel and save it again, or ask the sender for a fresh copy."
     )
 
 
 def pick_sheet(path: Path, wb: calamine.CalamineWorkbook, sheet: str | int | None) -> str:
     names = list(wb.sheet_names)
+    fname = printable(path.name)
     if not names:
-        raise SourceError(f"{path.name} has no sheets; open it in Excel and check its content.")
+        raise SourceError(f"{fname} has no sheets; open it in Excel and check its content.")
     if sheet is None:
         for meta in wb.sheets_metadata:
             if (
@@ -92,7 +135,7 @@ def pick_sheet(path: Path, wb: calamine.CalamineWorkbook, sheet: str | int | Non
         if 0 <= sheet < len(names):
             return names[sheet]
         raise SourceError(
-            f"{path.name} has no sheet number {sheet + 1}; it has {len(names)} "
+            f"{fname} has no sheet number {sheet + 1}; it has {len(names)} "
             f"sheet{'s' if len(names) != 1 else ''}: {quoted_names(names)}."
         )
     if sheet in names:
@@ -102,13 +145,28 @@ def pick_sheet(path: Path, wb: calamine.CalamineWorkbook, sheet: str | int | Non
         if n.strip().casefold() == wanted:
             return n
     raise SourceError(
-        f"{path.name} has no sheet named '{sheet}'; choose one of its sheets: "
+        f"{fname} has no sheet named '{printable(sheet)}'; choose one of its sheets: "
         f"{quoted_names(names)}."
     )
 
 
 def quoted_names(names: list[str]) -> str:
-    return ", ".join(f"'{n}'" for n in names)
+    return ", ".join(f"'{printable(n)}'" for n in names)
+
+
+def repair_nuls(value: str) -> str:
+    """A cell text without NULs ("J\\x00a\\x00n\\x00" -> "Jan").
+
+    Some old .xls files store 8-bit codepage text as UTF-16 (or the reverse) and come out
+    with a NUL after every letter: those NULs are dropped, and the letters kept. Any other
+    NUL is dropped too (never sent)."""
+    if len(value) >= 2 and value[1::2].count("\x00") == len(value) // 2:
+        rest = value[0::2]
+    elif len(value) >= 2 and value[0::2].count("\x00") == (len(value) + 1) // 2:
+        rest = value[1::2]
+    else:
+        rest = value
+    return rest.replace("\x00", "")
 
 
 def collect_rows(
@@ -119,7 +177,11 @@ def collect_rows(
     max_rows: int | None,
     progress: ProgressCallback,
     cancel: CancelToken | None,
+    nul_rows: list[int] | None = None,
 ) -> tuple[list[list[CellValue]], list[int]]:
+    """The sheet's non-blank rows and their Excel numbers. With ``nul_rows`` (a list to
+    fill), text cells are freed of NUL characters (see :func:`repair_nuls`) and the rows
+    where that happened are appended to it."""
     rows: list[list[CellValue]] = []
     numbers: list[int] = []
     start = cal_sheet.start
@@ -159,6 +221,12 @@ def collect_rows(
             for i, v in enumerate(row):
                 if type(v) is str and v in _ERROR_CODES:
                     row[i] = CellError(v)
+        if nul_rows is not None:
+            for i, v in enumerate(row):
+                if type(v) is str and "\x00" in v:
+                    row[i] = repair_nuls(v) or None
+                    if not nul_rows or nul_rows[-1] != number:
+                        nul_rows.append(number)
         rows.append(lead + row if first_col else row)
         numbers.append(number)
         if len(rows) == limit:
