@@ -68,7 +68,7 @@ def test_header_row_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     src = tmp_path / "u.csv"
     src.write_text("Account Number,Units\nA1,3\n", encoding="utf-8")
     message = _refused(capsys, str(src), "--header-row", "2")
-    assert "--header-row N" in message and "picker in the app" in message
+    assert "--header-row N" in message and "'Column headings are in row'" in message
 
 
 def test_control_characters_in_names_are_escaped(

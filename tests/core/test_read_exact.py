@@ -234,8 +234,8 @@ def test_header_row_hint_names_both_faces(tmp_path: Path) -> None:
         load_table(path, header_row=2)
     assert str(info.value) == (
         "Row 2 of sheet 'Sheet' of h.xlsx has no data rows below it; choose the row that holds "
-        "the column names above the data (with --header-row N in zmed-upload, or the header "
-        "row picker in the app)."
+        "the column names above the data (with --header-row N in zmed-upload, or in the app "
+        "with 'Column headings are in row' on the Open step)."
     )
 
 

@@ -197,7 +197,8 @@ def build_mapping(
             src = mapping.source(f.name)
             if src is not None and src.column is not None:
                 conf = f" ({src.confidence:.0%} sure)" if src.confidence is not None else ""
-                print(f"  {f.name:<20} <- {table.column_label(src.column)}{conf}", file=out)
+                label = printable(table.column_label(src.column))
+                print(f"  {f.name:<20} <- {label}{conf}", file=out)
             elif f.name.casefold() not in constants:
                 need = "required" if f.required else "optional"
                 print(f"  {f.name:<20} <- (no matching column; {need})", file=out)
@@ -258,10 +259,10 @@ def prepare(
     if table.encoding_guessed:
         print("  note: give --encoding NAME to read it in another encoding.", file=out)
     for note in table.header_notes:
-        print(f"  note: {note}", file=out)
+        print(f"  note: {printable(note)}", file=out)
     mapping, notes = build_mapping(args, table, schema, profile, out)
     for note in notes:
-        print(f"  note: {note}", file=out)
+        print(f"  note: {printable(note)}", file=out)
     bar = ProgressPrinter("Validating", stream=sys.stderr)
     result = validate(table, schema, mapping, options, progress=bar, cancel=cancel)
     bar.done()

@@ -12,7 +12,10 @@ from zmed_gui.core.printable import printable
 from zmed_gui.core.table import CellValue, Grid, Table, column_letter
 
 # Where a user chooses the header row, in both faces (the core sentence names both).
-HEADER_ROW_CHOICE = "with --header-row N in zmed-upload, or the header row picker in the app"
+HEADER_ROW_CHOICE = (
+    "with --header-row N in zmed-upload, or in the app with 'Column headings are in row' "
+    "on the Open step"
+)
 
 
 def no_data_error(what: str, with_data: list[str], others: int) -> SourceError:
