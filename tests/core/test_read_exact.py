@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import python_calamine
 import xlwt
 
 from zmed_gui.core.errors import OptionsError, SourceError
@@ -52,6 +53,39 @@ def test_nul_interleaved_xls_strings_are_repaired(tmp_path: Path) -> None:
     assert table.columns[0] == ["Jan", "Marc"]
     assert all("\x00" not in str(v) for col in table.columns for v in col)
     assert any("NUL" in n and "rows 1, 2, 3" in n for n in table.read_notes), table.read_notes
+    assert table.read_notes[0].startswith("Text in rows 1, 2, 3 of sheet 'Usage' came out with")
+
+
+def _with_codepage(path: Path, codepage: int) -> Path:
+    """xlwt writes CODEPAGE 1200 (UTF-16) and UTF-16 strings whenever one is not Latin-1;
+    an 8-bit CODEPAGE over such strings is what the NUL-interleaved files have."""
+    data = bytearray(path.read_bytes())
+    at = data.find(struct.pack("<HHH", 0x42, 2, 1200))
+    assert at != -1
+    data[at + 4 : at + 6] = struct.pack("<H", codepage)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("codepage", "names"),
+    [
+        (1252, ["Jan Müller €", "Zoë", "Łukasz"]),
+        (1253, ["Γιώργος Παπαδόπουλος", "Ελένη", "Zoë"]),
+    ],
+)
+def test_utf16_strings_under_an_8bit_codepage_read_as_excel_shows(
+    tmp_path: Path, codepage: int, names: list[str]
+) -> None:
+    # "Łukasz" and the euro sign make xlwt store every string as UTF-16.
+    rows: list[list[object]] = [["Name", "Qty"], *[[n, i] for i, n in enumerate(names)]]
+    path = _with_codepage(_xls(tmp_path / "cp.xls", rows), codepage)
+    raw = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Usage")
+    assert "\x00" in str(raw.to_python()[0][0])  # calamine's reading: a NUL after each letter
+    table = load_table(path)
+    assert table.headers == ["Name", "Qty"]
+    assert table.columns[0] == names
+    assert table.read_notes and "repaired" in table.read_notes[0]
 
 
 def test_clean_xls_has_no_notes(tmp_path: Path) -> None:

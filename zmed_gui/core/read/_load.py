@@ -64,6 +64,7 @@ from zmed_gui.core.read._workbook import (
     gc_paused,
     open_workbook,
     pick_sheet,
+    xls_text_codec,
 )
 from zmed_gui.core.table import CellError, Grid, Table
 
@@ -159,7 +160,15 @@ def read_grid(
     nul_rows: list[int] | None = [] if kind == CFB else None
     with gc_paused():
         rows, numbers = collect_rows(
-            path, parsed.sheet, parsed.errors, kind == ODS, max_rows, progress, cancel, nul_rows
+            path,
+            parsed.sheet,
+            parsed.errors,
+            kind == ODS,
+            max_rows,
+            progress,
+            cancel,
+            nul_rows,
+            xls_text_codec(path) if kind == CFB else "cp1252",
         )
     if not any(count_filled(row) for row in rows):
         raise no_data_error(
@@ -173,8 +182,8 @@ def read_grid(
         more = f" and {len(nul_rows) - 5} more" if len(nul_rows) > 5 else ""
         notes.append(
             f"Text in row{'s' if len(nul_rows) > 1 else ''} {shown}{more} of sheet "
-            f"'{printable(name)}' held NUL characters (an old .xls text encoding); they were "
-            "left out."
+            f"'{printable(name)}' came out with NUL or control characters (an old .xls text "
+            "encoding); it was repaired, and no NUL is kept."
         )
     return Grid(
         source=printable(path.name),

@@ -5,6 +5,7 @@ None, recovered error cells put back, Excel row numbers and column letters kept)
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gc
 import logging
@@ -47,29 +48,51 @@ _PASSWORD_HINT = (
 )
 
 
-def xls_protection(path: Path) -> str | None:
-    """ "xor" or "rc4" when an .xls's workbook stream starts with a FILEPASS record (the
-    workbook is protected with a password), else None. Looks at the first 64 KB only."""
+def _xls_globals(path: Path) -> tuple[str | None, int | None]:
+    """What the first records of an .xls's workbook globals say: the password protection
+    ("xor", "rc4" or None, from a FILEPASS record) and the CODEPAGE. Looks at the first
+    64 KB only (both records come right after BOF, before any sheet record)."""
     try:
         with path.open("rb") as f:
             head = f.read(65536)
     except OSError:
-        return None
+        return None, None
     pos = head.find(_BIFF8_GLOBALS_BOF)
     if pos == -1:
-        return None
+        return None, None
     pos += 4 + 16
-    for _ in range(16):  # FILEPASS comes right after BOF, before any sheet record
-        if pos + 4 > len(head):
-            return None
+    codepage: int | None = None
+    for _ in range(64):
+        if pos + 6 > len(head):
+            break
         typ, size = struct.unpack_from("<HH", head, pos)
         if typ == _FILEPASS:
-            scheme = struct.unpack_from("<H", head, pos + 4)[0] if pos + 6 <= len(head) else 1
-            return "xor" if scheme == 0 else "rc4"
-        if typ in (0x0085, 0x00FC, 0x000A):  # BOUNDSHEET, SST, EOF: not protected
-            return None
+            scheme = struct.unpack_from("<H", head, pos + 4)[0]
+            return ("xor" if scheme == 0 else "rc4"), codepage
+        if typ == 0x0042 and size == 2:  # CODEPAGE
+            codepage = struct.unpack_from("<H", head, pos + 4)[0]
+        if typ in (0x0085, 0x00FC, 0x000A):  # BOUNDSHEET, SST, EOF: past the start
+            break
         pos += 4 + size
-    return None
+    return None, codepage
+
+
+def xls_protection(path: Path) -> str | None:
+    """ "xor" or "rc4" when an .xls is protected with a password (FILEPASS), else None."""
+    return _xls_globals(path)[0]
+
+
+def xls_text_codec(path: Path) -> str:
+    """The Python codec calamine decoded 8-bit text of this .xls with (its CODEPAGE;
+    Windows-1252 when there is none or it is UTF-16)."""
+    codepage = _xls_globals(path)[1]
+    if codepage is None or codepage in (1200, 0x8000, 0x8001, 367):
+        return "cp1252"
+    codec = "mac-roman" if codepage == 10000 else f"cp{codepage}"
+    try:
+        return codecs.lookup(codec).name
+    except LookupError:
+        return "cp1252"
 
 
 def open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
@@ -154,19 +177,45 @@ def quoted_names(names: list[str]) -> str:
     return ", ".join(f"'{printable(n)}'" for n in names)
 
 
-def repair_nuls(value: str) -> str:
-    """A cell text without NULs ("J\\x00a\\x00n\\x00" -> "Jan").
+_CONTROLS = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"}
 
-    Some old .xls files store 8-bit codepage text as UTF-16 (or the reverse) and come out
-    with a NUL after every letter: those NULs are dropped, and the letters kept. Any other
-    NUL is dropped too (never sent)."""
-    if len(value) >= 2 and value[1::2].count("\x00") == len(value) // 2:
-        rest = value[0::2]
-    elif len(value) >= 2 and value[0::2].count("\x00") == (len(value) + 1) // 2:
-        rest = value[1::2]
-    else:
-        rest = value
-    return rest.replace("\x00", "")
+
+def _as_bytes(value: str, codec: str) -> bytes | None:
+    out = bytearray()
+    for ch in value:
+        try:
+            out += ch.encode(codec)
+        except UnicodeEncodeError:
+            if ord(ch) > 255:
+                return None
+            out.append(ord(ch))  # a byte the codepage leaves undefined, passed through
+    return bytes(out)
+
+
+def needs_repair(value: str) -> bool:
+    """True when a cell text holds a NUL or another control character no cell types."""
+    return not _CONTROLS.isdisjoint(value)
+
+
+def repair_nuls(value: str, codec: str = "cp1252") -> str:
+    """The letters Excel shows for a cell text that calamine decoded wrongly, and never a
+    NUL ("J\\x00a\\x00n\\x00\xac " -> "Jan\u20ac").
+
+    Old .xls files whose CODEPAGE record says an 8-bit code page (``codec``) but whose
+    strings are stored as UTF-16 come out of calamine as the UTF-16 bytes read in that code
+    page: a NUL (or another control character) after every letter. Those bytes are put
+    back together and read as UTF-16. Any other NUL is dropped."""
+    data = _as_bytes(value, codec)
+    if data is not None and len(data) % 2 == 0 and data:
+        high = data[1::2]
+        if max(high) < 0x30 and min(high) < 0x20 and 0 not in data[0::2]:
+            try:
+                text = data.decode("utf-16-le")
+            except UnicodeDecodeError:
+                text = ""
+            if text and not needs_repair(text):
+                return text
+    return value.replace("\x00", "")
 
 
 def collect_rows(
@@ -178,10 +227,11 @@ def collect_rows(
     progress: ProgressCallback,
     cancel: CancelToken | None,
     nul_rows: list[int] | None = None,
+    codec: str = "cp1252",
 ) -> tuple[list[list[CellValue]], list[int]]:
     """The sheet's non-blank rows and their Excel numbers. With ``nul_rows`` (a list to
-    fill), text cells are freed of NUL characters (see :func:`repair_nuls`) and the rows
-    where that happened are appended to it."""
+    fill), text cells are freed of NUL characters (see :func:`repair_nuls`, ``codec`` the
+    workbook's code page) and the rows where that happened are appended to it."""
     rows: list[list[CellValue]] = []
     numbers: list[int] = []
     start = cal_sheet.start
@@ -223,8 +273,11 @@ def collect_rows(
                     row[i] = CellError(v)
         if nul_rows is not None:
             for i, v in enumerate(row):
-                if type(v) is str and "\x00" in v:
-                    row[i] = repair_nuls(v) or None
+                if type(v) is str and needs_repair(v):
+                    repaired = repair_nuls(v, codec)
+                    if repaired == v:
+                        continue
+                    row[i] = repaired or None
                     if not nul_rows or nul_rows[-1] != number:
                         nul_rows.append(number)
         rows.append(lead + row if first_col else row)
