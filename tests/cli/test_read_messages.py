@@ -84,3 +84,12 @@ def test_control_characters_in_names_are_escaped(
     )
     _code, out, _err = run(capsys, "validate", str(ok), "--timezone", "UTC")
     assert "\x1b" not in out and "\x07" not in out and "ok\\x1b]0;x\\x07.csv" in out, out
+
+
+def test_send_shares_the_encoding_option() -> None:
+    from zmed_gui.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["send", "f.csv", "--encoding", "cp1253", "--base-url", "http://x", "--meter", "m"]
+    )
+    assert args.encoding == "cp1253"
