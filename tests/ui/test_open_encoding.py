@@ -85,3 +85,22 @@ def test_no_encoding_picker_for_workbooks(qtbot: Any, step: OpenStep, tmp_path: 
     wait(qtbot, step)
     assert step.grid is not None
     assert not step.encoding_combo.isVisible()
+
+
+def test_a_text_file_that_cannot_be_read_can_be_opened_in_another_encoding(
+    qtbot: Any, step: OpenStep, tmp_path: Path
+) -> None:
+    path = tmp_path / "odd.csv"
+    # A UTF-8 byte-order mark over Greek ISO-8859-7 bytes: not UTF-8 as the mark says.
+    path.write_bytes(b"\xef\xbb\xbf" + GREEK.encode("iso-8859-7"))
+    step.open_path(path)
+    wait(qtbot, step)
+    for box in step.findChildren(QMessageBox):
+        box.close()
+    assert step.grid is None and "says it is UTF-8" in step.message.text()
+    assert step.encoding_combo.isVisible() and step.encoding_combo.isEnabled()
+    step.set_encoding("iso-8859-7")
+    wait(qtbot, step)
+    assert step.grid is not None
+    assert step.preview_model.header_cells()[0].endswith("Πελάτης")  # after the mark's bytes
+    assert step.continue_button.isEnabled()

@@ -65,6 +65,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
 # The text encodings the picker offers (Python codec name, what the user sees); the first
 # entry, None, lets the reader detect the encoding.
 TEXT_ENCODINGS: tuple[tuple[str, str], ...] = (
@@ -416,8 +418,10 @@ class OpenStep(QWidget):
         if kind == "preview":
             self.grid = None
             self.continue_button.setEnabled(False)
+            if self.path is not None and self.path.suffix.lower() in _TEXT_SUFFIXES:
+                self._show_encoding_picker(True)  # another encoding may read it
         self._set_message(message)
-        if kind == "sheet" and self.encoding() is not None:
+        if kind in ("sheet", "preview") and self.encoding() is not None:
             return  # browsing encodings: the sentence under the preview is enough
         show_error(self, message, details, "Cannot open the spreadsheet", warning=True)
 
@@ -538,9 +542,11 @@ class OpenStep(QWidget):
             return
         self._cancel_running()
         path, codec = self.path, self.encoding()
-        sheet = self.grid.sheet if self.grid is not None else (self.sheets or [""])[0]
         shown = self.encoding_combo.currentText()
-        self._run("sheet", sheet_work(path, sheet, codec), f"Reading {shown}...")
+        if self.grid is None:  # the first reading failed: open the file again in this one
+            self._run("preview", preview_work(path, codec), f"Reading {shown}...")
+            return
+        self._run("sheet", sheet_work(path, self.grid.sheet, codec), f"Reading {shown}...")
 
     def _on_header_spin_value_changed(self, value: int) -> None:
         if self.grid is None or not self.grid.row_numbers:
