@@ -15,9 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 API: dict[str, list[str]] = {
     "read": [
         "SUPPORTED_EXTENSIONS",
+        "check_encoding",
         "decode_text",
         "detect_delimiter",
         "detect_header_row",
+        "encoding_label",
         "list_sheets",
         "load_table",
         "make_table",

@@ -134,7 +134,7 @@ def test_sheet_without_data(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "u.xlsx", [], sheet="Empty", extra_sheets={"Usage": USAGE})
     _fails(lambda: read_grid(path, "Empty"), "u.xlsx", "Sheet 'Empty'", "has no data", "'Usage'")
     only = write_xlsx(tmp_path / "only.xlsx", [])
-    _fails(lambda: load_table(only), "only.xlsx", "has no data", "check the file")
+    _fails(lambda: load_table(only), "only.xlsx", "has no data", "no other sheets", "right file")
 
 
 def test_header_row_beyond_the_data(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from zmed_gui import __version__
 from zmed_gui.cli.exitcodes import ExitCode
 from zmed_gui.core.errors import ZmedError
 from zmed_gui.core.journal import MeterBusy
+from zmed_gui.core.printable import printable
 
 log = logging.getLogger("zmed_gui.cli")
 
@@ -58,11 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except MeterBusy as exc:
         log.info("busy: %s", exc)
-        print(f"zmed-upload: {exc}", file=sys.stderr)
+        print(f"zmed-upload: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.BUSY
     except ZmedError as exc:
         log.info("stopped: %s", exc)
-        print(f"zmed-upload: {exc}", file=sys.stderr)
+        print(f"zmed-upload: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("zmed-upload: interrupted.", file=sys.stderr)

@@ -31,8 +31,9 @@ from zmed_gui.core.mapping import (
     resolve_column,
 )
 from zmed_gui.core.meterdef import MeterDefinition, load_event_fields, load_meter_definition
+from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken
-from zmed_gui.core.read import load_table
+from zmed_gui.core.read import check_encoding, encoding_label, load_table
 from zmed_gui.core.schema import Schema, default_schema
 from zmed_gui.core.table import Table
 from zmed_gui.core.validate import ValidationResult, validate
@@ -45,6 +46,12 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--sheet", metavar="NAME|INDEX", help="sheet name, or its position from 1")
     g.add_argument(
         "--header-row", metavar="N", type=int, help="row number of the header row (default: detect)"
+    )
+    g.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="a text file's encoding, e.g. utf-8, cp1252, iso-8859-7, cp1251 (default: detect; "
+        "a guess is printed)",
     )
     m = parser.add_argument_group("mapping")
     m.add_argument("--mapping", metavar="PROFILE.json", type=Path, help="a saved mapping profile")
@@ -200,7 +207,8 @@ def build_mapping(
             src = mapping.source(f.name)
             if src is not None and src.column is not None:
                 conf = f" ({src.confidence:.0%} sure)" if src.confidence is not None else ""
-                print(f"  {f.name:<20} <- {table.column_label(src.column)}{conf}", file=out)
+                label = printable(table.column_label(src.column))
+                print(f"  {f.name:<20} <- {label}{conf}", file=out)
             elif src is not None and src.generated is not None:
                 print(f"  {f.name:<20} <- (a stable ID per row: the meter's event ID)", file=out)
             elif f.name.casefold() not in constants:
@@ -234,6 +242,7 @@ def prepare(
         header_row = profile.header_row if header_row is None else header_row
     if header_row is not None and header_row < 1:
         raise OptionsError("--header-row is a row number as Excel shows it, starting at 1.")
+    encoding = check_encoding(args.encoding) if getattr(args, "encoding", None) else None
     options = build_options(args, profile.options if profile is not None else None)
     if definition is not None:
         for line in definition.summary():
@@ -252,18 +261,23 @@ def prepare(
         )
 
     bar = ProgressPrinter("Reading", stream=sys.stderr)
-    table = load_table(path, sheet, header_row, progress=bar, cancel=cancel)
+    table = load_table(path, sheet, header_row, progress=bar, cancel=cancel, encoding=encoding)
     bar.done()
+    how = f", as {encoding_label(table.encoding)}" if table.encoding else ""
     print(
-        f"Read {len(table):,} rows from {table.source}, sheet '{table.sheet}' "
-        f"(header in row {table.header_row}).",
+        f"Read {len(table):,} rows from {printable(table.source)}, sheet "
+        f"'{printable(table.sheet)}' (header in row {table.header_row}){how}.",
         file=out,
     )
+    for note in table.read_notes:
+        print(f"  note: {printable(note)}", file=out)
+    if table.encoding_guessed:
+        print("  note: give --encoding NAME to read it in another encoding.", file=out)
     for note in table.header_notes:
-        print(f"  note: {note}", file=out)
+        print(f"  note: {printable(note)}", file=out)
     mapping, notes = build_mapping(args, table, schema, profile, out)
     for note in notes:
-        print(f"  note: {note}", file=out)
+        print(f"  note: {printable(note)}", file=out)
     bar = ProgressPrinter("Validating", stream=sys.stderr)
     result = validate(table, schema, mapping, options, progress=bar, cancel=cancel)
     bar.done()

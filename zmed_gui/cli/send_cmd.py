@@ -31,6 +31,7 @@ from zmed_gui.core.connections import (
 )
 from zmed_gui.core.errors import Cancelled, OptionsError, ZmedError, ZuoraUnreachable
 from zmed_gui.core.journal import Journal
+from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.report import write_report
 from zmed_gui.core.upload import (
@@ -176,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     def work(cancel: CancelToken) -> tuple[Prepared, UploadResult]:
         prepared = prepare(args, out, cancel=cancel)
         for problem in prepared.result.mapping_problems:
-            print(f"Mapping problem: {problem}", file=out)
+            print(f"Mapping problem: {printable(str(problem))}", file=out)
         request = UploadRequest(
             target=target,
             connection=where.connection,
@@ -210,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
             bar = ProgressPrinter("Writing report", stream=sys.stderr)
             write_report(args.report, prepared.result, uploads=result.row_outcomes, progress=bar)
             bar.done()
-            print(f"Wrote the report to {args.report}.", file=out)
+            print(f"Wrote the report to {printable(str(args.report))}.", file=out)
         except ZmedError as exc:
             result.warnings.append(f"The report was not written: {exc}")
     # A 413 showed what the tenant takes: the next upload starts there, not halving again.
@@ -239,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _exit_code(result: UploadResult, mapping_problems: bool) -> ExitCode:
     if result.error is not None:
-        print(f"zmed-upload: {result.error}", file=sys.stderr)
+        print(f"zmed-upload: {printable(str(result.error))}", file=sys.stderr)
         if isinstance(result.error, ZuoraUnreachable):
             return ExitCode.INTERRUPTED
         return ExitCode.USAGE
@@ -278,7 +279,8 @@ def run_history(args: argparse.Namespace) -> int:
         return ExitCode.OK
     for u in uploads:
         print(
-            f"{u.started}  {u.upload_id}  {u.status:<11} {u.file_name} [{u.sheet}] -> "
+            f"{u.started}  {u.upload_id}  {u.status:<11} {printable(u.file_name)} "
+            f"[{printable(u.sheet)}] -> "
             f"{u.meter_url}",
             file=out,
         )
@@ -290,5 +292,5 @@ def run_history(args: argparse.Namespace) -> int:
             file=out,
         )
         if u.message:
-            print(f"    {u.message}", file=out)
+            print(f"    {printable(u.message)}", file=out)
     return ExitCode.OK

@@ -11,6 +11,7 @@ from zmed_gui.cli.common import Prepared, add_input_options, prepare
 from zmed_gui.cli.exitcodes import ExitCode
 from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.printable import printable
 from zmed_gui.core.report import write_report
 from zmed_gui.core.upload import canonical_json
 from zmed_gui.core.validate import RowStatus, ValidationResult
@@ -46,12 +47,12 @@ def finish(prepared: Prepared, args: argparse.Namespace, out: TextIO) -> int:
     print_summary(result, out)
     if args.events_out is not None:
         count = write_events(result, args.events_out)
-        print(f"Wrote {count:,} events to {args.events_out}.", file=out)
+        print(f"Wrote {count:,} events to {printable(str(args.events_out))}.", file=out)
     if args.report is not None:
         bar = ProgressPrinter("Writing report", stream=sys.stderr)
         write_report(args.report, result, progress=bar)
         bar.done()
-        print(f"Wrote the report to {args.report}.", file=out)
+        print(f"Wrote the report to {printable(str(args.report))}.", file=out)
     if result.mapping_problems or result.counts.get(RowStatus.INVALID, 0):
         return ExitCode.ROWS
     return ExitCode.OK
@@ -88,7 +89,7 @@ def print_summary(result: ValidationResult, out: TextIO) -> None:
         file=out,
     )
     for problem in result.mapping_problems:
-        print(f"Mapping problem: {problem}", file=out)
+        print(f"Mapping problem: {printable(str(problem))}", file=out)
     groups = result.summary(10)
     if groups:
         print("Top problems:", file=out)
@@ -97,6 +98,7 @@ def print_summary(result: ValidationResult, out: TextIO) -> None:
             more = ", ..." if g.count > len(g.rows[:10]) else ""
             field = f"{g.field}: " if g.field else ""
             print(
-                f"  {g.severity.value:<7} {g.count:>7,} x {field}{g.example}  (rows {rows}{more})",
+                f"  {g.severity.value:<7} {g.count:>7,} x {printable(field + str(g.example))}  "
+                f"(rows {rows}{more})",
                 file=out,
             )

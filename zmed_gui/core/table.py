@@ -79,6 +79,9 @@ class Grid:
     rows: list[list[CellValue]]
     row_numbers: list[int]
     date1904: bool = False
+    encoding: str | None = None  # a text file's encoding (Python codec name)
+    encoding_guessed: bool = False  # no BOM, not UTF-8: the encoding is a guess
+    notes: list[str] = field(default_factory=list)  # what reading changed or guessed
 
 
 @dataclass
@@ -99,6 +102,9 @@ class Table:
     row_numbers: list[int]
     date1904: bool = False
     header_notes: list[str] = field(default_factory=list)  # e.g. "Column D had no header"
+    read_notes: list[str] = field(default_factory=list)  # the grid's notes (encoding, NULs)
+    encoding: str | None = None  # a text file's encoding (Python codec name)
+    encoding_guessed: bool = False  # no BOM, not UTF-8: the encoding is a guess
 
     def __len__(self) -> int:
         return len(self.row_numbers)

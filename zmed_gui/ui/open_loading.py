@@ -16,8 +16,11 @@ from zmed_gui.ui.workers import Worker, start_worker
 PREVIEW_ROWS = 200
 
 
-def preview_work(path: Path) -> Callable[[ProgressCallback, CancelToken], tuple[list[str], Grid]]:
-    """All sheet names, and a preview of the first visible sheet (a hidden one is skipped)."""
+def preview_work(
+    path: Path, encoding: str | None = None
+) -> Callable[[ProgressCallback, CancelToken], tuple[list[str], Grid]]:
+    """All sheet names, and a preview of the first visible sheet (a hidden one is skipped);
+    a text file in ``encoding`` (None: detected)."""
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[list[str], Grid]:
         from zmed_gui.core.read import list_sheets, read_grid
@@ -26,32 +29,41 @@ def preview_work(path: Path) -> Callable[[ProgressCallback, CancelToken], tuple[
         sheets = list(list_sheets(path))
         cancel.raise_if_cancelled()
         # None: core picks the first visible sheet; the names above include hidden ones.
-        grid = read_grid(path, None, max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel)
+        grid = read_grid(
+            path, None, max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel, encoding=encoding
+        )
         return sheets, grid
 
     return work
 
 
-def sheet_work(path: Path, sheet: str) -> Callable[[ProgressCallback, CancelToken], Grid]:
-    """A preview of ``sheet``."""
+def sheet_work(
+    path: Path, sheet: str, encoding: str | None = None
+) -> Callable[[ProgressCallback, CancelToken], Grid]:
+    """A preview of ``sheet`` (a text file in ``encoding``; None: detected)."""
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> Grid:
         from zmed_gui.core.read import read_grid
 
-        return read_grid(path, sheet, max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel)
+        return read_grid(
+            path, sheet, max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel, encoding=encoding
+        )
 
     return work
 
 
 def table_work(
-    path: Path, sheet: str, header_row: int
+    path: Path, sheet: str, header_row: int, encoding: str | None = None
 ) -> Callable[[ProgressCallback, CancelToken], Table]:
-    """The whole table of ``sheet``, headings taken from Excel row ``header_row``."""
+    """The whole table of ``sheet``, headings taken from Excel row ``header_row`` (a text
+    file in ``encoding``; None: detected)."""
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> Table:
         from zmed_gui.core.read import load_table
 
-        return load_table(path, sheet, header_row, progress=progress, cancel=cancel)
+        return load_table(
+            path, sheet, header_row, progress=progress, cancel=cancel, encoding=encoding
+        )
 
     return work
 

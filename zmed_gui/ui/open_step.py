@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from zmed_gui.core.printable import printable
 from zmed_gui.core.table import Grid, Table, column_letter
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
@@ -63,6 +64,37 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+# The text encodings the picker offers (Python codec name, what the user sees); the first
+# entry, None, lets the reader detect the encoding.
+TEXT_ENCODINGS: tuple[tuple[str, str], ...] = (
+    ("utf-8", "UTF-8 (Unicode)"),
+    ("cp1252", "Windows-1252 (Western Europe)"),
+    ("iso8859-1", "ISO-8859-1 (Latin-1)"),
+    ("iso8859-15", "ISO-8859-15 (Latin-9)"),
+    ("cp1250", "Windows-1250 (Central Europe)"),
+    ("iso8859-2", "ISO-8859-2 (Central Europe)"),
+    ("cp1251", "Windows-1251 (Cyrillic)"),
+    ("koi8-r", "KOI8-R (Cyrillic)"),
+    ("cp1253", "Windows-1253 (Greek)"),
+    ("iso8859-7", "ISO-8859-7 (Greek)"),
+    ("cp1254", "Windows-1254 (Turkish)"),
+    ("cp1257", "Windows-1257 (Baltic)"),
+    ("cp1255", "Windows-1255 (Hebrew)"),
+    ("cp1256", "Windows-1256 (Arabic)"),
+    ("cp874", "Windows-874 (Thai)"),
+    ("shift_jis", "Shift JIS (Japanese)"),
+    ("gb18030", "GB18030 (Chinese, simplified)"),
+    ("big5", "Big5 (Chinese, traditional)"),
+    ("euc_kr", "EUC-KR (Korean)"),
+    ("utf-16", "UTF-16"),
+    ("utf-32", "UTF-32"),
+    ("cp437", "DOS (code page 437)"),
+    ("cp850", "DOS (code page 850)"),
+    ("mac-roman", "Mac Roman"),
+)
 
 
 class OpenStep(QWidget):
@@ -143,6 +175,24 @@ class OpenStep(QWidget):
         pickers.addSpacing(24)
         pickers.addWidget(header_label)
         pickers.addWidget(self.header_spin)
+        pickers.addSpacing(24)
+        self.encoding_label = QLabel("Text &encoding:")
+        self.encoding_combo = QComboBox()
+        self.encoding_combo.setAccessibleName("Text encoding")
+        self.encoding_combo.setToolTip(
+            "How the text file's letters are stored. The preview shows the file read this "
+            "way: choose the encoding under which names and accents look right."
+        )
+        self.encoding_combo.addItem("Detect automatically", None)
+        for codec, label in TEXT_ENCODINGS:
+            self.encoding_combo.addItem(label, codec)
+        self.encoding_label.setBuddy(self.encoding_combo)
+        self.encoding_combo.currentIndexChanged.connect(
+            self._on_encoding_combo_current_index_changed
+        )
+        pickers.addWidget(self.encoding_label)
+        pickers.addWidget(self.encoding_combo)
+        self._show_encoding_picker(False)
         pickers.addStretch(1)
         p.addLayout(pickers)
 
@@ -191,7 +241,8 @@ class OpenStep(QWidget):
 
         self.setTabOrder(self.other_button, self.sheet_combo)
         self.setTabOrder(self.sheet_combo, self.header_spin)
-        self.setTabOrder(self.header_spin, self.preview)
+        self.setTabOrder(self.header_spin, self.encoding_combo)
+        self.setTabOrder(self.encoding_combo, self.preview)
         self.setTabOrder(self.preview, self.cancel_button)
         self.setTabOrder(self.cancel_button, self.continue_button)
         self.refresh_recent()
@@ -234,14 +285,19 @@ class OpenStep(QWidget):
         self.sheet_combo.blockSignals(True)
         self.sheet_combo.clear()
         self.sheet_combo.blockSignals(False)
-        self.file_label.setText(path.name)
+        self.encoding_combo.blockSignals(True)
+        self.encoding_combo.setCurrentIndex(0)
+        self.encoding_combo.setItemText(0, "Detect automatically")
+        self.encoding_combo.blockSignals(False)
+        self._show_encoding_picker(False)
+        self.file_label.setText(printable(path.name))
         self.file_label.setToolTip(str(path))
         self.headings_label.clear()
         self.continue_button.setEnabled(False)
         self._set_message("")
         self.pages.setCurrentIndex(1)
 
-        self._run("preview", preview_work(path), f"Opening {path.name}...")
+        self._run("preview", preview_work(path), f"Opening {printable(path.name)}...")
 
     def select_sheet(self, sheet: str) -> None:
         index = self.sheets.index(sheet)
@@ -254,12 +310,36 @@ class OpenStep(QWidget):
     def header_row(self) -> int:
         return self.header_spin.value()
 
+    def encoding(self) -> str | None:
+        """The text encoding chosen in the picker (a codec name), None to detect it."""
+        value = self.encoding_combo.currentData()
+        return value if isinstance(value, str) else None
+
+    def set_encoding(self, codec: str | None) -> None:
+        """Choose a text encoding by codec name (None: detect); re-reads the preview."""
+        if codec is None:
+            self.encoding_combo.setCurrentIndex(0)
+            return
+        from zmed_gui.core.read import check_encoding
+
+        wanted = check_encoding(codec)
+        for i in range(1, self.encoding_combo.count()):
+            if check_encoding(str(self.encoding_combo.itemData(i))) == wanted:
+                self.encoding_combo.setCurrentIndex(i)
+                return
+        self.encoding_combo.addItem(codec, wanted)
+        self.encoding_combo.setCurrentIndex(self.encoding_combo.count() - 1)
+
     def continue_to_map(self) -> None:
         """Load the whole table in the background; on success, ask to go to Map."""
         if self.path is None or self.grid is None or self.busy:
             return
         path, sheet, header_row = self.path, self.grid.sheet, self.header_spin.value()
-        self._run("table", table_work(path, sheet, header_row), f"Loading sheet '{sheet}'...")
+        self._run(
+            "table",
+            table_work(path, sheet, header_row, self.encoding()),
+            f"Loading sheet '{printable(sheet)}'...",
+        )
 
     def cancel(self) -> None:
         self._cancel_running()
@@ -282,6 +362,7 @@ class OpenStep(QWidget):
         self.continue_button.setEnabled(False)
         self.sheet_combo.setEnabled(False)
         self.header_spin.setEnabled(False)
+        self.encoding_combo.setEnabled(False)
         self._set_message("")
         self.state.busy_changed.emit(True)
         self._reads.start(kind, fn)
@@ -292,6 +373,7 @@ class OpenStep(QWidget):
         self.cancel_button.setVisible(False)
         self.sheet_combo.setEnabled(len(self.sheets) > 1)
         self.header_spin.setEnabled(self.grid is not None and bool(self.grid.rows))
+        self.encoding_combo.setEnabled(True)
         self.continue_button.setEnabled(self.grid is not None and bool(self.grid.rows))
         self.state.busy_changed.emit(False)
 
@@ -336,7 +418,11 @@ class OpenStep(QWidget):
         if kind == "preview":
             self.grid = None
             self.continue_button.setEnabled(False)
+            if self.path is not None and self.path.suffix.lower() in _TEXT_SUFFIXES:
+                self._show_encoding_picker(True)  # another encoding may read it
         self._set_message(message)
+        if kind in ("sheet", "preview") and self.encoding() is not None:
+            return  # browsing encodings: the sentence under the preview is enough
         show_error(self, message, details, "Cannot open the spreadsheet", warning=True)
 
     def _on_reads_cancelled(self, _kind: str) -> None:
@@ -371,6 +457,7 @@ class OpenStep(QWidget):
         # _end_work ran before self.grid was set: a first preview would leave it disabled.
         self.header_spin.setEnabled(bool(grid.rows))
         self._show_headings()
+        self._show_encoding(grid)
         if not grid.rows:
             self._set_message(
                 f"The sheet '{grid.sheet}' is empty. Choose another sheet or another file."
@@ -379,6 +466,23 @@ class OpenStep(QWidget):
         else:
             self.continue_button.setEnabled(True)
             self.continue_button.setFocus()
+            if grid.notes:
+                self._set_message(" ".join(grid.notes), error=False)
+
+    def _show_encoding_picker(self, shown: bool) -> None:
+        self.encoding_label.setVisible(shown)
+        self.encoding_combo.setVisible(shown)
+
+    def _show_encoding(self, grid: Grid) -> None:
+        """The picker shows for text files only; "Detect" names what was detected."""
+        from zmed_gui.core.read import encoding_label
+
+        self._show_encoding_picker(grid.encoding is not None)
+        if grid.encoding is not None and self.encoding() is None:
+            guess = " (a guess)" if grid.encoding_guessed else ""
+            self.encoding_combo.setItemText(
+                0, f"Detect automatically: {encoding_label(grid.encoding)}{guess}"
+            )
 
     def _show_headings(self) -> None:
         cells = self.preview_model.header_cells()
@@ -395,9 +499,9 @@ class OpenStep(QWidget):
         self.state.header_row = table.header_row
         self.state.file_changed.emit()
         self.state.set_table(table)
-        notes = "; ".join(table.header_notes)
+        notes = "; ".join(n.rstrip(".") for n in table.read_notes + table.header_notes)
         self._set_message(
-            f"Loaded {len(table):,} data rows from sheet '{table.sheet}'."
+            f"Loaded {len(table):,} data rows from sheet '{printable(table.sheet)}'."
             + (f" Note: {notes}." if notes else ""),
             error=False,
         )
@@ -426,7 +530,23 @@ class OpenStep(QWidget):
             return
         self._cancel_running()
         path, sheet = self.path, self.sheets[index]
-        self._run("sheet", sheet_work(path, sheet), f"Reading sheet '{sheet}'...")
+        self._run(
+            "sheet",
+            sheet_work(path, sheet, self.encoding()),
+            f"Reading sheet '{printable(sheet)}'...",
+        )
+
+    def _on_encoding_combo_current_index_changed(self, _index: int) -> None:
+        """A live preview: the file is read again, in a worker, in the chosen encoding."""
+        if self.path is None:
+            return
+        self._cancel_running()
+        path, codec = self.path, self.encoding()
+        shown = self.encoding_combo.currentText()
+        if self.grid is None:  # the first reading failed: open the file again in this one
+            self._run("preview", preview_work(path, codec), f"Reading {shown}...")
+            return
+        self._run("sheet", sheet_work(path, self.grid.sheet, codec), f"Reading {shown}...")
 
     def _on_header_spin_value_changed(self, value: int) -> None:
         if self.grid is None or not self.grid.row_numbers:

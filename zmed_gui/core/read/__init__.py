@@ -11,16 +11,20 @@ from zmed_gui.core.read._tablemake import (
     make_table,
 )
 from zmed_gui.core.read._text import (
+    check_encoding,
     decode_text,
     detect_delimiter,
+    encoding_label,
     read_text_grid,
 )
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
+    "check_encoding",
     "decode_text",
     "detect_delimiter",
     "detect_header_row",
+    "encoding_label",
     "list_sheets",
     "load_table",
     "make_table",

@@ -38,6 +38,7 @@ the full read) and is where the rest of the application imports all of this from
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ from pathlib import Path
 import python_calamine as calamine
 
 from zmed_gui.core.errors import SourceError
+from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
 from zmed_gui.core.read._errorscan import SideScan
 from zmed_gui.core.read._sniff import CFB, ODS, TEXT, ZIP, check_file
@@ -53,6 +55,7 @@ from zmed_gui.core.read._tablemake import (
     detect_header_row,
     header_row_index,
     make_table,
+    no_data_error,
 )
 from zmed_gui.core.read._text import read_text_grid
 from zmed_gui.core.read._workbook import (
@@ -61,9 +64,11 @@ from zmed_gui.core.read._workbook import (
     gc_paused,
     open_workbook,
     pick_sheet,
-    quoted_names,
+    xls_text_codec,
 )
 from zmed_gui.core.table import CellError, Grid, Table
+
+log = logging.getLogger(__name__)
 
 
 def list_sheets(path: Path) -> list[str]:
@@ -89,9 +94,10 @@ def _check_text_sheet(path: Path, sheet: str | int | None) -> None:
         return
     if isinstance(sheet, str) and sheet.strip().casefold() == stem.casefold():
         return
+    stem = printable(stem)
     raise SourceError(
-        f"{path.name} is a text file with a single sheet, '{stem}'; leave the sheet out or "
-        f"choose '{stem}'."
+        f"{printable(path.name)} is a text file with a single sheet, '{stem}'; leave the sheet "
+        f"out or choose '{stem}'."
     )
 
 
@@ -102,6 +108,7 @@ def read_grid(
     max_rows: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    encoding: str | None = None,
 ) -> Grid:
     """Reads one sheet as it is, blank rows left out.
 
@@ -114,6 +121,9 @@ def read_grid(
             workbooks, characters for text files; (0, 0, ...) while calamine parses, which
             is one call that cannot report progress or be cancelled.
         cancel: checked between chunks of rows.
+        encoding: a text file's encoding (a codec name, see ``check_encoding``); None
+            detects it. Workbooks ignore it. ``Grid.encoding_guessed`` says when the
+            detected encoding is a guess; ``Grid.notes`` says so in words.
 
     Cells are as described in the module docstring; note that a date-time at exactly
     midnight comes as ``datetime.date``.
@@ -125,10 +135,13 @@ def read_grid(
     kind, _ = check_file(path)
     if kind == TEXT:
         _check_text_sheet(path, sheet)
-        grid = read_text_grid(path, max_rows=max_rows, progress=progress, cancel=cancel)
+        grid = read_text_grid(
+            path, max_rows=max_rows, progress=progress, cancel=cancel, encoding=encoding
+        )
         if not any(count_filled(row) for row in grid.rows):
             raise SourceError(
-                f"{path.name} has no data (only blank lines); check that you chose the right file."
+                f"{printable(path.name)} has no data (only blank lines); check that you chose "
+                "the right file."
             )
         return grid
     wb = open_workbook(path, kind)
@@ -144,16 +157,69 @@ def read_grid(
     if max_rows is not None:
         # A preview is usually followed by reading the whole sheet: keep the parse for it.
         _keep_parsed(parsed)
+    nul_rows: list[int] | None = [] if kind == CFB else None
     with gc_paused():
         rows, numbers = collect_rows(
-            path, parsed.sheet, parsed.errors, kind == ODS, max_rows, progress, cancel
+            path,
+            parsed.sheet,
+            parsed.errors,
+            kind == ODS,
+            max_rows,
+            progress,
+            cancel,
+            nul_rows,
+            xls_text_codec(path) if kind == CFB else "cp1252",
         )
     if not any(count_filled(row) for row in rows):
-        hint = f"choose another sheet ({quoted_names(others)})" if others else "check the file"
-        raise SourceError(f"Sheet '{name}' in {path.name} has no data; {hint}.")
+        raise no_data_error(
+            f"Sheet '{printable(name)}' in {printable(path.name)} has no data",
+            sheets_with_data(path, kind, others),
+            len(others),
+        )
+    notes: list[str] = []
+    if nul_rows:
+        shown = ", ".join(str(n) for n in nul_rows[:5])
+        more = f" and {len(nul_rows) - 5} more" if len(nul_rows) > 5 else ""
+        notes.append(
+            f"Text in row{'s' if len(nul_rows) > 1 else ''} {shown}{more} of sheet "
+            f"'{printable(name)}' came out with NUL or control characters (an old .xls text "
+            "encoding); it was repaired, and no NUL is kept."
+        )
     return Grid(
-        source=path.name, sheet=name, rows=rows, row_numbers=numbers, date1904=parsed.date1904
+        source=printable(path.name),
+        sheet=name,
+        rows=rows,
+        row_numbers=numbers,
+        date1904=parsed.date1904,
+        notes=notes,
     )
+
+
+def sheets_with_data(path: Path, kind: str, names: list[str]) -> list[str]:
+    """Those of ``names`` (sheets of the workbook at ``path``) that have a filled cell; only
+    asked when the chosen sheet turned out empty."""
+    found: list[str] = []
+    try:
+        wb = open_workbook(path, kind)
+    except SourceError:
+        return found
+    try:
+        for n in names[:50]:
+            try:
+                sh = wb.get_sheet_by_name(n)
+                if sh.start is None:
+                    continue
+                for raw in sh.iter_rows():
+                    if any(v is not None and str(v).strip() for v in raw):
+                        found.append(n)
+                        break
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # a damaged sheet: not one to suggest
+                log.info("checking sheet %r of %s for data failed", n, path, exc_info=True)
+    finally:
+        wb.close()
+    return found
 
 
 @dataclass
@@ -240,6 +306,7 @@ def load_table(
     *,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    encoding: str | None = None,
 ) -> Table:
     """Reads a sheet and returns the table below its header row.
 
@@ -247,11 +314,12 @@ def load_table(
         path: the spreadsheet.
         sheet: a sheet name, a 0-based index, or None for the first visible sheet.
         header_row: the Excel row number (1-based) of the header row; None detects it.
+        encoding: a text file's encoding; None detects it (see :func:`read_grid`).
 
     Raises:
         SourceError: the file, sheet or header row cannot be used.
         Cancelled: ``cancel`` was set.
     """
-    grid = read_grid(path, sheet, progress=progress, cancel=cancel)
+    grid = read_grid(path, sheet, progress=progress, cancel=cancel, encoding=encoding)
     index = detect_header_row(grid) if header_row is None else header_row_index(grid, header_row)
     return make_table(grid, index)

@@ -10,6 +10,7 @@ import mmap
 from pathlib import Path
 
 from zmed_gui.core.errors import SourceError
+from zmed_gui.core.printable import printable
 
 SUPPORTED_EXTENSIONS: tuple[str, ...] = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
 _SUPPORTED_TEXT = (
@@ -57,6 +58,16 @@ def _sniff(path: Path, head: bytes) -> str:
         return ZIP
     if head.startswith(CFB_MAGIC):
         return ENCRYPTED if _is_encrypted_ooxml(path) else CFB
+    if _is_bare_biff(head):
+        raise SourceError(
+            f"{printable(name)} is an Excel 95 or older workbook, which cannot be read; open it "
+            "in Excel or LibreOffice and save it as .xlsx, then open that file."
+        )
+    if head.startswith(b"BM") and len(head) >= 26 and head[6:10] == b"\0\0\0\0":
+        raise SourceError(
+            f"{printable(name)} is really a BMP image, not a spreadsheet; open the spreadsheet "
+            f"itself instead: {_SUPPORTED_TEXT}."
+        )
     for magic, what in _FOREIGN_MAGIC:
         if head.startswith(magic):
             raise SourceError(
@@ -79,6 +90,20 @@ def _sniff(path: Path, head: bytes) -> str:
             "save it as .xlsx, then open that file."
         )
     return TEXT
+
+
+def _is_bare_biff(head: bytes) -> bool:
+    """An Excel 2.x-5.0 worksheet or workbook stored without the compound-file container:
+    the file starts with a BIFF2/3/4/5 BOF record."""
+    if len(head) < 8:
+        return False
+    bof, size = head[0:2], int.from_bytes(head[2:4], "little")
+    if bof == b"\x09\x00":  # BIFF2: version?, type 0x10 worksheet / 0x20 chart / 0x40 macro
+        return size in (4, 6) and int.from_bytes(head[6:8], "little") in (0x10, 0x20, 0x40)
+    if bof in (b"\x09\x02", b"\x09\x04", b"\x09\x08"):
+        typ = int.from_bytes(head[6:8], "little")
+        return size in (6, 8, 16) and typ in (0x5, 0x10, 0x20, 0x40, 0x100)
+    return False
 
 
 def _article(suffix: str) -> str:

@@ -8,7 +8,30 @@ import datetime as dt
 import math
 
 from zmed_gui.core.errors import SourceError
+from zmed_gui.core.printable import printable
 from zmed_gui.core.table import CellValue, Grid, Table, column_letter
+
+# Where a user chooses the header row, in both faces (the core sentence names both).
+HEADER_ROW_CHOICE = (
+    "with --header-row N in zmed-upload, or in the app with 'Column headings are in row' "
+    "on the Open step"
+)
+
+
+def no_data_error(what: str, with_data: list[str], others: int) -> SourceError:
+    """ "Sheet 'X' in f.xlsx has no data" followed by the sheets that do have data, or
+    that none does."""
+    if with_data:
+        names = ", ".join(f"'{printable(n)}'" for n in with_data)
+        many = len(with_data) > 1
+        return SourceError(
+            f"{what}; choose {'one of the sheets' if many else 'the sheet'} that "
+            f"{'have' if many else 'has'} data: {names}."
+        )
+    if others:
+        rest = "its other sheet has none" if others == 1 else "nor do its other sheets"
+        return SourceError(f"{what}, and {rest}; check that you chose the right file.")
+    return SourceError(f"{what}, and it has no other sheets; check that you chose the right file.")
 
 
 def _is_blank(v: CellValue) -> bool:
@@ -37,15 +60,18 @@ def detect_header_row(grid: Grid) -> int:
     """Index into ``grid.rows`` of the most likely header row.
 
     Title rows (one filled cell), notes and blank rows above the header are skipped: the
-    header is the first row among the top 30 whose cells are mostly short text, that covers
-    most of the columns the rows below it use, and that has data below it. Without such a
-    row, the first of the widest rows near the top. Deterministic.
+    header is among the top 30 rows whose cells are mostly short text, that cover most of
+    the columns the rows below them use, and that have data below them; the first such
+    row that the rows right below it do not outgrow (rows of the same shape) is preferred
+    over a narrower notes row above it. Without such a row, the first of the widest rows
+    near the top that has rows below it (never a sheet's last row). Deterministic.
     """
     rows = grid.rows
     candidates = [i for i in range(min(len(rows), 30)) if count_filled(rows[i]) > 0]
     if not candidates:
         return 0
     widest = max(count_filled(rows[i]) for i in candidates)
+    fitting: list[int] = []
     for pos, i in enumerate(candidates):
         row = rows[i]
         filled = count_filled(row)
@@ -62,11 +88,27 @@ def detect_header_row(grid: Grid) -> int:
             continue
         if pos + 1 < len(candidates) and max(count_filled(r) for r in below[:5]) < 1:
             continue
-        return i
+        if not fitting and _same_shape_below(filled, below):
+            return i
+        fitting.append(i)
+        if len(fitting) > 1 and _same_shape_below(filled, below):
+            return i
+        if len(fitting) >= 3:
+            break
+    if fitting:
+        return fitting[0]
+    last = len(rows) - 1
     for i in candidates:
-        if count_filled(rows[i]) == widest:
+        if count_filled(rows[i]) == widest and i != last:
             return i
     return candidates[0]
+
+
+def _same_shape_below(filled: int, below: list[list[CellValue]]) -> bool:
+    """True unless the rows right below a candidate header are wider than it (then it is
+    more likely a note above the real header)."""
+    slack = max(1, filled // 10)
+    return all(count_filled(r) <= filled + slack for r in below[:3])
 
 
 def header_text(value: CellValue) -> str:
@@ -102,14 +144,14 @@ def make_table(grid: Grid, header_index: int) -> Table:
     Raises:
         SourceError: the header row is outside the data, or there is no data below it.
     """
-    place = f"sheet '{grid.sheet}' of {grid.source}"
+    place = f"sheet '{printable(grid.sheet)}' of {printable(grid.source)}"
     if not grid.rows:
-        raise SourceError(f"{place.capitalize()} has no data; choose another sheet or file.")
+        raise SourceError(f"The {place} has no data; choose another sheet or file.")
     if not 0 <= header_index < len(grid.rows):
         first, last = grid.row_numbers[0], grid.row_numbers[-1]
         raise SourceError(
             f"The chosen header row is outside the data of {place}, which is in rows "
-            f"{first} to {last}; choose a header row in that range."
+            f"{first} to {last}; choose a header row in that range ({HEADER_ROW_CHOICE})."
         )
     header = grid.rows[header_index]
     header_number = grid.row_numbers[header_index]
@@ -128,7 +170,7 @@ def make_table(grid: Grid, header_index: int) -> Table:
     if not data:
         raise SourceError(
             f"Row {header_number} of {place} has no data rows below it; choose the row that "
-            "holds the column names above the data."
+            f"holds the column names above the data ({HEADER_ROW_CHOICE})."
         )
     width = _used_width(header)
     for row in data:
@@ -149,6 +191,9 @@ def make_table(grid: Grid, header_index: int) -> Table:
         row_numbers=numbers,
         date1904=grid.date1904,
         header_notes=notes,
+        read_notes=list(grid.notes),
+        encoding=grid.encoding,
+        encoding_guessed=grid.encoding_guessed,
     )
 
 
@@ -205,12 +250,12 @@ def _free(base: str, taken: set[str], start: int = 1) -> str:
 
 
 def header_row_index(grid: Grid, header_row: int) -> int:
-    place = f"sheet '{grid.sheet}' of {grid.source}"
+    place = f"sheet '{printable(grid.sheet)}' of {printable(grid.source)}"
     first, last = grid.row_numbers[0], grid.row_numbers[-1]
     if header_row > last or header_row < 1:
         raise SourceError(
             f"Header row {header_row} is outside the data of {place}, which is in rows "
-            f"{first} to {last}; choose a header row in that range."
+            f"{first} to {last}; choose a header row in that range ({HEADER_ROW_CHOICE})."
         )
     for i, number in enumerate(grid.row_numbers):
         if number == header_row:
@@ -219,5 +264,5 @@ def header_row_index(grid: Grid, header_row: int) -> int:
             break
     raise SourceError(
         f"Row {header_row} of {place} is empty; choose the row that holds the column names "
-        f"(the data starts at row {first})."
+        f"(the data starts at row {first}) {HEADER_ROW_CHOICE}."
     )

@@ -1,9 +1,12 @@
 """Reading delimited text files (.csv, .tsv, .txt) into a :class:`Grid`.
 
-Encoding: a BOM decides (UTF-8, UTF-16 LE/BE as Excel's "Unicode Text" writes); otherwise
-strict UTF-8; otherwise Windows-1252 (what Excel on Windows writes for "CSV" in western
+Encoding: the caller's choice when given; else a BOM decides (UTF-8, UTF-16 LE/BE as Excel's
+"Unicode Text" writes, UTF-32); UTF-16 and UTF-32 without a BOM are recognised by their NUL
+bytes; otherwise strict UTF-8; otherwise (a guess, which ``Decoded.guessed`` says and the
+grid's notes name) Windows-1252 (what Excel on Windows writes for "CSV" in western
 locales; Latin-1 text decodes to the same letters). Only text that does not look western
 at all (mostly non-ASCII letters, e.g. Cyrillic in cp1251) is handed to charset-normalizer.
+A few NUL bytes in otherwise plain text are left out, with a note naming their lines.
 
 Delimiter: comma, semicolon, tab or pipe, chosen by how consistently each appears per
 record over the first records (quotes respected); ``csv.Sniffer`` guesses wrong too often.
@@ -27,7 +30,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from zmed_gui.core.errors import SourceError
+from zmed_gui.core.errors import OptionsError, SourceError
+from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
 from zmed_gui.core.table import CellValue, Grid, blanks_to_none
 
@@ -52,14 +56,69 @@ class Decoded:
     text: str
     encoding: str  # Python codec name, e.g. "utf-8", "utf-16-le", "cp1252"
     bom: bool
+    guessed: bool = False  # no BOM, not UTF-8: the encoding is a guess
 
 
-def decode_text(data: bytes, source: str) -> Decoded:
-    """Decodes a text file's bytes, detecting the encoding.
+def check_encoding(name: str) -> str:
+    """The Python codec name for an encoding the user named ("ISO-8859-7", "latin1").
 
     Raises:
-        SourceError: the bytes are not text in any encoding tried.
+        OptionsError: no such text encoding.
     """
+    try:
+        info = codecs.lookup(name.strip())
+    except (LookupError, ValueError):
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise OptionsError(
+            f"The encoding '{printable(name)}' is not known; use a name such as utf-8, "
+            "cp1252, iso-8859-7, cp1251, utf-16 or shift_jis."
+        )
+    return info.name
+
+
+def encoding_label(encoding: str) -> str:
+    """How an encoding is shown to the user: "ISO-8859-7", "Windows-1252", "UTF-8"."""
+    name = codecs.lookup(encoding).name
+    if name.startswith("cp") and name[2:].isdigit() and name[2:].startswith("125"):
+        return f"Windows-{name[2:]}"
+    if name.startswith("iso8859-"):
+        return "ISO-8859-" + name.split("-", 1)[1]
+    return name.upper()
+
+
+def _forced(data: bytes, encoding: str, source: str) -> Decoded:
+    codec = codecs.lookup(encoding).name
+    boms = {
+        "utf-8": codecs.BOM_UTF8,
+        "utf-8-sig": codecs.BOM_UTF8,
+        "utf-16-le": codecs.BOM_UTF16_LE,
+        "utf-16-be": codecs.BOM_UTF16_BE,
+        "utf-32-le": codecs.BOM_UTF32_LE,
+        "utf-32-be": codecs.BOM_UTF32_BE,
+    }
+    bom = boms.get(codec)
+    has_bom = bom is not None and data.startswith(bom)
+    body = data[len(bom) :] if bom is not None and has_bom else data
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].count(b"\n") + 1
+        raise SourceError(
+            f"{source} is not {encoding_label(codec)} text (line {line} has bytes that are "
+            "not); choose another encoding."
+        ) from None
+    return Decoded(text, codec, has_bom)
+
+
+def decode_text(data: bytes, source: str, encoding: str | None = None) -> Decoded:
+    """Decodes a text file's bytes in ``encoding``, or detecting the encoding when None.
+
+    Raises:
+        SourceError: the bytes are not text in any encoding tried (or not in ``encoding``).
+    """
+    if encoding is not None:
+        return _forced(data, encoding, source)
     if data.startswith(codecs.BOM_UTF8):
         return Decoded(_strict(data[3:], "utf-8", source), "utf-8", True)
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) and len(data) % 4 == 0:
@@ -69,10 +128,15 @@ def decode_text(data: bytes, source: str) -> Decoded:
         return Decoded(_strict(data[2:], "utf-16-le", source), "utf-16-le", True)
     if data.startswith(codecs.BOM_UTF16_BE):
         return Decoded(_strict(data[2:], "utf-16-be", source), "utf-16-be", True)
+    utf32 = _utf32_without_bom(data[:4096])
+    if utf32 and len(data) % 4 == 0:
+        return Decoded(_strict(data, utf32, source), utf32, False)
     utf16 = _utf16_without_bom(data[:4096])
     if utf16:
         return Decoded(_strict(data, utf16, source), utf16, False)
-    if b"\x00" in data[:8192]:
+    head = data[:8192]
+    nuls = head.count(0)
+    if (nuls > 2 and nuls * 200 > len(head)) or _binary_controls(head):
         raise SourceError(
             f"{source} is not a text file (it contains binary data); save the data from "
             "Excel as .xlsx or as CSV and open that file instead."
@@ -89,11 +153,31 @@ def decode_text(data: bytes, source: str) -> Decoded:
         text = data.decode("latin-1")
         encoding = "latin-1"
     if _looks_western(text):
-        return Decoded(text, encoding, False)
+        return Decoded(text, encoding, False, guessed=True)
     guessed = _guess_with_charset_normalizer(data)
     if guessed is not None:
         return guessed
-    return Decoded(text, encoding, False)
+    return Decoded(text, encoding, False, guessed=True)
+
+
+def _binary_controls(head: bytes) -> bool:
+    """Control bytes that text never holds (beyond tab, newlines, form feed, NUL, ESC)."""
+    bad = sum(head.count(b) for b in (1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16, 17, 18, 19, 20))
+    return bad * 20 > len(head) and bad > 4
+
+
+def _utf32_without_bom(head: bytes) -> str | None:
+    """UTF-32 without BOM: every code unit has a NUL high half (below U+10000 and mostly
+    below U+0100)."""
+    n = len(head) // 4 * 4
+    if n < 8:
+        return None
+    units = [head[i : i + 4] for i in range(0, n, 4)]
+    if all(u[2:] == b"\0\0" and u[:2] != b"\0\0" for u in units):
+        return "utf-32-le"
+    if all(u[:2] == b"\0\0" and u[2:] != b"\0\0" for u in units):
+        return "utf-32-be"
+    return None
 
 
 def _strict(data: bytes, encoding: str, source: str) -> str:
@@ -138,7 +222,7 @@ def _guess_with_charset_normalizer(data: bytes) -> Decoded | None:
     if best is None or best.encoding is None:
         return None
     try:
-        return Decoded(data.decode(best.encoding), best.encoding, False)
+        return Decoded(data.decode(best.encoding), best.encoding, False, guessed=True)
     except (UnicodeDecodeError, LookupError):
         return None
 
@@ -203,6 +287,7 @@ def read_text_grid(
     max_rows: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    encoding: str | None = None,
 ) -> Grid:
     """Reads a delimited text file into a Grid whose sheet is the file's stem.
 
@@ -210,12 +295,14 @@ def read_text_grid(
         path: the file (its name is used in messages and as Grid.source).
         data: the file's bytes when the caller already has them.
         max_rows: stop after this many non-blank records.
+        encoding: the text's encoding (a Python codec name); None detects it. The grid
+            says which was used (``Grid.encoding``, ``Grid.encoding_guessed``).
 
     Raises:
         SourceError: the file cannot be read as text.
         Cancelled: ``cancel`` was set.
     """
-    source = path.name
+    source = printable(path.name)
     if data is None:
         try:
             data = path.read_bytes()
@@ -224,9 +311,22 @@ def read_text_grid(
                 f"{source} cannot be read ({exc.strerror or exc}); check that the file "
                 "is not open elsewhere and that you may read it."
             ) from None
-    decoded = decode_text(data, source)
+    decoded = decode_text(data, source, encoding)
     del data
     text = decoded.text
+    notes: list[str] = []
+    if decoded.guessed:
+        notes.append(
+            f"{source} has no byte-order mark and is not UTF-8: it was read as "
+            f"{encoding_label(decoded.encoding)}, a guess; if letters look wrong, choose "
+            "its encoding."
+        )
+    if "\x00" in text:
+        text, nul_lines = _drop_nuls(text)
+        notes.append(
+            f"{source} holds NUL characters (on line{'s' if len(nul_lines) > 1 else ''} "
+            f"{_line_list(nul_lines)}); they were left out; check those lines."
+        )
     hint = _SEP_LINE.match(text)
     if hint:
         # Excel's "sep=;" first line names the delimiter; Excel hides the line itself.
@@ -276,4 +376,32 @@ def read_text_grid(
         if gc_was_enabled:
             gc.enable()
     progress(total, total, message)
-    return Grid(source=source, sheet=path.stem or source, rows=rows, row_numbers=numbers)
+    return Grid(
+        source=source,
+        sheet=printable(path.stem) or source,
+        rows=rows,
+        row_numbers=numbers,
+        encoding=decoded.encoding,
+        encoding_guessed=decoded.guessed,
+        notes=notes,
+    )
+
+
+def _drop_nuls(text: str) -> tuple[str, list[int]]:
+    """The text without NUL characters, and the (1-based) lines that held them."""
+    lines: list[int] = []
+    pos = text.find("\x00")
+    line = 1
+    last = 0
+    while pos != -1:
+        line += text.count("\n", last, pos)
+        last = pos
+        if not lines or lines[-1] != line:
+            lines.append(line)
+        pos = text.find("\x00", pos + 1)
+    return text.replace("\x00", ""), lines
+
+
+def _line_list(lines: list[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:5])
+    return shown + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")

@@ -5,15 +5,18 @@ None, recovered error cells put back, Excel row numbers and column letters kept)
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gc
 import logging
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
 import python_calamine as calamine
 
 from zmed_gui.core.errors import SourceError
+from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.read._sniff import CFB, ENCRYPTED, ODS, ZIP
 from zmed_gui.core.table import CellError, CellValue, blanks_to_none
@@ -37,13 +40,74 @@ _ERROR_CODES = frozenset(
 )
 
 
+_BIFF8_GLOBALS_BOF = b"\x09\x08\x10\x00\x00\x06\x05\x00"
+_FILEPASS = 0x002F
+_PASSWORD_HINT = (
+    "open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with "
+    "Password), save it and open it again"
+)
+
+
+def _xls_globals(path: Path) -> tuple[str | None, int | None]:
+    """What the first records of an .xls's workbook globals say: the password protection
+    ("xor", "rc4" or None, from a FILEPASS record) and the CODEPAGE. Looks at the first
+    64 KB only (both records come right after BOF, before any sheet record)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(65536)
+    except OSError:
+        return None, None
+    pos = head.find(_BIFF8_GLOBALS_BOF)
+    if pos == -1:
+        return None, None
+    pos += 4 + 16
+    codepage: int | None = None
+    for _ in range(64):
+        if pos + 6 > len(head):
+            break
+        typ, size = struct.unpack_from("<HH", head, pos)
+        if typ == _FILEPASS:
+            scheme = struct.unpack_from("<H", head, pos + 4)[0]
+            return ("xor" if scheme == 0 else "rc4"), codepage
+        if typ == 0x0042 and size == 2:  # CODEPAGE
+            codepage = struct.unpack_from("<H", head, pos + 4)[0]
+        if typ in (0x0085, 0x00FC, 0x000A):  # BOUNDSHEET, SST, EOF: past the start
+            break
+        pos += 4 + size
+    return None, codepage
+
+
+def xls_protection(path: Path) -> str | None:
+    """ "xor" or "rc4" when an .xls is protected with a password (FILEPASS), else None."""
+    return _xls_globals(path)[0]
+
+
+def xls_text_codec(path: Path) -> str:
+    """The Python codec calamine decoded 8-bit text of this .xls with (its CODEPAGE;
+    Windows-1252 when there is none or it is UTF-16)."""
+    codepage = _xls_globals(path)[1]
+    if codepage is None or codepage in (1200, 0x8000, 0x8001, 367):
+        return "cp1252"
+    codec = "mac-roman" if codepage == 10000 else f"cp{codepage}"
+    try:
+        return codecs.lookup(codec).name
+    except LookupError:
+        return "cp1252"
+
+
 def open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
-    name = path.name
+    name = printable(path.name)
     if kind == ENCRYPTED:
-        raise SourceError(
-            f"{name} is protected with a password; open it in Excel, remove the password "
-            "(File > Info > Protect Workbook > Encrypt with Password), save it and open it again."
-        )
+        raise SourceError(f"{name} is protected with a password; {_PASSWORD_HINT}.")
+    if kind == CFB:
+        protection = xls_protection(path)
+        if protection == "xor":
+            raise SourceError(
+                f"{name} is protected with a password (the old Excel 97-2003 kind that "
+                f"scrambles the data); {_PASSWORD_HINT}."
+            )
+        if protection == "rc4":
+            raise SourceError(f"{name} is protected with a password; {_PASSWORD_HINT}.")
     suffix = path.suffix.lower()
     expected = {ZIP: (".xlsx", ".xlsm"), ODS: (".ods",), CFB: (".xls",)}[kind]
     try:
@@ -65,21 +129,23 @@ def open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
 
 def damaged_error(path: Path, kind: str, exc: BaseException) -> SourceError:
     log.info("calamine could not read %s (%s): %r", path, kind, exc)
+    name = printable(path.name)
     if kind == CFB and path.suffix.lower() != ".xls":
         return SourceError(
-            f"{path.name} is an old-style Office file but not a workbook that can be read; "
+            f"{name} is an old-style Office file but not a workbook that can be read; "
             "open it in Excel and save it as .xlsx, then open that file."
         )
     return SourceError(
-        f"{path.name} is damaged or incomplete (perhaps a download or copy was cut short); "
+        f"{name} is damaged or incomplete (perhaps a download or copy was cut short); "
         "open it in Excel and save it again, or ask the sender for a fresh copy."
     )
 
 
 def pick_sheet(path: Path, wb: calamine.CalamineWorkbook, sheet: str | int | None) -> str:
     names = list(wb.sheet_names)
+    fname = printable(path.name)
     if not names:
-        raise SourceError(f"{path.name} has no sheets; open it in Excel and check its content.")
+        raise SourceError(f"{fname} has no sheets; open it in Excel and check its content.")
     if sheet is None:
         for meta in wb.sheets_metadata:
             if (
@@ -92,7 +158,7 @@ def pick_sheet(path: Path, wb: calamine.CalamineWorkbook, sheet: str | int | Non
         if 0 <= sheet < len(names):
             return names[sheet]
         raise SourceError(
-            f"{path.name} has no sheet number {sheet + 1}; it has {len(names)} "
+            f"{fname} has no sheet number {sheet + 1}; it has {len(names)} "
             f"sheet{'s' if len(names) != 1 else ''}: {quoted_names(names)}."
         )
     if sheet in names:
@@ -102,13 +168,54 @@ def pick_sheet(path: Path, wb: calamine.CalamineWorkbook, sheet: str | int | Non
         if n.strip().casefold() == wanted:
             return n
     raise SourceError(
-        f"{path.name} has no sheet named '{sheet}'; choose one of its sheets: "
+        f"{fname} has no sheet named '{printable(sheet)}'; choose one of its sheets: "
         f"{quoted_names(names)}."
     )
 
 
 def quoted_names(names: list[str]) -> str:
-    return ", ".join(f"'{n}'" for n in names)
+    return ", ".join(f"'{printable(n)}'" for n in names)
+
+
+_CONTROLS = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"}
+
+
+def _as_bytes(value: str, codec: str) -> bytes | None:
+    out = bytearray()
+    for ch in value:
+        try:
+            out += ch.encode(codec)
+        except UnicodeEncodeError:
+            if ord(ch) > 255:
+                return None
+            out.append(ord(ch))  # a byte the codepage leaves undefined, passed through
+    return bytes(out)
+
+
+def needs_repair(value: str) -> bool:
+    """True when a cell text holds a NUL or another control character no cell types."""
+    return not _CONTROLS.isdisjoint(value)
+
+
+def repair_nuls(value: str, codec: str = "cp1252") -> str:
+    """The letters Excel shows for a cell text that calamine decoded wrongly, and never a
+    NUL ("J\\x00a\\x00n\\x00\xac " -> "Jan\u20ac").
+
+    Old .xls files whose CODEPAGE record says an 8-bit code page (``codec``) but whose
+    strings are stored as UTF-16 come out of calamine as the UTF-16 bytes read in that code
+    page: a NUL (or another control character) after every letter. Those bytes are put
+    back together and read as UTF-16. Any other NUL is dropped."""
+    data = _as_bytes(value, codec)
+    if data is not None and len(data) % 2 == 0 and data:
+        high = data[1::2]
+        if max(high) < 0x30 and min(high) < 0x20 and 0 not in data[0::2]:
+            try:
+                text = data.decode("utf-16-le")
+            except UnicodeDecodeError:
+                text = ""
+            if text and not needs_repair(text):
+                return text
+    return value.replace("\x00", "")
 
 
 def collect_rows(
@@ -119,7 +226,12 @@ def collect_rows(
     max_rows: int | None,
     progress: ProgressCallback,
     cancel: CancelToken | None,
+    nul_rows: list[int] | None = None,
+    codec: str = "cp1252",
 ) -> tuple[list[list[CellValue]], list[int]]:
+    """The sheet's non-blank rows and their Excel numbers. With ``nul_rows`` (a list to
+    fill), text cells are freed of NUL characters (see :func:`repair_nuls`, ``codec`` the
+    workbook's code page) and the rows where that happened are appended to it."""
     rows: list[list[CellValue]] = []
     numbers: list[int] = []
     start = cal_sheet.start
@@ -159,6 +271,15 @@ def collect_rows(
             for i, v in enumerate(row):
                 if type(v) is str and v in _ERROR_CODES:
                     row[i] = CellError(v)
+        if nul_rows is not None:
+            for i, v in enumerate(row):
+                if type(v) is str and needs_repair(v):
+                    repaired = repair_nuls(v, codec)
+                    if repaired == v:
+                        continue
+                    row[i] = repaired or None
+                    if not nul_rows or nul_rows[-1] != number:
+                        nul_rows.append(number)
         rows.append(lead + row if first_col else row)
         numbers.append(number)
         if len(rows) == limit:
