@@ -177,12 +177,13 @@ class DateOrderQuestion:
     month_first: dt.date
     count: int
 
-    def sentence(self, where: str) -> str:
-        """One sentence naming ``where`` (such as "Column C (Date)") and both readings."""
+    def sentence(self, where: str, how: str = "choose the day/month order") -> str:
+        """One sentence naming ``where`` (such as "Column C (Date)"), both readings and
+        ``how`` to choose (the CLI names its option)."""
         return (
             f"{where} has {self.count:,} dates like {show(self.example)} that could be read "
             f"day first ({_long(self.day_first)}) or month first ({_long(self.month_first)}), "
-            "and none of its dates tells which; choose the day/month order."
+            f"and none of its dates tells which; {how}."
         )
 
 
