@@ -42,29 +42,31 @@ def detect_header_row(grid: Grid) -> int:
     row, the first of the widest rows near the top. Deterministic.
     """
     rows = grid.rows
-    candidates = [i for i in range(min(len(rows), 30)) if count_filled(rows[i]) > 0]
+    # Each row's filled cells, counted once (a wide sheet has thousands of cells a row).
+    counts = [count_filled(rows[i]) for i in range(min(len(rows), 36))]
+    candidates = [i for i in range(min(len(rows), 30)) if counts[i] > 0]
     if not candidates:
         return 0
-    widest = max(count_filled(rows[i]) for i in candidates)
+    widest = max(counts[i] for i in candidates)
     for pos, i in enumerate(candidates):
         row = rows[i]
-        filled = count_filled(row)
+        filled = counts[i]
         if filled < 2 and widest >= 2:
             continue
         labels = sum(1 for v in row if _is_label(v))
         if labels * 2 < filled or labels == 0:
             continue
-        below = [rows[j] for j in range(i + 1, min(len(rows), i + 7)) if count_filled(rows[j])]
+        below = [counts[j] for j in range(i + 1, min(len(rows), i + 7)) if counts[j]]
         if not below:
             continue
-        below_width = max(count_filled(r) for r in below)
+        below_width = max(below)
         if filled * 10 < below_width * 6:
             continue
-        if pos + 1 < len(candidates) and max(count_filled(r) for r in below[:5]) < 1:
+        if pos + 1 < len(candidates) and max(below[:5]) < 1:
             continue
         return i
     for i in candidates:
-        if count_filled(rows[i]) == widest:
+        if counts[i] == widest:
             return i
     return candidates[0]
 
