@@ -226,12 +226,23 @@ def _synonym(name: str) -> tuple[str, frozenset[str], str]:
 
 
 @functools.lru_cache(maxsize=65_536)
-def _header_features(header: str) -> tuple[str, str, frozenset[str], str]:
+def _header_features(header: str) -> tuple[str, str, frozenset[str], str, frozenset[str]]:
     """A header as :func:`_name_score` compares it: worked out once per header, not once
-    per field and synonym (a wide sheet has thousands of headers)."""
-    tokens = _tokens(header)
+    per field and synonym (a wide sheet has thousands of headers). The last part is the
+    header's words that make it about something else (see _NEGATIVE_TOKENS)."""
+    words = _tokens(header)
+    tokens = frozenset(words)
     key_no_paren = normalise_header(_PAREN_RE.sub(" ", header))
-    return normalise_header(header), key_no_paren, frozenset(tokens), " ".join(tokens)
+    spaced = " ".join(words)
+    return normalise_header(header), key_no_paren, tokens, spaced, tokens & _NEGATIVE_TOKENS
+
+
+@functools.lru_cache(maxsize=256)
+def _synonyms(
+    names: tuple[tuple[str, float], ...],
+) -> tuple[tuple[str, frozenset[str], str, float], ...]:
+    """:func:`_synonym` of each name, with its top score (worked out once per field)."""
+    return tuple((*_synonym(name), top) for name, top in names)
 
 
 def _name_score(header: str, names: dict[str, float], floor: float = 0.0) -> float:
@@ -240,27 +251,32 @@ def _name_score(header: str, names: dict[str, float], floor: float = 0.0) -> flo
     With ``floor``, a score below it may come out lower than it is (0): the fuzzy
     comparison then stops early, which is what keeps wide sheets fast.
     """
-    key, key_no_paren, token_set, spaced = _header_features(header)
+    key, key_no_paren, token_set, spaced, negatives = _header_features(header)
     if not key:
         return 0.0
     best = 0.0
-    for name, top in names.items():
-        name_key, name_tokens, name_spaced = _synonym(name)
+    ratio_of = fuzz.ratio
+    for name_key, name_tokens, name_spaced, top in _synonyms(tuple(names.items())):
+        # (plain comparisons, not max(): this loop runs for every header and synonym)
         if key == name_key:
-            best = max(best, top)
+            if top > best:
+                best = top
             continue
         if key_no_paren and key_no_paren == name_key:  # "Usage Date (UTC)"
-            best = max(best, top - 0.03)
+            if top - 0.03 > best:
+                best = top - 0.03
             continue
-        if (token_set - name_tokens) & _NEGATIVE_TOKENS:
+        if negatives and negatives - name_tokens:
             continue  # "Account Name" is about the name, however close it looks
-        if name_tokens <= token_set:
-            best = max(best, top * 0.85)  # "Billing Quantity", "Customer Account Number"
-        cutoff = max(best, floor) / (0.8 * top) * 100.0
+        if name_tokens <= token_set and top * 0.85 > best:
+            best = top * 0.85  # "Billing Quantity", "Customer Account Number"
+        scale = 0.8 * top
+        cutoff = (best if best > floor else floor) / scale * 100.0
         if cutoff > 100.0:
             continue  # no ratio could beat what is known
-        ratio = fuzz.ratio(spaced, name_spaced, score_cutoff=cutoff) / 100.0
-        best = max(best, ratio * 0.8 * top)  # typos: "Quantiy"
+        score = ratio_of(spaced, name_spaced, score_cutoff=cutoff) / 100.0 * scale
+        if score > best:
+            best = score  # typos: "Quantiy"
     return best
 
 
