@@ -244,3 +244,37 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Rows read: 3" in proc.stdout
+
+
+def test_a_date_column_without_proof_names_date_order_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows: list[list[object]] = [[f"A{d}", "API", f"{d:02d}/03/2026", 1] for d in range(1, 6)]
+    src = write_xlsx(tmp_path / "usage.xlsx", rows)
+    code, out, err = run(capsys, "validate", str(src), "--timezone", "UTC")
+    notes = [line for line in out.splitlines() if "--date-order" in line and "note:" in line]
+    assert len(notes) == 1, out
+    assert "Column C (Usage Date) has 4 dates like '0" in notes[0]
+    assert "day first" in notes[0] and "month first" in notes[0]
+    code, out, err = run(capsys, "validate", str(src), "--timezone", "UTC", "--date-order", "DMY")
+    assert code == 0, out + err
+    assert "--date-order" not in out
+
+
+def test_a_wide_sheet_prints_one_note_for_its_renamed_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "wide.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([*HEADERS, *[True] * 3_000])
+    ws.append(["A001", "API", dt.datetime(2026, 3, 1), 2, *[1] * 3_000])
+    wb.save(path)
+    code, out, err = run(capsys, "validate", str(path), "--timezone", "UTC")
+    assert code == 0, out + err
+    notes = [line for line in out.splitlines() if "note:" in line]
+    assert notes == [
+        "  note: 2,999 columns share a name with an earlier column; they were numbered "
+        '("Name (2)", "Name (3)", ...).'
+    ]

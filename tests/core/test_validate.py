@@ -218,7 +218,7 @@ def test_date_order_is_inferred_per_column() -> None:
         [
             ["A", "B", "C"],
             ["API"] * 3,
-            ["03/04/2025", "25/04/2025", "01/02/2025"],  # day first
+            ["03/04/2025", "25/04/2025", "01/04/2025"],  # day first (and all in April)
             [1, 2, 3],
             ["03/04/2025", "04/25/2025", None],  # month first
         ]
@@ -230,7 +230,7 @@ def test_date_order_is_inferred_per_column() -> None:
 
 
 def test_ambiguous_column_without_order_is_an_error_per_cell() -> None:
-    table = make_table([["A", "B", "C"], ["API"] * 3, ["03/04/2025", "05/06/2025", "2025-01-01"],
+    table = make_table([["A", "B", "C"], ["API"] * 3, ["03/04/2025", "03/06/2025", "2025-03-01"],
                         [1, 2, 3]])  # fmt: skip
     result = run(table)
     assert [(i.row, i.code) for i in result.issues] == [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -216,3 +217,51 @@ def test_undo_restores_the_fields_a_saved_mapping_replaced(qtbot: Any, tmp_path:
     assert again.state.schema.names[-1] == "Region"
     assert [r.field.name for r in again.rows][-1] == "Region"
     assert again.state.mapping.sources["CustomerId"].column == 0
+
+
+def _april_table(tmp_path: Path, dates: list[Any]) -> Table:
+    rows = [[f"A-{i}", "API", d, i, None] for i, d in enumerate(dates, start=1)]
+    return load_table(write_xlsx(tmp_path / "april.xlsx", [HEADERS, *rows], sheet="Usage"))
+
+
+def test_a_date_column_without_proof_asks_once_for_its_order(qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    from zmed_gui.core.convert import DateOrder
+
+    step = new_step(qtbot)
+    step.show()
+    dates = ["01/04/2026", "02/04/2026", "03/04/2026", dt.datetime(2026, 4, 20)]
+    load(qtbot, step, _april_table(tmp_path, dates))
+    prompt = step.date_order_prompt
+    qtbot.waitUntil(prompt.isVisible, timeout=10_000)
+    text = prompt.label.text()
+    assert text.startswith("Column C (Usage Date) has 3 dates like '0")
+    assert "day first" in text and "month first" in text
+    assert "April 2026" in text and "January 2026" in text
+    qtbot.mouseClick(prompt.day_first_button, Qt.MouseButton.LeftButton)
+    assert not prompt.isVisible()
+    assert step.state.options.date_order is DateOrder.DMY
+    assert step.options_panel.order_combo.currentData() == DateOrder.DMY.value
+    # Back to automatic: the column was asked about already, so no second question.
+    step.state.set_options(dataclasses.replace(step.state.options, date_order=None))
+    qtbot.waitUntil(lambda: running_workers() == 0, timeout=10_000)
+    assert not prompt.isVisible()
+
+
+def test_not_now_leaves_the_order_unset_and_no_question_where_dates_tell(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import Qt
+
+    step = new_step(qtbot)
+    step.show()
+    load(qtbot, step, _april_table(tmp_path, ["01/04/2026", "02/04/2026"]))
+    prompt = step.date_order_prompt
+    qtbot.waitUntil(prompt.isVisible, timeout=10_000)
+    qtbot.mouseClick(prompt.later_button, Qt.MouseButton.LeftButton)
+    assert not prompt.isVisible() and step.state.options.date_order is None
+    # A column whose dates prove their order (25/04/2026) asks nothing.
+    load(qtbot, step, _april_table(tmp_path, ["01/04/2026", "25/04/2026"]))
+    qtbot.waitUntil(lambda: running_workers() == 0, timeout=10_000)
+    assert not prompt.isVisible()

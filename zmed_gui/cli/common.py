@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import TextIO
 
 from zmed_gui.cli.progressbar import ProgressPrinter
-from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
+from zmed_gui.core.convert import (
+    ConversionOptions,
+    DateOrder,
+    DateTimeFormat,
+    date_order_question,
+)
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.mapping import (
     ROW_ID,
@@ -281,7 +286,21 @@ def prepare(
     bar = ProgressPrinter("Validating", stream=sys.stderr)
     result = validate(table, schema, mapping, options, progress=bar, cancel=cancel)
     bar.done()
+    _ask_date_order(result, out)
     return Prepared(path, table, schema, mapping, options, result, profile, notes, definition)
+
+
+def _ask_date_order(result: ValidationResult, out: TextIO) -> None:
+    """Say once per date column that nothing proves its day/month order, and how to give it."""
+    if not any(issue.code == "ambiguous_date" for issue in result.issues):
+        return
+    columns = {i.column for i in result.issues if i.code == "ambiguous_date"}
+    for column in sorted(c for c in columns if c is not None):
+        question = date_order_question(result.table.columns[column], result.options.date_order)
+        if question is not None:
+            where = f"Column {result.table.column_label(column)}"
+            how = "give --date-order DMY (day first) or --date-order MDY (month first)"
+            print(f"  note: {question.sentence(where, how)}", file=out)
 
 
 def _event_fields(

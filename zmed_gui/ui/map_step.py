@@ -12,6 +12,7 @@ the fields).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from zmed_gui.core.convert import DateOrder
 from zmed_gui.core.mapping import Mapping, auto_match_table
 from zmed_gui.core.meterdef import MeterDefinition
 from zmed_gui.core.schema import Schema
 from zmed_gui.core.table import Table
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
+from zmed_gui.ui.map_dateorder import DateOrderPrompt, date_columns, order_is_set, question_job
 from zmed_gui.ui.map_fields import (
     ask_fields_file,
     ask_meter_definition_file,
@@ -73,6 +76,9 @@ class MapStep(QWidget):
         self._updating = False
         self._generation = 0
         self._meter_definition: MeterDefinition | None = None
+        # the table's date columns whose order was asked about: each is asked once
+        self._date_order_asked: set[int] = set()
+        self._question_generation = 0
         self._build()
         state.table_changed.connect(self._on_state_table_changed)
         state.schema_changed.connect(self._on_state_schema_changed)
@@ -151,6 +157,10 @@ class MapStep(QWidget):
         self.unused_label.setWordWrap(True)
         self.unused_label.setAccessibleName("Columns not used")
         outer.addWidget(self.unused_label)
+
+        self.date_order_prompt = DateOrderPrompt()
+        self.date_order_prompt.chosen.connect(self._on_date_order_prompt_chosen)
+        outer.addWidget(self.date_order_prompt)
 
         self.options_panel = ConversionOptionsPanel()
         self.options_panel.options_edited.connect(self._on_options_panel_options_edited)
@@ -345,6 +355,8 @@ class MapStep(QWidget):
     # --- slots --------------------------------------------------------------------------------
 
     def _on_state_table_changed(self) -> None:
+        self._date_order_asked.clear()  # a new table: its date columns are asked anew
+        self.date_order_prompt.setVisible(False)
         self._rebuild_rows()
         self._prepare()
 
@@ -374,9 +386,47 @@ class MapStep(QWidget):
 
     def _on_state_mapping_changed(self) -> None:
         self._refresh_all()
+        self._ask_date_order()
 
     def _on_state_options_changed(self) -> None:
         self._refresh_all()
+        self._ask_date_order()
+
+    # --- the date order question ----------------------------------------------------------
+
+    def _ask_date_order(self) -> None:
+        """Ask once per date column whose day/month order nothing proves (read off the GUI
+        thread), unless an order is set."""
+        self._question_generation += 1
+        table = self.state.table
+        if table is None or self.preparing or order_is_set(self.state.options):
+            self.date_order_prompt.setVisible(False)
+            return
+        columns = [
+            c
+            for c in date_columns(self.state.schema, self.state.mapping)
+            if c not in self._date_order_asked
+        ]
+        if not columns:
+            return
+        start_worker(
+            question_job(table, columns, self._question_generation),
+            finished=self._on_date_order_question,
+            failed=self._on_work_failed,
+        )
+
+    def _on_date_order_question(self, result: tuple[object, ...]) -> None:
+        generation, column, sentence = result
+        table = self.state.table
+        if generation != self._question_generation or table is None or column is None:
+            return
+        if order_is_set(self.state.options):
+            return
+        self._date_order_asked.add(int(column))  # type: ignore[call-overload]
+        self.date_order_prompt.ask(str(sentence))
+
+    def _on_date_order_prompt_chosen(self, order: DateOrder) -> None:
+        self.state.set_options(dataclasses.replace(self.state.options, date_order=order))
 
     def _on_options_panel_options_edited(self) -> None:
         options = self.options_panel.options(self.state.options)

@@ -9,7 +9,8 @@ import calendar
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from zmed_gui.core.convert._options import DateOrder
@@ -85,9 +86,9 @@ def infer_date_order(
 
     A first part above 12 means day first, a second part above 12 month first; the
     majority wins. YMD (or None) as the given order means "infer" for year-last dates.
+    The counts are made for a given order too (``ambiguous``: dates that could be read
+    the other way round, which a check against the column's period needs).
     """
-    if given in (DateOrder.DMY, DateOrder.MDY):
-        return DateOrderGuess(given, given=True)
     day_first = month_first = ambiguous = 0
     df_example: str | None = None
     mf_example: str | None = None
@@ -104,14 +105,107 @@ def infer_date_order(
         elif b > 12 >= a:
             month_first += count
             mf_example = mf_example or value.strip()
-        elif a <= 12 and b <= 12:
+        elif a <= 12 and b <= 12 and a != b:  # 04/04/2026 is the same day either way
             ambiguous += count
+    if given in (DateOrder.DMY, DateOrder.MDY):
+        # The counts still tell whether any date could be read the other way round.
+        return DateOrderGuess(given, True, day_first, month_first, ambiguous)
     order = None
     if day_first > month_first:
         order = DateOrder.DMY
     elif month_first > day_first:
         order = DateOrder.MDY
     return DateOrderGuess(order, False, day_first, month_first, ambiguous, df_example, mf_example)
+
+
+PERIOD_DAYS = 45  # an ambiguous date further than this from its column's middle is flagged
+
+
+def both_readings(text: str) -> tuple[dt.date, dt.date] | None:
+    """The two dates an ambiguous numeric date (``03/04/2026``) can be: (day first, month
+    first); None when the text is not such a date or its two readings are the same day."""
+    if text.__class__ is not str:
+        return None
+    m = _NUMERIC_DATE_RE.match(text.strip(WS))
+    if m is None or len(m[4]) != 4:
+        return None
+    a, b, year = int(m[1]), int(m[3]), int(m[4])
+    if a == b or not (1 <= a <= 12 and 1 <= b <= 12):
+        return None
+    try:
+        return dt.date(year, b, a), dt.date(year, a, b)
+    except ValueError:
+        return None
+
+
+def _long(day: dt.date) -> str:
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def outside_period(text: str, guess: DateOrderGuess, middle: dt.date) -> str | None:
+    """Why an ambiguous date read in ``guess``'s order is suspicious: the day it is read as
+    lies more than :data:`PERIOD_DAYS` days from ``middle`` (the median of its column; the
+    caller also checks the span of the column's unambiguous dates). Both readings are
+    given. None when the date is unambiguous or near the middle."""
+    readings = both_readings(text)
+    if readings is None or guess.order not in (DateOrder.DMY, DateOrder.MDY):
+        return None
+    day_first = guess.order is DateOrder.DMY
+    chosen, other = readings if day_first else readings[::-1]
+    if abs((chosen - middle).days) <= PERIOD_DAYS:
+        return None
+    how = "as chosen" if guess.given else "like the other dates of this column"
+    other_order = "month first" if day_first else "day first"
+    return (
+        f"found {show(text.strip(WS))}, read {_order_name(guess.order)} ({how}) as "
+        f"{_long(chosen)}, far outside the period of this column's other dates (more than "
+        f"{PERIOD_DAYS} days from their middle, {_long(middle)}); read {other_order} it would "
+        f"be {_long(other)}: check the cell and the day/month order"
+    )
+
+
+@dataclass(frozen=True)
+class DateOrderQuestion:
+    """A column whose numeric dates never say which part is the day: the user must say.
+
+    ``example`` is one such cell, ``day_first`` and ``month_first`` its two readings and
+    ``count`` the number of rows with such dates.
+    """
+
+    example: str
+    day_first: dt.date
+    month_first: dt.date
+    count: int
+
+    def sentence(self, where: str, how: str = "choose the day/month order") -> str:
+        """One sentence naming ``where`` (such as "Column C (Date)"), both readings and
+        ``how`` to choose (the CLI names its option)."""
+        return (
+            f"{where} has {self.count:,} dates like {show(self.example)} that could be read "
+            f"day first ({_long(self.day_first)}) or month first ({_long(self.month_first)}), "
+            f"and none of its dates tells which; {how}."
+        )
+
+
+def date_order_question(
+    column: Sequence[object], given: DateOrder | None = None
+) -> DateOrderQuestion | None:
+    """What to ask about a date column whose day/month order nothing proves (every numeric
+    date has day and month of 12 or less) and none was given; None when there is no
+    question (the order is given, proved, tied or not needed). Reads every cell: run it
+    off the GUI thread."""
+    if given in (DateOrder.DMY, DateOrder.MDY):
+        return None
+    counted = Counter(column)
+    guess = infer_date_order(counted.items(), given)
+    if guess.order is not None or guess.day_first or guess.month_first or not guess.ambiguous:
+        return None
+    for value in counted:
+        readings = both_readings(value) if value.__class__ is str else None
+        if readings is not None:
+            text = value.strip(WS)  # type: ignore[attr-defined]
+            return DateOrderQuestion(text, readings[0], readings[1], guess.ambiguous)
+    return None
 
 
 def _day_month(
@@ -132,6 +226,8 @@ def _day_month(
                 f"(like {show(guess.day_first_example)}) as month-first dates "
                 f"(like {show(guess.month_first_example)}); choose the day/month order",
             )
+        if a == b:
+            return a, b  # 04/04/2026: the same day whichever part is the day
         if a <= 12 and b <= 12:
             return Problem(
                 "ambiguous_date",

@@ -52,13 +52,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from zmed_gui.core.convert._dates import (
+    PERIOD_DAYS,
     DateOrderGuess,
+    both_readings,
     from_excel_serial,
     infer_date_order,
+    outside_period,
     parse_date_text,
 )
 from zmed_gui.core.convert._numbers import to_number
@@ -107,6 +110,9 @@ _OPTION_PATTERNS = {
 }
 
 
+PERIOD_SAMPLE = 10_000  # cells of a column its middle day is found from
+
+
 class FieldConverter:
     """Converts the cells of one field (from one column) with fixed settings.
 
@@ -135,6 +141,10 @@ class FieldConverter:
         self.zone = zone
         self.date1904 = date1904
         self.order = order if order is not None else infer_date_order((), options.date_order)
+        # The median day of the column (see learn_period): ambiguous dates far from it warn.
+        self.middle: dt.date | None = None
+        self._near = (dt.date.min, dt.date.max)  # the days within PERIOD_DAYS of it
+        self._span = (dt.date.max, dt.date.min)  # unambiguous days, PERIOD_DAYS wider
         self.now = now if now is not None else dt.datetime.now(dt.UTC)
         self.warn_negative = warn_negative
         self._soon = self.now + dt.timedelta(days=1)
@@ -182,6 +192,66 @@ class FieldConverter:
     def __call__(self, value: object) -> Any:
         return self.convert(value)
 
+    def learn_period(self, column: Sequence[object], sample: int = PERIOD_SAMPLE) -> None:
+        """Find the column's own period, after :attr:`order` is set: its middle day (the
+        median of up to ``sample`` of its cells, text and native dates alike, spread over
+        the column) and the span of the days its cells that can be read only one way give
+        (native dates, ISO text, 26/11/2026), widened by :data:`PERIOD_DAYS` each side.
+
+        Only a column with ambiguous text dates (``03/04/2026``) needs it: such a date read
+        more than :data:`PERIOD_DAYS` days from the middle and outside that span is then
+        sent with a warning giving both readings.
+        """
+        self.middle = None
+        if not self.order.ambiguous or self.order.order is None or not column:
+            return
+        step = max(1, len(column) // sample)
+        days: list[int] = []
+        sure: list[int] = []  # days of the cells that can be read only one way
+        for value in column[::step]:
+            moment = self.moment(value)
+            if isinstance(moment, tuple):
+                day = moment[0].toordinal()
+                days.append(day)
+                if value.__class__ is not str or both_readings(value) is None:
+                    sure.append(day)
+        if not days:
+            return
+        days.sort()
+        self.middle = dt.date.fromordinal(days[(len(days) - 1) // 2])
+        self._near = (
+            self.middle - dt.timedelta(days=PERIOD_DAYS),
+            self.middle + dt.timedelta(days=PERIOD_DAYS),
+        )
+        if sure:
+            self._span = (
+                dt.date.fromordinal(max(1, min(sure) - PERIOD_DAYS)),
+                dt.date.fromordinal(min(dt.date.max.toordinal(), max(sure) + PERIOD_DAYS)),
+            )
+
+    def check_period(self, value: object, moment: object, result: Any) -> Any:
+        """``result`` for the cell ``value`` (read as ``moment``), flagged when it is an
+        ambiguous date read outside the column's own period (see :meth:`learn_period`)."""
+        if self.middle is None or value.__class__ is not str or moment.__class__ is not tuple:
+            return result
+        when: dt.datetime = moment[0]
+        if when.day > 12 or when.day == when.month:
+            return result  # read the other way round it is no date, or the same one
+        day = when.date()
+        low, high = self._near
+        if low <= day <= high:
+            return result  # the common case: no need to look at the text again
+        low, high = self._span
+        if low <= day <= high:
+            return result  # other dates of the column, read only one way, are as far
+        if result is EMPTY or isinstance(result, Problem):
+            return result
+        why = outside_period(value, self.order, self.middle)
+        if why is None:
+            return result
+        sent = result.value if isinstance(result, Flagged) else result
+        return Flagged(sent, "date_outside_period", why)
+
     def _date_value(self, value: object) -> Any:
         if value.__class__ is dt.datetime and value.tzinfo is None:
             if self._offset_fast:
@@ -194,7 +264,10 @@ class FieldConverter:
                     spec = "milliseconds" if value.microsecond else "seconds"
                     return value.isoformat(timespec=spec) + info[1]
             return self.finish((value, True))
-        return self.finish(self.moment(value))
+        moment = self.moment(value)
+        if self.middle is not None:
+            return self.check_period(value, moment, self.finish(moment))
+        return self.finish(moment)
 
     def _value(self, value: object) -> Any:
         ftype = self.ftype

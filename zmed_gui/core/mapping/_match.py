@@ -6,6 +6,7 @@ Data types live here; automatic matching and mapping profiles are built on them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -229,32 +230,71 @@ def _share(values: Sequence[CellValue], test: Callable[[CellValue], bool]) -> fl
     return sum(1 for v in present if test(v)) / len(present)
 
 
-def _name_score(header: str, names: dict[str, float]) -> float:
-    """How well a header matches any of ``names`` (each with its own top score)."""
-    key = normalise_header(header)
+@functools.lru_cache(maxsize=1024)
+def _synonym(name: str) -> tuple[str, frozenset[str], str]:
+    """A field name or synonym as :func:`_name_score` compares it (worked out once)."""
+    tokens = _tokens(name)
+    return normalise_header(name), frozenset(tokens), " ".join(tokens)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _header_features(header: str) -> tuple[str, str, frozenset[str], str, frozenset[str]]:
+    """A header as :func:`_name_score` compares it: worked out once per header, not once
+    per field and synonym (a wide sheet has thousands of headers). The last part is the
+    header's words that make it about something else (see _NEGATIVE_TOKENS)."""
+    words = _tokens(header)
+    tokens = frozenset(words)
+    key_no_paren = normalise_header(_PAREN_RE.sub(" ", header))
+    spaced = " ".join(words)
+    return normalise_header(header), key_no_paren, tokens, spaced, tokens & _NEGATIVE_TOKENS
+
+
+@functools.lru_cache(maxsize=256)
+def _synonyms(
+    names: tuple[tuple[str, float], ...],
+) -> tuple[tuple[str, frozenset[str], str, float], ...]:
+    """:func:`_synonym` of each name, with its top score (worked out once per field)."""
+    return tuple((*_synonym(name), top) for name, top in names)
+
+
+def _name_score(header: str, names: dict[str, float], floor: float = 0.0) -> float:
+    """How well a header matches any of ``names`` (each with its own top score).
+
+    With ``floor``, a score below it may come out lower than it is (0): the fuzzy
+    comparison then stops early, which is what keeps wide sheets fast.
+    """
+    key, key_no_paren, token_set, spaced, negatives = _header_features(header)
     if not key:
         return 0.0
-    key_no_paren = normalise_header(_PAREN_RE.sub(" ", header))
-    tokens = _tokens(header)
-    token_set = set(tokens)
-    spaced = " ".join(tokens)
     best = 0.0
-    for name, top in names.items():
-        name_key = normalise_header(name)
-        name_tokens = _tokens(name)
+    ratio_of = fuzz.ratio
+    for name_key, name_tokens, name_spaced, top in _synonyms(tuple(names.items())):
+        # (plain comparisons, not max(): this loop runs for every header and synonym)
         if key == name_key:
-            best = max(best, top)
+            if top > best:
+                best = top
             continue
         if key_no_paren and key_no_paren == name_key:  # "Usage Date (UTC)"
-            best = max(best, top - 0.03)
+            if top - 0.03 > best:
+                best = top - 0.03
             continue
-        if (token_set - set(name_tokens)) & _NEGATIVE_TOKENS:
+        if negatives and negatives - name_tokens:
             continue  # "Account Name" is about the name, however close it looks
-        if set(name_tokens) <= token_set:
-            best = max(best, top * 0.85)  # "Billing Quantity", "Customer Account Number"
-        ratio = fuzz.ratio(spaced, " ".join(name_tokens)) / 100.0
-        best = max(best, ratio * 0.8 * top)  # typos: "Quantiy"
+        if name_tokens <= token_set and top * 0.85 > best:
+            best = top * 0.85  # "Billing Quantity", "Customer Account Number"
+        scale = 0.8 * top
+        cutoff = (best if best > floor else floor) / scale * 100.0
+        if cutoff > 100.0:
+            continue  # no ratio could beat what is known
+        score = ratio_of(spaced, name_spaced, score_cutoff=cutoff) / 100.0 * scale
+        if score > best:
+            best = score  # typos: "Quantiy"
     return best
+
+
+# The most the samples can add to a name's score.
+_SAMPLE_BONUS = 0.05
+_ROUNDING = 0.0005  # match_score rounds to 3 places: a floor allows for that
 
 
 def _sample_adjustment(field: SchemaField, values: Sequence[CellValue]) -> float:
@@ -268,7 +308,7 @@ def _sample_adjustment(field: SchemaField, values: Sequence[CellValue]) -> float
     if share is None:
         return 0.0
     if share >= 0.8:
-        return 0.05
+        return _SAMPLE_BONUS
     if share < 0.2:
         return -0.3
     return -0.1
@@ -278,9 +318,19 @@ def match_score(
     header: str, field: SchemaField, samples: Sequence[CellValue] | None = None
 ) -> float:
     """How likely a column with this header (and these sample cells) feeds ``field``, 0..1."""
+    return _match_score(header, field, samples)
+
+
+def _match_score(
+    header: str, field: SchemaField, samples: Sequence[CellValue] | None, floor: float = 0.0
+) -> float:
+    """:func:`match_score`; with ``floor``, a score that cannot reach it may come out 0
+    (neither the name's fuzzy comparison nor the samples are then worked out in full)."""
     names = {field.name: 1.0, **_SYNONYMS.get(field.name, {})}
-    score = _name_score(header, names)
-    if score <= 0.0:
+    bonus = _SAMPLE_BONUS if samples is not None else 0.0
+    name_floor = max(0.0, floor - bonus - _ROUNDING)
+    score = _name_score(header, names, name_floor)
+    if score <= 0.0 or score < name_floor:
         return 0.0
     if samples is not None:
         score += _sample_adjustment(field, samples)
@@ -311,8 +361,9 @@ def auto_match(
     for fi, fld in enumerate(schema.fields):
         for col, header in enumerate(headers):
             col_samples = samples[col] if samples is not None and col < len(samples) else None
-            score = match_score(header, fld, col_samples)
-            if score >= (EVENT_ID_THRESHOLD if fld.event_id else MATCH_THRESHOLD):
+            need = EVENT_ID_THRESHOLD if fld.event_id else MATCH_THRESHOLD
+            score = _match_score(header, fld, col_samples, need)
+            if score >= need:
                 candidates.append((score, fi, col))
     # Best first; equal scores go to the earlier field, then the earlier column.
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))

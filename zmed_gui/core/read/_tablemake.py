@@ -67,26 +67,28 @@ def detect_header_row(grid: Grid) -> int:
     near the top that has rows below it (never a sheet's last row). Deterministic.
     """
     rows = grid.rows
-    candidates = [i for i in range(min(len(rows), 30)) if count_filled(rows[i]) > 0]
+    # Each row's filled cells, counted once (a wide sheet has thousands of cells a row).
+    counts = [count_filled(rows[i]) for i in range(min(len(rows), 36))]
+    candidates = [i for i in range(min(len(rows), 30)) if counts[i] > 0]
     if not candidates:
         return 0
-    widest = max(count_filled(rows[i]) for i in candidates)
+    widest = max(counts[i] for i in candidates)
     fitting: list[int] = []
     for pos, i in enumerate(candidates):
         row = rows[i]
-        filled = count_filled(row)
+        filled = counts[i]
         if filled < 2 and widest >= 2:
             continue
         labels = sum(1 for v in row if _is_label(v))
         if labels * 2 < filled or labels == 0:
             continue
-        below = [rows[j] for j in range(i + 1, min(len(rows), i + 7)) if count_filled(rows[j])]
+        below = [counts[j] for j in range(i + 1, min(len(rows), i + 7)) if counts[j]]
         if not below:
             continue
-        below_width = max(count_filled(r) for r in below)
+        below_width = max(below)
         if filled * 10 < below_width * 6:
             continue
-        if pos + 1 < len(candidates) and max(count_filled(r) for r in below[:5]) < 1:
+        if pos + 1 < len(candidates) and max(below[:5]) < 1:
             continue
         if not fitting and _same_shape_below(filled, below):
             return i
@@ -99,16 +101,16 @@ def detect_header_row(grid: Grid) -> int:
         return fitting[0]
     last = len(rows) - 1
     for i in candidates:
-        if count_filled(rows[i]) == widest and i != last:
+        if counts[i] == widest and i != last:
             return i
     return candidates[0]
 
 
-def _same_shape_below(filled: int, below: list[list[CellValue]]) -> bool:
-    """True unless the rows right below a candidate header are wider than it (then it is
-    more likely a note above the real header)."""
+def _same_shape_below(filled: int, below: list[int]) -> bool:
+    """True unless the rows right below a candidate header (their filled-cell counts) are
+    wider than it (then it is more likely a note above the real header)."""
     slack = max(1, filled // 10)
-    return all(count_filled(r) <= filled + slack for r in below[:3])
+    return all(n <= filled + slack for n in below[:3])
 
 
 def header_text(value: CellValue) -> str:
@@ -204,6 +206,9 @@ def _used_width(row: list[CellValue]) -> int:
     return 0
 
 
+NOTES_EACH = 3  # up to this many renamed columns get a note each; more get one summary
+
+
 def _unique_headers(
     header: list[CellValue], width: int
 ) -> tuple[list[str], list[str | None], list[str]]:
@@ -215,38 +220,78 @@ def _unique_headers(
             originals.append(None)
         else:
             originals.append(v if isinstance(v, str) else texts[c])
-    taken = {t.casefold() for t in texts if t}
+    names = _Names({t.casefold() for t in texts if t})
     seen: dict[str, int] = {}  # casefolded name -> first column using it
     headers: list[str] = []
-    notes: list[str] = []
+    unnamed: list[str] = []
+    same: list[str] = []
+    shared: set[str] = set()  # the casefolded names that more than one column has
     for c, text in enumerate(texts):
         letter = column_letter(c)
         if not text:
-            name = _free(f"Column {letter}", taken)
-            notes.append(f'Column {letter} has no header; it is called "{name}" here.')
+            name = names.free(f"Column {letter}")
+            unnamed.append(f'Column {letter} has no header; it is called "{name}" here.')
         elif text.casefold() in seen:
             first = column_letter(seen[text.casefold()])
-            name = _free(text, taken, start=2)
-            notes.append(
+            name = names.free(text, start=2)
+            shared.add(text.casefold())
+            same.append(
                 f'Columns {first} and {letter} are both called "{text}"; column {letter} is '
                 f'called "{name}" here.'
             )
         else:
             name = text
             seen[text.casefold()] = c
-        taken.add(name.casefold())
+        names.take(name)
         headers.append(name)
+    notes = _summarised(same, unnamed, len(shared))
     return headers, originals, notes
 
 
-def _free(base: str, taken: set[str], start: int = 1) -> str:
-    """``base`` itself (when start is 1 and free) or ``base (n)``, whichever is unused."""
-    if start <= 1 and base.casefold() not in taken:
-        return base
-    n = max(start, 2)
-    while f"{base} ({n})".casefold() in taken:
-        n += 1
-    return f"{base} ({n})"
+def _summarised(same: list[str], unnamed: list[str], shared: int) -> list[str]:
+    """The renaming notes, one each when few, else one sentence per kind (a wide export
+    can have thousands of columns called TRUE: nobody reads a note per column)."""
+    notes: list[str] = []
+    if len(same) <= NOTES_EACH:
+        notes += same
+    else:
+        kinds = "a name" if shared == 1 else f"one of {shared:,} names"
+        notes.append(
+            f"{len(same):,} columns share {kinds} with an earlier column; they were "
+            f'numbered ("Name (2)", "Name (3)", ...).'
+        )
+    if len(unnamed) <= NOTES_EACH:
+        notes += unnamed
+    else:
+        notes.append(
+            f"{len(unnamed):,} columns have no header; each is called by its letter "
+            f'("Column G", ...).'
+        )
+    return notes
+
+
+class _Names:
+    """The names taken so far, casefolded, and for each base the next number to try, so
+    numbering thousands of columns with one name does not rescan from "(2)" each time."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self._taken = taken
+        self._next: dict[str, int] = {}
+
+    def take(self, name: str) -> None:
+        self._taken.add(name.casefold())
+
+    def free(self, base: str, start: int = 1) -> str:
+        """``base`` itself (when start is 1 and free) or ``base (n)``, whichever is
+        unused. Names are only ever added, so a number once taken stays taken."""
+        key = base.casefold()
+        if start <= 1 and key not in self._taken:
+            return base
+        n = max(start, 2, self._next.get(key, 2))
+        while f"{key} ({n})" in self._taken:
+            n += 1
+        self._next[key] = n + 1
+        return f"{base} ({n})"
 
 
 def header_row_index(grid: Grid, header_row: int) -> int:

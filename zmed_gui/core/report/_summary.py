@@ -12,7 +12,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from zmed_gui.core.progress import CancelToken
-from zmed_gui.core.report._cells import BOLD, xlsx_value
+from zmed_gui.core.report._cells import BOLD, safe_row
 from zmed_gui.core.report._layout import UPLOAD_STATUSES, Layout, ResultLike, RowUpload
 from zmed_gui.core.validate import RowStatus, Severity
 
@@ -68,45 +68,46 @@ def write_summary(wb: Workbook, layout: Layout, cancel: CancelToken | None) -> N
         cell.font = BOLD
         return cell
 
-    ws.append([bold("zmed-gui result file")])
-    ws.append([])
-    ws.append(["File", xlsx_value(table.source)])
-    ws.append(["Sheet", xlsx_value(table.sheet)])
-    ws.append(["Header row", table.header_row])
-    ws.append(["Written", dt.datetime.now().replace(microsecond=0)])
-    ws.append([])
-    ws.append([bold("Rows"), len(table)])
+    def put(values: list[Any]) -> None:
+        # Every row through safe_row: file, sheet and field names, messages: never formulas.
+        ws.append(safe_row(ws, values))
+
+    put([bold("zmed-gui result file")])
+    put([])
+    put(["File", table.source])
+    put(["Sheet", table.sheet])
+    put(["Header row", table.header_row])
+    put(["Written", dt.datetime.now().replace(microsecond=0)])
+    put([])
+    put([bold("Rows"), len(table)])
     statuses: Counter[str] = info["statuses"]
     for status in RowStatus:
-        ws.append([status.value.capitalize(), statuses.get(status.value, 0)])
+        put([status.value.capitalize(), statuses.get(status.value, 0)])
     uploads: Counter[str] | None = info["uploads"]
     if uploads is not None:
-        ws.append([])
-        ws.append([bold("Upload")])
+        put([])
+        put([bold("Upload")])
         not_sent = len(table) - sum(uploads.values())
         for name in UPLOAD_STATUSES:
             count = uploads.get(name, 0) + (not_sent if name == "not sent" else 0)
-            ws.append([name.capitalize(), count])
+            put([name.capitalize(), count])
         for other, count in uploads.items():
             if other not in UPLOAD_STATUSES:
-                ws.append([xlsx_value(other), count])
+                put([other, count])
     mapping_problems = getattr(layout.result, "mapping_problems", None) or []
     if mapping_problems:
-        ws.append([])
-        ws.append([bold("Mapping problems")])
+        put([])
+        put([bold("Mapping problems")])
         for sentence in mapping_problems:
-            ws.append([xlsx_value(str(sentence))])
-    ws.append([])
-    ws.append([bold("Top problems")])
+            put([str(sentence)])
+    put([])
+    put([bold("Top problems")])
     if not info["problems"]:
-        ws.append(["No problems found."])
+        put(["No problems found."])
     else:
-        ws.append([bold(h) for h in ("Field", "Problem", "Severity", "Count", "Example")])
+        put([bold(h) for h in ("Field", "Problem", "Severity", "Count", "Example")])
         for label, code, severity, count, example in info["problems"]:
-            ws.append(
-                [xlsx_value(label), xlsx_value(code), severity.value, count,
-                 xlsx_value(example)]
-            )  # fmt: skip
+            put([label, code, severity.value, count, example])
         if info["problem_kinds"] > TOP_PROBLEMS:
             more = info["problem_kinds"] - TOP_PROBLEMS
-            ws.append([f"... and {more} more kinds of problem; filter the Results sheet."])
+            put([f"... and {more} more kinds of problem; filter the Results sheet."])

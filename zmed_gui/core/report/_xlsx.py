@@ -11,11 +11,12 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from zmed_gui.core.progress import CancelToken, ProgressCallback
-from zmed_gui.core.report._cells import BOLD, HEADER_FILL, xlsx_value
+from zmed_gui.core.report._cells import BOLD, HEADER_FILL, safe_cell, xlsx_value
 from zmed_gui.core.report._layout import Layout, ReportRow, layout_rows
 from zmed_gui.core.report._summary import write_summary
 
@@ -23,17 +24,13 @@ from zmed_gui.core.report._summary import write_summary
 def _xlsx_row(ws: WriteOnlyWorksheet, row: ReportRow) -> list[Any]:
     out: list[Any] = []
     for c, raw in enumerate(row.values):
-        value = xlsx_value(raw)
+        value = safe_cell(ws, raw)  # the user's text, never a formula
         fill = row.fills.get(c)
-        is_formula_like = isinstance(value, str) and value.startswith("=")
-        if fill is None and not is_formula_like:
+        if fill is None:
             out.append(value)
             continue
-        cell = WriteOnlyCell(ws, value=value)
-        if is_formula_like:
-            cell.data_type = "s"  # the user's text, never a formula
-        if fill is not None:
-            cell.fill = fill
+        cell = value if isinstance(value, Cell) else WriteOnlyCell(ws, value=value)
+        cell.fill = fill
         out.append(cell)
     return out
 
@@ -57,8 +54,7 @@ def _header_cells(ws: WriteOnlyWorksheet, headers: list[str]) -> list[WriteOnlyC
     cells = []
     for h in headers:
         cell = WriteOnlyCell(ws, value=xlsx_value(h))
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
+        safe_cell(ws, cell)  # a header is text, never a formula
         cell.font = BOLD
         cell.fill = HEADER_FILL
         cells.append(cell)

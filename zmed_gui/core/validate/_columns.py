@@ -65,6 +65,7 @@ def convert_column(
     if plan.ftype in (FieldType.DATE, FieldType.DATETIME):
         counted = Counter(column)
         plan.converter.order = infer_date_order(counted.items(), options.date_order)
+        plan.converter.learn_period(column)  # ambiguous dates far from the middle warn
         distinct: set[object] = set(counted)
     else:
         distinct = set(column)
@@ -122,7 +123,8 @@ def _convert_with_time(
             clock = times.get(tkey, _MISSING)
             if clock is _MISSING:
                 clock = times[tkey] = to_time_of_day(tv)
-            r = finals[pair] = conv.finish(combine_date_time(moment, clock))
+            r = conv.finish(combine_date_time(moment, clock))
+            r = finals[pair] = conv.check_period(dv, moment, r)
         out.append(r)
         if n % CHUNK == 0:
             if cancel is not None:
@@ -140,4 +142,5 @@ def cell_result(table: Table, plan: FieldPlan, row: int) -> Any:
         return plan.converter(value)
     moment = plan.converter.moment(value)
     clock = to_time_of_day(table.columns[plan.time_column][row])
-    return plan.converter.finish(combine_date_time(moment, clock))
+    result = plan.converter.finish(combine_date_time(moment, clock))
+    return plan.converter.check_period(value, moment, result)

@@ -17,6 +17,7 @@ Errors (the row is INVALID and is not sent):
 Warnings (the row is sent; the user should look):
     ``negative``             a negative number in a quantity field (Quantity, Qty, ...)
     ``future_date``          a date more than one day after now
+    ``date_outside_period``  03/04/2026 read more than 45 days from its column's median date
     ``duplicate``            an event identical to an earlier row's event
 
 Excluded rows get no event and no issues. While :attr:`ValidationResult.mapping_problems`
