@@ -3,9 +3,9 @@
 Before calamine sees a workbook (cheap, from the container alone):
 
 - .xls (OLE2 compound file): parsed with olefile, then every sector chain (DIFAT,
-  directory, mini FAT, mini stream and each stream) is walked once: a chain that loops,
-  leaves the file or is shorter than its stream is refused. calamine follows such a chain
-  for ever (a 1 KB file made it allocate 18 GB).
+  directory, mini FAT, mini stream and each stream) is walked once: a chain that loops or
+  leaves the file, or a workbook stream shorter than it says, is refused. calamine follows
+  such a chain for ever (a 1 KB file made it allocate 18 GB).
 - .xlsx/.xlsm/.ods (zip): the members' declared sizes and compression ratios; a member
   inflating past :data:`MAX_INFLATED_BYTES`, or a big one inflating more than
   :data:`MAX_RATIO` times, is refused (a zip bomb).
@@ -81,7 +81,9 @@ def check_cfb(path: Path) -> None:
         SourceError: the container is broken, saying so.
     """
     try:
-        ole = olefile.OleFileIO(str(path), raise_defects=olefile.DEFECT_INCORRECT)
+        # olefile's default strictness (fatal defects only): quirks calamine reads past are
+        # not refused here; what makes calamine run away is checked below.
+        ole = olefile.OleFileIO(str(path))
     except Exception as exc:  # olefile raises OSError, OleFileError, struct.error, ...
         log.info("olefile refuses %s: %r", path, exc)
         raise _damaged(path, "its compound-file structure is broken") from None
@@ -138,10 +140,12 @@ def _check_chains(path: Path, ole: olefile.OleFileIO) -> None:
             if entry.isectStart != _END_OF_CHAIN:
                 walk(entry.isectStart, fat, entry.size, sector, "mini stream chain")
         elif entry.entry_type == olefile.STGTY_STREAM and entry.size:
+            # Any chain may loop; only the workbook stream must also be as long as it says.
+            size = entry.size if entry.name in ("Workbook", "Book") else None
             if entry.size < cutoff:
-                walk(entry.isectStart, minifat, entry.size, int(ole.minisectorsize), "stream")
+                walk(entry.isectStart, minifat, size, int(ole.minisectorsize), "stream")
             else:
-                walk(entry.isectStart, fat, entry.size, sector, f"chain of stream {entry.name}")
+                walk(entry.isectStart, fat, size, sector, f"chain of stream {entry.name}")
 
 
 # ---------------------------------------------------------------------------------------
