@@ -166,14 +166,44 @@ def test_a_sheet_past_excels_last_column_is_refused(tmp_path: Path) -> None:
     assert code == 2 and "16,385 columns" in one_line(err)
 
 
+def test_two_far_corner_cells_are_refused_before_calamine_allocates(tmp_path: Path) -> None:
+    # calamine makes one dense block of A1:XFD1048576 (17 billion cells) and aborts.
+    xml = (
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><sheetData><row r="1">'
+        b'<c r="A1" t="inlineStr"><is><t>a</t></is></c></row><row r="1048576">'
+        b'<c r="XFD1048576" t="inlineStr"><is><t>b</t></is></c></row></sheetData></worksheet>'
+    )
+    corners = with_sheet_xml(base_xlsx(tmp_path / "base.xlsx"), tmp_path / "corners.xlsx", xml)
+    assert corners.stat().st_size < 10_000
+    with pytest.raises(SourceError) as caught:
+        read_grid(corners)
+    assert str(caught.value).startswith(
+        "Sheet 'Usage' in corners.xlsx spans 17,179,869,184 cells from its first to its last"
+    )
+    code, err = cli("validate", str(corners))
+    assert code == 2 and "17,179,869,184 cells" in one_line(err)
+
+
 # --- item 1: bounded reading -------------------------------------------------------------
 
 
 def test_the_memory_limit_stops_a_read(tmp_path: Path) -> None:
-    path = base_xlsx(tmp_path / "usage.xlsx", rows=30_000)
+    import xlwt  # an .xls: no extent pre-check, so the guard itself must stop it
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Usage")
+    for c, h in enumerate(["Account Number", "Product", "Units"]):
+        sheet.write(0, c, h)
+    for r in range(1, 30_001):
+        sheet.write(r, 0, f"A{r:05d}")
+        sheet.write(r, 1, "API_CALLS")
+        sheet.write(r, 2, r)
+    path = tmp_path / "usage.xls"
+    book.save(str(path))
     code, err = cli("validate", str(path), env={"ZMED_READ_MEMORY_LIMIT": "1"})
     assert code == 2
-    assert "usage.xlsx needs more than 1 MB of memory to read" in one_line(err)
+    assert "usage.xls needs more than 1 MB of memory to read" in one_line(err)
     csv = tmp_path / "usage.csv"
     csv.write_text("Account Number,Units\n" + "A1,1\n" * 300_000, encoding="utf-8")
     code, err = cli("validate", str(csv), env={"ZMED_READ_MEMORY_LIMIT": "1"})

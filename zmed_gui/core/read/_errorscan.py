@@ -80,7 +80,8 @@ def _xlsx_date1904(path: Path) -> bool:
     return pr.get("date1904", "0").strip().lower() in ("1", "true")
 
 
-def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
+def sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member holding ``sheet`` of an .xlsx/.xlsm, or None."""
     root = ElementTree.fromstring(z.read("xl/workbook.xml"))
     rid = None
     for el in root.iter(f"{_NS_MAIN}sheet"):
@@ -110,7 +111,7 @@ def _xlsx_errors(
         return {}
     try:
         with zipfile.ZipFile(path) as z:
-            part = _sheet_part(z, sheet)
+            part = sheet_part(z, sheet)
             if part is None:
                 return {}
             try:

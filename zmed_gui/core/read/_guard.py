@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -186,6 +187,57 @@ def check_zip(path: Path) -> None:
             )
 
 
+# calamine turns a sheet's cells into one dense block from its first to its last cell, about
+# 32 bytes a cell: two cells at A1 and XFD1048576 (a 1 KB file) ask for 550 GB at once.
+_BYTES_PER_CELL = 32
+_SCAN_PART_BYTES = 8 * 1024**2
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br\s*=\s*[\"']([A-Za-z]{1,4})(\d{1,8})[\"']")
+_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br\s*=\s*[\"'](\d{1,8})[\"']")
+
+
+def check_sheet_extent(path: Path, sheet: str, memory_limit: int) -> None:
+    """For a small .xlsx sheet part (up to 8 MB of XML, scanned in milliseconds): refuses
+    one whose cells span past Excel's limits or a block too big for memory, before calamine
+    allocates it. A bigger part is left to calamine under the memory guard.
+
+    Raises:
+        SourceError: the sheet's extent cannot be read.
+    """
+    from zmed_gui.core.read._errorscan import sheet_part
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = sheet_part(z, sheet)
+            if part is None:
+                return
+            info = z.getinfo(part)
+            if info.file_size > _SCAN_PART_BYTES:
+                return
+            with z.open(info) as fh:
+                data = fh.read(_SCAN_PART_BYTES + 1)
+    except Exception as exc:  # a broken part: calamine says so in its own words
+        log.info("could not scan the extent of %s!%s: %r", path, sheet, exc)
+        return
+    rows: list[int] = [int(m.group(1)) for m in _ROW_REF.finditer(data)]
+    cols: list[int] = []
+    for m in _CELL_REF.finditer(data):
+        rows.append(int(m.group(2)))
+        col = 0
+        for ch in m.group(1).upper():
+            col = col * 26 + (ch - 64)
+        cols.append(col)
+    if not rows:
+        return
+    check_dimensions(path, sheet, max(rows), max(cols, default=1))
+    cells = (max(rows) - min(rows) + 1) * (max(cols, default=1) - min(cols, default=1) + 1)
+    if cells * _BYTES_PER_CELL > memory_limit:
+        raise SourceError(
+            f"Sheet '{sheet}' in {path.name} spans {cells:,} cells from its first to its last "
+            f"cell, more than fit in memory ({_amount(memory_limit)}); delete the stray "
+            "cells far from the data (Ctrl+End in Excel shows the last one) and save it again."
+        )
+
+
 def check_dimensions(path: Path, sheet: str, rows: int, columns: int) -> None:
     """Refuses a sheet reaching beyond Excel's last row or column (no real workbook does)."""
     if rows > EXCEL_MAX_ROWS:
@@ -204,6 +256,10 @@ def check_dimensions(path: Path, sheet: str, rows: int, columns: int) -> None:
 
 # ---------------------------------------------------------------------------------------
 # Memory and time while reading
+
+
+def _amount(limit: int) -> str:
+    return f"{limit / 2**30:.1f} GB" if limit >= 2**30 else f"{limit / 2**20:.0f} MB"
 
 
 def _env_number(name: str, default: float) -> float:
@@ -253,10 +309,8 @@ class ReadGuard(CancelToken):
         self._base = _rss_bytes()
 
     def memory_sentence(self) -> str:
-        limit = self.memory_limit
-        amount = f"{limit / 2**30:.1f} GB" if limit >= 2**30 else f"{limit / 2**20:.0f} MB"
         return (
-            f"{self.path.name} needs more than {amount} of memory "
+            f"{self.path.name} needs more than {_amount(self.memory_limit)} of memory "
             "to read, more than any real workbook; save only the sheet you need, or split it "
             "into smaller files."
         )

@@ -48,7 +48,13 @@ import python_calamine as calamine
 from zmed_gui.core.errors import Cancelled, SourceError
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
 from zmed_gui.core.read._errorscan import SideScan
-from zmed_gui.core.read._guard import ReadGuard, check_cfb, check_dimensions, check_zip
+from zmed_gui.core.read._guard import (
+    ReadGuard,
+    check_cfb,
+    check_dimensions,
+    check_sheet_extent,
+    check_zip,
+)
 from zmed_gui.core.read._sniff import CFB, ODS, TEXT, ZIP, check_file
 from zmed_gui.core.read._tablemake import (
     count_filled,
@@ -233,6 +239,8 @@ def _parse_sheet(
 ) -> _Parsed:
     progress(0, 0, f"Opening sheet '{name}' of {path.name}")
     guard.raise_if_cancelled()
+    if kind == ZIP:
+        check_sheet_extent(path, name, guard.memory_limit)
     # calamine drops error values (and does not say which date system the file uses): a
     # side scan of the raw file finds them meanwhile.
     scan = SideScan(path, name, kind) if kind in (ZIP, CFB) else None
