@@ -126,6 +126,18 @@ def test_a_stream_chain_leaving_the_file_is_refused(tmp_path: Path) -> None:
         read_grid(path)
 
 
+def test_a_looping_sector_table_chain_is_refused(tmp_path: Path) -> None:
+    path = looping_xls(tmp_path / "difat.xls", directory_next=END)
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<II", data, 0x44, 4, 1)  # one DIFAT sector: sector 4 ...
+    struct.pack_into("<I", data, 512 + 16, 0xFFFFFFFC)  # (marked DIFSECT in the FAT)
+    data += struct.pack("<128I", *([FREE] * 127), 4)  # ... whose "next" is itself
+    path.write_bytes(bytes(data))
+    with pytest.raises(SourceError) as caught:
+        read_grid(path)
+    assert str(caught.value).startswith("difat.xls is damaged or incomplete (its ")
+
+
 def test_a_zip_bomb_sheet_is_refused_before_calamine(tmp_path: Path) -> None:
     src = base_xlsx(tmp_path / "base.xlsx")
     head = (
