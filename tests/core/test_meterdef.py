@@ -372,9 +372,9 @@ def test_hostile_bytes_are_one_sentence(tmp_path: Path) -> None:
 
 def test_a_huge_file_is_refused_unread(tmp_path: Path) -> None:
     path = tmp_path / "huge.json"
-    with path.open("wb") as fh:  # 17 MB of one valid JSON string
-        fh.write(b'"' + b"x" * (17 * 1024 * 1024) + b'"')
-    with pytest.raises(OptionsError, match=r"huge.json is larger than 16 MB"):
+    with path.open("wb") as fh:  # 11 MB of one valid JSON string
+        fh.write(b'"' + b"x" * (11 * 1024 * 1024) + b'"')
+    with pytest.raises(OptionsError, match=r"huge.json is larger than 10 MB"):
         load_meter_definition(path)
     small = write(tmp_path / "small.json", FULL_EXPORT)
     with pytest.raises(OptionsError, match="larger than 0 MB"):

@@ -9,27 +9,35 @@ from pathlib import Path
 from typing import Any
 
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.filekind import kind_sentence, open_regular
 
 # Schemas, profiles and meter definitions are a few kilobytes; a real meter export with
 # many versions stays far below this. Anything bigger is not one of them.
-MAX_JSON_FILE_BYTES = 16 * 1024 * 1024
+MAX_JSON_FILE_BYTES = 10 * 1024 * 1024
 
 
 def read_json_file(path: Path, what: str, *, max_bytes: int = MAX_JSON_FILE_BYTES) -> Any:
     """Parse ``path`` as JSON (a UTF-8 BOM is allowed); ``what`` names it, e.g. "schema file".
 
-    Bounded: a file over ``max_bytes`` is refused unread, and nesting too deep for the
-    parser is a sentence, not a RecursionError.
+    Bounded: only a regular file is read (a folder, device, FIFO or socket is a sentence,
+    and a FIFO never blocks), a file over ``max_bytes`` is refused unread, and nesting too
+    deep for the parser is a sentence, not a RecursionError.
 
     Raises:
-        OptionsError: the file cannot be read, is too big or is not valid JSON, saying where.
+        OptionsError: the file cannot be read, is not a regular file, is too big or is not
+            valid JSON, saying where.
     """
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(max_bytes + 1)
+        fh, st = open_regular(path)
+        if fh is None:
+            assert isinstance(st, str)
+            raise OptionsError(kind_sentence(f"The {what} {path}", st, f"choose the {what}"))
+        with fh:
+            assert isinstance(st, os.stat_result)
+            raw = b"" if st.st_size > max_bytes else fh.read(max_bytes + 1)
     except OSError as exc:
         raise OptionsError(f"Cannot read the {what} {path}: {exc.strerror or exc}.") from exc
-    if len(raw) > max_bytes:
+    if st.st_size > max_bytes or len(raw) > max_bytes:
         raise OptionsError(
             f"The {what} {path.name} is larger than {max_bytes // (1024 * 1024)} MB, so it "
             f"cannot be a {what}; choose the right file."

@@ -2,7 +2,7 @@
 the date system.
 
 Error cells are recovered from the raw file: the sheet XML of an .xlsx/.xlsm, the BIFF8 cell
-records of an .xls (through a minimal compound-file reader). :class:`SideScan` runs that
+records of an .xls (its compound file read with olefile). :class:`SideScan` runs that
 scan in a thread while calamine parses the same sheet.
 """
 
@@ -17,7 +17,9 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 from xml.etree import ElementTree
 
-from zmed_gui.core.read._sniff import CFB_MAGIC, ZIP
+import olefile
+
+from zmed_gui.core.read._sniff import ZIP
 from zmed_gui.core.table import CellError
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,8 @@ def _xlsx_date1904(path: Path) -> bool:
     return pr.get("date1904", "0").strip().lower() in ("1", "true")
 
 
-def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
+def sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member holding ``sheet`` of an .xlsx/.xlsm, or None."""
     root = ElementTree.fromstring(z.read("xl/workbook.xml"))
     rid = None
     for el in root.iter(f"{_NS_MAIN}sheet"):
@@ -108,7 +111,7 @@ def _xlsx_errors(
         return {}
     try:
         with zipfile.ZipFile(path) as z:
-            part = _sheet_part(z, sheet)
+            part = sheet_part(z, sheet)
             if part is None:
                 return {}
             try:
@@ -211,7 +214,7 @@ def _letters_to_index(letters: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------
-# The same for .xls: a minimal compound-file reader and a scan of BIFF8 cell records
+# The same for .xls: the workbook stream (olefile) and a scan of BIFF8 cell records
 
 _BIFF_ERRORS = {
     0x00: "#NULL!",
@@ -223,65 +226,26 @@ _BIFF_ERRORS = {
     0x2A: "#N/A",
     0x2B: "#GETTING_DATA",
 }
-_END_OF_CHAIN = 0xFFFFFFFE
 
 
-def _cfb_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
+def _cfb_stream(path: Path, names: tuple[str, ...]) -> bytes | None:
     """The content of the first stream called one of ``names`` in an OLE compound file
-    (regular sectors only: workbook streams are never below the 4 KiB mini-stream cutoff
-    in files Excel writes)."""
-    if len(data) < 512 or not data.startswith(CFB_MAGIC):
-        return None
-    sector = 1 << struct.unpack_from("<H", data, 0x1E)[0]
-    if sector not in (512, 4096):
-        return None
-    n_difat = struct.unpack_from("<I", data, 0x48)[0]
-    first_dir, cutoff = (
-        struct.unpack_from("<I", data, 0x30)[0],
-        struct.unpack_from("<I", data, 0x38)[0],
-    )
-    difat = [x for x in struct.unpack_from("<109I", data, 0x4C) if x < _END_OF_CHAIN]
-    nxt = struct.unpack_from("<I", data, 0x44)[0]
-    per = sector // 4
-    for _ in range(n_difat):
-        if nxt >= _END_OF_CHAIN:
-            break
-        entries = struct.unpack_from(f"<{per}I", data, (nxt + 1) * sector)
-        difat += [x for x in entries[:-1] if x < _END_OF_CHAIN]
-        nxt = entries[-1]
-    fat: list[int] = []
-    for s in difat:
-        off = (s + 1) * sector
-        if off + sector > len(data):
-            return None
-        fat.extend(struct.unpack_from(f"<{per}I", data, off))
-
-    def chain(start: int) -> bytes:
-        parts = []
-        seen = 0
-        while start < len(fat) and seen <= len(fat):
-            off = (start + 1) * sector
-            parts.append(data[off : off + sector])
-            start = fat[start]
-            seen += 1
-        return b"".join(parts)
-
-    directory = chain(first_dir)
-    for off in range(0, len(directory) - 127, 128):
-        name_len = struct.unpack_from("<H", directory, off + 64)[0]
-        name = directory[off : off + max(name_len - 2, 0)].decode("utf-16-le", "replace")
-        if directory[off + 66] == 2 and name in names:
-            start, size = struct.unpack_from("<II", directory, off + 116)
-            if size < cutoff:
-                return None
-            return chain(start)[:size]
+    (olefile; its sector chains were checked before calamine saw the file)."""
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            for name in names:
+                if ole.exists(name) and ole.get_type(name) == olefile.STGTY_STREAM:
+                    data: bytes = ole.openstream(name).read()
+                    return data
+    except (OSError, ValueError, struct.error) as exc:  # OleFileError is an OSError
+        log.info("could not read the workbook stream of %s: %r", path, exc)
     return None
 
 
 def _xls_scan(path: Path, sheet: str) -> tuple[dict[tuple[int, int], CellError], bool]:
     """Error cells of one sheet of an .xls (BOOLERR records and formulas whose cached
     result is an error) and whether the workbook uses the 1904 date system."""
-    stream = _cfb_stream(path.read_bytes(), ("Workbook", "Book"))
+    stream = _cfb_stream(path, ("Workbook", "Book"))
     found: dict[tuple[int, int], CellError] = {}
     if stream is None:
         return found, False

@@ -45,10 +45,17 @@ from pathlib import Path
 
 import python_calamine as calamine
 
-from zmed_gui.core.errors import SourceError
+from zmed_gui.core.errors import Cancelled, SourceError
 from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
 from zmed_gui.core.read._errorscan import SideScan
+from zmed_gui.core.read._guard import (
+    ReadGuard,
+    check_cfb,
+    check_dimensions,
+    check_sheet_extent,
+    check_zip,
+)
 from zmed_gui.core.read._sniff import CFB, ODS, TEXT, ZIP, check_file
 from zmed_gui.core.read._tablemake import (
     count_filled,
@@ -81,11 +88,29 @@ def list_sheets(path: Path) -> list[str]:
     kind, _ = check_file(path)
     if kind == TEXT:
         return [path.stem or path.name]
-    wb = open_workbook(path, kind)
+    guard = ReadGuard(path)
+    wb = _open_checked(path, kind, guard)
     try:
         return list(wb.sheet_names)
     finally:
+        _close(wb)
+
+
+def _open_checked(path: Path, kind: str, guard: ReadGuard) -> calamine.CalamineWorkbook:
+    """Checks the container cheaply, then opens it with calamine under ``guard`` (opening
+    an .xlsx already parses its shared strings)."""
+    if kind == CFB:
+        check_cfb(path)
+    elif kind in (ZIP, ODS):
+        check_zip(path)
+    return guard.run_native(lambda: open_workbook(path, kind))
+
+
+def _close(wb: calamine.CalamineWorkbook) -> None:
+    try:
         wb.close()
+    except Exception:  # still in use by a parse abandoned over the time limit
+        log.info("could not close a workbook still being parsed", exc_info=True)
 
 
 def _check_text_sheet(path: Path, sheet: str | int | None) -> None:
@@ -133,10 +158,11 @@ def read_grid(
         Cancelled: ``cancel`` was set.
     """
     kind, _ = check_file(path)
+    guard = ReadGuard(path, cancel)
     if kind == TEXT:
         _check_text_sheet(path, sheet)
         grid = read_text_grid(
-            path, max_rows=max_rows, progress=progress, cancel=cancel, encoding=encoding
+            path, max_rows=max_rows, progress=progress, cancel=guard, encoding=encoding
         )
         if not any(count_filled(row) for row in grid.rows):
             raise SourceError(
@@ -144,16 +170,16 @@ def read_grid(
                 "the right file."
             )
         return grid
-    wb = open_workbook(path, kind)
+    wb = _open_checked(path, kind, guard)
     try:
         name = pick_sheet(path, wb, sheet)
         others = [n for n in wb.sheet_names if n != name]
         key = _sheet_key(path, name)
         parsed = _take_parsed(key, keep=max_rows is not None)
         if parsed is None:
-            parsed = _parse_sheet(path, kind, wb, name, key, progress, cancel)
+            parsed = _parse_sheet(path, kind, wb, name, key, progress, guard)
     finally:
-        wb.close()
+        _close(wb)
     if max_rows is not None:
         # A preview is usually followed by reading the whole sheet: keep the parse for it.
         _keep_parsed(parsed)
@@ -166,7 +192,7 @@ def read_grid(
             kind == ODS,
             max_rows,
             progress,
-            cancel,
+            guard,
             nul_rows,
             xls_text_codec(path) if kind == CFB else "cp1252",
         )
@@ -272,11 +298,12 @@ def _parse_sheet(
     name: str,
     key: tuple[str, int, int, str],
     progress: ProgressCallback,
-    cancel: CancelToken | None,
+    guard: ReadGuard,
 ) -> _Parsed:
     progress(0, 0, f"Opening sheet '{name}' of {path.name}")
-    if cancel is not None:
-        cancel.raise_if_cancelled()
+    guard.raise_if_cancelled()
+    if kind == ZIP:
+        check_sheet_extent(path, name, guard.memory_limit)
     # calamine drops error values (and does not say which date system the file uses): a
     # side scan of the raw file finds them meanwhile.
     scan = SideScan(path, name, kind) if kind in (ZIP, CFB) else None
@@ -284,14 +311,16 @@ def _parse_sheet(
         if scan is not None:
             scan.start()
         try:
-            # calamine parses the whole sheet here, with the GIL released.
-            cal_sheet = wb.get_sheet_by_name(name)
-        except (KeyboardInterrupt, SystemExit):
+            # calamine parses the whole sheet here, with the GIL released, watched.
+            cal_sheet = guard.run_native(lambda: wb.get_sheet_by_name(name))
+        except (KeyboardInterrupt, SystemExit, SourceError, Cancelled):
             raise
         except BaseException as exc:
             raise damaged_error(path, kind, exc) from None
-        if cancel is not None:
-            cancel.raise_if_cancelled()
+        guard.raise_if_cancelled()
+        if cal_sheet.start is not None:
+            top, left = cal_sheet.start
+            check_dimensions(path, name, top + cal_sheet.height, left + cal_sheet.width)
         errors, date1904 = scan.result() if scan is not None else ({}, False)
     finally:
         if scan is not None:

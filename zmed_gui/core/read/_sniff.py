@@ -7,9 +7,11 @@ spreadsheet name, a Word document, ...), which gets a message saying what to do 
 from __future__ import annotations
 
 import mmap
+import os
 from pathlib import Path
 
 from zmed_gui.core.errors import SourceError
+from zmed_gui.core.filekind import kind_sentence, not_a_file, open_regular
 from zmed_gui.core.printable import printable
 
 SUPPORTED_EXTENSIONS: tuple[str, ...] = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
@@ -23,6 +25,10 @@ ODS = "ods"
 CFB = "cfb"
 ENCRYPTED = "encrypted"
 TEXT = "text"
+
+# Excel's largest sheet saved as .xlsx is a few hundred MB; a file larger than the memory a
+# read may use (2 GB, see _guard.py) cannot be read anyway.
+MAX_SOURCE_BYTES = 2 * 1024**3
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -138,6 +144,14 @@ def check_file(path: Path) -> tuple[str, bytes]:
     and first bytes."""
     name = path.name
     suffix = path.suffix.lower()
+    try:
+        what = not_a_file(os.stat(path).st_mode)
+    except OSError:
+        what = None  # missing or unreadable: said below
+    if what is not None:
+        # Before the name: a folder or /dev/zero is not "a file without an extension".
+        shown = name if what == "a folder" and name else str(path)
+        raise SourceError(kind_sentence(shown, what, "choose the spreadsheet"))
     if suffix not in SUPPORTED_EXTENSIONS:
         if suffix == ".numbers":
             hint = "in Numbers choose File > Export To > Excel, then open the .xlsx file"
@@ -157,10 +171,19 @@ def check_file(path: Path) -> tuple[str, bytes]:
             f"{name} does not exist in {path.parent}; check the name and folder, or choose "
             "the file again."
         )
-    if not path.is_file():
-        raise SourceError(f"{name} is a folder, not a file; choose a spreadsheet file inside it.")
     try:
-        with path.open("rb") as f:
+        f, st = open_regular(path)
+        if f is None:
+            assert isinstance(st, str)
+            raise SourceError(kind_sentence(name, st, "choose the spreadsheet"))
+        with f:
+            assert isinstance(st, os.stat_result)
+            if st.st_size > MAX_SOURCE_BYTES:
+                raise SourceError(
+                    f"{name} is {st.st_size / 2**30:.1f} GB, more than the "
+                    f"{MAX_SOURCE_BYTES // 2**30} GB a spreadsheet can be here; split it into "
+                    "smaller files or save only the sheet you need."
+                )
             head = f.read(8192)
     except OSError as exc:
         raise SourceError(
