@@ -351,7 +351,7 @@ def test_reading_in_a_thread_leaves_no_thread(tmp_path: Path) -> None:
 
 
 def test_demo_sample_reads_as_documented() -> None:
-    root = Path(__file__).resolve().parents[2] / "resources" / "samples"
+    root = Path(__file__).resolve().parents[3] / "resources" / "samples"
     path = root / "demo-usage.xlsx"
     assert list_sheets(path) == ["Usage", "Read me"]
     table = load_table(path)

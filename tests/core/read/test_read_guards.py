@@ -23,7 +23,7 @@ from zmed_gui.core.read import list_sheets, read_grid
 from zmed_gui.core.schema import load_schema
 
 END, FREE, FATSECT, NOSTREAM = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def looping_xls(path: Path, directory_next: int = 1) -> Path:
