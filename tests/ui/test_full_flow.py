@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QTimer
 
 from tests.factories import append_xlsx
 from tests.ui._helpers import (
@@ -27,6 +28,7 @@ from zmed_gui.ui.connections_dialog import ConnectionsDialog
 from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN
 from zmed_gui.ui.review_step import ReviewStep
 from zmed_gui.ui.state import AppState
+from zmed_gui.ui.upload_dialogs import GuardChoice, button_for
 
 # PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
 immortalise_singletons()
@@ -136,6 +138,11 @@ def test_cancel_then_resume_loses_and_duplicates_nothing(qtbot: Any, tmp_path: P
         assert up.resume_button.isVisibleTo(up)
         assert "Resume" in up.result_title.text()
 
+        # events in flight at Cancel are uncertain: the resume asks before holding them back
+        def send_only_new(box: Any) -> None:
+            QTimer.singleShot(0, button_for(box, GuardChoice.SEND_NEW).click)
+
+        up.guard_shown.connect(send_only_new)
         with qtbot.waitSignal(up.upload_finished, timeout=60_000) as finished:
             up.resume_button.click()
         second = finished.args[0]
@@ -174,11 +181,16 @@ def test_interrupted_upload_is_offered_at_start_and_resumed(qtbot: Any, tmp_path
         review(qtbot, fresh)
         up2 = make_upload_step(qtbot, fresh)
         up2.batch_spin.setValue(10)
+        # a batch in flight at Cancel is uncertain: then (only then) the guard asks first
+        up2.guard_shown.connect(
+            lambda box: QTimer.singleShot(0, button_for(box, GuardChoice.SEND_NEW).click)
+        )
         with qtbot.waitSignal(up2.upload_finished, timeout=60_000) as finished:
-            up2.start_button.click()  # no duplicate guard: it resumes the same upload
+            up2.start_button.click()  # it resumes the same upload
         result = finished.args[0]
         assert result.upload_id == stopped.args[0].upload_id
-        assert result.accepted == 120 and not result.interrupted
+        assert result.accepted + result.uncertain_total == 120 and not result.interrupted
+        qtbot.wait(300)  # abandoned requests did leave: they arrive all the same
         assert received(emu) == expected(data)
     finally:
         emu.stop()
