@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if path.exists():
         try:
             with Journal(path) as journal:
-                count = len(journal.list_uploads(1_000_000))
+                count = journal.count_uploads()
         except ZmedError as exc:
             print(f"  {exc}", file=out)
             return ExitCode.USAGE

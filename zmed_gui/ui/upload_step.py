@@ -399,7 +399,7 @@ class UploadStep(QWidget):
         self._job_ended()
         self.last_result = result
         self.result_box.show_result(result, failed, self._service)
-        self._remember_batch_size(result)
+        self._remember_findings(result)
         self._schedule_check(result)
         self.upload_finished.emit(result)
 
@@ -432,7 +432,7 @@ class UploadStep(QWidget):
     def _on_check_timer_timeout(self) -> None:
         self._auto_check()
 
-    def _remember_batch_size(self, result: Any) -> None:
+    def _remember_findings(self, result: Any) -> None:
         """What the upload found out (a 413's batch size, the path the meter answers at):
         keep it for the saved connection, in a worker."""
         conn = self.form.selected_connection()

@@ -9,6 +9,7 @@ connection's *name*.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -205,30 +206,42 @@ def save_connection(conn: Connection, secret: str | None = None) -> None:
     _write_all([*others, conn])
 
 
+def _update_saved(name: str, change: Callable[[Connection], bool]) -> Connection | None:
+    """Apply ``change`` to the saved connection ``name`` and save, if it says it changed."""
+    conns = load_connections()
+    conn = next((c for c in conns if c.name.casefold() == name.strip().casefold()), None)
+    if conn is None or not change(conn):
+        return None
+    _write_all(conns)
+    return conn
+
+
 def remember_batch_size(name: str, max_events: int) -> Connection | None:
     """A 413 showed the tenant takes at most ``max_events`` a call: keep it for the saved
     connection ``name`` (its limits become the user's own). None when there is no such
     connection or it already takes no more than that."""
-    conns = load_connections()
-    conn = next((c for c in conns if c.name.casefold() == name.strip().casefold()), None)
-    if conn is None or max_events < 1 or conn.limits.max_events <= max_events:
-        return None
-    conn.limits = replace(conn.limits, max_events=max_events)
-    conn.limits_custom = True
-    _write_all(conns)
-    return conn
+
+    def lower(conn: Connection) -> bool:
+        if max_events < 1 or conn.limits.max_events <= max_events:
+            return False
+        conn.limits = replace(conn.limits, max_events=max_events)
+        conn.limits_custom = True
+        return True
+
+    return _update_saved(name, lower)
 
 
 def remember_path_style(name: str, style: PathStyle) -> Connection | None:
     """An upload found the meter answering at ``style``: keep it for the saved connection
     ``name`` (as a connection test would). None when there is no such connection."""
-    conns = load_connections()
-    conn = next((c for c in conns if c.name.casefold() == name.strip().casefold()), None)
-    if conn is None or style not in PATH_STYLES:
-        return None
-    conn.path_style, conn.path_style_confirmed = style, True
-    _write_all(conns)
-    return conn
+
+    def keep(conn: Connection) -> bool:
+        if style not in PATH_STYLES:
+            return False
+        conn.path_style, conn.path_style_confirmed = style, True
+        return True
+
+    return _update_saved(name, keep)
 
 
 def delete_connection(name: str) -> None:

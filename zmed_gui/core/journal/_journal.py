@@ -206,6 +206,10 @@ class Journal:
         found = _reads.uploads(self._db, "WHERE id=?", (upload_id,))
         return found[0] if found else None
 
+    def count_uploads(self) -> int:
+        """How many uploads the journal records (one query, no per-upload counts)."""
+        return int(self._db.query("SELECT COUNT(*) FROM uploads")[0][0])
+
     def list_uploads(self, limit: int = 50) -> list[UploadRecord]:
         """The latest uploads, newest first."""
         self.recover()

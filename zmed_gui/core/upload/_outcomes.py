@@ -1,7 +1,7 @@
 """What an upload did: progress snapshots, the final :class:`UploadResult`, row outcomes.
 
 The session reports one typed :class:`UploadProgress` for every phase (preparing,
-fingerprinting, checking the journal, waiting for another upload, sending, finishing); at
+fingerprinting, checking the journal, waiting for another upload, sending); at
 the end the sender turns the journal's event statuses into an :class:`UploadResult` with
 :func:`result_from_events`. A dry run's result comes from the plan alone
 (:func:`dry_run_result`).
@@ -39,8 +39,6 @@ class UploadPhase(StrEnum):
     WAITING = "waiting"  # for another upload to the same meter
     CHECKING = "checking"  # the journal: what was sent before
     SENDING = "sending"
-    FINISHING = "finishing"
-    DONE = "done"
 
 
 @dataclass

@@ -220,19 +220,17 @@ def plan_upload(
     max_bytes = options.max_payload_bytes or lim.max_payload_bytes
     cpm = options.calls_per_minute or lim.calls_per_minute
 
-    def step(done: int, message: str) -> None:
+    def step(done: int, total: int, message: str) -> None:
         if cancel is not None:
             cancel.raise_if_cancelled()
         if progress is not None:
-            progress(
-                UploadProgress(len(items), UploadPhase.CHECKING, done, len(items), message=message)
-            )
+            progress(UploadProgress(len(items), UploadPhase.CHECKING, done, total, message=message))
 
     journal.recover()
     parts: list[bytes] = []
     hashes: list[str] = []
     for start in range(0, len(items), _STEP):
-        step(start, "Preparing the events…")
+        step(start, len(items), "Preparing the events…")
         chunk = [canonical_json(it.event) for it in items[start : start + _STEP]]
         parts += chunk
         hashes += [event_hash(c) for c in chunk]
@@ -262,13 +260,13 @@ def plan_upload(
     prior: dict[str, list[tuple[EventStatus, str]]] = {}
     wanted = list(dict.fromkeys(hashes[p] for p in candidates))  # each hash asked once
     for start in range(0, len(wanted), _STEP):
-        step(start, "Checking what was sent before…")
+        step(start, len(wanted), "Checking what was sent before…")
         prior.update(
             journal.prior_statuses(
                 target.meter_key, wanted[start : start + _STEP], exclude_upload=resume_id
             )
         )
-    step(len(wanted), "Checking what was sent before…")
+    step(len(wanted), len(wanted), "Checking what was sent before…")
     accepted_left: dict[str, list[str]] = {}
     uncertain_left: dict[str, list[str]] = {}
     for h, found in prior.items():

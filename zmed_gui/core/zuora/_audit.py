@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from zmed_gui.core.errors import ConnectionProblem, OptionsError, ZuoraUnreachable
+from zmed_gui.core.zuora._post import parse_body
 from zmed_gui.core.zuora._redact import LOGGER_NAME
 
 if TYPE_CHECKING:
@@ -42,12 +43,19 @@ class AuditEntry:
 
 
 def check_meter_number(value: str | int) -> int:
-    """The meter's numeric ID, as Zuora shows it on the meter's page."""
+    """The meter's numeric ID, as Zuora shows it on the meter's page (the audit trail's and
+    the export's key)."""
     text = str(value).strip()
-    if not text.isdigit() or not 0 < int(text) < 10**15:
+    if (
+        isinstance(value, bool)
+        or not text.isascii()
+        or not text.isdigit()
+        or not 0 < int(text) < 10**15
+    ):
         raise OptionsError(
-            f"'{value}' is not a meter number; give the meter's numeric ID, shown on the "
-            "meter's page in Zuora Mediation (not the 32-character ID of its Upload URL)."
+            f"The meter number {text[:40]!r} is not a whole number; the meter number is shown "
+            "on the meter's page in Zuora Mediation (the meter's numeric ID, not the "
+            "32-character ID of its Upload URL)."
         )
     return int(text)
 
@@ -152,14 +160,8 @@ def _get(
         raise ConnectionProblem(
             "Zuora's answer to the audit-trail request could not be read; try again later."
         )
-    said = ""
-    try:
-        body = resp.json()
-        if isinstance(body, dict):
-            said = str(body.get("message") or body.get("reasons") or body.get("errors") or "")
-    except ValueError:
-        pass
-    said = f" ({said[:300]})" if said else ""
+    _data, messages, _reasons = parse_body(resp)
+    said = f" ({'; '.join(messages)[:300]})" if messages else ""
     if status == 404:
         raise ConnectionProblem(
             f"Zuora has no meter number {meter_number} on this tenant (HTTP 404){said}; the "

@@ -20,6 +20,7 @@ import httpx
 from zmed_gui.core.errors import ConnectionProblem, OptionsError, ZuoraUnreachable
 from zmed_gui.core.jsonfile import MAX_JSON_FILE_BYTES, parse_json_bytes
 from zmed_gui.core.meterdef import MeterDefinition, meter_definition_from_json
+from zmed_gui.core.zuora._audit import check_meter_number
 from zmed_gui.core.zuora._auth import NotSent, TokenClient
 from zmed_gui.core.zuora._redact import LOGGER_NAME
 
@@ -27,16 +28,6 @@ log = logging.getLogger(LOGGER_NAME)  # redacted: see zuora_redact
 
 MAX_EXPORT_BYTES = MAX_JSON_FILE_BYTES
 WHERE_THE_NUMBER_IS = "the meter number is shown on the meter's page in Zuora Mediation"
-
-
-def _meter_number(meter_number: int | str) -> str:
-    text = str(meter_number).strip()
-    if isinstance(meter_number, bool) or not text.isascii() or not text.isdigit():
-        raise OptionsError(
-            f"The meter number {text[:40]!r} is not a whole number; {WHERE_THE_NUMBER_IS} "
-            "(it is not the 32-character ID of the upload URL)."
-        )
-    return str(int(text))
 
 
 def _error_text(body: bytes) -> str:
@@ -100,7 +91,7 @@ def fetch_meter_definition(client: TokenClient, meter_number: int | str) -> Mete
             or an answer that is not a meter definition; ZuoraUnreachable (a subclass) when
             no answer came. Each is one sentence.
     """
-    number = _meter_number(meter_number)
+    number = check_meter_number(meter_number)
     url = f"{client.base_url}/meters/export/{number}"
     # Zuora's reference lists Content-Type as required on this GET.
     headers = {

@@ -93,7 +93,9 @@ def _collect(data: Any, out: list[str], reasons: list[dict[str, Any]], depth: in
         out.append(data.strip()[:500])
 
 
-def _parse_body(resp: httpx.Response) -> tuple[Any, list[str], list[dict[str, Any]]]:
+def parse_body(resp: httpx.Response) -> tuple[Any, list[str], list[dict[str, Any]]]:
+    """A body's JSON (None if it is not), every message in any of Zuora's shapes, and its
+    reasons/errors items: what every call that reads a Zuora answer uses."""
     try:
         data = resp.json()
     except (ValueError, UnicodeDecodeError):
@@ -177,7 +179,7 @@ class ZuoraClient(TokenClient):
                 raise ConnectionProblem(REFUSED_UPLOAD)
             log.info("HTTP 401 from %s: fetching a new token and resending", self._host())
             resent = True
-        data, messages, reasons = _parse_body(resp)
+        data, messages, reasons = parse_body(resp)
         success = data.get("success") if isinstance(data, dict) else None
         process_id = data.get("processId") if isinstance(data, dict) else None
         remaining = _number(resp.headers.get("ratelimit-remaining"))
