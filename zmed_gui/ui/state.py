@@ -41,7 +41,8 @@ class AppState(QObject):
         self.mapping: Mapping = Mapping()
         self.options: ConversionOptions = ConversionOptions()
         self.excluded_rows: set[int] = set()  # 0-based data rows the user will not send
-        self.edited_cells: set[tuple[int, int]] = set()  # (row, column) changed in Review
+        # (row, column) changed in Review -> the cell's value before the first change
+        self.edited_cells: dict[tuple[int, int], Any] = {}
         self.validation: Any = None  # core.validate.ValidationResult | None
         self.connection_name: str | None = None
         # Interrupted uploads (journal records) the user chose to resume at start-up; the
@@ -59,7 +60,7 @@ class AppState(QObject):
     def set_table(self, table: Table | None) -> None:
         self.table = table
         self.excluded_rows = set()
-        self.edited_cells = set()
+        self.edited_cells = {}
         self.validation = None
         self.table_changed.emit()
         self.validation_changed.emit()
