@@ -98,6 +98,9 @@ def build_menus(window: MainWindow) -> None:
     file_menu.addAction(w.quit_action)
 
     edit_menu = bar.addMenu("&Edit")
+    # Undo, Redo and the bulk fixes of Review (their keys work while Review is shown)
+    edit_menu.addActions(w.review_step.edit_actions())  # type: ignore[attr-defined]
+    edit_menu.addSeparator()
     edit_menu.addAction(w.map_step.schema_action)
     edit_menu.addAction(w.map_step.import_schema_action)
     edit_menu.addAction(w.map_step.meter_action)
