@@ -521,10 +521,16 @@ class UploadStep(QWidget):
         result, upload = self.state.validation, self.last_result
         if result is None or upload is None or self.busy:
             return
+        edits = dict(self.state.edited_cells)  # a copy: cell -> value before Review
 
         def work(progress: Any, cancel: Any) -> Path:
             write_report(
-                path, result, uploads=upload.row_outcomes, progress=progress, cancel=cancel
+                path,
+                result,
+                uploads=upload.row_outcomes,
+                edits=edits,
+                progress=progress,
+                cancel=cancel,
             )
             return path
 
