@@ -164,3 +164,14 @@ def test_compute_rows_without_qt_view() -> None:
     assert compute_rows(table, None, [], RowQuery(sort_column=0)) == [1, 0, 2]
     assert compute_rows(table, None, [], RowQuery(sort_column=3)) == [2, 0, 1]  # empty last
     assert compute_rows(table, None, [], RowQuery(text="A", column=0)) == [1]
+
+
+def test_a_sort_in_chunks_is_the_same_stable_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zmed_gui.ui import review_query
+
+    monkeypatch.setattr(review_query, "SORT_CHUNK", 7)
+    values = [(i * 37) % 11 for i in range(100)]
+    table = big_table([[str(v) for v in values], ["GB"] * 100, ["x"] * 100, values])
+    for descending in (False, True):
+        got = compute_rows(table, None, [], RowQuery(sort_column=3, descending=descending))
+        assert got == sorted(range(100), key=values.__getitem__, reverse=descending)
