@@ -32,17 +32,17 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
 
-from zmed_gui.core.mapping import auto_match  # noqa: E402
-from zmed_gui.core.table import CellValue, Table  # noqa: E402
-from zmed_gui.core.validate import RowStatus  # noqa: E402
-from zmed_gui.ui.app import immortalise_singletons  # noqa: E402
-from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN  # noqa: E402
-from zmed_gui.ui.review_query import ERRORS, PROBLEMS, WARNINGS, RowQuery, compute_rows  # noqa: E402
-from zmed_gui.ui.review_step import ReviewStep  # noqa: E402
-from zmed_gui.ui.state import AppState  # noqa: E402
+from zmed_gui.core.mapping import auto_match
+from zmed_gui.core.table import CellValue, Table
+from zmed_gui.core.validate import RowStatus
+from zmed_gui.ui.app import immortalise_singletons
+from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN
+from zmed_gui.ui.review_query import ERRORS, PROBLEMS, WARNINGS, RowQuery, compute_rows
+from zmed_gui.ui.review_step import ReviewStep
+from zmed_gui.ui.state import AppState
 
 HEADERS = ["Account", "UOM", "Date", "Qty"]
 
