@@ -229,3 +229,40 @@ def test_headers_and_dates_show_whole_at_1366(qtbot: Any, tmp_path: Path) -> Non
     date_col = FIRST_SOURCE_COLUMN + 2
     assert view.columnWidth(date_col) >= fm.horizontalAdvance(m.row_texts(0)[date_col])
     assert view.columnWidth(STATUS_COLUMN) > 0
+
+
+def test_the_demo_at_1366_shows_its_headers_and_dates_whole(qtbot: Any) -> None:
+    """The demo's eleven columns at 1366 px with the problems panel: the sheet's
+    headings and its dates stay whole; the event's fields (repeats) give way first."""
+    from importlib import resources
+
+    from zmed_gui.core.mapping import auto_match_table
+    from zmed_gui.core.read import load_table
+    from zmed_gui.emulator import demo_schema
+
+    sample = resources.files("zmed_gui.resources") / "samples" / "demo-usage.xlsx"
+    with resources.as_file(sample) as path:
+        state = AppState()
+        state.set_schema(demo_schema())
+        table = load_table(path)  # finds the heading row under the title itself
+    state.set_table(table)
+    state.set_mapping(auto_match_table(table, state.schema))
+    state.options.timezone = "UTC"
+    w = ReviewStep(state)
+    qtbot.addWidget(w)
+    w.resize(1366, 650)
+    w.show()
+    qtbot.waitExposed(w)
+    with qtbot.waitSignal(w.validation_finished, timeout=10_000):
+        w.activate()
+    view, m = w.view, w.model
+    hfm, fm = view.horizontalHeader().fontMetrics(), view.fontMetrics()
+    shown = [c for c in range(m.columnCount()) if not view.isColumnHidden(c)]
+    assert sum(view.columnWidth(c) for c in shown) <= view.viewport().width()
+    for c in range(FIRST_SOURCE_COLUMN, FIRST_SOURCE_COLUMN + m.source_column_count):
+        title = str(m.headerData(c, Qt.Orientation.Horizontal))
+        assert view.columnWidth(c) >= hfm.horizontalAdvance(title), title
+    dates = [c for c in shown if "Date" in str(m.headerData(c, Qt.Orientation.Horizontal))]
+    first_date = dates[0]
+    widest = max(fm.horizontalAdvance(m.row_texts(r)[first_date]) for r in range(20))
+    assert view.columnWidth(first_date) >= widest

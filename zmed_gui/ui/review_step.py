@@ -656,8 +656,8 @@ class ReviewStep(QWidget):
         shown = self.model.visible_rows
         rows = list(range(len(table))) if shown is None else list(shown)
         name = table.headers[src] or table.column_label(src)
-        where = "shown rows" if shown is not None else "rows"
-        return f"the column {name} ({counted(len(rows), where[:-1])})", [(src, rows)]
+        noun = "row" if len(rows) == len(table) else "shown row"
+        return f"the column {name} ({counted(len(rows), noun)})", [(src, rows)]
 
     def _on_fill_down_action_triggered(self) -> None:
         table = self.state.table

@@ -12,6 +12,7 @@ the view is a header elided at ``HEADER_CAP`` and the widest columns share a low
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -33,6 +34,8 @@ HEADER_CAP = 112  # px; a header wider than its cells is elided here
 CELL_PADDING = 10  # px around a cell's text (the style's margins and the grid line)
 HEADER_PADDING = 16  # px around a header's text
 FIT_FLOOR = 96  # px; fitting the view never elides a column below this
+TEXT_FLOOR = 64  # px; a text column of the sheet keeps its header and at least this
+EVENT_FLOOR = 72  # px; the event's fields (they repeat the sheet's) give way first
 
 
 class ReviewTable(QTableView):
@@ -83,19 +86,36 @@ class ReviewTable(QTableView):
         fm = self.fontMetrics()
         header_fm = self.horizontalHeader().fontMetrics()
         sample = [model.row_texts(r) for r in sample_rows(model.rowCount(), max(0, self.rowAt(0)))]
-        cells, headers = [], []
+        cells, headers, floors = [], [], []
         for c in range(FIRST_SOURCE_COLUMN, model.columnCount()):
             widest = max((fm.horizontalAdvance(texts[c]) for texts in sample), default=0)
-            cells.append(min(max(widest + CELL_PADDING, MIN_COLUMN_WIDTH), MAX_COLUMN_WIDTH))
-            headers.append(header_fm.horizontalAdvance(_header_text(model, c)) + HEADER_PADDING)
-        # Whole headers while they fit; elided at HEADER_CAP only when room is short.
-        widths = [max(w, min(h, MAX_COLUMN_WIDTH)) for w, h in zip(cells, headers, strict=True)]
+            cell = min(max(widest + CELL_PADDING, MIN_COLUMN_WIDTH), MAX_COLUMN_WIDTH)
+            head = min(header_fm.horizontalAdvance(_header_text(model, c)) + HEADER_PADDING,
+                       MAX_COLUMN_WIDTH)  # fmt: skip
+            cells.append(cell)
+            headers.append(head)
+            # What must show whole while there is any room: the user's headers, and
+            # dates (a cut date reads as another date); long texts and the event's
+            # fields give way first.
+            natural = max(cell, head)
+            if model.source_column(c) is None:
+                floors.append(min(natural, EVENT_FLOOR))
+            elif _looks_like_dates(texts[c] for texts in sample):
+                floors.append(natural)
+            else:
+                floors.append(min(natural, max(head, TEXT_FLOOR)))
+        widths = [max(w, h) for w, h in zip(cells, headers, strict=True)]
         if self.isVisible():
             room = self.viewport().width() - self.columnWidth(STATUS_COLUMN)
             if sum(widths) > room:
-                widths = [max(w, min(h, HEADER_CAP)) for w, h in zip(cells, headers, strict=True)]
-                cap = fit_cap(widths, room, FIT_FLOOR)
-                widths = [min(w, cap) for w in widths]
+                if sum(floors) <= room:
+                    widths = fit_floors(widths, floors, room)
+                else:  # not even that fits: headers elided, the widest cut alike
+                    widths = [
+                        max(w, min(h, HEADER_CAP)) for w, h in zip(cells, headers, strict=True)
+                    ]
+                    cap = fit_cap(widths, room, FIT_FLOOR)
+                    widths = [min(w, cap) for w in widths]
         for c, width in enumerate(widths, start=FIRST_SOURCE_COLUMN):
             self.setColumnWidth(c, width)
 
@@ -139,6 +159,33 @@ def sample_rows(rows: int, first: int) -> list[int]:
     step = rows / SPREAD_ROWS
     spread = {int(i * step) for i in range(SPREAD_ROWS)}
     return sorted(set(head) | spread)
+
+
+_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _looks_like_dates(texts: Any) -> bool:
+    """Most non-empty sampled cells start like a date (2026-11-01...)."""
+    seen = dates = 0
+    for text in texts:
+        if text:
+            seen += 1
+            dates += bool(_DATE_START.match(text))
+    return seen > 0 and dates * 2 > seen
+
+
+def fit_floors(widths: list[int], floors: list[int], room: int) -> list[int]:
+    """Widths cut to one cap, each never under its floor, that fit ``room`` (the
+    floors do: the caller checked). The largest such cap is found by bisection."""
+    lo, hi = 0, max(widths, default=0)
+    while lo < hi:
+        cap = (lo + hi + 1) // 2
+        total = sum(max(min(w, cap), f) for w, f in zip(widths, floors, strict=True))
+        if total <= room:
+            lo = cap
+        else:
+            hi = cap - 1
+    return [max(min(w, lo), f) for w, f in zip(widths, floors, strict=True)]
 
 
 def _header_text(model: Any, column: int) -> str:
