@@ -266,3 +266,22 @@ def test_the_demo_at_1366_shows_its_headers_and_dates_whole(qtbot: Any) -> None:
     first_date = dates[0]
     widest = max(fm.horizontalAdvance(m.row_texts(r)[first_date]) for r in range(20))
     assert view.columnWidth(first_date) >= widest
+
+
+def test_a_problem_group_waits_for_the_revalidation_it_reads(
+    step: ReviewStep, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = review_step_module.revalidate_rows
+
+    def slow(result: Any, rows: Any) -> Any:
+        time.sleep(0.3)
+        return real(result, rows)
+
+    monkeypatch.setattr(review_step_module, "revalidate_rows", slow)
+    m = step.model
+    with qtbot.waitSignal(step.rows_shown, timeout=10_000):
+        m.setData(m.index(0, QTY_VIEW), "bad")  # a second Qty error, being revalidated
+        step.problems.activate_group(0)  # the Qty errors (the panel is not updated yet)
+        assert step.revalidating
+    assert not step.revalidating  # the rows were found after the revalidation
+    assert [m.data_row(v) for v in range(m.rowCount())] == [0, 1]

@@ -379,8 +379,7 @@ class ReviewModel(QAbstractTableModel):
             return False
         changed = set(self._edit_hook(row, src, new) or ())
         changed.add(row)
-        self.refresh_rows(sorted(changed))
-        self.cells_edited.emit(sorted(changed))
+        self.refresh_rows(sorted(changed))  # the hook emits cells_edited
         return True
 
     def set_exclude_hook(self, hook: Any) -> None:

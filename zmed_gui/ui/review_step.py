@@ -124,6 +124,7 @@ class ReviewStep(QWidget):
         self._filter_job.failed.connect(self._on_filter_job_failed)
         self._filter_job.cancelled.connect(self._on_filter_job_cancelled)
         self._filter_running: RowQuery | None = None
+        self._filter_waits = False  # a group query waits for a revalidation to end
         self.undo_stack = QUndoStack(self)
 
         actions = ReviewActions(self)
@@ -390,6 +391,9 @@ class ReviewStep(QWidget):
         return out
 
     def _on_panel_timer_timeout(self) -> None:
+        if self._revalidation_job.busy:  # the issues are changing: look again soon
+            self._panel_timer.start()
+            return
         self.problems.set_result(self._shown_result)
 
     # -- filters and jumping ----------------------------------------------------------------
@@ -423,6 +427,12 @@ class ReviewStep(QWidget):
                 self._filter_job.cancel()  # its end starts the newest query
             return
         table, result, fields = self.state.table, self._shown_result, list(self.model.fields)
+        if query.group is not None and self._revalidation_job.busy:
+            # A group reads every row's issues, which a revalidating worker is changing:
+            # wait for it (its end runs this again).
+            self._filter_waits = True
+            return
+        self._filter_waits = False
         if query.identity or table is None:
             self._filter_running = None
             self._filter.show_rows(query, None)
@@ -444,19 +454,18 @@ class ReviewStep(QWidget):
             return
         self._filter.show_rows(query, rows)
         self._after_rows_shown()
+        self._start_revalidation()  # edits made while a group was being found
 
     def _on_filter_job_failed(self, message: str, details: str) -> None:
         self._filter_running = None
         log.warning("finding rows failed: %s\n%s", message, details)
-        self._run_filter_if_changed()
+        self.filter_label.setText("The rows could not be filtered; change the filter to try again.")
+        self._start_revalidation()
 
     def _on_filter_job_cancelled(self) -> None:
         self._filter_running = None
         self._run_filter()
-
-    def _run_filter_if_changed(self) -> None:
-        if self._filter.query != RowQuery():
-            self.filter_label.setText("The rows could not be filtered; try again.")
+        self._start_revalidation()
 
     def _after_rows_shown(self) -> None:
         jump = self._filter.pending_jump
@@ -566,6 +575,11 @@ class ReviewStep(QWidget):
             return
         if self._validation_job.busy:
             return  # the running check reads every cell; its result replaces this one
+        if self._export_job.busy:
+            return  # the report reads the result; revalidated when it is written
+        finding = self._filter_running if self._filter_job.busy else None
+        if finding is not None and finding.group is not None:
+            return  # it reads every row's issues; revalidated when it ends
         rows, self._pending_rows = sorted(self._pending_rows), set()
 
         def work(progress: Any, cancel: Any) -> Any:
@@ -591,6 +605,8 @@ class ReviewStep(QWidget):
             return
         self._update_counts()
         self._panel_timer.start()
+        if self._filter_waits:
+            self._run_filter()
         # One source for every count: the window's status bar and the Upload step read
         # the same result, told here that it changed.
         self.state.set_validation(result)
@@ -601,11 +617,6 @@ class ReviewStep(QWidget):
         log.warning("revalidating rows failed: %s", args)
         self._start_revalidation()
         self._update_continue()
-
-    def _revalidate(self, rows: list[int]) -> Iterable[int]:
-        """Queue ``rows`` for revalidation in the worker (kept for older callers)."""
-        self._queue_revalidation(rows)
-        return rows
 
     # -- undo, redo and bulk fixes --------------------------------------------------------
     def _update_undo_actions(self, *args: Any) -> None:
@@ -685,11 +696,8 @@ class ReviewStep(QWidget):
         table = self.state.table
         if table is None:
             return
-        edits = set_value_edits(table, self.selected_scope(), text, self.model_numeric())
+        edits = set_value_edits(table, self.selected_scope(), text, self._numeric_columns())
         self.apply_edits(edits, f"setting {counted(len(edits), 'cell')} to {text.strip()!r}")
-
-    def model_numeric(self) -> set[int]:
-        return self._numeric_columns()
 
     def replace_dialog(self) -> ReplaceDialog | None:
         """The find-and-replace dialog for the selection or the current column."""
@@ -782,6 +790,7 @@ class ReviewStep(QWidget):
     def _on_export_job_finished(self, path: Path) -> None:
         self.model.set_editable(True)
         self._set_busy(False)
+        self._start_revalidation()
         self.hint_label.setText(f"The report was saved as {path}.")
         if self._open_after_export:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
@@ -790,11 +799,13 @@ class ReviewStep(QWidget):
     def _on_export_job_failed(self, message: str, details: str) -> None:
         self.model.set_editable(True)
         self._set_busy(False)
+        self._start_revalidation()
         show_error(self, message, details, "Export report")
 
     def _on_export_job_cancelled(self) -> None:
         self.model.set_editable(True)
         self._set_busy(False)
+        self._start_revalidation()
 
     # -- leaving -----------------------------------------------------------------------------
     def _on_continue_button_clicked(self) -> None:
