@@ -156,3 +156,18 @@ def test_invalid_rows_show_no_tick(step: ReviewStep, qtbot: Any) -> None:
     assert m.data(valid, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
     settle(qtbot, step, lambda: m.setData(m.index(1, QTY_VIEW), "4"))
     assert m.data(invalid, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+
+
+def test_a_big_bulk_edit_checks_every_row_and_sends_nothing_stale(
+    step: ReviewStep, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(review_step_module, "FULL_CHECK_ROWS", 2)
+    old = step.state.validation
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.apply_edits([(r, QTY, 3) for r in range(5)], "setting 5 cells to 3")
+        assert step.state.validation is None  # the old result no longer matches the cells
+        assert not step.continue_button.isEnabled()
+    new = step.state.validation
+    assert new is not None and new is not old
+    assert new.counts[RowStatus.INVALID] == 0
+    assert step.undo_action.text() == "&Undo setting 5 cells to 3"

@@ -168,6 +168,10 @@ class ReviewModel(QAbstractTableModel):
 
     def refresh_rows(self, rows: Iterable[int]) -> None:
         """Repaint these data rows after an edit, exclusion or revalidation."""
+        rows = rows if isinstance(rows, list | set | tuple) else list(rows)
+        if len(rows) > 1000:  # repaint what is on screen rather than a huge span
+            self.refresh_all()
+            return
         view_rows = []
         for r in rows:
             self._cache.pop(r, None)
@@ -177,9 +181,6 @@ class ReviewModel(QAbstractTableModel):
         if not view_rows:
             return
         last = self.columnCount() - 1
-        if len(view_rows) > 1000:  # repaint what is on screen rather than a huge span
-            self._emit_all_changed()
-            return
         for v in sorted(set(view_rows)):
             self.dataChanged.emit(self.index(v, 0), self.index(v, last))
 

@@ -83,6 +83,10 @@ log = logging.getLogger(__name__)
 PAINT_FIRST_MS = 30  # start workers after the pending repaint (see start_validation)
 PROBLEMS_PANEL_WIDTH = 240  # px at first; the splitter moves it
 PROBLEMS_PANEL_MIN_WIDTH = 150  # px
+# More changed rows than this: check every row again (validate() converts whole columns
+# at once, ~10x faster per row than revalidate_rows) instead of revalidating them.
+FULL_CHECK_ROWS = 20_000
+UNDO_LIMIT = 100  # commands kept (a 300,000-cell fill down keeps both values of each)
 
 
 class ReviewStep(QWidget):
@@ -126,6 +130,7 @@ class ReviewStep(QWidget):
         self._filter_running: RowQuery | None = None
         self._filter_waits = False  # a group query waits for a revalidation to end
         self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
 
         actions = ReviewActions(self)
         self._actions = actions
@@ -304,6 +309,7 @@ class ReviewStep(QWidget):
         self.state.set_validation(result)  # -> _on_state_validation_changed shows it
         settle_long_lived()
         self.validation_finished.emit()
+        self.revalidated.emit()  # every row checked: every change so far included
 
     def _on_validation_job_failed(self, message: str, details: str) -> None:
         self._set_busy(False)
@@ -513,15 +519,18 @@ class ReviewStep(QWidget):
         edited = self.state.edited_cells
         columns = table.columns
         rows: set[int] = set()
+        add = rows.add
         for row, col, value in cells:
             key = (row, col)
-            before = columns[col][row]
+            column = columns[col]
             if key not in edited:
-                edited[key] = before
-            elif type(edited[key]) is type(value) and edited[key] == value:
-                del edited[key]  # back to what the sheet had: no longer an edit
-            columns[col][row] = value
-            rows.add(row)
+                edited[key] = column[row]
+            else:
+                first = edited[key]
+                if first.__class__ is value.__class__ and first == value:
+                    del edited[key]  # back to what the sheet had: no longer an edit
+            column[row] = value
+            add(row)
         self.model.refresh_rows(rows)
         self.model.cells_edited.emit(sorted(rows))
         self._queue_revalidation(rows)
@@ -580,6 +589,13 @@ class ReviewStep(QWidget):
         finding = self._filter_running if self._filter_job.busy else None
         if finding is not None and finding.group is not None:
             return  # it reads every row's issues; revalidated when it ends
+        if len(self._pending_rows) > FULL_CHECK_ROWS:
+            # Revalidating row by row costs more than checking every row again. The old
+            # result no longer matches the cells: nothing may be sent from it meanwhile.
+            self._pending_rows.clear()
+            self.state.set_validation(None)
+            self.start_validation()
+            return
         rows, self._pending_rows = sorted(self._pending_rows), set()
 
         def work(progress: Any, cancel: Any) -> Any:

@@ -27,10 +27,6 @@ class EditTarget(Protocol):
     def write_excluded(self, rows: Sequence[int], excluded: Sequence[bool]) -> None: ...
 
 
-def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b
-
-
 class EditCells(QUndoCommand):
     """Many cells set at once (a typed cell, fill down, replace, set to value, reimport)."""
 
@@ -49,13 +45,13 @@ class EditCells(QUndoCommand):
         """A command for ``edits`` that change something (None when none does)."""
         old: list[Cell] = []
         new: list[Cell] = []
-        seen: set[tuple[int, int]] = set()
-        for row, col, value in edits:
-            if (row, col) in seen:
-                continue
-            seen.add((row, col))
-            before = table.columns[col][row]
-            if _same(before, value):
+        columns = table.columns
+        latest: dict[tuple[int, int], CellValue] = {}
+        for row, col, value in edits:  # the first edit of a cell wins
+            latest.setdefault((row, col), value)
+        for (row, col), value in latest.items():
+            before = columns[col][row]
+            if before.__class__ is value.__class__ and before == value:
                 continue
             old.append((row, col, before))
             new.append((row, col, value))
