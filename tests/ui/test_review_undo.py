@@ -171,3 +171,38 @@ def test_a_big_bulk_edit_checks_every_row_and_sends_nothing_stale(
     assert new is not None and new is not old
     assert new.counts[RowStatus.INVALID] == 0
     assert step.undo_action.text() == "&Undo setting 5 cells to 3"
+
+
+def test_a_big_change_is_written_a_chunk_per_turn_of_the_event_loop(
+    step: ReviewStep, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(review_step_module, "WRITE_CHUNK", 2)
+    table = step.state.table
+    assert table is not None
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.apply_edits([(r, QTY, 4) for r in range(5)], "setting 5 cells to 4")
+        assert step.busy and not step.model.editable  # writing, not frozen
+        assert not step.undo_action.isEnabled()
+        assert table.columns[QTY][4] != 4  # the last chunk is still to come
+    assert table.columns[QTY] == [4, 4, 4, 4, 4]
+    assert not step.busy and step.model.editable
+    assert step.state.validation.counts[RowStatus.INVALID] == 0
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.undo_action.trigger()
+    qtbot.waitUntil(lambda: not step.busy, timeout=10_000)
+    assert table.columns[QTY][1] == "abc"
+
+
+def test_a_cell_named_twice_undoes_to_the_sheet_and_is_not_marked(
+    step: ReviewStep, qtbot: Any
+) -> None:
+    table = step.state.table
+    assert table is not None
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.apply_edits([(1, QTY, 4), (1, QTY, 6)], "two fixes of one cell")
+    assert table.columns[QTY][1] == 6
+    assert step.state.edited_cells == {(1, QTY): "abc"}
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.undo_action.trigger()
+    assert table.columns[QTY][1] == "abc"
+    assert step.state.edited_cells == {}

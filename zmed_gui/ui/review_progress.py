@@ -51,7 +51,9 @@ class ProgressLine(QStackedWidget):
         self.progress_bar.setRange(0, 0)
         self.progress_bar.setFormat("")
 
-    def set_progress(self, done: int, total: int, message: str, *, rows: int | None = None) -> None:
+    def set_progress(
+        self, done: int, total: int, message: str, *, rows: int | None = None, noun: str = "row"
+    ) -> None:
         """``done`` of ``total`` rows (0: unknown, a busy bar); a non-empty message shows.
 
         ``rows``: the table's rows, when ``done`` and ``total`` count something else (the
@@ -65,7 +67,7 @@ class ProgressLine(QStackedWidget):
                 shown, whole = min(done, total) * rows // total, rows
             else:
                 shown, whole = done, total
-            self.progress_bar.setFormat(f"{count(shown)} of {counted(whole, 'row')}")
+            self.progress_bar.setFormat(f"{count(shown)} of {counted(whole, noun)}")
         else:
             self.progress_bar.setRange(0, 0)
         if message:

@@ -86,6 +86,7 @@ PROBLEMS_PANEL_MIN_WIDTH = 150  # px
 # More changed rows than this: check every row again (validate() converts whole columns
 # at once, ~10x faster per row than revalidate_rows) instead of revalidating them.
 FULL_CHECK_ROWS = 20_000
+WRITE_CHUNK = 20_000  # cells written per turn of the event loop (~50 ms)
 UNDO_LIMIT = 100  # commands kept (a 300,000-cell fill down keeps both values of each)
 
 
@@ -129,6 +130,8 @@ class ReviewStep(QWidget):
         self._filter_job.cancelled.connect(self._on_filter_job_cancelled)
         self._filter_running: RowQuery | None = None
         self._filter_waits = False  # a group query waits for a revalidation to end
+        # a big change being written, a chunk per turn: (cells, next index, rows so far)
+        self._writing: tuple[list[Cell], int, set[int]] | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
 
@@ -249,7 +252,7 @@ class ReviewStep(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._validation_job.busy or self._export_job.busy
+        return self._validation_job.busy or self._export_job.busy or self._writing is not None
 
     @property
     def revalidating(self) -> bool:
@@ -341,6 +344,10 @@ class ReviewStep(QWidget):
             settle_long_lived()
         self._shown_result = None
         self.undo_stack.clear()  # a new table: the old edits mean nothing here
+        if self._writing is not None:  # a change to the old table: nothing left to write
+            self._writing = None
+            self.model.set_editable(True)
+            self._set_busy(False)
         self._pending_rows.clear()
         self.model.set_edited(self.state.edited_cells)
         self._refresh_all()
@@ -512,10 +519,45 @@ class ReviewStep(QWidget):
             self.undo_stack.push(command)  # runs its redo(): writes and revalidates
 
     def write_cells(self, cells: Sequence[Cell]) -> None:
-        """Write cells (for the undo commands), keep originals, revalidate their rows."""
+        """Write cells (for the undo commands), keep originals, revalidate their rows.
+
+        More than ``WRITE_CHUNK`` cells are written a chunk per turn of the event loop
+        (busy meanwhile: no other edit, undo or check), so the window keeps painting.
+        """
+        if len(cells) <= WRITE_CHUNK:
+            rows = self._write_now(cells)
+            self.model.refresh_rows(rows)
+            self.model.cells_edited.emit(sorted(rows))
+            self._queue_revalidation(rows)
+            return
+        self._writing = (list(cells), 0, set())
+        self.model.set_editable(False)
+        self._set_busy(True, f"Changing {counted(len(cells), 'cell')}…")
+        self.cancel_button.setEnabled(False)  # half a change would be no undo step
+        QTimer.singleShot(0, self._write_next_chunk)
+
+    def _write_next_chunk(self) -> None:
+        if self._writing is None:
+            return
+        cells, start, rows = self._writing
+        end = min(start + WRITE_CHUNK, len(cells))
+        rows.update(self._write_now(cells[start:end]))
+        self._line.set_progress(end, len(cells), "", noun="cell")
+        if end < len(cells):
+            self._writing = (cells, end, rows)
+            QTimer.singleShot(0, self._write_next_chunk)
+            return
+        self._writing = None
+        self.model.set_editable(True)
+        self._set_busy(False)
+        self.model.refresh_rows(rows)
+        self.model.cells_edited.emit(sorted(rows))
+        self._queue_revalidation(rows)
+
+    def _write_now(self, cells: Sequence[Cell]) -> set[int]:
         table = self.state.table
         if table is None:
-            return
+            return set()
         edited = self.state.edited_cells
         columns = table.columns
         rows: set[int] = set()
@@ -524,16 +566,16 @@ class ReviewStep(QWidget):
             key = (row, col)
             column = columns[col]
             if key not in edited:
-                edited[key] = column[row]
+                before = column[row]
+                if before.__class__ is not value.__class__ or before != value:
+                    edited[key] = before
             else:
                 first = edited[key]
                 if first.__class__ is value.__class__ and first == value:
                     del edited[key]  # back to what the sheet had: no longer an edit
             column[row] = value
             add(row)
-        self.model.refresh_rows(rows)
-        self.model.cells_edited.emit(sorted(rows))
-        self._queue_revalidation(rows)
+        return rows
 
     def write_excluded(self, rows: Sequence[int], excluded: Sequence[bool]) -> None:
         """Leave rows out or in (for the undo commands), then revalidate them."""

@@ -45,16 +45,17 @@ class EditCells(QUndoCommand):
         """A command for ``edits`` that change something (None when none does)."""
         old: list[Cell] = []
         new: list[Cell] = []
+        keep_old, keep_new = old.append, new.append
         columns = table.columns
-        latest: dict[tuple[int, int], CellValue] = {}
-        for row, col, value in edits:  # the first edit of a cell wins
-            latest.setdefault((row, col), value)
-        for (row, col), value in latest.items():
+        # A cell named twice: redo writes both (the last wins), undo writes the sheet's
+        # value back twice; no dedupe pass needed.
+        for cell in edits:
+            row, col, value = cell
             before = columns[col][row]
             if before.__class__ is value.__class__ and before == value:
                 continue
-            old.append((row, col, before))
-            new.append((row, col, value))
+            keep_old((row, col, before))
+            keep_new(cell)
         return cls(target, old, new, text) if new else None
 
     @property
