@@ -12,9 +12,10 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from tests.factories import write_xlsx
+from zmed_gui.core.connections import CUSTOM, Connection
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers, wait_for_workers
-from zmed_gui.ui.main_window import MAP, OPEN, REVIEW, UPLOAD, MainWindow
+from zmed_gui.ui.jobs import running_jobs, wait_for_jobs
+from zmed_gui.ui.main_window import MAP, OPEN, REVIEW, UPLOAD, MainWindow, Step
 
 # PySide6 6.12 on Python 3.11 under-counts None/True/False (see app.py); until
 # tests/conftest.py does this for the whole run, these tests must not abort at exit.
@@ -30,7 +31,7 @@ DATA = [
 @pytest.fixture(autouse=True)
 def _wait_for_workers() -> Iterator[None]:
     yield
-    assert wait_for_workers(10_000)
+    assert wait_for_jobs(10_000)
 
 
 @pytest.fixture
@@ -43,10 +44,10 @@ def window(qtbot: Any) -> MainWindow:
 def idle(qtbot: Any, window: MainWindow) -> None:
     qtbot.waitUntil(
         lambda: (
-            running_workers() == 0
+            running_jobs() == 0
             and not window.open_step.busy
             and not window.map_step.preparing
-            and not getattr(window.review_step, "busy", False)
+            and not window.review_step.busy
         ),
         timeout=15_000,
     )
@@ -54,6 +55,20 @@ def idle(qtbot: Any, window: MainWindow) -> None:
 
 def workbook(tmp_path: Path) -> Path:
     return write_xlsx(tmp_path / "usage.xlsx", [HEADERS, *DATA], sheet="Usage")
+
+
+def test_every_step_is_a_step_and_the_window_probes_none(window: MainWindow) -> None:
+    assert len(window.steps) == 4
+    for step in window.steps:
+        assert isinstance(step, Step)
+        assert isinstance(step.busy, bool) and isinstance(step.step_actions(), list)
+    # What the window wants of a step is the protocol: no getattr/hasattr on a step.
+    ui = Path(__file__).resolve().parents[2] / "zmed_gui" / "ui"
+    for name in ("main_window.py", "main_menus.py"):
+        text = (ui / name).read_text(encoding="utf-8")
+        assert "hasattr(" not in text
+        assert "getattr(w.review_step" not in text and "getattr(step" not in text
+        assert "getattr(self.steps" not in text and "getattr(self.upload_step" not in text
 
 
 def test_steps_open_up_as_the_work_progresses(
@@ -307,7 +322,7 @@ def journal_interrupted_upload(file_name: str = "usage.xlsx") -> None:
 
 
 def offer_box(window: MainWindow) -> Any:
-    return getattr(window.state, "resume_offer_box", None)
+    return window.state.resume_offer_box
 
 
 def test_an_interrupted_upload_is_offered_once_the_window_shows(
@@ -324,10 +339,10 @@ def test_an_interrupted_upload_is_offered_once_the_window_shows(
     resume.click()
     assert [r.upload_id for r in window.state.resume_candidates] == ["u1"]
 
-    window.state.resume_offer_box = None
+    window.state.set_resume_offer_box(None)
     window.hide()
     window.show()  # showing again does not ask again
-    assert wait_for_workers(5_000)
+    assert wait_for_jobs(5_000)
     qtbot.wait(50)
     assert offer_box(window) is None
 
@@ -338,15 +353,19 @@ def test_no_resume_offer_without_an_interrupted_upload_or_in_demo_mode(
     plain = MainWindow()
     qtbot.addWidget(plain)
     plain.show()
-    assert wait_for_workers(5_000)
+    assert wait_for_jobs(5_000)
     qtbot.wait(50)
     assert offer_box(plain) is None  # nothing to resume: nothing asked
 
     journal_interrupted_upload()
     demo = MainWindow()
     qtbot.addWidget(demo)
-    demo.state.demo = True
+    demo.state.set_demo(
+        Connection(name="Demo", environment=CUSTOM, custom_base_url="http://127.0.0.1:9"),
+        "demo-secret",
+        ("http://127.0.0.1:9", "meter"),
+    )
     demo.show()
-    assert wait_for_workers(5_000)
+    assert wait_for_jobs(5_000)
     qtbot.wait(50)
     assert offer_box(demo) is None

@@ -403,7 +403,7 @@ class OpenStep(QWidget):
             new_grid: Grid = result[1]
             self._show_sheets(new_sheets, new_grid.sheet)
             self._show_grid(new_grid)
-            demo_sample = getattr(self.state, "demo_sample", None)
+            demo_sample = self.state.demo_sample
             if self.path is not None:
                 if self.path != demo_sample:  # the demo never lands in recent files
                     remember_file(self.path)
@@ -494,10 +494,7 @@ class OpenStep(QWidget):
         self.headings_label.setText("Column headings: " + ", ".join(shown[:12]) + more)
 
     def _table_loaded(self, table: Table) -> None:
-        self.state.path = self.path
-        self.state.sheet = table.sheet
-        self.state.header_row = table.header_row
-        self.state.file_changed.emit()
+        self.state.set_file(self.path, table.sheet, table.header_row)
         self.state.set_table(table)
         notes = "; ".join(n.rstrip(".") for n in table.read_notes + table.header_notes)
         self._set_message(
