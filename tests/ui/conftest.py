@@ -8,7 +8,16 @@ import pytest
 from PySide6.QtCore import QThreadPool
 
 from zmed_gui.emulator import Emulator, EmulatorConfig
+from zmed_gui.ui import settings_store
 from zmed_gui.ui.jobs import wait_for_jobs
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads its own (empty) settings folder, not the last test's settings."""
+    settings_store.reset()
+    yield
+    settings_store.reset()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,14 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from tests.factories import write_xlsx
+from zmed_gui.core import settings as core_settings
 from zmed_gui.core.connections import CUSTOM, Connection
+from zmed_gui.core.settings import Settings
+from zmed_gui.ui import settings_store
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.jobs import running_jobs, wait_for_jobs
 from zmed_gui.ui.main_window import MAP, OPEN, REVIEW, UPLOAD, MainWindow, Step
+from zmed_gui.ui.map_options import remember_options
 
 # PySide6 6.12 on Python 3.11 under-counts None/True/False (see app.py); until
 # tests/conftest.py does this for the whole run, these tests must not abort at exit.
@@ -369,3 +374,80 @@ def test_no_resume_offer_without_an_interrupted_upload_or_in_demo_mode(
     assert wait_for_jobs(5_000)
     qtbot.wait(50)
     assert offer_box(demo) is None
+
+
+# --- settings: read once before the window shows, written in jobs ------------------------------
+
+
+def test_the_gui_thread_never_touches_the_settings_file_once_the_window_shows(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gui = threading.get_ident()
+    shown = False
+    calls: list[tuple[str, bool, bool]] = []  # (what, on the GUI thread, window shown)
+    real_load, real_save = core_settings.load_settings, core_settings.save_settings
+
+    def load() -> Settings:
+        calls.append(("load", threading.get_ident() == gui, shown))
+        return real_load()
+
+    def save(settings: Settings) -> None:
+        calls.append(("save", threading.get_ident() == gui, shown))
+        real_save(settings)
+
+    monkeypatch.setattr(core_settings, "load_settings", load)
+    monkeypatch.setattr(core_settings, "save_settings", save)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    shown = True
+    assert calls == [("load", True, False)]  # once, while the window was being built
+
+    path = workbook(tmp_path)
+    window.open_path(path)  # the recent files and folder are remembered
+    idle(qtbot, window)
+    window.open_step.continue_button.click()
+    idle(qtbot, window)
+    remember_options(window.state.options)  # what the Map step does when options change
+    window.resize(700, 500)
+    window.close()  # the window's size and layout
+    assert wait_for_jobs(10_000)
+
+    after = [c for c in calls if c[2]]
+    assert after and all(what == "save" for what, _gui, _shown in after)
+    assert not any(on_gui for _what, on_gui, _shown in after)
+    saved = real_load()
+    assert saved.recent_files[:1] == [str(path.resolve())]
+    assert saved.window_geometry  # flushed at close
+
+
+def test_rapid_settings_changes_are_one_write(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    writes: list[Settings] = []
+    real_save = core_settings.save_settings
+
+    def save(settings: Settings) -> None:
+        writes.append(settings)
+        real_save(settings)
+
+    monkeypatch.setattr(core_settings, "save_settings", save)
+    settings_store.load()
+    for i in range(200):
+        settings_store.update(lambda s, i=i: setattr(s, "batch_size", i + 1))
+    qtbot.waitUntil(lambda: bool(writes), timeout=5_000)
+    assert wait_for_jobs(5_000)
+    qtbot.wait(settings_store.COALESCE_MS + 100)
+    assert len(writes) == 1 and writes[0].batch_size == 200
+    assert core_settings.load_settings().batch_size == 200
+
+
+def test_a_settings_folder_that_cannot_be_written_is_not_the_users_problem(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def save(settings: Settings) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(core_settings, "save_settings", save)
+    settings_store.update(lambda s: setattr(s, "last_directory", "/tmp"))
+    settings_store.flush()
+    assert wait_for_jobs(5_000)
+    assert settings_store.current().last_directory == "/tmp"  # still remembered this session

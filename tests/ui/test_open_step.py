@@ -64,7 +64,8 @@ def test_open_reads_sheets_and_preview_with_detected_heading_row(
     assert "A Account" in step.headings_label.text()
     assert step.continue_button.isEnabled()
     assert step.state.path is None  # previewed only: the state changes on Continue
-    assert load_settings().recent_files[0] == str(path.resolve())
+    # remembered after a job resolved the path; written to the file soon after, in a job
+    qtbot.waitUntil(lambda: load_settings().recent_files[:1] == [str(path.resolve())])
 
 
 def test_switching_sheet_reads_its_preview(qtbot: Any, step: OpenStep, tmp_path: Path) -> None:

@@ -141,8 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert isinstance(app, QApplication)
         return int(app.exec())
     finally:
+        from zmed_gui.ui import settings_store
         from zmed_gui.ui.jobs import wait_for_jobs
 
+        settings_store.flush()  # the last settings written, off this thread
         wait_for_jobs()
         if session is not None:
             session.stop()

@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.mapping import unmapped_required
-from zmed_gui.ui import main_menus, main_status
+from zmed_gui.core.settings import Settings
+from zmed_gui.ui import main_menus, main_status, settings_store
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import app_icon, warning_background
 from zmed_gui.ui.main_status import sendable_rows, status_count
@@ -309,15 +310,12 @@ class MainWindow(QMainWindow):
     # --- window state -------------------------------------------------------------------------
 
     def restore_window(self) -> None:
-        """Window size, toolbar layout and the conversion defaults from the settings."""
-        try:
-            from zmed_gui.core.settings import load_settings
+        """Window size, toolbar layout and the conversion defaults from the settings.
 
-            settings = load_settings()
-        except Exception:
-            log.exception("cannot read settings")
-            self.resize(1200, 760)
-            return
+        The settings file is read here, once, while the window is built and not yet shown;
+        from now on the window reads them from memory and writes them in jobs.
+        """
+        settings = settings_store.load()
         self.state.set_options(settings.conversion_options())
         restored = False
         if settings.window_geometry:
@@ -330,15 +328,16 @@ class MainWindow(QMainWindow):
             self.restoreState(QByteArray.fromBase64(settings.window_state.encode("ascii")))
 
     def save_window(self) -> None:
-        try:
-            from zmed_gui.core.settings import load_settings, save_settings
+        """Remember the window's size and layout; written at once, in a job."""
+        geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        layout = bytes(self.saveState().toBase64().data()).decode()
 
-            settings = load_settings()
-            settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
-            settings.window_state = bytes(self.saveState().toBase64().data()).decode()
-            save_settings(settings)
-        except Exception:  # a read-only config folder must not stop the app from closing
-            log.exception("cannot save the window geometry")
+        def change(settings: Settings) -> None:
+            settings.window_geometry = geometry
+            settings.window_state = layout
+
+        settings_store.update(change)
+        settings_store.flush()  # the app waits for it at quit, with the other jobs
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.upload_running() and not self._closing_after_upload:
