@@ -21,6 +21,7 @@ from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.jobs import running_jobs, wait_for_jobs
 from zmed_gui.ui.main_window import MAP, OPEN, REVIEW, UPLOAD, MainWindow, Step
 from zmed_gui.ui.map_options import remember_options
+from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN
 
 # PySide6 6.12 on Python 3.11 under-counts None/True/False (see app.py); until
 # tests/conftest.py does this for the whole run, these tests must not abort at exit.
@@ -451,3 +452,32 @@ def test_a_settings_folder_that_cannot_be_written_is_not_the_users_problem(
     settings_store.flush()
     assert wait_for_jobs(5_000)
     assert settings_store.current().last_directory == "/tmp"  # still remembered this session
+
+
+def test_the_status_bar_follows_rows_left_out_and_cells_fixed_in_review(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    """Issue 11: "4 invalid" stayed in the status bar while the page said 3."""
+    bad = [*DATA, ["A-3", "API", dt.datetime(2026, 11, 3, 9, 0), "twelve"]]
+    window.open_path(write_xlsx(tmp_path / "usage.xlsx", [HEADERS, *bad], sheet="Usage"))
+    idle(qtbot, window)
+    window.open_step.continue_button.click()
+    idle(qtbot, window)
+    window.map_step.check_button.click()
+    qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
+    idle(qtbot, window)
+    assert "2 ready to send, 1 invalid" in window.rows_status.text()
+
+    review = window.review_step
+    row = review.model.view_row(2)
+    assert row is not None
+    review.view.selectRow(row)
+    review.exclude_action.trigger()
+    qtbot.waitUntil(lambda: "0 invalid, 1 left out" in window.rows_status.text(), timeout=2_000)
+    review.view.selectRow(row)
+    review.include_action.trigger()
+    qtbot.waitUntil(lambda: "1 invalid" in window.rows_status.text(), timeout=2_000)
+    model = review.model
+    assert model.setData(model.index(row, FIRST_SOURCE_COLUMN + 3), "12")  # the fix
+    fixed = "3 ready to send, 0 invalid"
+    qtbot.waitUntil(lambda: fixed in window.rows_status.text(), timeout=2_000)

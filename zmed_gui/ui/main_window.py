@@ -178,6 +178,14 @@ class MainWindow(QMainWindow):
         ):
             signal.connect(self._on_state_changed)
         self.state.busy_changed.connect(self._on_state_busy_changed)
+        # Rows left out or cells fixed: the Review step recounts right after the state says
+        # so, so the window follows one event-loop turn later (and once for a burst).
+        self._recount_timer = QTimer(self)
+        self._recount_timer.setSingleShot(True)
+        self._recount_timer.setInterval(0)
+        self._recount_timer.timeout.connect(self._on_state_changed)
+        self.state.excluded_changed.connect(self._recount_timer.start)
+        self.state.edits_changed.connect(self._recount_timer.start)
         self.open_step.file_opened.connect(self._on_open_step_file_opened)
         self._closing_after_upload = False
         self._close_timer = QTimer(self)
