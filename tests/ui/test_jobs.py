@@ -221,3 +221,29 @@ def test_the_old_ways_are_gone() -> None:
         text = path.read_text(encoding="utf-8")
         for old in ("start_worker", "SingleJob", "SerialJobs", "_generation", "_retire("):
             assert old not in text, f"{path.name} still has {old}"
+
+
+def test_nothing_is_delivered_to_an_owner_that_is_gone(qtbot: Any) -> None:
+    """A dialog closed (and deleted) while its job runs gets no callback afterwards."""
+    from PySide6.QtCore import QObject
+
+    release = threading.Event()
+    calls: list[str] = []
+    owner = QObject()
+    queue = Queue(owner)
+    queue.add(lambda progress, cancel: release.wait(5), lambda _r: calls.append("then"))
+    kind = Latest(owner)
+    kind.run(lambda progress, cancel: release.wait(5), finished=lambda _r: calls.append("latest"))
+    plain = QObject()
+    jobs.run(
+        lambda progress, cancel: release.wait(5),
+        finished=lambda _r: calls.append("plain"),
+        context=plain,
+    )
+    with qtbot.waitSignal(owner.destroyed):
+        owner.deleteLater()
+    with qtbot.waitSignal(plain.destroyed):
+        plain.deleteLater()
+    release.set()
+    qtbot.waitUntil(lambda: running_jobs() == 0, timeout=5_000)  # all ends delivered
+    assert calls == []

@@ -198,13 +198,18 @@ def run(
     failed_error: Callable[[Any], object] | None = None,
     delay_ms: int = 0,
     min_interval: float = 0.05,
+    context: QObject | None = None,
 ) -> Job:
     """Run ``fn(progress, cancel)`` on the pool; the callbacks run on the GUI thread.
 
     ``delay_ms`` hands it to the pool later (the job is ``running`` meanwhile), so a
-    repaint that is due now happens first. A failure nobody listens for is logged.
+    repaint that is due now happens first. When ``context`` (the widget the callbacks
+    belong to) is destroyed first, the job is dropped: nothing it reports is delivered.
+    A failure nobody listens for is logged.
     """
     job = Job(fn, min_interval=min_interval)
+    if context is not None:
+        context.destroyed.connect(job.drop)
     if progressed is not None:
         job.progressed.connect(progressed)
     if finished is not None:
@@ -279,6 +284,7 @@ class Latest(QObject):
         """Drop the running job of this kind (if any) and :func:`run` ``fn`` instead."""
         self.drop()
         also_failed = callbacks.pop("failed", None)
+        callbacks.setdefault("context", self)
         job = run(fn, failed=self.failed.emit, **callbacks)
         if also_failed is not None:
             job.failed.connect(also_failed)
@@ -345,4 +351,6 @@ class Queue(QObject):
             self._job = None
             self._next()
 
-        self._job = run(fn, finished=on_finished, failed=on_failed, cancelled=on_cancelled)
+        self._job = run(
+            fn, finished=on_finished, failed=on_failed, cancelled=on_cancelled, context=self
+        )

@@ -455,7 +455,7 @@ class UploadStep(QWidget):
         def failed(message: str, details: str) -> None:
             self.result_box.add_note(f"The connection was not updated: {message}")
 
-        jobs.run(work, finished=done, failed=failed)
+        jobs.run(work, finished=done, failed=failed, context=self)
 
     def _on_result_box_check_requested(self) -> None:
         """Ask the meter's audit trail what it kept of the last upload (in a worker)."""
