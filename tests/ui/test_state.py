@@ -23,7 +23,7 @@ def test_the_fields_are_the_ones_the_steps_share() -> None:
         "path", "sheet", "header_row", "table", "schema", "mapping", "options",
         "excluded_rows", "edited_cells", "validation", "connection_name",
         "resume_candidates", "demo", "demo_connection", "demo_secret", "demo_target",
-        "demo_emulator", "demo_sample", "resume_offer_box", "journal_box",
+        "demo_emulator", "demo_sample", "resume_offer_box", "journal_box", "busy",
     }  # fmt: skip
 
 
@@ -126,6 +126,9 @@ def test_each_setter_emits_its_signal(qtbot: Any, tmp_path: Path) -> None:
     _emitted(qtbot, state.demo_changed, lambda: state.set_demo_sample(None))
     _emitted(qtbot, state.boxes_changed, lambda: state.set_resume_offer_box(None))
     _emitted(qtbot, state.boxes_changed, lambda: state.set_journal_box(None))
+    with qtbot.waitSignal(state.busy_changed, check_params_cb=lambda busy: busy is True):
+        state.set_busy(True)
+    assert state.busy
 
 
 def test_a_new_table_forgets_exclusions_edits_and_the_validation(qtbot: Any) -> None:

@@ -364,7 +364,7 @@ class OpenStep(QWidget):
         self.header_spin.setEnabled(False)
         self.encoding_combo.setEnabled(False)
         self._set_message("")
-        self.state.busy_changed.emit(True)
+        self.state.set_busy(True)
         self._reads.start(kind, fn)
 
     def _end_work(self) -> None:
@@ -375,7 +375,7 @@ class OpenStep(QWidget):
         self.header_spin.setEnabled(self.grid is not None and bool(self.grid.rows))
         self.encoding_combo.setEnabled(True)
         self.continue_button.setEnabled(self.grid is not None and bool(self.grid.rows))
-        self.state.busy_changed.emit(False)
+        self.state.set_busy(False)
 
     def _cancel_running(self) -> None:
         kind = self._reads.stop()

@@ -69,6 +69,7 @@ class AppState(QObject):
         self._demo_sample: Path | None = None
         self._resume_offer_box: QMessageBox | None = None
         self._journal_box: QMessageBox | None = None
+        self._busy = False
 
     # --- the file and its table -----------------------------------------------------------
 
@@ -246,6 +247,18 @@ class AppState(QObject):
     def set_demo_sample(self, path: Path | None) -> None:
         self._demo_sample = path
         self.demo_changed.emit()
+
+    # --- work in progress ------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """A step reads or checks something the window should say it is working on."""
+        return self._busy
+
+    def set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
 
     # --- boxes open now (the window and tests find them here) -------------------------------------
 
