@@ -102,7 +102,7 @@ def test_open_map_review_fix_upload(qtbot: Any, tmp_path: Path, emulator: Emulat
     with qtbot.waitSignal(rv.revalidated, timeout=10_000):  # revalidated in a worker
         assert rv.model.setData(qty, "12")
     assert state.validation.counts[RowStatus.INVALID] == 1
-    assert state.edited_cells == {(4, 3): "twelve"}  # where, and what the cell held
+    assert state.edit_originals == {(4, 3): "twelve"}  # where, and what the cell held
 
     up = make_upload_step(qtbot, state)
     assert "39" in up.start_button.text()

@@ -18,7 +18,7 @@ from zmed_gui.core.mapping import auto_match
 from zmed_gui.core.validate import RowStatus
 from zmed_gui.ui import review_step as review_step_module
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import wait_for_workers
+from zmed_gui.ui.jobs import wait_for_jobs
 from zmed_gui.ui.main_window import MainWindow
 from zmed_gui.ui.review_counts import counts_html, ready_hint, row_counts
 from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN, STATUS_COLUMN
@@ -141,7 +141,7 @@ def test_the_status_bar_follows_fixes_and_exclusions(qtbot: Any, tmp_path: Path)
         review.exclude_action.trigger()
     assert "1 left out" in review.counts_label.text()
     assert "1 left out" in window.rows_status.text()
-    assert wait_for_workers(10_000)
+    assert wait_for_jobs(10_000)
 
 
 def test_counts_say_1_row_not_1_rows(step: ReviewStep) -> None:

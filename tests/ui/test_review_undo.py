@@ -65,10 +65,10 @@ def test_edited_cells_are_marked_with_what_they_were(step: ReviewStep, qtbot: An
     font = m.data(idx, Qt.ItemDataRole.FontRole)
     assert isinstance(font, QFont) and font.italic()
     assert m.data(idx, Qt.ItemDataRole.ToolTipRole).startswith("Edited: was abc")
-    assert step.state.edited_cells == {(1, QTY): "abc"}
+    assert step.state.edit_originals == {(1, QTY): "abc"}
     # a second edit of the same cell keeps the sheet's original value
     settle(qtbot, step, lambda: m.setData(idx, "6"))
-    assert step.state.edited_cells == {(1, QTY): "abc"}
+    assert step.state.edit_originals == {(1, QTY): "abc"}
 
 
 def test_ctrl_z_and_ctrl_shift_z_and_ctrl_y(step: ReviewStep, qtbot: Any) -> None:
@@ -119,7 +119,7 @@ def test_fill_down_is_one_undo_step(step: ReviewStep, qtbot: Any) -> None:
     settle(qtbot, step, step.undo_action.trigger)
     assert table.columns[QTY] == before
     assert [type(v) for v in table.columns[QTY]] == [type(v) for v in before]
-    assert step.state.edited_cells == {}
+    assert step.state.edit_originals == {}
 
 
 def test_apply_edits_is_one_command_revalidated_off_the_gui_thread(
@@ -201,8 +201,8 @@ def test_a_cell_named_twice_undoes_to_the_sheet_and_is_not_marked(
     with qtbot.waitSignal(step.revalidated, timeout=10_000):
         step.apply_edits([(1, QTY, 4), (1, QTY, 6)], "two fixes of one cell")
     assert table.columns[QTY][1] == 6
-    assert step.state.edited_cells == {(1, QTY): "abc"}
+    assert step.state.edit_originals == {(1, QTY): "abc"}
     with qtbot.waitSignal(step.revalidated, timeout=10_000):
         step.undo_action.trigger()
     assert table.columns[QTY][1] == "abc"
-    assert step.state.edited_cells == {}
+    assert step.state.edit_originals == {}

@@ -13,8 +13,8 @@ from typing import Any
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from zmed_gui.core.journal import set_aside_journal
+from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import show_error
-from zmed_gui.ui.workers import start_worker
 
 SET_ASIDE = "Set aside and start a new journal"
 
@@ -53,7 +53,7 @@ def journal_damaged_box(parent: QWidget | None, message: str, path: Path | None)
         def failed(msg: str, details: str) -> None:
             show_error(parent, msg, details, "Upload journal")
 
-        start_worker(work, finished=done, failed=failed)
+        jobs.run(work, finished=done, failed=failed)
 
     box.buttonClicked.connect(on_clicked)
     box.open()

@@ -42,6 +42,7 @@ from zmed_gui.ui.gui_thread import (
     settle_long_lived,
 )
 from zmed_gui.ui.icons import icon
+from zmed_gui.ui.jobs import Latest
 from zmed_gui.ui.numbers import count, counted
 from zmed_gui.ui.problems_panel import ProblemsPanel
 from zmed_gui.ui.review_actions import ReviewActions, action_button
@@ -65,7 +66,6 @@ from zmed_gui.ui.review_replace import (
 )
 from zmed_gui.ui.review_table import ReviewTable
 from zmed_gui.ui.review_undo import Cell, EditCells, SetExcluded
-from zmed_gui.ui.single_job import SingleJob
 from zmed_gui.ui.state import AppState
 
 __all__ = [
@@ -103,12 +103,12 @@ class ReviewStep(QWidget):
         super().__init__(parent)
         keep_gui_thread_responsive()
         self.state = state
-        self._validation_job = SingleJob(self)
+        self._validation_job = Latest(self)
         self._validation_job.progressed.connect(self._on_job_progressed)
         self._validation_job.finished.connect(self._on_validation_job_finished)
         self._validation_job.failed.connect(self._on_validation_job_failed)
         self._validation_job.cancelled.connect(self._on_validation_job_cancelled)
-        self._export_job = SingleJob(self)
+        self._export_job = Latest(self)
         self._export_job.progressed.connect(self._on_job_progressed)
         self._export_job.finished.connect(self._on_export_job_finished)
         self._export_job.failed.connect(self._on_export_job_failed)
@@ -117,14 +117,14 @@ class ReviewStep(QWidget):
         self._open_after_export = False
         self._counts: dict[RowStatus, int] = row_counts(None)
         # Revalidation of changed rows: one batch in a worker at a time, the next waiting.
-        self._revalidation_job = SingleJob(self)
+        self._revalidation_job = Latest(self)
         self._revalidation_job.finished.connect(self._on_revalidation_job_finished)
         self._revalidation_job.failed.connect(self._on_revalidation_job_failed)
         self._revalidation_job.cancelled.connect(self._on_revalidation_job_failed)
         self._pending_rows: set[int] = set()
         self._running_for: Any = None  # the result the running batch revalidates
         # Which rows are shown: a worker answers each query (the newest one wins).
-        self._filter_job = SingleJob(self)
+        self._filter_job = Latest(self)
         self._filter_job.finished.connect(self._on_filter_job_finished)
         self._filter_job.failed.connect(self._on_filter_job_failed)
         self._filter_job.cancelled.connect(self._on_filter_job_cancelled)
@@ -180,7 +180,10 @@ class ReviewStep(QWidget):
         self.model = ReviewModel(self)
         self.model.set_edit_hook(self._edit_cell)
         self.model.set_exclude_hook(self._set_excluded)
-        self.model.set_edited(state.edited_cells)
+        # (row, column) -> the value before the user's first change; the state gets a
+        # copy after each change (state.set_edits), the model reads this one.
+        self._originals: dict[tuple[int, int], CellValue] = {}
+        self.model.set_edited(self._originals)
         self.view = ReviewTable()
         self.view.setModel(self.model)
         self.view.customContextMenuRequested.connect(self._on_view_custom_context_menu_requested)
@@ -283,7 +286,7 @@ class ReviewStep(QWidget):
         # mapping is usually still unpainted when the step is entered, and painted while
         # the worker runs, each cell's four trips into Python would wait for the worker.
         self._validation_rows = len(table)
-        self._validation_job.start(work, delay_ms=PAINT_FIRST_MS)
+        self._validation_job.run(work, delay_ms=PAINT_FIRST_MS)
         self.model.set_editable(False)
         self._set_busy(True, "Checking rows…")
 
@@ -349,7 +352,8 @@ class ReviewStep(QWidget):
             self.model.set_editable(True)
             self._set_busy(False)
         self._pending_rows.clear()
-        self.model.set_edited(self.state.edited_cells)
+        self._originals = {}
+        self.model.set_edited(self._originals)
         self._refresh_all()
 
     def _on_state_validation_changed(self) -> None:
@@ -364,7 +368,7 @@ class ReviewStep(QWidget):
         state = self.state
         result = self._shown_result
         self.model.set_data(state.table, result, state.schema.names)
-        self.model.set_edited(state.edited_cells)
+        self.model.set_edited(self._originals)
         self.model.set_numeric_columns(self._numeric_columns())
         if state.table is not None:
             self.view.size_columns()  # once per table or result, from sampled rows
@@ -456,7 +460,7 @@ class ReviewStep(QWidget):
             return query, compute_rows(table, result, fields, query, cancel)
 
         self._filter_running = query
-        self._filter_job.start(work)
+        self._filter_job.run(work)
         self.filter_label.setText("Finding the rows…")
 
     def _on_filter_job_finished(self, answer: Any) -> None:
@@ -526,6 +530,7 @@ class ReviewStep(QWidget):
         """
         if len(cells) <= WRITE_CHUNK:
             rows = self._write_now(cells)
+            self.state.set_edits(self._originals)
             self.model.refresh_rows(rows)
             self.model.cells_edited.emit(sorted(rows))
             self._queue_revalidation(rows)
@@ -550,6 +555,7 @@ class ReviewStep(QWidget):
         self._writing = None
         self.model.set_editable(True)
         self._set_busy(False)
+        self.state.set_edits(self._originals)
         self.model.refresh_rows(rows)
         self.model.cells_edited.emit(sorted(rows))
         self._queue_revalidation(rows)
@@ -558,7 +564,7 @@ class ReviewStep(QWidget):
         table = self.state.table
         if table is None:
             return set()
-        edited = self.state.edited_cells
+        edited = self._originals
         columns = table.columns
         rows: set[int] = set()
         add = rows.add
@@ -581,15 +587,17 @@ class ReviewStep(QWidget):
         """Leave rows out or in (for the undo commands), then revalidate them."""
         result = self._shown_result
         state = self.state
+        left_out = set(state.excluded_rows)
         for r, out in zip(rows, excluded, strict=True):
             if out:
-                state.excluded_rows.add(r)
+                left_out.add(r)
                 if result is not None:
                     result.excluded.add(r)
             else:
-                state.excluded_rows.discard(r)
+                left_out.discard(r)
                 if result is not None:
                     result.excluded.discard(r)
+        state.set_excluded_rows(left_out)
         self.model.refresh_rows(rows)
         self._queue_revalidation(rows)
 
@@ -646,7 +654,7 @@ class ReviewStep(QWidget):
             return revalidate_rows(result, rows)
 
         self._running_for = result
-        self._revalidation_job.start(work)
+        self._revalidation_job.run(work)
 
     def _on_revalidation_job_finished(self, changed: Any) -> None:
         result, self._running_for = self._running_for, None
@@ -842,7 +850,7 @@ class ReviewStep(QWidget):
             return
         self._open_after_export = open_after
         self.model.set_editable(False)  # the worker reads the cells while it writes
-        self._export_job.start(report_job(path, result, dict(self.state.edited_cells)))
+        self._export_job.run(report_job(path, result, dict(self.state.edit_originals)))
         self._set_busy(True, f"Writing {path.name}…")
 
     def _on_export_job_finished(self, path: Path) -> None:

@@ -15,8 +15,9 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from zmed_gui.core.journal import JournalDamaged, find_interrupted_uploads
+from zmed_gui.ui import jobs
 from zmed_gui.ui.journal_dialog import journal_damaged_box
-from zmed_gui.ui.workers import Worker, start
+from zmed_gui.ui.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,7 @@ class _ResumeOffer(QObject):
 
     _alive: set[_ResumeOffer] = set()
 
-    def __init__(self, parent: QWidget | None, state: Any) -> None:
+    def __init__(self, parent: QWidget | None, state: AppState) -> None:
         super().__init__(parent)
         self._parent = parent
         self._state = state
@@ -235,15 +236,16 @@ class _ResumeOffer(QObject):
         def work(progress: Any, cancel: Any) -> list[Any]:
             return list(find_interrupted_uploads())
 
-        self._worker = Worker(work)
-        self._worker.signals.finished.connect(self._on_worker_finished)
-        self._worker.signals.failed_error.connect(self._on_worker_failed_error)
-        self._worker.signals.failed.connect(self._on_worker_failed)
-        start(self._worker)
+        jobs.run(
+            work,
+            finished=self._on_worker_finished,
+            failed_error=self._on_worker_failed_error,
+            failed=self._on_worker_failed,
+        )
 
     def _on_worker_failed_error(self, exc: object) -> None:
         if isinstance(exc, JournalDamaged):  # say so at once, not at the first upload
-            self._state.journal_box = journal_damaged_box(self._parent, str(exc), exc.path)
+            self._state.set_journal_box(journal_damaged_box(self._parent, str(exc), exc.path))
 
     def _on_worker_finished(self, records: list[Any]) -> None:
         if not records:
@@ -254,7 +256,7 @@ class _ResumeOffer(QObject):
         self.box.setWindowModality(Qt.WindowModality.WindowModal)
         self.box.finished.connect(self._on_box_finished)
         self.box.open()
-        self._state.resume_offer_box = self.box  # the window and tests can find it
+        self._state.set_resume_offer_box(self.box)  # the window and tests can find it
 
     def _on_box_finished(self, _code: int) -> None:
         box, self.box = self.box, None
@@ -263,7 +265,7 @@ class _ResumeOffer(QObject):
         button = box.clickedButton()
         if button is not None and button.property("choice") == "resume":
             # The Upload step resumes the upload whose fingerprint matches the file opened.
-            self._state.resume_candidates = list(self._records)
+            self._state.set_resume_candidates(self._records)
         box.deleteLater()
         self._done()
 
@@ -276,7 +278,7 @@ class _ResumeOffer(QObject):
         self.deleteLater()
 
 
-def offer_resume(parent: QWidget | None, state: Any) -> None:
+def offer_resume(parent: QWidget | None, state: AppState) -> None:
     """At start: if an upload was interrupted, say so and offer to resume it.
 
     Looks at the journal in a worker; returns at once. The main window calls this once

@@ -33,8 +33,10 @@ from zmed_gui.core.journal import JournalDamaged
 from zmed_gui.core.report import write_report
 from zmed_gui.core.upload import check_upload
 from zmed_gui.core.validate import RowStatus
+from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import icon
+from zmed_gui.ui.jobs import Job
 from zmed_gui.ui.journal_dialog import journal_damaged_box
 from zmed_gui.ui.review_step import (
     keep_gui_thread_responsive,
@@ -53,7 +55,6 @@ from zmed_gui.ui.upload_form import DEMO_NAME, UploadForm
 from zmed_gui.ui.upload_jobs import Prepared, cell_edits, prepare_upload, send_upload
 from zmed_gui.ui.upload_progress import UploadProgressPanel
 from zmed_gui.ui.upload_result import UploadResultPanel, is_complete
-from zmed_gui.ui.workers import Worker, start, start_worker
 
 __all__ = ["DEMO_NAME", "UploadStep"]
 
@@ -75,10 +76,9 @@ class UploadStep(QWidget):
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._retired: list[Worker] = []
         keep_gui_thread_responsive()
         self.state = state
-        self._worker: Worker | None = None
+        self._worker: Job | None = None
         self._prepared: Prepared | None = None
         self._failed_error: object = None
         self.journal_box: QMessageBox | None = None
@@ -89,7 +89,7 @@ class UploadStep(QWidget):
         self.check_timer.setSingleShot(True)
         self.check_timer.timeout.connect(self._on_check_timer_timeout)
         self._auto_check: Callable[[], None] = lambda: None
-        self.check_job: Worker | None = None
+        self.check_job: Job | None = None
         self.last_upload_id: str | None = None  # the upload being (or last) sent
         self._sending = False
         self._service = "Zuora"  # where the current/last upload went, in words
@@ -160,12 +160,6 @@ class UploadStep(QWidget):
         self._update_summary()
 
     # -- step contract -----------------------------------------------------------------------
-    def _retire(self, worker: Worker | None) -> None:
-        """Keep a finished worker a little longer: this runs inside its own signal's
-        delivery, and dropping the last reference there deletes the signals' QObject
-        mid-delivery. The previous one is dropped now, safely outside its delivery."""
-        self._retired = [worker] if worker is not None else []
-
     def step_actions(self) -> list[QAction]:
         return [self.start_action, self.connections_action]
 
@@ -253,6 +247,8 @@ class UploadStep(QWidget):
         options = form.options(**overrides)
         state = self.state
         result, path = state.validation, state.path
+        if result is None:
+            return
         edits = cell_edits(result.table, state.edited_cells) if state.edited_cells else []
         self._rows_only = rows
 
@@ -274,12 +270,11 @@ class UploadStep(QWidget):
         self._run_worker(work, self._on_plan_finished, "Preparing the upload…")
 
     def _on_plan_finished(self, prepared: Prepared) -> None:
-        self._retire(self._worker)
         self._worker = None
         settle_long_lived()  # the plan lives through the upload
         plan = prepared.plan
-        if getattr(self.state, "resume_candidates", None) and plan.resuming:
-            self.state.resume_candidates = []
+        if self.state.resume_candidates and plan.resuming:
+            self.state.set_resume_candidates([])
         # Ask only about what would be held back; a plan that already sends them anyway
         # (the user chose "Send all" or "Resend") lists them too.
         held_back = (plan.duplicates and not plan.options.allow_duplicates) or (
@@ -337,20 +332,20 @@ class UploadStep(QWidget):
         self.pause_button.setEnabled(True)
 
     def _run_worker(self, fn: Any, on_finished: Any, text: str) -> None:
-        worker = Worker(fn, min_interval=0.1)
-        worker.signals.progressed.connect(self.progress_box.show_latest)
-        worker.signals.finished.connect(on_finished)
-        worker.signals.failed_error.connect(self._on_worker_failed_error)
-        worker.signals.failed.connect(self._on_worker_failed)
-        worker.signals.cancelled.connect(self._on_worker_cancelled)
-        self._worker = worker
+        self._worker = jobs.run(
+            fn,
+            min_interval=0.1,
+            progressed=self.progress_box.show_latest,
+            finished=on_finished,
+            failed_error=self._on_worker_failed_error,
+            failed=self._on_worker_failed,
+            cancelled=self._on_worker_cancelled,
+        )
         self._set_running(True)
         self.progress_box.start_job(text)
-        start(worker)
 
     def _job_ended(self) -> None:
         """The worker finished, failed or was cancelled: unlock the form, hide the bar."""
-        self._retire(self._worker)
         self._worker = None
         self._set_running(False)
         self.progress_box.hide()
@@ -460,7 +455,7 @@ class UploadStep(QWidget):
         def failed(message: str, details: str) -> None:
             self.result_box.add_note(f"The connection was not updated: {message}")
 
-        start_worker(work, finished=done, failed=failed)
+        jobs.run(work, finished=done, failed=failed, context=self)
 
     def _on_result_box_check_requested(self) -> None:
         """Ask the meter's audit trail what it kept of the last upload (in a worker)."""
@@ -494,7 +489,7 @@ class UploadStep(QWidget):
             )
 
         self.result_box.check_button.setEnabled(False)
-        self.check_job = start_worker(
+        self.check_job = jobs.run(
             work, finished=self._on_check_finished, failed=self._on_check_failed
         )
 
@@ -521,7 +516,7 @@ class UploadStep(QWidget):
         result, upload = self.state.validation, self.last_result
         if result is None or upload is None or self.busy:
             return
-        edits = dict(self.state.edited_cells)  # a copy: cell -> value before Review
+        edits = dict(self.state.edit_originals)  # a copy: cell -> value before Review
 
         def work(progress: Any, cancel: Any) -> Path:
             write_report(
