@@ -206,3 +206,18 @@ def test_a_cell_named_twice_undoes_to_the_sheet_and_is_not_marked(
         step.undo_action.trigger()
     assert table.columns[QTY][1] == "abc"
     assert step.state.edit_originals == {}
+
+
+def test_the_state_keeps_originals_read_only_and_forgets_them_with_the_table(
+    step: ReviewStep, qtbot: Any
+) -> None:
+    state = step.state
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.apply_edits([(1, QTY, 4)], "one fix")
+    assert state.edited_cells == {(1, QTY)}
+    assert dict(state.edit_originals) == {(1, QTY): "abc"}
+    with pytest.raises(TypeError):
+        state.edit_originals[(0, 0)] = "x"  # type: ignore[index]
+    state.set_table(state.table)
+    assert not state.edited_cells and not state.edit_originals
+    assert step.undo_stack.count() == 0
