@@ -46,7 +46,13 @@ from zmed_gui.ui.map_fields import (
 )
 from zmed_gui.ui.map_grid import CONSTANT, NOT_MAPPED, FieldRow, MappingGrid
 from zmed_gui.ui.map_options import ConversionOptionsPanel, remember_options
-from zmed_gui.ui.map_problems import mapping_problems, unused_columns_text
+from zmed_gui.ui.map_problems import (
+    carry_over,
+    fill_in,
+    lost_columns_text,
+    mapping_problems,
+    unused_columns_text,
+)
 from zmed_gui.ui.map_profiles import (
     ProfileBanner,
     ask_profile_file,
@@ -80,6 +86,10 @@ class MapStep(QWidget):
         # the table's date columns whose order was asked about: each is asked once
         self._date_order_asked: set[int] = set()
         self._question = Latest(self)
+        # The table the mapping was made for, and the fields whose chosen column the
+        # latest table lacks (field -> the column as it was shown).
+        self._table: Table | None = None
+        self._lost: dict[str, str] = {}
         self._build()
         state.table_changed.connect(self._on_state_table_changed)
         state.schema_changed.connect(self._on_state_schema_changed)
@@ -154,6 +164,11 @@ class MapStep(QWidget):
         self.problem_label.setWordWrap(True)
         self.problem_label.setAccessibleName("Mapping problems")
         outer.addWidget(self.problem_label)
+        self.column_note = QLabel()
+        self.column_note.setWordWrap(True)
+        self.column_note.setAccessibleName("Columns not in this file")
+        self.column_note.setVisible(False)
+        outer.addWidget(self.column_note)
         self.unused_label = QLabel()
         self.unused_label.setWordWrap(True)
         self.unused_label.setAccessibleName("Columns not used")
@@ -284,8 +299,6 @@ class MapStep(QWidget):
         schema = self.state.schema
         self.preparing = True
         self.status_label.setText("Matching columns to fields...")
-        # The old table's mapping must never meet the new table, not even for a moment.
-        self.state.set_mapping(Mapping())
         self._match.run(
             match_job(table, schema),
             finished=self._on_prepared,
@@ -299,7 +312,8 @@ class MapStep(QWidget):
         if profile is not None and mapping is not None:
             self._apply_profile(profile, mapping, notes, automatic, self.state.options)
         else:
-            self.state.set_mapping(automatic)
+            # What the user chose and kept (or changed while matching ran) comes first.
+            self.state.set_mapping(fill_in(self.state.mapping, automatic))
         self.mapping_prepared.emit()
 
     def _apply_profile(
@@ -341,6 +355,9 @@ class MapStep(QWidget):
         )
         self.field_grid.refresh(from_profile=self.applied_profile is not None)
         self._refresh_problems(table)
+        note = lost_columns_text(self._lost, table, self.state.mapping)
+        self.column_note.setText(note)
+        self.column_note.setVisible(bool(note))
         self.options_panel.set_options(self.state.options)
         self.options_panel.show_field_formats(schema.fields)
         has_table = table is not None
@@ -364,6 +381,15 @@ class MapStep(QWidget):
     def _on_state_table_changed(self) -> None:
         self._date_order_asked.clear()  # a new table: its date columns are asked anew
         self.date_order_prompt.setVisible(False)
+        table = self.state.table
+        old, self._table = self._table, table
+        kept, self._lost = (
+            (Mapping(), {}) if table is None else carry_over(self.state.mapping, old, table)
+        )
+        # The old table's mapping must never meet the new table, not even for a moment:
+        # only what still fits it is kept (by heading), the rest is matched again.
+        self.preparing = table is not None
+        self.state.set_mapping(kept)
         self._rebuild_rows()
         self._prepare()
 
