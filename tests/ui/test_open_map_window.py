@@ -12,7 +12,7 @@ import pytest
 from tests.factories import write_xlsx
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.dialogs import running_workers, wait_for_workers
-from zmed_gui.ui.main_window import MAP, REVIEW, MainWindow
+from zmed_gui.ui.main_window import MAP, OPEN, REVIEW, MainWindow
 
 immortalise_singletons()
 
@@ -107,3 +107,60 @@ def test_a_second_file_with_fewer_columns_is_mapped_afresh(
     qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
     idle(qtbot, window)
     assert "2 rows" in window.rows_status.text()
+
+
+def test_a_newly_previewed_file_is_what_the_status_bar_and_next_step_show(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    first = write_xlsx(tmp_path / "six.xlsx", [FIVE, *FIVE_DATA], sheet="Usage")
+    second = write_xlsx(tmp_path / "four.xlsx", [FOUR, *FOUR_DATA], sheet="Usage")
+    open_and_load(qtbot, window, first)
+    window.open_path(second)
+    idle(qtbot, window)
+    assert window.current_step() == OPEN
+    status = window.file_status.text()
+    assert "four.xlsx" in status and "Continue" in status, status
+    # Next step (and the step bar) go on with the file on screen, not the old one.
+    assert window.next_action.isEnabled()
+    window.next_action.trigger()
+    idle(qtbot, window)
+    assert window.current_step() == MAP
+    assert window.state.path == second
+    assert "four.xlsx" in window.file_status.text()
+    assert "2 rows" in window.rows_status.text()
+
+
+def test_a_new_heading_row_is_loaded_before_map_shows_it(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    title = ["Usage export, November"]
+    path = write_xlsx(tmp_path / "t.xlsx", [title, FIVE, *FIVE_DATA], sheet="Usage")
+    open_and_load(qtbot, window, path)
+    assert window.state.header_row == 2
+    assert window.map_step.row_for("Quantity").match_label.text().startswith(("auto", "exact"))
+    window.go_to(OPEN)
+    window.open_step.set_header_row(3)  # a data row: nothing matches by name any more
+    assert "row 3" in window.file_status.text() or "Continue" in window.file_status.text()
+    window.step_bar.buttons[MAP].click()
+    idle(qtbot, window)
+    assert window.current_step() == MAP
+    assert window.state.header_row == 3
+    for row in window.map_step.rows:
+        src = window.state.mapping.sources.get(row.field.name)
+        label = row.match_label.text()
+        if label.startswith("auto"):
+            assert src is not None and src.confidence is not None, row.field.name
+            assert label == f"auto {round(src.confidence * 100)}%"
+
+
+def test_busy_never_covers_the_file_in_the_status_bar(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    window.show()
+    window.state.busy_changed.emit(True)
+    assert window.statusBar().currentMessage() == ""
+    assert window.file_status.isVisible()
+    assert window.file_status.text() == "No spreadsheet open"
+    assert window.busy_status.isVisible() and window.busy_status.text()
+    window.state.busy_changed.emit(False)
+    assert not window.busy_status.isVisible()

@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
     file_status: QLabel
     rows_status: QLabel
     connection_status: QLabel
+    busy_status: QLabel
 
     def __init__(self, state: AppState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -187,6 +188,7 @@ class MainWindow(QMainWindow):
         self.state.excluded_changed.connect(self._recount_timer.start)
         self.state.edits_changed.connect(self._recount_timer.start)
         self.open_step.file_opened.connect(self._on_open_step_file_opened)
+        self.open_step.preview_changed.connect(self._on_state_changed)
         self._closing_after_upload = False
         self._close_timer = QTimer(self)
         self._close_timer.setInterval(200)
@@ -223,6 +225,12 @@ class MainWindow(QMainWindow):
 
     def go_to(self, index: int) -> bool:
         """Show step ``index`` if it is reachable; returns whether it is now shown."""
+        if index > OPEN and self.current_step() == OPEN and self.open_step.pending():
+            # What Open shows goes on, not the table loaded before: load it first (the
+            # Open step advances by itself when it has loaded).
+            self.step_bar.set_current(OPEN)
+            self.open_step.continue_to_map()
+            return False
         if not 0 <= index < len(self.steps) or not self.reachable()[index]:
             self.step_bar.set_current(self.current_step())
             return False
@@ -264,7 +272,10 @@ class MainWindow(QMainWindow):
             reachable[UPLOAD] and (current != UPLOAD or start is None or start.isEnabled())
         )
         self.back_action.setEnabled(current > 0)
-        self.next_action.setEnabled(current + 1 < len(reachable) and reachable[current + 1])
+        self.next_action.setEnabled(
+            (current + 1 < len(reachable) and reachable[current + 1])
+            or (current == OPEN and self.open_step.pending())
+        )
         self.update_status()
 
     def update_status(self) -> None:
@@ -405,10 +416,7 @@ class MainWindow(QMainWindow):
         self.update_steps()
 
     def _on_state_busy_changed(self, busy: bool) -> None:
-        if busy:
-            self.statusBar().showMessage("Working...")
-        else:
-            self.statusBar().clearMessage()
+        main_status.show_busy(self, busy)
 
     def _on_step_bar_step_clicked(self, index: int) -> None:
         self.go_to(index)
