@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QToolBar
 
 from tests.factories import write_xlsx
 from zmed_gui.ui.app import immortalise_singletons
@@ -164,3 +167,126 @@ def test_busy_never_covers_the_file_in_the_status_bar(
     assert window.busy_status.isVisible() and window.busy_status.text()
     window.state.busy_changed.emit(False)
     assert not window.busy_status.isVisible()
+
+
+def _mnemonic(text: str) -> str | None:
+    text = text.replace("&&", "")
+    at = text.find("&")
+    return text[at + 1].lower() if 0 <= at < len(text) - 1 else None
+
+
+def _visible_mnemonics(window: MainWindow) -> list[tuple[str, str]]:
+    """(letter, where) for every Alt+letter the user can press on the current page."""
+    found: list[tuple[str, str]] = []
+    for action in window.menuBar().actions():
+        letter = _mnemonic(action.text())
+        if action.isVisible() and letter:
+            found.append((letter, f"menu {action.text()!r}"))
+    for widget in window.findChildren(QAbstractButton):
+        letter = _mnemonic(widget.text())
+        if letter and widget.isVisible() and not isinstance(widget.parent(), QToolBar):
+            found.append((letter, f"button {widget.text()!r}"))
+    for label in window.findChildren(QLabel):
+        letter = _mnemonic(label.text())
+        if letter and label.isVisible() and label.buddy() is not None:
+            found.append((letter, f"label {label.text()!r}"))
+    return found
+
+
+def _assert_unique(window: MainWindow, page: str) -> None:
+    by_letter: dict[str, list[str]] = {}
+    for letter, where in _visible_mnemonics(window):
+        by_letter.setdefault(letter, []).append(where)
+    clashes = {k: v for k, v in by_letter.items() if len(v) > 1}
+    assert not clashes, f"{page}: {clashes}"
+
+
+def test_every_page_has_unique_mnemonics(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    window.resize(1366, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    _assert_unique(window, "welcome")
+    path = write_xlsx(tmp_path / "six.xlsx", [FIVE, *FIVE_DATA], sheet="Usage")
+    window.open_path(path)
+    idle(qtbot, window)
+    window.open_step.header_spin.setEnabled(True)
+    _assert_unique(window, "open")
+    window.open_step.continue_button.click()
+    idle(qtbot, window)
+    window.map_step.date_order_prompt.setVisible(True)  # its buttons count when it asks
+    window.map_step.banner.setVisible(True)  # so do the saved mapping's Undo
+    _assert_unique(window, "map")
+    window.map_step.date_order_prompt.setVisible(False)
+    window.map_step.banner.setVisible(False)
+    window.map_step.check_button.click()
+    qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
+    idle(qtbot, window)
+    _assert_unique(window, "review")
+    assert window.go_to(3)
+    idle(qtbot, window)
+    _assert_unique(window, "upload")
+    names = [a.text() for a in window.menuBar().actions()]
+    assert "&View" in names
+
+
+def test_the_check_action_is_called_check_data(window: MainWindow) -> None:
+    assert window.validate_action.text().replace("&", "") == "Check data"
+    assert window.map_step.check_button.text().replace("&", "") == "Check data"
+
+
+def test_enter_presses_the_pages_default_button(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    path = write_xlsx(tmp_path / "six.xlsx", [FIVE, *FIVE_DATA], sheet="Usage")
+    window.open_path(path)
+    idle(qtbot, window)
+    window.open_step.header_spin.setFocus()
+    qtbot.keyClick(window.open_step.header_spin, Qt.Key.Key_Return)  # Continue
+    idle(qtbot, window)
+    assert window.current_step() == MAP
+    combo = window.map_step.rows[0].source_combo
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Return)  # Check data
+    assert window.current_step() == REVIEW
+    qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
+    idle(qtbot, window)
+
+
+def test_the_focused_button_has_a_visible_ring(qtbot: Any, window: MainWindow) -> None:
+    from zmed_gui.ui.theme import apply_theme
+
+    apply_theme("system")
+    assert "QPushButton:focus" in QApplication.instance().styleSheet()  # type: ignore[union-attr]
+    window.show()
+    qtbot.waitExposed(window)
+    button = window.open_step.open_button
+    unfocused = button.grab().toImage()
+    button.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(button.hasFocus)
+    focused = button.grab().toImage()
+    highlight = button.palette().color(QPalette.ColorRole.Highlight)
+    edge = [focused.pixelColor(x, focused.height() // 2) for x in range(3)]
+    assert any(abs(c.hue() - highlight.hue()) < 20 and c.saturation() > 60 for c in edge), edge
+    assert focused != unfocused
+
+
+def test_view_theme_dark_applies_live_and_is_remembered(qtbot: Any, window: MainWindow) -> None:
+    from zmed_gui.core.settings import load_settings
+    from zmed_gui.ui.theme import apply_theme, current_style
+
+    before = window.open_action.icon().cacheKey()
+    try:
+        window.theme_actions["dark"].trigger()
+        assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        assert current_style() == "fusion"
+        assert window.theme_actions["dark"].isChecked()
+        assert window.open_action.icon().cacheKey() != before  # tinted for the dark
+        qtbot.waitUntil(lambda: running_workers() == 0, timeout=5_000)
+        assert load_settings().theme == "dark"
+        window.theme_actions["light"].trigger()
+        assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 180
+        qtbot.waitUntil(lambda: load_settings().theme == "light", timeout=5_000)
+    finally:
+        apply_theme("system")

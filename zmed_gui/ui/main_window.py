@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QKeyEvent,
     QKeySequence,
     QShowEvent,
 )
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
     upload_action: QAction
     connections_action: QAction
     recent_menu: QMenu
+    theme_actions: dict[str, QAction]
     toolbar: QToolBar
     _validate_key: QKeySequence
     _upload_key: QKeySequence
@@ -357,6 +359,10 @@ class MainWindow(QMainWindow):
 
         settings_store.update(change)
         settings_store.flush()  # the app waits for it at quit, with the other jobs
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not main_menus.press_default_button(self, event):  # Enter: the page's button
+            super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.upload_running() and not self._closing_after_upload:

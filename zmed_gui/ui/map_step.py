@@ -121,13 +121,13 @@ class MapStep(QWidget):
         self.save_button = QPushButton(icon("save"), "&Save mapping...")
         self.save_button.setToolTip("Remember this mapping for the next file with these columns.")
         self.load_button = QPushButton(icon("load-mapping"), "&Load mapping...")
-        self.schema_button = QPushButton(icon("schema"), "Edit &fields...")
+        self.schema_button = QPushButton(icon("schema"), "Ed&it fields...")
         self.schema_button.setToolTip("Add, remove or change the fields of the usage event.")
-        self.import_schema_button = QPushButton(icon("import"), "&Import fields (JSON)...")
+        self.import_schema_button = QPushButton(icon("import"), "Import fields (&JSON)...")
         self.import_schema_button.setToolTip(
             "Read the fields from a schema file, or from a meter definition exported from Zuora."
         )
-        self.meter_button = QPushButton(icon("import"), "Meter &definition...")
+        self.meter_button = QPushButton(icon("import"), "Mete&r definition...")
         self.meter_button.setToolTip(
             "Read the fields from the meter's definition, exported from Zuora Mediation (the "
             "meter's Export): its event time is then sent in the meter's own format."
@@ -185,7 +185,7 @@ class MapStep(QWidget):
         bottom = QHBoxLayout()
         self.status_label = QLabel()
         bottom.addWidget(self.status_label, 1)
-        self.check_button = QPushButton(icon("validate"), "&Check my data")
+        self.check_button = QPushButton(icon("validate"), "&Check data")
         self.check_button.setDefault(True)
         self.check_button.setToolTip("Convert and check every row; nothing is sent yet.")
         self.check_button.clicked.connect(self._on_check_button_clicked)
@@ -197,9 +197,9 @@ class MapStep(QWidget):
         self.save_action.triggered.connect(self._on_save_button_clicked)
         self.load_action = QAction(icon("load-mapping"), "&Load mapping...", self)
         self.load_action.triggered.connect(self._on_load_button_clicked)
-        self.schema_action = QAction(icon("schema"), "Edit &fields...", self)
+        self.schema_action = QAction(icon("schema"), "Ed&it fields...", self)
         self.schema_action.triggered.connect(self._on_schema_button_clicked)
-        self.import_schema_action = QAction(icon("import"), "&Import fields (JSON)...", self)
+        self.import_schema_action = QAction(icon("import"), "Import fields (&JSON)...", self)
         self.import_schema_action.triggered.connect(self._on_import_schema_button_clicked)
         self.meter_action = QAction(icon("import"), "Load &meter definition...", self)
         self.meter_action.triggered.connect(self._on_meter_button_clicked)

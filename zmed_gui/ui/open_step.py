@@ -161,7 +161,7 @@ class OpenStep(QWidget):
         self.sheet_combo.setMinimumContentsLength(16)
         sheet_label.setBuddy(self.sheet_combo)
         self.sheet_combo.currentIndexChanged.connect(self._on_sheet_combo_current_index_changed)
-        header_label = QLabel("Column &headings are in row:")
+        header_label = QLabel("Column headings are in &row:")
         self.header_spin = QSpinBox()
         self.header_spin.setAccessibleName("Heading row (Excel row number)")
         self.header_spin.setToolTip(
@@ -177,7 +177,7 @@ class OpenStep(QWidget):
         pickers.addWidget(header_label)
         pickers.addWidget(self.header_spin)
         pickers.addSpacing(24)
-        self.encoding_label = QLabel("Text &encoding:")
+        self.encoding_label = QLabel("Te&xt encoding:")
         self.encoding_combo = QComboBox()
         self.encoding_combo.setAccessibleName("Text encoding")
         self.encoding_combo.setToolTip(
