@@ -290,3 +290,10 @@ def test_view_theme_dark_applies_live_and_is_remembered(qtbot: Any, window: Main
         qtbot.waitUntil(lambda: load_settings().theme == "light", timeout=5_000)
     finally:
         apply_theme("system")
+
+
+def test_counts_agree_with_their_number(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "one.xlsx", [FIVE, FIVE_DATA[0]], sheet="Usage")
+    open_and_load(qtbot, window, path)
+    assert window.rows_status.text() == "1 row"
+    assert "Loaded 1 data row from" in window.open_step.message.text()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QLabel
 
 from zmed_gui.core.validate import RowStatus
+from zmed_gui.ui.numbers import count, counted
 
 if TYPE_CHECKING:
     from zmed_gui.ui.main_window import MainWindow
@@ -78,16 +79,16 @@ def update_status(window: MainWindow) -> None:
     if state.table is None:
         window.rows_status.setText("")
     else:
-        text = f"{len(state.table):,} rows"
+        text = counted(len(state.table), "row")
         result = state.validation
         if result is not None:
             valid = status_count(result, RowStatus.VALID)
             warn = status_count(result, RowStatus.WARNING)
             invalid = status_count(result, RowStatus.INVALID)
             excluded = status_count(result, RowStatus.EXCLUDED)
-            text += f"  \u2022  {valid + warn:,} ready to send, {invalid:,} invalid"
+            text += f"  \u2022  {count(valid + warn)} ready to send, {count(invalid)} invalid"
             if excluded:
-                text += f", {excluded:,} left out"
+                text += f", {count(excluded)} left out"
         window.rows_status.setText(text)
     if state.demo:
         window.connection_status.setText("Connection: demo emulator")

@@ -11,6 +11,7 @@ from zmed_gui.core.mapping import FieldSource, Mapping, normalise_header, unmapp
 from zmed_gui.core.schema import Schema
 from zmed_gui.core.table import Table
 from zmed_gui.ui.map_grid import column_choice
+from zmed_gui.ui.numbers import count
 
 _UNUSED_NAMED = 15  # columns named in full; the rest are counted
 
@@ -45,7 +46,7 @@ def unused_columns_text(table: Table | None, mapping: Mapping) -> str:
     if not unused:
         return "Every column feeds a field."
     names = ", ".join(column_choice(table, c) for c in unused[:_UNUSED_NAMED])
-    more = f" and {len(unused) - _UNUSED_NAMED} more" if len(unused) > _UNUSED_NAMED else ""
+    more = f" and {count(len(unused) - _UNUSED_NAMED)} more" if len(unused) > _UNUSED_NAMED else ""
     return f"Columns not sent: {names}{more}."
 
 

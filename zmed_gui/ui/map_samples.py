@@ -65,7 +65,7 @@ def sample_text(
         else:
             result = converter(raw)
         values.append(_result_text(result))
-    return "   ".join(values)
+    return "   ".join(values)  # map_grid.SAMPLE_SEPARATOR: whole values are shown
 
 
 def _result_text(result: Any) -> str:

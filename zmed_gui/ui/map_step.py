@@ -61,6 +61,7 @@ from zmed_gui.ui.map_profiles import (
     match_job,
     save_job,
 )
+from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.state import AppState
 
 __all__ = ["CONSTANT", "NOT_MAPPED", "MapStep"]
@@ -350,8 +351,9 @@ class MapStep(QWidget):
     def _refresh_all(self) -> None:
         table = self.state.table
         schema = self.state.schema
+        fields = counted(len(schema.fields), "field")
         self.schema_label.setText(
-            f"Usage event fields: <b>{schema.name or 'custom'}</b> ({len(schema.fields)} fields)"
+            f"Usage event fields: <b>{schema.name or 'custom'}</b> ({fields})"
         )
         self.field_grid.refresh(from_profile=self.applied_profile is not None)
         self._refresh_problems(table)

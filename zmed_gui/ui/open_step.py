@@ -31,6 +31,7 @@ from zmed_gui.core.printable import printable
 from zmed_gui.core.table import Grid, Table, column_letter
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
+from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.open_files import (
     FALLBACK_EXTENSIONS,
     file_dialog_filter,
@@ -528,7 +529,7 @@ class OpenStep(QWidget):
         self.state.set_table(table)
         notes = "; ".join(n.rstrip(".") for n in table.read_notes + table.header_notes)
         self._set_message(
-            f"Loaded {len(table):,} data rows from sheet '{printable(table.sheet)}'."
+            f"Loaded {counted(len(table), 'data row')} from sheet '{printable(table.sheet)}'."
             + (f" Note: {notes}." if notes else ""),
             error=False,
         )
