@@ -297,3 +297,15 @@ def test_counts_agree_with_their_number(qtbot: Any, window: MainWindow, tmp_path
     open_and_load(qtbot, window, path)
     assert window.rows_status.text() == "1 row"
     assert "Loaded 1 data row from" in window.open_step.message.text()
+
+
+def test_a_new_theme_keeps_the_current_step_in_bold(qtbot: Any, window: MainWindow) -> None:
+    from zmed_gui.ui.theme import apply_theme
+
+    try:
+        window.theme_actions["dark"].trigger()
+        fonts = [b.font().bold() for b in window.step_bar.buttons]
+        assert fonts == [True, False, False, False]
+    finally:
+        apply_theme("system")
+        qtbot.waitUntil(lambda: running_workers() == 0, timeout=5_000)

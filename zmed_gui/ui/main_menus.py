@@ -199,6 +199,7 @@ def theme_applied(window: MainWindow) -> None:
     for name, action in window.theme_actions.items():
         action.setChecked(name == theme)
     retint_icons([window])
+    window.step_bar.set_current(window.current_step())  # a new style resets its bold
     window.demo_banner.setStyleSheet(
         f"background: {warning_background().name()}; color: palette(window-text);"
         " padding: 6px; font-weight: bold;"
