@@ -299,13 +299,17 @@ def test_counts_agree_with_their_number(qtbot: Any, window: MainWindow, tmp_path
     assert "Loaded 1 data row from" in window.open_step.message.text()
 
 
-def test_a_new_theme_keeps_the_current_step_in_bold(qtbot: Any, window: MainWindow) -> None:
+def test_a_new_theme_keeps_the_current_step_in_bold(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
     from zmed_gui.ui.theme import apply_theme
 
+    apply_theme("system")
+    open_and_load(qtbot, window, write_xlsx(tmp_path / "a.xlsx", [FIVE, *FIVE_DATA]))
     try:
         window.theme_actions["dark"].trigger()
         fonts = [b.font().bold() for b in window.step_bar.buttons]
-        assert fonts == [True, False, False, False]
+        assert fonts == [False, True, False, False]
     finally:
         apply_theme("system")
         qtbot.waitUntil(lambda: running_workers() == 0, timeout=5_000)
