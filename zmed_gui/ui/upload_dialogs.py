@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from zmed_gui.core.journal import JournalDamaged, find_interrupted_uploads
-from zmed_gui.ui import jobs
+from zmed_gui.ui import jobs, numbers
 from zmed_gui.ui.journal_dialog import journal_damaged_box
 from zmed_gui.ui.state import AppState
 
@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def n(count: int) -> str:
-    """1 204 with a thin space, as the rest of the app writes numbers."""
-    return f"{count:,}".replace(",", "\u202f")
+    """The count as the rest of the window writes numbers (ui/numbers: system locale)."""
+    return numbers.count(count)
 
 
 def when(iso: str | None) -> str:
