@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QToolBar
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QToolBar
 
 from tests.factories import write_xlsx
+from tests.ui._helpers import demo_app_state
+from zmed_gui.emulator import Emulator
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.dialogs import running_workers, wait_for_workers
 from zmed_gui.ui.main_window import MAP, OPEN, REVIEW, MainWindow
@@ -313,3 +315,28 @@ def test_a_new_theme_keeps_the_current_step_in_bold(
     finally:
         apply_theme("system")
         qtbot.waitUntil(lambda: running_workers() == 0, timeout=5_000)
+
+
+def test_enter_in_a_text_field_on_upload_never_sends(
+    qtbot: Any, emulator: Emulator, tmp_path: Path
+) -> None:
+    window = MainWindow(demo_app_state(emulator))
+    qtbot.addWidget(window)
+    window.state.options.timezone = "UTC"
+    window.show()
+    qtbot.waitExposed(window)
+    open_and_load(qtbot, window, write_xlsx(tmp_path / "a.xlsx", [FIVE, *FIVE_DATA]))
+    window.map_step.check_button.click()
+    qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
+    idle(qtbot, window)
+    assert window.go_to(3)
+    step: Any = window.upload_step
+    qtbot.waitUntil(lambda: step.start_button.isEnabled(), timeout=10_000)
+    pressed: list[bool] = []
+    step.start_button.clicked.connect(lambda: pressed.append(True))
+    edit = step.findChildren(QLineEdit)[0]
+    assert edit.isVisible()
+    edit.setFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert not pressed
+    idle(qtbot, window)

@@ -220,6 +220,8 @@ def press_default_button(window: MainWindow, event: QKeyEvent) -> bool:
     focus = QApplication.focusWidget()
     if isinstance(focus, QAbstractItemView):
         return False  # a list or table used Enter to open its item: nothing more
+    if window.current_step() == len(window.steps) - 1 and not isinstance(focus, QPushButton):
+        return False  # Enter that ends typing a meter ID or a number never sends data
     if (
         isinstance(focus, QPushButton)
         and focus.isEnabled()

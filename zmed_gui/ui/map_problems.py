@@ -64,12 +64,17 @@ def carry_over(mapping: Mapping, old: Table | None, new: Table) -> tuple[Mapping
     lost: dict[str, str] = {}
     by_name: dict[str, int] = {}
     for col, header in enumerate(new.headers):
-        by_name.setdefault(normalise_header(str(header)), col)
+        key = normalise_header(str(header))
+        if key and key not in by_name:
+            by_name[key] = col
+        elif key:
+            by_name[key] = -1  # two columns with this heading: neither is "the" one
 
     def find(col: int | None) -> int | None:
         if old is None or col is None or not 0 <= col < old.column_count:
             return None
-        return by_name.get(normalise_header(str(old.headers[col])))
+        found = by_name.get(normalise_header(str(old.headers[col])) or "\0", -1)
+        return found if found >= 0 else None
 
     for name, src in mapping.sources.items():
         if src.constant is not None or src.generated is not None:
