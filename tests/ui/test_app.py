@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import zmed_gui
@@ -30,6 +31,18 @@ def _restore_hooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     assert wait_for_jobs(10_000)
     shutdown_logging()
+
+
+@pytest.fixture(autouse=True)
+def _restore_look(qapp: QApplication) -> Iterator[None]:
+    """A theme a test applies (style, palette, focus ring) ends with the test."""
+    sheet, palette, style = qapp.styleSheet(), QPalette(qapp.palette()), qapp.style().name()
+    yield
+    qapp.setStyleSheet(sheet)
+    if style:
+        qapp.setStyle(style)
+    qapp.setPalette(palette)
+    qapp.setProperty("zmed_theme", None)
 
 
 def _main_window() -> MainWindow | None:

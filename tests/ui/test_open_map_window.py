@@ -40,6 +40,18 @@ def _wait_for_workers() -> Iterator[None]:
     assert wait_for_workers(10_000)
 
 
+@pytest.fixture(autouse=True)
+def _restore_look(qapp: QApplication) -> Iterator[None]:
+    """A theme a test applies (style, palette, focus ring) ends with the test."""
+    sheet, palette, style = qapp.styleSheet(), QPalette(qapp.palette()), qapp.style().name()
+    yield
+    qapp.setStyleSheet(sheet)
+    if style:
+        qapp.setStyle(style)
+    qapp.setPalette(palette)
+    qapp.setProperty("zmed_theme", None)
+
+
 @pytest.fixture
 def window(qtbot: Any) -> MainWindow:
     w = MainWindow()
