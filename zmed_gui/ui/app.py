@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zmed-gui",
         description="Upload usage data from spreadsheets to Zuora Mediation.",
+        epilog="Qt's standard options are accepted too: -style fusion, -platform offscreen, "
+        "-reverse, -stylesheet FILE ...",
     )
     parser.add_argument("file", nargs="?", help="a spreadsheet to open")
     parser.add_argument(
