@@ -15,8 +15,9 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, 
 from tests.factories import write_xlsx
 from tests.ui._helpers import demo_app_state
 from zmed_gui.emulator import Emulator
+from zmed_gui.ui import settings_store
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers, wait_for_workers
+from zmed_gui.ui.jobs import running_jobs, wait_for_jobs
 from zmed_gui.ui.main_window import MAP, OPEN, REVIEW, MainWindow
 
 immortalise_singletons()
@@ -35,9 +36,9 @@ FOUR_DATA = [
 
 
 @pytest.fixture(autouse=True)
-def _wait_for_workers() -> Iterator[None]:
+def _wait_for_jobs() -> Iterator[None]:
     yield
-    assert wait_for_workers(10_000)
+    assert wait_for_jobs(10_000)
 
 
 @pytest.fixture(autouse=True)
@@ -63,10 +64,10 @@ def window(qtbot: Any) -> MainWindow:
 def idle(qtbot: Any, window: MainWindow) -> None:
     qtbot.waitUntil(
         lambda: (
-            running_workers() == 0
+            running_jobs() == 0
             and not window.open_step.busy
             and not window.map_step.preparing
-            and not getattr(window.review_step, "busy", False)
+            and not window.review_step.busy
         ),
         timeout=15_000,
     )
@@ -297,8 +298,8 @@ def test_view_theme_dark_applies_live_and_is_remembered(qtbot: Any, window: Main
         assert current_style() == "fusion"
         assert window.theme_actions["dark"].isChecked()
         assert window.open_action.icon().cacheKey() != before  # tinted for the dark
-        qtbot.waitUntil(lambda: running_workers() == 0, timeout=5_000)
-        assert load_settings().theme == "dark"
+        assert settings_store.current().theme == "dark"
+        qtbot.waitUntil(lambda: load_settings().theme == "dark", timeout=5_000)  # in a job
         window.theme_actions["light"].trigger()
         assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 180
         qtbot.waitUntil(lambda: load_settings().theme == "light", timeout=5_000)
@@ -326,7 +327,7 @@ def test_a_new_theme_keeps_the_current_step_in_bold(
         assert fonts == [False, True, False, False]
     finally:
         apply_theme("system")
-        qtbot.waitUntil(lambda: running_workers() == 0, timeout=5_000)
+        qtbot.waitUntil(lambda: running_jobs() == 0, timeout=5_000)
 
 
 def test_enter_in_a_text_field_on_upload_never_sends(

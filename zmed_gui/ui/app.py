@@ -166,12 +166,11 @@ def create_application(argv: Sequence[str]) -> object:
 
 def apply_saved_theme() -> None:
     """The theme chosen in View > Theme (read once, before the window exists)."""
+    from zmed_gui.ui import settings_store
     from zmed_gui.ui.theme import apply_theme
 
     try:
-        from zmed_gui.core.settings import load_settings
-
-        theme = load_settings().theme
+        theme = settings_store.load().theme  # the one read; the window reuses it
     except Exception:  # the settings are not needed to start
         log.exception("cannot read the theme from the settings")
         theme = ""
