@@ -8,6 +8,7 @@ scan in a thread while calamine parses the same sheet.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import struct
@@ -29,11 +30,12 @@ class SideScan(threading.Thread):
     """Finds error cells and the date system in the raw file while calamine parses
     (calamine releases the GIL; zlib mostly does too)."""
 
-    def __init__(self, path: Path, sheet: str, kind: str) -> None:
+    def __init__(self, path: Path, sheet: str, kind: str, data: bytes | None = None) -> None:
         super().__init__(name="zmed-error-cell-scan", daemon=True)
         self._path = path
         self._sheet = sheet
         self._kind = kind
+        self._data = data
         self._stop_flag = threading.Event()
         self._found: dict[tuple[int, int], CellError] = {}
         self._date1904 = False
@@ -41,10 +43,12 @@ class SideScan(threading.Thread):
     def run(self) -> None:
         try:
             if self._kind == ZIP:
-                self._date1904 = _xlsx_date1904(self._path)
-                self._found = _xlsx_errors(self._path, self._sheet, ZIP, self._stop_flag)
+                self._date1904 = _xlsx_date1904(self._path, self._data)
+                self._found = _xlsx_errors(
+                    self._path, self._sheet, ZIP, self._stop_flag, self._data
+                )
             else:
-                self._found, self._date1904 = _xls_scan(self._path, self._sheet)
+                self._found, self._date1904 = _xls_scan(self._path, self._sheet, self._data)
         except Exception:  # never let a side scan break reading; the log keeps the cause
             log.exception("error-cell scan of %s failed", self._path)
 
@@ -68,9 +72,13 @@ _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _ERROR_ATTR = (b' t="e"', b" t='e'")
 
 
-def _xlsx_date1904(path: Path) -> bool:
+def _src(path: Path, data: bytes | None) -> str | io.BytesIO:
+    return str(path) if data is None else io.BytesIO(data)
+
+
+def _xlsx_date1904(path: Path, data: bytes | None = None) -> bool:
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(_src(path, data)) as z:
             root = ElementTree.fromstring(z.read("xl/workbook.xml"))
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
         return False
@@ -100,7 +108,11 @@ def sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
 
 
 def _xlsx_errors(
-    path: Path, sheet: str, kind: str, stop: threading.Event | None = None
+    path: Path,
+    sheet: str,
+    kind: str,
+    stop: threading.Event | None = None,
+    data: bytes | None = None,
 ) -> dict[tuple[int, int], CellError]:
     """(Excel row number, 0-based column) -> error value, for one sheet of an .xlsx/.xlsm.
 
@@ -110,7 +122,7 @@ def _xlsx_errors(
     if kind != ZIP:
         return {}
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(_src(path, data)) as z:
             part = sheet_part(z, sheet)
             if part is None:
                 return {}
@@ -228,24 +240,26 @@ _BIFF_ERRORS = {
 }
 
 
-def _cfb_stream(path: Path, names: tuple[str, ...]) -> bytes | None:
+def _cfb_stream(path: Path, names: tuple[str, ...], data: bytes | None = None) -> bytes | None:
     """The content of the first stream called one of ``names`` in an OLE compound file
     (olefile; its sector chains were checked before calamine saw the file)."""
     try:
-        with olefile.OleFileIO(str(path)) as ole:
+        with olefile.OleFileIO(_src(path, data)) as ole:
             for name in names:
                 if ole.exists(name) and ole.get_type(name) == olefile.STGTY_STREAM:
-                    data: bytes = ole.openstream(name).read()
-                    return data
+                    content: bytes = ole.openstream(name).read()
+                    return content
     except (OSError, ValueError, struct.error) as exc:  # OleFileError is an OSError
         log.info("could not read the workbook stream of %s: %r", path, exc)
     return None
 
 
-def _xls_scan(path: Path, sheet: str) -> tuple[dict[tuple[int, int], CellError], bool]:
+def _xls_scan(
+    path: Path, sheet: str, data: bytes | None = None
+) -> tuple[dict[tuple[int, int], CellError], bool]:
     """Error cells of one sheet of an .xls (BOOLERR records and formulas whose cached
     result is an error) and whether the workbook uses the 1904 date system."""
-    stream = _cfb_stream(path, ("Workbook", "Book"))
+    stream = _cfb_stream(path, ("Workbook", "Book"), data)
     found: dict[tuple[int, int], CellError] = {}
     if stream is None:
         return found, False

@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import gc
+import io
 import logging
 import struct
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import python_calamine as calamine
 from zmed_gui.core.errors import SourceError
 from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken, ProgressCallback
+from zmed_gui.core.read._decrypt import password_needed
 from zmed_gui.core.read._sniff import CFB, ENCRYPTED, ODS, ZIP
 from zmed_gui.core.table import CellError, CellValue, blanks_to_none
 
@@ -42,21 +44,20 @@ _ERROR_CODES = frozenset(
 
 _BIFF8_GLOBALS_BOF = b"\x09\x08\x10\x00\x00\x06\x05\x00"
 _FILEPASS = 0x002F
-_PASSWORD_HINT = (
-    "open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with "
-    "Password), save it and open it again"
-)
 
 
-def _xls_globals(path: Path) -> tuple[str | None, int | None]:
+def _xls_globals(path: Path, data: bytes | None = None) -> tuple[str | None, int | None]:
     """What the first records of an .xls's workbook globals say: the password protection
     ("xor", "rc4" or None, from a FILEPASS record) and the CODEPAGE. Looks at the first
     64 KB only (both records come right after BOF, before any sheet record)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(65536)
-    except OSError:
-        return None, None
+    if data is not None:
+        head = data[:65536]
+    else:
+        try:
+            with path.open("rb") as f:
+                head = f.read(65536)
+        except OSError:
+            return None, None
     pos = head.find(_BIFF8_GLOBALS_BOF)
     if pos == -1:
         return None, None
@@ -82,10 +83,10 @@ def xls_protection(path: Path) -> str | None:
     return _xls_globals(path)[0]
 
 
-def xls_text_codec(path: Path) -> str:
+def xls_text_codec(path: Path, data: bytes | None = None) -> str:
     """The Python codec calamine decoded 8-bit text of this .xls with (its CODEPAGE;
     Windows-1252 when there is none or it is UTF-16)."""
-    codepage = _xls_globals(path)[1]
+    codepage = _xls_globals(path, data)[1]
     if codepage is None or codepage in (1200, 0x8000, 0x8001, 367):
         return "cp1252"
     codec = "mac-roman" if codepage == 10000 else f"cp{codepage}"
@@ -95,28 +96,29 @@ def xls_text_codec(path: Path) -> str:
         return "cp1252"
 
 
-def open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
+def open_workbook(path: Path, kind: str, data: bytes | None = None) -> calamine.CalamineWorkbook:
+    """Opens a workbook with calamine (``data``: the decrypted bytes of a protected one).
+
+    Raises:
+        PasswordNeeded: the file is protected with a password and ``data`` is None.
+        SourceError: it cannot be opened.
+    """
     name = printable(path.name)
-    if kind == ENCRYPTED:
-        raise SourceError(f"{name} is protected with a password; {_PASSWORD_HINT}.")
-    if kind == CFB:
-        protection = xls_protection(path)
-        if protection == "xor":
-            raise SourceError(
-                f"{name} is protected with a password (the old Excel 97-2003 kind that "
-                f"scrambles the data); {_PASSWORD_HINT}."
-            )
-        if protection == "rc4":
-            raise SourceError(f"{name} is protected with a password; {_PASSWORD_HINT}.")
+    if data is None and (kind == ENCRYPTED or (kind == CFB and xls_protection(path))):
+        raise password_needed(path, wrong=False)
     suffix = path.suffix.lower()
     expected = {ZIP: (".xlsx", ".xlsm"), ODS: (".ods",), CFB: (".xls",)}[kind]
     try:
+        if data is not None:
+            return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         if suffix in expected:
             return calamine.CalamineWorkbook.from_path(str(path))
         # The name says one format, the bytes another: let calamine look at the bytes.
         with path.open("rb") as f:
             return calamine.CalamineWorkbook.from_filelike(f)
     except calamine.PasswordError:
+        if data is None:
+            raise password_needed(path, wrong=False) from None
         raise SourceError(
             f"{name} is protected with a password; open it in Excel, remove the password, "
             "save it and open it again."
