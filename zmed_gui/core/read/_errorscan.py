@@ -1,5 +1,5 @@
 """What calamine 0.9.1 drops from a workbook: Excel error values (#N/A, #DIV/0!, ...) and
-the date system.
+the date system; and whether a cell may be longer than Excel's 32,767 characters.
 
 Error cells are recovered from the raw file: the sheet XML of an .xlsx/.xlsm, the BIFF8 cell
 records of an .xls (its compound file read with olefile). :class:`SideScan` runs that
@@ -39,13 +39,19 @@ class SideScan(threading.Thread):
         self._stop_flag = threading.Event()
         self._found: dict[tuple[int, int], CellError] = {}
         self._date1904 = False
+        # Until the raw XML shows otherwise, a cell may be too long: rows are checked.
+        self.maybe_long_cells = True
 
     def run(self) -> None:
         try:
             if self._kind == ZIP:
                 self._date1904 = _xlsx_date1904(self._path, self._data)
+                cells = LongRun(b"<c", CELL_CHARS)
                 self._found = _xlsx_errors(
-                    self._path, self._sheet, ZIP, self._stop_flag, self._data
+                    self._path, self._sheet, ZIP, self._stop_flag, self._data, cells
+                )
+                self.maybe_long_cells = cells.found or _long_shared_string(
+                    self._path, self._data, self._stop_flag
                 )
             else:
                 self._found, self._date1904 = _xls_scan(self._path, self._sheet, self._data)
@@ -113,6 +119,7 @@ def _xlsx_errors(
     kind: str,
     stop: threading.Event | None = None,
     data: bytes | None = None,
+    cells: LongRun | None = None,
 ) -> dict[tuple[int, int], CellError]:
     """(Excel row number, 0-based column) -> error value, for one sheet of an .xlsx/.xlsm.
 
@@ -128,8 +135,10 @@ def _xlsx_errors(
                 return {}
             try:
                 with z.open(part) as stream:
-                    return scan_errors(stream, stop)
+                    return scan_errors(stream, stop, cells)
             except _NeedsFullParse:
+                if cells is not None:
+                    cells.found = True
                 with z.open(part) as stream:
                     return scan_errors_slow(stream)
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, EOFError) as exc:
@@ -137,12 +146,78 @@ def _xlsx_errors(
         return {}
 
 
+CELL_CHARS = 32_767  # Excel's limit for one cell
+
+
+class LongRun:
+    """Whether a stream of XML has a stretch longer than ``limit`` bytes between two
+    occurrences of ``marker`` (``b"<c"`` in sheet XML: a cell element; ``b"si>"`` in the
+    shared strings: one string). A cell's text is never longer in characters than its
+    element is in bytes, so without such a stretch no cell is over the limit, and the rows
+    need no check of their own. Errs on the side of "found" (a marker cut in two by a chunk
+    boundary, the XML before the first cell, a namespace prefix): that only costs the check.
+    Each step jumps to the last marker within ``limit`` bytes: about one ``rfind`` per
+    32 KB of XML."""
+
+    def __init__(self, marker: bytes, limit: int) -> None:
+        self.marker = marker
+        self.limit = limit
+        self.carry = 0  # bytes since the last marker, before the next chunk
+        self.found = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.found:
+            return
+        if not chunk:  # the end of the stream
+            self.found = self.carry > self.limit
+            return
+        marker, limit = self.marker, self.limit
+        first = chunk.find(marker)
+        if first == -1:
+            self.carry += len(chunk)
+            self.found = self.carry > limit
+            return
+        if self.carry + first > limit:
+            self.found = True
+            return
+        pos, n = first, len(chunk)
+        while n - pos > limit:
+            hit = chunk.rfind(marker, pos + 1, pos + limit + len(marker))
+            if hit == -1:
+                self.found = True
+                return
+            pos = hit
+        self.carry = n - chunk.rfind(marker, pos)
+
+
+def _long_shared_string(path: Path, data: bytes | None, stop: threading.Event) -> bool:
+    """Whether the shared strings of an .xlsx may hold a string over Excel's cell limit."""
+    try:
+        with zipfile.ZipFile(_src(path, data)) as z:
+            names = [n for n in z.namelist() if n.lower().endswith("sharedstrings.xml")]
+            if not names:
+                return False
+            run = LongRun(b"si>", CELL_CHARS)
+            with z.open(names[0]) as stream:
+                while not run.found:
+                    if stop.is_set():
+                        return True
+                    chunk = stream.read(4 << 20)
+                    run.feed(chunk)
+                    if not chunk:
+                        break
+            return run.found
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        log.info("could not look at the shared strings of %s: %r", path, exc)
+        return True
+
+
 class _NeedsFullParse(Exception):
     """An error cell without an ``r`` attribute: its place needs a real parse."""
 
 
 def scan_errors(
-    stream: IO[bytes], stop: threading.Event | None = None
+    stream: IO[bytes], stop: threading.Event | None = None, cells: LongRun | None = None
 ) -> dict[tuple[int, int], CellError]:
     found: dict[tuple[int, int], CellError] = {}
     overlap = 4096
@@ -150,8 +225,12 @@ def scan_errors(
     searched = 0  # hits starting before this offset in ``data`` are handled
     while True:
         if stop is not None and stop.is_set():
+            if cells is not None:
+                cells.found = True  # not looked at to the end: the rows are checked
             return found
         chunk = stream.read(4 << 20)
+        if cells is not None:
+            cells.feed(chunk)
         final = not chunk
         data += chunk
         end = len(data) if final else max(len(data) - overlap, 0)

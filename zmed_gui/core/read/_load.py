@@ -215,6 +215,7 @@ def read_grid(
             guard,
             nul_rows,
             xls_text_codec(path, data) if kind == CFB else "cp1252",
+            parsed.maybe_long_cells,
         )
     if not any(count_filled(row) for row in rows):
         raise no_data_error(
@@ -278,6 +279,7 @@ class _Parsed:
     sheet: calamine.CalamineSheet
     errors: dict[tuple[int, int], CellError]
     date1904: bool
+    maybe_long_cells: bool = True  # the raw XML may hold a cell over 32,767 characters
 
 
 _parsed_lock = threading.Lock()
@@ -345,10 +347,11 @@ def _parse_sheet(
             top, left = cal_sheet.start
             check_dimensions(path, name, top + cal_sheet.height, left + cal_sheet.width)
         errors, date1904 = scan.result() if scan is not None else ({}, False)
+        maybe_long = scan.maybe_long_cells if scan is not None else True
     finally:
         if scan is not None:
             scan.stop()
-    return _Parsed(key, cal_sheet, errors, date1904)
+    return _Parsed(key, cal_sheet, errors, date1904, maybe_long)
 
 
 def load_table(

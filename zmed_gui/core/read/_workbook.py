@@ -20,8 +20,9 @@ from zmed_gui.core.errors import SourceError
 from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.read._decrypt import password_needed
+from zmed_gui.core.read._guard import EXCEL_MAX_CELL_CHARS
 from zmed_gui.core.read._sniff import CFB, ENCRYPTED, ODS, ZIP
-from zmed_gui.core.table import CellError, CellValue, blanks_to_none
+from zmed_gui.core.table import CellError, CellValue, blanks_to_none, column_letter
 
 log = logging.getLogger(__name__)
 
@@ -230,10 +231,17 @@ def collect_rows(
     cancel: CancelToken | None,
     nul_rows: list[int] | None = None,
     codec: str = "cp1252",
+    check_cells: bool = True,
 ) -> tuple[list[list[CellValue]], list[int]]:
     """The sheet's non-blank rows and their Excel numbers. With ``nul_rows`` (a list to
     fill), text cells are freed of NUL characters (see :func:`repair_nuls`, ``codec`` the
-    workbook's code page) and the rows where that happened are appended to it."""
+    workbook's code page) and the rows where that happened are appended to it. With
+    ``check_cells`` (the raw file may hold one), a text cell over Excel's 32,767
+    characters is refused.
+
+    Raises:
+        SourceError: a cell is longer than Excel's limit, naming sheet, row and column.
+    """
     rows: list[list[CellValue]] = []
     numbers: list[int] = []
     start = cal_sheet.start
@@ -269,6 +277,10 @@ def collect_rows(
                     row[c] = err
         if row.count(None) == len(row):
             continue
+        if check_cells:
+            for i, v in enumerate(row):
+                if type(v) is str and len(v) > EXCEL_MAX_CELL_CHARS:
+                    raise long_cell_error(path, cal_sheet.name, number, first_col + i, len(v))
         if text_errors:
             for i, v in enumerate(row):
                 if type(v) is str and v in _ERROR_CODES:
@@ -288,6 +300,19 @@ def collect_rows(
             break
     progress(total, total, message)
     return rows, numbers
+
+
+def long_cell_error(path: Path, sheet: str, row: int, column: int, length: int) -> SourceError:
+    """A cell longer than Excel's limit: no spreadsheet program writes one (Excel cuts the
+    text when it opens the file), and no usage value is that long, so the file is refused
+    rather than a value sent that the sender never saw whole."""
+    cell = f"{column_letter(column)}{row}"
+    return SourceError(
+        f"Cell {cell} of sheet '{printable(sheet)}' in {printable(path.name)} (row {row:,}, "
+        f"column {column_letter(column)}) holds {length:,} characters, more than the "
+        f"{EXCEL_MAX_CELL_CHARS:,} a cell can hold in Excel; shorten or clear that cell and "
+        "save the file again (Excel itself would cut it)."
+    )
 
 
 @contextlib.contextmanager
