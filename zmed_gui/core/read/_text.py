@@ -407,7 +407,9 @@ def check_line_lengths(text: str, source: str, limit: int = MAX_LINE_CHARS) -> N
     pos = 0
     while n - pos > limit:
         end = pos + limit + 1
-        cut = max(text.rfind("\n", pos, end), text.rfind("\r", pos, end))
+        cut = text.rfind("\n", pos, end)
+        if cut == -1:  # old Mac files end lines with a lone CR
+            cut = text.rfind("\r", pos, end)
         if cut == -1:
             breaks = "\n" if "\n" in text else "\r"
             line = text.count(breaks, 0, pos) + 1
