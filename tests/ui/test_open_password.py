@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from tests.ui.test_open_step import DATA, HEADERS, TITLE, workbook
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers
+from zmed_gui.ui.jobs import running_jobs
 from zmed_gui.ui.open_password import PasswordDialog
 from zmed_gui.ui.open_step import OpenStep
 from zmed_gui.ui.state import AppState
@@ -41,7 +41,7 @@ def secret(tmp_path: Path) -> Path:
 
 
 def _idle(step: OpenStep) -> bool:
-    return not step.busy and running_workers() == 0
+    return not step.busy and running_jobs() == 0
 
 
 def _dialog(qtbot: Any, step: OpenStep) -> PasswordDialog:
