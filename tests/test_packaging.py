@@ -234,3 +234,113 @@ def test_linux_archive_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert members[f"{top}/install.sh"].mode & 0o111
     assert members[f"{top}/zmed-gui/zmed-upload"].issym()
     assert members[f"{top}/zmed-gui/zmed-gui"].uid == 0
+
+
+def _icu_package(items: dict[str, bytes]) -> bytes:
+    """An ICU common-data package (ucmndata.h layout) holding ``items`` under icudt73l/."""
+    import struct
+
+    header = bytearray(32)
+    struct.pack_into("<HBB", header, 0, 32, 0xDA, 0x27)
+    struct.pack_into("<HH4B", header, 4, 20, 0, 0, 0, 2, 0)
+    header[12:16] = b"CmnD"
+    names = sorted(f"icudt73l/{n}".encode() for n in items)
+    table = 4 + 8 * len(names)
+    blob = b"".join(n + b"\0" for n in names)
+    pos = table + len(blob)
+    pos += -pos % 16
+    body = b""
+    offsets = []
+    name_at = table
+    for n in names:
+        offsets.append((name_at, pos + len(body)))
+        name_at += len(n) + 1
+        body += items[n.decode().split("/", 1)[1]]
+        body += bytes(-len(body) % 16)
+    toc = struct.pack("<I", len(names)) + b"".join(struct.pack("<II", *o) for o in offsets)
+    toc += blob
+    toc += bytes(-len(toc) % 16)
+    return bytes(header) + toc + body
+
+
+def _icu_items(package: bytes) -> dict[str, bytes]:
+    import struct
+
+    size = struct.unpack_from("<H", package)[0]
+    count = struct.unpack_from("<I", package, size)[0]
+    entries = [struct.unpack_from("<II", package, size + 4 + 8 * i) for i in range(count)]
+    out = {}
+    for i, (name_off, data_off) in enumerate(entries):
+        end = package.index(b"\0", size + name_off)
+        name = package[size + name_off : end].decode().split("/", 1)[1]
+        stop = entries[i + 1][1] if i + 1 < count else len(package) - size
+        out[name] = package[size + data_off : size + stop]
+        assert (size + data_off) % 16 == 0
+    return out
+
+
+def test_icu_slim_keeps_what_qt_uses_and_drops_the_rest() -> None:
+    icu_slim = _load(PACKAGING / "icu_slim.py")
+    keep = {
+        "en.res": b"E" * 32,
+        "root.res": b"R" * 48,
+        "zoneinfo64.res": b"Z" * 32,
+        "coll/root.res": b"C" * 48,
+        "coll/ucadata.icu": b"U" * 64,
+        "coll/en.res": b"c" * 16,
+        "brkitr/word.brk": b"W" * 48,
+        "lang/en.res": b"l" * 16,
+        "zone/root.res": b"z" * 16,
+        "nfc.nrm": b"N" * 16,
+    }
+    drop = {
+        "ibm-1390_P110-2003.cnv": b"X" * 112,
+        "unames.icu": b"X" * 64,
+        "coll/zh.res": b"X" * 96,
+        "lang/de.res": b"X" * 32,
+        "curr/fr.res": b"X" * 32,
+        "unit/ja.res": b"X" * 32,
+        "region/sv.res": b"X" * 32,
+        "translit/root.res": b"X" * 32,
+        "rbnf/en.res": b"X" * 32,
+        "brkitr/cjdict.dict": b"X" * 208,
+    }
+    package = _icu_package({**keep, **drop})
+    assert _icu_items(package) == {**keep, **drop}  # the test's own reader agrees
+    # (items are 16-byte multiples here, so no padding shows in what the reader returns)
+    slim, kept, dropped = icu_slim.slim_package(package)
+    assert (kept, dropped) == (len(keep), len(drop))
+    assert _icu_items(slim) == keep
+    assert slim[:32] == package[:32]
+    with pytest.raises(ValueError):
+        icu_slim.slim_package(b"\x20\x00\x00\x00" + bytes(60))
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("cc") is None, reason="Linux with cc"
+)
+def test_icu_slim_links_a_library_with_the_same_soname_and_symbol(tmp_path: Path) -> None:
+    icu_slim = _load(PACKAGING / "icu_slim.py")
+    package = _icu_package({"root.res": b"R" * 32, "a.cnv": b"X" * 4096})
+    src_dir = tmp_path / "src"
+    src_dir.mkdir()
+    asm = src_dir / "d.S"
+    (src_dir / "d.dat").write_bytes(package)
+    asm.write_text(
+        ".section .rodata\n.globl icudt73_dat\n.type icudt73_dat, @object\n.balign 16\n"
+        f'icudt73_dat:\n.incbin "{src_dir / "d.dat"}"\n.size icudt73_dat, . - icudt73_dat\n'
+        '.section .note.GNU-stack,"",@progbits\n'
+    )
+    src = src_dir / "libicudata.so.73"
+    subprocess.run(
+        ["cc", "-shared", "-nostdlib", "-Wl,-soname,libicudata.so.73", "-o", str(src), str(asm)],
+        check=True,
+    )
+    out = tmp_path / "out" / "libicudata.so.73"
+    line = icu_slim.build(src, out)
+    assert "1 ICU data items kept, 1 left out" in line
+    data = out.read_bytes()
+    name, offset, size = icu_slim._symbol(data, rb"icudt\d+_dat")
+    assert name == "icudt73_dat"
+    assert _icu_items(data[offset : offset + size]) == {"root.res": b"R" * 32}
+    assert b"libicudata.so.73" in data  # the SONAME

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 API: dict[str, list[str]] = {
     "read": [
+        "PasswordNeeded",
         "SUPPORTED_EXTENSIONS",
         "check_encoding",
         "decode_text",

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from zmed_gui.cli.password import load_table_with_password
 from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.core.convert import (
     ConversionOptions,
@@ -38,7 +39,7 @@ from zmed_gui.core.mapping import (
 from zmed_gui.core.meterdef import MeterDefinition, load_event_fields, load_meter_definition
 from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken
-from zmed_gui.core.read import check_encoding, encoding_label, load_table
+from zmed_gui.core.read import check_encoding, encoding_label
 from zmed_gui.core.schema import Schema, default_schema
 from zmed_gui.core.table import Table
 from zmed_gui.core.validate import ValidationResult, validate
@@ -266,7 +267,9 @@ def prepare(
         )
 
     bar = ProgressPrinter("Reading", stream=sys.stderr)
-    table = load_table(path, sheet, header_row, progress=bar, cancel=cancel, encoding=encoding)
+    table = load_table_with_password(
+        path, sheet, header_row, progress=bar, cancel=cancel, encoding=encoding
+    )
     bar.done()
     how = f", as {encoding_label(table.encoding)}" if table.encoding else ""
     print(

@@ -12,25 +12,39 @@ from pathlib import Path
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.table import Grid, Table
 from zmed_gui.ui.jobs import Latest
+from zmed_gui.ui.open_password import PasswordRequest
 
 PREVIEW_ROWS = 200
 
 
 def preview_work(
-    path: Path, encoding: str | None = None
-) -> Callable[[ProgressCallback, CancelToken], tuple[list[str], Grid]]:
+    path: Path, encoding: str | None = None, password: str | None = None
+) -> Callable[[ProgressCallback, CancelToken], tuple[list[str], Grid] | PasswordRequest]:
     """All sheet names, and a preview of the first visible sheet (a hidden one is skipped);
-    a text file in ``encoding`` (None: detected)."""
+    a text file in ``encoding`` (None: detected). A password-protected workbook is opened
+    with ``password``; without one, or with a wrong one, the result is a
+    :class:`PasswordRequest`."""
 
-    def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[list[str], Grid]:
-        from zmed_gui.core.read import list_sheets, read_grid
+    def work(
+        progress: ProgressCallback, cancel: CancelToken
+    ) -> tuple[list[str], Grid] | PasswordRequest:
+        from zmed_gui.core.read import PasswordNeeded, list_sheets, read_grid
 
         progress(0, 0, "Reading the list of sheets...")
-        sheets = list(list_sheets(path))
+        try:
+            sheets = list(list_sheets(path, password=password))
+        except PasswordNeeded as exc:
+            return PasswordRequest(exc.file_name, exc.wrong)
         cancel.raise_if_cancelled()
         # None: core picks the first visible sheet; the names above include hidden ones.
         grid = read_grid(
-            path, None, max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel, encoding=encoding
+            path,
+            None,
+            max_rows=PREVIEW_ROWS,
+            progress=progress,
+            cancel=cancel,
+            encoding=encoding,
+            password=password,
         )
         return sheets, grid
 
@@ -38,31 +52,48 @@ def preview_work(
 
 
 def sheet_work(
-    path: Path, sheet: str, encoding: str | None = None
+    path: Path, sheet: str, encoding: str | None = None, password: str | None = None
 ) -> Callable[[ProgressCallback, CancelToken], Grid]:
-    """A preview of ``sheet`` (a text file in ``encoding``; None: detected)."""
+    """A preview of ``sheet`` (a text file in ``encoding``; None: detected; a protected
+    workbook opened with ``password``)."""
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> Grid:
         from zmed_gui.core.read import read_grid
 
         return read_grid(
-            path, sheet, max_rows=PREVIEW_ROWS, progress=progress, cancel=cancel, encoding=encoding
+            path,
+            sheet,
+            max_rows=PREVIEW_ROWS,
+            progress=progress,
+            cancel=cancel,
+            encoding=encoding,
+            password=password,
         )
 
     return work
 
 
 def table_work(
-    path: Path, sheet: str, header_row: int, encoding: str | None = None
+    path: Path,
+    sheet: str,
+    header_row: int,
+    encoding: str | None = None,
+    password: str | None = None,
 ) -> Callable[[ProgressCallback, CancelToken], Table]:
     """The whole table of ``sheet``, headings taken from Excel row ``header_row`` (a text
-    file in ``encoding``; None: detected)."""
+    file in ``encoding``; None: detected; a protected workbook opened with ``password``)."""
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> Table:
         from zmed_gui.core.read import load_table
 
         return load_table(
-            path, sheet, header_row, progress=progress, cancel=cancel, encoding=encoding
+            path,
+            sheet,
+            header_row,
+            progress=progress,
+            cancel=cancel,
+            encoding=encoding,
+            password=password,
         )
 
     return work

@@ -47,6 +47,7 @@ from zmed_gui.ui.open_loading import (
     sheet_work,
     table_work,
 )
+from zmed_gui.ui.open_password import PasswordDialog, PasswordRequest
 from zmed_gui.ui.open_preview import GridPreview, GridPreviewModel, format_cell
 from zmed_gui.ui.open_welcome import WelcomePage
 from zmed_gui.ui.state import AppState
@@ -115,6 +116,9 @@ class OpenStep(QWidget):
         self.path: Path | None = None
         self.sheets: list[str] = []
         self.grid: Grid | None = None
+        # A protected workbook's password, in memory while that file is open here only.
+        self._password: str | None = None
+        self.password_dialog: PasswordDialog | None = None
         self._reads = LatestRead(
             finished=self._on_reads_finished,
             failed=self._on_reads_failed,
@@ -281,6 +285,7 @@ class OpenStep(QWidget):
         path = Path(path)
         self._cancel_running()
         self.path = path
+        self._password = None
         self.sheets = []
         self.grid = None
         self.preview_model.set_grid(None)
@@ -366,7 +371,7 @@ class OpenStep(QWidget):
         path, sheet, header_row = self.path, self.grid.sheet, self.header_spin.value()
         self._run(
             "table",
-            table_work(path, sheet, header_row, self.encoding()),
+            table_work(path, sheet, header_row, self.encoding(), self._password),
             f"Loading sheet '{printable(sheet)}'...",
         )
 
@@ -426,6 +431,9 @@ class OpenStep(QWidget):
 
     def _on_reads_finished(self, kind: str, result: object) -> None:
         self._end_work()
+        if isinstance(result, PasswordRequest):
+            self._ask_password(result)
+            return
         if kind == "preview":
             assert isinstance(result, tuple)
             new_sheets: list[str] = result[0]
@@ -458,6 +466,39 @@ class OpenStep(QWidget):
 
     def _on_reads_cancelled(self, _kind: str) -> None:
         self._end_work()
+
+    def _ask_password(self, request: PasswordRequest) -> None:
+        """The file needs a password (or the one typed was wrong): ask, then read again;
+        Cancel returns to Open."""
+        self._password = None
+        dialog = PasswordDialog(request, self)
+        self.password_dialog = dialog
+
+        def opened() -> None:
+            password = dialog.password()
+            dialog.forget()
+            self.password_dialog = None
+            dialog.deleteLater()
+            if self.path is None:
+                return
+            self._password = password
+            self._run(
+                "preview",
+                preview_work(self.path, None, password),
+                f"Opening {printable(self.path.name)}...",
+            )
+
+        def cancelled() -> None:
+            dialog.forget()
+            self.password_dialog = None
+            dialog.deleteLater()
+            self.path = None
+            self.pages.setCurrentIndex(0)
+            self.welcome.show_message("Opening was cancelled: no password was entered.")
+
+        dialog.accepted.connect(opened)
+        dialog.rejected.connect(cancelled)
+        dialog.open()
 
     # --- showing results ------------------------------------------------------------------
 
@@ -560,7 +601,7 @@ class OpenStep(QWidget):
         path, sheet = self.path, self.sheets[index]
         self._run(
             "sheet",
-            sheet_work(path, sheet, self.encoding()),
+            sheet_work(path, sheet, self.encoding(), self._password),
             f"Reading sheet '{printable(sheet)}'...",
         )
 

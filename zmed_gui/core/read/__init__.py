@@ -1,3 +1,6 @@
+from zmed_gui.core.read._decrypt import (
+    PasswordNeeded,
+)
 from zmed_gui.core.read._load import (
     list_sheets,
     load_table,
@@ -20,6 +23,7 @@ from zmed_gui.core.read._text import (
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
+    "PasswordNeeded",
     "check_encoding",
     "decode_text",
     "detect_delimiter",

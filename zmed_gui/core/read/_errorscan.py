@@ -1,5 +1,5 @@
 """What calamine 0.9.1 drops from a workbook: Excel error values (#N/A, #DIV/0!, ...) and
-the date system.
+the date system; and whether a cell may be longer than Excel's 32,767 characters.
 
 Error cells are recovered from the raw file: the sheet XML of an .xlsx/.xlsm, the BIFF8 cell
 records of an .xls (its compound file read with olefile). :class:`SideScan` runs that
@@ -8,6 +8,7 @@ scan in a thread while calamine parses the same sheet.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import struct
@@ -29,22 +30,31 @@ class SideScan(threading.Thread):
     """Finds error cells and the date system in the raw file while calamine parses
     (calamine releases the GIL; zlib mostly does too)."""
 
-    def __init__(self, path: Path, sheet: str, kind: str) -> None:
+    def __init__(self, path: Path, sheet: str, kind: str, data: bytes | None = None) -> None:
         super().__init__(name="zmed-error-cell-scan", daemon=True)
         self._path = path
         self._sheet = sheet
         self._kind = kind
+        self._data = data
         self._stop_flag = threading.Event()
         self._found: dict[tuple[int, int], CellError] = {}
         self._date1904 = False
+        # Until the raw XML shows otherwise, a cell may be too long: rows are checked.
+        self.maybe_long_cells = True
 
     def run(self) -> None:
         try:
             if self._kind == ZIP:
-                self._date1904 = _xlsx_date1904(self._path)
-                self._found = _xlsx_errors(self._path, self._sheet, ZIP, self._stop_flag)
+                self._date1904 = _xlsx_date1904(self._path, self._data)
+                cells = LongRun(b"<c", CELL_CHARS)
+                self._found = _xlsx_errors(
+                    self._path, self._sheet, ZIP, self._stop_flag, self._data, cells
+                )
+                self.maybe_long_cells = cells.found or _long_shared_string(
+                    self._path, self._data, self._stop_flag
+                )
             else:
-                self._found, self._date1904 = _xls_scan(self._path, self._sheet)
+                self._found, self._date1904 = _xls_scan(self._path, self._sheet, self._data)
         except Exception:  # never let a side scan break reading; the log keeps the cause
             log.exception("error-cell scan of %s failed", self._path)
 
@@ -68,9 +78,13 @@ _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _ERROR_ATTR = (b' t="e"', b" t='e'")
 
 
-def _xlsx_date1904(path: Path) -> bool:
+def _src(path: Path, data: bytes | None) -> str | io.BytesIO:
+    return str(path) if data is None else io.BytesIO(data)
+
+
+def _xlsx_date1904(path: Path, data: bytes | None = None) -> bool:
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(_src(path, data)) as z:
             root = ElementTree.fromstring(z.read("xl/workbook.xml"))
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
         return False
@@ -100,7 +114,12 @@ def sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
 
 
 def _xlsx_errors(
-    path: Path, sheet: str, kind: str, stop: threading.Event | None = None
+    path: Path,
+    sheet: str,
+    kind: str,
+    stop: threading.Event | None = None,
+    data: bytes | None = None,
+    cells: LongRun | None = None,
 ) -> dict[tuple[int, int], CellError]:
     """(Excel row number, 0-based column) -> error value, for one sheet of an .xlsx/.xlsm.
 
@@ -110,14 +129,16 @@ def _xlsx_errors(
     if kind != ZIP:
         return {}
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(_src(path, data)) as z:
             part = sheet_part(z, sheet)
             if part is None:
                 return {}
             try:
                 with z.open(part) as stream:
-                    return scan_errors(stream, stop)
+                    return scan_errors(stream, stop, cells)
             except _NeedsFullParse:
+                if cells is not None:
+                    cells.found = True
                 with z.open(part) as stream:
                     return scan_errors_slow(stream)
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, EOFError) as exc:
@@ -125,12 +146,78 @@ def _xlsx_errors(
         return {}
 
 
+CELL_CHARS = 32_767  # Excel's limit for one cell
+
+
+class LongRun:
+    """Whether a stream of XML has a stretch longer than ``limit`` bytes between two
+    occurrences of ``marker`` (``b"<c"`` in sheet XML: a cell element; ``b"si>"`` in the
+    shared strings: one string). A cell's text is never longer in characters than its
+    element is in bytes, so without such a stretch no cell is over the limit, and the rows
+    need no check of their own. Errs on the side of "found" (a marker cut in two by a chunk
+    boundary, the XML before the first cell, a namespace prefix): that only costs the check.
+    Each step jumps to the last marker within ``limit`` bytes: about one ``rfind`` per
+    32 KB of XML."""
+
+    def __init__(self, marker: bytes, limit: int) -> None:
+        self.marker = marker
+        self.limit = limit
+        self.carry = 0  # bytes since the last marker, before the next chunk
+        self.found = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.found:
+            return
+        if not chunk:  # the end of the stream
+            self.found = self.carry > self.limit
+            return
+        marker, limit = self.marker, self.limit
+        first = chunk.find(marker)
+        if first == -1:
+            self.carry += len(chunk)
+            self.found = self.carry > limit
+            return
+        if self.carry + first > limit:
+            self.found = True
+            return
+        pos, n = first, len(chunk)
+        while n - pos > limit:
+            hit = chunk.rfind(marker, pos + 1, pos + limit + len(marker))
+            if hit == -1:
+                self.found = True
+                return
+            pos = hit
+        self.carry = n - chunk.rfind(marker, pos)
+
+
+def _long_shared_string(path: Path, data: bytes | None, stop: threading.Event) -> bool:
+    """Whether the shared strings of an .xlsx may hold a string over Excel's cell limit."""
+    try:
+        with zipfile.ZipFile(_src(path, data)) as z:
+            names = [n for n in z.namelist() if n.lower().endswith("sharedstrings.xml")]
+            if not names:
+                return False
+            run = LongRun(b"si>", CELL_CHARS)
+            with z.open(names[0]) as stream:
+                while not run.found:
+                    if stop.is_set():
+                        return True
+                    chunk = stream.read(4 << 20)
+                    run.feed(chunk)
+                    if not chunk:
+                        break
+            return run.found
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        log.info("could not look at the shared strings of %s: %r", path, exc)
+        return True
+
+
 class _NeedsFullParse(Exception):
     """An error cell without an ``r`` attribute: its place needs a real parse."""
 
 
 def scan_errors(
-    stream: IO[bytes], stop: threading.Event | None = None
+    stream: IO[bytes], stop: threading.Event | None = None, cells: LongRun | None = None
 ) -> dict[tuple[int, int], CellError]:
     found: dict[tuple[int, int], CellError] = {}
     overlap = 4096
@@ -138,8 +225,12 @@ def scan_errors(
     searched = 0  # hits starting before this offset in ``data`` are handled
     while True:
         if stop is not None and stop.is_set():
+            if cells is not None:
+                cells.found = True  # not looked at to the end: the rows are checked
             return found
         chunk = stream.read(4 << 20)
+        if cells is not None:
+            cells.feed(chunk)
         final = not chunk
         data += chunk
         end = len(data) if final else max(len(data) - overlap, 0)
@@ -228,24 +319,26 @@ _BIFF_ERRORS = {
 }
 
 
-def _cfb_stream(path: Path, names: tuple[str, ...]) -> bytes | None:
+def _cfb_stream(path: Path, names: tuple[str, ...], data: bytes | None = None) -> bytes | None:
     """The content of the first stream called one of ``names`` in an OLE compound file
     (olefile; its sector chains were checked before calamine saw the file)."""
     try:
-        with olefile.OleFileIO(str(path)) as ole:
+        with olefile.OleFileIO(_src(path, data)) as ole:
             for name in names:
                 if ole.exists(name) and ole.get_type(name) == olefile.STGTY_STREAM:
-                    data: bytes = ole.openstream(name).read()
-                    return data
+                    content: bytes = ole.openstream(name).read()
+                    return content
     except (OSError, ValueError, struct.error) as exc:  # OleFileError is an OSError
         log.info("could not read the workbook stream of %s: %r", path, exc)
     return None
 
 
-def _xls_scan(path: Path, sheet: str) -> tuple[dict[tuple[int, int], CellError], bool]:
+def _xls_scan(
+    path: Path, sheet: str, data: bytes | None = None
+) -> tuple[dict[tuple[int, int], CellError], bool]:
     """Error cells of one sheet of an .xls (BOOLERR records and formulas whose cached
     result is an error) and whether the workbook uses the 1904 date system."""
-    stream = _cfb_stream(path, ("Workbook", "Book"))
+    stream = _cfb_stream(path, ("Workbook", "Book"), data)
     found: dict[tuple[int, int], CellError] = {}
     if stream is None:
         return found, False

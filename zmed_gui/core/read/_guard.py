@@ -29,6 +29,7 @@ bench/bench_read_guard.py.)
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -78,8 +79,14 @@ def _damaged(path: Path, why: str) -> SourceError:
 # Compound files (.xls)
 
 
-def check_cfb(path: Path) -> None:
-    """Refuses an OLE2 compound file whose sector chains loop or break.
+def source(path: Path, data: bytes | None) -> str | io.BytesIO:
+    """What zipfile and olefile open: the file, or the decrypted bytes of a protected one."""
+    return str(path) if data is None else io.BytesIO(data)
+
+
+def check_cfb(path: Path, data: bytes | None = None) -> None:
+    """Refuses an OLE2 compound file whose sector chains loop or break (``data``: the
+    decrypted bytes of a password-protected file, else the file is read).
 
     Raises:
         SourceError: the container is broken, saying so.
@@ -87,17 +94,17 @@ def check_cfb(path: Path) -> None:
     try:
         # olefile's default strictness (fatal defects only): quirks calamine reads past are
         # not refused here; what makes calamine run away is checked below.
-        ole = olefile.OleFileIO(str(path))
+        ole = olefile.OleFileIO(source(path, data))
     except Exception as exc:  # olefile raises OSError, OleFileError, struct.error, ...
         log.info("olefile refuses %s: %r", path, exc)
         raise _damaged(path, "its compound-file structure is broken") from None
     try:
-        _check_chains(path, ole)
+        _check_chains(path, ole, data)
     finally:
         ole.close()
 
 
-def _check_chains(path: Path, ole: olefile.OleFileIO) -> None:
+def _check_chains(path: Path, ole: olefile.OleFileIO, data: bytes | None) -> None:
     fat: list[int] = list(ole.fat)
     sector = int(ole.sectorsize)
 
@@ -118,13 +125,17 @@ def _check_chains(path: Path, ole: olefile.OleFileIO) -> None:
     seen_difat: set[int] = set()
     s = int(ole.first_difat_sector)
     per = sector // 4
-    data_end = os.path.getsize(path)
+    data_end = os.path.getsize(path) if data is None else len(data)
     while s < _MAX_REGULAR and len(seen_difat) < int(ole.num_difat_sectors) + 1:
         if s in seen_difat or (s + 1) * sector + sector > data_end:
             raise _damaged(path, "its sector table chain loops or leaves the file")
         seen_difat.add(s)
+        at = (s + 1) * sector + (per - 1) * 4
+        if data is not None:
+            s = int.from_bytes(data[at : at + 4], "little")
+            continue
         with open(path, "rb") as f:
-            f.seek((s + 1) * sector + (per - 1) * 4)
+            f.seek(at)
             s = int.from_bytes(f.read(4), "little")
     walk(int(ole.first_dir_sector), fat, None, sector, "directory chain")
     if int(ole.num_mini_fat_sectors):
@@ -156,14 +167,15 @@ def _check_chains(path: Path, ole: olefile.OleFileIO) -> None:
 # Zip packages (.xlsx, .xlsm, .ods)
 
 
-def check_zip(path: Path) -> None:
-    """Refuses a zip package whose members would inflate beyond what can be read.
+def check_zip(path: Path, data: bytes | None = None) -> None:
+    """Refuses a zip package whose members would inflate beyond what can be read
+    (``data``: the decrypted bytes of a password-protected file).
 
     Raises:
         SourceError: a zip bomb, or a package too damaged to list.
     """
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(source(path, data)) as z:
             members = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         log.info("cannot list the zip %s: %r", path, exc)
@@ -198,7 +210,9 @@ _CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br\s*=\s*[\"']([A-Za-z]{1,4})(\d{1
 _ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br\s*=\s*[\"'](\d{1,8})[\"']")
 
 
-def check_sheet_extent(path: Path, sheet: str, memory_limit: int) -> None:
+def check_sheet_extent(
+    path: Path, sheet: str, memory_limit: int, data: bytes | None = None
+) -> None:
     """For a small .xlsx sheet part (up to 8 MB of XML, scanned in milliseconds): refuses
     one whose cells span past Excel's limits or a block too big for memory, before calamine
     allocates it. A bigger part is left to calamine under the memory guard.
@@ -209,7 +223,7 @@ def check_sheet_extent(path: Path, sheet: str, memory_limit: int) -> None:
     from zmed_gui.core.read._errorscan import sheet_part
 
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(source(path, data)) as z:
             part = sheet_part(z, sheet)
             if part is None:
                 return

@@ -48,6 +48,7 @@ import python_calamine as calamine
 from zmed_gui.core.errors import Cancelled, SourceError
 from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
+from zmed_gui.core.read._decrypt import decrypt, is_protected
 from zmed_gui.core.read._errorscan import SideScan
 from zmed_gui.core.read._guard import (
     ReadGuard,
@@ -78,32 +79,47 @@ from zmed_gui.core.table import CellError, Grid, Table
 log = logging.getLogger(__name__)
 
 
-def list_sheets(path: Path) -> list[str]:
+def list_sheets(path: Path, *, password: str | None = None) -> list[str]:
     """All sheet names in workbook order, hidden ones included; a text file has one sheet
-    named after the file's stem.
+    named after the file's stem. ``password`` opens a password-protected workbook.
 
     Raises:
+        PasswordNeeded: the workbook is protected and ``password`` is None or wrong.
         SourceError: the file cannot be opened.
     """
     kind, _ = check_file(path)
     if kind == TEXT:
         return [path.stem or path.name]
     guard = ReadGuard(path)
-    wb = _open_checked(path, kind, guard)
+    data, kind = _decrypted(path, kind, password, guard)
+    wb = _open_checked(path, kind, guard, data)
     try:
         return list(wb.sheet_names)
     finally:
         _close(wb)
 
 
-def _open_checked(path: Path, kind: str, guard: ReadGuard) -> calamine.CalamineWorkbook:
+def _decrypted(
+    path: Path, kind: str, password: str | None, guard: ReadGuard
+) -> tuple[bytes | None, str]:
+    """A protected workbook's plain bytes (in memory) and their kind; (None, kind) for
+    any other file."""
+    if not is_protected(path, kind):
+        return None, kind
+    data, plain_kind = decrypt(path, kind, password, guard)
+    return data, plain_kind
+
+
+def _open_checked(
+    path: Path, kind: str, guard: ReadGuard, data: bytes | None = None
+) -> calamine.CalamineWorkbook:
     """Checks the container cheaply, then opens it with calamine under ``guard`` (opening
     an .xlsx already parses its shared strings)."""
     if kind == CFB:
-        check_cfb(path)
+        check_cfb(path, data)
     elif kind in (ZIP, ODS):
-        check_zip(path)
-    return guard.run_native(lambda: open_workbook(path, kind))
+        check_zip(path, data)
+    return guard.run_native(lambda: open_workbook(path, kind, data))
 
 
 def _close(wb: calamine.CalamineWorkbook) -> None:
@@ -134,6 +150,7 @@ def read_grid(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     encoding: str | None = None,
+    password: str | None = None,
 ) -> Grid:
     """Reads one sheet as it is, blank rows left out.
 
@@ -149,11 +166,13 @@ def read_grid(
         encoding: a text file's encoding (a codec name, see ``check_encoding``); None
             detects it. Workbooks ignore it. ``Grid.encoding_guessed`` says when the
             detected encoding is a guess; ``Grid.notes`` says so in words.
+        password: opens a password-protected workbook (decrypted in memory; never kept).
 
     Cells are as described in the module docstring; note that a date-time at exactly
     midnight comes as ``datetime.date``.
 
     Raises:
+        PasswordNeeded: the workbook is protected and ``password`` is None or wrong.
         SourceError: the file or sheet cannot be read, or the sheet has no data.
         Cancelled: ``cancel`` was set.
     """
@@ -170,14 +189,15 @@ def read_grid(
                 "the right file."
             )
         return grid
-    wb = _open_checked(path, kind, guard)
+    data, kind = _decrypted(path, kind, password, guard)
+    wb = _open_checked(path, kind, guard, data)
     try:
         name = pick_sheet(path, wb, sheet)
         others = [n for n in wb.sheet_names if n != name]
         key = _sheet_key(path, name)
         parsed = _take_parsed(key, keep=max_rows is not None)
         if parsed is None:
-            parsed = _parse_sheet(path, kind, wb, name, key, progress, guard)
+            parsed = _parse_sheet(path, kind, wb, name, key, progress, guard, data)
     finally:
         _close(wb)
     if max_rows is not None:
@@ -194,12 +214,13 @@ def read_grid(
             progress,
             guard,
             nul_rows,
-            xls_text_codec(path) if kind == CFB else "cp1252",
+            xls_text_codec(path, data) if kind == CFB else "cp1252",
+            parsed.maybe_long_cells,
         )
     if not any(count_filled(row) for row in rows):
         raise no_data_error(
             f"Sheet '{printable(name)}' in {printable(path.name)} has no data",
-            sheets_with_data(path, kind, others),
+            sheets_with_data(path, kind, others, data),
             len(others),
         )
     notes: list[str] = []
@@ -221,12 +242,14 @@ def read_grid(
     )
 
 
-def sheets_with_data(path: Path, kind: str, names: list[str]) -> list[str]:
+def sheets_with_data(
+    path: Path, kind: str, names: list[str], data: bytes | None = None
+) -> list[str]:
     """Those of ``names`` (sheets of the workbook at ``path``) that have a filled cell; only
     asked when the chosen sheet turned out empty."""
     found: list[str] = []
     try:
-        wb = open_workbook(path, kind)
+        wb = open_workbook(path, kind, data)
     except SourceError:
         return found
     try:
@@ -256,6 +279,7 @@ class _Parsed:
     sheet: calamine.CalamineSheet
     errors: dict[tuple[int, int], CellError]
     date1904: bool
+    maybe_long_cells: bool = True  # the raw XML may hold a cell over 32,767 characters
 
 
 _parsed_lock = threading.Lock()
@@ -299,14 +323,15 @@ def _parse_sheet(
     key: tuple[str, int, int, str],
     progress: ProgressCallback,
     guard: ReadGuard,
+    data: bytes | None = None,
 ) -> _Parsed:
     progress(0, 0, f"Opening sheet '{name}' of {path.name}")
     guard.raise_if_cancelled()
     if kind == ZIP:
-        check_sheet_extent(path, name, guard.memory_limit)
+        check_sheet_extent(path, name, guard.memory_limit, data)
     # calamine drops error values (and does not say which date system the file uses): a
     # side scan of the raw file finds them meanwhile.
-    scan = SideScan(path, name, kind) if kind in (ZIP, CFB) else None
+    scan = SideScan(path, name, kind, data) if kind in (ZIP, CFB) else None
     try:
         if scan is not None:
             scan.start()
@@ -322,10 +347,11 @@ def _parse_sheet(
             top, left = cal_sheet.start
             check_dimensions(path, name, top + cal_sheet.height, left + cal_sheet.width)
         errors, date1904 = scan.result() if scan is not None else ({}, False)
+        maybe_long = scan.maybe_long_cells if scan is not None else True
     finally:
         if scan is not None:
             scan.stop()
-    return _Parsed(key, cal_sheet, errors, date1904)
+    return _Parsed(key, cal_sheet, errors, date1904, maybe_long)
 
 
 def load_table(
@@ -336,6 +362,7 @@ def load_table(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     encoding: str | None = None,
+    password: str | None = None,
 ) -> Table:
     """Reads a sheet and returns the table below its header row.
 
@@ -344,11 +371,14 @@ def load_table(
         sheet: a sheet name, a 0-based index, or None for the first visible sheet.
         header_row: the Excel row number (1-based) of the header row; None detects it.
         encoding: a text file's encoding; None detects it (see :func:`read_grid`).
+        password: opens a password-protected workbook (see :func:`read_grid`).
 
     Raises:
         SourceError: the file, sheet or header row cannot be used.
         Cancelled: ``cancel`` was set.
     """
-    grid = read_grid(path, sheet, progress=progress, cancel=cancel, encoding=encoding)
+    grid = read_grid(
+        path, sheet, progress=progress, cancel=cancel, encoding=encoding, password=password
+    )
     index = detect_header_row(grid) if header_row is None else header_row_index(grid, header_row)
     return make_table(grid, index)

@@ -25,7 +25,6 @@ import gc
 import io
 import logging
 import re
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +44,15 @@ _SAMPLE_RECORDS = 50
 _CHUNK = 10_000
 _SEP_LINE = re.compile(r"\A[\"']?sep=([,;\t|])[\"']?[,;\t|]*(?:\r\n|\n|\r)", re.IGNORECASE)
 
-# Excel caps cells at 32,767 characters; allow generous fields but not unbounded ones.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+# A field longer than a spreadsheet cell can be (Excel's 32,767 characters) is refused with
+# its row and column: no usage value is that long, and a stray quote that swallows the rest
+# of the file is the usual cause. csv's own limit stops it without a cost per field.
+MAX_FIELD_CHARS = 32_767
+# A line longer than Zuora takes in one call (4 MB, Production and Central Sandbox) cannot
+# hold a usage record, and csv builds a line's whole list of fields at once (a one-line
+# 200 MB file took 2 GB): such a line is refused before parsing, by a scan that looks at
+# every 4 MB window once (milliseconds for a million-row file).
+MAX_LINE_CHARS = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -327,6 +333,7 @@ def read_text_grid(
             f"{source} holds NUL characters (on line{'s' if len(nul_lines) > 1 else ''} "
             f"{_line_list(nul_lines)}); they were left out; check those lines."
         )
+    check_line_lengths(text, source)
     hint = _SEP_LINE.match(text)
     if hint:
         # Excel's "sep=;" first line names the delimiter; Excel hides the line itself.
@@ -338,6 +345,7 @@ def read_text_grid(
     total = len(text)
     # newline="": lines end at \r\n, \n or a lone \r (old Mac), untranslated, as csv wants.
     stream = io.StringIO(text, newline="")
+    csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(stream, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
     rows: list[list[CellValue]] = []
     numbers: list[int] = []
@@ -368,6 +376,8 @@ def read_text_grid(
                 break
     except csv.Error as exc:
         log.info("csv error in %s at record %d: %s", source, record + 1, exc)
+        if "field larger than field limit" in str(exc):
+            raise _long_field_error(text, delimiter, record + 1, source) from None
         raise SourceError(
             f"{source} cannot be read as text from row {record + 1} on ({exc}); open it in "
             "Excel and save it again as .xlsx."
@@ -384,6 +394,60 @@ def read_text_grid(
         encoding=decoded.encoding,
         encoding_guessed=decoded.guessed,
         notes=notes,
+    )
+
+
+def check_line_lengths(text: str, source: str, limit: int = MAX_LINE_CHARS) -> None:
+    """Refuses a text with a line longer than ``limit`` characters, naming the line.
+
+    Each step looks for the last line break in the next ``limit + 1`` characters and jumps
+    past it, so a normal file costs one pass of ``str.rfind`` over each window.
+    """
+    n = len(text)
+    pos = 0
+    while n - pos > limit:
+        end = pos + limit + 1
+        cut = text.rfind("\n", pos, end)
+        if cut == -1:  # old Mac files end lines with a lone CR
+            cut = text.rfind("\r", pos, end)
+        if cut == -1:
+            breaks = "\n" if "\n" in text else "\r"
+            line = text.count(breaks, 0, pos) + 1
+            raise SourceError(
+                f"Line {line:,} of {source} is longer than {limit:,} characters without a "
+                "line break, more than any usage record can be (Zuora takes at most "
+                f"{MAX_LINE_CHARS // 2**20} MB in one call); check that this is the right "
+                "file, or save it again as CSV from the program that made it."
+            )
+        pos = cut + 1
+
+
+def _long_field_error(text: str, delimiter: str, record: int, source: str) -> SourceError:
+    """The sentence for a field over :data:`MAX_FIELD_CHARS` in ``record`` (1-based), naming
+    its column when a second look (fields up to one line's limit) finds it."""
+    from zmed_gui.core.table import column_letter
+
+    where = f"Row {record:,}"
+    csv.field_size_limit(MAX_LINE_CHARS)
+    try:
+        reader = csv.reader(
+            io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False
+        )
+        for number, fields in enumerate(reader, 1):
+            if number == record:
+                wide = [i for i, f in enumerate(fields) if len(f) > MAX_FIELD_CHARS]
+                if wide:
+                    where = f"Row {record:,}, column {column_letter(wide[0])}"
+                break
+    except csv.Error:
+        pass  # longer still: the row is all that can be said
+    finally:
+        csv.field_size_limit(MAX_FIELD_CHARS)
+    return SourceError(
+        f"{where} of {source} holds more than {MAX_FIELD_CHARS:,} characters, more than a "
+        'spreadsheet cell can hold and more than any usage value needs; a quote (") that is '
+        "opened but never closed is the usual cause: check that row, correct it and save "
+        "the file again."
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import gc
+import io
 import logging
 import struct
 from collections.abc import Iterator
@@ -18,8 +19,10 @@ import python_calamine as calamine
 from zmed_gui.core.errors import SourceError
 from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken, ProgressCallback
+from zmed_gui.core.read._decrypt import password_needed
+from zmed_gui.core.read._guard import EXCEL_MAX_CELL_CHARS
 from zmed_gui.core.read._sniff import CFB, ENCRYPTED, ODS, ZIP
-from zmed_gui.core.table import CellError, CellValue, blanks_to_none
+from zmed_gui.core.table import CellError, CellValue, blanks_to_none, column_letter
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +45,20 @@ _ERROR_CODES = frozenset(
 
 _BIFF8_GLOBALS_BOF = b"\x09\x08\x10\x00\x00\x06\x05\x00"
 _FILEPASS = 0x002F
-_PASSWORD_HINT = (
-    "open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with "
-    "Password), save it and open it again"
-)
 
 
-def _xls_globals(path: Path) -> tuple[str | None, int | None]:
+def _xls_globals(path: Path, data: bytes | None = None) -> tuple[str | None, int | None]:
     """What the first records of an .xls's workbook globals say: the password protection
     ("xor", "rc4" or None, from a FILEPASS record) and the CODEPAGE. Looks at the first
     64 KB only (both records come right after BOF, before any sheet record)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(65536)
-    except OSError:
-        return None, None
+    if data is not None:
+        head = data[:65536]
+    else:
+        try:
+            with path.open("rb") as f:
+                head = f.read(65536)
+        except OSError:
+            return None, None
     pos = head.find(_BIFF8_GLOBALS_BOF)
     if pos == -1:
         return None, None
@@ -82,10 +84,10 @@ def xls_protection(path: Path) -> str | None:
     return _xls_globals(path)[0]
 
 
-def xls_text_codec(path: Path) -> str:
+def xls_text_codec(path: Path, data: bytes | None = None) -> str:
     """The Python codec calamine decoded 8-bit text of this .xls with (its CODEPAGE;
     Windows-1252 when there is none or it is UTF-16)."""
-    codepage = _xls_globals(path)[1]
+    codepage = _xls_globals(path, data)[1]
     if codepage is None or codepage in (1200, 0x8000, 0x8001, 367):
         return "cp1252"
     codec = "mac-roman" if codepage == 10000 else f"cp{codepage}"
@@ -95,28 +97,29 @@ def xls_text_codec(path: Path) -> str:
         return "cp1252"
 
 
-def open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
+def open_workbook(path: Path, kind: str, data: bytes | None = None) -> calamine.CalamineWorkbook:
+    """Opens a workbook with calamine (``data``: the decrypted bytes of a protected one).
+
+    Raises:
+        PasswordNeeded: the file is protected with a password and ``data`` is None.
+        SourceError: it cannot be opened.
+    """
     name = printable(path.name)
-    if kind == ENCRYPTED:
-        raise SourceError(f"{name} is protected with a password; {_PASSWORD_HINT}.")
-    if kind == CFB:
-        protection = xls_protection(path)
-        if protection == "xor":
-            raise SourceError(
-                f"{name} is protected with a password (the old Excel 97-2003 kind that "
-                f"scrambles the data); {_PASSWORD_HINT}."
-            )
-        if protection == "rc4":
-            raise SourceError(f"{name} is protected with a password; {_PASSWORD_HINT}.")
+    if data is None and (kind == ENCRYPTED or (kind == CFB and xls_protection(path))):
+        raise password_needed(path, wrong=False)
     suffix = path.suffix.lower()
     expected = {ZIP: (".xlsx", ".xlsm"), ODS: (".ods",), CFB: (".xls",)}[kind]
     try:
+        if data is not None:
+            return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         if suffix in expected:
             return calamine.CalamineWorkbook.from_path(str(path))
         # The name says one format, the bytes another: let calamine look at the bytes.
         with path.open("rb") as f:
             return calamine.CalamineWorkbook.from_filelike(f)
     except calamine.PasswordError:
+        if data is None:
+            raise password_needed(path, wrong=False) from None
         raise SourceError(
             f"{name} is protected with a password; open it in Excel, remove the password, "
             "save it and open it again."
@@ -228,10 +231,17 @@ def collect_rows(
     cancel: CancelToken | None,
     nul_rows: list[int] | None = None,
     codec: str = "cp1252",
+    check_cells: bool = True,
 ) -> tuple[list[list[CellValue]], list[int]]:
     """The sheet's non-blank rows and their Excel numbers. With ``nul_rows`` (a list to
     fill), text cells are freed of NUL characters (see :func:`repair_nuls`, ``codec`` the
-    workbook's code page) and the rows where that happened are appended to it."""
+    workbook's code page) and the rows where that happened are appended to it. With
+    ``check_cells`` (the raw file may hold one), a text cell over Excel's 32,767
+    characters is refused.
+
+    Raises:
+        SourceError: a cell is longer than Excel's limit, naming sheet, row and column.
+    """
     rows: list[list[CellValue]] = []
     numbers: list[int] = []
     start = cal_sheet.start
@@ -267,6 +277,10 @@ def collect_rows(
                     row[c] = err
         if row.count(None) == len(row):
             continue
+        if check_cells:
+            for i, v in enumerate(row):
+                if type(v) is str and len(v) > EXCEL_MAX_CELL_CHARS:
+                    raise long_cell_error(path, cal_sheet.name, number, first_col + i, len(v))
         if text_errors:
             for i, v in enumerate(row):
                 if type(v) is str and v in _ERROR_CODES:
@@ -286,6 +300,19 @@ def collect_rows(
             break
     progress(total, total, message)
     return rows, numbers
+
+
+def long_cell_error(path: Path, sheet: str, row: int, column: int, length: int) -> SourceError:
+    """A cell longer than Excel's limit: no spreadsheet program writes one (Excel cuts the
+    text when it opens the file), and no usage value is that long, so the file is refused
+    rather than a value sent that the sender never saw whole."""
+    cell = f"{column_letter(column)}{row}"
+    return SourceError(
+        f"Cell {cell} of sheet '{printable(sheet)}' in {printable(path.name)} (row {row:,}, "
+        f"column {column_letter(column)}) holds {length:,} characters, more than the "
+        f"{EXCEL_MAX_CELL_CHARS:,} a cell can hold in Excel; shorten or clear that cell and "
+        "save the file again (Excel itself would cut it)."
+    )
 
 
 @contextlib.contextmanager
