@@ -70,6 +70,10 @@ class _Relay(QObject):
     cancelled = Signal()
 
 
+def _spent(progress: ProgressCallback, cancel: CancelToken) -> Any:
+    raise RuntimeError("this job has already run")
+
+
 class _Runnable(QRunnable):
     def __init__(self, fn: WorkFn, relay: _Relay, cancel: CancelToken, interval: float):
         super().__init__()
@@ -88,10 +92,16 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         relay = self._relay
+        # QThreadPool.start() keeps the Python wrapper of a runnable whose autoDelete is off
+        # alive for good (PySide6 6.11: nothing releases Shiboken's reference), so the
+        # function and all it closes over (an upload's session and plan, a table) is let go
+        # here, before it runs to its end: else every upload's memory stays.
+        fn, self._fn = self._fn, _spent
         try:
             if self._cancel.cancelled:
                 raise Cancelled("cancelled before it started")
-            result = self._fn(self._progress, self._cancel)
+            result = fn(self._progress, self._cancel)
+            del fn
         except Cancelled:
             relay.cancelled.emit()
         except ZmedError as exc:
