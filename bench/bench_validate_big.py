@@ -48,6 +48,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from make_samples import write_big_xlsx  # noqa: E402
 
+import zmed_gui  # noqa: E402
+
 CHILD = """
 import resource, sys, time
 t = time.perf_counter()
@@ -64,6 +66,8 @@ CALAMINE = (
 
 CLI = (
     "import contextlib, io\n"
+    "import zmed_gui\n"
+    "assert zmed_gui.__file__.startswith({code!r}), zmed_gui.__file__\n"
     "from zmed_gui.cli import main\n"
     "buf = io.StringIO()\n"
     "with contextlib.redirect_stdout(buf):\n"
@@ -75,8 +79,11 @@ CLI = (
 
 def child(body: str) -> tuple[float, float, float]:
     """Run ``body`` in a fresh interpreter: (wall s, CPU s, peak RSS MB) it measured."""
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD.format(body=body)], capture_output=True, text=True
+    proc = subprocess.run(  # cwd elsewhere: "" first on sys.path must not pick a checkout
+        [sys.executable, "-c", CHILD.format(body=body)],
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
     )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:] + proc.stdout[-3000:])
@@ -89,7 +96,7 @@ def cli_body(path: Path, work: Path, report: str | None) -> str:
     argv = ["validate", str(path), "--timezone", "UTC", "--events-out", str(work / "e.ndjson")]
     if report:
         argv += ["--report", str(work / f"report.{report}")]
-    return CLI.format(argv=argv)
+    return CLI.format(argv=argv, code=str(Path(zmed_gui.__file__).parent))
 
 
 def whole_processes(args: argparse.Namespace) -> dict[str, Any]:
@@ -294,6 +301,7 @@ def main() -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}",
         "load_average_at_start": os.getloadavg(),
+        "code": str(Path(zmed_gui.__file__).parent),
     }
     if not args.no_processes:
         figures["processes"] = whole_processes(args)
