@@ -70,6 +70,27 @@ def assemble(
     return (None if bad else event), issues
 
 
+def _add_generated(
+    result: ValidationResult,
+    start: int,
+    values: list[tuple[Any, ...] | None],
+    odd: dict[int, tuple[str, ...]],
+    names: tuple[str, ...],
+    generated: tuple[str, ...],
+) -> None:
+    """Give each event of a chunk its generated row ID fields (as :func:`fill_generated`)."""
+    table = result.table
+    sheet, numbers = table.sheet, table.row_numbers
+    for k, vals in enumerate(values):
+        if vals is None:
+            continue
+        own = odd.get(k, names)
+        value = row_id(sheet, numbers[start + k], dict(zip(own, vals, strict=True)))
+        values[k] = vals + (value,) * len(generated)
+        if k in odd:
+            odd[k] = own + generated
+
+
 def fill_generated(result: ValidationResult, row: int, event: dict[str, Any]) -> None:
     """Give ``event`` (built from its row's other fields) its generated row ID fields."""
     table = result.table
@@ -91,11 +112,14 @@ def build_rows(
     """Events, statuses and issues of every row, then the duplicate warnings, the row
     counts and the flat issue list.
 
-    Rows whose fields all converted plainly are built in bulk (``map`` over ``zip``);
-    only rows with an issue, an empty field or an exclusion go through :func:`assemble`.
+    Rows whose fields all converted plainly are built in bulk (the tuples ``zip`` makes
+    are their events' values, kept as they are in the :class:`EventList`); only rows with
+    an issue or an exclusion go through :func:`assemble`, and rows with an empty optional
+    field lose that field.
     """
     n = len(result.table)
-    names = [p.name for p in result._plans]
+    names = tuple(p.name for p in result._plans)
+    generated = tuple(result._generated)
     events, statuses = result.events, result.statuses
     row_issues = result._row_issues
     excluded = result.excluded
@@ -112,21 +136,27 @@ def build_rows(
             itertools.repeat(plan.constant, stop - start) if values is None else values[start:stop]
             for plan, values in zip(result._plans, per_field, strict=True)
         ]
-        rows = list(zip(*parts, strict=True)) if parts else [()] * (stop - start)
-        chunk_events: list[dict[str, Any] | None] = []
+        rows: list[tuple[Any, ...]] = (
+            list(zip(*parts, strict=True)) if parts else [()] * (stop - start)
+        )
+        chunk_values: list[tuple[Any, ...] | None] = []
+        odd: dict[int, tuple[str, ...]] = {}  # row in chunk -> its fields, when not all
         chunk_hashes: list[int] = []
         if build:
-            chunk_events = list(map(dict, map(zip, itertools.repeat(names), rows)))
+            chunk_values = list(rows)
             chunk_hashes = list(map(hash, rows))
-            stripped: set[int] = set()
+            dropped: dict[int, set[str]] = {}
             for name, empties in gaps:
                 a = bisect.bisect_left(empties, start)
                 b = bisect.bisect_left(empties, stop)
                 for i in empties[a:b]:
-                    del chunk_events[i - start][name]  # type: ignore[union-attr]
-                    stripped.add(i - start)
-            for k in stripped:
-                chunk_hashes[k] = event_hash(chunk_events[k])  # type: ignore[arg-type]
+                    dropped.setdefault(i - start, set()).add(name)
+            for k, gone in dropped.items():
+                keep = [j for j, name in enumerate(names) if name not in gone]
+                values = rows[k]
+                chunk_values[k] = kept = tuple([values[j] for j in keep])
+                odd[k] = tuple([names[j] for j in keep])
+                chunk_hashes[k] = hash(kept)  # = event_hash of the event without them
             # (hashes of the fields as converted: the generated ID, added below, is left out)
         lo = bisect.bisect_left(slow_rows, start)
         hi = bisect.bisect_left(slow_rows, stop)
@@ -141,17 +171,19 @@ def build_rows(
                     row_issues[i] = issues
                     statuses[i] = status_of(issues)
             if build:
-                chunk_events[k] = event
+                odd.pop(k, None)
                 if event is None:
+                    chunk_values[k] = None
                     no_event.append(i)
                 else:
+                    chunk_values[k] = tuple(event.values())
+                    if tuple(event) != names:
+                        odd[k] = tuple(event)
                     chunk_hashes[k] = event_hash(event)
         if build:
-            if result._generated:
-                for k, ev in enumerate(chunk_events):
-                    if ev is not None:
-                        fill_generated(result, start + k, ev)
-            events[start:stop] = chunk_events
+            if generated:
+                _add_generated(result, start, chunk_values, odd, names, generated)
+            events.store(start, chunk_values, odd)
             hashes.extend(chunk_hashes)
     if build:
         find_duplicates(result, hashes, no_event)

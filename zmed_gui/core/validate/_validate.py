@@ -47,6 +47,7 @@ from zmed_gui.core.schema import Schema
 from zmed_gui.core.table import Table
 from zmed_gui.core.validate._columns import SPECIAL, cell_result, convert_column, is_special
 from zmed_gui.core.validate._duplicates import event_hash, forget, recheck_bucket, register
+from zmed_gui.core.validate._events import EventList
 from zmed_gui.core.validate._mapping import plan_fields
 from zmed_gui.core.validate._result import (
     RowStatus,
@@ -81,7 +82,7 @@ def validate(
         schema=schema,
         mapping=mapping,
         options=options,
-        events=[None] * n,
+        events=EventList(n, [p.name for p in plans] + generated),
         statuses=[RowStatus.VALID] * n,
         mapping_problems=problems,
         excluded=set(excluded),
