@@ -112,6 +112,7 @@ def build_rows(
     """Events, statuses and issues of every row, then the duplicate warnings, the row
     counts and the flat issue list.
 
+    Consumes ``per_field`` and ``special`` (emptied before the duplicate index is built).
     Rows whose fields all converted plainly are built in bulk (the tuples ``zip`` makes
     are their events' values, kept as they are in the :class:`EventList`); only rows with
     an issue or an exclusion go through :func:`assemble`, and rows with an empty optional
@@ -185,6 +186,8 @@ def build_rows(
                 _add_generated(result, start, chunk_values, odd, names, generated)
             events.store(start, chunk_values, odd)
             hashes.extend(chunk_hashes)
+    per_field.clear()  # the converted columns are in the events now: free them for
+    special.clear()  # the duplicate index, the peak of a big validation
     if build:
         find_duplicates(result, hashes, no_event)
     result.recount()

@@ -117,6 +117,7 @@ def validate(
             empties = [i for i, r in enumerate(values) if r is EMPTY]
             if empties:
                 gaps.append((plan.name, empties))
+        del values  # per_field holds it; build_rows lets go of them before the index
     build_rows(result, per_field, special, gaps, progress, cancel, len(plans) * n, total)
     progress(total, total, "Checked")
     return result
