@@ -77,13 +77,22 @@ CLI = (
 )
 
 
-def child(body: str) -> tuple[float, float, float]:
-    """Run ``body`` in a fresh interpreter: (wall s, CPU s, peak RSS MB) it measured."""
+def child(body: str, code: str | None = None) -> tuple[float, float, float]:
+    """Run ``body`` in a fresh interpreter: (wall s, CPU s, peak RSS MB) it measured.
+
+    ``code``: a folder holding another ``zmed_gui`` to run (PYTHONPATH), for a before/after
+    comparison in the same run. The read guard's 60 s limit is raised: a shared machine
+    can be that slow, and a refused read measures nothing.
+    """
+    env = dict(os.environ, ZMED_READ_TIME_LIMIT="1200")
+    if code:
+        env["PYTHONPATH"] = code
     proc = subprocess.run(  # cwd elsewhere: "" first on sys.path must not pick a checkout
         [sys.executable, "-c", CHILD.format(body=body)],
         capture_output=True,
         text=True,
         cwd=tempfile.gettempdir(),
+        env=env,
     )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:] + proc.stdout[-3000:])
@@ -92,11 +101,11 @@ def child(body: str) -> tuple[float, float, float]:
     return wall, cpu, peak
 
 
-def cli_body(path: Path, work: Path, report: str | None) -> str:
+def cli_body(path: Path, work: Path, report: str | None, code: str | None = None) -> str:
     argv = ["validate", str(path), "--timezone", "UTC", "--events-out", str(work / "e.ndjson")]
     if report:
         argv += ["--report", str(work / f"report.{report}")]
-    return CLI.format(argv=argv, code=str(Path(zmed_gui.__file__).parent))
+    return CLI.format(argv=argv, code=code or str(Path(zmed_gui.__file__).parent))
 
 
 def whole_processes(args: argparse.Namespace) -> dict[str, Any]:
@@ -114,10 +123,17 @@ def whole_processes(args: argparse.Namespace) -> dict[str, Any]:
         "events+xlsx": cli_body(big, work, "xlsx"),
     }
     cases = ["calamine", *[c for c in args.cases if c != "calamine"]]
+    codes: dict[str, str | None] = {c: None for c in cases}
+    if args.base:  # the same cases on another checkout's code (e.g. main before a change)
+        for case in cases[1:]:
+            report = case.partition("+")[2] or None
+            bodies[case + "@base"] = cli_body(big, work, report, args.base)
+            codes[case + "@base"] = args.base
+        cases += [c + "@base" for c in cases[1:]]
     runs: dict[str, list[tuple[float, float, float]]] = {c: [] for c in cases}
     for n in range(args.runs):  # interleaved, so a busy minute hits every case alike
         for case in cases:
-            wall, cpu, peak = child(bodies[case])
+            wall, cpu, peak = child(bodies[case], codes.get(case))
             runs[case].append((wall, cpu, peak))
             print(f"  run {n + 1} {case:12} {wall:6.2f} s wall {cpu:6.2f} s CPU {peak:7.0f} MB")
     for f in work.iterdir():
@@ -285,6 +301,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--cases", nargs="*", default=["events", "events+csv", "events+xlsx"], help="part 1"
+    )
+    parser.add_argument(
+        "--base", help="a folder with another zmed_gui package: its cases run alongside"
     )
     parser.add_argument("--writer-rows", type=int, default=1_048_575)
     parser.add_argument("--repeat", type=int, default=3, help="part 2 CSV repeats")
