@@ -67,7 +67,7 @@ def write_events(result: ValidationResult, path: Path) -> int:
             for start in range(0, len(rows), 10_000):  # one write per 10,000 events
                 lines = [
                     canonical_json(event)  # the bytes sent, event by event
-                    for event in map(events.__getitem__, rows[start : start + 10_000])
+                    for event in events.dicts(rows[start : start + 10_000])
                     if event is not None
                 ]
                 if lines:

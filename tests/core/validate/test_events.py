@@ -131,6 +131,7 @@ def test_event_list_reads_writes_and_slices_like_a_list() -> None:
     assert events[2] is None and events[-1] == {"a": None, "b": [1]}
     assert events[:2] == [{"a": 1, "b": 2}, {"b": 3}] and events[::3] == [events[0], events[3]]
     assert list(events) == [events[i] for i in range(4)] and len(events) == 4
+    assert list(events.dicts([3, 1, 3])) == [events[3], events[1], events[3]]
     assert events == [events[0], events[1], None, events[3]]
     assert events != [events[0]] and (events == 3) is False
     got = events[0]
