@@ -157,3 +157,20 @@ def test_event_list_is_compact() -> None:
     as_dict = sys.getsizeof(events[0])
     assert per_row < as_dict / 2  # 72 bytes against 184 on CPython 3.11
     assert not events._odd
+
+
+def test_repeated_text_is_shared_and_nothing_else_changes() -> None:
+    from zmed_gui.core.table import share_repeated_text
+
+    n = 400
+    text = [("API" + "_CALLS"[: i % 2 * 6]) + "" for i in range(n)]
+    text = ["".join(list(t)) for t in text]  # a fresh object per cell, as readers give
+    mixed: list[Any] = [[True, 1, 1.0, "1", None, "x"][i % 6] for i in range(n)]
+    ids = [f"A{i}" for i in range(n)]
+    columns: list[list[Any]] = [text, mixed, ids, [dt.datetime(2026, 1, 1)] * n]
+    before = [list(c) for c in columns]
+    kinds = [[type(v) for v in c] for c in columns]
+    assert share_repeated_text(columns, sample=50) == 2
+    assert columns == before and [[type(v) for v in c] for c in columns] == kinds
+    assert len({id(v) for v in text}) == 2 and len({id(v) for v in mixed if v == "x"}) == 1
+    assert len({id(v) for v in ids}) == n  # mostly distinct: left alone

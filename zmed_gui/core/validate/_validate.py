@@ -44,7 +44,7 @@ from zmed_gui.core.convert import EMPTY, ConversionOptions
 from zmed_gui.core.mapping import Mapping
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
 from zmed_gui.core.schema import Schema
-from zmed_gui.core.table import Table
+from zmed_gui.core.table import Table, share_repeated_text
 from zmed_gui.core.validate._columns import SPECIAL, cell_result, convert_column, is_special
 from zmed_gui.core.validate._duplicates import event_hash, forget, recheck_bucket, register
 from zmed_gui.core.validate._events import EventList
@@ -75,6 +75,8 @@ def validate(
         Cancelled: ``cancel`` was set.
     """
     n = len(table)
+    # Equal text cells become one object first: the events and the index come on top.
+    share_repeated_text(table.columns)
     moment = now if now is not None else dt.datetime.now(dt.UTC)
     problems, plans, generated = plan_fields(table, schema, mapping, options, moment)
     result = ValidationResult(
