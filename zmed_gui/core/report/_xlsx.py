@@ -13,7 +13,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -22,7 +22,6 @@ from zmed_gui.core.report._cells import (
     BOLD,
     EXCEL_MAX_TEXT,
     HEADER_FILL,
-    ILLEGAL_CHARACTERS_RE,
     safe_cell,
     xlsx_value,
 )
