@@ -274,7 +274,7 @@ def writers(args: argparse.Namespace) -> dict[str, Any]:
             ("report_xlsx", lambda: write_report(work / "r.xlsx", result)),
         ]
     for name, fn in cases:
-        wall, cpu, peak = timed(fn, 1 if "xlsx" in name else args.repeat, args.trace)
+        wall, cpu, peak = timed(fn, args.repeat, args.trace)
         out[name] = {
             "wall_s_median": round(wall, 3),
             "cpu_s_median": round(cpu, 3),
