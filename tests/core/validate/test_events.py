@@ -106,6 +106,10 @@ def test_bulk_events_equal_the_row_by_row_path(
             held = result._dups[h]
             assert held == i or (isinstance(held, list) and i in held) or i in result._twins
     assert seen_odd  # empty optional fields were left out of some events
+    everything = list(result.events.dicts(range(len(table))))
+    assert everything == [result.events[i] for i in range(len(table))] == list(result.events)
+    assert [list(e or {}) for e in everything] == [list(_reference(result, i) or {}) for i in
+                                                   range(len(table))]  # fmt: skip
     assert result.statuses[2] is RowStatus.EXCLUDED and result.events[2] is None
     assert result.events[5] is None  # the missing customer
     assert any(s is RowStatus.WARNING for s in result.statuses)  # duplicates, negatives

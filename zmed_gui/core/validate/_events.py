@@ -13,18 +13,31 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
 Event = dict[str, Any]
+COLUMN: tuple[Any, ...] = ("<the row's event is in the columns>",)  # a marker, by identity
 
 
 class EventList(Sequence[Event | None]):
     """Per data row: its event (fields in schema order), or None when it has none."""
 
-    __slots__ = ("_names", "_odd", "_shapes", "_values")
+    __slots__ = ("_columns", "_names", "_odd", "_shapes", "_values")
 
     def __init__(self, n: int = 0, names: Sequence[str] = ()) -> None:
         self._names: tuple[str, ...] = tuple(names)
         self._values: list[tuple[Any, ...] | None] = [None] * n
         self._odd: dict[int, tuple[str, ...]] = {}  # row -> its own field names
         self._shapes: dict[tuple[str, ...], tuple[str, ...]] = {self._names: self._names}
+        # Column mode (see use_columns): per field of _names, its values by row, and the
+        # marker a column holds where the field is left out of the event.
+        self._columns: tuple[list[Sequence[Any]], object] | None = None
+
+    def use_columns(self, columns: list[Sequence[Any]], absent: object) -> None:
+        """Hold the events of every row as ``columns`` (per field of the common names, in
+        order; a cell equal to ``absent`` by identity leaves the field out) instead of a
+        tuple per row: the validation's own converted columns, so a row costs nothing more.
+        Rows given since by ``put``, ``store`` or assignment keep what they were given; a
+        row whose tuple slot is the :data:`COLUMN` marker reads from the columns."""
+        self._columns = (columns, absent)
+        self._values = [COLUMN] * len(self._values)
 
     @classmethod
     def of(cls, events: Sequence[Event | None], names: Sequence[str] = ()) -> EventList:
@@ -58,7 +71,18 @@ class EventList(Sequence[Event | None]):
         values = self._values[i]
         if values is None:
             return None
+        if values is COLUMN:
+            return self._from_columns(i)
         return dict(zip(self._odd.get(i, self._names), values, strict=True))
+
+    def _from_columns(self, i: int) -> Event:
+        assert self._columns is not None
+        columns, absent = self._columns
+        return {
+            name: v
+            for name, column in zip(self._names, columns, strict=True)
+            if (v := column[i]) is not absent
+        }
 
     def __iter__(self) -> Iterator[Event | None]:
         return self.dicts(range(len(self._values)))
@@ -67,10 +91,17 @@ class EventList(Sequence[Event | None]):
         """The events of ``rows`` (0-based, in range) one after another: what indexing
         each gives, without a method call per row."""
         names, odd, held = self._names, self._odd, self._values
+        columns, absent = self._columns or ([], None)
         for i in rows:
             values = held[i]
             if values is None:
                 yield None
+            elif values is COLUMN:
+                cells = [column[i] for column in columns]
+                if absent in cells:  # an optional field left empty
+                    yield {n: v for n, v in zip(names, cells, strict=True) if v is not absent}
+                else:
+                    yield dict(zip(names, cells, strict=True))
             elif odd and i in odd:
                 yield dict(zip(odd[i], values, strict=True))
             else:
@@ -83,6 +114,9 @@ class EventList(Sequence[Event | None]):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (EventList.of, (list(self), self._names))  # as dicts: markers are identities
+
     def __repr__(self) -> str:
         return f"EventList({len(self)} rows, {len(self) - self._values.count(None)} events)"
 
@@ -90,11 +124,10 @@ class EventList(Sequence[Event | None]):
         """Whether row ``i`` has an event (without building it)."""
         return self._values[i] is not None
 
-    def values(self, i: int) -> tuple[Any, ...] | None:
-        """Row ``i``'s field values in order (its names: :meth:`names`), without a dict."""
-        return self._values[i]
-
     def names(self, i: int) -> tuple[str, ...]:
+        """Row ``i``'s field names, in order."""
+        if self._values[i] is COLUMN:
+            return tuple(self._from_columns(i))
         return self._odd.get(i, self._names)
 
     # -- writing ---------------------------------------------------------------------
