@@ -67,6 +67,8 @@ def to_number(
         return value  # type: ignore[return-value]
     if cls is float:
         f: float = value  # type: ignore[assignment]
+        if f.is_integer() and -1e15 < f < 1e15:
+            return int(f)  # 15 digits or fewer: excel_float(f) is f itself
         if not math.isfinite(f):
             return Problem("unparseable", f"found {f}; expected a finite number")
         f = excel_float(f)

@@ -191,6 +191,24 @@ class Layout:
             return "Invalid: " + "; ".join(self._problem(x) for x in errors)
         return ""
 
+    def special_rows(self, start: int, stop: int) -> list[int]:
+        """The rows in ``[start, stop)`` that :meth:`row` may lay out other than a plain
+        row: anything but the row number, its cells and the tail every plain row has.
+
+        Fast writers lay out only these with :meth:`row` (keep the two in step: a row
+        whose output can differ from a plain row's must be listed here).
+        """
+        statuses = self.result.statuses[start:stop]
+        valid = RowStatus.VALID
+        special: set[int] = set()
+        if statuses.count(valid) != len(statuses):
+            special = {start + k for k, s in enumerate(statuses) if s is not valid}
+        if self.uploads:
+            special.update(i for i in range(start, stop) if i in self.uploads)
+        if self._edited_rows:
+            special.update(i for i in self._edited_rows if start <= i < stop)
+        return sorted(special)
+
     def _problem(self, issue: Issue) -> str:
         if issue.field:
             label = issue.field

@@ -6,19 +6,34 @@ Rows beyond one worksheet's limit go on to further sheets ("Results (2)", ...).
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from zmed_gui.core.progress import CancelToken, ProgressCallback
-from zmed_gui.core.report._cells import BOLD, HEADER_FILL, safe_cell, xlsx_value
-from zmed_gui.core.report._layout import Layout, ReportRow, layout_rows
+from zmed_gui.core.report._cells import (
+    BOLD,
+    EXCEL_MAX_TEXT,
+    HEADER_FILL,
+    safe_cell,
+    xlsx_value,
+)
+from zmed_gui.core.report._layout import Layout, ReportRow
 from zmed_gui.core.report._summary import write_summary
+
+CHUNK = 10_000  # rows per chunk: progress and cancel checks in between
+# Cells safe_cell gives back as they are (a naive datetime too: see _xlsx_column).
+_AS_IS = frozenset({type(None), int, float, bool, dt.date, dt.timedelta})
+_AS_IS_OR_TEXT = _AS_IS | {str}
+_FIRST = operator.itemgetter(slice(0, 1))
+_TZINFO = operator.attrgetter("tzinfo")
 
 
 def _xlsx_row(ws: WriteOnlyWorksheet, row: ReportRow) -> list[Any]:
@@ -33,6 +48,25 @@ def _xlsx_row(ws: WriteOnlyWorksheet, row: ReportRow) -> list[Any]:
         cell.fill = fill
         out.append(cell)
     return out
+
+
+def _xlsx_column(ws: WriteOnlyWorksheet, values: list[Any]) -> list[Any]:
+    """``values`` as :func:`safe_cell` makes them: the list itself when none changes."""
+    kinds = set(map(type, values))
+    if kinds <= _AS_IS:
+        return values
+    if kinds <= _AS_IS_OR_TEXT:
+        texts = values if kinds == {str} else [v for v in values if v.__class__ is str]
+        joined = "".join(texts)
+        if (
+            "=" not in map(_FIRST, texts)
+            and not ILLEGAL_CHARACTERS_RE.search(joined)
+            and (len(joined) <= EXCEL_MAX_TEXT or max(map(len, texts)) <= EXCEL_MAX_TEXT)
+        ):
+            return values  # no formula-like, illegal or over-long text here
+    elif kinds == {dt.datetime} and set(map(_TZINFO, values)) == {None}:
+        return values
+    return [safe_cell(ws, v) for v in values]
 
 
 def _widths(layout: Layout) -> list[float]:
@@ -118,12 +152,50 @@ def _fill_workbook(
     ws = _new_rows_sheet(wb, layout, 1, min(total, per_sheet), widths)
     written_here = 0
     sheet_no = 1
-    for i, row in enumerate(layout_rows(layout, progress, cancel)):
+    message = "Writing the result file"
+    progress(0, total, message)
+    for i, row in enumerate(_rows(layout, ws, progress, cancel)):
         if written_here == per_sheet:
             sheet_no += 1
             ws = _new_rows_sheet(wb, layout, sheet_no, min(total - i, per_sheet), widths)
             written_here = 0
-        ws.append(_xlsx_row(ws, row))
+        ws.append(row)
         written_here += 1
     if cancel is not None:
         cancel.raise_if_cancelled()
+    progress(total, total, message)
+
+
+def _rows(
+    layout: Layout, ws: WriteOnlyWorksheet, progress: ProgressCallback, cancel: CancelToken | None
+) -> Iterator[Sequence[Any]]:
+    """Every data row as ``ws.append`` takes it, a chunk at a time, column by column.
+
+    Rows :meth:`Layout.special_rows` names (fills, issues, uploads) go through
+    :func:`_xlsx_row`; the others are their number, cells and the plain tail, each column
+    passed as it is when no cell of it needs :func:`safe_cell` to change it (the cells are
+    made against the first sheet; a cell's sheet only names its parent, not where it goes).
+    """
+    table = layout.table
+    total = len(table)
+    width = len(layout.headers)
+    ncells = 1 + table.column_count
+    tail: list[Any] | None = None
+    for start in range(0, total, CHUNK):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if start:
+            progress(start, total, "Writing the result file")
+        stop = min(total, start + CHUNK)
+        special = layout.special_rows(start, stop)
+        laid = {i: layout.row(i) for i in special}
+        if tail is None and len(special) < stop - start:
+            plain = next(i for i in range(start, stop) if i not in laid)
+            tail = layout.row(plain).values[ncells:]
+        columns: list[list[Any]] = [table.row_numbers[start:stop]]
+        columns += [col[start:stop] for col in table.columns]
+        columns += [[v] * (stop - start) for v in tail or [None] * (width - ncells)]
+        rows: list[Sequence[Any]] = list(zip(*(_xlsx_column(ws, c) for c in columns), strict=True))
+        for i, laid_row in laid.items():
+            rows[i - start] = _xlsx_row(ws, laid_row)
+        yield from rows

@@ -13,7 +13,7 @@ different IDs (their row numbers differ), but the usage would still be counted t
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from zmed_gui.core.validate._result import Issue, RowStatus, Severity, ValidationResult
@@ -78,12 +78,13 @@ def _earlier_twin(result: ValidationResult, row: int, event: dict[str, Any], h: 
 
 def find_duplicates(result: ValidationResult, hashes: list[int], no_event: list[int]) -> None:
     """Index every event by hash and warn on each row equal to an earlier one."""
+    rows: Sequence[int]
     if no_event:
         skip = set(no_event)
         rows = [i for i in range(len(hashes)) if i not in skip]
         keys = [hashes[i] for i in rows]
     else:
-        rows = list(range(len(hashes)))
+        rows = range(len(hashes))  # no list: a million row numbers are made only once
         keys = hashes
     # Built backwards, so each hash keeps its first row: all in C, no Python loop.
     first: dict[int, int | list[int]] = dict(zip(reversed(keys), reversed(rows), strict=True))

@@ -14,12 +14,12 @@ import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from zmed_gui.core.convert import ConversionOptions
 from zmed_gui.core.mapping import Mapping
 from zmed_gui.core.schema import Schema
 from zmed_gui.core.table import Table
+from zmed_gui.core.validate._events import EventList
 from zmed_gui.core.validate._mapping import FieldPlan
 
 # More changed rows than this in one go: the flat issue list is dropped and rebuilt on
@@ -85,7 +85,7 @@ class ValidationResult:
     schema: Schema
     mapping: Mapping
     options: ConversionOptions
-    events: list[dict[str, Any] | None]  # per data row, fields in schema order
+    events: EventList  # per data row (a dict, fields in schema order, or None)
     statuses: list[RowStatus]  # per data row
     mapping_problems: list[str]
     excluded: set[int]
@@ -128,10 +128,11 @@ class ValidationResult:
         """Rows whose event will be sent (VALID or WARNING), in order."""
         if self.mapping_problems:
             return []
+        present = self.events.present
         return [
             i
             for i, s in enumerate(self.statuses)
-            if (s is RowStatus.VALID or s is RowStatus.WARNING) and self.events[i] is not None
+            if (s is RowStatus.VALID or s is RowStatus.WARNING) and present(i)
         ]
 
     def summary(self, top: int = 10) -> list[ProblemGroup]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from zmed_gui.core.convert import EMPTY, Flagged, Problem
@@ -70,6 +70,32 @@ def assemble(
     return (None if bad else event), issues
 
 
+def _add_generated(
+    result: ValidationResult,
+    start: int,
+    rows: list[tuple[Any, ...]],
+    held: dict[int, tuple[tuple[Any, ...] | None, tuple[str, ...]]],
+    dropped: dict[int, set[str]],
+    names: tuple[str, ...],
+    generated: tuple[str, ...],
+    ids: list[Any],
+) -> None:
+    """Give each event of a chunk its generated row ID fields (as :func:`fill_generated`):
+    into ``ids`` for rows read from the columns, onto the tuple of rows held on their own."""
+    table = result.table
+    sheet, numbers = table.sheet, table.row_numbers
+    for k, values in enumerate(rows):
+        own = held.get(k)
+        if own is None:
+            gone = dropped.get(k, ())
+            event = {n: v for n, v in zip(names, values, strict=True) if n not in gone}
+            ids[start + k] = row_id(sheet, numbers[start + k], event)
+        elif (vals := own[0]) is not None:
+            fields = own[1]
+            value = row_id(sheet, numbers[start + k], dict(zip(fields, vals, strict=True)))
+            held[k] = (vals + (value,) * len(generated), fields + generated)
+
+
 def fill_generated(result: ValidationResult, row: int, event: dict[str, Any]) -> None:
     """Give ``event`` (built from its row's other fields) its generated row ID fields."""
     table = result.table
@@ -91,11 +117,14 @@ def build_rows(
     """Events, statuses and issues of every row, then the duplicate warnings, the row
     counts and the flat issue list.
 
-    Rows whose fields all converted plainly are built in bulk (``map`` over ``zip``);
-    only rows with an issue, an empty field or an exclusion go through :func:`assemble`.
+    Consumes ``per_field`` and ``special``. The events of rows whose fields all converted
+    plainly are the converted columns themselves (:meth:`EventList.use_columns`; an empty
+    optional field, EMPTY there, is left out of the event); only rows with an issue or an
+    exclusion go through :func:`assemble` and are held on their own.
     """
     n = len(result.table)
-    names = [p.name for p in result._plans]
+    names = tuple(p.name for p in result._plans)
+    generated = tuple(result._generated)
     events, statuses = result.events, result.statuses
     row_issues = result._row_issues
     excluded = result.excluded
@@ -103,6 +132,18 @@ def build_rows(
     slow_rows = sorted(special | {r for r in excluded if 0 <= r < n})
     hashes: list[int] = []
     no_event: list[int] = []  # rows without an event (invalid or excluded)
+    ids: list[Any] = []  # the generated row ID of each row read from the columns
+    if build:
+        # The events are the converted columns themselves (EMPTY: the field is left out);
+        # only the rows that go through assemble are held one by one.
+        columns: list[Sequence[Any]] = [
+            [plan.constant] * n if values is None else values
+            for plan, values in zip(result._plans, per_field, strict=True)
+        ]
+        if generated:
+            ids = [None] * n
+            columns += [ids] * len(generated)
+        events.use_columns(columns, EMPTY)
     for start in range(0, n, CHUNK):
         if cancel is not None:
             cancel.raise_if_cancelled()
@@ -112,21 +153,23 @@ def build_rows(
             itertools.repeat(plan.constant, stop - start) if values is None else values[start:stop]
             for plan, values in zip(result._plans, per_field, strict=True)
         ]
-        rows = list(zip(*parts, strict=True)) if parts else [()] * (stop - start)
-        chunk_events: list[dict[str, Any] | None] = []
+        rows: list[tuple[Any, ...]] = (
+            list(zip(*parts, strict=True)) if parts else [()] * (stop - start)
+        )
+        held: dict[int, tuple[tuple[Any, ...] | None, tuple[str, ...]]] = {}  # k -> own
         chunk_hashes: list[int] = []
+        dropped: dict[int, set[str]] = {}
         if build:
-            chunk_events = list(map(dict, map(zip, itertools.repeat(names), rows)))
             chunk_hashes = list(map(hash, rows))
-            stripped: set[int] = set()
             for name, empties in gaps:
                 a = bisect.bisect_left(empties, start)
                 b = bisect.bisect_left(empties, stop)
                 for i in empties[a:b]:
-                    del chunk_events[i - start][name]  # type: ignore[union-attr]
-                    stripped.add(i - start)
-            for k in stripped:
-                chunk_hashes[k] = event_hash(chunk_events[k])  # type: ignore[arg-type]
+                    dropped.setdefault(i - start, set()).add(name)
+            for k, gone in dropped.items():
+                values = rows[k]
+                kept = tuple([values[j] for j, name in enumerate(names) if name not in gone])
+                chunk_hashes[k] = hash(kept)  # = event_hash of the event without them
             # (hashes of the fields as converted: the generated ID, added below, is left out)
         lo = bisect.bisect_left(slow_rows, start)
         hi = bisect.bisect_left(slow_rows, stop)
@@ -141,18 +184,20 @@ def build_rows(
                     row_issues[i] = issues
                     statuses[i] = status_of(issues)
             if build:
-                chunk_events[k] = event
                 if event is None:
+                    held[k] = (None, names)
                     no_event.append(i)
                 else:
+                    held[k] = (tuple(event.values()), tuple(event))
                     chunk_hashes[k] = event_hash(event)
         if build:
-            if result._generated:
-                for k, ev in enumerate(chunk_events):
-                    if ev is not None:
-                        fill_generated(result, start + k, ev)
-            events[start:stop] = chunk_events
+            if generated:
+                _add_generated(result, start, rows, held, dropped, names, generated, ids)
+            for k, (own_values, own) in held.items():
+                events.put(start + k, own_values, own)
             hashes.extend(chunk_hashes)
+    per_field.clear()  # the events hold the converted columns now
+    special.clear()
     if build:
         find_duplicates(result, hashes, no_event)
     result.recount()

@@ -44,9 +44,10 @@ from zmed_gui.core.convert import EMPTY, ConversionOptions
 from zmed_gui.core.mapping import Mapping
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
 from zmed_gui.core.schema import Schema
-from zmed_gui.core.table import Table
+from zmed_gui.core.table import Table, share_repeated_text
 from zmed_gui.core.validate._columns import SPECIAL, cell_result, convert_column, is_special
 from zmed_gui.core.validate._duplicates import event_hash, forget, recheck_bucket, register
+from zmed_gui.core.validate._events import EventList
 from zmed_gui.core.validate._mapping import plan_fields
 from zmed_gui.core.validate._result import (
     RowStatus,
@@ -74,6 +75,8 @@ def validate(
         Cancelled: ``cancel`` was set.
     """
     n = len(table)
+    # Equal text cells become one object first: the events and the index come on top.
+    share_repeated_text(table.columns)
     moment = now if now is not None else dt.datetime.now(dt.UTC)
     problems, plans, generated = plan_fields(table, schema, mapping, options, moment)
     result = ValidationResult(
@@ -81,7 +84,7 @@ def validate(
         schema=schema,
         mapping=mapping,
         options=options,
-        events=[None] * n,
+        events=EventList(n, [p.name for p in plans] + generated),
         statuses=[RowStatus.VALID] * n,
         mapping_problems=problems,
         excluded=set(excluded),
@@ -116,6 +119,7 @@ def validate(
             empties = [i for i, r in enumerate(values) if r is EMPTY]
             if empties:
                 gaps.append((plan.name, empties))
+        del values  # per_field holds it; build_rows lets go of them before the index
     build_rows(result, per_field, special, gaps, progress, cancel, len(plans) * n, total)
     progress(total, total, "Checked")
     return result

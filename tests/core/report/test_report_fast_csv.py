@@ -1,0 +1,193 @@
+"""The chunked, column-by-column CSV writer writes every cell as the row-by-row one did.
+
+The reference is the writer as it was: each row laid out with ``Layout.row`` and each
+value through ``_csv_text``. Every value class a table holds (and text starting with
+each formula character) is compared, in columns of one kind and of mixed kinds, over
+chunk boundaries, with issues, exclusions and uploads.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.factories import table_from_columns
+from zmed_gui.core.report import RowOutcome, RowUpload, write_report
+from zmed_gui.core.report import _csv as report_csv
+from zmed_gui.core.report._csv import _csv_text, csv_column
+from zmed_gui.core.report._layout import Layout
+from zmed_gui.core.table import CellError, CellValue
+from zmed_gui.core.validate import Issue, RowStatus, Severity
+
+EVERY_VALUE: list[Any] = [
+    None,
+    "",
+    "plain text",
+    "=SUM(A1)",
+    "+1",
+    "-2",
+    "@cmd",
+    "\ttab",
+    "\rcr",
+    'a,b\n"quoted"',
+    "ünïcödé 😀",
+    0,
+    -7,
+    10**20,
+    True,
+    False,
+    3.0,
+    -0.0,
+    2.5,
+    1e15,
+    1e16,
+    123456789012345.0,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    1e-7,
+    dt.datetime(2026, 3, 1, 9, 30),
+    dt.datetime(2026, 3, 1, 9, 30, 15, 250, tzinfo=dt.UTC),
+    dt.datetime(2026, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+    dt.date(2026, 3, 3),
+    dt.time(9, 30),
+    dt.time(9, 30, tzinfo=dt.UTC),
+    dt.timedelta(hours=30, seconds=1),
+    CellError("#N/A"),
+    CellError("=odd"),
+    RowStatus.WARNING,  # a str subclass
+]
+
+
+@dataclass
+class FakeResult:
+    table: Any
+    statuses: list[RowStatus]
+    issues: list[Issue] = field(default_factory=list)
+
+    def issues_for_row(self, row: int) -> Sequence[Issue]:
+        return [i for i in self.issues if i.row == row]
+
+
+def _reference(layout: Layout) -> str:
+    """The CSV as the row-by-row writer wrote it (without the BOM)."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf)
+    writer.writerow([_csv_text(h) for h in layout.headers])
+    for i in range(len(layout.table)):
+        writer.writerow([_csv_text(v) for v in layout.row(i).values])
+    return buf.getvalue()
+
+
+def _columns() -> tuple[list[list[CellValue]], list[str]]:
+    n = len(EVERY_VALUE)
+    floats = [v for v in EVERY_VALUE if type(v) is float]
+    texts = [v for v in EVERY_VALUE if type(v) is str]
+    clean = [t for t in texts if not t[:1] or t[0] not in "=+-@\t\r"]
+    columns: list[list[Any]] = [
+        list(EVERY_VALUE),  # every kind in one column
+        [floats[i % len(floats)] for i in range(n)],  # floats only
+        [[2.5, 1e-7, float("nan")][i % 3] for i in range(n)],  # no whole float
+        [texts[i % len(texts)] for i in range(n)],  # text, some formula-like
+        [clean[i % len(clean)] for i in range(n)],  # text, none formula-like
+        [None if i % 3 else clean[i % len(clean)] for i in range(n)],  # text and blanks
+        [[None, 5, dt.date(2026, 1, 1)][i % 3] for i in range(n)],  # as is
+        [[None, 2.0, 2.5][i % 3] for i in range(n)],  # floats and blanks
+        [[True, 1, 1.0][i % 3] for i in range(n)],  # True, 1 and 1.0 apart
+    ]
+    headers = ["=Everything", "Floats", "Fractions", "Text", "Clean", "Sparse", "As is",
+               "Some floats", "Ones"]  # fmt: skip
+    return columns, headers
+
+
+def _result(statuses: list[RowStatus] | None = None) -> FakeResult:
+    columns, headers = _columns()
+    table = table_from_columns(columns, headers, source="m.xlsx", header_row=2)
+    n = len(table)
+    if statuses is None:
+        statuses = [
+            [RowStatus.VALID, RowStatus.VALID, RowStatus.INVALID, RowStatus.WARNING,
+             RowStatus.EXCLUDED][i % 5]
+            for i in range(n)
+        ]  # fmt: skip
+    issues = []
+    for i, s in enumerate(statuses):
+        if s is RowStatus.INVALID:
+            issues.append(Issue(i, 0, "=Field", "bad", "-not good.", Severity.ERROR))
+            issues.append(Issue(i, None, None, "row", "Row problem.", Severity.ERROR))
+        elif s is RowStatus.WARNING:
+            issues.append(Issue(i, 3, None, "negative", "Negative.", Severity.WARNING))
+    return FakeResult(table, statuses, issues)
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 7, 10_000])
+@pytest.mark.parametrize("with_uploads", [False, True])
+def test_fast_csv_equals_the_row_by_row_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, with_uploads: bool
+) -> None:
+    monkeypatch.setattr(report_csv, "CHUNK", chunk)
+    result = _result()
+    uploads = None
+    if with_uploads:
+        uploads = {
+            0: RowUpload(RowOutcome.ACCEPTED, "", "req-1"),
+            3: RowUpload(RowOutcome.REJECTED, "=bad from Zuora", None),
+            11: RowUpload(RowOutcome.UNCERTAIN, "timeout"),
+        }
+    path = tmp_path / "r.csv"
+    write_report(path, result, uploads=uploads)
+    expected = _reference(Layout(result, uploads))
+    assert path.read_bytes() == b"\xef\xbb\xbf" + expected.encode("utf-8")
+
+
+@pytest.mark.parametrize("status", list(RowStatus))
+def test_fast_csv_with_one_status_everywhere(tmp_path: Path, status: RowStatus) -> None:
+    n = len(EVERY_VALUE)
+    result = _result([status] * n)
+    path = tmp_path / "r.csv"
+    write_report(path, result)
+    expected = _reference(Layout(result, None))
+    assert path.read_bytes() == b"\xef\xbb\xbf" + expected.encode("utf-8")
+
+
+def test_csv_column_writes_each_cell_as_csv_text() -> None:
+    """Cell by cell, what the writer gets prints as _csv_text says (csv.writer: str())."""
+    columns, _ = _columns()
+    for column in columns:
+        out = csv_column(column)
+        assert len(out) == len(column)
+        for value, got in zip(column, out, strict=True):
+            shown = "" if got is None else got if isinstance(got, str) else str(got)
+            assert shown == _csv_text(value), (value, got)
+
+
+def test_special_rows_lists_every_row_that_is_not_plain() -> None:
+    result = _result()
+    uploads = {1: RowUpload(RowOutcome.ACCEPTED)}
+    layout = Layout(result, uploads)
+    n = len(result.table)
+    special = layout.special_rows(0, n)
+    plain = [i for i in range(n) if i not in special]
+    ncells = 1 + result.table.column_count
+    tails = {tuple(layout.row(i).values[ncells:]) for i in plain}
+    assert len(tails) == 1 and 1 in special
+    for i in plain:
+        values = layout.row(i).values[:ncells]
+        assert values == [result.table.row_numbers[i], *result.table.row_values(i)]
+        assert not layout.row(i).fills
+
+
+def test_fast_csv_of_a_table_without_rows_has_its_header(tmp_path: Path) -> None:
+    table = table_from_columns([[]], ["=Qty"])
+    result = FakeResult(table, [])
+    path = tmp_path / "r.csv"
+    write_report(path, result)
+    assert path.read_bytes() == b"\xef\xbb\xbf" + _reference(Layout(result, None)).encode()
+    assert path.read_text(encoding="utf-8-sig").splitlines()[0] == "Row,'=Qty,Status,Errors"
