@@ -9,9 +9,9 @@ whether its limit counts before or after gzip, and the uncompressed size is the 
 The bytes are the standard library's (``json`` with sorted keys, compact separators,
 ``ensure_ascii=False``): earlier uploads were hashed from them, so they must never change.
 msgspec writes the same bytes several times faster for what events hold (str, bool, None,
-ints within 64 bits, floats from 1e-4 to below 1e16, and zero), so it writes those; an
-event holding anything else (a float written with an exponent by ``json``, a huge int,
-NaN, a nested value, a subclass) is written by ``json`` itself.
+int, floats from 1e-4 to below 1e16, and zero), so it writes those; an event holding
+anything else (a float that ``json`` writes with an exponent, NaN, a nested value, a
+subclass) is written by ``json`` itself.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
 _FAST = msgspec.json.Encoder(order="sorted").encode if msgspec is not None else None
-_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # msgspec's range; json writes any int
+_PLAIN = frozenset({str, bool, int, type(None)})  # written alike (ints of any size too)
 
 
 def standard_json(event: dict[str, Any]) -> bytes:
@@ -42,17 +42,12 @@ def _fast_is_exact(event: dict[str, Any]) -> bool:
     """Whether msgspec writes exactly :func:`standard_json`'s bytes for this event."""
     for value in event.values():
         kind = type(value)
-        if kind is str or kind is bool or value is None:
-            continue
         if kind is float:
             # json (repr) switches to an exponent below 1e-4 and from 1e16; msgspec does
             # not. NaN and infinity fail the test too, so json refuses them as before.
             if not (1e-4 <= abs(value) < 1e16) and value != 0.0:
                 return False
-        elif kind is int:
-            if not _INT_MIN <= value <= _INT_MAX:
-                return False
-        else:  # nested values, subclasses (IntEnum, ...): leave them to json
+        elif kind not in _PLAIN:  # nested values, subclasses (IntEnum, ...): json's
             return False
     return True
 
@@ -71,6 +66,11 @@ def event_hash(event: dict[str, Any] | bytes) -> str:
     """sha256 (hex) of the event's canonical JSON."""
     data = event if isinstance(event, bytes) else canonical_json(event)
     return hashlib.sha256(data).hexdigest()
+
+
+def event_digest(data: bytes) -> bytes:
+    """sha256 of an event's canonical JSON bytes, as bytes (what the plan keeps)."""
+    return hashlib.sha256(data).digest()
 
 
 def encode_array(parts: Sequence[bytes]) -> bytes:

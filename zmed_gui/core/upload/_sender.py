@@ -13,6 +13,9 @@ upload then stops with Zuora's message) before it halves within a small budget; 
 answer, or a gateway timeout (504), makes the batch *uncertain*, never resent by itself
 (Zuora has no idempotency key).
 
+What the journal is told is also kept in memory, event by event (:class:`_Ledger`), and
+the result is built from that: nothing is read back from the journal to make it.
+
 Stop means stop: on cancel (or when the server has answered nothing for
 ``stall_seconds``) the coordinator does not wait for requests in flight. It records their
 batches as uncertain and returns; the workers are daemon threads whose late answers are
@@ -36,13 +39,13 @@ from zmed_gui.core.errors import (
     ZuoraUnreachable,
 )
 from zmed_gui.core.journal import BatchStatus, EventStatus
-from zmed_gui.core.upload._batches import encode_array, make_batches
+from zmed_gui.core.upload._batches import encode_array
 from zmed_gui.core.upload._outcomes import (
     ProgressFn,
     UploadPhase,
     UploadProgress,
     UploadResult,
-    result_from_events,
+    result_from_statuses,
 )
 from zmed_gui.core.zuora import (
     NoAnswer,
@@ -73,6 +76,60 @@ def _reason_text(reason: dict[str, Any]) -> str:
     fld = reason.get("field")
     msg = str(reason.get("message") or reason.get("code") or "invalid")
     return f"{fld}: {msg}" if fld else msg
+
+
+_OPEN = (EventStatus.SENDING, EventStatus.PENDING)
+
+
+class _Ledger:
+    """The upload's events as the journal has them, kept in memory by the same rules.
+
+    Each journal write of the engine is applied here too, in the same order, under the
+    same gate (see :meth:`Sender._j`), so the result needs no read of the journal.
+    """
+
+    def __init__(self, plan: UploadPlan) -> None:
+        n = len(plan.items)
+        self.status: list[EventStatus] = [EventStatus.PENDING] * n
+        self.message: list[str] = [""] * n
+        self.seq: list[int | None] = [None] * n
+        self.members: dict[int, list[int]] = {}  # batch seq -> its positions
+        self.request_id: dict[int, str | None] = {}  # batch seq -> Zuora-Request-Id
+        for e in plan.prior_events:  # a resume starts from what the journal had
+            self.status[e.pos], self.message[e.pos], self.seq[e.pos] = (
+                e.status,
+                e.message,
+                e.batch_seq,
+            )
+            if e.batch_seq is not None:
+                self.request_id[e.batch_seq] = e.request_id
+
+    def set(self, updates: list[tuple[int, EventStatus, str]]) -> None:
+        for pos, st, msg in updates:
+            self.status[pos], self.message[pos] = EventStatus(st), msg
+
+    def begin(self, seq: int, positions: list[int]) -> None:
+        self.members[seq] = positions
+        self.request_id.setdefault(seq, None)
+        for p in positions:
+            self.status[p], self.seq[p], self.message[p] = EventStatus.PENDING, seq, ""
+
+    def attempt(self, seq: int) -> None:
+        for p in self.members.get(seq, ()):
+            if self.seq[p] == seq and self.status[p] is EventStatus.PENDING:
+                self.status[p] = EventStatus.SENDING
+
+    def end(self, seq: int, ev: EventStatus, message: str, request_id: str | None) -> None:
+        if request_id is not None:
+            self.request_id[seq] = request_id
+        text = message if ev not in (EventStatus.ACCEPTED, EventStatus.PENDING) else ""
+        for p in self.members.get(seq, ()):
+            if self.seq[p] == seq and self.status[p] in _OPEN:
+                self.status[p], self.message[p] = ev, text
+
+    def request_of(self, pos: int) -> str | None:
+        seq = self.seq[pos]
+        return None if seq is None else self.request_id.get(seq)
 
 
 class Sender:
@@ -116,15 +173,30 @@ class Sender:
         self.received_once = False  # a 2xx at the current URL: a 404 now is not the path
         self.other_path_tried = False
         self.style: PathStyle = plan.target.style
+        self.ledger = _Ledger(plan)
 
     # ---------------------------------------------------------------- journal gate
 
     def _j(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        """A journal write from a worker, unless the upload was abandoned meanwhile."""
+        """A journal write from a worker, unless the upload was abandoned meanwhile; the
+        ledger learns it too once it is committed."""
         with self.gate:
             if self.abandoned:
                 raise _Abandoned
-            return getattr(self.journal, name)(*args, **kwargs)
+            done = getattr(self.journal, name)(*args, **kwargs)
+            ledger = self.ledger
+            if name == "begin_batch":
+                ledger.begin(int(done), list(args[1]))
+            elif name == "batch_attempt":
+                ledger.attempt(args[1])
+            elif name == "end_batch":
+                status = BatchStatus(args[2])
+                ev = EventStatus.PENDING if status is BatchStatus.SPLIT else None
+                ev = ev or EventStatus(kwargs.get("event_status") or status.value)
+                ledger.end(args[1], ev, kwargs.get("message", ""), kwargs.get("request_id"))
+            elif name == "set_event_statuses":
+                ledger.set(list(args[1]))
+            return done
 
     # ---------------------------------------------------------------- coordinator
 
@@ -138,6 +210,7 @@ class Sender:
             updates = [(p, st, msg) for p, (st, msg) in plan.marks.items()]
             updates += [(p, EventStatus.PENDING, "") for p in plan.send_positions]
             self.journal.set_event_statuses(self.uid, updates)
+            self.ledger.set(updates)
         else:
             self.journal.create_upload(
                 upload_id=self.uid,
@@ -159,6 +232,7 @@ class Sender:
                     for pos, it in enumerate(items)
                 ),
             )
+            self.ledger.set([(p, st, msg) for p, (st, msg) in plan.marks.items()])
         if plan.resend_hashes:
             self.journal.mark_resent(plan.target.meter_key, plan.resend_hashes, self.uid)
 
@@ -166,9 +240,7 @@ class Sender:
         """Send everything; ``still_ours`` raises (a ZmedError) if the meter's lease was lost."""
         plan = self.plan
         self.start_journal()
-        sizes = [len(plan.encoded[p]) for p in plan.send_positions]
-        groups, _ = make_batches(sizes, plan.batch_size, plan.max_payload_bytes)
-        pending = [[plan.send_positions[i] for i in g] for g in groups]
+        pending = [list(group) for group in plan.batches]  # cut once, by the plan
         pending.reverse()  # pop() from the end keeps file order
         total_batches = len(pending)
         done_batches = 0
@@ -302,17 +374,27 @@ class Sender:
         return 0 if self.opts.allow_duplicates else len(self.plan.duplicates)
 
     def _finish(self, cancelled: bool) -> UploadResult:
-        # Anything still "sending" was in flight when the upload stopped: uncertain.
-        rows = self.journal.events(self.uid)
-        stuck = [(e.pos, EventStatus.UNCERTAIN, ABANDONED) for e in rows if e.status == "sending"]
+        # Anything still "sending" was in flight when the upload stopped: uncertain. The
+        # workers are cut off (abandoned), so the ledger holds what the journal holds.
+        ledger = self.ledger
+        sending = EventStatus.SENDING
+        stuck = [
+            (p, EventStatus.UNCERTAIN, ABANDONED)
+            for p, st in enumerate(ledger.status)
+            if st is sending
+        ]
         if stuck:
             self.journal.set_event_statuses(self.uid, stuck)
-            rows = self.journal.events(self.uid)
-        batches = {b.seq for b in self.journal.batches(self.uid)}
-        res, status = result_from_events(
+            ledger.set(stuck)
+        batches = len(ledger.members)
+        if self.plan.resuming:  # the batches of the earlier runs count too
+            batches = len(self.journal.batches(self.uid))
+        res, status = result_from_statuses(
             self.plan,
-            rows,
-            len(batches),
+            ledger.status,
+            ledger.message,
+            ledger.request_of,
+            batches,
             retries=self.retries,
             request_ids=self.request_ids,
             error=self.error,
