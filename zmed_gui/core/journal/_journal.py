@@ -381,7 +381,9 @@ class Journal:
                 (BatchStatus.SENDING, utc_now(), upload_id, seq),
             )
             db.execute(
-                "UPDATE events SET status=? WHERE upload=? AND batch_seq=? AND status=?",
+                # INDEXED BY: SQLite would rather walk the upload's whole primary key
+                "UPDATE events INDEXED BY events_by_batch SET status=? WHERE upload=?"
+                " AND batch_seq=? AND status=?",
                 (EventStatus.SENDING, _reads.upload_num(db, upload_id), seq, EventStatus.PENDING),
             )
 
@@ -413,8 +415,8 @@ class Journal:
                 (status, message, request_id, track_echo, utc_now(), upload_id, seq),
             )
             db.execute(
-                "UPDATE events SET status=?, message=? WHERE upload=? AND batch_seq=?"
-                " AND status IN (?, ?)",
+                "UPDATE events INDEXED BY events_by_batch SET status=?, message=? WHERE"
+                " upload=? AND batch_seq=? AND status IN (?, ?)",
                 (
                     ev,
                     message if ev not in (EventStatus.ACCEPTED, EventStatus.PENDING) else "",

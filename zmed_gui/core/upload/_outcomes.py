@@ -14,7 +14,7 @@ every event to send was received.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -182,7 +182,8 @@ def result_from_events(
         plan,
         [e.status for e in ordered],
         [e.message for e in ordered],
-        lambda i: ordered[i].request_id,
+        [e.batch_seq for e in ordered],
+        {e.batch_seq: e.request_id for e in ordered if e.batch_seq is not None},
         batches,
         retries=retries,
         request_ids=request_ids,
@@ -201,7 +202,8 @@ def result_from_statuses(
     plan: UploadPlan,
     statuses: Sequence[EventStatus],
     messages: Sequence[str],
-    request_of: Callable[[int], str | None],
+    batch_of: Sequence[int | None],
+    batch_requests: Mapping[int, str | None],
     batches: int,
     *,
     retries: int,
@@ -210,9 +212,9 @@ def result_from_statuses(
     cancelled: bool,
     rows: Sequence[int] | None = None,
 ) -> tuple[UploadResult, UploadStatus]:
-    """The result of a run from every event's status and message, by position in
-    ``plan.items`` (``rows``: their data rows, default the items'); ``request_of(pos)`` is
-    the Zuora-Request-Id of the event's batch. Returns the result and the status to record.
+    """The result of a run from every event's status, message and batch, by position in
+    ``plan.items`` (``rows``: their data rows, default the items'); ``batch_requests`` maps
+    a batch to its Zuora-Request-Id. Returns the result and the status to record.
 
     Rows with the same outcome share one :class:`RowUpload` (nothing changes them).
     """
@@ -228,20 +230,26 @@ def result_from_statuses(
     res.batches = batches
     if rows is None:
         rows = [it.row for it in plan.items]
+    accepted = EventStatus.ACCEPTED
+    received: dict[int | None, RowUpload] = {}  # the common case, one per batch
     shared: dict[tuple[RowOutcome, str, str | None], RowUpload] = {}
-    counts: Counter[EventStatus] = Counter()
     for pos, st in enumerate(statuses):
-        counts[st] += 1
-        if st is EventStatus.ACCEPTED or st is EventStatus.KEPT:
-            key = (
-                RowOutcome.ACCEPTED,
-                _KEPT if st is EventStatus.KEPT else _RECEIVED,
-                request_of(pos),
-            )
+        if st is accepted:
+            seq = batch_of[pos]
+            out = received.get(seq)
+            if out is None:
+                rid = None if seq is None else batch_requests.get(seq)
+                out = received[seq] = RowUpload(RowOutcome.ACCEPTED, _RECEIVED, rid)
+            outcomes[rows[pos]] = out
+            continue
+        seq = batch_of[pos]
+        rid = None if seq is None else batch_requests.get(seq)
+        if st is EventStatus.KEPT:
+            key = (RowOutcome.ACCEPTED, _KEPT, rid)
         elif st is EventStatus.REJECTED_AFTER_RECEIPT or st is EventStatus.REJECTED:
-            key = (RowOutcome.REJECTED, messages[pos], request_of(pos))
+            key = (RowOutcome.REJECTED, messages[pos], rid)
         elif st is EventStatus.UNCERTAIN or st is EventStatus.SENDING:
-            key = (RowOutcome.UNCERTAIN, messages[pos] or _NO_ANSWER, request_of(pos))
+            key = (RowOutcome.UNCERTAIN, messages[pos] or _NO_ANSWER, rid)
         elif st is EventStatus.HELD:
             key = (RowOutcome.UNCERTAIN, messages[pos], None)
         elif st is EventStatus.SKIPPED:
@@ -252,6 +260,7 @@ def result_from_statuses(
         if out is None:
             out = shared[key] = RowUpload(*key)
         outcomes[rows[pos]] = out
+    counts = Counter(statuses)
     res.accepted = counts[EventStatus.ACCEPTED] + counts[EventStatus.KEPT]
     res.rejected = counts[EventStatus.REJECTED_AFTER_RECEIPT] + counts[EventStatus.REJECTED]
     res.uncertain = counts[EventStatus.UNCERTAIN] + counts[EventStatus.SENDING]

@@ -127,10 +127,6 @@ class _Ledger:
             if self.seq[p] == seq and self.status[p] in _OPEN:
                 self.status[p], self.message[p] = ev, text
 
-    def request_of(self, pos: int) -> str | None:
-        seq = self.seq[pos]
-        return None if seq is None else self.request_id.get(seq)
-
 
 class Sender:
     """Runs one plan: a coordinator (the caller's thread) and daemon worker threads."""
@@ -393,7 +389,8 @@ class Sender:
             self.plan,
             ledger.status,
             ledger.message,
-            ledger.request_of,
+            ledger.seq,
+            ledger.request_id,
             batches,
             retries=self.retries,
             request_ids=self.request_ids,
