@@ -16,7 +16,8 @@ event limit with ``json.dumps``, gzips them (``gzip.compress``, level 6) and pos
 threads with one httpx client. Nothing else: no validation, no journal, no duplicate guard.
 Both sides time the whole process (interpreter start, imports, reading, sending). The figure
 is the ratio of the raw sender's median time to ``send``'s (>= 1.0 means send is at least as
-fast). Each run checks that the emulator accepted every event.
+fast). Each run checks that the emulator accepted every event. The client processes' CPU
+seconds are printed too (the machine is shared: the wall clock moves with others' work).
 
 Figures go to stdout and bench/results/send.json.
 """
@@ -29,6 +30,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import signal
 import socket
 import statistics
@@ -143,7 +145,12 @@ class EmulatorProcess:
         raise SystemExit(f"the emulator said no figures: {out!r}")
 
 
-def run_send(csv_path: Path, emu: EmulatorProcess, home: Path) -> float:
+def child_cpu() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def run_send(csv_path: Path, emu: EmulatorProcess, home: Path) -> tuple[float, float]:
     env = dict(os.environ)
     env.update(
         HOME=str(home),
@@ -166,15 +173,15 @@ def run_send(csv_path: Path, emu: EmulatorProcess, home: Path) -> float:
         "--timezone",
         "UTC",
     ]
-    t0 = time.perf_counter()
+    c0, t0 = child_cpu(), time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, child_cpu() - c0
     if proc.returncode != 0:
         raise SystemExit(f"zmed-upload send failed ({proc.returncode}): {proc.stdout[-2000:]}")
-    return elapsed
+    return elapsed, cpu
 
 
-def run_raw(csv_path: Path, emu: EmulatorProcess, batch: int, script: Path) -> float:
+def run_raw(csv_path: Path, emu: EmulatorProcess, batch: int, script: Path) -> tuple[float, float]:
     cmd = [
         sys.executable,
         str(script),
@@ -185,12 +192,12 @@ def run_raw(csv_path: Path, emu: EmulatorProcess, batch: int, script: Path) -> f
         DEMO_CLIENT_SECRET,
         str(batch),
     ]
-    t0 = time.perf_counter()
+    c0, t0 = child_cpu(), time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, child_cpu() - c0
     if proc.returncode != 0:
         raise SystemExit(f"the raw sender failed: {proc.stderr[-2000:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> int:
@@ -212,16 +219,22 @@ def main() -> int:
             lim = CASES[name]
             send_s: list[float] = []
             raw_s: list[float] = []
+            send_cpu: list[float] = []
+            raw_cpu: list[float] = []
             for run in range(args.runs):
                 for side in ("raw", "send"):  # alternate, so drift hits both alike
                     emu = EmulatorProcess(lim["max_events"], lim["max_bytes"])
                     try:
                         if side == "raw":
-                            raw_s.append(run_raw(csv_path, emu, lim["max_events"], script))
+                            wall, cpu = run_raw(csv_path, emu, lim["max_events"], script)
+                            raw_s.append(wall)
+                            raw_cpu.append(cpu)
                         else:
                             home = tmp / f"home-{name}-{run}"
                             home.mkdir()
-                            send_s.append(run_send(csv_path, emu, home))
+                            wall, cpu = run_send(csv_path, emu, home)
+                            send_s.append(wall)
+                            send_cpu.append(cpu)
                     finally:
                         accepted = emu.stop()
                     if accepted != args.events:
@@ -240,12 +253,19 @@ def main() -> int:
                 "ratio_raw_over_send": round(raw_med / send_med, 3),
                 "send_runs_s": [round(x, 3) for x in send_s],
                 "raw_runs_s": [round(x, 3) for x in raw_s],
+                # CPU seconds of the client process alone (user + system): less swayed by
+                # other work on a shared machine than the wall clock
+                "send_cpu_median_s": round(statistics.median(send_cpu), 3),
+                "raw_cpu_median_s": round(statistics.median(raw_cpu), 3),
+                "load_average_1min": round(os.getloadavg()[0], 2),
             }
             results.append(case)
             print(
                 f"{name:<11} send median {send_med:6.2f} s  raw median {raw_med:6.2f} s  "
                 f"-> {raw_med / send_med:.2f}x the raw sender's speed "
-                f"(send {case['send_runs_s']}, raw {case['raw_runs_s']})",
+                f"(send {case['send_runs_s']}, raw {case['raw_runs_s']}); client CPU: "
+                f"send {case['send_cpu_median_s']:.2f} s, raw {case['raw_cpu_median_s']:.2f} s; "
+                f"load average {case['load_average_1min']}",
                 flush=True,
             )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -231,3 +231,27 @@ def test_a_new_journal_is_version_3_from_the_start(tmp_path: Path) -> None:
         (version,) = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     db.close()
     assert version == "3" and {"upload", "meter"} <= cols and "upload_id" not in cols
+
+
+def test_a_batch_can_begin_as_sending_in_one_commit(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    with Journal(path) as j:
+        j.create_upload(
+            upload_id="u1",
+            file_name="f.csv",
+            sheet="f",
+            fingerprint="fp",
+            connection="c",
+            meter_url=TARGET.url,
+            meter_key=TARGET.meter_key,
+            track_id="t",
+            events=[(i, i, i + 2, event_hash(event(i)), EventStatus.PENDING, "") for i in range(4)],
+        )
+        seq = j.begin_batch("u1", [0, 1], [2, 3], sending=True)
+        assert [e.status for e in j.events("u1")] == ["sending", "sending", "pending", "pending"]
+        (batch,) = j.batches("u1")
+        assert batch.seq == seq and batch.status == "sending" and batch.attempts == 1
+        with sqlite3.connect(path) as other:  # another process sees it committed
+            (n,) = other.execute("SELECT COUNT(*) FROM events WHERE status='sending'").fetchone()
+        other.close()
+        assert n == 2

@@ -337,25 +337,36 @@ class Journal:
     # ---------------------------------------------------------------- batches
 
     def begin_batch(
-        self, upload_id: str, positions: Sequence[int], excel_rows: Sequence[int]
+        self,
+        upload_id: str,
+        positions: Sequence[int],
+        excel_rows: Sequence[int],
+        *,
+        sending: bool = False,
     ) -> int:
         """Record a new batch (``pending``: not sent yet) and assign its events; its seq.
 
-        :meth:`batch_attempt` marks it ``sending`` right before each request.
+        :meth:`batch_attempt` marks it ``sending`` right before each request;
+        ``sending=True`` records it as sending its first attempt at once (the same commit:
+        if this raises, the request must not be sent).
         """
+        batch_status, event_status = BatchStatus.PENDING, EventStatus.PENDING
+        if sending:
+            batch_status, event_status = BatchStatus.SENDING, EventStatus.SENDING
         with self._db.tx() as db:
             (seq,) = db.execute(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM batches WHERE upload_id=?", (upload_id,)
             ).fetchone()
             db.execute(
                 "INSERT INTO batches(upload_id, seq, status, events, excel_rows, attempts,"
-                " updated) VALUES(?,?,?,?,?,0,?)",
+                " updated) VALUES(?,?,?,?,?,?,?)",
                 (
                     upload_id,
                     seq,
-                    BatchStatus.PENDING,
+                    batch_status,
                     len(positions),
                     json.dumps(list(excel_rows)),
+                    int(sending),
                     utc_now(),
                 ),
             )
@@ -364,7 +375,7 @@ class Journal:
             db.executemany(
                 "UPDATE events SET status=?, batch_seq=?, message='' WHERE upload=?"
                 " AND pos BETWEEN ? AND ?",
-                ((EventStatus.PENDING, seq, num, lo, hi) for lo, hi in _runs(positions)),
+                ((event_status, seq, num, lo, hi) for lo, hi in _runs(positions)),
             )
             db.execute("UPDATE uploads SET heartbeat=? WHERE id=?", (time.time(), upload_id))
         return int(seq)
