@@ -19,7 +19,9 @@ is the ratio of the raw sender's median time to ``send``'s (>= 1.0 means send is
 fast). Each run checks that the emulator accepted every event. The client processes' CPU
 seconds are printed too (the machine is shared: the wall clock moves with others' work).
 
-Figures go to stdout and bench/results/send.json.
+Figures go to stdout and bench/results/send.json. ``PYTHONPATH=/old/checkout`` measures an
+older zmed-gui the same way (its ``zmed-upload`` and emulator), e.g. with
+``--out bench/results/send-before.json``.
 """
 
 from __future__ import annotations
@@ -206,6 +208,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cases", default="sandbox,production", help="comma separated")
     ap.add_argument("--label", default="", help="a note stored with the figures")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     args = ap.parse_args()
     names = [c.strip() for c in args.cases.split(",") if c.strip()]
     results = []
@@ -268,8 +271,8 @@ def main() -> int:
                 f"load average {case['load_average_1min']}",
                 flush=True,
             )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
         json.dumps(
             {
                 "benchmark": "send",
@@ -286,7 +289,7 @@ def main() -> int:
         + "\n",
         encoding="utf-8",
     )
-    print(f"wrote {RESULTS}")
+    print(f"wrote {args.out}")
     return 0
 
 
