@@ -180,6 +180,7 @@ API: dict[str, list[str]] = {
         "UploadRecord",
         "UploadStatus",
         "find_interrupted_uploads",
+        "hash_key",
         "list_backups",
         "set_aside_journal",
     ],

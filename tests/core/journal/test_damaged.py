@@ -157,7 +157,7 @@ def test_a_new_journal_is_made_whole_or_not_at_all(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         meta = dict(db.execute("SELECT key, value FROM meta"))
     db.close()
-    assert meta["app"] == "zmed-gui" and meta["schema_version"] == "2"
+    assert meta["app"] == "zmed-gui" and meta["schema_version"] == "3"
 
 
 def test_processes_creating_the_journal_at_once_share_one(tmp_path: Path) -> None:

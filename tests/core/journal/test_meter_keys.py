@@ -95,7 +95,7 @@ def test_an_old_journal_migrates_in_place_and_keeps_its_duplicates(tmp_path: Pat
         meta = dict(db.execute("SELECT key, value FROM meta"))
         tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
-    assert meta["app"] == "zmed-gui" and meta["schema_version"] == "2"
+    assert meta["app"] == "zmed-gui" and meta["schema_version"] == "3"
     assert meta["meter_keys"] == "2" and meta["meter_keys_migrated"]
     assert meta["migrated_from"] == "1"
     assert {"meta", "leases", "uploads", "events", "batches"} <= tables

@@ -503,3 +503,19 @@ def test_the_learned_batch_size_is_kept_for_the_saved_connection(make_rig: Any) 
     saved = get_connection("Tenant")
     assert saved.limits.max_events == res.learned_batch_size and saved.limits_custom
     assert remember_batch_size("Tenant", 5000) is None  # never raised again by this
+
+
+def test_a_413_lands_on_the_api_sandbox_limit_not_below_it(make_rig: Any) -> None:
+    """Halving 10,000 gives 5,000, 2,500, 1,250 and then 625: a call in three would be
+    wasted on an API Sandbox. The step after 1,250 is the documented 1,000 instead."""
+    r = make_rig(EmulatorConfig(max_events_per_call=1000))
+    res = r.send(items(20_000), batch_size=10_000, concurrency=1)
+    assert res.accepted == 20_000 and res.learned_batch_size == 1000
+    refused = 4  # 10,000, 5,000, 2,500 and 1,250 each refused once
+    assert r.emu.stats()["calls"] == refused + 20
+
+
+def test_a_413_never_more_than_halves_the_batch(make_rig: Any) -> None:
+    r = make_rig(EmulatorConfig(max_events_per_call=3000))  # a tenant of its own
+    res = r.send(items(12_000), batch_size=10_000, concurrency=1)
+    assert res.accepted == 12_000 and res.learned_batch_size == 2500  # 10,000 -> 5,000 -> 2,500

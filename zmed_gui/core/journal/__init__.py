@@ -34,6 +34,7 @@ from zmed_gui.core.journal._records import (
     EventStatus,
     UploadRecord,
     UploadStatus,
+    hash_key,
 )
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "UploadRecord",
     "UploadStatus",
     "find_interrupted_uploads",
+    "hash_key",
     "list_backups",
     "set_aside_journal",
 ]

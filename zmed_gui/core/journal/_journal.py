@@ -12,27 +12,54 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from zmed_gui.core.journal import _reads
 from zmed_gui.core.journal._backups import list_backups, make_backup
 from zmed_gui.core.journal._database import _Database
 from zmed_gui.core.journal._lease import MeterLease, acquire
 from zmed_gui.core.journal._records import (
+    HASH_BYTES,
     BatchRecord,
     BatchStatus,
     EventRow,
     EventStatus,
     UploadRecord,
     UploadStatus,
+    hash_key,
     utc_now,
 )
 from zmed_gui.core.journal._recovery import recover
 from zmed_gui.core.paths import default_journal_path
 from zmed_gui.core.progress import CancelToken
+
+H = TypeVar("H", str, bytes)  # an event hash: the sha256 as hex or as bytes
+
+_STATUS = {s.value: s.value for s in EventStatus}  # checked without making an enum per row
+
+
+def _event_status(status: str) -> str:
+    try:
+        return _STATUS[status]
+    except KeyError:
+        raise ValueError(f"{status!r} is not an event status") from None
+
+
+def _event_rows(
+    num: int | None,
+    meter: int | None,
+    events: Iterable[tuple[int, int, int, str | bytes, EventStatus, str]],
+) -> Iterator[tuple[object, ...]]:
+    """The rows to insert; the hot loop of recording an upload, so kept plain."""
+    status_of = _STATUS
+    for pos, row, xrow, h, status, msg in events:
+        key = h[:HASH_BYTES] if type(h) is bytes else hash_key(h)
+        if status not in status_of:
+            _event_status(status)  # raises
+        yield (num, pos, row, xrow, key, meter, status_of[status], msg)
 
 
 def _runs(positions: Sequence[int]) -> list[tuple[int, int]]:
@@ -138,9 +165,12 @@ class Journal:
         meter_url: str,
         meter_key: str,
         track_id: str,
-        events: Iterable[tuple[int, int, int, str, EventStatus, str]],
+        events: Iterable[tuple[int, int, int, str | bytes, EventStatus, str]],
     ) -> None:
-        """Record a new upload and its events ``(pos, row, excel_row, hash, status, message)``."""
+        """Record a new upload and its events ``(pos, row, excel_row, hash, status, message)``.
+
+        ``hash`` is the event's sha256 (bytes or hex); one transaction for all of it.
+        """
         with self._db.tx() as db:
             db.execute(
                 "INSERT INTO uploads(id, file_name, sheet, fingerprint, connection, meter_url,"
@@ -163,18 +193,17 @@ class Journal:
                     time.time(),
                 ),
             )
+            num = _reads.key_num(db, "upload_keys", "id", upload_id, create=True)
+            meter = _reads.key_num(db, "meter_keys", "key", meter_key, create=True)
             db.executemany(
-                "INSERT INTO events(upload_id, pos, row, excel_row, hash, meter_key, status,"
-                " message) VALUES(?,?,?,?,?,?,?,?)",
-                (
-                    (upload_id, pos, row, xrow, h, meter_key, EventStatus(status), msg)
-                    for pos, row, xrow, h, status, msg in events
-                ),
+                "INSERT INTO events(upload, pos, row, excel_row, hash, meter, status, message)"
+                " VALUES(?,?,?,?,?,?,?,?)",
+                _event_rows(num, meter, events),
             )
             db.execute(
-                "UPDATE uploads SET events_total=(SELECT COUNT(*) FROM events WHERE upload_id=?)"
+                "UPDATE uploads SET events_total=(SELECT COUNT(*) FROM events WHERE upload=?)"
                 " WHERE id=?",
-                (upload_id, upload_id),
+                (num, upload_id),
             )
 
     def claim_upload(self, upload_id: str) -> None:
@@ -224,9 +253,13 @@ class Journal:
         """
         return recover(self._db, self._host)
 
-    def find_interrupted_uploads(self) -> list[UploadRecord]:
-        """Uploads that stopped before finishing (cancel, crash, power or network loss)."""
-        self.recover()
+    def find_interrupted_uploads(self, *, recover: bool = True) -> list[UploadRecord]:
+        """Uploads that stopped before finishing (cancel, crash, power or network loss).
+
+        ``recover=False``: the caller has just called :meth:`recover` itself.
+        """
+        if recover:
+            self.recover()
         found = _reads.uploads(
             self._db,
             "WHERE status IN (?, ?) ORDER BY started DESC, rowid DESC",
@@ -234,9 +267,11 @@ class Journal:
         )
         return [r for r in found if r.pending or r.uncertain]
 
-    def find_resumable(self, fingerprint: str, meter_key: str) -> UploadRecord | None:
+    def find_resumable(
+        self, fingerprint: str, meter_key: str, *, recover: bool = True
+    ) -> UploadRecord | None:
         """The newest interrupted upload of the same file/sheet/mapping to the same meter."""
-        for rec in self.find_interrupted_uploads():
+        for rec in self.find_interrupted_uploads(recover=recover):
             if rec.fingerprint == fingerprint and rec.meter_key == meter_key:
                 return rec
         return None
@@ -248,35 +283,42 @@ class Journal:
         return _reads.events(self._db, upload_id)
 
     def prior_statuses(
-        self, meter_key: str, hashes: Iterable[str], exclude_upload: str | None = None
-    ) -> dict[str, list[tuple[EventStatus, str]]]:
-        """For each hash: ``(status, upload_id)`` of accepted/uncertain events for the meter.
+        self, meter_key: str, hashes: Iterable[H], exclude_upload: str | None = None
+    ) -> dict[H, list[tuple[EventStatus, str]]]:
+        """For each hash: ``(status, upload_id)`` of accepted/uncertain events for the meter,
+        oldest first, keyed by the hashes as given (sha256 as bytes or hex).
 
         ``sending`` events of another live upload count as uncertain too.
         """
         return _reads.prior_statuses(self._db, meter_key, hashes, exclude_upload)
 
     def count_with_status(
-        self, meter_key: str, hashes: Iterable[str], status: EventStatus
-    ) -> dict[str, int]:
+        self, meter_key: str, hashes: Iterable[H], status: EventStatus
+    ) -> dict[H, int]:
         """How many events of the meter, in any upload, have each hash and ``status``."""
         return _reads.count_with_status(self._db, meter_key, hashes, status)
 
-    def mark_resent(self, meter_key: str, hashes: dict[str, int], by_upload: str) -> None:
+    def mark_resent(
+        self, meter_key: str, hashes: Mapping[str, int] | Mapping[bytes, int], by_upload: str
+    ) -> None:
         """Earlier uncertain events the user chose to send again: ``hash -> how many``."""
         with self._db.tx() as db:
+            meter = _reads.key_num(db, "meter_keys", "key", meter_key)
+            if meter is None:
+                return
+            mine = _reads.key_num(db, "upload_keys", "id", by_upload) or 0
             for h, count in hashes.items():
                 db.execute(
-                    "UPDATE events SET status=?, message=? WHERE rowid IN (SELECT rowid FROM"
-                    " events WHERE meter_key=? AND hash=? AND status=? AND upload_id != ?"
-                    " ORDER BY rowid LIMIT ?)",
+                    "UPDATE events SET status=?, message=? WHERE (upload, pos) IN (SELECT"
+                    " upload, pos FROM events WHERE meter=? AND hash=? AND status=?"
+                    " AND upload != ? ORDER BY upload, pos LIMIT ?)",
                     (
                         EventStatus.RESENT,
                         f"Sent again by upload {by_upload}.",
-                        meter_key,
-                        h,
+                        meter,
+                        hash_key(h),
                         EventStatus.UNCERTAIN,
-                        by_upload,
+                        mine,
                         count,
                     ),
                 )
@@ -286,41 +328,54 @@ class Journal:
     ) -> None:
         """``(pos, status, message)`` for single events (skipped, held, rejected...)."""
         with self._db.tx() as db:
+            num = _reads.key_num(db, "upload_keys", "id", upload_id)
             db.executemany(
-                "UPDATE events SET status=?, message=? WHERE upload_id=? AND pos=?",
-                ((EventStatus(s), m, upload_id, p) for p, s, m in updates),
+                "UPDATE events SET status=?, message=? WHERE upload=? AND pos=?",
+                ((_event_status(s), m, num, p) for p, s, m in updates),
             )
 
     # ---------------------------------------------------------------- batches
 
     def begin_batch(
-        self, upload_id: str, positions: Sequence[int], excel_rows: Sequence[int]
+        self,
+        upload_id: str,
+        positions: Sequence[int],
+        excel_rows: Sequence[int],
+        *,
+        sending: bool = False,
     ) -> int:
         """Record a new batch (``pending``: not sent yet) and assign its events; its seq.
 
-        :meth:`batch_attempt` marks it ``sending`` right before each request.
+        :meth:`batch_attempt` marks it ``sending`` right before each request;
+        ``sending=True`` records it as sending its first attempt at once (the same commit:
+        if this raises, the request must not be sent).
         """
+        batch_status, event_status = BatchStatus.PENDING, EventStatus.PENDING
+        if sending:
+            batch_status, event_status = BatchStatus.SENDING, EventStatus.SENDING
         with self._db.tx() as db:
             (seq,) = db.execute(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM batches WHERE upload_id=?", (upload_id,)
             ).fetchone()
             db.execute(
                 "INSERT INTO batches(upload_id, seq, status, events, excel_rows, attempts,"
-                " updated) VALUES(?,?,?,?,?,0,?)",
+                " updated) VALUES(?,?,?,?,?,?,?)",
                 (
                     upload_id,
                     seq,
-                    BatchStatus.PENDING,
+                    batch_status,
                     len(positions),
                     json.dumps(list(excel_rows)),
+                    int(sending),
                     utc_now(),
                 ),
             )
             # Batches are mostly runs of consecutive positions: one UPDATE per run.
+            num = _reads.key_num(db, "upload_keys", "id", upload_id)
             db.executemany(
-                "UPDATE events SET status=?, batch_seq=?, message='' WHERE upload_id=?"
+                "UPDATE events SET status=?, batch_seq=?, message='' WHERE upload=?"
                 " AND pos BETWEEN ? AND ?",
-                ((EventStatus.PENDING, seq, upload_id, lo, hi) for lo, hi in _runs(positions)),
+                ((event_status, seq, num, lo, hi) for lo, hi in _runs(positions)),
             )
             db.execute("UPDATE uploads SET heartbeat=? WHERE id=?", (time.time(), upload_id))
         return int(seq)
@@ -337,8 +392,10 @@ class Journal:
                 (BatchStatus.SENDING, utc_now(), upload_id, seq),
             )
             db.execute(
-                "UPDATE events SET status=? WHERE upload_id=? AND batch_seq=? AND status=?",
-                (EventStatus.SENDING, upload_id, seq, EventStatus.PENDING),
+                # INDEXED BY: SQLite would rather walk the upload's whole primary key
+                "UPDATE events INDEXED BY events_by_batch SET status=? WHERE upload=?"
+                " AND batch_seq=? AND status=?",
+                (EventStatus.SENDING, _reads.upload_num(db, upload_id), seq, EventStatus.PENDING),
             )
 
     def end_batch(
@@ -369,12 +426,12 @@ class Journal:
                 (status, message, request_id, track_echo, utc_now(), upload_id, seq),
             )
             db.execute(
-                "UPDATE events SET status=?, message=? WHERE upload_id=? AND batch_seq=?"
-                " AND status IN (?, ?)",
+                "UPDATE events INDEXED BY events_by_batch SET status=?, message=? WHERE"
+                " upload=? AND batch_seq=? AND status IN (?, ?)",
                 (
                     ev,
                     message if ev not in (EventStatus.ACCEPTED, EventStatus.PENDING) else "",
-                    upload_id,
+                    _reads.upload_num(db, upload_id),
                     seq,
                     EventStatus.SENDING,
                     EventStatus.PENDING,

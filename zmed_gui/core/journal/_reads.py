@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from zmed_gui.core.journal._database import _Database
 from zmed_gui.core.journal._records import (
@@ -14,7 +15,36 @@ from zmed_gui.core.journal._records import (
     EventStatus,
     UploadRecord,
     UploadStatus,
+    hash_key,
+    hash_text,
 )
+
+H = TypeVar("H", str, bytes)
+
+_EVENT_STATUS = {s.value: s for s in EventStatus}
+
+
+def key_num(
+    db: sqlite3.Connection, table: str, column: str, value: str, *, create: bool = False
+) -> int | None:
+    """The small integer of an upload ID (``upload_keys``) or meter key (``meter_keys``);
+    numbered now when ``create`` (inside the caller's transaction)."""
+    row = db.execute(f"SELECT num FROM {table} WHERE {column}=?", (value,)).fetchone()
+    if row is not None:
+        return int(row[0])
+    if not create:
+        return None
+    return int(db.execute(f"INSERT INTO {table}({column}) VALUES(?)", (value,)).lastrowid or 0)
+
+
+def upload_num(db: sqlite3.Connection, upload_id: str) -> int | None:
+    return key_num(db, "upload_keys", "id", upload_id)
+
+
+def _num(db: _Database, table: str, column: str, value: str) -> int | None:
+    found = db.query(f"SELECT num FROM {table} WHERE {column}=?", (value,))
+    return int(found[0][0]) if found else None
+
 
 _COLS = (
     "id, file_name, sheet, fingerprint, connection, meter_url, meter_key, track_id,"
@@ -30,7 +60,11 @@ def uploads(db: _Database, where: str, params: Sequence[object] = ()) -> list[Up
 def _record(db: _Database, row: Any) -> UploadRecord:
     (uid, file_name, sheet, fp, conn, url, key, track, started, ended, status, total, msg) = row
     counts: dict[str, int] = dict(
-        db.query("SELECT status, COUNT(*) FROM events WHERE upload_id=? GROUP BY status", (uid,))
+        db.query(
+            "SELECT e.status, COUNT(*) FROM events e JOIN upload_keys u ON u.num = e.upload"
+            " WHERE u.id=? GROUP BY e.status",
+            (uid,),
+        )
     )
 
     def n(*statuses: EventStatus) -> int:
@@ -61,20 +95,23 @@ def _record(db: _Database, row: Any) -> UploadRecord:
 
 
 def events(db: _Database, upload_id: str) -> list[EventRow]:
+    num = _num(db, "upload_keys", "id", upload_id)
+    if num is None:
+        return []
     rows = db.query(
         "SELECT e.pos, e.row, e.excel_row, e.hash, e.status, e.message, e.batch_seq,"
         " b.request_id FROM events e LEFT JOIN batches b"
-        " ON b.upload_id=e.upload_id AND b.seq=e.batch_seq"
-        " WHERE e.upload_id=? ORDER BY e.pos",
-        (upload_id,),
+        " ON b.upload_id=? AND b.seq=e.batch_seq"
+        " WHERE e.upload=? ORDER BY e.pos",
+        (upload_id, num),
     )
     return [
         EventRow(
             int(p),
             int(r),
             int(x),
-            str(h),
-            EventStatus(s),
+            hash_text(h),
+            _EVENT_STATUS[s],
             str(m),
             None if b is None else int(b),
             None if q is None else str(q),
@@ -104,52 +141,74 @@ def batches(db: _Database, upload_id: str) -> list[BatchRecord]:
     ]
 
 
+def _wanted(hashes: Iterable[H]) -> dict[bytes, list[H]]:
+    """Stored key -> the hashes as the caller gave them (hex and bytes of one event meet)."""
+    wanted: dict[bytes, list[H]] = {}
+    for h in hashes:
+        given = wanted.setdefault(hash_key(h), [])
+        if h not in given:
+            given.append(h)
+    return wanted
+
+
 def prior_statuses(
-    db: _Database, meter_key: str, hashes: Iterable[str], exclude_upload: str | None
-) -> dict[str, list[tuple[EventStatus, str]]]:
+    db: _Database, meter_key: str, hashes: Iterable[H], exclude_upload: str | None
+) -> dict[H, list[tuple[EventStatus, str]]]:
     """See :meth:`Journal.prior_statuses`."""
-    found: dict[str, list[tuple[EventStatus, str]]] = {}
-    wanted = list(dict.fromkeys(hashes))
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    found: dict[H, list[tuple[EventStatus, str]]] = {}
+    meter = _num(db, "meter_keys", "key", meter_key)
+    if meter is None:
+        return found
+    mine = _num(db, "upload_keys", "id", exclude_upload or "") or 0
+    wanted = _wanted(hashes)
+    keys = list(wanted)
+    for start in range(0, len(keys), 500):
+        chunk: list[bytes] = keys[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = db.query(
-            "SELECT hash, status, upload_id FROM events WHERE meter_key=? AND status IN"
-            f" (?, ?, ?, ?) AND hash IN ({marks}) AND upload_id != ? ORDER BY rowid",
+            "SELECT e.hash, e.status, u.id FROM events e JOIN upload_keys u ON u.num = e.upload"
+            f" WHERE e.meter=? AND e.hash IN ({marks}) AND e.status IN (?, ?, ?, ?)"
+            " AND e.upload != ? ORDER BY e.upload, e.pos",
             (
-                meter_key,
+                meter,
+                *chunk,
                 EventStatus.ACCEPTED,
                 EventStatus.KEPT,  # an event rejected after receipt is not "already sent"
                 EventStatus.UNCERTAIN,
                 EventStatus.SENDING,
-                *chunk,
-                exclude_upload or "",
+                mine,
             ),
         )
-        for h, status, uid in rows:
+        for key, status, uid in rows:
             st = (
                 EventStatus.ACCEPTED
                 if status in (EventStatus.ACCEPTED, EventStatus.KEPT)
                 else EventStatus.UNCERTAIN
             )
-            found.setdefault(str(h), []).append((st, str(uid)))
+            for h in wanted[bytes(key)]:
+                found.setdefault(h, []).append((st, str(uid)))
     return found
 
 
 def count_with_status(
-    db: _Database, meter_key: str, hashes: Iterable[str], status: EventStatus
-) -> dict[str, int]:
+    db: _Database, meter_key: str, hashes: Iterable[H], status: EventStatus
+) -> dict[H, int]:
     """See :meth:`Journal.count_with_status`."""
-    counts: dict[str, int] = {}
-    wanted = list(dict.fromkeys(hashes))
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    counts: dict[H, int] = {}
+    meter = _num(db, "meter_keys", "key", meter_key)
+    if meter is None:
+        return counts
+    wanted = _wanted(hashes)
+    keys = list(wanted)
+    for start in range(0, len(keys), 500):
+        chunk: list[bytes] = keys[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = db.query(
-            "SELECT hash, COUNT(*) FROM events WHERE meter_key=? AND status=?"
-            f" AND hash IN ({marks}) GROUP BY hash",
-            (meter_key, status, *chunk),
+            "SELECT hash, COUNT(*) FROM events WHERE meter=? AND hash IN"
+            f" ({marks}) AND status=? GROUP BY hash",
+            (meter, *chunk, status),
         )
-        for h, n in rows:
-            counts[str(h)] = int(n)
+        for key, n in rows:
+            for h in wanted[bytes(key)]:
+                counts[h] = int(n)
     return counts

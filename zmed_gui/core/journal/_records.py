@@ -10,6 +10,32 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+HASH_BYTES = 16  # the journal keeps the first 128 bits of an event's sha256
+
+
+def hash_key(event_hash: str | bytes) -> bytes:
+    """What the journal stores for an event hash: the digest's first 16 bytes.
+
+    ``event_hash`` is the sha256 as bytes or hex (all 64 digits, or the 32 the journal
+    hands back); any other text (journals of tests, say) is kept as its UTF-8 bytes, which
+    never equal a 16-byte digest. The same event gives the same key in every version.
+    """
+    if isinstance(event_hash, bytes):
+        return event_hash[:HASH_BYTES]
+    if len(event_hash) in (2 * HASH_BYTES, 64):
+        try:
+            return bytes.fromhex(event_hash)[:HASH_BYTES]
+        except ValueError:
+            pass
+    return event_hash.encode("utf-8")
+
+
+def hash_text(key: bytes) -> str:
+    """A stored key as text: 32 hex digits (or an older journal's own text)."""
+    if len(key) == HASH_BYTES:
+        return key.hex()
+    return key.decode("utf-8", "replace")
+
 
 class EventStatus(StrEnum):
     """Where one event stands."""
@@ -88,7 +114,8 @@ class UploadRecord:
 
 @dataclass
 class EventRow:
-    """One event of an upload; ``request_id`` is its batch's Zuora-Request-Id."""
+    """One event of an upload; ``request_id`` is its batch's Zuora-Request-Id; ``hash`` the
+    first 32 hex digits of its sha256 (see :func:`hash_key`)."""
 
     pos: int
     row: int

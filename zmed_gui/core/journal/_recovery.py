@@ -66,7 +66,8 @@ def recover(db: _Database, host: str) -> int:
     for uid in dead:
         with db.tx() as c:
             n = c.execute(
-                "UPDATE events SET status=?, message=? WHERE upload_id=? AND status=?",
+                "UPDATE events SET status=?, message=? WHERE upload=(SELECT num FROM"
+                " upload_keys WHERE id=?) AND status=?",
                 (
                     EventStatus.UNCERTAIN,
                     "Sent when the program stopped; Zuora's answer is unknown.",

@@ -5,6 +5,13 @@ are what is sent and what :func:`event_hash` hashes, so the duplicate guard reco
 event whatever the column order of the file. The byte limit is applied to the
 *uncompressed* JSON array (``[`` + events joined by ``,`` + ``]``): Zuora does not say
 whether its limit counts before or after gzip, and the uncompressed size is the stricter.
+
+The bytes are the standard library's (``json`` with sorted keys, compact separators,
+``ensure_ascii=False``): earlier uploads were hashed from them, so they must never change.
+msgspec writes the same bytes several times faster for what events hold (str, bool, None,
+int, floats from 1e-4 to below 1e16, and zero), so it writes those; an event holding
+anything else (a float that ``json`` writes with an exponent, NaN, a nested value, a
+subclass) is written by ``json`` itself.
 """
 
 from __future__ import annotations
@@ -14,20 +21,56 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - msgspec is a dependency; the fallback is exact
+    msgspec = None  # type: ignore[assignment]
+
 _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
+_FAST = msgspec.json.Encoder(order="sorted").encode if msgspec is not None else None
+_PLAIN = frozenset({str, bool, int, type(None)})  # written alike (ints of any size too)
+
+
+def standard_json(event: dict[str, Any]) -> bytes:
+    """The canonical bytes as the standard library writes them (the reference)."""
+    return _ENCODER.encode(event).encode("utf-8")
+
+
+def _fast_is_exact(event: dict[str, Any]) -> bool:
+    """Whether msgspec writes exactly :func:`standard_json`'s bytes for this event."""
+    for value in event.values():
+        kind = type(value)
+        if kind is float:
+            # json (repr) switches to an exponent below 1e-4 and from 1e16; msgspec does
+            # not. NaN and infinity fail the test too, so json refuses them as before.
+            if not (1e-4 <= abs(value) < 1e16) and value != 0.0:
+                return False
+        elif kind not in _PLAIN:  # nested values, subclasses (IntEnum, ...): json's
+            return False
+    return True
 
 
 def canonical_json(event: dict[str, Any]) -> bytes:
     """The event as compact JSON with sorted keys (the bytes sent and hashed)."""
-    return _ENCODER.encode(event).encode("utf-8")
+    if _FAST is not None and type(event) is dict and _fast_is_exact(event):
+        try:
+            return _FAST(event)
+        except (TypeError, ValueError, OverflowError, UnicodeError):  # keys not str...
+            pass
+    return standard_json(event)
 
 
 def event_hash(event: dict[str, Any] | bytes) -> str:
     """sha256 (hex) of the event's canonical JSON."""
     data = event if isinstance(event, bytes) else canonical_json(event)
     return hashlib.sha256(data).hexdigest()
+
+
+def event_digest(data: bytes) -> bytes:
+    """sha256 of an event's canonical JSON bytes, as bytes (what the plan keeps)."""
+    return hashlib.sha256(data).digest()
 
 
 def encode_array(parts: Sequence[bytes]) -> bytes:

@@ -2,9 +2,9 @@
 
 The session reports one typed :class:`UploadProgress` for every phase (preparing,
 fingerprinting, checking the journal, waiting for another upload, sending); at
-the end the sender turns the journal's event statuses into an :class:`UploadResult` with
-:func:`result_from_events`. A dry run's result comes from the plan alone
-(:func:`dry_run_result`).
+the end the sender turns the event statuses it kept (the same as the journal's) into an
+:class:`UploadResult` with :func:`result_from_statuses`. A dry run's result comes from the
+plan alone (:func:`dry_run_result`).
 
 Words matter here: a 200 from Zuora means the events were *received*, not that the meter
 kept them (Mediation validates afterwards), and the summary never says "complete" unless
@@ -13,7 +13,8 @@ every event to send was received.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -170,51 +171,114 @@ def result_from_events(
     error: ZmedError | None,
     cancelled: bool,
 ) -> tuple[UploadResult, UploadStatus]:
-    """The result of a run from the journal's event ``rows`` of the upload.
+    """The result of a run from the journal's event ``rows`` of the upload (all of them).
 
     ``batches`` is the number of batches journaled for it. Returns the result and the
-    status to record in the journal.
+    status to record in the journal. The sender builds the same from memory
+    (:func:`result_from_statuses`); this reads what a journal says.
+    """
+    ordered = sorted(rows, key=lambda e: e.pos)
+    return result_from_statuses(
+        plan,
+        [e.status for e in ordered],
+        [e.message for e in ordered],
+        [e.batch_seq for e in ordered],
+        {e.batch_seq: e.request_id for e in ordered if e.batch_seq is not None},
+        batches,
+        retries=retries,
+        request_ids=request_ids,
+        error=error,
+        cancelled=cancelled,
+        rows=[e.row for e in ordered],
+    )
+
+
+_RECEIVED = "Received by Zuora."
+_KEPT = "Kept by the meter."
+_NO_ANSWER = "Sent, but Zuora's answer never came; check the meter before sending it again."
+
+
+def result_from_statuses(
+    plan: UploadPlan,
+    statuses: Sequence[EventStatus],
+    messages: Sequence[str],
+    batch_of: Sequence[int | None],
+    batch_requests: Mapping[int, str | None],
+    batches: int,
+    *,
+    retries: int,
+    request_ids: Iterable[str],
+    error: ZmedError | None,
+    cancelled: bool,
+    rows: Sequence[int] | None = None,
+) -> tuple[UploadResult, UploadStatus]:
+    """The result of a run from every event's status, message and batch, by position in
+    ``plan.items`` (``rows``: their data rows, default the items'); ``batch_requests`` maps
+    a batch to its Zuora-Request-Id. Returns the result and the status to record.
+
+    Rows with the same outcome share one :class:`RowUpload` (nothing changes them).
     """
     res = UploadResult(plan.upload_id, plan.track_id, retries=retries, cancelled=cancelled)
     res.resent_uncertain = len(plan.uncertain) if plan.options.resend_uncertain else 0
     _resent_by_id(res, plan)
     res.request_ids = list(request_ids)
     res.invalid = len(plan.invalid_rows)
+    outcomes = res.row_outcomes
+    invalid = RowUpload(RowOutcome.NOT_SENT, INVALID_NOT_SENT)
     for row in plan.invalid_rows:
-        res.row_outcomes[row] = RowUpload(
-            RowOutcome.NOT_SENT, "The row is invalid, so it was not sent."
-        )
+        outcomes[row] = invalid
     res.batches = batches
-    for e in rows:
-        st = e.status
-        if st in (EventStatus.ACCEPTED, EventStatus.KEPT):
-            res.accepted += 1
-            said = "Kept by the meter." if st == EventStatus.KEPT else "Received by Zuora."
-            out = RowUpload(RowOutcome.ACCEPTED, said, e.request_id)
-        elif st == EventStatus.REJECTED_AFTER_RECEIPT or st == EventStatus.REJECTED:
-            res.rejected += 1
-            out = RowUpload(RowOutcome.REJECTED, e.message, e.request_id)
-        elif st in (EventStatus.UNCERTAIN, EventStatus.SENDING):
-            res.uncertain += 1
-            out = RowUpload(
-                RowOutcome.UNCERTAIN,
-                e.message
-                or "Sent, but Zuora's answer never came; check the meter before sending it again.",
-                e.request_id,
-            )
-        elif st == EventStatus.HELD:
-            res.held_uncertain += 1
-            out = RowUpload(RowOutcome.UNCERTAIN, e.message)
-        elif st == EventStatus.SKIPPED:
-            res.skipped_duplicates += 1
-            out = RowUpload(RowOutcome.SKIPPED, e.message)
+    if rows is None:
+        rows = [it.row for it in plan.items]
+    accepted = EventStatus.ACCEPTED
+    received: dict[int | None, RowUpload] = {}  # the common case, one per batch
+    shared: dict[tuple[RowOutcome, str, str | None], RowUpload] = {}
+    for pos, st in enumerate(statuses):
+        if st is accepted:
+            seq = batch_of[pos]
+            out = received.get(seq)
+            if out is None:
+                rid = None if seq is None else batch_requests.get(seq)
+                out = received[seq] = RowUpload(RowOutcome.ACCEPTED, _RECEIVED, rid)
+            outcomes[rows[pos]] = out
+            continue
+        seq = batch_of[pos]
+        rid = None if seq is None else batch_requests.get(seq)
+        if st is EventStatus.KEPT:
+            key = (RowOutcome.ACCEPTED, _KEPT, rid)
+        elif st is EventStatus.REJECTED_AFTER_RECEIPT or st is EventStatus.REJECTED:
+            key = (RowOutcome.REJECTED, messages[pos], rid)
+        elif st is EventStatus.UNCERTAIN or st is EventStatus.SENDING:
+            key = (RowOutcome.UNCERTAIN, messages[pos] or _NO_ANSWER, rid)
+        elif st is EventStatus.HELD:
+            key = (RowOutcome.UNCERTAIN, messages[pos], None)
+        elif st is EventStatus.SKIPPED:
+            key = (RowOutcome.SKIPPED, messages[pos], None)
         else:
-            res.not_sent += 1
-            out = RowUpload(
-                RowOutcome.NOT_SENT,
-                e.message or "Not sent: the upload stopped first; run it again.",
-            )
-        res.row_outcomes[e.row] = out
+            key = (RowOutcome.NOT_SENT, messages[pos] or STOPPED_FIRST, None)
+        out = shared.get(key)
+        if out is None:
+            out = shared[key] = RowUpload(*key)
+        outcomes[rows[pos]] = out
+    counts = Counter(statuses)
+    res.accepted = counts[EventStatus.ACCEPTED] + counts[EventStatus.KEPT]
+    res.rejected = counts[EventStatus.REJECTED_AFTER_RECEIPT] + counts[EventStatus.REJECTED]
+    res.uncertain = counts[EventStatus.UNCERTAIN] + counts[EventStatus.SENDING]
+    res.held_uncertain = counts[EventStatus.HELD]
+    res.skipped_duplicates = counts[EventStatus.SKIPPED]
+    res.not_sent = len(statuses) - sum(
+        counts[s]
+        for s in (
+            EventStatus.ACCEPTED,
+            EventStatus.KEPT,
+            EventStatus.REJECTED_AFTER_RECEIPT,
+            EventStatus.REJECTED,
+            EventStatus.UNCERTAIN,
+            EventStatus.SENDING,
+            EventStatus.HELD,
+            EventStatus.SKIPPED,
+        )
+    )
     res.error = error
     res.interrupted = cancelled or error is not None or res.not_sent > 0
     status = (

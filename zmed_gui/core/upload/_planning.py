@@ -1,6 +1,6 @@
 """Planning an upload before anything is sent: batches, duplicate guard, uncertain, resume.
 
-:func:`plan_upload` (read-only, apart from recovering dead uploads) looks at the journal:
+:func:`plan_upload` (read-only; the session has recovered dead uploads) looks at the journal:
 events already accepted for the same meter (by event hash, from any earlier upload) are
 duplicates and skipped unless ``allow_duplicates``; events of earlier *uncertain* batches
 are held back unless ``resend_uncertain``; with ``resume_id`` only what that upload has not
@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 from zmed_gui.core.connections import Target, TenantLimits, limits_preset
 from zmed_gui.core.errors import OptionsError
-from zmed_gui.core.journal import EventStatus, UploadStatus
-from zmed_gui.core.upload._batches import canonical_json, event_hash, make_batches
+from zmed_gui.core.journal import EventRow, EventStatus, UploadStatus, hash_key
+from zmed_gui.core.upload._batches import canonical_json, event_digest, make_batches
 from zmed_gui.core.upload._input import MAX_CONCURRENCY, SourceInfo, UploadItem, UploadOptions
 from zmed_gui.core.upload._outcomes import ProgressFn, UploadPhase, UploadProgress
 from zmed_gui.core.zuora import check_track_id, new_track_id
@@ -82,15 +82,20 @@ class UploadPlan:
 
     connection: str = ""
     # Each event encoded and hashed once, by position in ``items``: ``encoded`` are the bytes
-    # sent, ``hashes`` what the duplicate guard keeps; ``send_positions`` what goes out;
-    # ``marks`` the statuses to record for the others; ``resend_hashes`` earlier uncertain
-    # events sent again (hash -> count); ``accepted_before`` accepted in earlier runs (resume).
+    # sent, ``hashes`` their sha256 digests (what the duplicate guard keeps);
+    # ``send_positions`` what goes out; ``marks`` the statuses to record for the others;
+    # ``resend_hashes`` earlier uncertain events sent again (hash -> count);
+    # ``accepted_before`` accepted in earlier runs (resume).
     encoded: list[bytes] = field(default_factory=list, repr=False)
-    hashes: list[str] = field(default_factory=list, repr=False)
+    hashes: list[bytes] = field(default_factory=list, repr=False)
     send_positions: list[int] = field(default_factory=list, repr=False)
     marks: dict[int, tuple[EventStatus, str]] = field(default_factory=dict, repr=False)
-    resend_hashes: dict[str, int] = field(default_factory=dict, repr=False)
+    resend_hashes: dict[bytes, int] = field(default_factory=dict, repr=False)
     accepted_before: int = field(default=0, repr=False)
+    # The batches to send (positions in ``items``), cut once here; and, for a resume, the
+    # upload's events as the journal had them (the sender starts from them).
+    batches: list[list[int]] = field(default_factory=list, repr=False)
+    prior_events: list[EventRow] = field(default_factory=list, repr=False)
 
     def summary(self) -> str:
         """Sentences for the user before sending."""
@@ -191,9 +196,10 @@ def plan_upload(
     cancel: CancelToken | None = None,
     event_id_fields: Sequence[str] = (),
 ) -> UploadPlan:
-    """Decide what to send, without sending or writing anything (but recovering dead uploads).
+    """Decide what to send, without sending or writing anything.
 
-    Called by :class:`~zmed_gui.core.upload.UploadSession` while it holds the meter's lease.
+    Called by :class:`~zmed_gui.core.upload.UploadSession` while it holds the meter's lease,
+    after it has recovered the uploads of dead processes (:meth:`Journal.recover`).
 
     Args:
         journal: where earlier uploads are recorded.
@@ -226,14 +232,13 @@ def plan_upload(
         if progress is not None:
             progress(UploadProgress(len(items), UploadPhase.CHECKING, done, total, message=message))
 
-    journal.recover()
     parts: list[bytes] = []
-    hashes: list[str] = []
+    hashes: list[bytes] = []
     for start in range(0, len(items), _STEP):
         step(start, len(items), "Preparing the events…")
         chunk = [canonical_json(it.event) for it in items[start : start + _STEP]]
         parts += chunk
-        hashes += [event_hash(c) for c in chunk]
+        hashes += [event_digest(c) for c in chunk]
     plan = UploadPlan(
         upload_id=resume_id or uuid.uuid4().hex,
         resuming=resume_id is not None,
@@ -257,7 +262,7 @@ def plan_upload(
     else:
         plan.track_id = check_track_id(options.track_id) if options.track_id else new_track_id()
 
-    prior: dict[str, list[tuple[EventStatus, str]]] = {}
+    prior: dict[bytes, list[tuple[EventStatus, str]]] = {}
     wanted = list(dict.fromkeys(hashes[p] for p in candidates))  # each hash asked once
     for start in range(0, len(wanted), _STEP):
         step(start, len(wanted), "Checking what was sent before…")
@@ -267,12 +272,12 @@ def plan_upload(
             )
         )
     step(len(wanted), len(wanted), "Checking what was sent before…")
-    accepted_left: dict[str, list[str]] = {}
-    uncertain_left: dict[str, list[str]] = {}
+    accepted_left: dict[bytes, list[str]] = {}
+    uncertain_left: dict[bytes, list[str]] = {}
     for h, found in prior.items():
         accepted_left[h] = [uid for st, uid in found if st == EventStatus.ACCEPTED]
         uncertain_left[h] = [uid for st, uid in found if st == EventStatus.UNCERTAIN]
-    resend: Counter[str] = Counter()
+    resend: Counter[bytes] = Counter()
     send: list[int] = []
     for pos in candidates:
         h = hashes[pos]
@@ -316,6 +321,7 @@ def plan_upload(
         )
     plan.send_positions = [p for p in send if p not in big]
     plan.to_send = [items[p] for p in plan.send_positions]
+    plan.batches = [[send[i] for i in group] for group in batches]
     plan.batches_total = len(batches)
     plan.resend_hashes = dict(resend)
     return plan
@@ -360,8 +366,9 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
             "only be continued to that meter."
         )
     events = journal.events(resume_id)
+    plan.prior_events = events
     if len(events) != len(plan.items) or any(
-        e.hash != plan.hashes[e.pos] for e in events if e.pos < len(plan.hashes)
+        hash_key(e.hash) != hash_key(plan.hashes[e.pos]) for e in events if e.pos < len(plan.hashes)
     ):
         raise OptionsError(
             f"The events of upload {resume_id} differ from the file's now (another time zone "

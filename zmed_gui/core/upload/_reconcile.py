@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from zmed_gui.core.connections import tenant_key
 from zmed_gui.core.errors import OptionsError
-from zmed_gui.core.journal import EventStatus, Journal
+from zmed_gui.core.journal import EventStatus, Journal, hash_key
 from zmed_gui.core.upload._batches import canonical_json, event_hash
 from zmed_gui.core.zuora import TokenClient, check_meter_number, fetch_audit_errors
 
@@ -129,7 +129,7 @@ def reconcile(
     # Each error entry covers one occurrence of an event (the same event may be twice).
     # Entries already matched to an event (of this or an earlier upload to the meter: the
     # window's margin reaches back) are used up first, oldest first.
-    wanted: dict[str, list[str]] = {}
+    wanted: dict[bytes, list[str]] = {}
     for entry in sorted(
         entries, key=lambda en: en.error_time or dt.datetime.min.replace(tzinfo=dt.UTC)
     ):
@@ -137,7 +137,8 @@ def reconcile(
             continue
         said = entry.message.strip().rstrip(".") or "no reason given"
         why = f"{said} (Zuora error {entry.code})" if entry.code else said
-        wanted.setdefault(event_hash(canonical_json(entry.payload)), []).append(why)
+        key = hash_key(event_hash(canonical_json(entry.payload)))
+        wanted.setdefault(key, []).append(why)
     used = journal.count_with_status(
         rec.meter_key, list(wanted), EventStatus.REJECTED_AFTER_RECEIPT
     )
@@ -147,7 +148,7 @@ def reconcile(
     for e in journal.events(upload_id):
         status, why = e.status, e.message
         if status in (EventStatus.ACCEPTED, EventStatus.KEPT):
-            reasons = wanted.get(e.hash)
+            reasons = wanted.get(hash_key(e.hash))
             if reasons:
                 status, why = EventStatus.REJECTED_AFTER_RECEIPT, _LEAD + reasons.pop(0)
                 updates.append((e.pos, status, why))

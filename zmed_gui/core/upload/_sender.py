@@ -13,6 +13,9 @@ upload then stops with Zuora's message) before it halves within a small budget; 
 answer, or a gateway timeout (504), makes the batch *uncertain*, never resent by itself
 (Zuora has no idempotency key).
 
+What the journal is told is also kept in memory, event by event (:class:`_Ledger`), and
+the result is built from that: nothing is read back from the journal to make it.
+
 Stop means stop: on cancel (or when the server has answered nothing for
 ``stall_seconds``) the coordinator does not wait for requests in flight. It records their
 batches as uncertain and returns; the workers are daemon threads whose late answers are
@@ -28,6 +31,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from zmed_gui.core.connections import LIMIT_PRESETS
 from zmed_gui.core.errors import (
     ConnectionProblem,
     MeterRefuses,
@@ -36,13 +40,13 @@ from zmed_gui.core.errors import (
     ZuoraUnreachable,
 )
 from zmed_gui.core.journal import BatchStatus, EventStatus
-from zmed_gui.core.upload._batches import encode_array, make_batches
+from zmed_gui.core.upload._batches import encode_array
 from zmed_gui.core.upload._outcomes import (
     ProgressFn,
     UploadPhase,
     UploadProgress,
     UploadResult,
-    result_from_events,
+    result_from_statuses,
 )
 from zmed_gui.core.zuora import (
     NoAnswer,
@@ -73,6 +77,56 @@ def _reason_text(reason: dict[str, Any]) -> str:
     fld = reason.get("field")
     msg = str(reason.get("message") or reason.get("code") or "invalid")
     return f"{fld}: {msg}" if fld else msg
+
+
+_OPEN = (EventStatus.SENDING, EventStatus.PENDING)
+
+
+class _Ledger:
+    """The upload's events as the journal has them, kept in memory by the same rules.
+
+    Each journal write of the engine is applied here too, in the same order, under the
+    same gate (see :meth:`Sender._j`), so the result needs no read of the journal.
+    """
+
+    def __init__(self, plan: UploadPlan) -> None:
+        n = len(plan.items)
+        self.status: list[EventStatus] = [EventStatus.PENDING] * n
+        self.message: list[str] = [""] * n
+        self.seq: list[int | None] = [None] * n
+        self.members: dict[int, list[int]] = {}  # batch seq -> its positions
+        self.request_id: dict[int, str | None] = {}  # batch seq -> Zuora-Request-Id
+        for e in plan.prior_events:  # a resume starts from what the journal had
+            self.status[e.pos], self.message[e.pos], self.seq[e.pos] = (
+                e.status,
+                e.message,
+                e.batch_seq,
+            )
+            if e.batch_seq is not None:
+                self.request_id[e.batch_seq] = e.request_id
+
+    def set(self, updates: list[tuple[int, EventStatus, str]]) -> None:
+        for pos, st, msg in updates:
+            self.status[pos], self.message[pos] = EventStatus(st), msg
+
+    def begin(self, seq: int, positions: list[int]) -> None:
+        self.members[seq] = positions
+        self.request_id.setdefault(seq, None)
+        for p in positions:
+            self.status[p], self.seq[p], self.message[p] = EventStatus.PENDING, seq, ""
+
+    def attempt(self, seq: int) -> None:
+        for p in self.members.get(seq, ()):
+            if self.seq[p] == seq and self.status[p] is EventStatus.PENDING:
+                self.status[p] = EventStatus.SENDING
+
+    def end(self, seq: int, ev: EventStatus, message: str, request_id: str | None) -> None:
+        if request_id is not None:
+            self.request_id[seq] = request_id
+        text = message if ev not in (EventStatus.ACCEPTED, EventStatus.PENDING) else ""
+        for p in self.members.get(seq, ()):
+            if self.seq[p] == seq and self.status[p] in _OPEN:
+                self.status[p], self.message[p] = ev, text
 
 
 class Sender:
@@ -116,15 +170,32 @@ class Sender:
         self.received_once = False  # a 2xx at the current URL: a 404 now is not the path
         self.other_path_tried = False
         self.style: PathStyle = plan.target.style
+        self.ledger = _Ledger(plan)
 
     # ---------------------------------------------------------------- journal gate
 
     def _j(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        """A journal write from a worker, unless the upload was abandoned meanwhile."""
+        """A journal write from a worker, unless the upload was abandoned meanwhile; the
+        ledger learns it too once it is committed."""
         with self.gate:
             if self.abandoned:
                 raise _Abandoned
-            return getattr(self.journal, name)(*args, **kwargs)
+            done = getattr(self.journal, name)(*args, **kwargs)
+            ledger = self.ledger
+            if name == "begin_batch":
+                ledger.begin(int(done), list(args[1]))
+                if kwargs.get("sending"):
+                    ledger.attempt(int(done))
+            elif name == "batch_attempt":
+                ledger.attempt(args[1])
+            elif name == "end_batch":
+                status = BatchStatus(args[2])
+                ev = EventStatus.PENDING if status is BatchStatus.SPLIT else None
+                ev = ev or EventStatus(kwargs.get("event_status") or status.value)
+                ledger.end(args[1], ev, kwargs.get("message", ""), kwargs.get("request_id"))
+            elif name == "set_event_statuses":
+                ledger.set(list(args[1]))
+            return done
 
     # ---------------------------------------------------------------- coordinator
 
@@ -138,6 +209,7 @@ class Sender:
             updates = [(p, st, msg) for p, (st, msg) in plan.marks.items()]
             updates += [(p, EventStatus.PENDING, "") for p in plan.send_positions]
             self.journal.set_event_statuses(self.uid, updates)
+            self.ledger.set(updates)
         else:
             self.journal.create_upload(
                 upload_id=self.uid,
@@ -159,6 +231,7 @@ class Sender:
                     for pos, it in enumerate(items)
                 ),
             )
+            self.ledger.set([(p, st, msg) for p, (st, msg) in plan.marks.items()])
         if plan.resend_hashes:
             self.journal.mark_resent(plan.target.meter_key, plan.resend_hashes, self.uid)
 
@@ -166,9 +239,7 @@ class Sender:
         """Send everything; ``still_ours`` raises (a ZmedError) if the meter's lease was lost."""
         plan = self.plan
         self.start_journal()
-        sizes = [len(plan.encoded[p]) for p in plan.send_positions]
-        groups, _ = make_batches(sizes, plan.batch_size, plan.max_payload_bytes)
-        pending = [[plan.send_positions[i] for i in g] for g in groups]
+        pending = [list(group) for group in plan.batches]  # cut once, by the plan
         pending.reverse()  # pop() from the end keeps file order
         total_batches = len(pending)
         done_batches = 0
@@ -302,17 +373,28 @@ class Sender:
         return 0 if self.opts.allow_duplicates else len(self.plan.duplicates)
 
     def _finish(self, cancelled: bool) -> UploadResult:
-        # Anything still "sending" was in flight when the upload stopped: uncertain.
-        rows = self.journal.events(self.uid)
-        stuck = [(e.pos, EventStatus.UNCERTAIN, ABANDONED) for e in rows if e.status == "sending"]
+        # Anything still "sending" was in flight when the upload stopped: uncertain. The
+        # workers are cut off (abandoned), so the ledger holds what the journal holds.
+        ledger = self.ledger
+        sending = EventStatus.SENDING
+        stuck = [
+            (p, EventStatus.UNCERTAIN, ABANDONED)
+            for p, st in enumerate(ledger.status)
+            if st is sending
+        ]
         if stuck:
             self.journal.set_event_statuses(self.uid, stuck)
-            rows = self.journal.events(self.uid)
-        batches = {b.seq for b in self.journal.batches(self.uid)}
-        res, status = result_from_events(
+            ledger.set(stuck)
+        batches = len(ledger.members)
+        if self.plan.resuming:  # the batches of the earlier runs count too
+            batches = len(self.journal.batches(self.uid))
+        res, status = result_from_statuses(
             self.plan,
-            rows,
-            len(batches),
+            ledger.status,
+            ledger.message,
+            ledger.seq,
+            ledger.request_id,
+            batches,
             retries=self.retries,
             request_ids=self.request_ids,
             error=self.error,
@@ -354,25 +436,35 @@ class Sender:
             self.last_answer = time.monotonic()
 
     def _send_group(self, positions: list[int]) -> None:
-        if self.stop.is_set():
-            return  # never begun: the events stay pending
-        cap = self.batch_cap
-        if len(positions) > cap:  # a 413 (here or in another worker) lowered the size
-            for i in range(0, len(positions), cap):
-                self._send_group(positions[i : i + cap])
-            return
+        """Send events in batches of the size known now; a 413 lowers it and gives its
+        batch back, to be cut again with the events after it (no fragments left over)."""
+        rest = positions
+        while rest and not self.stop.is_set():  # stopped: the events stay pending
+            cap = self.batch_cap
+            back = self._send_batch(rest[:cap])
+            rest = back + rest[cap:]
+
+    def _send_batch(self, positions: list[int]) -> list[int]:
+        """One batch, retried as needed; returns its events if a 413 gave them back."""
         plan, uid = self.plan, self.uid
         xrows = [plan.items[p].excel_row for p in positions]
-        seq = self._j("begin_batch", uid, positions, xrows)
         body = encode_array([plan.encoded[p] for p in positions])
         n = len(positions)
         attempt = 0
         t0 = time.monotonic()
+        seq: int | None = None  # journaled at its first attempt
         while True:
             if self.stop.is_set() or not self.limiter.acquire(self.stop):
-                self._j("end_batch", uid, seq, "pending", message="Not sent: the upload stopped.")
-                return
-            self._j("batch_attempt", uid, seq)  # committed before the request leaves
+                if seq is not None:
+                    msg = "Not sent: the upload stopped."
+                    self._j("end_batch", uid, seq, "pending", message=msg)
+                return []  # never begun: its events stay pending
+            # committed as "sending" before the request leaves (the first time together
+            # with the batch itself: one commit, not two)
+            if seq is None:
+                seq = int(self._j("begin_batch", uid, positions, xrows, sending=True))
+            else:
+                self._j("batch_attempt", uid, seq)
             retry_after: float | None = None
             url = self.url
             try:
@@ -381,13 +473,13 @@ class Sender:
                 )
             except NoAnswer as exc:
                 self._no_answer(seq, n, exc)
-                return
+                return []
             except NotSent as exc:
                 reason = str(exc)
             except ZmedError as exc:
                 self._j("end_batch", uid, seq, "pending", message=str(exc))
                 self._fatal(exc)
-                return
+                return []
             else:
                 self._answered()
                 self._pace(res)
@@ -408,15 +500,14 @@ class Sender:
                         self.received_once = True
                         if self.last_message.startswith("Retrying"):
                             self.last_message, self.retry_until = "", None
-                    return
+                    return []
                 if res.status == 404 and self._other_path(url):
                     self._j("end_batch", uid, seq, "pending", message="HTTP 404; other path.")
                     continue  # the same batch at the other path style, not a retry
                 if res.status not in _RETRY_STATUSES and not (
                     res.status >= 500 and res.status != 504
                 ):
-                    self._answer(seq, positions, res)
-                    return
+                    return self._answer(seq, positions, res)
                 reason = f"HTTP {res.status}"
                 retry_after = res.retry_after
                 if retry_after is None and res.status == 429:
@@ -441,7 +532,7 @@ class Sender:
                         "and run the upload again to send the rest."
                     )
                 )
-                return
+                return []
             delay = min(delay, max(0.0, self.opts.max_retry_seconds - spent))
             log.info("batch %s of %s: %s, retry %d in %.1f s", seq, uid, reason, attempt, delay)
             with self.lock:
@@ -449,7 +540,7 @@ class Sender:
                 self.retry_until = time.monotonic() + delay
             self._j("end_batch", uid, seq, "pending", message=f"Retrying after {reason}.")
             if self.stop.wait(delay):
-                return
+                return []
 
     def _no_answer(self, seq: int, n: int, exc: NoAnswer) -> None:
         """The body left but no answer came: the batch is uncertain, never resent by itself."""
@@ -489,9 +580,9 @@ class Sender:
             log.info("HTTP 404 at %s: trying the %s path %s", url, other, self.url)
             return True
 
-    def _answer(self, seq: int, positions: list[int], res: PostResult) -> None:
+    def _answer(self, seq: int, positions: list[int], res: PostResult) -> list[int]:
         """A final answer that is not a success: 400, 413, 404, 403, 3xx, 504, other 4xx,
-        or a 2xx that says ``success: false``."""
+        or a 2xx that says ``success: false``. Returns the events a 413 gives back."""
         uid, n, status = self.uid, len(positions), res.status
         said = f" ({res.message})" if res.message else ""
 
@@ -507,7 +598,7 @@ class Sender:
                     "meter ID or paste the meter's Unique Upload URL."
                 )
             )
-            return
+            return []
         if status == 403:
             end("pending", f"HTTP 403{said}")
             self._fatal(
@@ -518,7 +609,7 @@ class Sender:
                     "entity and org IDs of the connection."
                 )
             )
-            return
+            return []
         if 300 <= status < 400:
             end("pending", f"HTTP {status}")
             where = f" to {res.location}" if res.location else ""
@@ -528,7 +619,7 @@ class Sender:
                     "there. Update the connection's environment or the meter's Upload URL."
                 )
             )
-            return
+            return []
         if status == 504:
             # The gateway gave up waiting; the meter may still have taken the events.
             end(
@@ -537,13 +628,12 @@ class Sender:
             )
             with self.lock:
                 self.uncertain += n
-            return
+            return []
         if status == 413 and n > 1:
             end(BatchStatus.SPLIT, f"HTTP 413{said}")
             with self.lock:  # the rest of the upload goes in batches no larger than this
-                self.batch_cap = max(1, min(self.batch_cap, n // 2))
-            self._send_group(positions)  # cut to the (perhaps even lower) size now known
-            return
+                self.batch_cap = max(1, min(self.batch_cap, smaller_batch(n)))
+            return positions  # cut again to the (perhaps even lower) size now known
         if status == 400 or 200 <= status < 300:  # a 2xx here said success: false
             what = f"HTTP {status}" + (" with success: false" if status < 300 else "")
             per_event = _per_event(res.reasons, n)
@@ -558,11 +648,11 @@ class Sender:
                 end(BatchStatus.SPLIT if rest else BatchStatus.REJECTED, f"{what}{said}")
                 if rest:
                     self._send_group(rest)
-                return
+                return []
             if n > 1:
                 end(BatchStatus.SPLIT, f"{what}{said}")
                 self._isolate(positions, what, res.message)
-                return
+                return []
         if status == 413:
             text = "This event alone is larger than Zuora takes in one call (HTTP 413)."
         else:
@@ -570,6 +660,7 @@ class Sender:
         end(BatchStatus.REJECTED, text)
         with self.lock:
             self.rejected += n
+        return []
 
     def _isolate(self, positions: list[int], what: str, message: str) -> None:
         """A refusal that names no event: is it the batch, or some events in it?
@@ -627,11 +718,10 @@ class Sender:
         None for anything else (handled as any batch is: retried, uncertain, fatal)."""
         budget[0] -= 1
         uid = self.uid
-        seq = self._j("begin_batch", uid, group, [self.plan.items[p].excel_row for p in group])
         if self.stop.is_set() or not self.limiter.acquire(self.stop):
-            self._j("end_batch", uid, seq, "pending", message="Not sent: the upload stopped.")
-            return None
-        self._j("batch_attempt", uid, seq)
+            return None  # never begun: its events stay pending
+        xrows = [self.plan.items[p].excel_row for p in group]
+        seq = self._j("begin_batch", uid, group, xrows, sending=True)
         body = encode_array([self.plan.encoded[p] for p in group])
         try:
             res = self.client.post_events(
@@ -657,7 +747,9 @@ class Sender:
         if res.status == 400 or 200 <= res.status < 300:
             self._j("end_batch", uid, seq, BatchStatus.SPLIT, message=f"HTTP {res.status}")
             return False
-        self._answer(seq, group, res)
+        back = self._answer(seq, group, res)
+        if back:  # a 413: the ordinary way, at the lowered size
+            self._send_group(back)
         return None
 
     def _refuse_all(self, positions: list[int], what: str, message: str) -> None:
@@ -676,6 +768,19 @@ class Sender:
             [(p, EventStatus.PENDING, str(error)) for p in positions],
         )
         self._fatal(error)
+
+
+# The events a call that Zuora documents for its tenant types (1,000, 5,000, 10,000).
+_DOCUMENTED_SIZES = sorted({lim.max_events for _, lim in LIMIT_PRESETS.values()})
+
+
+def smaller_batch(n: int) -> int:
+    """The batch size to try after a 413 for ``n`` events: half of it, or a documented
+    tenant limit between half and ``n`` (1,250 -> 1,000, not 625: an API Sandbox's limit is
+    not undershot). Never less than half, so a tenant of its own is found as quickly."""
+    half = n // 2
+    between = [m for m in _DOCUMENTED_SIZES if half < m < n]
+    return max(between) if between else half
 
 
 def _ids(res: PostResult) -> str | None:

@@ -176,8 +176,9 @@ class UploadSession:
             )
             self._lease.start()
             resume = req.resume_id
+            journal.recover()  # once: dead uploads' "sending" events become uncertain
             if resume is None and not req.options.dry_run:
-                earlier = journal.find_resumable(source.fingerprint, self._meter_key)
+                earlier = journal.find_resumable(source.fingerprint, self._meter_key, recover=False)
                 resume = earlier.upload_id if earlier is not None else None
             self.plan = plan_upload(
                 journal,

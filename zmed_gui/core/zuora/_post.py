@@ -26,6 +26,19 @@ from zmed_gui.core.zuora._auth import FRESH_TOKEN_SECONDS, REFUSED_UPLOAD, NotSe
 from zmed_gui.core.zuora._redact import LOGGER_NAME
 from zmed_gui.core.zuora._retry import parse_retry_after
 
+try:  # ISA-L: level 1 is ~40x faster than zlib's level 4, at about the same size
+    from isal import igzip as _igzip
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    _igzip = None  # type: ignore[assignment]
+
+
+def _gzip(body: bytes) -> bytes:
+    """A request body gzipped (a standard gzip member either way)."""
+    if _igzip is not None:
+        return bytes(_igzip.compress(body, compresslevel=1))
+    return gzip.compress(body, compresslevel=4)
+
+
 log = logging.getLogger(LOGGER_NAME)  # redacted: see zuora_redact
 
 
@@ -155,7 +168,7 @@ class ZuoraClient(TokenClient):
         """
         headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
         if gzip_body:
-            body = gzip.compress(body, compresslevel=4)
+            body = _gzip(body)
             headers["Content-Encoding"] = "gzip"
         if track_id:
             headers["Zuora-Track-Id"] = track_id
