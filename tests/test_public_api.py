@@ -178,6 +178,7 @@ API: dict[str, list[str]] = {
         "MeterLease",
         "UploadRecord",
         "UploadStatus",
+        "abandon_upload",
         "find_interrupted_uploads",
         "list_backups",
         "set_aside_journal",

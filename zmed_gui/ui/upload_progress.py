@@ -39,12 +39,16 @@ def progress_text(p: Any, paused: bool, service: str = "Zuora") -> str:
     parts = [f"{n(handled)} of {n(to_send)} events sent"]
     if p.skipped_duplicates:
         parts.append(f"{n(p.skipped_duplicates)} already in {service}, skipped")
-    parts.append(f"{n(int(p.events_per_second))} events/s")
-    parts.append(
-        f"{fmt_duration(p.eta_seconds)} left"
-        if p.eta_seconds is not None
-        else "time left: estimating…"
-    )
+    if p.paused or paused:
+        # Nothing moves while paused: no speed, and no time left counting down (or up).
+        parts.append("time left: paused")
+    else:
+        parts.append(f"{n(int(p.events_per_second))} events/s")
+        parts.append(
+            f"{fmt_duration(p.eta_seconds)} left"
+            if p.eta_seconds is not None
+            else "time left: estimating…"
+        )
     parts.append(f"{n(p.retries)} retries")
     parts.append(f"{n(p.rejected + p.uncertain)} failed")
     text = " · ".join(parts)
@@ -145,4 +149,6 @@ class UploadProgressPanel(QGroupBox):
         """Cancel was asked for: a paused run must wake up to see it."""
         self.pause.resume()
         self.cancel_button.setEnabled(False)
+        self.pause_button.setEnabled(False)  # nothing to pause or resume once stopping
+        self.pause_button.setText("Pause")
         self.progress_label.setText("Stopping after the requests already on their way…")
