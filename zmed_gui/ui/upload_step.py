@@ -241,12 +241,7 @@ class UploadStep(QWidget):
         return (self.state.table, self.state.mapping, self.form.destination())
 
     def _same_key(self, key: tuple[Any, Any, Any] | None) -> bool:
-        # By identity: the same table object (edits included) and mapping object; comparing
-        # a 300k-row table by value would be slow, and a reloaded file is a new start.
-        if key is None:
-            return False
-        table, mapping, destination = self._key()
-        return key[0] is table and key[1] is mapping and key[2] == destination
+        return _keys_match(key, self._key())
 
     def _known_outcomes(self) -> dict[int, RowUpload] | None:
         return self._outcomes if self._outcomes and self._same_key(self._outcomes_key) else None
@@ -527,9 +522,7 @@ class UploadStep(QWidget):
         self._sending = False
         if not result.dry_run:
             key = self._sending_key
-            same = key is not None and self._outcomes_key is not None
-            same = same and all(a is b for a, b in zip(key[:2], self._outcomes_key[:2]))  # type: ignore[index]
-            if same and key[2] == self._outcomes_key[2]:  # type: ignore[index]
+            if _keys_match(key, self._outcomes_key):
                 self._outcomes = merge_outcomes(self._outcomes, result.row_outcomes)
             else:
                 self._outcomes = dict(result.row_outcomes)
@@ -824,3 +817,11 @@ def _plain_details(exc: object) -> str:
             return f"{type(cause).__name__}: {cause}"
         return ""
     return "The details are in the log (Help > Show log)." if exc is not None else ""
+
+
+def _keys_match(a: tuple[Any, Any, Any] | None, b: tuple[Any, Any, Any] | None) -> bool:
+    """The same table object (edits included), mapping object and destination. By identity:
+    comparing a 300k-row table by value would be slow, and a reloaded file starts anew."""
+    if a is None or b is None:
+        return False
+    return a[0] is b[0] and a[1] is b[1] and a[2] == b[2]
