@@ -93,7 +93,7 @@ class ConnectionForm(QWidget):
         self.path_state_label = QLabel()
         self.path_state_label.setWordWrap(True)
         self.meter_edit = QLineEdit()
-        self.meter_edit.setPlaceholderText("optional: meter ID or the meter's Unique Upload URL")
+        self.meter_edit.setPlaceholderText("optional: the meter's Unique Upload URL")
         self.meter_number_edit = QLineEdit()
         self.meter_number_edit.setPlaceholderText(
             "optional: the meter's number, shown on its page in Zuora Mediation"
@@ -106,18 +106,55 @@ class ConnectionForm(QWidget):
         self.secret_state_label.setWordWrap(True)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("&Name:", self.name_edit)
-        form.addRow("&Environment:", self.environment_combo)
-        form.addRow("&Base URL:", self.base_url_edit)
-        form.addRow("Client &ID:", self.client_id_edit)
-        form.addRow("Client &secret:", self.secret_edit)
-        form.addRow("Entity ID:", self.entity_edit)
-        form.addRow("Org IDs:", self.org_edit)
-        form.addRow("&Tenant type:", self.limits_combo)
-        form.addRow("&Upload path:", self.path_style_combo)
+        self.hints: dict[str, QLabel] = {}
+
+        def row(label: str, widget: QWidget, hint: str = "") -> None:
+            form.addRow(label, widget)
+            if hint:
+                self.hints[label] = note = QLabel(hint)
+                note.setWordWrap(True)
+                note.setEnabled(False)  # drawn lighter: a hint, not a field
+                form.addRow("", note)
+
+        row("&Name:", self.name_edit, "Any name you will recognise in the Upload step.")
+        row(
+            "&Environment:",
+            self.environment_combo,
+            "Where your Zuora tenant lives; ask your Zuora administrator. Start on a sandbox.",
+        )
+        row("&Base URL:", self.base_url_edit)
+        row(
+            "Client &ID:",
+            self.client_id_edit,
+            "From Zuora: Settings > Administration > OAuth Clients (your administrator "
+            "creates it).",
+        )
+        row(
+            "Client &secret:",
+            self.secret_edit,
+            "Shown once when the OAuth client is created; kept in this computer's password store.",
+        )
+        row("Entity ID:", self.entity_edit, "Only if your tenant has several entities.")
+        row("Org IDs:", self.org_edit, "Only if your tenant has several organisations.")
+        row(
+            "&Tenant type:",
+            self.limits_combo,
+            "How much one request may carry; it follows the environment.",
+        )
+        row("&Upload path:", self.path_style_combo)
         form.addRow("", self.path_state_label)
-        form.addRow("Default &meter:", self.meter_edit)
-        form.addRow("Meter n&umber:", self.meter_number_edit)
+        row(
+            "Meter's upload &URL:",
+            self.meter_edit,
+            "In Zuora Mediation, the meter's page shows its Unique Upload URL: paste it here "
+            "(or the ID at its end).",
+        )
+        row(
+            "Meter n&umber:",
+            self.meter_number_edit,
+            "The number on the meter's page in Zuora Mediation (not the ID in its upload URL); "
+            "used to check what the meter kept.",
+        )
         form.addRow("", self.secret_state_label)
 
     def load(self, conn: Connection) -> None:

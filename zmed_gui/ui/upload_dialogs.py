@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from enum import Enum
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
-from zmed_gui.core.journal import JournalDamaged, find_interrupted_uploads
+from zmed_gui.core.journal import JournalDamaged, abandon_upload, find_interrupted_uploads
 from zmed_gui.ui.journal_dialog import journal_damaged_box
 from zmed_gui.ui.workers import Worker, start
 
@@ -24,6 +25,20 @@ log = logging.getLogger(__name__)
 def n(count: int) -> str:
     """1 204 with a thin space, as the rest of the app writes numbers."""
     return f"{count:,}".replace(",", "\u202f")
+
+
+_HTTP_IN_PARENS = re.compile(r"\s*\(HTTP \d{3}[^)]*\)")
+_HTTP_ANSWERED = re.compile(r"\banswered HTTP (\d{3})\b")
+_REQUEST_ID = re.compile(r"[;,]?\s*\(?Zuora-Request-Id:?\s*[\w-]+\)?", re.IGNORECASE)
+
+
+def plain_words(message: str) -> tuple[str, str]:
+    """Core's sentence without the status codes and request IDs (for the step), and the
+    original for Show Details when anything was taken out (else "")."""
+    plain = _HTTP_IN_PARENS.sub("", message)
+    plain = _HTTP_ANSWERED.sub("refused it", plain)
+    plain = _REQUEST_ID.sub("", plain)
+    return plain, ("" if plain == message else f"Technical details: {message}")
 
 
 def when(iso: str | None) -> str:
@@ -212,9 +227,18 @@ def resume_offer(parent: QWidget | None, records: list[Any]) -> QMessageBox:
     box.setText(text)
     resume = box.addButton("Resume when I open it", QMessageBox.ButtonRole.AcceptRole)
     resume.setProperty("choice", "resume")
+    discard = box.addButton(
+        "Discard it" if len(records) == 1 else "Discard them", QMessageBox.ButtonRole.ActionRole
+    )
+    discard.setProperty("choice", "discard")
+    discard.setToolTip(
+        "Never offer this again (for example, it went to a wrong meter). What was received "
+        "stays recorded, so nothing is sent twice."
+    )
     later = box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
     later.setProperty("choice", "later")
     box.setDefaultButton(resume)
+    box.setEscapeButton(later)
     return box
 
 
@@ -261,10 +285,28 @@ class _ResumeOffer(QObject):
         if box is None:
             return
         button = box.clickedButton()
-        if button is not None and button.property("choice") == "resume":
+        choice = button.property("choice") if button is not None else None
+        box.deleteLater()
+        if choice == "resume":
             # The Upload step resumes the upload whose fingerprint matches the file opened.
             self._state.resume_candidates = list(self._records)
-        box.deleteLater()
+        elif choice == "discard":
+            self._discard([r.upload_id for r in self._records])
+            return
+        self._done()
+
+    def _discard(self, upload_ids: list[str]) -> None:
+        def work(progress: Any, cancel: Any) -> int:
+            return sum(1 for uid in upload_ids if abandon_upload(uid))
+
+        self._worker = Worker(work)
+        self._worker.signals.finished.connect(self._on_discarded)
+        self._worker.signals.failed.connect(self._on_worker_failed)
+        start(self._worker)
+
+    def _on_discarded(self, discarded: int) -> None:
+        log.info("discarded %d interrupted uploads", discarded)
+        self._state.resume_discarded = discarded  # tests look
         self._done()
 
     def _on_worker_failed(self, message: str, details: str) -> None:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.ui.icons import icon
-from zmed_gui.ui.upload_dialogs import GuardChoice, choice_of, n, resend_question
+from zmed_gui.ui.upload_dialogs import GuardChoice, choice_of, n, plain_words, resend_question
 
 
 def is_complete(result: Any) -> bool:
@@ -102,7 +102,7 @@ def result_title(result: Any, service: str = "Zuora") -> str:
     if result.dry_run:
         title = "Dry run finished: nothing was sent."
     elif result.error is not None:
-        title = f"The upload stopped: {result.error}"
+        title = f"The upload stopped: {plain_words(str(result.error))[0]}"
     elif result.interrupted:
         title = (
             f"The upload was stopped after {service} received {n(result.accepted)} events. "
@@ -118,7 +118,7 @@ def result_title(result: Any, service: str = "Zuora") -> str:
         title = f"Done: all {n(result.accepted)} events were received by {service}."
     if result.message and (result.uncertain or result.held_uncertain or result.error):
         # Core's sentence adds what to do about uncertain events; counts are below.
-        title += f"\n{result.message}"
+        title += f"\n{plain_words(result.message)[0]}"
     title += f"\nUpload {result.upload_id[:8]}, track ID {result.track_id}."
     return title
 
@@ -258,6 +258,8 @@ class UploadResultPanel(QGroupBox):
             attr = "uncertain_total" if key == "uncertain" else key
             label.setText(n(int(getattr(result, attr, getattr(result, key, 0)) or 0)))
         self.result_title.setText(result_title(result, service))
+        # What the words left out (status codes, request IDs) is one hover away.
+        self.result_title.setToolTip(plain_words(str(result.error))[1] if result.error else "")
         self.resume_button.setVisible(bool(result.interrupted))
         self.discard_button.setVisible(bool(result.interrupted))
         self.resend_button.setVisible(bool(failed) and not result.interrupted)

@@ -59,6 +59,7 @@ from zmed_gui.ui.upload_dialogs import (
     choice_of,
     duplicate_guard,
     n,
+    plain_words,
 )
 from zmed_gui.ui.upload_form import DEMO_NAME, UploadForm
 from zmed_gui.ui.upload_jobs import Prepared, cell_edits, prepare_upload, send_upload
@@ -502,7 +503,9 @@ class UploadStep(QWidget):
         if isinstance(exc, JournalDamaged):
             self.journal_box = journal_damaged_box(self, message, exc.path)
         else:
-            show_error(self, message, _plain_details(exc), "Upload")
+            plain, technical = plain_words(message)
+            details = "\n\n".join(d for d in (technical, _plain_details(exc)) if d)
+            show_error(self, plain, details, "Upload")
         self.upload_stopped.emit(message)
 
     def _on_worker_cancelled(self) -> None:
