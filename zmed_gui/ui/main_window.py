@@ -149,6 +149,15 @@ class MainWindow(QMainWindow):
             if signal is not None:
                 signal.connect(lambda i=i: self._on_step_advance_requested(i))
 
+        # Upload <-> Review (issue 11): fixed rows read back in go through Review's one
+        # undoable command once it has it; "Review the rows with warnings" opens Review.
+        apply_edits = getattr(self.review_step, "apply_edits", None)
+        if apply_edits is not None:
+            self.upload_step.apply_edits = apply_edits  # type: ignore[attr-defined]
+        warnings_wanted = getattr(self.upload_step, "review_warnings_requested", None)
+        if warnings_wanted is not None:
+            warnings_wanted.connect(self._on_upload_step_review_warnings_requested)
+
         main_menus.build_actions(self)
         main_menus.build_menus(self)
         main_menus.build_toolbar(self)
@@ -407,9 +416,31 @@ class MainWindow(QMainWindow):
 
     def _on_validate_action_triggered(self) -> None:
         if self.current_step() != REVIEW:
-            self.go_to(REVIEW)  # entering Review validates when nothing is validated yet
-        elif self.review_validate is not None and self.review_validate.isEnabled():
+            checked = self.state.validation is not None
+            # Entering Review validates when nothing is validated yet; else "Check data"
+            # checks again (from the Upload step too: it never does nothing).
+            if not self.go_to(REVIEW) or not checked:
+                return
+        if self.review_validate is not None and self.review_validate.isEnabled():
             self.review_validate.trigger()
+
+    def _on_upload_step_review_warnings_requested(self) -> None:
+        """The last look's "Review the rows with warnings": Review, those rows only."""
+        if not self.go_to(REVIEW):
+            return
+        show = getattr(self.review_step, "show_warnings_only", None)
+        if show is not None:
+            show()
+            return
+        # Until Review has its own "warnings only" filter: its row filter, those rows.
+        result, shown = self.state.validation, getattr(self.review_step, "_filter", None)
+        if result is None or shown is None:
+            return
+        from zmed_gui.core.validate import RowStatus
+        from zmed_gui.ui.numbers import counted
+
+        rows = [i for i, st in enumerate(result.statuses) if st is RowStatus.WARNING]
+        shown._show(rows, f"Showing the {counted(len(rows), 'row')} with warnings.")
 
     def _on_upload_action_triggered(self) -> None:
         if self.current_step() != UPLOAD:
