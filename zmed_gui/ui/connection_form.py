@@ -120,19 +120,18 @@ class ConnectionForm(QWidget):
         row(
             "&Environment:",
             self.environment_combo,
-            "Where your Zuora tenant lives; ask your Zuora administrator. Start on a sandbox.",
+            "Where your Zuora tenant lives (ask your administrator); start on a sandbox.",
         )
         row("&Base URL:", self.base_url_edit)
         row(
             "Client &ID:",
             self.client_id_edit,
-            "From Zuora: Settings > Administration > OAuth Clients (your administrator "
-            "creates it).",
+            "From your Zuora administrator (Settings > Administration > OAuth Clients).",
         )
         row(
             "Client &secret:",
             self.secret_edit,
-            "Shown once when the OAuth client is created; kept in this computer's password store.",
+            "Shown once when the OAuth client is made; kept in the password store.",
         )
         row("Entity ID:", self.entity_edit, "Only if your tenant has several entities.")
         row("Org IDs:", self.org_edit, "Only if your tenant has several organisations.")
@@ -146,14 +145,12 @@ class ConnectionForm(QWidget):
         row(
             "Meter's upload &URL:",
             self.meter_edit,
-            "In Zuora Mediation, the meter's page shows its Unique Upload URL: paste it here "
-            "(or the ID at its end).",
+            "On the meter's page in Zuora Mediation: its Unique Upload URL.",
         )
         row(
             "Meter n&umber:",
             self.meter_number_edit,
-            "The number on the meter's page in Zuora Mediation (not the ID in its upload URL); "
-            "used to check what the meter kept.",
+            "The number on the meter's page (not the ID in its URL): to check what it kept.",
         )
         form.addRow("", self.secret_state_label)
 
