@@ -65,3 +65,97 @@ def test_review_the_rows_with_warnings_shows_only_them(qtbot: Any, tmp_path: Pat
     assert w.current_step() == REVIEW
     model = w.review_step.model
     assert model.rowCount() == len(warned)
+
+
+def test_messy_workbook_wrong_meter_then_right_one_and_a_fix_during_a_paused_upload(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """The issue's walk-through in the window: a title row and a blank row above the
+    headers, an invalid row; the upload goes to a wrong meter first, then to the right one;
+    while it is paused the invalid row is fixed in Review; afterwards exactly that row is
+    offered and sent, and every row reached the meter once."""
+    from zmed_gui.core.connections import CUSTOM, Connection, save_connection
+    from zmed_gui.core.journal import find_interrupted_uploads
+    from zmed_gui.emulator import (
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        DEMO_METER_ID,
+        Emulator,
+        EmulatorConfig,
+        FaultPlan,
+    )
+    from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN
+    from zmed_gui.ui.upload_confirm import SEND
+
+    emu = Emulator(EmulatorConfig(faults=FaultPlan.parse("seed=1,slow=1:0.1"))).start()
+    try:
+        save_connection(
+            Connection(name="Emulator", environment=CUSTOM, custom_base_url=emu.base_url,
+                       client_id=DEMO_CLIENT_ID),
+            DEMO_CLIENT_SECRET,
+        )  # fmt: skip
+        base = dt.datetime(2026, 11, 1, 9, 0)
+        data = [[f"A-{i}", "API", base + dt.timedelta(hours=i), i + 1] for i in range(16)]
+        data[5][3] = "lots"  # invalid until fixed
+        sheet = [["Usage for November"], [], HEADERS, *data]
+        w = MainWindow()
+        qtbot.addWidget(w)
+        w.open_path(write_xlsx(tmp_path / "messy.xlsx", sheet, sheet="Usage"))
+
+        def idle() -> bool:
+            return running_workers() == 0 and not w.open_step.busy and not w.review_step.busy
+
+        qtbot.waitUntil(idle, timeout=15_000)
+        w.open_step.continue_button.click()
+        qtbot.waitUntil(idle, timeout=15_000)
+        w.validate_action.trigger()
+        qtbot.waitUntil(lambda: w.state.validation is not None and idle(), timeout=15_000)
+        assert w.state.validation.statuses[5] is RowStatus.INVALID
+
+        assert w.go_to(UPLOAD)
+        up = w.upload_step
+        qtbot.waitUntil(lambda: up.connection_combo.currentData() == "Emulator", timeout=5000)
+        looks: list[Any] = []
+
+        def confirm(box: Any) -> None:
+            looks.append(box.text())
+            [send] = [b for b in box.buttons() if b.property("choice") == SEND]
+            send.click()
+
+        up.look_shown.connect(confirm)
+        up.batch_spin.setValue(3)
+        up.concurrency_spin.setValue(1)
+
+        # a wrong meter: stops with a sentence; the dead upload can be discarded
+        up.target_edit.setText("wrong-meter")
+        with qtbot.waitSignal(up.upload_finished, timeout=20_000) as wrong:
+            up.start_button.click()
+        assert wrong.args[0].error is not None and emu.accepted_events() == []
+        assert "wrong-meter" in looks[0]
+        with qtbot.waitSignal(up.upload_discarded, timeout=10_000):
+            up.result_box.discard_button.click()
+        assert find_interrupted_uploads() == []
+
+        # the right meter: a new upload starts; paused, the invalid row is fixed in Review
+        up.target_edit.setText(DEMO_METER_ID)
+        assert up.start_button.isEnabled() and up.start_button.text() == "Upload 15 events"
+        with qtbot.waitSignal(up.upload_finished, timeout=30_000) as right:
+            up.start_button.click()
+            qtbot.waitUntil(lambda: up.pause_button.isEnabled(), timeout=10_000)
+            up.pause_button.click()
+            model = w.review_step.model
+            assert model.setData(model.index(5, FIRST_SOURCE_COLUMN + 3), "6")
+            assert w.state.validation.statuses[5] is not RowStatus.INVALID
+            up.activate()
+            up.pause_button.click()
+        assert right.args[0].accepted == 15
+
+        # not stranded: exactly the fixed row is offered, then sent
+        assert up.start_button.isEnabled() and up.start_button.text() == "Upload 1 event"
+        with qtbot.waitSignal(up.upload_finished, timeout=20_000) as fixed:
+            up.start_button.click()
+        assert fixed.args[0].accepted == 1
+        assert sorted(e["CustomerId"] for e in emu.accepted_events()) == sorted(r[0] for r in data)
+        assert up.start_button.text() == "Upload complete"
+    finally:
+        emu.stop()
