@@ -138,6 +138,9 @@ class UploadStep(QWidget):
         self._outcomes_key: tuple[Any, Any, Any] | None = None
         self._sending_key: tuple[Any, Any, Any] | None = None
         self._pending: list[int] | None = None  # rows not yet delivered (None: unknown)
+        self._counts_generation = 0
+        self._pending_of: tuple[int, int] | None = None
+        self._pending_src: dict[int, RowUpload] | None = None
         # The destination of the upload that stopped unfinished (Resume offers it only there).
         self._stopped_for: tuple[Any, str] | None = None
         self.apply_edits: EditsSink | None = None
@@ -247,27 +250,39 @@ class UploadStep(QWidget):
     def _known_outcomes(self) -> dict[int, RowUpload] | None:
         return self._outcomes if self._outcomes and self._same_key(self._outcomes_key) else None
 
+    @staticmethod
+    def _not_yet_sent(result: Any, known: dict[int, RowUpload] | None) -> list[int] | None:
+        """Rows fixed or included after an upload, and rows it did not deliver: the next
+        upload sends exactly these (never a delivered row again). None: the whole file."""
+        if known is None or result is None:
+            return None
+        pending = not_yet_sent(result, known)
+        if not pending and any(u.status == RowOutcome.UNCERTAIN for u in known.values()):
+            # Sent without an answer is not received: Upload offers the file again, and
+            # the duplicate guard asks about those events (resend or not).
+            return None
+        return pending
+
     def _resumable(self) -> bool:
         return self._stopped_for is not None and self._stopped_for == self.form.destination()
 
     def _update_summary(self) -> None:
         result = self.state.validation
         if result is not self._counted:
-            # Counting a million statuses is quick but not free: once per result.
+            # Counting a million statuses is quick but not free: once per result (or
+            # after Review may have changed rows: activate() forgets the count).
             self._counted, self._counts = result, row_counts(result)
+            self._counts_generation += 1
         total = sendable_count(result, self._counts)
         dry_run = self.dry_run_check.isChecked()
         known = self._known_outcomes() if result is not None else None
-        # Rows fixed or included after an upload, and rows it did not deliver: the next
-        # upload sends exactly these (never a delivered row again). Walking the statuses
-        # is a list comprehension (milliseconds for 300k rows), once per change.
-        self._pending = not_yet_sent(result, known) if known is not None else None
-        if self._pending == [] and any(
-            u.status == RowOutcome.UNCERTAIN for u in (known or {}).values()
+        if self._pending_of != (self._counts_generation, id(known)) or (
+            self._pending_src is not known
         ):
-            # Sent without an answer is not received: Upload offers the file again, and
-            # the duplicate guard asks about those events (resend or not).
-            self._pending = None
+            # Walking every row (bench/bench_upload_look.py) happens once per change,
+            # not on every keystroke in the meter field.
+            self._pending_of, self._pending_src = (self._counts_generation, id(known)), known
+            self._pending = self._not_yet_sent(result, known)
         to_send = total if self._pending is None or dry_run else len(self._pending)
         # After a complete upload the same events to the same meter would only meet the
         # duplicate guard: the button says so instead of inviting it.
