@@ -9,9 +9,10 @@ default button, so Enter never sends to a production tenant.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,38 +71,79 @@ def _moment(value: Any) -> tuple[float, str] | None:
     return key, text
 
 
+def _range(times: set[Any]) -> tuple[str, str]:
+    """The earliest and the latest event time, as sent ("" when none can be read).
+
+    ISO texts are parsed in one go (``map`` over ``fromisoformat``, no Python call per
+    value) and compared as moments; numbers are epoch milliseconds. Anything else falls
+    back to one value at a time.
+    """
+    texts = [t for t in times if type(t) is str]
+    numbers = [t for t in times if type(t) is int or type(t) is float]
+    found: list[tuple[float, str]] = []
+    if texts:
+        try:
+            stamps = list(map(dt.datetime.fromisoformat, texts))
+            lo, hi = min(stamps), max(stamps)  # TypeError: zoned and unzoned mixed
+            found += [(lo.timestamp(), texts[stamps.index(lo)])]
+            found += [(hi.timestamp(), texts[stamps.index(hi)])]
+        except (ValueError, TypeError):
+            found += [m for m in map(_moment, texts) if m is not None]
+    if numbers:
+        found += [m for m in map(_moment, (min(numbers), max(numbers))) if m is not None]
+    if not found:
+        return "", ""
+    return min(found)[1], max(found)[1]
+
+
 def last_look(
     items: Iterable[Any], statuses: list[RowStatus], schema: Schema, *, excluded: int,
     invalid: int, skipped: int = 0,
 ) -> LastLook:  # fmt: skip
-    """Totals of Quantity per UsageIdentifier, the time range and the rows with warnings."""
+    """Totals of Quantity per UsageIdentifier, the time range and the rows with warnings.
+
+    One pass; whole numbers are summed exactly, fractions with ``math.fsum`` (correctly
+    rounded), so 300,000 events cost about what making them did (bench_upload_look.py).
+    """
     look = LastLook(left_out=excluded, invalid=invalid, skipped=skipped)
     qty = look.quantity_field = _field(schema, "Quantity", FieldType.NUMBER)
     ident = look.identifier_field = _field(schema, "UsageIdentifier", FieldType.STRING)
     when = _field(schema, "UsageDate", FieldType.DATETIME)
-    lo: tuple[float, str] | None = None
-    hi: tuple[float, str] | None = None
-    totals: dict[str, Decimal] = {}
+    whole: dict[str, int] = {}
+    parts: dict[str, list[float]] = {}
+    times: set[Any] = set()
+    warning = RowStatus.WARNING
+    n_status = len(statuses)
+    events = 0
+    warnings = 0
     for item in items:
-        look.events += 1
+        events += 1
         event = item.event
-        if 0 <= item.row < len(statuses) and statuses[item.row] is RowStatus.WARNING:
-            look.warnings += 1
+        if item.row < n_status and statuses[item.row] is warning:
+            warnings += 1
         if qty:
+            amount = event.get(qty)
             key = str(event.get(ident, "")) if ident else ""
-            try:
-                amount = Decimal(str(event.get(qty)))
-            except (InvalidOperation, ValueError):
-                amount = None
-            if amount is not None and amount.is_finite():
-                totals[key] = totals.get(key, Decimal(0)) + amount
+            if type(amount) is int:
+                whole[key] = whole.get(key, 0) + amount
+            elif type(amount) is float and math.isfinite(amount):
+                parts.setdefault(key, []).append(amount)
+            elif amount is not None and not isinstance(amount, bool):
+                try:
+                    parts.setdefault(key, []).append(float(str(amount)))
+                except ValueError:
+                    pass
         if when:
-            m = _moment(event.get(when))
-            if m is not None:
-                lo = m if lo is None or m[0] < lo[0] else lo
-                hi = m if hi is None or m[0] > hi[0] else hi
+            times.add(event.get(when))  # usually far fewer distinct times than events
+    look.events, look.warnings = events, warnings
+    totals: dict[str, Decimal] = {}
+    for key in whole.keys() | parts.keys():
+        total = Decimal(whole.get(key, 0))
+        if key in parts:
+            total += Decimal(repr(math.fsum(parts[key])))
+        totals[key] = total
     look.totals = dict(sorted(totals.items(), key=lambda kv: (-abs(kv[1]), kv[0])))
-    look.first, look.last = (lo[1], hi[1]) if lo and hi else ("", "")
+    look.first, look.last = _range(times)
     return look
 
 

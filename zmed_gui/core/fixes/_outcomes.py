@@ -34,14 +34,19 @@ def not_yet_sent(result: ValidationResult, outcomes: Mapping[int, RowUpload]) ->
     """Rows the file would send now that no upload delivered (file order).
 
     These are the rows fixed (or included again) after an upload, and those an upload
-    rejected or did not reach: sending exactly these never resends a delivered one.
+    rejected or did not reach: sending exactly these never resends a delivered one. One
+    pass over the statuses (the Upload step calls it on its thread, once per change).
     """
-    out = []
-    for row in result.valid_rows():
-        up = outcomes.get(row)
-        if up is None or up.status not in DELIVERED:
-            out.append(row)
-    return out
+    if result.mapping_problems:
+        return []
+    delivered = {row for row, up in outcomes.items() if up.status in DELIVERED}
+    events = result.events
+    valid, warning = RowStatus.VALID, RowStatus.WARNING
+    return [
+        i
+        for i, s in enumerate(result.statuses)
+        if (s is valid or s is warning) and i not in delivered and events[i] is not None
+    ]
 
 
 def describe_now(
