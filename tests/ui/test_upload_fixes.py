@@ -391,11 +391,15 @@ def test_a_workbook_of_another_file_is_refused_with_a_sentence(
 
 
 def test_results_go_beside_the_file_or_to_documents_never_into_the_app(tmp_path: Path) -> None:
-    import zmed_gui
+    from contextlib import ExitStack
+
+    from zmed_gui.ui.demo import sample_path
 
     docs = tmp_path / "Documents"
-    sample = Path(zmed_gui.__file__).parent / "resources" / "samples" / "demo-usage.xlsx"
-    assert result_folder(sample, docs) == docs and docs.is_dir()
+    with ExitStack() as files:
+        sample = sample_path(files)  # the demo's spreadsheet, part of the installed app
+        assert sample is not None and sample.is_file()
+        assert result_folder(sample, docs) == docs and docs.is_dir()
     mine = write(tmp_path / "mine.xlsx", rows(1))
     assert result_folder(mine, docs) == tmp_path
     assert result_folder(None, docs) == docs
@@ -442,3 +446,29 @@ def test_the_dead_upload_offered_at_start_can_be_discarded(
     discard.click()
     qtbot.waitUntil(lambda: getattr(state, "resume_discarded", None) == 1, timeout=5000)
     assert find_interrupted_uploads() == []
+
+
+def test_the_demo_report_goes_to_documents_not_into_the_app(
+    qtbot: Any, tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import ExitStack
+
+    from zmed_gui.ui.demo import sample_path
+
+    docs = tmp_path / "Documents"
+    monkeypatch.setattr("zmed_gui.ui.upload_step.documents_folder", lambda: docs)
+    monkeypatch.setattr("zmed_gui.ui.dialogs.QDesktopServices.openUrl", lambda url: True)
+    with ExitStack() as files:
+        sample = sample_path(files)
+        assert sample is not None
+        state = demo_app_state(emulator)
+        state.set_schema(demo_schema())
+        load(state, sample)
+        step = make_upload_step(qtbot, state)
+        with qtbot.waitSignal(step.upload_finished, timeout=30_000):
+            step.start_button.click()
+        with qtbot.waitSignal(step.report_written, timeout=30_000) as written:
+            step.report_button.click()
+        report = Path(written.args[0])
+        assert report.parent == docs and report.is_file()
+        assert not list(sample.parent.glob("*-uploaded-*"))

@@ -6,6 +6,7 @@ shows at once. Secrets are never read here: the planning worker asks the keyring
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -41,6 +42,8 @@ from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import icon
 from zmed_gui.ui.state import AppState
 from zmed_gui.ui.workers import Worker, start
+
+log = logging.getLogger(__name__)
 
 DEMO_NAME = "Demo (local emulator)"
 DEDUP_TIP = (
@@ -195,7 +198,8 @@ class UploadForm(QWidget):
     def _on_connections_worker_failed(self, message: str, details: str) -> None:
         self._retire(self._connections_worker)
         self._connections_worker = None
-        show_error(self, message, details, "Connections", warning=True)
+        log.warning("reading the connections failed: %s\n%s", message, details)
+        show_error(self, message, title="Connections", warning=True)  # traceback: the log
         self._after_connections_loaded()
 
     def _after_connections_loaded(self) -> None:

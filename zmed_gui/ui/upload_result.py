@@ -52,9 +52,15 @@ def documents_folder() -> Path:
 
 def _inside_the_app(folder: Path) -> bool:
     """A folder of the installed app (or of a file the app unpacked for itself)."""
+    from importlib import resources
+
     import zmed_gui
 
     roots = [Path(zmed_gui.__file__).resolve().parent]
+    try:  # the app's resources may live elsewhere (an editable install maps them)
+        roots.append(Path(str(resources.files("zmed_gui.resources"))).resolve())
+    except (ModuleNotFoundError, TypeError, OSError):
+        pass
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         roots.append(Path(frozen).resolve())

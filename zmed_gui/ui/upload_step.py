@@ -700,7 +700,9 @@ class UploadStep(QWidget):
 
     def _on_check_failed(self, message: str, details: str) -> None:
         self.result_box.check_button.setEnabled(True)
-        show_error(self, message, details, "Check with Zuora")
+        log.warning("check with Zuora failed: %s\n%s", message, details)
+        plain, technical = plain_words(message)
+        show_error(self, plain, technical, "Check with Zuora")  # the traceback: the log
 
     def _on_result_box_resend_confirmed(self, rows: set[int]) -> None:
         self.start_upload(rows=rows, allow_duplicates=True, resend_uncertain=True)
