@@ -472,3 +472,30 @@ def test_the_demo_report_goes_to_documents_not_into_the_app(
         report = Path(written.args[0])
         assert report.parent == docs and report.is_file()
         assert not list(sample.parent.glob("*-uploaded-*"))
+
+
+def test_rows_the_meter_rejected_after_receipt_are_rows_to_fix_and_offered_again(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    from zmed_gui.emulator import DEMO_REJECTED_CUSTOMER, demo_config
+
+    emu = Emulator(demo_config()).start()
+    try:
+        data = rows(6)
+        data[2][0] = DEMO_REJECTED_CUSTOMER  # Excel row 4: the demo meter rejects it later
+        state = demo_app_state(emu)
+        load(state, write(tmp_path / "usage.xlsx", data))
+        step = make_upload_step(qtbot, state)
+        assert upload(qtbot, step).accepted == 6
+        assert step.start_button.text() == "Upload complete"
+        with qtbot.waitSignal(step.upload_checked, timeout=20_000):
+            step.result_box.check_button.click()
+        assert step.start_button.isEnabled() and step.start_button.text() == "Upload 1 event"
+        out = tmp_path / "fix.xlsx"
+        with qtbot.waitSignal(step.fixes_exported, timeout=10_000):
+            step.export_rows_to_fix(out)
+        ws = openpyxl.load_workbook(out)[FIXES_SHEET]
+        assert ws.max_row == 2 and ws.cell(2, 1).value == 4
+        assert "Rejected by the meter after receipt" in ws.cell(2, 2).value
+    finally:
+        emu.stop()

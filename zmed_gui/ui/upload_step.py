@@ -695,6 +695,16 @@ class UploadStep(QWidget):
 
     def _on_check_finished(self, checked: Any) -> None:
         self.last_check = checked
+        # Rows the meter rejected after receipt were not delivered after all: they join
+        # the rows to fix, and Upload offers them (the journal does not hold them back).
+        if checked.rejected_rows and self._outcomes:
+            self._outcomes = dict(self._outcomes)
+            for row, why in checked.rejected_rows.items():
+                self._outcomes[row] = RowUpload(
+                    RowOutcome.REJECTED, f"Rejected by the meter after receipt: {why}"
+                )
+            self.result_box.fix_export_button.show()
+            self._update_summary()
         self.result_box.show_check(checked)
         self.upload_checked.emit(checked)
 
