@@ -499,3 +499,20 @@ def test_rows_the_meter_rejected_after_receipt_are_rows_to_fix_and_offered_again
         assert "Rejected by the meter after receipt" in ws.cell(2, 2).value
     finally:
         emu.stop()
+
+
+def test_counts_on_the_upload_step_agree_in_number_and_follow_the_locale() -> None:
+    from types import SimpleNamespace
+
+    from zmed_gui.ui.numbers import count
+    from zmed_gui.ui.upload_dialogs import guard_text, n
+    from zmed_gui.ui.upload_result import result_title
+
+    assert n(1_234_567) == count(1_234_567)  # one way to write numbers in the window
+    one = SimpleNamespace(
+        dry_run=False, error=None, interrupted=False, rejected=0, uncertain=0, accepted=1,
+        held_uncertain=0, message="", upload_id="abcdef0123", track_id="t",
+    )  # fmt: skip
+    assert result_title(one).startswith("Done: the event was received by Zuora.")
+    plan = SimpleNamespace(duplicates=[], uncertain=[], to_send=[object()])
+    assert "Send only the 1 new event to be safe" in guard_text(plan)[0]

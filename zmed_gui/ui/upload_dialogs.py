@@ -17,14 +17,15 @@ from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from zmed_gui.core.journal import JournalDamaged, abandon_upload, find_interrupted_uploads
 from zmed_gui.ui.journal_dialog import journal_damaged_box
+from zmed_gui.ui.numbers import count, counted
 from zmed_gui.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
 
 
-def n(count: int) -> str:
-    """1 204 with a thin space, as the rest of the app writes numbers."""
-    return f"{count:,}".replace(",", "\u202f")
+def n(number: int) -> str:
+    """A count as the whole window writes it: the system locale's grouping (numbers.py)."""
+    return count(number)
 
 
 _HTTP_IN_PARENS = re.compile(r"\s*\(HTTP \d{3}[^)]*\)")
@@ -94,7 +95,7 @@ def guard_text(
         details.append(f"Already accepted (Excel rows): {rows}{more}")
     if plan.uncertain:
         lines.append(
-            f"{n(len(plan.uncertain))} events were sent by an earlier upload that never got "
+            f"{counted(len(plan.uncertain), 'event')} sent by an earlier upload never got "
             f"an answer from {service}: they may or may not have arrived."
         )
         rows = ", ".join(n(i.excel_row) for i in plan.uncertain[:50])
@@ -103,8 +104,8 @@ def guard_text(
     new = len(plan.to_send)
     if new:
         lines.append(
-            f"Send only the {n(new)} new ones to be safe; sending the others again may "
-            "bill your customers twice."
+            f"Send only the {counted(new, 'new event')} to be safe; sending the others "
+            "again may bill your customers twice."
         )
     else:
         lines.append(
@@ -131,7 +132,11 @@ def duplicate_guard(
     box.setText(text)
     if details:
         box.setDetailedText(details)
-    new_label = f"Send only the {n(len(plan.to_send))} new ones" if plan.to_send else "No new ones"
+    new_label = (
+        f"Send only the {counted(len(plan.to_send), 'new event')}"
+        if plan.to_send
+        else "No new ones"
+    )
     new_button = box.addButton(new_label, QMessageBox.ButtonRole.AcceptRole)
     new_button.setProperty("choice", GuardChoice.SEND_NEW.value)
     if not plan.to_send:
@@ -173,9 +178,11 @@ def resend_question(
     box.setIcon(QMessageBox.Icon.Question)
     parts = []
     if failed:
-        parts.append(f"{n(failed)} events that were not accepted")
+        parts.append(
+            f"{counted(failed, 'event')} that {'was' if failed == 1 else 'were'} not accepted"
+        )
     if uncertain:
-        parts.append(f"{n(uncertain)} events that got no answer")
+        parts.append(f"{counted(uncertain, 'event')} that got no answer")
     text = f"Send {' and '.join(parts)} again?"
     if uncertain:
         text += (

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.ui.icons import icon
+from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.upload_dialogs import GuardChoice, choice_of, n, plain_words, resend_question
 
 
@@ -111,17 +112,21 @@ def result_title(result: Any, service: str = "Zuora") -> str:
         title = f"The upload stopped: {plain_words(str(result.error))[0]}"
     elif result.interrupted:
         title = (
-            f"The upload was stopped after {service} received {n(result.accepted)} events. "
+            f"The upload was stopped after {service} received {counted(result.accepted, 'event')}. "
             "Press Resume upload to send the rest; nothing is sent twice."
         )
     elif result.rejected or result.uncertain:
         title = (
-            f"Finished with problems: {n(result.accepted)} events received, "
+            f"Finished with problems: {counted(result.accepted, 'event')} received, "
             f"{n(result.rejected)} rejected, {n(result.uncertain)} without an answer. "
             "The result report shows which rows and why."
         )
     else:
-        title = f"Done: all {n(result.accepted)} events were received by {service}."
+        title = (
+            f"Done: all {counted(result.accepted, 'event')} were received by {service}."
+            if result.accepted != 1
+            else f"Done: the event was received by {service}."
+        )
     if result.message and (result.uncertain or result.held_uncertain or result.error):
         # Core's sentence adds what to do about uncertain events; counts are below.
         title += f"\n{plain_words(result.message)[0]}"
