@@ -516,3 +516,30 @@ def test_counts_on_the_upload_step_agree_in_number_and_follow_the_locale() -> No
     assert result_title(one).startswith("Done: the event was received by Zuora.")
     plan = SimpleNamespace(duplicates=[], uncertain=[], to_send=[object()])
     assert "Send only the 1 new event to be safe" in guard_text(plan)[0]
+
+
+def test_time_left_neither_runs_while_paused_nor_jumps_after_resume(qtbot: Any) -> None:
+    from zmed_gui.ui.upload_progress import UploadProgressPanel
+
+    now = [100.0]
+    panel = UploadProgressPanel(clock=lambda: now[0])
+    qtbot.addWidget(panel)
+    panel.prepare_sending(1000, "Zuora")
+
+    def at(accepted: int, core_eta: float) -> str:
+        # core's own figures count the pause in; the panel's must not
+        panel.post(UploadProgress(1000, accepted=accepted, events_per_second=1.0,
+                                  eta_seconds=core_eta))  # fmt: skip
+        panel.show_latest(accepted, 1000, "")
+        return panel.progress_label.text()
+
+    at(0, 999)
+    now[0] += 10
+    assert "10 events/s" in at(100, 999) and "1 min 30 s left" in at(100, 999)
+    panel.pause_button.click()
+    now[0] += 3600  # an hour paused
+    assert "time left: paused" in at(100, 999)
+    panel.pause_button.click()
+    now[0] += 10
+    text = at(200, 999)
+    assert "10 events/s" in text and "1 min 20 s left" in text
