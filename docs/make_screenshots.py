@@ -46,7 +46,7 @@ def main() -> int:
 
     immortalise_singletons()
     from zmed_gui.ui.demo import start_demo
-    from zmed_gui.ui.dialogs import wait_for_workers
+    from zmed_gui.ui.jobs import wait_for_jobs
     from zmed_gui.ui.main_window import MAP, REVIEW, UPLOAD, MainWindow
 
     app = create_application(sys.argv[:1])
@@ -131,7 +131,7 @@ def main() -> int:
         upload_ui_shots(window, app, wait, shot)
     finally:
         window.close()
-        wait_for_workers(10_000)
+        wait_for_jobs(10_000)
         session.stop()
     return 0
 

@@ -26,8 +26,7 @@ from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
 def demo_app_state(emulator: Emulator) -> AppState:
     """An AppState in demo mode, its demo connection pointed at ``emulator``."""
     state = AppState()
-    state.demo = True
-    state.demo_connection = Connection(
+    connection = Connection(
         name=DEMO_NAME,
         environment=CUSTOM,
         custom_base_url=emulator.base_url,
@@ -35,17 +34,15 @@ def demo_app_state(emulator: Emulator) -> AppState:
         meter_id=DEMO_METER_ID,
         meter_number=str(emulator.meter_number()),
     )
-    state.demo_secret = DEMO_CLIENT_SECRET
-    state.demo_target = (emulator.base_url, DEMO_METER_ID)
-    state.connection_name = DEMO_NAME
+    state.set_demo(connection, DEMO_CLIENT_SECRET, (emulator.base_url, DEMO_METER_ID))
     state.set_schema(demo_schema())
     return state
 
 
 def load_and_map(state: AppState, path: Path) -> Table:
     """What the Open and Map steps do: load ``path``, auto-map it, times in UTC."""
-    state.path = path
     table = load_table(path)
+    state.set_file(path, table.sheet, table.header_row)
     state.set_table(table)
     state.set_mapping(auto_match_table(table, state.schema))
     state.options.timezone = "UTC"
@@ -65,8 +62,9 @@ def make_upload_step(qtbot: Any, state: AppState, *, confirm: bool = True) -> Up
 def accept_resume_offer(qtbot: Any, state: AppState) -> None:
     """Calls offer_resume as the window does at start, and answers its box "resume"."""
     offer_resume(None, state)
-    qtbot.waitUntil(lambda: getattr(state, "resume_offer_box", None) is not None, timeout=5000)
-    box: QMessageBox = state.resume_offer_box  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: state.resume_offer_box is not None, timeout=5000)
+    box = state.resume_offer_box
+    assert isinstance(box, QMessageBox)
     assert "did not finish" in box.text() and "usage.xlsx" in box.text()
     [resume] = [b for b in box.buttons() if b.property("choice") == "resume"]
     resume.click()

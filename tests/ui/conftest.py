@@ -8,7 +8,16 @@ import pytest
 from PySide6.QtCore import QThreadPool
 
 from zmed_gui.emulator import Emulator, EmulatorConfig
-from zmed_gui.ui.dialogs import wait_for_workers
+from zmed_gui.ui import settings_store
+from zmed_gui.ui.jobs import wait_for_jobs
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads its own (empty) settings folder, not the last test's settings."""
+    settings_store.reset()
+    yield
+    settings_store.reset()
 
 
 @pytest.fixture
@@ -22,7 +31,7 @@ def wait_for_pool() -> Iterator[None]:
 def workers_done() -> Iterator[None]:
     """Every worker the dialogs started has finished when the test ends."""
     yield
-    assert wait_for_workers(10_000)
+    assert wait_for_jobs(10_000)
 
 
 @pytest.fixture

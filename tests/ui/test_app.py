@@ -16,7 +16,7 @@ from zmed_gui.core.logs import log_file_path, shutdown_logging
 from zmed_gui.core.settings import load_settings
 from zmed_gui.ui import app as app_module
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import wait_for_workers
+from zmed_gui.ui.jobs import wait_for_jobs
 from zmed_gui.ui.main_window import MainWindow
 
 # PySide6 6.12 on Python 3.11 under-counts None/True/False (see app.py); until
@@ -28,7 +28,7 @@ immortalise_singletons()
 def _restore_hooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     yield
-    assert wait_for_workers(10_000)
+    assert wait_for_jobs(10_000)
     shutdown_logging()
 
 

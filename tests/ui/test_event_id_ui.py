@@ -19,7 +19,7 @@ from zmed_gui.core.schema import FieldType, Schema, SchemaField, default_schema
 from zmed_gui.core.validate import validate
 from zmed_gui.emulator import DEMO_METER_ID, Emulator, EmulatorConfig, FaultPlan, demo_schema
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers, wait_for_workers
+from zmed_gui.ui.jobs import running_jobs, wait_for_jobs
 from zmed_gui.ui.map_grid import GENERATED
 from zmed_gui.ui.map_step import MapStep
 from zmed_gui.ui.state import AppState
@@ -38,7 +38,7 @@ def rows(n: int) -> list[list[Any]]:
 @pytest.fixture(autouse=True)
 def _wait_for_workers() -> Iterator[None]:
     yield
-    assert wait_for_workers(10_000)
+    assert wait_for_jobs(10_000)
 
 
 def test_the_map_step_picks_the_row_id_and_lets_the_user_change_it(
@@ -50,7 +50,7 @@ def test_the_map_step_picks_the_row_id_and_lets_the_user_change_it(
     table = load_table(write_xlsx(tmp_path / "usage.xlsx", [HEADERS, *rows(3)], sheet="Usage"))
     with qtbot.waitSignal(step.mapping_prepared, timeout=10_000):
         step.state.set_table(table)
-    qtbot.waitUntil(lambda: running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: running_jobs() == 0, timeout=10_000)
     row = step.row_for("EventId")
     assert row.source_combo.currentData() == GENERATED
     assert step.state.mapping.source("EventId") == FieldSource(generated=ROW_ID)

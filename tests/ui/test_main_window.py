@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,15 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from tests.factories import write_xlsx
+from zmed_gui.core import settings as core_settings
+from zmed_gui.core.connections import CUSTOM, Connection
+from zmed_gui.core.settings import Settings
+from zmed_gui.ui import settings_store
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers, wait_for_workers
-from zmed_gui.ui.main_window import MAP, OPEN, REVIEW, UPLOAD, MainWindow
+from zmed_gui.ui.jobs import running_jobs, wait_for_jobs
+from zmed_gui.ui.main_window import MAP, OPEN, REVIEW, UPLOAD, MainWindow, Step
+from zmed_gui.ui.map_options import remember_options
+from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN
 
 # PySide6 6.12 on Python 3.11 under-counts None/True/False (see app.py); until
 # tests/conftest.py does this for the whole run, these tests must not abort at exit.
@@ -30,7 +37,7 @@ DATA = [
 @pytest.fixture(autouse=True)
 def _wait_for_workers() -> Iterator[None]:
     yield
-    assert wait_for_workers(10_000)
+    assert wait_for_jobs(10_000)
 
 
 @pytest.fixture
@@ -43,10 +50,10 @@ def window(qtbot: Any) -> MainWindow:
 def idle(qtbot: Any, window: MainWindow) -> None:
     qtbot.waitUntil(
         lambda: (
-            running_workers() == 0
+            running_jobs() == 0
             and not window.open_step.busy
             and not window.map_step.preparing
-            and not getattr(window.review_step, "busy", False)
+            and not window.review_step.busy
         ),
         timeout=15_000,
     )
@@ -54,6 +61,20 @@ def idle(qtbot: Any, window: MainWindow) -> None:
 
 def workbook(tmp_path: Path) -> Path:
     return write_xlsx(tmp_path / "usage.xlsx", [HEADERS, *DATA], sheet="Usage")
+
+
+def test_every_step_is_a_step_and_the_window_probes_none(window: MainWindow) -> None:
+    assert len(window.steps) == 4
+    for step in window.steps:
+        assert isinstance(step, Step)
+        assert isinstance(step.busy, bool) and isinstance(step.step_actions(), list)
+    # What the window wants of a step is the protocol: no getattr/hasattr on a step.
+    ui = Path(__file__).resolve().parents[2] / "zmed_gui" / "ui"
+    for name in ("main_window.py", "main_menus.py"):
+        text = (ui / name).read_text(encoding="utf-8")
+        assert "hasattr(" not in text
+        assert "getattr(w.review_step" not in text and "getattr(step" not in text
+        assert "getattr(self.steps" not in text and "getattr(self.upload_step" not in text
 
 
 def test_steps_open_up_as_the_work_progresses(
@@ -307,7 +328,7 @@ def journal_interrupted_upload(file_name: str = "usage.xlsx") -> None:
 
 
 def offer_box(window: MainWindow) -> Any:
-    return getattr(window.state, "resume_offer_box", None)
+    return window.state.resume_offer_box
 
 
 def test_an_interrupted_upload_is_offered_once_the_window_shows(
@@ -324,10 +345,10 @@ def test_an_interrupted_upload_is_offered_once_the_window_shows(
     resume.click()
     assert [r.upload_id for r in window.state.resume_candidates] == ["u1"]
 
-    window.state.resume_offer_box = None
+    window.state.set_resume_offer_box(None)
     window.hide()
     window.show()  # showing again does not ask again
-    assert wait_for_workers(5_000)
+    assert wait_for_jobs(5_000)
     qtbot.wait(50)
     assert offer_box(window) is None
 
@@ -338,15 +359,125 @@ def test_no_resume_offer_without_an_interrupted_upload_or_in_demo_mode(
     plain = MainWindow()
     qtbot.addWidget(plain)
     plain.show()
-    assert wait_for_workers(5_000)
+    assert wait_for_jobs(5_000)
     qtbot.wait(50)
     assert offer_box(plain) is None  # nothing to resume: nothing asked
 
     journal_interrupted_upload()
     demo = MainWindow()
     qtbot.addWidget(demo)
-    demo.state.demo = True
+    demo.state.set_demo(
+        Connection(name="Demo", environment=CUSTOM, custom_base_url="http://127.0.0.1:9"),
+        "demo-secret",
+        ("http://127.0.0.1:9", "meter"),
+    )
     demo.show()
-    assert wait_for_workers(5_000)
+    assert wait_for_jobs(5_000)
     qtbot.wait(50)
     assert offer_box(demo) is None
+
+
+# --- settings: read once before the window shows, written in jobs ------------------------------
+
+
+def test_the_gui_thread_never_touches_the_settings_file_once_the_window_shows(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gui = threading.get_ident()
+    shown = False
+    calls: list[tuple[str, bool, bool]] = []  # (what, on the GUI thread, window shown)
+    real_load, real_save = core_settings.load_settings, core_settings.save_settings
+
+    def load() -> Settings:
+        calls.append(("load", threading.get_ident() == gui, shown))
+        return real_load()
+
+    def save(settings: Settings) -> None:
+        calls.append(("save", threading.get_ident() == gui, shown))
+        real_save(settings)
+
+    monkeypatch.setattr(core_settings, "load_settings", load)
+    monkeypatch.setattr(core_settings, "save_settings", save)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    shown = True
+    assert calls == [("load", True, False)]  # once, while the window was being built
+
+    path = workbook(tmp_path)
+    window.open_path(path)  # the recent files and folder are remembered
+    idle(qtbot, window)
+    window.open_step.continue_button.click()
+    idle(qtbot, window)
+    remember_options(window.state.options)  # what the Map step does when options change
+    window.resize(700, 500)
+    window.close()  # the window's size and layout
+    assert wait_for_jobs(10_000)
+
+    after = [c for c in calls if c[2]]
+    assert after and all(what == "save" for what, _gui, _shown in after)
+    assert not any(on_gui for _what, on_gui, _shown in after)
+    saved = real_load()
+    assert saved.recent_files[:1] == [str(path.resolve())]
+    assert saved.window_geometry  # flushed at close
+
+
+def test_rapid_settings_changes_are_one_write(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    writes: list[Settings] = []
+    real_save = core_settings.save_settings
+
+    def save(settings: Settings) -> None:
+        writes.append(settings)
+        real_save(settings)
+
+    monkeypatch.setattr(core_settings, "save_settings", save)
+    settings_store.load()
+    for i in range(200):
+        settings_store.update(lambda s, i=i: setattr(s, "batch_size", i + 1))
+    qtbot.waitUntil(lambda: bool(writes), timeout=5_000)
+    assert wait_for_jobs(5_000)
+    qtbot.wait(settings_store.COALESCE_MS + 100)
+    assert len(writes) == 1 and writes[0].batch_size == 200
+    assert core_settings.load_settings().batch_size == 200
+
+
+def test_a_settings_folder_that_cannot_be_written_is_not_the_users_problem(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def save(settings: Settings) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(core_settings, "save_settings", save)
+    settings_store.update(lambda s: setattr(s, "last_directory", "/tmp"))
+    settings_store.flush()
+    assert wait_for_jobs(5_000)
+    assert settings_store.current().last_directory == "/tmp"  # still remembered this session
+
+
+def test_the_status_bar_follows_rows_left_out_and_cells_fixed_in_review(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    """Issue 11: "4 invalid" stayed in the status bar while the page said 3."""
+    bad = [*DATA, ["A-3", "API", dt.datetime(2026, 11, 3, 9, 0), "twelve"]]
+    window.open_path(write_xlsx(tmp_path / "usage.xlsx", [HEADERS, *bad], sheet="Usage"))
+    idle(qtbot, window)
+    window.open_step.continue_button.click()
+    idle(qtbot, window)
+    window.map_step.check_button.click()
+    qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
+    idle(qtbot, window)
+    assert "2 ready to send, 1 invalid" in window.rows_status.text()
+
+    review = window.review_step
+    row = review.model.view_row(2)
+    assert row is not None
+    review.view.selectRow(row)
+    review.exclude_action.trigger()
+    qtbot.waitUntil(lambda: "0 invalid, 1 left out" in window.rows_status.text(), timeout=2_000)
+    review.view.selectRow(row)
+    review.include_action.trigger()
+    qtbot.waitUntil(lambda: "1 invalid" in window.rows_status.text(), timeout=2_000)
+    model = review.model
+    assert model.setData(model.index(row, FIRST_SOURCE_COLUMN + 3), "12")  # the fix
+    fixed = "3 ready to send, 0 invalid"
+    qtbot.waitUntil(lambda: fixed in window.rows_status.text(), timeout=2_000)

@@ -16,7 +16,7 @@ from zmed_gui.core.read import load_table
 from zmed_gui.core.schema import FieldType, Schema, SchemaField
 from zmed_gui.core.table import Table
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers, wait_for_workers
+from zmed_gui.ui.jobs import running_jobs, wait_for_jobs
 from zmed_gui.ui.map_step import CONSTANT, MapStep
 from zmed_gui.ui.state import AppState
 
@@ -35,7 +35,7 @@ DATA = [
 @pytest.fixture(autouse=True)
 def _wait_for_workers() -> Iterator[None]:
     yield
-    assert wait_for_workers(10_000)
+    assert wait_for_jobs(10_000)
 
 
 def make_table(tmp_path: Path, name: str = "usage.xlsx") -> Table:
@@ -52,7 +52,7 @@ def new_step(qtbot: Any) -> MapStep:
 def load(qtbot: Any, step: MapStep, table: Table) -> None:
     with qtbot.waitSignal(step.mapping_prepared, timeout=10_000):
         step.state.set_table(table)
-    qtbot.waitUntil(lambda: running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: running_jobs() == 0, timeout=10_000)
 
 
 def test_automatic_matching_is_shown_in_the_grid(qtbot: Any, tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_saved_mapping_is_applied_to_the_same_headers_and_can_be_undone(
     load(qtbot, step, make_table(tmp_path))
     step.set_source_column("UsageIdentifier", 4)  # a choice automatic matching would not make
     step.save_profile_as("Monthly API usage")
-    qtbot.waitUntil(lambda: bool(list_profiles()) and running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(list_profiles()) and running_jobs() == 0, timeout=10_000)
     assert "saved" in step.status_label.text().lower()
 
     again = new_step(qtbot)
@@ -173,7 +173,7 @@ def test_load_mapping_from_a_file(qtbot: Any, tmp_path: Path) -> None:
     load(qtbot, step, make_table(tmp_path))
     step.set_constant("UsageIdentifier", "SMS")
     step.save_profile_as("Constant product")
-    qtbot.waitUntil(lambda: bool(list_profiles()) and running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(list_profiles()) and running_jobs() == 0, timeout=10_000)
     path = list_profiles()[0]
 
     other = new_step(qtbot)
@@ -206,7 +206,7 @@ def test_undo_restores_the_fields_a_saved_mapping_replaced(qtbot: Any, tmp_path:
     step = new_step(qtbot)
     load(qtbot, step, make_table(tmp_path))
     step.save_profile_as("Four fields")
-    qtbot.waitUntil(lambda: bool(list_profiles()) and running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(list_profiles()) and running_jobs() == 0, timeout=10_000)
 
     again = new_step(qtbot)
     region = SchemaField("Region", FieldType.STRING, False)
@@ -245,7 +245,7 @@ def test_a_date_column_without_proof_asks_once_for_its_order(qtbot: Any, tmp_pat
     assert step.options_panel.order_combo.currentData() == DateOrder.DMY.value
     # Back to automatic: the column was asked about already, so no second question.
     step.state.set_options(dataclasses.replace(step.state.options, date_order=None))
-    qtbot.waitUntil(lambda: running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: running_jobs() == 0, timeout=10_000)
     assert not prompt.isVisible()
 
 
@@ -263,5 +263,5 @@ def test_not_now_leaves_the_order_unset_and_no_question_where_dates_tell(
     assert not prompt.isVisible() and step.state.options.date_order is None
     # A column whose dates prove their order (25/04/2026) asks nothing.
     load(qtbot, step, _april_table(tmp_path, ["01/04/2026", "25/04/2026"]))
-    qtbot.waitUntil(lambda: running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: running_jobs() == 0, timeout=10_000)
     assert not prompt.isVisible()

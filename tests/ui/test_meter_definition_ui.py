@@ -20,7 +20,7 @@ from zmed_gui.core.table import Table
 from zmed_gui.emulator import DEMO_METER_ID, DEMO_METER_NUMBER, demo_schema
 from zmed_gui.emulator.meter_export import export_meter
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers, wait_for_workers
+from zmed_gui.ui.jobs import running_jobs, wait_for_jobs
 from zmed_gui.ui.map_step import MapStep
 from zmed_gui.ui.schema_editor import COL_NAME, SchemaEditor
 from zmed_gui.ui.state import AppState
@@ -38,7 +38,7 @@ ROWS = [
 @pytest.fixture(autouse=True)
 def _wait_for_workers() -> Iterator[None]:
     yield
-    assert wait_for_workers(10_000)
+    assert wait_for_jobs(10_000)
 
 
 def meter_file(tmp_path: Path, time_format: str = ZULU) -> Path:
@@ -60,13 +60,13 @@ def step(qtbot: Any, tmp_path: Path) -> MapStep:
     step.state.options.timezone = "Europe/Berlin"
     with qtbot.waitSignal(step.mapping_prepared, timeout=10_000):
         step.state.set_table(table(tmp_path))
-    qtbot.waitUntil(lambda: running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: running_jobs() == 0, timeout=10_000)
     return step
 
 
 def wait_for_schema(qtbot: Any, step: MapStep, names: list[str]) -> None:
     qtbot.waitUntil(lambda: step.state.schema.names == names, timeout=10_000)
-    qtbot.waitUntil(lambda: running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: running_jobs() == 0, timeout=10_000)
 
 
 def test_loading_a_meter_definition_takes_its_fields_and_format(

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from tests.factories import write_xlsx
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers
+from zmed_gui.ui.jobs import running_jobs
 from zmed_gui.ui.open_step import OpenStep
 from zmed_gui.ui.state import AppState
 
@@ -31,7 +31,7 @@ def step(qtbot: Any) -> OpenStep:
 
 
 def wait(qtbot: Any, step: OpenStep) -> None:
-    qtbot.waitUntil(lambda: not step.busy and running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: not step.busy and running_jobs() == 0, timeout=10_000)
 
 
 def test_encoding_picker_previews_live_and_loads_in_the_choice(

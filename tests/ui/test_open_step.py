@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from tests.factories import write_csv, write_xlsx
 from zmed_gui.core.settings import load_settings
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers
+from zmed_gui.ui.jobs import running_jobs
 from zmed_gui.ui.open_step import OpenStep
 from zmed_gui.ui.state import AppState
 
@@ -48,7 +48,7 @@ def step(qtbot: Any) -> OpenStep:
 
 def open_and_wait(qtbot: Any, step: OpenStep, path: Path) -> None:
     step.open_path(path)
-    qtbot.waitUntil(lambda: not step.busy and running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: not step.busy and running_jobs() == 0, timeout=10_000)
 
 
 def test_open_reads_sheets_and_preview_with_detected_heading_row(
@@ -64,13 +64,14 @@ def test_open_reads_sheets_and_preview_with_detected_heading_row(
     assert "A Account" in step.headings_label.text()
     assert step.continue_button.isEnabled()
     assert step.state.path is None  # previewed only: the state changes on Continue
-    assert load_settings().recent_files[0] == str(path.resolve())
+    # remembered after a job resolved the path; written to the file soon after, in a job
+    qtbot.waitUntil(lambda: load_settings().recent_files[:1] == [str(path.resolve())])
 
 
 def test_switching_sheet_reads_its_preview(qtbot: Any, step: OpenStep, tmp_path: Path) -> None:
     open_and_wait(qtbot, step, workbook(tmp_path))
     step.select_sheet("Summary")
-    qtbot.waitUntil(lambda: not step.busy and running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: not step.busy and running_jobs() == 0, timeout=10_000)
     assert step.grid is not None and step.grid.sheet == "Summary"
     assert step.header_row() == 1
     assert step.preview_model.header_cells() == ["Region", "Total"]
@@ -117,7 +118,7 @@ def test_cancel_during_load_keeps_state_unchanged(
     assert step.cancel_button.isVisible() or step.busy
     step.cancel_button.click()
     assert not step.busy
-    qtbot.waitUntil(lambda: running_workers() == 0, timeout=15_000)
+    qtbot.waitUntil(lambda: running_jobs() == 0, timeout=15_000)
     assert step.state.table is None
     assert not advanced
     assert "cancelled" in step.message.text()
@@ -147,7 +148,7 @@ def test_recent_files_list_reopens_a_file(qtbot: Any, step: OpenStep, tmp_path: 
     item = other.recent_list.item(0)
     assert item.text() == path.name
     other.recent_list.itemActivated.emit(item)
-    qtbot.waitUntil(lambda: not other.busy and running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: not other.busy and running_jobs() == 0, timeout=10_000)
     assert other.grid is not None and other.path == path.resolve()
 
 

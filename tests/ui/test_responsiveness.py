@@ -1,7 +1,7 @@
 """The GUI thread never stalls: load, validate and upload 200 000 rows with a heartbeat.
 
 A 10 ms QTimer on the GUI thread records the longest gap between its ticks while a
-200k-row workbook is loaded (core.sources.load_table in a Worker), validated (Review step)
+200k-row workbook is loaded (core.sources.load_table in a job), validated (Review step)
 and uploaded (Upload step, to the emulator over loopback). Writing the workbook is setup
 and not measured. The test fails above 250 ms and prints the figures.
 """
@@ -26,11 +26,11 @@ from zmed_gui.core.mapping import auto_match
 from zmed_gui.core.read import load_table
 from zmed_gui.core.validate import RowStatus
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID
+from zmed_gui.ui import jobs
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.review_step import ReviewStep, row_counts
 from zmed_gui.ui.state import AppState
 from zmed_gui.ui.upload_step import DEMO_NAME, UploadStep
-from zmed_gui.ui.workers import Worker, start
 
 # PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
 immortalise_singletons()
@@ -145,14 +145,11 @@ def accepted_events(base_url: str) -> int:
 def test_gui_thread_never_stalls(qtbot: Any, tmp_path: Path, emulator_url: str) -> None:
     path = write_big_workbook(tmp_path / "big.xlsx", ROWS)
     state = AppState()
-    state.demo = True
-    state.demo_connection = Connection(  # type: ignore[attr-defined]
+    connection = Connection(
         name=DEMO_NAME, environment=CUSTOM, custom_base_url=emulator_url,
         client_id=DEMO_CLIENT_ID, meter_id=DEMO_METER_ID,
     )  # fmt: skip
-    state.demo_secret = DEMO_CLIENT_SECRET  # type: ignore[attr-defined]
-    state.demo_target = (emulator_url, DEMO_METER_ID)  # type: ignore[attr-defined]
-    state.connection_name = DEMO_NAME
+    state.set_demo(connection, DEMO_CLIENT_SECRET, (emulator_url, DEMO_METER_ID))
     state.options.timezone = "UTC"
     review = ReviewStep(state)
     upload = UploadStep(state)
@@ -167,12 +164,12 @@ def test_gui_thread_never_stalls(qtbot: Any, tmp_path: Path, emulator_url: str) 
     beat.start("load")
 
     # 1. load in a worker, hand the table to the state on the GUI thread
-    worker = Worker(lambda progress, cancel: load_table(path, progress=progress, cancel=cancel))
-    with qtbot.waitSignal(worker.signals.finished, timeout=120_000) as loaded:
-        start(worker)
+    job = jobs.run(lambda progress, cancel: load_table(path, progress=progress, cancel=cancel))
+    with qtbot.waitSignal(job.finished, timeout=120_000) as loaded:
+        pass
     table = loaded.args[0]
     assert len(table) == ROWS
-    state.path = path
+    state.set_file(path, table.sheet, table.header_row)
     beat.mark("set_table")
     state.set_table(table)
     beat.mark("auto_match")

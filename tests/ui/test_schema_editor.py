@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from zmed_gui.core.schema import FieldType, default_schema
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers
+from zmed_gui.ui.jobs import running_jobs
 from zmed_gui.ui.schema_editor import COL_NAME, SchemaEditor, name_problem
 
 # PySide6 6.12 on Python 3.11 under-counts None/True/False (see app.py); until
@@ -71,7 +71,7 @@ def test_export_then_import_json(qtbot: Any, editor: SchemaEditor, tmp_path: Pat
     editor.add_field("Region")
     path = tmp_path / "fields.json"
     editor.export_json(path)
-    qtbot.waitUntil(lambda: path.exists() and running_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: path.exists() and running_jobs() == 0, timeout=10_000)
     data = json.loads(path.read_text())
     assert [f["name"] for f in data["fields"]][-1] == "Region"
 

@@ -13,7 +13,7 @@ import pytest
 from tests.factories import write_xlsx
 from zmed_gui.core.validate import RowStatus
 from zmed_gui.ui.app import immortalise_singletons
-from zmed_gui.ui.dialogs import running_workers, wait_for_workers
+from zmed_gui.ui.jobs import running_jobs, wait_for_jobs
 from zmed_gui.ui.main_window import REVIEW, UPLOAD, MainWindow
 
 immortalise_singletons()
@@ -25,7 +25,7 @@ ROW = ["A-1", "API", dt.datetime(2026, 11, 1, 9, 0), 5]
 @pytest.fixture(autouse=True)
 def _wait_for_workers() -> Iterator[None]:
     yield
-    assert wait_for_workers(10_000)
+    assert wait_for_jobs(10_000)
 
 
 def reviewed(qtbot: Any, tmp_path: Path) -> MainWindow:
@@ -36,7 +36,7 @@ def reviewed(qtbot: Any, tmp_path: Path) -> MainWindow:
 
     def idle() -> bool:
         review_busy = getattr(w.review_step, "busy", False)
-        return running_workers() == 0 and not w.open_step.busy and not review_busy
+        return running_jobs() == 0 and not w.open_step.busy and not review_busy
 
     qtbot.waitUntil(idle, timeout=15_000)
     w.open_step.continue_button.click()
@@ -103,7 +103,7 @@ def test_messy_workbook_wrong_meter_then_right_one_and_a_fix_during_a_paused_upl
         w.open_path(write_xlsx(tmp_path / "messy.xlsx", sheet, sheet="Usage"))
 
         def idle() -> bool:
-            return running_workers() == 0 and not w.open_step.busy and not w.review_step.busy
+            return running_jobs() == 0 and not w.open_step.busy and not w.review_step.busy
 
         qtbot.waitUntil(idle, timeout=15_000)
         w.open_step.continue_button.click()

@@ -141,9 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert isinstance(app, QApplication)
         return int(app.exec())
     finally:
-        from zmed_gui.ui.dialogs import wait_for_workers
+        from zmed_gui.ui import settings_store
+        from zmed_gui.ui.jobs import wait_for_jobs
 
-        wait_for_workers()
+        settings_store.flush()  # the last settings written, off this thread
+        wait_for_jobs()
         if session is not None:
             session.stop()
         log.info("zmed-gui stopped")

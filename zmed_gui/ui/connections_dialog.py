@@ -5,8 +5,8 @@ keyring shows the keyring's sentence in the dialog and keeps working: connection
 saved without a secret, tested with a secret typed for this session, and the demo works.
 
 The form is :class:`ConnectionForm`; the connections file and the keyring are read and
-written by :class:`SerialJobs` workers, one at a time, never on the GUI thread (that
-includes the check that the connection's CA bundle file exists).
+written by :class:`~zmed_gui.ui.jobs.Queue` jobs, one at a time, never on the GUI thread
+(that includes the check that the connection's CA bundle file exists).
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ from zmed_gui.core.connections import (
 from zmed_gui.core.errors import CredentialsError, ZmedError
 from zmed_gui.core.zuora import ConnectionTestResult, ProbeOutcome, test_connection
 from zmed_gui.ui.connection_form import ConnectionForm, check_form
-from zmed_gui.ui.serial_jobs import SerialJobs
-from zmed_gui.ui.single_job import SingleJob
+from zmed_gui.ui.jobs import Latest, Queue
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +72,14 @@ class ConnectionsDialog(QDialog):
         self.resize(760, 580)
         self._connections: list[Connection] = []
         self._current: str | None = None  # name of the saved connection being edited
-        self._test_job = SingleJob(self)
+        self._test_job = Latest(self)
         self._test_job.finished.connect(self._on_test_job_finished)
         self._test_job.failed.connect(self._on_test_job_failed)
-        self._probe_job = SingleJob(self)  # does the keyring hold a secret for the form?
+        self._probe_job = Latest(self)  # does the keyring hold a secret for the form?
         self._probe_job.finished.connect(self._on_probe_job_finished)
         self._probe_job.failed.connect(self._on_probe_job_failed)
         self._probe_name = ""
-        self._store = SerialJobs(self)
+        self._store = Queue(self)
         self._store.failed.connect(self._on_store_failed)
         self._session_secrets: dict[str, str] = {}  # typed here when there is no keyring
         # (saved name or None for a new one, base URL) of the connection under test
@@ -237,7 +236,7 @@ class ConnectionsDialog(QDialog):
             return get_secret(probe_name) is not None
 
         self._probe_name = name
-        self._probe_job.start(work)
+        self._probe_job.run(work)
 
     def _on_probe_job_finished(self, stored: bool) -> None:
         if self._probe_name != (self._current or ""):
@@ -352,7 +351,7 @@ class ConnectionsDialog(QDialog):
                 meter_id = meter
             return test_connection(conn, secret, meter_id=meter_id, target=target)
 
-        self._test_job.start(work)
+        self._test_job.run(work)
         self.test_button.setEnabled(False)
         self._show_result("Testing the connection…", ok=None)
 

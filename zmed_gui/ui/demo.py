@@ -2,7 +2,8 @@
 
 Nothing about the demo is written to the keyring or to the settings (the sample file is
 not even added to the recent files), so it works on a machine without a keyring. The
-upload step finds the demo through these attributes set on :class:`AppState`:
+upload step finds the demo through these fields of :class:`AppState` (set by
+``set_demo`` and ``set_demo_sample``):
 
 - ``state.demo`` (True), ``state.connection_name``
 - ``state.demo_connection``: a :class:`~zmed_gui.core.connections.Connection` to the emulator
@@ -76,21 +77,15 @@ def start_demo(window: MainWindow) -> DemoSession:
         meter_id=DEMO_METER_ID,
         meter_number=str(DEMO_METER_NUMBER),
     )
-    state.demo = True
-    state.demo_connection = connection
-    state.demo_secret = DEMO_CLIENT_SECRET
-    state.demo_target = (emulator.base_url, DEMO_METER_ID)
-    state.demo_emulator = emulator
-    state.connection_name = DEMO_CONNECTION_NAME
+    state.set_demo(connection, DEMO_CLIENT_SECRET, (emulator.base_url, DEMO_METER_ID), emulator)
     state.set_schema(demo_schema())
-    state.connection_changed.emit()
     window.demo_banner.setVisible(True)
     window.update_status()  # title and status bar say "demo"
 
     files = ExitStack()
     sample = sample_path(files)
     session = DemoSession(emulator, sample, files)
-    state.demo_sample = sample
+    state.set_demo_sample(sample)
     if sample is None:
         window.open_step.show_message(
             "The demo spreadsheet is missing from this installation; open any spreadsheet "

@@ -12,20 +12,13 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from zmed_gui.core.errors import ZmedError
 
-# Re-exported for the modules and tests that still import them from here; they live with
-# the rest of the worker machinery now.
-from zmed_gui.ui.workers import running_workers, start_worker, wait_for_workers
-
 __all__ = [
     "BUG_MESSAGE",
     "ask_yes_no",
     "error_box",
     "open_file",
-    "running_workers",
     "show_error",
     "show_exception",
-    "start_worker",
-    "wait_for_workers",
 ]
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Any
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from zmed_gui.core.journal import set_aside_journal
+from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import show_error
-from zmed_gui.ui.workers import start_worker
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def journal_damaged_box(parent: QWidget | None, message: str, path: Path | None)
             log.warning("setting the journal aside failed: %s\n%s", msg, details)
             show_error(parent, msg, title="Upload journal")  # the traceback: the log
 
-        start_worker(work, finished=done, failed=failed)
+        jobs.run(work, finished=done, failed=failed)
 
     box.buttonClicked.connect(on_clicked)
     box.open()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from zmed_gui.ui.dialogs import start_worker
+from zmed_gui.ui import jobs
 from zmed_gui.ui.icons import icon
 
 
@@ -74,7 +74,7 @@ class LogViewer(QDialog):
         """Read the log's end in the background (it can be large) and show it."""
         self.refresh_button.setEnabled(False)
         self.loading = True
-        start_worker(
+        jobs.run(
             lambda _progress, _cancel: _log_tail(),
             finished=self._on_tail_read,
             failed=self._on_tail_failed,

@@ -16,13 +16,12 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
-from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import icon
 from zmed_gui.ui.open_files import recent_files
 from zmed_gui.ui.step_bar import STEP_TITLES
 
 if TYPE_CHECKING:
-    from zmed_gui.ui.main_window import MainWindow
+    from zmed_gui.ui.main_window import MainWindow, Step
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +53,11 @@ def build_actions(window: MainWindow) -> None:
     w.about_action = QAction(icon("about"), "&About zmed-gui", w)
     w.about_action.setMenuRole(QAction.MenuRole.AboutRole)
     w.about_action.triggered.connect(w._on_about_action_triggered)
-    w.export_action = getattr(w.review_step, "export_action", None)
+    w.export_action = w.review_step.export_action
     # The steps' own Validate and Upload actions act at once. The window's versions go
     # to the step first, so a shortcut pressed elsewhere never sends anything unseen.
-    w.review_validate = getattr(w.review_step, "validate_action", None)
-    w.upload_start = getattr(w.upload_step, "start_action", None)
+    w.review_validate = w.review_step.validate_action
+    w.upload_start = w.upload_step.start_action
     w.validate_action = QAction(icon("validate"), "&Validate", w)
     w._validate_key = QKeySequence(Qt.Key.Key_F5)
     w._upload_key = QKeySequence("Ctrl+Return")
@@ -72,11 +71,7 @@ def build_actions(window: MainWindow) -> None:
     for inner in (w.review_validate, w.upload_start):
         if inner is not None:
             inner.changed.connect(w._on_step_action_changed)
-    found: QAction | None = getattr(w.upload_step, "connections_action", None)
-    if found is None:
-        found = QAction(icon("connections"), "&Connections...", w)
-        found.triggered.connect(w._on_connections_action_triggered)
-    w.connections_action = found
+    w.connections_action = w.upload_step.connections_action
 
 
 def build_menus(window: MainWindow) -> None:
@@ -160,13 +155,10 @@ def build_toolbar(window: MainWindow) -> None:
     w.toolbar = toolbar
 
 
-def actions_of(step: QWidget) -> list[QAction]:
+def actions_of(step: Step) -> list[QAction]:
     """The step's own actions (its ``step_actions()``), for the Step menu."""
-    get = getattr(step, "step_actions", None)
-    if get is None:
-        return []
     try:
-        return list(get())
+        return list(step.step_actions())
     except Exception:
         log.exception("step_actions() failed")
         return []
@@ -193,16 +185,3 @@ def show_log(parent: QWidget) -> None:
     viewer = LogViewer(parent)
     viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     viewer.open()
-
-
-def show_connections(window: MainWindow) -> None:
-    """The connections dialog, when the Upload step does not provide its own action."""
-    try:
-        from zmed_gui.ui.connections_dialog import ConnectionsDialog
-    except ImportError:
-        show_error(window, "Connections cannot be edited in this build.")
-        return
-    dialog = ConnectionsDialog(window)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.connections_changed.connect(window.state.connection_changed)
-    dialog.open()

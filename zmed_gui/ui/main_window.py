@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -31,15 +32,18 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.mapping import unmapped_required
-from zmed_gui.ui import main_menus, main_status
+from zmed_gui.core.settings import Settings
+from zmed_gui.ui import main_menus, main_status, settings_store
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import app_icon, warning_background
 from zmed_gui.ui.main_status import sendable_rows, status_count
 from zmed_gui.ui.map_step import MapStep
 from zmed_gui.ui.open_files import dropped_file
 from zmed_gui.ui.open_step import OpenStep
+from zmed_gui.ui.review_step import ReviewStep
 from zmed_gui.ui.state import AppState
 from zmed_gui.ui.step_bar import STEP_TITLES, StepBar
+from zmed_gui.ui.upload_step import UploadStep
 
 __all__ = [
     "DEMO_BANNER",
@@ -48,6 +52,7 @@ __all__ = [
     "REVIEW",
     "UPLOAD",
     "MainWindow",
+    "Step",
     "sendable_rows",
     "status_count",
 ]
@@ -58,25 +63,36 @@ OPEN, MAP, REVIEW, UPLOAD = range(4)
 DEMO_BANNER = "Demo mode: uploads go to a local Zuora emulator on this computer, not to Zuora."
 
 
-def _placeholder(text: str) -> QWidget:
-    widget = QWidget()
-    layout = QVBoxLayout(widget)
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    layout.addWidget(label)
-    return widget
+@runtime_checkable
+class Step(Protocol):
+    """What the window asks of every step widget (and all it asks: no probing).
 
+    The window shows a step with ``activate()`` once it is current, puts its
+    ``step_actions()`` in the Step menu, follows ``advance_requested`` to the next step,
+    and, while the step is ``busy``, may ``cancel()`` its work (at quit, for one).
+    """
 
-def _make_step(module: str, cls: str, state: AppState, title: str) -> QWidget:
-    """The colleague's step widget, or a placeholder while it does not exist yet."""
-    try:
-        mod = __import__(f"zmed_gui.ui.{module}", fromlist=[cls])
-        widget: QWidget = getattr(mod, cls)(state)
-        return widget
-    except Exception:  # an unfinished step must not stop the other three from working
-        log.exception("the %s step is not available", title)
-        return _placeholder(f"The {title} step is not available in this build.")
+    @property
+    def advance_requested(self) -> SignalInstance:
+        """The user finished this step (its Continue button)."""
+        ...
+
+    @property
+    def busy(self) -> bool:
+        """Background work of this step is running."""
+        ...
+
+    def activate(self) -> None:
+        """The step has just become the current one: refresh and take the focus."""
+        ...
+
+    def step_actions(self) -> list[QAction]:
+        """The step's own actions, for the Step menu."""
+        ...
+
+    def cancel(self) -> None:
+        """Ask the step's background work to stop (it reports how it ended)."""
+        ...
 
 
 class MainWindow(QMainWindow):
@@ -134,29 +150,24 @@ class MainWindow(QMainWindow):
 
         self.open_step = OpenStep(self.state)
         self.map_step = MapStep(self.state)
-        self.review_step = _make_step("review_step", "ReviewStep", self.state, "Review")
-        self.upload_step = _make_step("upload_step", "UploadStep", self.state, "Upload")
-        self.steps: list[QWidget] = [
-            self.open_step,
-            self.map_step,
-            self.review_step,
-            self.upload_step,
-        ]
-        for i, step in enumerate(self.steps):
-            step.setAccessibleName(f"Step {i + 1}: {STEP_TITLES[i]}")
-            self.stack.addWidget(step)
-            signal = getattr(step, "advance_requested", None)
-            if signal is not None:
-                signal.connect(lambda i=i: self._on_step_advance_requested(i))
+        self.review_step = ReviewStep(self.state)
+        self.upload_step = UploadStep(self.state)
+        widgets: list[QWidget] = [self.open_step, self.map_step, self.review_step, self.upload_step]
+        # The same four, as the window sees them (mypy checks each against Step).
+        self.steps: list[Step] = [self.open_step, self.map_step, self.review_step, self.upload_step]
+        for i, (widget, step) in enumerate(zip(widgets, self.steps, strict=True)):
+            widget.setAccessibleName(f"Step {i + 1}: {STEP_TITLES[i]}")
+            self.stack.addWidget(widget)
+            step.advance_requested.connect(lambda i=i: self._on_step_advance_requested(i))
 
         # Upload <-> Review (issue 11): fixed rows read back in go through Review's one
         # undoable command once it has it; "Review the rows with warnings" opens Review.
         apply_edits = getattr(self.review_step, "apply_edits", None)
         if apply_edits is not None:
-            self.upload_step.apply_edits = apply_edits  # type: ignore[attr-defined]
-        warnings_wanted = getattr(self.upload_step, "review_warnings_requested", None)
-        if warnings_wanted is not None:
-            warnings_wanted.connect(self._on_upload_step_review_warnings_requested)
+            self.upload_step.apply_edits = apply_edits
+        self.upload_step.review_warnings_requested.connect(
+            self._on_upload_step_review_warnings_requested
+        )
 
         main_menus.build_actions(self)
         main_menus.build_menus(self)
@@ -171,10 +182,19 @@ class MainWindow(QMainWindow):
             self.state.validation_changed,
             self.state.file_changed,
             self.state.connection_changed,
+            self.state.connection_chosen,
             self.state.options_changed,
         ):
             signal.connect(self._on_state_changed)
         self.state.busy_changed.connect(self._on_state_busy_changed)
+        # Rows left out or cells fixed: the Review step recounts right after the state says
+        # so, so the window follows one event-loop turn later (and once for a burst).
+        self._recount_timer = QTimer(self)
+        self._recount_timer.setSingleShot(True)
+        self._recount_timer.setInterval(0)
+        self._recount_timer.timeout.connect(self._on_state_changed)
+        self.state.excluded_changed.connect(self._recount_timer.start)
+        self.state.edits_changed.connect(self._recount_timer.start)
         self.open_step.file_opened.connect(self._on_open_step_file_opened)
         self._closing_after_upload = False
         self._close_timer = QTimer(self)
@@ -219,15 +239,13 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(index)
         self.step_bar.set_current(index)
         self.update_steps()
-        activate = getattr(self.steps[index], "activate", None)
-        if activate is not None:
-            try:
-                activate()
-            except Exception as exc:  # a step's bug must not close the window
-                log.exception("activating step %s failed", index)
-                from zmed_gui.ui.dialogs import show_exception
+        try:
+            self.steps[index].activate()
+        except Exception as exc:  # a step's bug must not close the window
+            log.exception("activating step %s failed", index)
+            from zmed_gui.ui.dialogs import show_exception
 
-                show_exception(self, exc)
+            show_exception(self, exc)
         if changed:
             self.step_changed.emit(index)
         return True
@@ -264,7 +282,7 @@ class MainWindow(QMainWindow):
     # --- files --------------------------------------------------------------------------------
 
     def upload_running(self) -> bool:
-        return bool(getattr(self.upload_step, "busy", False))
+        return self.upload_step.busy
 
     def open_path(self, path: Path | str) -> bool:
         """Open ``path`` in the Open step (from the command line, a drop or Open recent)."""
@@ -309,15 +327,12 @@ class MainWindow(QMainWindow):
     # --- window state -------------------------------------------------------------------------
 
     def restore_window(self) -> None:
-        """Window size, toolbar layout and the conversion defaults from the settings."""
-        try:
-            from zmed_gui.core.settings import load_settings
+        """Window size, toolbar layout and the conversion defaults from the settings.
 
-            settings = load_settings()
-        except Exception:
-            log.exception("cannot read settings")
-            self.resize(1200, 760)
-            return
+        The settings file is read here, once, while the window is built and not yet shown;
+        from now on the window reads them from memory and writes them in jobs.
+        """
+        settings = settings_store.load()
         self.state.set_options(settings.conversion_options())
         restored = False
         if settings.window_geometry:
@@ -330,15 +345,16 @@ class MainWindow(QMainWindow):
             self.restoreState(QByteArray.fromBase64(settings.window_state.encode("ascii")))
 
     def save_window(self) -> None:
-        try:
-            from zmed_gui.core.settings import load_settings, save_settings
+        """Remember the window's size and layout; written at once, in a job."""
+        geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        layout = bytes(self.saveState().toBase64().data()).decode()
 
-            settings = load_settings()
-            settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
-            settings.window_state = bytes(self.saveState().toBase64().data()).decode()
-            save_settings(settings)
-        except Exception:  # a read-only config folder must not stop the app from closing
-            log.exception("cannot save the window geometry")
+        def change(settings: Settings) -> None:
+            settings.window_geometry = geometry
+            settings.window_state = layout
+
+        settings_store.update(change)
+        settings_store.flush()  # the app waits for it at quit, with the other jobs
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.upload_running() and not self._closing_after_upload:
@@ -355,7 +371,7 @@ class MainWindow(QMainWindow):
             # Stop cleanly: close once the upload step has recorded what was sent.
             self._closing_after_upload = True
             self.statusBar().showMessage("Stopping the upload before closing...")
-            self.upload_step.cancel()  # type: ignore[attr-defined]
+            self.upload_step.cancel()
             self._close_timer.start()
             event.ignore()
             return
@@ -363,9 +379,8 @@ class MainWindow(QMainWindow):
             event.ignore()  # still stopping; the timer closes the window when it is done
             return
         for step in self.steps:
-            cancel = getattr(step, "cancel", None)
-            if callable(cancel) and getattr(step, "busy", False):
-                cancel()
+            if step.busy:
+                step.cancel()
         self.save_window()
         super().closeEvent(event)
 
@@ -470,6 +485,3 @@ class MainWindow(QMainWindow):
         from zmed_gui.ui.about import show_about
 
         show_about(self)
-
-    def _on_connections_action_triggered(self) -> None:
-        main_menus.show_connections(self)

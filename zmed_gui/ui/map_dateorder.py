@@ -18,7 +18,7 @@ from zmed_gui.core.mapping import Mapping
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.schema import FieldType, Schema
 from zmed_gui.core.table import Table
-from zmed_gui.ui.workers import WorkFn
+from zmed_gui.ui.jobs import WorkFn
 
 DATE_TYPES = (FieldType.DATE, FieldType.DATETIME)
 
@@ -37,9 +37,9 @@ def order_is_set(options: ConversionOptions) -> bool:
     return options.date_order in (DateOrder.DMY, DateOrder.MDY)
 
 
-def question_job(table: Table, columns: list[int], generation: int) -> WorkFn:
+def question_job(table: Table, columns: list[int]) -> WorkFn:
     """Find the first of ``columns`` whose order nothing proves; the job returns
-    ``(generation, column, sentence)``, column and sentence None when there is none."""
+    ``(column, sentence)``, column and sentence None when there is none."""
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[Any, ...]:
         for column in columns:
@@ -47,8 +47,8 @@ def question_job(table: Table, columns: list[int], generation: int) -> WorkFn:
             question = date_order_question(table.columns[column])
             if question is not None:
                 sentence = question.sentence(f"Column {table.column_label(column)}")
-                return generation, column, sentence
-        return generation, None, None
+                return column, sentence
+        return None, None
 
     return work
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from zmed_gui.core.meterdef import MeterDefinition, load_event_fields, load_meter_definition
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.schema import Schema
-from zmed_gui.ui.workers import WorkFn
+from zmed_gui.ui.jobs import WorkFn
 
 
 def ask_fields_file(parent: QWidget) -> Path | None:

@@ -43,17 +43,16 @@ def computer_timezone() -> str:
 
 def remember_options(options: ConversionOptions) -> None:
     """The user's latest choices become the defaults for the next file."""
-    try:
-        from zmed_gui.core.settings import load_settings, save_settings
+    from zmed_gui.core.settings import Settings
+    from zmed_gui.ui import settings_store
 
-        settings = load_settings()
+    def change(settings: Settings) -> None:
         settings.default_timezone = options.timezone
         settings.default_date_order = options.date_order
         settings.decimal_comma = options.decimal_comma
         settings.datetime_format = options.datetime_format
-        save_settings(settings)
-    except Exception:  # a read-only settings folder must not stop the mapping
-        log.exception("cannot save the conversion defaults")
+
+    settings_store.update(change)  # written soon, in a job
 
 
 class ConversionOptionsPanel(QGroupBox):

@@ -23,7 +23,7 @@ from zmed_gui.core.mapping import Mapping, auto_match_table
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.schema import Schema
 from zmed_gui.core.table import Table
-from zmed_gui.ui.workers import WorkFn
+from zmed_gui.ui.jobs import WorkFn
 
 
 class ProfileBanner(QFrame):
@@ -79,7 +79,7 @@ def ask_profile_file(parent: QWidget) -> Path | None:
     return Path(name) if name else None
 
 
-# --- background jobs (for start_worker) ------------------------------------------------------
+# --- background jobs (for ui.jobs) -------------------------------------------------------------
 
 
 def save_job(
@@ -110,10 +110,10 @@ def load_job(path: Path | str, table: Table) -> WorkFn:
     return work
 
 
-def match_job(table: Table, schema: Schema, generation: int) -> WorkFn:
+def match_job(table: Table, schema: Schema) -> WorkFn:
     """Match a new table's columns automatically, and find a saved mapping for its headers.
 
-    The job returns ``(generation, automatic, profile, mapping, notes)``; ``profile`` and
+    The job returns ``(automatic, profile, mapping, notes)``; ``profile`` and
     ``mapping`` are None when no saved mapping fits.
     """
 
@@ -130,6 +130,6 @@ def match_job(table: Table, schema: Schema, generation: int) -> WorkFn:
                 mapping, notes = profiles.apply_profile(profile, table)
         except ImportError:
             profile = None
-        return generation, automatic, profile, mapping, list(notes)
+        return automatic, profile, mapping, list(notes)
 
     return work

@@ -33,8 +33,10 @@ from zmed_gui.core.mapping import Mapping, auto_match_table
 from zmed_gui.core.meterdef import MeterDefinition
 from zmed_gui.core.schema import Schema
 from zmed_gui.core.table import Table
+from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
+from zmed_gui.ui.jobs import Latest
 from zmed_gui.ui.map_dateorder import DateOrderPrompt, date_columns, order_is_set, question_job
 from zmed_gui.ui.map_fields import (
     ask_fields_file,
@@ -54,7 +56,6 @@ from zmed_gui.ui.map_profiles import (
     save_job,
 )
 from zmed_gui.ui.state import AppState
-from zmed_gui.ui.workers import start_worker
 
 __all__ = ["CONSTANT", "NOT_MAPPED", "MapStep"]
 
@@ -74,11 +75,11 @@ class MapStep(QWidget):
         self._options_before_profile: Any = None
         self._schema_before_profile: Schema | None = None
         self._updating = False
-        self._generation = 0
+        self._match = Latest(self)  # a newer table's matching supersedes an older one's
         self._meter_definition: MeterDefinition | None = None
         # the table's date columns whose order was asked about: each is asked once
         self._date_order_asked: set[int] = set()
-        self._question_generation = 0
+        self._question = Latest(self)
         self._build()
         state.table_changed.connect(self._on_state_table_changed)
         state.schema_changed.connect(self._on_state_schema_changed)
@@ -190,6 +191,14 @@ class MapStep(QWidget):
 
     # --- step contract ----------------------------------------------------------------------
 
+    @property
+    def busy(self) -> bool:
+        """Matching a new table's columns (the other jobs here are quick, and not waited for)."""
+        return self._match.busy
+
+    def cancel(self) -> None:
+        self._match.cancel()
+
     def activate(self) -> None:
         self._refresh_all()
         if self.rows:
@@ -233,14 +242,14 @@ class MapStep(QWidget):
         if table is None:
             return
         work = save_job(name, table, self.state.schema, self.state.mapping, self.state.options)
-        start_worker(work, finished=self._on_profile_saved, failed=self._on_work_failed)
+        jobs.run(work, finished=self._on_profile_saved, failed=self._on_work_failed)
 
     def load_profile_from(self, path: Path | str) -> None:
         """Apply a saved mapping file to the current table (read in the background)."""
         table = self.state.table
         if table is None:
             return
-        start_worker(
+        jobs.run(
             load_job(path, table), finished=self._on_profile_loaded, failed=self._on_work_failed
         )
 
@@ -267,26 +276,24 @@ class MapStep(QWidget):
         self.banner.setVisible(False)
         self.applied_profile = None
         self._mapping_before_profile = None
+        self._match.drop()  # an older table's matching must not land on this one
         if table is None:
+            self.preparing = False
             self._refresh_all()
             return
         schema = self.state.schema
-        self._generation += 1
-        generation = self._generation
         self.preparing = True
         self.status_label.setText("Matching columns to fields...")
         # The old table's mapping must never meet the new table, not even for a moment.
         self.state.set_mapping(Mapping())
-        start_worker(
-            match_job(table, schema, generation),
+        self._match.run(
+            match_job(table, schema),
             finished=self._on_prepared,
             failed=self._on_work_failed,
         )
 
     def _on_prepared(self, result: tuple[Any, ...]) -> None:
-        generation, automatic, profile, mapping, notes = result
-        if generation != self._generation:
-            return
+        automatic, profile, mapping, notes = result
         self.preparing = False
         self.status_label.clear()
         if profile is not None and mapping is not None:
@@ -397,7 +404,7 @@ class MapStep(QWidget):
     def _ask_date_order(self) -> None:
         """Ask once per date column whose day/month order nothing proves (read off the GUI
         thread), unless an order is set."""
-        self._question_generation += 1
+        self._question.drop()
         table = self.state.table
         if table is None or self.preparing or order_is_set(self.state.options):
             self.date_order_prompt.setVisible(False)
@@ -409,16 +416,16 @@ class MapStep(QWidget):
         ]
         if not columns:
             return
-        start_worker(
-            question_job(table, columns, self._question_generation),
+        self._question.run(
+            question_job(table, columns),
             finished=self._on_date_order_question,
             failed=self._on_work_failed,
         )
 
     def _on_date_order_question(self, result: tuple[object, ...]) -> None:
-        generation, column, sentence = result
+        column, sentence = result
         table = self.state.table
-        if generation != self._question_generation or table is None or column is None:
+        if table is None or column is None:
             return
         if order_is_set(self.state.options):
             return
@@ -471,9 +478,7 @@ class MapStep(QWidget):
 
     def import_schema(self, path: Path) -> None:
         """Take the event's fields from a schema file or a meter definition (in the background)."""
-        start_worker(
-            fields_job(path), finished=self._on_fields_imported, failed=self._on_work_failed
-        )
+        jobs.run(fields_job(path), finished=self._on_fields_imported, failed=self._on_work_failed)
 
     def _on_fields_imported(self, result: tuple[Schema, MeterDefinition | None]) -> None:
         schema, definition = result
@@ -489,7 +494,7 @@ class MapStep(QWidget):
 
     def load_meter_definition(self, path: Path) -> None:
         """Take the event's fields from a meter definition file (read in the background)."""
-        start_worker(
+        jobs.run(
             meter_definition_job(path),
             finished=self._on_meter_definition_loaded,
             failed=self._on_work_failed,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData
 
-from zmed_gui.core.settings import load_settings, save_settings
+from zmed_gui.core.settings import MAX_RECENT_FILES, Settings
+from zmed_gui.ui import jobs, settings_store
 
 log = logging.getLogger(__name__)
 
@@ -29,31 +30,34 @@ def file_dialog_filter() -> str:
 
 
 def recent_files() -> list[str]:
-    """Recently opened files that still exist, newest first."""
-    try:
-        return list(load_settings().recent_files)
-    except Exception:  # settings must never stop the window from working
-        log.exception("cannot read recent files")
-        return []
+    """Recently opened files, newest first (from memory: the settings are read at start)."""
+    return list(settings_store.current().recent_files)
 
 
 def last_directory() -> str:
-    try:
-        return load_settings().last_directory
-    except Exception:
-        log.exception("cannot read settings")
-        return ""
+    return settings_store.current().last_directory
 
 
 def remember_file(path: Path) -> None:
-    """Put ``path`` first in the recent files and remember its folder for the next dialog."""
-    try:
-        settings = load_settings()
-        settings.add_recent_file(path)
-        settings.last_directory = str(Path(path).resolve().parent)
-        save_settings(settings)
-    except Exception:  # a read-only config folder must not stop the user's work
-        log.exception("cannot save recent files")
+    """Put ``path`` first in the recent files and remember its folder for the next dialog.
+
+    The path is resolved in a job (that touches the disk); the settings are written soon
+    after, in another.
+    """
+
+    def resolve(_progress: object, _cancel: object) -> str:
+        return str(Path(path).resolve())
+
+    def remember(text: str) -> None:
+        def change(settings: Settings) -> None:
+            # Settings.add_recent_file would resolve the path again, here on the GUI thread.
+            recent = [text, *(p for p in settings.recent_files if p != text)]
+            settings.recent_files = recent[:MAX_RECENT_FILES]
+            settings.last_directory = str(Path(text).parent)
+
+        settings_store.update(change)
+
+    jobs.run(resolve, finished=remember)
 
 
 def dropped_file(mime: QMimeData | None) -> Path | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.table import Grid, Table
-from zmed_gui.ui.workers import Worker, start_worker
+from zmed_gui.ui.jobs import Latest
 
 PREVIEW_ROWS = 200
 
@@ -87,54 +87,27 @@ class LatestRead:
         self._failed = failed
         self._cancelled = cancelled
         self._progressed = progressed
-        self._worker: Worker | None = None
-        self._generation = 0
+        self._jobs = Latest()
         self.kind = ""
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        return self._jobs.busy
 
     def start(self, kind: str, fn: Callable[[ProgressCallback, CancelToken], object]) -> None:
-        self._generation += 1
-        generation = self._generation
+        """Run ``fn``; a read still running is superseded (what it returns is dropped)."""
         self.kind = kind
-
-        def latest() -> bool:
-            if generation != self._generation:
-                return False  # stopped or superseded: the user no longer wants this
-            self._worker = None
-            return True
-
-        def on_finished(result: object) -> None:
-            if latest():
-                self._finished(kind, result)
-
-        def on_failed(message: str, details: str) -> None:
-            if latest():
-                self._failed(kind, message, details)
-
-        def on_cancelled() -> None:
-            if latest():
-                self._cancelled(kind)
-
-        def on_progressed(done: int, total: int, message: str) -> None:
-            if generation == self._generation:
-                self._progressed(done, total, message)
-
-        self._worker = start_worker(
+        self._jobs.run(
             fn,
-            finished=on_finished,
-            failed=on_failed,
-            cancelled=on_cancelled,
-            progressed=on_progressed,
+            finished=lambda result: self._finished(kind, result),
+            failed=lambda message, details: self._failed(kind, message, details),
+            cancelled=lambda: self._cancelled(kind),
+            progressed=self._progressed,
         )
 
     def stop(self) -> str:
         """Cancel the running read; returns its kind, or "" when none was running."""
-        if self._worker is None:
+        if not self._jobs.busy:
             return ""
-        self._worker.cancel()
-        self._generation += 1  # whatever it returns now is ignored
-        self._worker = None
+        self._jobs.drop()  # whatever it returns now is ignored
         return self.kind

@@ -364,7 +364,7 @@ class OpenStep(QWidget):
         self.header_spin.setEnabled(False)
         self.encoding_combo.setEnabled(False)
         self._set_message("")
-        self.state.busy_changed.emit(True)
+        self.state.set_busy(True)
         self._reads.start(kind, fn)
 
     def _end_work(self) -> None:
@@ -375,7 +375,7 @@ class OpenStep(QWidget):
         self.header_spin.setEnabled(self.grid is not None and bool(self.grid.rows))
         self.encoding_combo.setEnabled(True)
         self.continue_button.setEnabled(self.grid is not None and bool(self.grid.rows))
-        self.state.busy_changed.emit(False)
+        self.state.set_busy(False)
 
     def _cancel_running(self) -> None:
         kind = self._reads.stop()
@@ -403,7 +403,7 @@ class OpenStep(QWidget):
             new_grid: Grid = result[1]
             self._show_sheets(new_sheets, new_grid.sheet)
             self._show_grid(new_grid)
-            demo_sample = getattr(self.state, "demo_sample", None)
+            demo_sample = self.state.demo_sample
             if self.path is not None:
                 if self.path != demo_sample:  # the demo never lands in recent files
                     remember_file(self.path)
@@ -494,10 +494,7 @@ class OpenStep(QWidget):
         self.headings_label.setText("Column headings: " + ", ".join(shown[:12]) + more)
 
     def _table_loaded(self, table: Table) -> None:
-        self.state.path = self.path
-        self.state.sheet = table.sheet
-        self.state.header_row = table.header_row
-        self.state.file_changed.emit()
+        self.state.set_file(self.path, table.sheet, table.header_row)
         self.state.set_table(table)
         notes = "; ".join(n.rstrip(".") for n in table.read_notes + table.header_notes)
         self._set_message(

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from zmed_gui.core.report import write_report
-from zmed_gui.ui.workers import WorkFn
+from zmed_gui.ui.jobs import WorkFn
 
 
 def default_report_path(source: Path | None, suffix: str = ".xlsx") -> Path:

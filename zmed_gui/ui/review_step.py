@@ -36,6 +36,7 @@ from zmed_gui.ui.gui_thread import (
     settle_long_lived,
 )
 from zmed_gui.ui.icons import icon
+from zmed_gui.ui.jobs import Latest
 from zmed_gui.ui.problems_panel import ProblemsPanel
 from zmed_gui.ui.review_actions import ReviewActions, action_button
 from zmed_gui.ui.review_counts import (
@@ -49,7 +50,6 @@ from zmed_gui.ui.review_filters import RowFilter, problem_cell
 from zmed_gui.ui.review_model import STATUS_COLUMN, ReviewModel
 from zmed_gui.ui.review_progress import ProgressLine
 from zmed_gui.ui.review_table import ReviewTable
-from zmed_gui.ui.single_job import SingleJob
 from zmed_gui.ui.state import AppState
 
 __all__ = [
@@ -80,12 +80,12 @@ class ReviewStep(QWidget):
         super().__init__(parent)
         keep_gui_thread_responsive()
         self.state = state
-        self._validation_job = SingleJob(self)
+        self._validation_job = Latest(self)
         self._validation_job.progressed.connect(self._on_job_progressed)
         self._validation_job.finished.connect(self._on_validation_job_finished)
         self._validation_job.failed.connect(self._on_validation_job_failed)
         self._validation_job.cancelled.connect(self._on_validation_job_cancelled)
-        self._export_job = SingleJob(self)
+        self._export_job = Latest(self)
         self._export_job.progressed.connect(self._on_job_progressed)
         self._export_job.finished.connect(self._on_export_job_finished)
         self._export_job.failed.connect(self._on_export_job_failed)
@@ -213,7 +213,7 @@ class ReviewStep(QWidget):
         # Let the event loop paint the rows first, while the GIL is free: a new table or
         # mapping is usually still unpainted when the step is entered, and painted while
         # the worker runs, each cell's four trips into Python would wait for the worker.
-        self._validation_job.start(work, delay_ms=PAINT_FIRST_MS)
+        self._validation_job.run(work, delay_ms=PAINT_FIRST_MS)
         self.model.set_editable(False)
         self._set_busy(True, "Checking rows…")
 
@@ -329,7 +329,7 @@ class ReviewStep(QWidget):
         state = self.state
         assert state.table is not None
         state.table.columns[col][row] = value
-        state.edited_cells.add((row, col))
+        state.mark_edited([(row, col)])
         return self._revalidate([row])
 
     def _set_excluded(self, rows: Iterable[int], excluded: bool) -> None:
@@ -337,12 +337,11 @@ class ReviewStep(QWidget):
         if result is None:
             return
         rows = list(rows)
+        self.state.exclude_rows(rows, excluded)
         for r in rows:
             if excluded:
-                self.state.excluded_rows.add(r)
                 result.excluded.add(r)
             else:
-                self.state.excluded_rows.discard(r)
                 result.excluded.discard(r)
         changed = set(self._revalidate(rows)) | set(rows)
         self.model.refresh_rows(sorted(changed))
@@ -395,7 +394,7 @@ class ReviewStep(QWidget):
             return
         self._open_after_export = open_after
         self.model.set_editable(False)  # the worker reads the cells while it writes
-        self._export_job.start(report_job(path, result))
+        self._export_job.run(report_job(path, result))
         self._set_busy(True, f"Writing {path.name}…")
 
     def _on_export_job_finished(self, path: Path) -> None:

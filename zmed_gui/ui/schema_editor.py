@@ -31,7 +31,8 @@ from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.meterdef import load_event_fields
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.schema import FieldType, Schema, SchemaField
-from zmed_gui.ui.dialogs import show_error, start_worker
+from zmed_gui.ui import jobs
+from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
 
 # Field names become JSON keys in every event: letters, digits, underscore, not a digit first.
@@ -250,7 +251,7 @@ class SchemaEditor(QDialog):
         def work(progress: ProgressCallback, cancel: CancelToken) -> Schema:
             return load_event_fields(path)[0]
 
-        start_worker(work, finished=self.set_schema, failed=self._on_work_failed)
+        jobs.run(work, finished=self.set_schema, failed=self._on_work_failed)
 
     def _on_export_button_clicked(self) -> None:
         if self.problems():
@@ -273,7 +274,7 @@ class SchemaEditor(QDialog):
                 ) from exc
             return path
 
-        start_worker(work, finished=self._on_exported, failed=self._on_work_failed)
+        jobs.run(work, finished=self._on_exported, failed=self._on_work_failed)
 
     def _on_exported(self, path: Path) -> None:
         self.message.setStyleSheet("")

@@ -16,9 +16,10 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from zmed_gui.core.journal import JournalDamaged, abandon_upload, find_interrupted_uploads
+from zmed_gui.ui import jobs
 from zmed_gui.ui.journal_dialog import journal_damaged_box
 from zmed_gui.ui.numbers import count, counted
-from zmed_gui.ui.workers import Worker, start
+from zmed_gui.ui.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -249,12 +250,15 @@ def resume_offer(parent: QWidget | None, records: list[Any]) -> QMessageBox:
     return box
 
 
+DISCARDED: list[int] = []  # how many uploads each "Discard" at start discarded (tests)
+
+
 class _ResumeOffer(QObject):
     """Finds interrupted uploads in a worker, then asks; kept alive until answered."""
 
     _alive: set[_ResumeOffer] = set()
 
-    def __init__(self, parent: QWidget | None, state: Any) -> None:
+    def __init__(self, parent: QWidget | None, state: AppState) -> None:
         super().__init__(parent)
         self._parent = parent
         self._state = state
@@ -266,15 +270,16 @@ class _ResumeOffer(QObject):
         def work(progress: Any, cancel: Any) -> list[Any]:
             return list(find_interrupted_uploads())
 
-        self._worker = Worker(work)
-        self._worker.signals.finished.connect(self._on_worker_finished)
-        self._worker.signals.failed_error.connect(self._on_worker_failed_error)
-        self._worker.signals.failed.connect(self._on_worker_failed)
-        start(self._worker)
+        jobs.run(
+            work,
+            finished=self._on_worker_finished,
+            failed_error=self._on_worker_failed_error,
+            failed=self._on_worker_failed,
+        )
 
     def _on_worker_failed_error(self, exc: object) -> None:
         if isinstance(exc, JournalDamaged):  # say so at once, not at the first upload
-            self._state.journal_box = journal_damaged_box(self._parent, str(exc), exc.path)
+            self._state.set_journal_box(journal_damaged_box(self._parent, str(exc), exc.path))
 
     def _on_worker_finished(self, records: list[Any]) -> None:
         if not records:
@@ -285,7 +290,7 @@ class _ResumeOffer(QObject):
         self.box.setWindowModality(Qt.WindowModality.WindowModal)
         self.box.finished.connect(self._on_box_finished)
         self.box.open()
-        self._state.resume_offer_box = self.box  # the window and tests can find it
+        self._state.set_resume_offer_box(self.box)  # the window and tests can find it
 
     def _on_box_finished(self, _code: int) -> None:
         box, self.box = self.box, None
@@ -296,7 +301,7 @@ class _ResumeOffer(QObject):
         box.deleteLater()
         if choice == "resume":
             # The Upload step resumes the upload whose fingerprint matches the file opened.
-            self._state.resume_candidates = list(self._records)
+            self._state.set_resume_candidates(self._records)
         elif choice == "discard":
             self._discard([r.upload_id for r in self._records])
             return
@@ -306,14 +311,11 @@ class _ResumeOffer(QObject):
         def work(progress: Any, cancel: Any) -> int:
             return sum(1 for uid in upload_ids if abandon_upload(uid))
 
-        self._worker = Worker(work)
-        self._worker.signals.finished.connect(self._on_discarded)
-        self._worker.signals.failed.connect(self._on_worker_failed)
-        start(self._worker)
+        jobs.run(work, finished=self._on_discarded, failed=self._on_worker_failed)
 
     def _on_discarded(self, discarded: int) -> None:
         log.info("discarded %d interrupted uploads", discarded)
-        self._state.resume_discarded = discarded  # tests look
+        DISCARDED.append(discarded)  # tests look
         self._done()
 
     def _on_worker_failed(self, message: str, details: str) -> None:
@@ -325,7 +327,7 @@ class _ResumeOffer(QObject):
         self.deleteLater()
 
 
-def offer_resume(parent: QWidget | None, state: Any) -> None:
+def offer_resume(parent: QWidget | None, state: AppState) -> None:
     """At start: if an upload was interrupted, say so and offer to resume it.
 
     Looks at the journal in a worker; returns at once. The main window calls this once

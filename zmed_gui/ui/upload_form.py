@@ -37,11 +37,12 @@ from zmed_gui.core.connections import (
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.upload import UploadOptions
 from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from zmed_gui.ui import jobs
 from zmed_gui.ui.connections_dialog import ConnectionsDialog
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import icon
+from zmed_gui.ui.jobs import Job
 from zmed_gui.ui.state import AppState
-from zmed_gui.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,7 @@ class UploadForm(QWidget):
         super().__init__(parent)
         self.state = state
         self._connections: list[Connection] = []
-        self._connections_worker: Worker | None = None
-        self._retired: list[Worker] = []
+        self._connections_worker: Job | None = None
         self._reload_again = False
         self.connections_dialog: Any = None
         self.session_secrets: dict[str, str] = {}
@@ -177,26 +177,19 @@ class UploadForm(QWidget):
         if self._connections_worker is not None:
             self._reload_again = True
             return
-        worker = Worker(lambda progress, cancel: load_connections())
-        worker.signals.finished.connect(self._on_connections_worker_finished)
-        worker.signals.failed.connect(self._on_connections_worker_failed)
-        self._connections_worker = worker
-        start(worker)
-
-    def _retire(self, worker: Worker | None) -> None:
-        # Dropping the last reference inside the worker's own signal delivery would delete
-        # its signals' QObject mid-delivery: keep it until the next one finishes.
-        self._retired = [worker] if worker is not None else []
+        self._connections_worker = jobs.run(
+            lambda progress, cancel: load_connections(),
+            finished=self._on_connections_worker_finished,
+            failed=self._on_connections_worker_failed,
+        )
 
     def _on_connections_worker_finished(self, connections: list[Connection]) -> None:
-        self._retire(self._connections_worker)
         self._connections_worker = None
         self._connections = connections
         self._fill_connections(connections)
         self._after_connections_loaded()
 
     def _on_connections_worker_failed(self, message: str, details: str) -> None:
-        self._retire(self._connections_worker)
         self._connections_worker = None
         log.warning("reading the connections failed: %s\n%s", message, details)
         show_error(self, message, title="Connections", warning=True)  # traceback: the log
@@ -228,10 +221,10 @@ class UploadForm(QWidget):
 
     def demo_connection(self) -> tuple[Connection, str]:
         """The demo mode's in-memory connection and its secret."""
-        conn = getattr(self.state, "demo_connection", None)
-        secret = getattr(self.state, "demo_secret", None) or DEMO_CLIENT_SECRET
+        conn = self.state.demo_connection
+        secret = self.state.demo_secret or DEMO_CLIENT_SECRET
         if conn is None:
-            base_url = (getattr(self.state, "demo_target", None) or ("", ""))[0]
+            base_url = (self.state.demo_target or ("", ""))[0]
             conn = Connection(
                 name=DEMO_NAME,
                 environment=CUSTOM,
@@ -248,8 +241,8 @@ class UploadForm(QWidget):
 
     def _on_connection_combo_current_index_changed(self, _index: int = 0) -> None:
         name = self.connection_combo.currentData()
-        if name and name != self.state.connection_name:
-            self.state.connection_name = name if name != DEMO_NAME else self.state.connection_name
+        if name and name != self.state.connection_name and name != DEMO_NAME:
+            self.state.set_connection_name(name)
         conn = self.selected_connection()
         if conn is not None and not self.target_edit.text().strip():
             default = conn.upload_url or conn.meter_id
@@ -264,7 +257,7 @@ class UploadForm(QWidget):
         """In demo mode an empty meter field gets the emulator's meter."""
         if self.target_edit.text().strip():
             return
-        demo_target = getattr(self.state, "demo_target", None)
+        demo_target = self.state.demo_target
         if self.state.demo and demo_target:
             base_url, meter_id = demo_target
             self.target_edit.setText(meter_url(base_url, meter_id))

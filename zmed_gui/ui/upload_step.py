@@ -42,8 +42,10 @@ from zmed_gui.core.report import RowOutcome, RowUpload, write_report
 from zmed_gui.core.table import CellValue
 from zmed_gui.core.upload import check_upload
 from zmed_gui.core.validate import RowStatus, revalidate_rows
+from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import open_file, show_error
 from zmed_gui.ui.icons import icon
+from zmed_gui.ui.jobs import Job
 from zmed_gui.ui.journal_dialog import journal_damaged_box
 from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.review_step import (
@@ -72,7 +74,6 @@ from zmed_gui.ui.upload_result import (
     result_folder,
     result_name,
 )
-from zmed_gui.ui.workers import Worker, start, start_worker
 
 __all__ = ["DEMO_NAME", "EditsSink", "UploadStep"]
 
@@ -104,11 +105,11 @@ class UploadStep(QWidget):
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._retired: list[Worker] = []
         keep_gui_thread_responsive()
         self.state = state
-        self._worker: Worker | None = None
+        self._worker: Job | None = None
         self._prepared: Prepared | None = None
+        self._sending_prepared: Prepared | None = None
         self._failed_error: object = None
         self.journal_box: QMessageBox | None = None
         self._rows_only: set[int] | None = None  # resend: only these rows
@@ -118,7 +119,7 @@ class UploadStep(QWidget):
         self.check_timer.setSingleShot(True)
         self.check_timer.timeout.connect(self._on_check_timer_timeout)
         self._auto_check: Callable[[], None] = lambda: None
-        self.check_job: Worker | None = None
+        self.check_job: Job | None = None
         self.last_upload_id: str | None = None  # the upload being (or last) sent
         self._sending = False
         self._service = "Zuora"  # where the current/last upload went, in words
@@ -203,15 +204,12 @@ class UploadStep(QWidget):
 
         form.changed.connect(self._update_summary)
         state.validation_changed.connect(self._on_state_validation_changed)
+        # A cell fixed or a row left out in Review changes what is not yet sent.
+        state.edits_changed.connect(self._on_state_rows_changed)
+        state.excluded_changed.connect(self._on_state_rows_changed)
         self._update_summary()
 
     # -- step contract -----------------------------------------------------------------------
-    def _retire(self, worker: Worker | None) -> None:
-        """Keep a finished worker a little longer: this runs inside its own signal's
-        delivery, and dropping the last reference there deletes the signals' QObject
-        mid-delivery. The previous one is dropped now, safely outside its delivery."""
-        self._retired = [worker] if worker is not None else []
-
     def step_actions(self) -> list[QAction]:
         return [self.start_action, self.connections_action]
 
@@ -239,6 +237,11 @@ class UploadStep(QWidget):
         self._counted = None
         self._complete_for = None  # other rows, mapping or values: worth sending
         self._update_summary()
+
+    def _on_state_rows_changed(self) -> None:
+        self._counted = None  # counted again when next shown (activate), not per edit
+        if self.isVisible():
+            self._update_summary()
 
     def _key(self) -> tuple[Any, Any, Any]:
         """Whose outcomes apply: the same table (edits included), mapping and destination."""
@@ -361,6 +364,8 @@ class UploadStep(QWidget):
         options = form.options(**overrides)
         state = self.state
         result, path = state.validation, state.path
+        if result is None:
+            return
         edits = cell_edits(result.table, state.edited_cells) if state.edited_cells else []
         self._rows_only = rows
         self._sending_key = self._key()
@@ -383,12 +388,11 @@ class UploadStep(QWidget):
         self._run_worker(work, self._on_plan_finished, "Preparing the upload…")
 
     def _on_plan_finished(self, prepared: Prepared) -> None:
-        self._retire(self._worker)
         self._worker = None
         settle_long_lived()  # the plan lives through the upload
         plan = prepared.plan
-        if getattr(self.state, "resume_candidates", None) and plan.resuming:
-            self.state.resume_candidates = []
+        if self.state.resume_candidates and plan.resuming:
+            self.state.set_resume_candidates([])
         # Ask only about what would be held back; a plan that already sends them anyway
         # (the user chose "Send all" or "Resend") lists them too.
         held_back = (plan.duplicates and not plan.options.allow_duplicates) or (
@@ -466,30 +470,45 @@ class UploadStep(QWidget):
         pause = self.progress_box.prepare_sending(total, self._service)
         post = self.progress_box.post
 
+        same = _keys_match(self._sending_key, self._outcomes_key)
+        earlier = self._outcomes if same else {}
+        validation = prepared.validation
+
         def work(progress: Any, cancel: Any) -> Any:
-            return send_upload(prepared, pause=pause, post=post, progress=progress, cancel=cancel)
+            result, failed = send_upload(
+                prepared, pause=pause, post=post, progress=progress, cancel=cancel
+            )
+            # What every upload of these rows did, and what is still to send: walked here,
+            # so the GUI thread only shows it (200k rows: tens of milliseconds saved there).
+            merged = merge_outcomes(earlier, result.row_outcomes) if earlier else None
+            merged = merged if merged is not None else dict(result.row_outcomes)
+            pending = UploadStep._not_yet_sent(validation, merged)
+            return result, failed, merged, pending
 
         self.last_upload_id = plan.upload_id
         self._stopped_for = None
         self._sending = True
+        # Held until the job ends: a job cancelled before it ran never closes the session
+        # itself, and the meter would stay held for this process ("another upload").
+        self._sending_prepared = prepared
         self._run_worker(work, self._on_send_finished, f"Sending {n(total)} events…")
         self.pause_button.setEnabled(True)
 
     def _run_worker(self, fn: Any, on_finished: Any, text: str) -> None:
-        worker = Worker(fn, min_interval=0.1)
-        worker.signals.progressed.connect(self.progress_box.show_latest)
-        worker.signals.finished.connect(on_finished)
-        worker.signals.failed_error.connect(self._on_worker_failed_error)
-        worker.signals.failed.connect(self._on_worker_failed)
-        worker.signals.cancelled.connect(self._on_worker_cancelled)
-        self._worker = worker
+        self._worker = jobs.run(
+            fn,
+            min_interval=0.1,
+            progressed=self.progress_box.show_latest,
+            finished=on_finished,
+            failed_error=self._on_worker_failed_error,
+            failed=self._on_worker_failed,
+            cancelled=self._on_worker_cancelled,
+        )
         self._set_running(True)
         self.progress_box.start_job(text)
-        start(worker)
 
     def _job_ended(self) -> None:
         """The worker finished, failed or was cancelled: unlock the form, hide the bar."""
-        self._retire(self._worker)
         self._worker = None
         self._set_running(False)
         self.progress_box.hide()
@@ -510,6 +529,7 @@ class UploadStep(QWidget):
         self._failed_error = exc
 
     def _on_worker_failed(self, message: str, details: str) -> None:
+        self._let_the_meter_go()
         self._sending = False
         self._job_ended()
         exc, self._failed_error = self._failed_error, None
@@ -523,7 +543,13 @@ class UploadStep(QWidget):
             show_error(self, plain, details, "Upload")
         self.upload_stopped.emit(message)
 
+    def _let_the_meter_go(self) -> None:
+        prepared, self._sending_prepared = self._sending_prepared, None
+        if prepared is not None:
+            prepared.close()  # idempotent: a session that ran has closed itself
+
     def _on_worker_cancelled(self) -> None:
+        self._let_the_meter_go()
         sending, self._sending = self._sending, False
         self._job_ended()
         if sending:
@@ -534,17 +560,17 @@ class UploadStep(QWidget):
         else:
             self.upload_stopped.emit("Cancelled before anything was sent.")
 
-    def _on_send_finished(self, outcome: tuple[Any, dict[int, str]]) -> None:
-        result, failed = outcome
+    def _on_send_finished(self, outcome: tuple[Any, dict[int, str], Any, Any]) -> None:
+        result, failed, merged, pending = outcome
         settle_long_lived()
+        self._sending_prepared = None
         self._sending = False
         if not result.dry_run:
-            key = self._sending_key
-            if _keys_match(key, self._outcomes_key):
-                self._outcomes = merge_outcomes(self._outcomes, result.row_outcomes)
-            else:
-                self._outcomes = dict(result.row_outcomes)
-            self._outcomes_key = key
+            self._outcomes, self._outcomes_key = merged, self._sending_key
+            if self.state.validation is not None and self._same_key(self._outcomes_key):
+                # Worked out in the job; rows fixed meanwhile are counted at activate().
+                self._pending_of = (self._counts_generation, id(merged))
+                self._pending_src, self._pending = merged, pending
         if is_complete(result):
             self._complete_for = self.form.destination()
             self._complete_service = self._service
@@ -602,7 +628,7 @@ class UploadStep(QWidget):
             log.warning("could not discard upload %s: %s\n%s", upload_id, message, details)
             show_error(self, message, title="Discard upload")
 
-        start_worker(work, finished=done, failed=failed)
+        jobs.run(work, finished=done, failed=failed, context=self)
 
     AUTO_CHECK_MS = 16 * 60_000  # after the meter's processing window (core's 15 minutes)
     AUTO_CHECK_DEMO_MS = 5_000  # the demo tenant reports at once
@@ -655,7 +681,7 @@ class UploadStep(QWidget):
         def failed(message: str, details: str) -> None:
             self.result_box.add_note(f"The connection was not updated: {message}")
 
-        start_worker(work, finished=done, failed=failed)
+        jobs.run(work, finished=done, failed=failed, context=self)
 
     def _on_result_box_check_requested(self) -> None:
         """Ask the meter's audit trail what it kept of the last upload (in a worker)."""
@@ -689,7 +715,7 @@ class UploadStep(QWidget):
             )
 
         self.result_box.check_button.setEnabled(False)
-        self.check_job = start_worker(
+        self.check_job = jobs.run(
             work, finished=self._on_check_finished, failed=self._on_check_failed
         )
 
@@ -832,7 +858,7 @@ class UploadStep(QWidget):
             return
         for row, col, value in edits:
             state.table.columns[col][row] = value
-            state.edited_cells.add((row, col))
+        state.mark_edited((row, col) for row, col, _v in edits)
         if state.validation is not None:
             revalidate_rows(state.validation, sorted({row for row, _c, _v in edits}))
         log.info("%s (%d cells)", label, len(edits))
