@@ -301,10 +301,12 @@ def test_after_cancel_pause_is_off_and_one_upload_button_shows(qtbot: Any, tmp_p
         assert not step.pause_button.isEnabled()
         assert step.resume_button.isVisibleTo(step)
         assert not step.start_button.isVisibleTo(step)
-        # Ctrl+Enter resumes (the one way on)
+        # Ctrl+Enter resumes (the one way on); a batch in flight at Cancel may have got no
+        # answer: the guard asks about it, and only the new ones are sent
+        step.guard_shown.connect(lambda box: button_for(box, GuardChoice.SEND_NEW).click())
         with qtbot.waitSignal(step.upload_finished, timeout=30_000) as done:
             step.start_action.trigger()
-        assert done.args[0].accepted == 40
+        assert done.args[0].accepted + done.args[0].uncertain_total == 40
     finally:
         emu.stop()
 

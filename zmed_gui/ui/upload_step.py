@@ -109,6 +109,7 @@ class UploadStep(QWidget):
         self.state = state
         self._worker: Worker | None = None
         self._prepared: Prepared | None = None
+        self._sending_prepared: Prepared | None = None
         self._failed_error: object = None
         self.journal_box: QMessageBox | None = None
         self._rows_only: set[int] | None = None  # resend: only these rows
@@ -466,12 +467,27 @@ class UploadStep(QWidget):
         pause = self.progress_box.prepare_sending(total, self._service)
         post = self.progress_box.post
 
+        same = _keys_match(self._sending_key, self._outcomes_key)
+        earlier = self._outcomes if same else {}
+        validation = prepared.validation
+
         def work(progress: Any, cancel: Any) -> Any:
-            return send_upload(prepared, pause=pause, post=post, progress=progress, cancel=cancel)
+            result, failed = send_upload(
+                prepared, pause=pause, post=post, progress=progress, cancel=cancel
+            )
+            # What every upload of these rows did, and what is still to send: walked here,
+            # so the GUI thread only shows it (200k rows: tens of milliseconds saved there).
+            merged = merge_outcomes(earlier, result.row_outcomes) if earlier else None
+            merged = merged if merged is not None else dict(result.row_outcomes)
+            pending = UploadStep._not_yet_sent(validation, merged)
+            return result, failed, merged, pending
 
         self.last_upload_id = plan.upload_id
         self._stopped_for = None
         self._sending = True
+        # Held until the job ends: a job cancelled before it ran never closes the session
+        # itself, and the meter would stay held for this process ("another upload").
+        self._sending_prepared = prepared
         self._run_worker(work, self._on_send_finished, f"Sending {n(total)} events…")
         self.pause_button.setEnabled(True)
 
@@ -510,6 +526,7 @@ class UploadStep(QWidget):
         self._failed_error = exc
 
     def _on_worker_failed(self, message: str, details: str) -> None:
+        self._let_the_meter_go()
         self._sending = False
         self._job_ended()
         exc, self._failed_error = self._failed_error, None
@@ -523,7 +540,13 @@ class UploadStep(QWidget):
             show_error(self, plain, details, "Upload")
         self.upload_stopped.emit(message)
 
+    def _let_the_meter_go(self) -> None:
+        prepared, self._sending_prepared = self._sending_prepared, None
+        if prepared is not None:
+            prepared.close()  # idempotent: a session that ran has closed itself
+
     def _on_worker_cancelled(self) -> None:
+        self._let_the_meter_go()
         sending, self._sending = self._sending, False
         self._job_ended()
         if sending:
@@ -534,17 +557,17 @@ class UploadStep(QWidget):
         else:
             self.upload_stopped.emit("Cancelled before anything was sent.")
 
-    def _on_send_finished(self, outcome: tuple[Any, dict[int, str]]) -> None:
-        result, failed = outcome
+    def _on_send_finished(self, outcome: tuple[Any, dict[int, str], Any, Any]) -> None:
+        result, failed, merged, pending = outcome
         settle_long_lived()
+        self._sending_prepared = None
         self._sending = False
         if not result.dry_run:
-            key = self._sending_key
-            if _keys_match(key, self._outcomes_key):
-                self._outcomes = merge_outcomes(self._outcomes, result.row_outcomes)
-            else:
-                self._outcomes = dict(result.row_outcomes)
-            self._outcomes_key = key
+            self._outcomes, self._outcomes_key = merged, self._sending_key
+            if self.state.validation is not None and self._same_key(self._outcomes_key):
+                # Worked out in the job; rows fixed meanwhile are counted at activate().
+                self._pending_of = (self._counts_generation, id(merged))
+                self._pending_src, self._pending = merged, pending
         if is_complete(result):
             self._complete_for = self.form.destination()
             self._complete_service = self._service
