@@ -91,6 +91,7 @@ def main() -> int:
             "validation",
         )
         shot("3-review.png")
+        review_screenshots(app, window, shot, wait)
 
         if not window.go_to(UPLOAD):
             print("Upload step not reachable (no valid rows?)")
@@ -177,6 +178,44 @@ def upload_ui_shots(window: Any, app: Any, wait: Any, shot: Any) -> None:
         wait(box.isVisible, "the could-not-open dialog")
         shot("9-open-failed.png", box)
         box.done(0)
+
+
+def review_screenshots(app: Any, window: Any, shot: Any, wait: Any) -> None:
+    """Review's bulk fixes: a sorted, searched view with an edited cell, and the find and
+    replace dialog (left as it was: the flow goes on to upload the same rows)."""
+    from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN as first
+
+    review = window.review_step
+    model = review.model
+    shown: list[object] = []
+    review.rows_shown.connect(lambda: shown.append(True))
+    review.view.horizontalHeader().sectionClicked.emit(first + 3)  # sort by the 4th column
+    wait(lambda: bool(shown), "the sorted rows")
+    revalidated: list[object] = []
+    review.revalidated.connect(lambda: revalidated.append(True))
+    text = model.data(model.index(0, first + 3))
+    model.setData(model.index(0, first + 3), text)  # the same value: nothing changes
+    model.setData(model.index(1, first + 3), "1")
+    wait(lambda: bool(revalidated), "the edit")
+    review.view.setCurrentIndex(model.index(1, first + 3))
+    shot("3b-review-sorted-edited.png")
+    review.view.setCurrentIndex(model.index(0, first))
+    dialog = review.replace_dialog()
+    dialog.find_edit.setText(str(model.data(model.index(0, first)))[:3])
+    dialog.replace_edit.setText("ACME")
+    dialog.update_count()
+    dialog.show()
+    wait(lambda: dialog.isVisible(), "the find and replace dialog")
+    shot("3c-find-and-replace.png", dialog)
+    dialog.reject()
+    revalidated.clear()
+    review.undo_action.trigger()  # leave the rows as the demo had them
+    wait(lambda: bool(revalidated), "the undo")
+    shown.clear()
+    review.problems.show_all_button.click()
+    review.view.horizontalHeader().sectionClicked.emit(0)  # back to the sheet's order
+    wait(lambda: bool(shown), "every row")
+    app.processEvents()
 
 
 if __name__ == "__main__":

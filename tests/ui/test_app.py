@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import zmed_gui
@@ -30,6 +31,18 @@ def _restore_hooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     assert wait_for_jobs(10_000)
     shutdown_logging()
+
+
+@pytest.fixture(autouse=True)
+def _restore_look(qapp: QApplication) -> Iterator[None]:
+    """A theme a test applies (style, palette, focus ring) ends with the test."""
+    sheet, palette, style = qapp.styleSheet(), QPalette(qapp.palette()), qapp.style().name()
+    yield
+    qapp.setStyleSheet(sheet)
+    if style:
+        qapp.setStyle(style)
+    qapp.setPalette(palette)
+    qapp.setProperty("zmed_theme", None)
 
 
 def _main_window() -> MainWindow | None:
@@ -143,3 +156,55 @@ def test_main_shortens_the_thread_switch_interval_before_the_window_exists(
     finally:
         sys.setswitchinterval(previous)
     assert seen == [GUI_SWITCH_INTERVAL]
+
+
+def test_qt_options_are_split_from_ours() -> None:
+    ours, qt = app_module.split_qt_options(
+        ["-style", "fusion", "--debug", "-platform=offscreen", "-reverse", "usage.xlsx"]
+    )
+    assert ours == ["--debug", "usage.xlsx"]
+    assert qt == ["-style", "fusion", "-platform=offscreen", "-reverse"]
+    ours, qt = app_module.split_qt_options(["--demo", "--", "-style"])
+    assert ours == ["--demo", "--", "-style"] and qt == []
+
+
+_PROBE = """
+import sys
+from PySide6.QtCore import QTimer
+from zmed_gui.ui import app
+
+made = app.create_application
+
+
+def create(argv):
+    qapp = made(argv)
+
+    def report():
+        print("platform", qapp.platformName(), "rtl", qapp.isRightToLeft(), flush=True)
+        qapp.quit()
+
+    QTimer.singleShot(0, report)
+    return qapp
+
+
+app.create_application = create
+sys.exit(app.main(sys.argv[1:]))
+"""
+
+
+def test_standard_qt_options_are_accepted_by_the_real_program(tmp_path: Any) -> None:
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "-platform", "offscreen", "-style", "fusion", "-reverse"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "platform offscreen rtl True" in done.stdout, done.stdout + done.stderr[-2000:]
+    assert "unrecognized arguments" not in done.stderr

@@ -31,6 +31,7 @@ from zmed_gui.emulator import (
 from zmed_gui.ui.app import immortalise_singletons
 from zmed_gui.ui.connection_form import OWN_LIMITS, PATH_FOUND, PATH_NOT_TESTED
 from zmed_gui.ui.connections_dialog import ConnectionsDialog
+from zmed_gui.ui.numbers import count
 
 # PySide6 6.12 on Python 3.11 drops references to None/True/False (see app.py).
 immortalise_singletons()
@@ -202,7 +203,8 @@ def test_choosing_an_environment_sets_its_limits(qtbot: Any) -> None:
     combo = dialog.environment_combo
     combo.setCurrentIndex(combo.findData("us-api-sandbox-cloud1"))
     assert dialog.limits_combo.currentData() == "api-sandbox"
-    assert "1,000 events, 1 MB per call, 600 calls a minute" in dialog.limits_combo.currentText()
+    expected = f"{count(1000)} events, 1 MB per call, 600 calls a minute"  # the locale's digits
+    assert expected in dialog.limits_combo.currentText()
     conn = dialog.form_connection()
     assert conn.limits == limits_preset("api-sandbox") and not conn.limits_custom
     combo.setCurrentIndex(combo.findData("eu-production"))

@@ -99,9 +99,10 @@ def test_open_map_review_fix_upload(qtbot: Any, tmp_path: Path, emulator: Emulat
     assert state.validation.counts[RowStatus.INVALID] == 2
     assert rv.continue_button.isEnabled()
     qty = rv.model.index(4, FIRST_SOURCE_COLUMN + 3)
-    assert rv.model.setData(qty, "12")
+    with qtbot.waitSignal(rv.revalidated, timeout=10_000):  # revalidated in a worker
+        assert rv.model.setData(qty, "12")
     assert state.validation.counts[RowStatus.INVALID] == 1
-    assert state.edited_cells == {(4, 3)}
+    assert state.edit_originals == {(4, 3): "twelve"}  # where, and what the cell held
 
     up = make_upload_step(qtbot, state)
     assert "39" in up.start_button.text()

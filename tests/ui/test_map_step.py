@@ -265,3 +265,55 @@ def test_not_now_leaves_the_order_unset_and_no_question_where_dates_tell(
     load(qtbot, step, _april_table(tmp_path, ["01/04/2026", "25/04/2026"]))
     qtbot.waitUntil(lambda: running_jobs() == 0, timeout=10_000)
     assert not prompt.isVisible()
+
+
+def test_field_types_are_words_as_in_edit_fields(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    types = {row.field.name: row.type_label.text() for row in step.rows}
+    assert types["CustomerId"] == "Text"
+    assert types["UsageDate"] == "Date and time"
+    assert types["Quantity"] == "Number"
+    assert not {"string", "datetime", "number"} & set(types.values())
+
+
+def test_first_values_are_shown_whole_or_not_at_all(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    label = step.row_for("UsageDate").sample_label
+    label.resize(label.fontMetrics().horizontalAdvance("2026-11-01T09:00:00+00:00   …") + 4, 30)
+    label.show()
+    image = label.grab().toImage()  # paints: one whole date and the ellipsis
+    assert not image.isNull()
+    assert "2026-11-02T09:30:00+00:00" in label.text()  # text() keeps them all
+    assert label.toolTip() == label.text()
+
+
+def test_carry_over_keeps_chosen_columns_by_heading_and_drops_the_rest(tmp_path: Path) -> None:
+    from zmed_gui.core.mapping import FieldSource, Mapping
+    from zmed_gui.ui.map_problems import carry_over
+
+    old = make_table(tmp_path)  # Account Number, Product, Usage Date, Units, Notes
+    new = load_table(
+        write_xlsx(
+            tmp_path / "new.xlsx",
+            [["Units", "", "Account Number", "Product", "Product"], [1, "x", "A", "P", "Q"]],
+        )
+    )
+    mapping = Mapping(
+        {
+            "CustomerId": FieldSource(column=0),  # chosen: found again as C
+            "Quantity": FieldSource(column=3, confidence=0.9),  # automatic: matched afresh
+            "UsageIdentifier": FieldSource(column=1),  # the first "Product" (D) of two
+            "UsageDate": FieldSource(column=2, time_column=4),  # both gone
+            "Region": FieldSource(constant="EU"),
+        }
+    )
+    kept, lost = carry_over(mapping, old, new)
+    assert kept.sources["CustomerId"] == FieldSource(column=2)
+    assert kept.sources["Region"] == FieldSource(constant="EU")
+    assert kept.sources["UsageIdentifier"] == FieldSource(column=3)
+    assert set(kept.sources) == {"CustomerId", "UsageIdentifier", "Region"}
+    assert lost == {"UsageDate": "C - Usage Date"}
+    for src in kept.sources.values():
+        assert src.column is None or src.column < new.column_count

@@ -172,3 +172,22 @@ def test_a_hidden_first_sheet_is_skipped_for_the_first_visible_one(
         step.continue_button.click()
     assert step.state.sheet == "Usage"
     assert step.state.table is not None and step.state.table.headers == HEADERS
+
+
+def test_long_headings_are_shown_in_full_when_there_is_room(
+    qtbot: Any, step: OpenStep, tmp_path: Path
+) -> None:
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    long = "Customer account number in the billing system of record"
+    path = write_xlsx(
+        tmp_path / "long.xlsx", [[long, "Qty", "Usage Date"], ["A-1", 5, "2026-11-01"]], sheet="S"
+    )
+    step.resize(1366, 700)
+    step.show()
+    open_and_wait(qtbot, step, path)
+    bold = QFont(step.preview.font())
+    bold.setBold(True)
+    needed = QFontMetrics(bold).horizontalAdvance(long)
+    assert step.preview.columnWidth(0) > needed
+    assert step.preview.columnWidth(1) < 200  # short columns stay short

@@ -185,18 +185,19 @@ def test_gui_thread_never_stalls(qtbot: Any, tmp_path: Path, emulator_url: str) 
     beat.mark("problem filter")
     result = state.validation
     assert result is not None and row_counts(result)[RowStatus.INVALID] == ROWS // 5_000
-    review.only_problems_check.setChecked(True)
-    qtbot.wait(50)
+    with qtbot.waitSignal(review.rows_shown, timeout=20_000):  # rows found in a worker
+        review.only_problems_check.setChecked(True)
     review.only_problems_check.setChecked(False)
     beat.mark("scroll")
     review.view.scrollToBottom()
     qtbot.wait(50)
     beat.mark("problem group")
-    review.problems.activate_group(0)
-    qtbot.wait(50)
+    with qtbot.waitSignal(review.rows_shown, timeout=20_000):
+        review.problems.activate_group(0)
     beat.mark("edit a cell")
     bad_row = review.model.data_row(0)
-    review.model.setData(review.model.index(0, 2 + 3), "3")
+    with qtbot.waitSignal(review.revalidated, timeout=20_000):  # revalidated in a worker
+        review.model.setData(review.model.index(0, 2 + 3), "3")
     assert result.statuses[bad_row] is RowStatus.VALID
     beat.mark("show all")
     review.problems.show_all_button.click()

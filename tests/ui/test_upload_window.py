@@ -64,7 +64,7 @@ def test_review_the_rows_with_warnings_shows_only_them(qtbot: Any, tmp_path: Pat
     w.upload_step.review_warnings_requested.emit()
     assert w.current_step() == REVIEW
     model = w.review_step.model
-    assert model.rowCount() == len(warned)
+    qtbot.waitUntil(lambda: model.rowCount() == len(warned), timeout=10_000)
 
 
 def test_messy_workbook_wrong_meter_then_right_one_and_a_fix_during_a_paused_upload(

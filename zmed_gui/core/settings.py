@@ -44,6 +44,7 @@ class Settings:
     batch_size: int = 1000  # events per call
     concurrency: int = 4  # calls in flight
     gzip: bool = True
+    theme: str = ""  # the window's look: "" (the system's), "light" or "dark"
 
     def add_recent_file(self, path: Path | str) -> None:
         """Put ``path`` first in the recent files, keeping at most 10 and no duplicates."""

@@ -38,10 +38,77 @@ def immortalise_singletons() -> None:
         ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
 
 
+# Qt's standard command-line options (QApplication, QGuiApplication and the X11/xcb
+# plugin), with one dash or two, "-style fusion" or "-style=fusion".
+_QT_WITH_VALUE = frozenset(
+    {
+        "style",
+        "stylesheet",
+        "platform",
+        "platformpluginpath",
+        "platformtheme",
+        "plugin",
+        "qwindowgeometry",
+        "qwindowicon",
+        "qwindowtitle",
+        "display",
+        "geometry",
+        "title",
+        "session",
+        "qmljsdebugger",
+        "graphicssystem",
+        "font",
+        "fn",
+        "background",
+        "bg",
+        "foreground",
+        "fg",
+        "button",
+        "btn",
+        "visual",
+        "ncols",
+        "cmap",
+        "im",
+        "inputstyle",
+    }
+)
+_QT_FLAGS = frozenset({"reverse", "widgetcount", "nograb", "dograb", "sync", "testability"})
+
+
+def split_qt_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``(ours, qt)``: the arguments for our parser, and Qt's standard options (``-style
+    fusion``, ``-platform offscreen``, ``-reverse`` ...) to hand to QApplication."""
+    ours: list[str] = []
+    qt: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name = arg.lstrip("-").split("=", 1)[0]
+        if arg == "--" or not arg.startswith("-") or arg.startswith("---"):
+            ours.append(arg)
+        elif name in _QT_FLAGS and "=" not in arg:
+            qt.append(arg)
+        elif name in _QT_WITH_VALUE:
+            qt.append(arg)
+            if "=" not in arg and i + 1 < len(args):
+                i += 1
+                qt.append(args[i])
+        else:
+            ours.append(arg)
+        if arg == "--":
+            ours.extend(args[i + 1 :])
+            break
+        i += 1
+    return ours, qt
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zmed-gui",
         description="Upload usage data from spreadsheets to Zuora Mediation.",
+        epilog="Qt's standard options are accepted too: -style fusion, -platform offscreen, "
+        "-reverse, -stylesheet FILE ...",
     )
     parser.add_argument("file", nargs="?", help="a spreadsheet to open")
     parser.add_argument(
@@ -97,6 +164,19 @@ def create_application(argv: Sequence[str]) -> object:
     return app
 
 
+def apply_saved_theme() -> None:
+    """The theme chosen in View > Theme (read once, before the window exists)."""
+    from zmed_gui.ui import settings_store
+    from zmed_gui.ui.theme import apply_theme
+
+    try:
+        theme = settings_store.load().theme  # the one read; the window reuses it
+    except Exception:  # the settings are not needed to start
+        log.exception("cannot read the theme from the settings")
+        theme = ""
+    apply_theme(theme)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     immortalise_singletons()
     raw = list(sys.argv[1:] if argv is None else argv)
@@ -105,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from zmed_gui import selftest  # written by packaging; imported only when asked
 
         return int(selftest.main(raw) or 0)
+    raw, qt_options = split_qt_options(raw)
     args = build_parser().parse_args(raw)
 
     from zmed_gui.core.logs import setup_logging
@@ -113,8 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("zmed-gui %s starting (log: %s)", __version__, log_path)
     install_excepthook()
 
-    app = create_application([sys.argv[0] if sys.argv else "zmed-gui"])
+    app = create_application([sys.argv[0] if sys.argv else "zmed-gui", *qt_options])
     from PySide6.QtWidgets import QApplication
+
+    apply_saved_theme()
 
     from zmed_gui.ui.main_window import MainWindow
 

@@ -20,6 +20,7 @@ from zmed_gui.core.connections import (
     TenantLimits,
     limits_preset,
 )
+from zmed_gui.ui.numbers import count, counted
 
 OWN_LIMITS = "own"  # the limits combo's item for saved limits that match no preset
 PATH_FOUND = "Found by the connection test."
@@ -28,10 +29,10 @@ PATH_NOT_TESTED = "Not confirmed yet: Test connection finds the path that answer
 
 def _limits_text(label: str, lim: TenantLimits) -> str:
     mb = lim.max_payload_bytes / 1_000_000
-    size = f"{mb:,.0f} MB" if mb >= 1 else f"{lim.max_payload_bytes // 1000:,} KB"
+    size = f"{count(round(mb))} MB" if mb >= 1 else f"{count(lim.max_payload_bytes // 1000)} KB"
     return (
-        f"{label}: {lim.max_events:,} events, {size} per call, "
-        f"{lim.calls_per_minute:,} calls a minute"
+        f"{label}: {counted(lim.max_events, 'event')}, {size} per call, "
+        f"{counted(lim.calls_per_minute, 'call')} a minute"
     )
 
 

@@ -13,7 +13,7 @@ import logging
 from functools import cache
 from importlib import resources
 
-from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtCore import QByteArray, QObject, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
@@ -69,9 +69,31 @@ def _cached_icon(name: str, colour: str) -> QIcon:
     return icon
 
 
+_names: dict[int, str] = {}  # QIcon.cacheKey() -> icon name, for retint_icons
+
+
 def icon(name: str) -> QIcon:
     """The action icon ``resources/icons/<name>.svg``, or an empty icon if it is missing."""
-    return _cached_icon(name, _text_colour())
+    result = _cached_icon(name, _text_colour())
+    _names[result.cacheKey()] = name
+    return result
+
+
+def retint_icons(roots: list[QObject]) -> int:
+    """Give every action and button under ``roots`` its icon in the current palette's
+    colour (after a theme change); returns how many were changed."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QAbstractButton
+
+    changed = 0
+    for root in roots:
+        for obj in [root, *root.findChildren(QObject)]:
+            if isinstance(obj, (QAction, QAbstractButton)):
+                name = _names.get(obj.icon().cacheKey())
+                if name is not None:
+                    obj.setIcon(icon(name))
+                    changed += 1
+    return changed
 
 
 def app_icon() -> QIcon:

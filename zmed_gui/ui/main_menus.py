@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QMenu, QPushButton, QToolBar, QWidget
 
-from zmed_gui.ui.icons import icon
+from zmed_gui.ui.icons import icon, retint_icons, warning_background
 from zmed_gui.ui.open_files import recent_files
 from zmed_gui.ui.step_bar import STEP_TITLES
+from zmed_gui.ui.theme import THEMES, apply_theme, current_theme
 
 if TYPE_CHECKING:
     from zmed_gui.ui.main_window import MainWindow, Step
@@ -58,7 +59,7 @@ def build_actions(window: MainWindow) -> None:
     # to the step first, so a shortcut pressed elsewhere never sends anything unseen.
     w.review_validate = w.review_step.validate_action
     w.upload_start = w.upload_step.start_action
-    w.validate_action = QAction(icon("validate"), "&Validate", w)
+    w.validate_action = QAction(icon("validate"), "&Check data", w)
     w._validate_key = QKeySequence(Qt.Key.Key_F5)
     w._upload_key = QKeySequence("Ctrl+Return")
     w.validate_action.setShortcut(w._validate_key)
@@ -93,6 +94,9 @@ def build_menus(window: MainWindow) -> None:
     file_menu.addAction(w.quit_action)
 
     edit_menu = bar.addMenu("&Edit")
+    # Undo, Redo and the bulk fixes of Review (their keys work while Review is shown)
+    edit_menu.addActions(w.review_step.edit_actions())
+    edit_menu.addSeparator()
     edit_menu.addAction(w.map_step.schema_action)
     edit_menu.addAction(w.map_step.import_schema_action)
     edit_menu.addAction(w.map_step.meter_action)
@@ -112,7 +116,7 @@ def build_menus(window: MainWindow) -> None:
         if a is not None
     }
 
-    step_menu = bar.addMenu("&Step")
+    step_menu = bar.addMenu("Ste&p")
     for action in w.step_actions:
         step_menu.addAction(action)
     step_menu.addSeparator()
@@ -128,7 +132,27 @@ def build_menus(window: MainWindow) -> None:
             for action in extra:
                 step_menu.addAction(action)
 
-    connections_menu = bar.addMenu("&Connections")
+    view_menu = bar.addMenu("&View")
+    theme_menu = view_menu.addMenu("&Theme")
+    group = QActionGroup(w)
+    group.setExclusive(True)
+    w.theme_actions = {}
+    for name, text in THEMES:
+        action = theme_menu.addAction(text)
+        action.setCheckable(True)
+        action.setChecked(name == current_theme())
+        action.setToolTip(
+            {
+                "system": "The look of your computer's other programs.",
+                "light": "Dark text on light backgrounds.",
+                "dark": "Light text on dark backgrounds.",
+            }[name]
+        )
+        group.addAction(action)
+        action.triggered.connect(lambda _checked=False, n=name: choose_theme(w, n))
+        w.theme_actions[name] = action
+
+    connections_menu = bar.addMenu("Co&nnections")
     connections_menu.addAction(w.connections_action)
 
     help_menu = bar.addMenu("&Help")
@@ -153,6 +177,64 @@ def build_toolbar(window: MainWindow) -> None:
         toolbar.addAction(action)
     w.addToolBar(toolbar)
     w.toolbar = toolbar
+
+
+def choose_theme(window: MainWindow, name: str) -> None:
+    """Apply theme ``name`` at once and remember it (written soon, in a job)."""
+    from zmed_gui.core.settings import Settings
+    from zmed_gui.ui import settings_store
+
+    apply_theme(name)
+    theme_applied(window)
+
+    def change(settings: Settings) -> None:
+        settings.theme = "" if name == "system" else name
+
+    settings_store.update(change)
+
+
+def theme_applied(window: MainWindow) -> None:
+    """What a new palette needs beyond repainting: icons tinted anew, fixed colours again."""
+    theme = current_theme()
+    for name, action in window.theme_actions.items():
+        action.setChecked(name == theme)
+    retint_icons([window])
+    window.step_bar.set_current(window.current_step())  # a new style resets its bold
+    window.demo_banner.setStyleSheet(
+        f"background: {warning_background().name()}; color: palette(window-text);"
+        " padding: 6px; font-weight: bold;"
+    )
+    if window.current_step() == 1:
+        window.map_step.activate()  # the problems' red is chosen for the background
+    window.update_steps()
+
+
+def press_default_button(window: MainWindow, event: QKeyEvent) -> bool:
+    """Enter (or Return) that no widget took presses the focused button, else the page's
+    default button (Continue, Check data, Upload ...), as in a dialog. True if pressed."""
+    if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        return False
+    if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        return False  # Ctrl+Enter and friends are shortcuts of their own
+    page = window.stack.currentWidget()
+    focus = QApplication.focusWidget()
+    if isinstance(focus, QAbstractItemView):
+        return False  # a list or table used Enter to open its item: nothing more
+    if window.current_step() == len(window.steps) - 1 and not isinstance(focus, QPushButton):
+        return False  # Enter that ends typing a meter ID or a number never sends data
+    if (
+        isinstance(focus, QPushButton)
+        and focus.isEnabled()
+        and focus.isVisible()
+        and focus.window() is window
+    ):
+        focus.click()
+        return True
+    for button in page.findChildren(QPushButton) if page is not None else []:
+        if button.isDefault() and button.isVisible() and button.isEnabled():
+            button.click()
+            return True
+    return False
 
 
 def actions_of(step: Step) -> list[QAction]:

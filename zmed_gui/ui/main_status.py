@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QLabel
 
 from zmed_gui.core.validate import RowStatus
+from zmed_gui.ui.numbers import count, counted
 
 if TYPE_CHECKING:
     from zmed_gui.ui.main_window import MainWindow
@@ -30,7 +31,11 @@ def build_status_bar(window: MainWindow) -> None:
     window.file_status = QLabel()
     window.rows_status = QLabel()
     window.connection_status = QLabel()
+    # Its own place: a temporary message would cover the open file's name.
+    window.busy_status = QLabel("Working\u2026")
+    window.busy_status.setVisible(False)
     for label, name in (
+        (window.busy_status, "Busy"),
         (window.file_status, "Open file"),
         (window.rows_status, "Row counts"),
         (window.connection_status, "Connection"),
@@ -38,8 +43,14 @@ def build_status_bar(window: MainWindow) -> None:
         label.setAccessibleName(name)
         label.setContentsMargins(8, 0, 8, 0)
     bar.addWidget(window.file_status, 1)
+    bar.addPermanentWidget(window.busy_status)
     bar.addPermanentWidget(window.rows_status)
     bar.addPermanentWidget(window.connection_status)
+
+
+def show_busy(window: MainWindow, busy: bool) -> None:
+    """Show (or hide) that the window is working, beside the file's name, never over it."""
+    window.busy_status.setVisible(busy)
 
 
 def update_status(window: MainWindow) -> None:
@@ -50,13 +61,13 @@ def update_status(window: MainWindow) -> None:
         window.setWindowTitle(f"{Path(state.path).name} \u2013 {app_part}")
     else:
         window.setWindowTitle(f"{app_part}: upload usage to Zuora")
-    if state.path is None:
-        previewed = window.open_step.path
-        window.file_status.setText(
-            f"Previewing {previewed.name} (press Continue to load it)"
-            if previewed is not None and window.open_step.grid is not None
-            else "No spreadsheet open"
-        )
+    pending = window.open_step.pending_text()
+    if pending:
+        if state.path is not None and state.path != window.open_step.path:
+            pending += f"; {Path(state.path).name} stays loaded until then"
+        window.file_status.setText(pending)
+    elif state.path is None:
+        window.file_status.setText("No spreadsheet open")
     else:
         text = Path(state.path).name
         if state.sheet:
@@ -68,16 +79,16 @@ def update_status(window: MainWindow) -> None:
     if state.table is None:
         window.rows_status.setText("")
     else:
-        text = f"{len(state.table):,} rows"
+        text = counted(len(state.table), "row")
         result = state.validation
         if result is not None:
             valid = status_count(result, RowStatus.VALID)
             warn = status_count(result, RowStatus.WARNING)
             invalid = status_count(result, RowStatus.INVALID)
             excluded = status_count(result, RowStatus.EXCLUDED)
-            text += f"  \u2022  {valid + warn:,} ready to send, {invalid:,} invalid"
+            text += f"  \u2022  {count(valid + warn)} ready to send, {count(invalid)} invalid"
             if excluded:
-                text += f", {excluded:,} left out"
+                text += f", {count(excluded)} left out"
         window.rows_status.setText(text)
     if state.demo:
         window.connection_status.setText("Connection: demo emulator")

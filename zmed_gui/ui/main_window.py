@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QKeyEvent,
     QKeySequence,
     QShowEvent,
 )
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
     upload_action: QAction
     connections_action: QAction
     recent_menu: QMenu
+    theme_actions: dict[str, QAction]
     toolbar: QToolBar
     _validate_key: QKeySequence
     _upload_key: QKeySequence
@@ -119,6 +121,7 @@ class MainWindow(QMainWindow):
     file_status: QLabel
     rows_status: QLabel
     connection_status: QLabel
+    busy_status: QLabel
 
     def __init__(self, state: AppState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -196,6 +199,7 @@ class MainWindow(QMainWindow):
         self.state.excluded_changed.connect(self._recount_timer.start)
         self.state.edits_changed.connect(self._recount_timer.start)
         self.open_step.file_opened.connect(self._on_open_step_file_opened)
+        self.open_step.preview_changed.connect(self._on_state_changed)
         self._closing_after_upload = False
         self._close_timer = QTimer(self)
         self._close_timer.setInterval(200)
@@ -232,6 +236,12 @@ class MainWindow(QMainWindow):
 
     def go_to(self, index: int) -> bool:
         """Show step ``index`` if it is reachable; returns whether it is now shown."""
+        if index > OPEN and self.current_step() == OPEN and self.open_step.pending():
+            # What Open shows goes on, not the table loaded before: load it first (the
+            # Open step advances by itself when it has loaded).
+            self.step_bar.set_current(OPEN)
+            self.open_step.continue_to_map()
+            return False
         if not 0 <= index < len(self.steps) or not self.reachable()[index]:
             self.step_bar.set_current(self.current_step())
             return False
@@ -273,7 +283,10 @@ class MainWindow(QMainWindow):
             reachable[UPLOAD] and (current != UPLOAD or start is None or start.isEnabled())
         )
         self.back_action.setEnabled(current > 0)
-        self.next_action.setEnabled(current + 1 < len(reachable) and reachable[current + 1])
+        self.next_action.setEnabled(
+            (current + 1 < len(reachable) and reachable[current + 1])
+            or (current == OPEN and self.open_step.pending())
+        )
         self.update_status()
 
     def update_status(self) -> None:
@@ -356,6 +369,10 @@ class MainWindow(QMainWindow):
         settings_store.update(change)
         settings_store.flush()  # the app waits for it at quit, with the other jobs
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not main_menus.press_default_button(self, event):  # Enter: the page's button
+            super().keyPressEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.upload_running() and not self._closing_after_upload:
             from zmed_gui.ui.dialogs import ask_yes_no
@@ -414,10 +431,7 @@ class MainWindow(QMainWindow):
         self.update_steps()
 
     def _on_state_busy_changed(self, busy: bool) -> None:
-        if busy:
-            self.statusBar().showMessage("Working...")
-        else:
-            self.statusBar().clearMessage()
+        main_status.show_busy(self, busy)
 
     def _on_step_bar_step_clicked(self, index: int) -> None:
         self.go_to(index)
@@ -443,19 +457,9 @@ class MainWindow(QMainWindow):
         """The last look's "Review the rows with warnings": Review, those rows only."""
         if not self.go_to(REVIEW):
             return
-        show = getattr(self.review_step, "show_warnings_only", None)
-        if show is not None:
-            show()
-            return
-        # Until Review has its own "warnings only" filter: its row filter, those rows.
-        result, shown = self.state.validation, getattr(self.review_step, "_filter", None)
-        if result is None or shown is None:
-            return
-        from zmed_gui.core.validate import RowStatus
-        from zmed_gui.ui.numbers import counted
-
-        rows = [i for i, st in enumerate(result.statuses) if st is RowStatus.WARNING]
-        shown._show(rows, f"Showing the {counted(len(rows), 'row')} with warnings.")
+        # Review's own "warnings only" filter (the problems filters beside "rows with
+        # problems"): ticked, the rows with warnings alone are shown.
+        self.review_step.warnings_check.setChecked(True)
 
     def _on_upload_action_triggered(self) -> None:
         if self.current_step() != UPLOAD:

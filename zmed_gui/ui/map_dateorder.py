@@ -67,9 +67,9 @@ class DateOrderPrompt(QFrame):
         self.label = QLabel()
         self.label.setWordWrap(True)
         layout.addWidget(self.label, 1)
-        self.day_first_button = QPushButton("Day &first")
+        self.day_first_button = QPushButton("Da&y first")
         self.month_first_button = QPushButton("&Month first")
-        self.later_button = QPushButton("Not &now")
+        self.later_button = QPushButton("Not no&w")
         self.later_button.setToolTip("Leave those dates as errors for now.")
         for button in (self.day_first_button, self.month_first_button, self.later_button):
             layout.addWidget(button)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -33,6 +33,17 @@ CONSTANT = -2
 GENERATED = -3  # the generated row ID (text fields; the default for a meter's event ID)
 GENERATED_TEXT = "(row ID, generated)"
 NO_TIME = -1
+
+# Field types in words, as the field editor writes them.
+TYPE_TEXT = {
+    FieldType.STRING: "Text",
+    FieldType.NUMBER: "Number",
+    FieldType.INTEGER: "Whole number",
+    FieldType.BOOLEAN: "True / false",
+    FieldType.DATE: "Date",
+    FieldType.DATETIME: "Date and time",
+}
+SAMPLE_SEPARATOR = "   "
 
 _HEADINGS = (
     "Field",
@@ -63,6 +74,39 @@ def match_text(src: FieldSource | None, from_profile: bool) -> str:
     return f"auto {round(src.confidence * 100)}%"
 
 
+class SampleLabel(QLabel):
+    """The first values: as many whole ones as there is room for, then an ellipsis (never
+    a value cut in half). ``text()`` and the tooltip hold them all."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        text = self.text()
+        room = self.contentsRect().width()
+        metrics = self.fontMetrics()
+        if metrics.horizontalAdvance(text) <= room:
+            super().paintEvent(event)
+            return
+        parts = text.split(SAMPLE_SEPARATOR)
+        shown = ""
+        for n in range(len(parts) - 1, 0, -1):
+            candidate = SAMPLE_SEPARATOR.join(parts[:n]) + SAMPLE_SEPARATOR + "\u2026"
+            if metrics.horizontalAdvance(candidate) <= room:
+                shown = candidate
+                break
+        if not shown:
+            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            int(self.alignment().value),
+            self.palette(),
+            self.isEnabled(),
+            shown,
+            QPalette.ColorRole.WindowText,
+        )
+        painter.end()
+
+
 class FieldRow:
     """The widgets of one event field's line in the mapping grid."""
 
@@ -73,7 +117,7 @@ class FieldRow:
         font.setBold(field.required)
         self.name_label.setFont(font)
         self.name_label.setToolTip(self._tip())
-        self.type_label = QLabel(field.type.value)
+        self.type_label = QLabel(TYPE_TEXT.get(field.type, str(field.type.value)))
         self.required_label = QLabel("required" if field.required else "optional")
         self.source_combo = QComboBox()
         self.source_combo.setAccessibleName(f"Source for {field.name}")
@@ -93,7 +137,7 @@ class FieldRow:
         extra_layout.setContentsMargins(0, 0, 0, 0)
         extra_layout.addWidget(self.constant_edit)
         extra_layout.addWidget(self.time_combo)
-        self.sample_label = QLabel()
+        self.sample_label = SampleLabel()
         self.sample_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sample_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.match_label = QLabel()

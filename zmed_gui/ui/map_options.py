@@ -84,7 +84,7 @@ class ConversionOptionsPanel(QGroupBox):
         self.order_combo.addItem("Day/Month/Year (31/12/2026)", DateOrder.DMY.value)
         self.order_combo.addItem("Month/Day/Year (12/31/2026)", DateOrder.MDY.value)
         self.order_combo.addItem("Year-Month-Day (2026-12-31)", DateOrder.YMD.value)
-        self.comma_check = QCheckBox("Decimal &comma (1.234,50)")
+        self.comma_check = QCheckBox("Decimal c&omma (1.234,50)")
         self.comma_check.setToolTip("Numbers typed as text use a comma before the decimals.")
         self.format_combo = QComboBox()
         self.format_combo.setAccessibleName("Date-time format sent to Zuora")

@@ -21,6 +21,10 @@ def sample_text(
     table: Table, field: SchemaField, src: FieldSource, options: ConversionOptions, rows: int
 ) -> str:
     """The first values of a field as they will be sent (cheap: a handful of cells)."""
+    if any(
+        c is not None and not 0 <= c < table.column_count for c in (src.column, src.time_column)
+    ):
+        return ""  # a column of another table: never shown, never an IndexError
     if src.generated is not None:
         return "zmed-… (a stable ID per row, made when the rows are checked)"
     from collections import Counter
@@ -61,7 +65,7 @@ def sample_text(
         else:
             result = converter(raw)
         values.append(_result_text(result))
-    return "   ".join(values)
+    return "   ".join(values)  # map_grid.SAMPLE_SEPARATOR: whole values are shown
 
 
 def _result_text(result: Any) -> str:

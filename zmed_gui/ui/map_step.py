@@ -46,7 +46,13 @@ from zmed_gui.ui.map_fields import (
 )
 from zmed_gui.ui.map_grid import CONSTANT, NOT_MAPPED, FieldRow, MappingGrid
 from zmed_gui.ui.map_options import ConversionOptionsPanel, remember_options
-from zmed_gui.ui.map_problems import mapping_problems, unused_columns_text
+from zmed_gui.ui.map_problems import (
+    carry_over,
+    fill_in,
+    lost_columns_text,
+    mapping_problems,
+    unused_columns_text,
+)
 from zmed_gui.ui.map_profiles import (
     ProfileBanner,
     ask_profile_file,
@@ -55,6 +61,7 @@ from zmed_gui.ui.map_profiles import (
     match_job,
     save_job,
 )
+from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.state import AppState
 
 __all__ = ["CONSTANT", "NOT_MAPPED", "MapStep"]
@@ -80,6 +87,10 @@ class MapStep(QWidget):
         # the table's date columns whose order was asked about: each is asked once
         self._date_order_asked: set[int] = set()
         self._question = Latest(self)
+        # The table the mapping was made for, and the fields whose chosen column the
+        # latest table lacks (field -> the column as it was shown).
+        self._table: Table | None = None
+        self._lost: dict[str, str] = {}
         self._build()
         state.table_changed.connect(self._on_state_table_changed)
         state.schema_changed.connect(self._on_state_schema_changed)
@@ -111,13 +122,13 @@ class MapStep(QWidget):
         self.save_button = QPushButton(icon("save"), "&Save mapping...")
         self.save_button.setToolTip("Remember this mapping for the next file with these columns.")
         self.load_button = QPushButton(icon("load-mapping"), "&Load mapping...")
-        self.schema_button = QPushButton(icon("schema"), "Edit &fields...")
+        self.schema_button = QPushButton(icon("schema"), "Ed&it fields...")
         self.schema_button.setToolTip("Add, remove or change the fields of the usage event.")
-        self.import_schema_button = QPushButton(icon("import"), "&Import fields (JSON)...")
+        self.import_schema_button = QPushButton(icon("import"), "Import fields (&JSON)...")
         self.import_schema_button.setToolTip(
             "Read the fields from a schema file, or from a meter definition exported from Zuora."
         )
-        self.meter_button = QPushButton(icon("import"), "Meter &definition...")
+        self.meter_button = QPushButton(icon("import"), "Mete&r definition...")
         self.meter_button.setToolTip(
             "Read the fields from the meter's definition, exported from Zuora Mediation (the "
             "meter's Export): its event time is then sent in the meter's own format."
@@ -154,6 +165,11 @@ class MapStep(QWidget):
         self.problem_label.setWordWrap(True)
         self.problem_label.setAccessibleName("Mapping problems")
         outer.addWidget(self.problem_label)
+        self.column_note = QLabel()
+        self.column_note.setWordWrap(True)
+        self.column_note.setAccessibleName("Columns not in this file")
+        self.column_note.setVisible(False)
+        outer.addWidget(self.column_note)
         self.unused_label = QLabel()
         self.unused_label.setWordWrap(True)
         self.unused_label.setAccessibleName("Columns not used")
@@ -170,7 +186,7 @@ class MapStep(QWidget):
         bottom = QHBoxLayout()
         self.status_label = QLabel()
         bottom.addWidget(self.status_label, 1)
-        self.check_button = QPushButton(icon("validate"), "&Check my data")
+        self.check_button = QPushButton(icon("validate"), "&Check data")
         self.check_button.setDefault(True)
         self.check_button.setToolTip("Convert and check every row; nothing is sent yet.")
         self.check_button.clicked.connect(self._on_check_button_clicked)
@@ -182,9 +198,9 @@ class MapStep(QWidget):
         self.save_action.triggered.connect(self._on_save_button_clicked)
         self.load_action = QAction(icon("load-mapping"), "&Load mapping...", self)
         self.load_action.triggered.connect(self._on_load_button_clicked)
-        self.schema_action = QAction(icon("schema"), "Edit &fields...", self)
+        self.schema_action = QAction(icon("schema"), "Ed&it fields...", self)
         self.schema_action.triggered.connect(self._on_schema_button_clicked)
-        self.import_schema_action = QAction(icon("import"), "&Import fields (JSON)...", self)
+        self.import_schema_action = QAction(icon("import"), "Import fields (&JSON)...", self)
         self.import_schema_action.triggered.connect(self._on_import_schema_button_clicked)
         self.meter_action = QAction(icon("import"), "Load &meter definition...", self)
         self.meter_action.triggered.connect(self._on_meter_button_clicked)
@@ -284,8 +300,6 @@ class MapStep(QWidget):
         schema = self.state.schema
         self.preparing = True
         self.status_label.setText("Matching columns to fields...")
-        # The old table's mapping must never meet the new table, not even for a moment.
-        self.state.set_mapping(Mapping())
         self._match.run(
             match_job(table, schema),
             finished=self._on_prepared,
@@ -299,7 +313,8 @@ class MapStep(QWidget):
         if profile is not None and mapping is not None:
             self._apply_profile(profile, mapping, notes, automatic, self.state.options)
         else:
-            self.state.set_mapping(automatic)
+            # What the user chose and kept (or changed while matching ran) comes first.
+            self.state.set_mapping(fill_in(self.state.mapping, automatic))
         self.mapping_prepared.emit()
 
     def _apply_profile(
@@ -336,11 +351,15 @@ class MapStep(QWidget):
     def _refresh_all(self) -> None:
         table = self.state.table
         schema = self.state.schema
+        fields = counted(len(schema.fields), "field")
         self.schema_label.setText(
-            f"Usage event fields: <b>{schema.name or 'custom'}</b> ({len(schema.fields)} fields)"
+            f"Usage event fields: <b>{schema.name or 'custom'}</b> ({fields})"
         )
         self.field_grid.refresh(from_profile=self.applied_profile is not None)
         self._refresh_problems(table)
+        note = lost_columns_text(self._lost, table, self.state.mapping)
+        self.column_note.setText(note)
+        self.column_note.setVisible(bool(note))
         self.options_panel.set_options(self.state.options)
         self.options_panel.show_field_formats(schema.fields)
         has_table = table is not None
@@ -364,6 +383,15 @@ class MapStep(QWidget):
     def _on_state_table_changed(self) -> None:
         self._date_order_asked.clear()  # a new table: its date columns are asked anew
         self.date_order_prompt.setVisible(False)
+        table = self.state.table
+        old, self._table = self._table, table
+        kept, self._lost = (
+            (Mapping(), {}) if table is None else carry_over(self.state.mapping, old, table)
+        )
+        # The old table's mapping must never meet the new table, not even for a moment:
+        # only what still fits it is kept (by heading), the rest is matched again.
+        self.preparing = table is not None
+        self.state.set_mapping(kept)
         self._rebuild_rows()
         self._prepare()
 

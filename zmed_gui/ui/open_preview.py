@@ -6,12 +6,13 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QPalette, QResizeEvent
 from PySide6.QtWidgets import QApplication, QTableView, QWidget
 
 from zmed_gui.core.table import CellError, CellValue, Grid, column_letter
 
-MAX_COLUMN_WIDTH = 320
+MAX_COLUMN_WIDTH = 320  # a column's values are cut here when the columns do not all fit
+MAX_HEADING_WIDTH = 520  # ... but its heading is shown in full up to this width
 
 
 def format_cell(value: CellValue) -> str:
@@ -123,21 +124,45 @@ class GridPreview(QTableView):
         self.setWordWrap(False)
         self.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.horizontalHeader().setMaximumSectionSize(MAX_COLUMN_WIDTH)
+        self.horizontalHeader().setMaximumSectionSize(MAX_HEADING_WIDTH * 2)
         self.setToolTip("Double-click a row to make it the heading row.")
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.fit_columns()  # more room may show every column in full
+
     def fit_columns(self) -> None:
-        """Width from the heading row and the rows below it: a long title above is ignored."""
+        """Width from the heading row and the rows below it: a long title above is ignored.
+
+        Every column gets its content's width when all of them fit in the view; otherwise
+        values are cut at :data:`MAX_COLUMN_WIDTH`, but never a heading (up to
+        :data:`MAX_HEADING_WIDTH`).
+        """
         model = self.preview_model
         grid = model.grid
         if grid is None:
             return
         metrics = self.fontMetrics()
+        bold = QFont(self.font())
+        bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
         start = model.header_index
         rows = grid.rows[start : start + 60]
+        pad = metrics.horizontalAdvance("M") + 12
+        least = metrics.horizontalAdvance("MMMM")
+        natural: list[int] = []
+        headings: list[int] = []
         for c in range(model.columnCount()):
-            texts = [format_cell(r[c]) for r in rows if c < len(r)]
+            head = format_cell(rows[0][c]) if rows and c < len(rows[0]) else ""
+            texts = [format_cell(r[c]) for r in rows[1:] if c < len(r)]
             widest = max((metrics.horizontalAdvance(t) for t in texts), default=0)
-            bold_extra = metrics.horizontalAdvance("M")  # the heading row is bold
-            width = max(widest + bold_extra + 12, metrics.horizontalAdvance("MMMM"))
-            self.setColumnWidth(c, min(width, MAX_COLUMN_WIDTH))
+            heading = bold_metrics.horizontalAdvance(head) + pad
+            headings.append(max(heading, least))
+            natural.append(max(widest + pad, heading, least))
+        room = self.viewport().width() - 2
+        fits = sum(natural) <= room
+        for c, width in enumerate(natural):
+            if not fits:
+                width = min(width, max(MAX_COLUMN_WIDTH, min(headings[c], MAX_HEADING_WIDTH)))
+            self.setColumnWidth(c, width)

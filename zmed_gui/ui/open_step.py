@@ -31,6 +31,7 @@ from zmed_gui.core.printable import printable
 from zmed_gui.core.table import Grid, Table, column_letter
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
+from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.open_files import (
     FALLBACK_EXTENSIONS,
     file_dialog_filter,
@@ -106,6 +107,7 @@ class OpenStep(QWidget):
 
     advance_requested = Signal()
     file_opened = Signal(str)  # a path whose preview was read (status bar, recent files)
+    preview_changed = Signal()  # another file, sheet or heading row is on screen
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,7 +162,7 @@ class OpenStep(QWidget):
         self.sheet_combo.setMinimumContentsLength(16)
         sheet_label.setBuddy(self.sheet_combo)
         self.sheet_combo.currentIndexChanged.connect(self._on_sheet_combo_current_index_changed)
-        header_label = QLabel("Column &headings are in row:")
+        header_label = QLabel("Column headings are in &row:")
         self.header_spin = QSpinBox()
         self.header_spin.setAccessibleName("Heading row (Excel row number)")
         self.header_spin.setToolTip(
@@ -176,7 +178,7 @@ class OpenStep(QWidget):
         pickers.addWidget(header_label)
         pickers.addWidget(self.header_spin)
         pickers.addSpacing(24)
-        self.encoding_label = QLabel("Text &encoding:")
+        self.encoding_label = QLabel("Te&xt encoding:")
         self.encoding_combo = QComboBox()
         self.encoding_combo.setAccessibleName("Text encoding")
         self.encoding_combo.setToolTip(
@@ -296,6 +298,7 @@ class OpenStep(QWidget):
         self.continue_button.setEnabled(False)
         self._set_message("")
         self.pages.setCurrentIndex(1)
+        self.preview_changed.emit()
 
         self._run("preview", preview_work(path), f"Opening {printable(path.name)}...")
 
@@ -329,6 +332,32 @@ class OpenStep(QWidget):
                 return
         self.encoding_combo.addItem(codec, wanted)
         self.encoding_combo.setCurrentIndex(self.encoding_combo.count() - 1)
+
+    def pending(self) -> bool:
+        """Whether the preview shows something other than the loaded table (another file,
+        sheet or heading row): Continue would load it."""
+        grid = self.grid
+        if self.path is None or grid is None or not grid.rows:
+            return False
+        state = self.state
+        return (
+            state.table is None
+            or state.path != self.path
+            or state.sheet != grid.sheet
+            or state.header_row != self.header_spin.value()
+        )
+
+    def pending_text(self) -> str:
+        """What the status bar says of a pending preview ("" when nothing is pending)."""
+        if not self.pending() or self.path is None:
+            return ""
+        name = printable(self.path.name)
+        if self.state.table is not None and self.state.path == self.path:
+            return (
+                f"Previewing {name} with headings in row {self.header_spin.value()} "
+                "(press Continue to load it)"
+            )
+        return f"Previewing {name} (press Continue to load it)"
 
     def continue_to_map(self) -> None:
         """Load the whole table in the background; on success, ask to go to Map."""
@@ -408,8 +437,10 @@ class OpenStep(QWidget):
                 if self.path != demo_sample:  # the demo never lands in recent files
                     remember_file(self.path)
                 self.file_opened.emit(str(self.path))
+            self.preview_changed.emit()
         elif kind == "sheet":
             self._show_grid(result)  # type: ignore[arg-type]
+            self.preview_changed.emit()
         elif kind == "table":
             self._table_loaded(result)  # type: ignore[arg-type]
 
@@ -498,7 +529,7 @@ class OpenStep(QWidget):
         self.state.set_table(table)
         notes = "; ".join(n.rstrip(".") for n in table.read_notes + table.header_notes)
         self._set_message(
-            f"Loaded {len(table):,} data rows from sheet '{printable(table.sheet)}'."
+            f"Loaded {counted(len(table), 'data row')} from sheet '{printable(table.sheet)}'."
             + (f" Note: {notes}." if notes else ""),
             error=False,
         )
@@ -556,6 +587,7 @@ class OpenStep(QWidget):
         self.preview_model.set_header_index(index)
         self.preview.fit_columns()
         self._show_headings()
+        self.preview_changed.emit()
 
     def _on_preview_double_clicked(self, index: QModelIndex) -> None:
         if self.grid is not None and index.isValid():

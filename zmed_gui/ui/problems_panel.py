@@ -20,14 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.validate import RowStatus, Severity
+from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.review_format import status_icon
 
 _GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def _n(count: int) -> str:
-    """1 204 with a thin space, as the rest of the app writes numbers."""
-    return f"{count:,}".replace(",", "\u202f")
 
 
 class ProblemsPanel(QWidget):
@@ -39,7 +35,7 @@ class ProblemsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._title = QLabel("<b>Problems</b>")
-        self._empty = QLabel("Validate to see problems here.")
+        self._empty = QLabel("Check data to see problems here.")
         self._empty.setWordWrap(True)
         self._mapping = QLabel()
         self._mapping.setWordWrap(True)
@@ -71,7 +67,7 @@ class ProblemsPanel(QWidget):
         if result is None:
             self._mapping.hide()
             self._tree.hide()
-            self._empty.setText("Validate to see problems here.")
+            self._empty.setText("Check data to see problems here.")
             self._empty.show()
             return
         problems = list(getattr(result, "mapping_problems", []) or [])
@@ -107,7 +103,7 @@ class ProblemsPanel(QWidget):
         shows what is wrong and the tooltip keeps the full first example.
         """
         field = group.field or "Whole row"
-        rows = "1 row" if group.count == 1 else f"{_n(group.count)} rows"
+        rows = counted(group.count, "row")
         text = group.example
         head, sep, rest = text.partition(": ")
         if sep and rest and ("row" in head.lower() or "sheet" in head.lower()):

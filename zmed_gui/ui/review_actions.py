@@ -14,27 +14,58 @@ from zmed_gui.ui.icons import icon
 
 
 class ReviewActions:
-    """Validate again (F5), Export report, and leave rows out (Delete) or in (Insert)."""
+    """Check data (F5), Export report, leave rows out (Delete) or in (Insert), undo and redo,
+    and the bulk fixes (fill down, set to a value, find and replace)."""
 
     def __init__(self, parent: QWidget) -> None:
-        self.validate = QAction(icon("validate"), "&Validate again", parent)
+        self.validate = QAction(icon("validate"), "Chec&k data", parent)
         self.validate.setShortcut(QKeySequence(Qt.Key.Key_F5))
         self.validate.setToolTip("Check every row again (F5)")
         self.export = QAction(icon("export"), "&Export report…", parent)
         self.export.setToolTip(
             "Save every row with its problems highlighted, as Excel (.xlsx) or CSV"
         )
-        # Delete and Insert act on the table's selection, only while the table has focus.
-        self.exclude = QAction("Leave selected rows out", parent)
+        # These act on the table's selection, only while the Review step has focus.
+        local = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        self.exclude = QAction("Leave out selected rows", parent)
         self.exclude.setShortcut(QKeySequence(Qt.Key.Key_Delete))
-        self.exclude.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.include = QAction("Send selected rows again", parent)
+        self.include = QAction("Include selected rows", parent)
         self.include.setShortcut(QKeySequence(Qt.Key.Key_Insert))
-        self.include.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.undo = QAction("&Undo", parent)
+        self.undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo = QAction("&Redo", parent)
+        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.fill_down = QAction("Fill &down", parent)
+        self.fill_down.setShortcut(QKeySequence("Ctrl+D"))
+        self.fill_down.setToolTip(
+            "Copy the first selected cell of each column into the cells below it"
+        )
+        self.set_value = QAction("&Set selected cells to…", parent)
+        self.set_value.setToolTip("Give every selected cell the same value")
+        self.replace = QAction("&Find and replace…", parent)
+        self.replace.setShortcut(QKeySequence("Ctrl+H"))
+        for action in (
+            self.exclude, self.include, self.undo, self.redo, self.fill_down, self.set_value,
+            self.replace,
+        ):  # fmt: skip
+            action.setShortcutContext(local)
+        self.undo.setEnabled(False)
+        self.redo.setEnabled(False)
+
+    def edit_actions(self) -> list[QAction]:
+        """What the window's Edit menu lists for the Review step."""
+        return [self.undo, self.redo, self.replace, self.fill_down, self.set_value]
 
     def row_menu(self, parent: QWidget) -> QMenu:
         """The table's context menu."""
         menu = QMenu(parent)
+        menu.addAction(self.undo)
+        menu.addAction(self.redo)
+        menu.addSeparator()
+        menu.addAction(self.fill_down)
+        menu.addAction(self.set_value)
+        menu.addAction(self.replace)
+        menu.addSeparator()
         menu.addAction(self.exclude)
         menu.addAction(self.include)
         return menu

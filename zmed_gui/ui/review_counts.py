@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from zmed_gui.core.validate import RowStatus
+from zmed_gui.ui.numbers import count, counted
 
 
-def format_count(count: int) -> str:
-    """1 204 with a thin space, as the rest of the app writes numbers."""
-    return f"{count:,}".replace(",", "\u202f")
+def format_count(n: int) -> str:
+    """A count as the window writes it (the system locale; see ui/numbers.py)."""
+    return count(n)
 
 
 def row_counts(result: Any) -> dict[RowStatus, int]:
@@ -46,9 +47,10 @@ def counts_html(table_rows: int | None, result: Any, counts: dict[RowStatus, int
     if table_rows is None:
         return "No spreadsheet is open yet."
     if result is None:
-        return f"{n(table_rows)} rows, not checked yet."
+        return f"{counted(table_rows, 'row')}, not checked yet."
+    total = len(result.table)
     parts = [
-        f"<b>{n(len(result.table))}</b> rows:",
+        f"<b>{n(total)}</b> {'row' if total == 1 else 'rows'}:",
         f"<span style='color:#2ea043'>●</span> {n(counts.get(RowStatus.VALID, 0))} valid,",
         f"<span style='color:#e69600'>●</span> {n(counts.get(RowStatus.WARNING, 0))} "
         "with warnings,",
@@ -75,5 +77,9 @@ def ready_hint(result: Any, counts: dict[RowStatus, int]) -> str:
             "go back and change the mapping."
         )
     invalid = counts.get(RowStatus.INVALID, 0)
-    extra = f" {format_count(invalid)} invalid rows will not be sent." if invalid else ""
-    return f"{format_count(sendable)} rows are ready to send.{extra}"
+    extra = ""
+    if invalid:
+        verb = "is" if invalid == 1 else "are"
+        extra = f" {counted(invalid, 'row')} {verb} invalid and will not be sent."
+    ready = "row is" if sendable == 1 else "rows are"
+    return f"{count(sendable)} {ready} ready to send.{extra}"

@@ -40,11 +40,12 @@ def ask_report_path(parent: QWidget, suggested: Path) -> Path | None:
     return p
 
 
-def report_job(path: Path, result: Any) -> WorkFn:
-    """The work of writing ``result``'s report to ``path``, for a worker."""
+def report_job(path: Path, result: Any, edits: Any = None) -> WorkFn:
+    """The work of writing ``result``'s report to ``path``, for a worker; ``edits`` are
+    the cells changed in Review, ``(row, column) -> value before`` (a copy)."""
 
     def work(progress: Any, cancel: Any) -> Path:
-        write_report(path, result, progress=progress, cancel=cancel)
+        write_report(path, result, edits=edits, progress=progress, cancel=cancel)
         return path
 
     return work

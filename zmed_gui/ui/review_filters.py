@@ -1,43 +1,44 @@
-"""Which rows the Review table shows, where a problem's cell is, and what the filter says.
+"""Which rows the Review table shows: the filter bar, the problems panel's groups, sorting.
 
-The filters are index lists handed to :meth:`ReviewModel.set_visible_rows`, never copies
-of the rows; :class:`RowFilter` ties them to the check box, the filter line and the
-problems panel.
+:class:`RowFilter` turns the check boxes ("Rows with problems", "Errors only", "Warnings
+only"), the search box (all columns or one), a clicked problem group and a clicked column
+heading into one :class:`~zmed_gui.ui.review_query.RowQuery`, and says so with
+``query_changed``. The Review step answers it in a worker (300,000 rows take a while) and
+hands the rows back with :meth:`RowFilter.show_rows`. The filters are index lists, never
+copies of the rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QCheckBox, QLabel
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from zmed_gui.core.validate import RowStatus
+from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.problems_panel import ProblemsPanel
-from zmed_gui.ui.review_counts import format_count
-from zmed_gui.ui.review_model import ReviewModel
+from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN, ROW_COLUMN, STATUS_COLUMN, ReviewModel
+from zmed_gui.ui.review_query import (
+    ALL,
+    ERRORS,
+    PROBLEMS,
+    SORT_ROW,
+    SORT_STATUS,
+    WARNINGS,
+    RowQuery,
+    compute_rows,
+)
 
-_PROBLEM_STATUSES = (RowStatus.WARNING, RowStatus.INVALID)
+SEARCH_DELAY_MS = 250  # typing pauses this long before the rows are searched
+
+__all__ = ["SEARCH_DELAY_MS", "RowFilter", "compute_rows", "problem_cell", "problem_rows"]
 
 
 def problem_rows(result: Any) -> list[int]:
     """Data rows with a warning or an error, ascending."""
-    return [i for i, s in enumerate(result.statuses) if s in _PROBLEM_STATUSES]
-
-
-def problem_rows_text(count: int) -> str:
-    return f"Showing the {format_count(count)} rows with problems."
-
-
-def group_rows(result: Any, group: Any) -> list[int]:
-    """Every data row of a problem group, ascending (a group itself lists only its first)."""
-    return sorted({i.row for i in result.issues if i.field == group.field and i.code == group.code})
-
-
-def group_rows_text(count: int, group: Any) -> str:
-    field = group.field or "Row"
-    return f"Showing the {format_count(count)} rows with this problem ({field}): {group.example}"
+    return compute_rows(result.table, result, [], RowQuery(status=PROBLEMS)) or []
 
 
 def problem_cell(
@@ -53,75 +54,198 @@ def problem_cell(
     return None, None
 
 
-class RowFilter(QObject):
-    """Which rows the Review table shows: all, those with problems, or one group's.
+_STATUS_WORDS = {
+    PROBLEMS: "with problems",
+    ERRORS: "with errors",
+    WARNINGS: "with warnings",
+}
 
-    Drives the "Only rows with problems" check box, the filter line's sentence and the
-    problems panel's "Show all rows"; after a group is chosen, ``jump(data_row, field,
-    code)`` puts the cursor on its first problem.
-    """
+
+class RowFilter(QObject):
+    """The filter bar's widgets and the query they make (see module docstring)."""
+
+    query_changed = Signal(object)  # a RowQuery
 
     def __init__(
-        self,
-        model: ReviewModel,
-        check: QCheckBox,
-        label: QLabel,
-        problems: ProblemsPanel,
-        jump: Callable[[int, str | None, str | None], None],
+        self, model: ReviewModel, label: QLabel, problems: ProblemsPanel, parent: QObject
     ) -> None:
-        super().__init__(model)
-        self._model, self._check, self._label, self._problems = model, check, label, problems
-        self._jump = jump
+        super().__init__(parent)
+        self._model, self._label, self._problems = model, label, problems
         self._result: Any = None
-        check.toggled.connect(self._on_check_toggled)
+        self.query = RowQuery()
+        self._group_text = ""
+        self.only_problems_check = QCheckBox("Rows with problems")
+        self.errors_check = QCheckBox("Errors only")
+        self.warnings_check = QCheckBox("Warnings only")
+        self._checks = {
+            PROBLEMS: self.only_problems_check,
+            ERRORS: self.errors_check,
+            WARNINGS: self.warnings_check,
+        }
+        for status, check in self._checks.items():
+            check.toggled.connect(lambda on, status=status: self._on_check_toggled(status, on))
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search the rows…")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setAccessibleName("Search the rows")
+        self.search_column = QComboBox()
+        self.search_column.setAccessibleName("Search in column")
+        self.search_column.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._on_search_timer_timeout)
+        self.search_edit.textChanged.connect(self._search_timer.start)
+        self.search_column.currentIndexChanged.connect(self._on_search_timer_timeout)
         problems.group_activated.connect(self._on_problems_group_activated)
         problems.show_all_requested.connect(self._on_problems_show_all_requested)
+        self.pending_jump: tuple[str | None, str] | None = None
 
+    def bar(self) -> QWidget:
+        """The filter bar: the three check boxes, then the search box and its column."""
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        for check in self._checks.values():
+            row.addWidget(check)
+        row.addStretch(1)
+        row.addWidget(QLabel("Search:"))
+        row.addWidget(self.search_edit, 2)
+        row.addWidget(QLabel("in"))
+        row.addWidget(self.search_column)
+        return box
+
+    # -- from the step ------------------------------------------------------------------
     def refresh(self, result: Any) -> None:
-        """A new result (or none): keep "only rows with problems" if it is ticked."""
+        """A new result (or none): keep the check boxes, search and order; drop a group."""
         self._result = result
-        if self._check.isChecked() and result is not None:
-            self._show_problem_rows()
+        self._fill_columns()
+        query = dataclasses.replace(self.query, group=None)
+        self.pending_jump = None
+        self._set_query(query, force=True)
+
+    def clear(self) -> None:
+        """Every row again, in sheet order."""
+        for check in self._checks.values():
+            _set_checked(check, False)
+        self.search_edit.blockSignals(True)
+        self.search_edit.clear()
+        self.search_edit.blockSignals(False)
+        self._set_query(RowQuery())
+
+    def sort_by(self, view_column: int, descending: bool) -> None:
+        """Order the rows by a view column (sheet order again for the Row column)."""
+        model = self._model
+        if view_column == ROW_COLUMN:
+            sort: int | None = SORT_ROW
+        elif view_column == STATUS_COLUMN:
+            sort = SORT_STATUS
         else:
-            self.clear(reset_check=False)
+            sort = view_column - FIRST_SOURCE_COLUMN
+            if not 0 <= sort < model.source_column_count + len(model.fields):
+                return
+        self._set_query(dataclasses.replace(self.query, sort_column=sort, descending=descending))
 
-    def clear(self, *, reset_check: bool = True) -> None:
-        """Show every row again."""
-        if reset_check:
-            self._untick()
-        if self._model.filtered:
-            self._model.set_visible_rows(None)
-        self._label.setText("")
-        self._problems.set_filter_active(False)
+    def show_rows(self, query: RowQuery, rows: Sequence[int] | None) -> None:
+        """The rows a worker found for ``query`` (ignored when the query changed since)."""
+        if query != self.query:
+            return
+        ordered = query.sort_column is None or query.sort_column == SORT_ROW
+        self._model.set_visible_rows(rows, ordered=ordered and not query.descending)
+        self._label.setText(self._sentence(query, rows))
+        self._problems.set_filter_active(query.filters)
 
-    def _untick(self) -> None:
-        if self._check.isChecked():
-            self._check.blockSignals(True)
-            self._check.setChecked(False)
-            self._check.blockSignals(False)
-
-    def _show(self, rows: list[int], text: str) -> None:
-        self._model.set_visible_rows(rows)
-        self._label.setText(text)
-        self._problems.set_filter_active(True)
-
-    def _show_problem_rows(self) -> None:
-        if self._result is not None:
-            rows = problem_rows(self._result)
-            self._show(rows, problem_rows_text(len(rows)))
-
-    def _on_check_toggled(self, checked: bool) -> None:
-        if checked:
-            self._show_problem_rows()
+    # -- the sentence ---------------------------------------------------------------------
+    def _sentence(self, query: RowQuery, rows: Sequence[int] | None) -> str:
+        if not query.filters:
+            text = ""
         else:
-            self.clear(reset_check=False)
+            shown = len(rows) if rows is not None else self._model.rowCount()
+            what = counted(shown, "row")
+            if query.group is not None:
+                text = f"Showing {what} with this problem: {self._group_text}"
+            else:
+                text = f"Showing {what}"
+                if query.status in _STATUS_WORDS:
+                    text += " " + _STATUS_WORDS[query.status]
+                if query.text.strip():
+                    where = self.search_column.currentText()
+                    text += f" containing \u201c{query.text.strip()}\u201d"
+                    if self.search_column.currentIndex() > 0:
+                        text += f" in {where}"
+                text += "."
+        if query.sort_column is not None and query.sort_column != SORT_ROW:
+            name = self._sort_name(query.sort_column)
+            order = "descending" if query.descending else "ascending"
+            text = (
+                text + " " if text else ""
+            ) + f"Sorted by {name} ({order}); rows keep their numbers and are sent in sheet order."
+        return text
+
+    def _sort_name(self, sort: int) -> str:
+        if sort == SORT_STATUS:
+            return "status"
+        title = self._model.headerData(FIRST_SOURCE_COLUMN + sort, Qt.Orientation.Horizontal)
+        return str(title or "")
+
+    # -- widgets --------------------------------------------------------------------------
+    def _fill_columns(self) -> None:
+        model = self._model
+        combo = self.search_column
+        keep = combo.currentIndex()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("all columns", None)
+        table = model.table
+        if table is not None:
+            for c, header in enumerate(table.headers):
+                combo.addItem(str(header) or table.column_label(c), c)
+            for k, name in enumerate(model.fields):
+                combo.addItem(f"\u2192 {name}", table.column_count + k)
+        combo.setCurrentIndex(keep if 0 <= keep < combo.count() else 0)
+        combo.blockSignals(False)
+
+    def _set_query(self, query: RowQuery, *, force: bool = False) -> None:
+        if query == self.query and not force:
+            return
+        self.query = query
+        self.query_changed.emit(query)
+
+    def _on_check_toggled(self, status: str, on: bool) -> None:
+        if on:
+            for other, check in self._checks.items():
+                if other != status:
+                    _set_checked(check, False)
+        new = status if on else ALL
+        self.pending_jump = None
+        self._set_query(dataclasses.replace(self.query, status=new, group=None))
+
+    def _on_search_timer_timeout(self) -> None:
+        self._search_timer.stop()
+        column = self.search_column.currentData()
+        self._set_query(
+            dataclasses.replace(self.query, text=self.search_edit.text(), column=column)
+        )
 
     def _on_problems_group_activated(self, group: Any) -> None:
-        rows = [] if self._result is None else group_rows(self._result, group)
-        if rows:
-            self._untick()
-            self._show(rows, group_rows_text(len(rows), group))
-            self._jump(rows[0], group.field, group.code)
+        if self._result is None:
+            return
+        for check in self._checks.values():
+            _set_checked(check, False)
+        field = group.field or "Row"
+        self._group_text = f"{field}: {group.example}"
+        self.pending_jump = (group.field, group.code)
+        self._set_query(
+            dataclasses.replace(self.query, status=ALL, group=(group.field, group.code)),
+            force=True,
+        )
 
     def _on_problems_show_all_requested(self) -> None:
         self.clear()
+
+
+def _set_checked(check: QCheckBox, on: bool) -> None:
+    if check.isChecked() != on:
+        check.blockSignals(True)
+        check.setChecked(on)
+        check.blockSignals(False)

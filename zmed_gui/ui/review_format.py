@@ -7,6 +7,7 @@ Plain functions and constants, shared by :mod:`review_model` (the table) and
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,7 +27,7 @@ STATUS_TEXT = {
     RowStatus.VALID: "Valid",
     RowStatus.WARNING: "Warning",
     RowStatus.INVALID: "Invalid",
-    RowStatus.EXCLUDED: "Excluded",
+    RowStatus.EXCLUDED: "Left out",
 }
 _STATUS_COLOUR = {
     RowStatus.VALID: QColor(46, 160, 67),
@@ -35,6 +36,8 @@ _STATUS_COLOUR = {
     RowStatus.EXCLUDED: QColor(140, 140, 140),
 }
 _icons: dict[RowStatus, QIcon] = {}
+# "12", "-3.5", "0.25": read as a number in a Number column ("007" and "1e3" stay text)
+_PLAIN_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 
 def status_icon(status: RowStatus) -> QIcon:
@@ -85,22 +88,24 @@ def format_event_value(value: Any) -> str:
     return str(value)
 
 
-def parse_edit(text: str, previous: CellValue) -> CellValue:
+def parse_edit(text: str, previous: CellValue, *, number: bool = False) -> CellValue:
     """What the user typed, kept as text the validator converts like any CSV cell.
 
-    A number typed over a number stays a number, so the sheet keeps its types where the
-    intent is plain; everything else is text (the validator reads dates, numbers and
-    booleans from text exactly as it does for CSV files).
+    A number typed over a number, or into a column that feeds a Number field (``number``),
+    is a number, so the sheet and the report keep numbers as numbers; everything else is
+    text (the validator reads dates, numbers and booleans from text exactly as it does for
+    CSV files).
     """
     stripped = text.strip()
     if not stripped:
         return None
-    if isinstance(previous, int | float) and not isinstance(previous, bool):
+    numeric = isinstance(previous, int | float) and not isinstance(previous, bool)
+    if numeric or (number and _PLAIN_NUMBER.fullmatch(stripped)):
         try:
-            number = float(stripped)
+            value = float(stripped)
         except ValueError:
             return text
-        return int(number) if number.is_integer() and "." not in stripped else number
+        return int(value) if value.is_integer() and "." not in stripped else value
     return text
 
 

@@ -17,9 +17,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont
 
 from zmed_gui.core.table import Table
-from zmed_gui.core.validate import Issue
+from zmed_gui.core.validate import Issue, RowStatus
+from zmed_gui.ui.numbers import count
 
 # The cell formatting lives in review_format; these names stay importable from here.
 from zmed_gui.ui.review_format import (
@@ -68,6 +70,10 @@ class ReviewModel(QAbstractTableModel):
         self._result: Any = None  # core.validate.ValidationResult | None
         self._fields: list[str] = []
         self._visible: Sequence[int] | None = None
+        self._ordered = True  # _visible ascends (else _where maps data row -> view row)
+        self._where: dict[int, int] | None = None
+        self._edited: Any = {}  # (row, column) -> value before the user's first change
+        self._numeric: set[int] = set()  # table columns that feed a Number field
         self._cache: OrderedDict[int, list[str]] = OrderedDict()
         self._editable = True
         self._edit_hook: Any = None  # callable(row, col, value) -> changed data rows
@@ -93,6 +99,18 @@ class ReviewModel(QAbstractTableModel):
     def set_editable(self, editable: bool) -> None:
         self._editable = editable
 
+    def set_edited(self, edited: Any) -> None:
+        """The edited cells, ``(row, column) -> original value`` (held, not copied)."""
+        self._edited = edited
+
+    def set_numeric_columns(self, columns: Iterable[int]) -> None:
+        """Table columns that feed a Number field: a number typed there stays a number."""
+        self._numeric = set(columns)
+
+    @property
+    def editable(self) -> bool:
+        return self._editable
+
     def set_edit_hook(self, hook: Any) -> None:
         """``hook(row, col, value) -> Iterable[int]`` writes a cell and revalidates.
 
@@ -115,11 +133,18 @@ class ReviewModel(QAbstractTableModel):
         return self._fields
 
     # -- filter (an index list, never a copy) -----------------------------------------
-    def set_visible_rows(self, rows: Sequence[int] | None) -> None:
-        """Show only these data rows (ascending), or every row with ``None``."""
+    def set_visible_rows(self, rows: Sequence[int] | None, *, ordered: bool = True) -> None:
+        """Show only these data rows, or every row with ``None``. ``ordered``: the rows
+        ascend (a filter); False for a sorted view, any order."""
         self.beginResetModel()
         self._visible = rows
+        self._ordered = ordered
+        self._where = None
         self.endResetModel()
+
+    @property
+    def visible_rows(self) -> Sequence[int] | None:
+        return self._visible
 
     @property
     def filtered(self) -> bool:
@@ -132,6 +157,10 @@ class ReviewModel(QAbstractTableModel):
         """Where a data row sits in the current view, or None if it is filtered out."""
         if self._visible is None:
             return data_row if self._table is not None and data_row < len(self._table) else None
+        if not self._ordered:
+            if self._where is None:  # once per sorted view, on first use
+                self._where = {r: v for v, r in enumerate(self._visible)}
+            return self._where.get(data_row)
         i = bisect.bisect_left(self._visible, data_row)
         if i < len(self._visible) and self._visible[i] == data_row:
             return i
@@ -139,6 +168,10 @@ class ReviewModel(QAbstractTableModel):
 
     def refresh_rows(self, rows: Iterable[int]) -> None:
         """Repaint these data rows after an edit, exclusion or revalidation."""
+        rows = rows if isinstance(rows, list | set | tuple) else list(rows)
+        if len(rows) > 1000:  # repaint what is on screen rather than a huge span
+            self.refresh_all()
+            return
         view_rows = []
         for r in rows:
             self._cache.pop(r, None)
@@ -148,7 +181,8 @@ class ReviewModel(QAbstractTableModel):
         if not view_rows:
             return
         last = self.columnCount() - 1
-        self.dataChanged.emit(self.index(min(view_rows), 0), self.index(max(view_rows), last))
+        for v in sorted(set(view_rows)):
+            self.dataChanged.emit(self.index(v, 0), self.index(v, last))
 
     def refresh_all(self) -> None:
         """Forget every formatted row and repaint (the view redraws only what it shows)."""
@@ -198,7 +232,16 @@ class ReviewModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or self._table is None:
+        if self._table is None:
+            return None
+        if orientation == Qt.Orientation.Vertical:
+            # The row numbers, in the vertical header: it never scrolls away sideways.
+            if role == Qt.ItemDataRole.DisplayRole and 0 <= section < self.rowCount():
+                return self._formatted(self.data_row(section))[ROW_COLUMN]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return "The row number in the spreadsheet, as Excel shows it."
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             if section == ROW_COLUMN:
@@ -214,7 +257,10 @@ class ReviewModel(QAbstractTableModel):
             if section == ROW_COLUMN:
                 return "The row number in the spreadsheet, as Excel shows it."
             if section == STATUS_COLUMN:
-                return "Untick a row (or press Delete) to leave it out of the upload."
+                return (
+                    "Untick a row (or press Delete) to leave it out of the upload. "
+                    "Click a heading to sort by it."
+                )
             src = self.source_column(section)
             if src is not None:
                 return (
@@ -231,6 +277,9 @@ class ReviewModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         if index.column() == STATUS_COLUMN and self._result is not None and self._editable:
+            row = self.data_row(index.row())
+            if self._result.statuses[row] is RowStatus.INVALID:
+                return base  # cannot be sent: no tick to take away (Delete leaves it out)
             return base | Qt.ItemFlag.ItemIsUserCheckable
         if (
             self.source_column(index.column()) is not None
@@ -259,13 +308,19 @@ class ReviewModel(QAbstractTableModel):
             return issue_brush(self._issues_at(row, col))
         if role == Qt.ItemDataRole.ToolTipRole:
             if result is None:
-                return None
+                return self._edited_before(row, col)
             issues = self._issues_at(row, col) if col != ROW_COLUMN else []
             if col == STATUS_COLUMN:
                 issues = list(result.issues_for_row(row))
-            if not issues:
-                return None
-            return "\n".join(f"• {i.message}" for i in issues)
+            lines = [f"• {i.message}" for i in issues]
+            edited = self._edited_before(row, col)
+            if edited is not None:
+                lines.insert(0, edited)
+            if col == STATUS_COLUMN and result.statuses[row] is RowStatus.INVALID:
+                lines.insert(0, "This row cannot be sent until its red cells are fixed.")
+            return "\n".join(lines) if lines else None
+        if role == Qt.ItemDataRole.FontRole:
+            return _edited_font() if self._edited_before(row, col) is not None else None
         if role == Qt.ItemDataRole.DecorationRole and col == STATUS_COLUMN:
             if result is None:
                 return None
@@ -273,7 +328,7 @@ class ReviewModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.CheckStateRole and col == STATUS_COLUMN:
             if result is None:
                 return None
-            excluded = row in result.excluded
+            excluded = row in result.excluded or result.statuses[row] is RowStatus.INVALID
             return Qt.CheckState.Unchecked if excluded else Qt.CheckState.Checked
         if role == Qt.ItemDataRole.ForegroundRole:
             if result is not None and row in result.excluded:
@@ -319,13 +374,13 @@ class ReviewModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.EditRole or src is None or self._edit_hook is None:
             return False
         previous = self._table.columns[src][row]
-        new = parse_edit(str(value) if value is not None else "", previous)
+        number = src in self._numeric
+        new = parse_edit(str(value) if value is not None else "", previous, number=number)
         if new == previous and type(new) is type(previous):
             return False
         changed = set(self._edit_hook(row, src, new) or ())
         changed.add(row)
-        self.refresh_rows(sorted(changed))
-        self.cells_edited.emit(sorted(changed))
+        self.refresh_rows(sorted(changed))  # the hook emits cells_edited
         return True
 
     def set_exclude_hook(self, hook: Any) -> None:
@@ -336,7 +391,19 @@ class ReviewModel(QAbstractTableModel):
         """The display texts of one shown row, every column (formatted once, cached)."""
         return self._formatted(self.data_row(view_row))
 
+    def row_texts_of_data(self, data_row: int) -> list[str]:
+        """The display texts of a data row, shown or not."""
+        return self._formatted(data_row)
+
     # -- helpers ------------------------------------------------------------------------
+    def _edited_before(self, row: int, col: int) -> str | None:
+        """ "Edited: was 5" for a cell the user changed (None for any other)."""
+        src = self.source_column(col)
+        if src is None or (row, src) not in self._edited:
+            return None
+        before = format_cell(self._edited[(row, src)])
+        return f"Edited: was {before}" if before else "Edited: was empty"
+
     def _issues_at(self, row: int, col: int) -> list[Issue]:
         result = self._result
         if col == STATUS_COLUMN:
@@ -356,7 +423,7 @@ class ReviewModel(QAbstractTableModel):
             return cached
         table = self._table
         assert table is not None
-        out = [f"{table.row_numbers[row]:,}".replace(",", "\u202f")]
+        out = [count(table.row_numbers[row])]
         result = self._result
         if result is None:
             out.append("")
@@ -370,6 +437,18 @@ class ReviewModel(QAbstractTableModel):
         if len(self._cache) > self.CACHE_ROWS:
             self._cache.popitem(last=False)
         return out
+
+
+_fonts: list[QFont] = []
+
+
+def _edited_font() -> QFont:
+    """Italic: a cell the user changed (made on first use, after the app exists)."""
+    if not _fonts:
+        font = QFont()
+        font.setItalic(True)
+        _fonts.append(font)
+    return _fonts[0]
 
 
 def _weak(fn: Any) -> Any:

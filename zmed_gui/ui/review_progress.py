@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.ui.icons import icon
-from zmed_gui.ui.review_counts import format_count
+from zmed_gui.ui.numbers import count, counted
 
 
 class ProgressLine(QStackedWidget):
@@ -51,12 +51,23 @@ class ProgressLine(QStackedWidget):
         self.progress_bar.setRange(0, 0)
         self.progress_bar.setFormat("")
 
-    def set_progress(self, done: int, total: int, message: str) -> None:
-        """``done`` of ``total`` rows (0: unknown, a busy bar); a non-empty message shows."""
+    def set_progress(
+        self, done: int, total: int, message: str, *, rows: int | None = None, noun: str = "row"
+    ) -> None:
+        """``done`` of ``total`` rows (0: unknown, a busy bar); a non-empty message shows.
+
+        ``rows``: the table's rows, when ``done`` and ``total`` count something else (the
+        check counts cells, rows x fields): the bar then says how far through the rows it
+        is, never "276,529 of 1,500,000 rows" for a 300,000-row file.
+        """
         if total:
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(min(done, total))
-            self.progress_bar.setFormat(f"{format_count(done)} of {format_count(total)} rows")
+            if rows is not None:
+                shown, whole = min(done, total) * rows // total, rows
+            else:
+                shown, whole = done, total
+            self.progress_bar.setFormat(f"{count(shown)} of {counted(whole, noun)}")
         else:
             self.progress_bar.setRange(0, 0)
         if message:

@@ -2,23 +2,27 @@
 
 Validation runs in a worker (progress bar, Cancel). The table shows all rows through
 :class:`ReviewModel`; the problems panel groups issues and filters the table to a group's
-rows. Editing a cell or leaving rows out revalidates only those rows on the GUI thread
-(cheap: one row, plus the rows sharing its duplicate key).
+rows; the filter bar and the column headings filter and sort (a worker finds the rows).
+Every change the user makes (a typed cell, fill down, replace, set to a value, rows left
+out or in, edits read back in by :meth:`ReviewStep.apply_edits`) is one command on an
+undo stack; the rows it touches are revalidated in a worker, one batch at a time, each
+batch reading the cells as they are then, so a late answer never undoes a newer edit.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtGui import QAction, QDesktopServices, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
+    QDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QPushButton,
     QSplitter,
@@ -26,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from zmed_gui.core.schema import FieldType
+from zmed_gui.core.table import CellValue
 from zmed_gui.core.validate import RowStatus, revalidate_rows, validate
 from zmed_gui.ui.dialogs import show_error
 
@@ -37,6 +43,7 @@ from zmed_gui.ui.gui_thread import (
 )
 from zmed_gui.ui.icons import icon
 from zmed_gui.ui.jobs import Latest
+from zmed_gui.ui.numbers import count, counted
 from zmed_gui.ui.problems_panel import ProblemsPanel
 from zmed_gui.ui.review_actions import ReviewActions, action_button
 from zmed_gui.ui.review_counts import (
@@ -46,10 +53,19 @@ from zmed_gui.ui.review_counts import (
     sendable_count,
 )
 from zmed_gui.ui.review_export import ask_report_path, default_report_path, report_job
-from zmed_gui.ui.review_filters import RowFilter, problem_cell
+from zmed_gui.ui.review_filters import RowFilter, compute_rows, problem_cell
 from zmed_gui.ui.review_model import STATUS_COLUMN, ReviewModel
 from zmed_gui.ui.review_progress import ProgressLine
+from zmed_gui.ui.review_query import RowQuery
+from zmed_gui.ui.review_replace import (
+    ReplaceDialog,
+    Scope,
+    fill_down_edits,
+    replace_edits,
+    set_value_edits,
+)
 from zmed_gui.ui.review_table import ReviewTable
+from zmed_gui.ui.review_undo import Cell, EditCells, SetExcluded
 from zmed_gui.ui.state import AppState
 
 __all__ = [
@@ -67,6 +83,11 @@ log = logging.getLogger(__name__)
 PAINT_FIRST_MS = 30  # start workers after the pending repaint (see start_validation)
 PROBLEMS_PANEL_WIDTH = 240  # px at first; the splitter moves it
 PROBLEMS_PANEL_MIN_WIDTH = 150  # px
+# More changed rows than this: check every row again (validate() converts whole columns
+# at once, ~10x faster per row than revalidate_rows) instead of revalidating them.
+FULL_CHECK_ROWS = 20_000
+WRITE_CHUNK = 20_000  # cells written per turn of the event loop (~50 ms)
+UNDO_LIMIT = 100  # commands kept (a 300,000-cell fill down keeps both values of each)
 
 
 class ReviewStep(QWidget):
@@ -74,6 +95,8 @@ class ReviewStep(QWidget):
 
     advance_requested = Signal()
     validation_finished = Signal()  # for tests and the window's status line
+    revalidated = Signal()  # every change so far is revalidated (counts are final)
+    rows_shown = Signal()  # a filter or an order was applied to the table
     export_finished = Signal(str)  # path of the written report
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
@@ -93,6 +116,24 @@ class ReviewStep(QWidget):
         self._shown_result: Any = None
         self._open_after_export = False
         self._counts: dict[RowStatus, int] = row_counts(None)
+        # Revalidation of changed rows: one batch in a worker at a time, the next waiting.
+        self._revalidation_job = Latest(self)
+        self._revalidation_job.finished.connect(self._on_revalidation_job_finished)
+        self._revalidation_job.failed.connect(self._on_revalidation_job_failed)
+        self._revalidation_job.cancelled.connect(self._on_revalidation_job_failed)
+        self._pending_rows: set[int] = set()
+        self._running_for: Any = None  # the result the running batch revalidates
+        # Which rows are shown: a worker answers each query (the newest one wins).
+        self._filter_job = Latest(self)
+        self._filter_job.finished.connect(self._on_filter_job_finished)
+        self._filter_job.failed.connect(self._on_filter_job_failed)
+        self._filter_job.cancelled.connect(self._on_filter_job_cancelled)
+        self._filter_running: RowQuery | None = None
+        self._filter_waits = False  # a group query waits for a revalidation to end
+        # a big change being written, a chunk per turn: (cells, next index, rows so far)
+        self._writing: tuple[list[Cell], int, set[int]] | None = None
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
 
         actions = ReviewActions(self)
         self._actions = actions
@@ -102,6 +143,18 @@ class ReviewStep(QWidget):
         self.export_action.triggered.connect(self._on_export_action_triggered)
         self.exclude_action.triggered.connect(self._on_exclude_action_triggered)
         self.include_action.triggered.connect(self._on_include_action_triggered)
+        self.undo_action, self.redo_action = actions.undo, actions.redo
+        self.fill_down_action, self.set_value_action = actions.fill_down, actions.set_value
+        self.replace_action = actions.replace
+        self.undo_action.triggered.connect(self._on_undo_action_triggered)
+        self.redo_action.triggered.connect(self._on_redo_action_triggered)
+        self.fill_down_action.triggered.connect(self._on_fill_down_action_triggered)
+        self.set_value_action.triggered.connect(self._on_set_value_action_triggered)
+        self.replace_action.triggered.connect(self._on_replace_action_triggered)
+        self.undo_stack.indexChanged.connect(self._update_undo_actions)
+        self.undo_stack.cleanChanged.connect(self._update_undo_actions)
+        for action in actions.edit_actions():
+            self.addAction(action)
         # Shortcuts work while this step is shown, whether or not the window also lists
         # the actions in its menus (one QAction, so never an ambiguous shortcut).
         self.addAction(self.validate_action)
@@ -111,12 +164,10 @@ class ReviewStep(QWidget):
         self.counts_label = QLabel()
         self.counts_label.setTextFormat(Qt.TextFormat.RichText)
         self.counts_label.setAccessibleName("Row counts")
-        self.only_problems_check = QCheckBox("Only rows with problems")
         self.export_button = action_button(self.export_action, "Export report…")
         top = QHBoxLayout()
         top.addWidget(self.counts_label, 1)
-        top.addWidget(self.only_problems_check)
-        top.addWidget(action_button(self.validate_action, "Validate again"))
+        top.addWidget(action_button(self.validate_action, "Check data"))
         top.addWidget(self.export_button)
 
         # the filter's sentence, or progress (validation / export)
@@ -129,16 +180,27 @@ class ReviewStep(QWidget):
         self.model = ReviewModel(self)
         self.model.set_edit_hook(self._edit_cell)
         self.model.set_exclude_hook(self._set_excluded)
+        # (row, column) -> the value before the user's first change; the state gets a
+        # copy after each change (state.set_edits), the model reads this one.
+        self._originals: dict[tuple[int, int], CellValue] = {}
+        self.model.set_edited(self._originals)
         self.view = ReviewTable()
         self.view.setModel(self.model)
         self.view.customContextMenuRequested.connect(self._on_view_custom_context_menu_requested)
         self.view.addAction(self.exclude_action)
         self.view.addAction(self.include_action)
+        header = self.view.horizontalHeader()
+        header.setSortIndicatorShown(False)
+        header.sectionClicked.connect(self._on_header_section_clicked)
 
         self.problems = ProblemsPanel()
-        self._filter = RowFilter(
-            self.model, self.only_problems_check, self.filter_label, self.problems, self.jump_to
-        )
+        self._filter = RowFilter(self.model, self.filter_label, self.problems, self)
+        self._filter.query_changed.connect(self._on_filter_query_changed)
+        self.only_problems_check = self._filter.only_problems_check
+        self.errors_check = self._filter.errors_check
+        self.warnings_check = self._filter.warnings_check
+        self.search_edit = self._filter.search_edit
+        self.search_column = self._filter.search_column
         # The table takes what the window gains; the problems panel keeps its width and
         # can be narrowed (or widened) with the splitter, never collapsed out of sight.
         self.problems.setMinimumWidth(PROBLEMS_PANEL_MIN_WIDTH)
@@ -162,6 +224,7 @@ class ReviewStep(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self._filter.bar())
         layout.addWidget(self._line)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
@@ -179,6 +242,10 @@ class ReviewStep(QWidget):
     def step_actions(self) -> list[QAction]:
         return [self.validate_action, self.export_action]
 
+    def edit_actions(self) -> list[QAction]:
+        """Undo, Redo and the bulk fixes, for the window's Edit menu."""
+        return self._actions.edit_actions()
+
     def activate(self) -> None:
         """Entering the step: validate if nothing is validated yet."""
         if self.state.validation is None and self.state.table is not None:
@@ -188,7 +255,12 @@ class ReviewStep(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._validation_job.busy or self._export_job.busy
+        return self._validation_job.busy or self._export_job.busy or self._writing is not None
+
+    @property
+    def revalidating(self) -> bool:
+        """Changed rows are still being revalidated (the counts are not final yet)."""
+        return self._revalidation_job.busy or bool(self._pending_rows)
 
     # -- validation -----------------------------------------------------------------------
     def start_validation(self) -> None:
@@ -213,6 +285,7 @@ class ReviewStep(QWidget):
         # Let the event loop paint the rows first, while the GIL is free: a new table or
         # mapping is usually still unpainted when the step is entered, and painted while
         # the worker runs, each cell's four trips into Python would wait for the worker.
+        self._validation_rows = len(table)
         self._validation_job.run(work, delay_ms=PAINT_FIRST_MS)
         self.model.set_editable(False)
         self._set_busy(True, "Checking rows…")
@@ -229,14 +302,20 @@ class ReviewStep(QWidget):
         self._line.set_stopping()
 
     def _on_job_progressed(self, done: int, total: int, message: str) -> None:
-        self._line.set_progress(done, total, message)
+        rows = None
+        if self._validation_job.busy:
+            # Core counts cells (rows x fields) as it converts them; the bar says rows.
+            rows = getattr(self, "_validation_rows", None)
+        self._line.set_progress(done, total, message, rows=rows)
 
     def _on_validation_job_finished(self, result: Any) -> None:
         self._set_busy(False)
         self.model.set_editable(True)
+        self._pending_rows.clear()  # the new result has read every cell as it is now
         self.state.set_validation(result)  # -> _on_state_validation_changed shows it
         settle_long_lived()
         self.validation_finished.emit()
+        self.revalidated.emit()  # every row checked: every change so far included
 
     def _on_validation_job_failed(self, message: str, details: str) -> None:
         self._set_busy(False)
@@ -247,7 +326,7 @@ class ReviewStep(QWidget):
     def _on_validation_job_cancelled(self) -> None:
         self._set_busy(False)
         self.model.set_editable(True)
-        self.hint_label.setText("Validation was cancelled. Press F5 to check the rows again.")
+        self.hint_label.setText("The check was cancelled. Press F5 to check the rows again.")
         self.validation_finished.emit()
 
     def _set_busy(self, busy: bool, text: str = "") -> None:
@@ -257,6 +336,9 @@ class ReviewStep(QWidget):
         self.export_button.setEnabled(self.export_action.isEnabled())
         self.exclude_action.setEnabled(not busy)
         self.include_action.setEnabled(not busy)
+        for action in (self.fill_down_action, self.set_value_action, self.replace_action):
+            action.setEnabled(not busy)
+        self._update_undo_actions()
         self._update_continue()
 
     # -- showing a result ---------------------------------------------------------------
@@ -264,6 +346,14 @@ class ReviewStep(QWidget):
         if self.state.table is not None:
             settle_long_lived()
         self._shown_result = None
+        self.undo_stack.clear()  # a new table: the old edits mean nothing here
+        if self._writing is not None:  # a change to the old table: nothing left to write
+            self._writing = None
+            self.model.set_editable(True)
+            self._set_busy(False)
+        self._pending_rows.clear()
+        self._originals = {}
+        self.model.set_edited(self._originals)
         self._refresh_all()
 
     def _on_state_validation_changed(self) -> None:
@@ -278,8 +368,10 @@ class ReviewStep(QWidget):
         state = self.state
         result = self._shown_result
         self.model.set_data(state.table, result, state.schema.names)
+        self.model.set_edited(self._originals)
+        self.model.set_numeric_columns(self._numeric_columns())
         if state.table is not None:
-            self.view.size_columns()  # once per table or result, from the first rows
+            self.view.size_columns()  # once per table or result, from sampled rows
         self._filter.refresh(result)
         self.problems.set_result(result)
         self._update_counts()
@@ -291,18 +383,34 @@ class ReviewStep(QWidget):
         self.counts_label.setText(
             counts_html(None if table is None else len(table), result, self._counts)
         )
-        self.export_action.setEnabled(result is not None and not self.busy)
+        self.export_action.setEnabled(
+            result is not None and not self.busy and not self.revalidating
+        )
         self.export_button.setEnabled(self.export_action.isEnabled())
         self._update_continue()
 
     def _update_continue(self) -> None:
         result = self._shown_result
         n = sendable_count(result, self._counts)
-        self.continue_button.setEnabled(n > 0 and not self.busy)
+        self.continue_button.setEnabled(n > 0 and not self.busy and not self.revalidating)
         if not self.busy:
             self.hint_label.setText(ready_hint(result, self._counts))
 
+    def _numeric_columns(self) -> set[int]:
+        """Table columns that feed a Number field (a number typed there is a number)."""
+        state = self.state
+        out: set[int] = set()
+        for name, src in state.mapping.sources.items():
+            f = state.schema.field(name)
+            numeric = f is not None and f.type in (FieldType.NUMBER, FieldType.INTEGER)
+            if numeric and src.column is not None:
+                out.add(src.column)
+        return out
+
     def _on_panel_timer_timeout(self) -> None:
+        if self._revalidation_job.busy:  # the issues are changing: look again soon
+            self._panel_timer.start()
+            return
         self.problems.set_result(self._shown_result)
 
     # -- filters and jumping ----------------------------------------------------------------
@@ -322,41 +430,389 @@ class ReviewStep(QWidget):
         index = self.model.index(view_row, col)
         self.view.setCurrentIndex(index)
         self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        # The cell has the keyboard now: F2 or typing edits it (not the problems list).
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    # -- editing and leaving rows out ----------------------------------------------------
-    def _edit_cell(self, row: int, col: int, value: Any) -> Iterable[int]:
-        """Write one cell the user typed, then revalidate the rows it affects."""
+    # -- which rows are shown (a worker answers each query) ------------------------------
+    def _on_filter_query_changed(self, query: RowQuery) -> None:
+        self._run_filter()
+
+    def _run_filter(self) -> None:
+        query = self._filter.query
+        if self._filter_job.busy:
+            if self._filter_running != query:
+                self._filter_job.cancel()  # its end starts the newest query
+            return
+        table, result, fields = self.state.table, self._shown_result, list(self.model.fields)
+        if query.group is not None and self._revalidation_job.busy:
+            # A group reads every row's issues, which a revalidating worker is changing:
+            # wait for it (its end runs this again).
+            self._filter_waits = True
+            return
+        self._filter_waits = False
+        if query.identity or table is None:
+            self._filter_running = None
+            self._filter.show_rows(query, None)
+            self._after_rows_shown()
+            return
+
+        def work(progress: Any, cancel: Any) -> Any:
+            return query, compute_rows(table, result, fields, query, cancel)
+
+        self._filter_running = query
+        self._filter_job.run(work)
+        self.filter_label.setText("Finding the rows…")
+
+    def _on_filter_job_finished(self, answer: Any) -> None:
+        query, rows = answer
+        self._filter_running = None
+        if query != self._filter.query:
+            self._run_filter()  # a newer query came while this one ran
+            return
+        self._filter.show_rows(query, rows)
+        self._after_rows_shown()
+        self._start_revalidation()  # edits made while a group was being found
+
+    def _on_filter_job_failed(self, message: str, details: str) -> None:
+        self._filter_running = None
+        log.warning("finding rows failed: %s\n%s", message, details)
+        self.filter_label.setText("The rows could not be filtered; change the filter to try again.")
+        self._start_revalidation()
+
+    def _on_filter_job_cancelled(self) -> None:
+        self._filter_running = None
+        self._run_filter()
+        self._start_revalidation()
+
+    def _after_rows_shown(self) -> None:
+        jump = self._filter.pending_jump
+        self._filter.pending_jump = None
+        if jump is not None and self.model.rowCount():
+            self.jump_to(self.model.data_row(0), jump[0], jump[1])
+        self.rows_shown.emit()
+
+    def _on_header_section_clicked(self, section: int) -> None:
+        header = self.view.horizontalHeader()
+        query = self._filter.query
+        current = header.sortIndicatorSection() if header.isSortIndicatorShown() else -1
+        descending = current == section and not query.descending
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(
+            section,
+            Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder,
+        )
+        self._filter.sort_by(section, descending)
+
+    # -- editing and leaving rows out (undoable) -------------------------------------------
+    def apply_edits(self, edits: Sequence[tuple[int, int, CellValue]], label: str) -> None:
+        """Set many cells as ONE undoable command (``label``: "Undo <label>"), then
+        revalidate the rows they touch in a worker.
+
+        ``edits`` are ``(data row, table column, value)``: 0-based data rows and the
+        table's own columns (not view columns). Cells out of range are skipped; cells
+        already holding the value change nothing. Another step reads fixed rows back in
+        with this.
+        """
+        table = self.state.table
+        if table is None:
+            return
+        n, cols = len(table), table.column_count
+        wanted = [(r, c, v) for r, c, v in edits if 0 <= r < n and 0 <= c < cols]
+        command = EditCells.of(self, table, wanted, label)
+        if command is not None:
+            self.undo_stack.push(command)  # runs its redo(): writes and revalidates
+
+    def write_cells(self, cells: Sequence[Cell]) -> None:
+        """Write cells (for the undo commands), keep originals, revalidate their rows.
+
+        More than ``WRITE_CHUNK`` cells are written a chunk per turn of the event loop
+        (busy meanwhile: no other edit, undo or check), so the window keeps painting.
+        """
+        if len(cells) <= WRITE_CHUNK:
+            rows = self._write_now(cells)
+            self.state.set_edits(self._originals)
+            self.model.refresh_rows(rows)
+            self.model.cells_edited.emit(sorted(rows))
+            self._queue_revalidation(rows)
+            return
+        self._writing = (list(cells), 0, set())
+        self.model.set_editable(False)
+        self._set_busy(True, f"Changing {counted(len(cells), 'cell')}…")
+        self.cancel_button.setEnabled(False)  # half a change would be no undo step
+        QTimer.singleShot(0, self._write_next_chunk)
+
+    def _write_next_chunk(self) -> None:
+        if self._writing is None:
+            return
+        cells, start, rows = self._writing
+        end = min(start + WRITE_CHUNK, len(cells))
+        rows.update(self._write_now(cells[start:end]))
+        self._line.set_progress(end, len(cells), "", noun="cell")
+        if end < len(cells):
+            self._writing = (cells, end, rows)
+            QTimer.singleShot(0, self._write_next_chunk)
+            return
+        self._writing = None
+        self.model.set_editable(True)
+        self._set_busy(False)
+        self.state.set_edits(self._originals)
+        self.model.refresh_rows(rows)
+        self.model.cells_edited.emit(sorted(rows))
+        self._queue_revalidation(rows)
+
+    def _write_now(self, cells: Sequence[Cell]) -> set[int]:
+        table = self.state.table
+        if table is None:
+            return set()
+        edited = self._originals
+        columns = table.columns
+        rows: set[int] = set()
+        add = rows.add
+        for row, col, value in cells:
+            key = (row, col)
+            column = columns[col]
+            if key not in edited:
+                before = column[row]
+                if before.__class__ is not value.__class__ or before != value:
+                    edited[key] = before
+            else:
+                first = edited[key]
+                if first.__class__ is value.__class__ and first == value:
+                    del edited[key]  # back to what the sheet had: no longer an edit
+            column[row] = value
+            add(row)
+        return rows
+
+    def write_excluded(self, rows: Sequence[int], excluded: Sequence[bool]) -> None:
+        """Leave rows out or in (for the undo commands), then revalidate them."""
+        result = self._shown_result
         state = self.state
-        assert state.table is not None
-        state.table.columns[col][row] = value
-        state.mark_edited([(row, col)])
-        return self._revalidate([row])
+        left_out = set(state.excluded_rows)
+        for r, out in zip(rows, excluded, strict=True):
+            if out:
+                left_out.add(r)
+                if result is not None:
+                    result.excluded.add(r)
+            else:
+                left_out.discard(r)
+                if result is not None:
+                    result.excluded.discard(r)
+        state.set_excluded_rows(left_out)
+        self.model.refresh_rows(rows)
+        self._queue_revalidation(rows)
+
+    def _edit_cell(self, row: int, col: int, value: Any) -> Iterable[int]:
+        """One cell the user typed: an undoable command."""
+        table = self.state.table
+        assert table is not None
+        where = f"{table.headers[col] or table.column_label(col)} in row {count_row(table, row)}"
+        self.apply_edits([(row, col, value)], f"edit of {where}")
+        return [row]
 
     def _set_excluded(self, rows: Iterable[int], excluded: bool) -> None:
         result = self._shown_result
-        if result is None:
+        if result is None or self.busy:
             return
-        rows = list(rows)
-        self.state.exclude_rows(rows, excluded)
-        for r in rows:
-            if excluded:
-                result.excluded.add(r)
-            else:
-                result.excluded.discard(r)
-        changed = set(self._revalidate(rows)) | set(rows)
-        self.model.refresh_rows(sorted(changed))
+        rows = [r for r in rows if (r in result.excluded) != excluded]
+        if not rows:
+            return
+        before = [r in result.excluded for r in rows]
+        what = counted(len(rows), "row")
+        text = f"leaving out {what}" if excluded else f"including {what}"
+        self.undo_stack.push(SetExcluded(self, rows, before, excluded, text))
 
-    def _revalidate(self, rows: list[int]) -> Iterable[int]:
+    def _queue_revalidation(self, rows: Iterable[int]) -> None:
+        if self._shown_result is None:
+            return
+        self._pending_rows.update(rows)
+        self._start_revalidation()
+        self._update_continue()
+
+    def _start_revalidation(self) -> None:
         result = self._shown_result
-        if result is None:
-            return rows
-        revalidate_rows(result, rows)
-        # Rows sharing a duplicate key with these may have changed too; core does not say
-        # which, so repaint what is on screen (only visible rows are redrawn; cheap).
-        self.model.refresh_all()
+        if self._revalidation_job.busy or not self._pending_rows or result is None:
+            return
+        if self._validation_job.busy:
+            return  # the running check reads every cell; its result replaces this one
+        if self._export_job.busy:
+            return  # the report reads the result; revalidated when it is written
+        finding = self._filter_running if self._filter_job.busy else None
+        if finding is not None and finding.group is not None:
+            return  # it reads every row's issues; revalidated when it ends
+        if len(self._pending_rows) > FULL_CHECK_ROWS:
+            # Revalidating row by row costs more than checking every row again. The old
+            # result no longer matches the cells: nothing may be sent from it meanwhile.
+            self._pending_rows.clear()
+            self.state.set_validation(None)
+            self.start_validation()
+            return
+        rows, self._pending_rows = sorted(self._pending_rows), set()
+
+        def work(progress: Any, cancel: Any) -> Any:
+            # Reads each row's cells as they are now: an edit made meanwhile is queued
+            # again and revalidated by the next batch, never lost or overwritten.
+            return revalidate_rows(result, rows)
+
+        self._running_for = result
+        self._revalidation_job.run(work)
+
+    def _on_revalidation_job_finished(self, changed: Any) -> None:
+        result, self._running_for = self._running_for, None
+        if result is not self._shown_result:
+            self._start_revalidation()
+            return
+        changed = list(changed or ())
+        if len(changed) > 1:  # rows sharing a duplicate key changed too: repaint
+            self.model.refresh_all()
+        else:
+            self.model.refresh_rows(changed)
+        if self._pending_rows:
+            self._start_revalidation()
+            return
         self._update_counts()
         self._panel_timer.start()
-        return rows
+        if self._filter_waits:
+            self._run_filter()
+        # One source for every count: the window's status bar and the Upload step read
+        # the same result, told here that it changed.
+        self.state.set_validation(result)
+        self.revalidated.emit()
+
+    def _on_revalidation_job_failed(self, *args: Any) -> None:
+        self._running_for = None
+        log.warning("revalidating rows failed: %s", args)
+        self._start_revalidation()
+        self._update_continue()
+
+    # -- undo, redo and bulk fixes --------------------------------------------------------
+    def _update_undo_actions(self, *args: Any) -> None:
+        stack = self.undo_stack
+        can = not self.busy
+        self.undo_action.setEnabled(can and stack.canUndo())
+        self.redo_action.setEnabled(can and stack.canRedo())
+        self.undo_action.setText(f"&Undo {stack.undoText()}" if stack.canUndo() else "&Undo")
+        self.redo_action.setText(f"&Redo {stack.redoText()}" if stack.canRedo() else "&Redo")
+
+    def _on_undo_action_triggered(self) -> None:
+        if not self.busy and self.undo_stack.canUndo():
+            self.undo_stack.undo()
+
+    def _on_redo_action_triggered(self) -> None:
+        if not self.busy and self.undo_stack.canRedo():
+            self.undo_stack.redo()
+
+    def selected_scope(self) -> Scope:
+        """The selected cells of the user's columns: (table column, data rows in view
+        order), read from the selection's ranges (a whole column of 300,000 rows is one
+        range, not 300,000 indexes)."""
+        by_col: dict[int, list[int]] = {}
+        model = self.model
+        selection = self.view.selectionModel().selection()
+        spans: list[tuple[int, int, int, int]] = [
+            (r.top(), r.bottom(), r.left(), r.right())
+            for r in (selection.at(i) for i in range(selection.count()))
+        ]
+        current = self.view.currentIndex()
+        if not spans and current.isValid():
+            spans = [(current.row(), current.row(), current.column(), current.column())]
+        for top, bottom, left, right in sorted(spans):
+            for vc in range(left, right + 1):
+                src = model.source_column(vc)
+                if src is None:
+                    continue
+                rows = by_col.setdefault(src, [])
+                rows.extend(model.data_row(v) for v in range(top, bottom + 1))
+        return sorted(by_col.items())
+
+    def _column_scope(self) -> tuple[str, Scope] | None:
+        """Every shown row of the current cell's column."""
+        table = self.state.table
+        src = self.model.source_column(self.view.currentIndex().column())
+        if table is None or src is None:
+            return None
+        shown = self.model.visible_rows
+        rows = list(range(len(table))) if shown is None else list(shown)
+        name = table.headers[src] or table.column_label(src)
+        noun = "row" if len(rows) == len(table) else "shown row"
+        return f"the column {name} ({counted(len(rows), noun)})", [(src, rows)]
+
+    def _on_fill_down_action_triggered(self) -> None:
+        table = self.state.table
+        if table is None or self.busy or not self.model.editable:
+            return
+        edits = fill_down_edits(table, self.selected_scope())
+        self.apply_edits(edits, f"fill down of {counted(len(edits), 'cell')}")
+
+    def _on_set_value_action_triggered(self) -> None:
+        table = self.state.table
+        scope = self.selected_scope()
+        cells = sum(len(rows) for _, rows in scope)
+        if table is None or self.busy or not cells or not self.model.editable:
+            return
+        text, ok = QInputDialog.getText(
+            self,
+            "Set selected cells",
+            f"New value for the {counted(cells, 'selected cell')}:",
+        )
+        if ok:
+            self.set_selection_to(text)
+
+    def set_selection_to(self, text: str) -> None:
+        """Every selected cell of the user's columns set to ``text`` (one undo step)."""
+        table = self.state.table
+        if table is None:
+            return
+        edits = set_value_edits(table, self.selected_scope(), text, self._numeric_columns())
+        self.apply_edits(edits, f"setting {counted(len(edits), 'cell')} to {text.strip()!r}")
+
+    def replace_dialog(self) -> ReplaceDialog | None:
+        """The find-and-replace dialog for the selection or the current column."""
+        table = self.state.table
+        if table is None:
+            return None
+        scopes: list[tuple[str, Scope]] = []
+        column = self._column_scope()
+        if column is not None:
+            scopes.append(column)
+        selected = self.selected_scope()
+        cells = sum(len(rows) for _, rows in selected)
+        if cells > 1:
+            scopes.append((f"the selection ({counted(cells, 'cell')})", selected))
+        if not scopes:
+            return None
+        numeric = self._numeric_columns()
+
+        def count_them(scope: Scope, find: str, replace: str, whole: bool) -> int:
+            return len(
+                replace_edits(table, scope, find, replace, whole_cell=whole, numeric=numeric)
+            )
+
+        return ReplaceDialog(self, scopes, count_them)
+
+    def _on_replace_action_triggered(self) -> None:
+        if self.busy or not self.model.editable:
+            return
+        dialog = self.replace_dialog()
+        if dialog is None:
+            self.hint_label.setText("Click a cell of the column to search first.")
+            return
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.replace_from(dialog)
+
+    def replace_from(self, dialog: ReplaceDialog) -> None:
+        """Apply what ``dialog`` says (one undo step)."""
+        table = self.state.table
+        if table is None:
+            return
+        edits = replace_edits(
+            table,
+            dialog.scope,
+            dialog.find_edit.text(),
+            dialog.replace_edit.text(),
+            whole_cell=dialog.whole_check.isChecked(),
+            numeric=self._numeric_columns(),
+        )
+        self.apply_edits(edits, f"replace of {counted(len(edits), 'cell')}")
 
     def selected_data_rows(self) -> list[int]:
         view_rows = {i.row() for i in self.view.selectionModel().selectedIndexes()}
@@ -390,16 +846,17 @@ class ReviewStep(QWidget):
     def export_report(self, path: Path, *, open_after: bool = False) -> None:
         """Write the review report in a worker; opens it afterwards if asked."""
         result = self._shown_result
-        if result is None or self.busy:
+        if result is None or self.busy or self.revalidating:
             return
         self._open_after_export = open_after
         self.model.set_editable(False)  # the worker reads the cells while it writes
-        self._export_job.run(report_job(path, result))
+        self._export_job.run(report_job(path, result, dict(self.state.edit_originals)))
         self._set_busy(True, f"Writing {path.name}…")
 
     def _on_export_job_finished(self, path: Path) -> None:
         self.model.set_editable(True)
         self._set_busy(False)
+        self._start_revalidation()
         self.hint_label.setText(f"The report was saved as {path}.")
         if self._open_after_export:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
@@ -408,13 +865,20 @@ class ReviewStep(QWidget):
     def _on_export_job_failed(self, message: str, details: str) -> None:
         self.model.set_editable(True)
         self._set_busy(False)
+        self._start_revalidation()
         show_error(self, message, details, "Export report")
 
     def _on_export_job_cancelled(self) -> None:
         self.model.set_editable(True)
         self._set_busy(False)
+        self._start_revalidation()
 
     # -- leaving -----------------------------------------------------------------------------
     def _on_continue_button_clicked(self) -> None:
-        if sendable_count(self._shown_result) > 0 and not self.busy:
+        if sendable_count(self._shown_result) > 0 and not self.busy and not self.revalidating:
             self.advance_requested.emit()
+
+
+def count_row(table: Any, row: int) -> str:
+    """The sheet's row number of a data row, as the window writes numbers."""
+    return count(table.row_numbers[row])

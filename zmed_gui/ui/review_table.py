@@ -1,19 +1,21 @@
-"""The Review step's table view: fixed-height rows, columns sized from what is on screen.
+"""The Review step's table view: fixed-height rows, columns sized to their content.
 
-Column widths come from the texts of the first rows shown (at most ``SAMPLE_ROWS``), never
-from every row, so a million rows size as quickly as ten. Each column is capped at
-``MAX_COLUMN_WIDTH`` and longer texts are elided, so one long note cannot push the event's
-fields (→ CustomerId, ...) off the right edge; a header wider than its cells is elided at
-``HEADER_CAP`` (its tooltip says what the column is). When the columns still do not fit
-the view, the widest ones share a lower cap (never under ``FIT_FLOOR``) so that as many
-columns as possible show at once; the user can widen any of them by dragging.
+The row numbers are the vertical header, so they stay in view however far the table
+scrolls sideways. Column widths come from a sample of rows (the first ``SAMPLE_ROWS``
+shown and ``SPREAD_ROWS`` spread over the rest), never from every row, so a million rows
+size as quickly as ten. Each column is capped at ``MAX_COLUMN_WIDTH`` and longer texts are
+elided, so one long note cannot push the event's fields (→ CustomerId, ...) off the right
+edge. Headers and dates show whole while there is room; only when the columns do not fit
+the view is a header elided at ``HEADER_CAP`` and the widest columns share a lower cap
+(never under ``FIT_FLOOR``); the user can widen any of them by dragging.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 
 from zmed_gui.ui.review_model import (
@@ -25,12 +27,15 @@ from zmed_gui.ui.review_model import (
 )
 
 SAMPLE_ROWS = 50  # rows whose texts size the columns (the first ones shown)
+SPREAD_ROWS = 50  # and this many more, spread evenly over the other rows
 MIN_COLUMN_WIDTH = 48  # px
 MAX_COLUMN_WIDTH = 220  # px; longer texts are elided
 HEADER_CAP = 112  # px; a header wider than its cells is elided here
 CELL_PADDING = 10  # px around a cell's text (the style's margins and the grid line)
 HEADER_PADDING = 16  # px around a header's text
 FIT_FLOOR = 96  # px; fitting the view never elides a column below this
+TEXT_FLOOR = 64  # px; a text column of the sheet keeps its header and at least this
+EVENT_FLOOR = 72  # px; the event's fields (they repeat the sheet's) give way first
 
 
 class ReviewTable(QTableView):
@@ -49,9 +54,12 @@ class ReviewTable(QTableView):
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         vh = self.verticalHeader()
-        vh.hide()
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vh.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        vh.setDefaultAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        vh.setSectionsClickable(True)  # a click selects the row
+        vh.setResizeContentsPrecision(0)
+        self._fitted = False  # sized while shown (the view's width known)?
         hh = self.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setDefaultSectionSize(120)
@@ -69,37 +77,63 @@ class ReviewTable(QTableView):
         model = self.review_model()
         if model is None or model.columnCount() == 0:
             return
-        self.setColumnWidth(ROW_COLUMN, self._row_column_width(model))
+        self._fitted = self.isVisible()
+        # The Row column's numbers are in the vertical header (frozen); the column stays
+        # in the model (its index is the same for everyone) but is not shown.
+        self.setColumnHidden(ROW_COLUMN, True)
+        self.verticalHeader().setFixedWidth(self._row_column_width(model))
         self.setColumnWidth(STATUS_COLUMN, self._status_column_width())
         fm = self.fontMetrics()
         header_fm = self.horizontalHeader().fontMetrics()
-        first = max(0, self.rowAt(0))
-        sample = [
-            model.row_texts(r) for r in range(first, min(model.rowCount(), first + SAMPLE_ROWS))
-        ]
-        widths = []
+        sample = [model.row_texts(r) for r in sample_rows(model.rowCount(), max(0, self.rowAt(0)))]
+        cells, headers, floors = [], [], []
         for c in range(FIRST_SOURCE_COLUMN, model.columnCount()):
-            cells = max((fm.horizontalAdvance(texts[c]) for texts in sample), default=0)
-            title = _header_text(model, c)
-            header = min(header_fm.horizontalAdvance(title) + HEADER_PADDING, HEADER_CAP)
-            widths.append(
-                min(max(cells + CELL_PADDING, header, MIN_COLUMN_WIDTH), MAX_COLUMN_WIDTH)
-            )
+            widest = max((fm.horizontalAdvance(texts[c]) for texts in sample), default=0)
+            cell = min(max(widest + CELL_PADDING, MIN_COLUMN_WIDTH), MAX_COLUMN_WIDTH)
+            head = min(header_fm.horizontalAdvance(_header_text(model, c)) + HEADER_PADDING,
+                       MAX_COLUMN_WIDTH)  # fmt: skip
+            cells.append(cell)
+            headers.append(head)
+            # What must show whole while there is any room: the user's headers, and
+            # dates (a cut date reads as another date); long texts and the event's
+            # fields give way first.
+            natural = max(cell, head)
+            if model.source_column(c) is None:
+                floors.append(min(natural, EVENT_FLOOR))
+            elif _looks_like_dates(texts[c] for texts in sample):
+                floors.append(natural)
+            else:
+                floors.append(min(natural, max(head, TEXT_FLOOR)))
+        widths = [max(w, h) for w, h in zip(cells, headers, strict=True)]
         if self.isVisible():
-            room = self.viewport().width() - self.columnWidth(ROW_COLUMN)
-            cap = fit_cap(widths, room - self.columnWidth(STATUS_COLUMN), FIT_FLOOR)
-            widths = [min(w, cap) for w in widths]
+            room = self.viewport().width() - self.columnWidth(STATUS_COLUMN)
+            if sum(widths) > room:
+                if sum(floors) <= room:
+                    widths = fit_floors(widths, floors, room)
+                else:  # not even that fits: headers elided, the widest cut alike
+                    widths = [
+                        max(w, min(h, HEADER_CAP)) for w, h in zip(cells, headers, strict=True)
+                    ]
+                    cap = fit_cap(widths, room, FIT_FLOOR)
+                    widths = [min(w, cap) for w in widths]
         for c, width in enumerate(widths, start=FIRST_SOURCE_COLUMN):
             self.setColumnWidth(c, width)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._fitted:  # sized before the view had a width: fit it now
+            QTimer.singleShot(0, self.size_columns)
 
     def _row_column_width(self, model: ReviewModel) -> int:
         # Row numbers ascend, so the last shown row has the widest number.
         last = model.rowCount() - 1
         number = model.row_texts(last)[ROW_COLUMN] if last >= 0 else ""
         fm = self.fontMetrics()
-        header = (
-            self.horizontalHeader().fontMetrics().horizontalAdvance(_header_text(model, ROW_COLUMN))
-        )
+        # Row numbers ascend in the sheet; a sorted view may show the widest anywhere.
+        table = model.table
+        if table is not None and len(table):
+            number = max(number, model.row_texts_of_data(len(table) - 1)[ROW_COLUMN], key=len)
+        header = self.verticalHeader().fontMetrics().horizontalAdvance(number or "0")
         return max(fm.horizontalAdvance(number) + CELL_PADDING, header + HEADER_PADDING)
 
     def _status_column_width(self) -> int:
@@ -114,6 +148,44 @@ class ReviewTable(QTableView):
         title = _header_text(model, STATUS_COLUMN) if model is not None else ""
         header = self.horizontalHeader().fontMetrics().horizontalAdvance(title) + HEADER_PADDING
         return max(cells, header)
+
+
+def sample_rows(rows: int, first: int) -> list[int]:
+    """The view rows that size the columns: ``SAMPLE_ROWS`` from ``first`` on, and
+    ``SPREAD_ROWS`` spread evenly over all of them (bounded, whatever the row count)."""
+    head = range(first, min(rows, first + SAMPLE_ROWS))
+    if rows <= SAMPLE_ROWS + SPREAD_ROWS:
+        return list(range(rows))
+    step = rows / SPREAD_ROWS
+    spread = {int(i * step) for i in range(SPREAD_ROWS)}
+    return sorted(set(head) | spread)
+
+
+_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _looks_like_dates(texts: Any) -> bool:
+    """Most non-empty sampled cells start like a date (2026-11-01...)."""
+    seen = dates = 0
+    for text in texts:
+        if text:
+            seen += 1
+            dates += bool(_DATE_START.match(text))
+    return seen > 0 and dates * 2 > seen
+
+
+def fit_floors(widths: list[int], floors: list[int], room: int) -> list[int]:
+    """Widths cut to one cap, each never under its floor, that fit ``room`` (the
+    floors do: the caller checked). The largest such cap is found by bisection."""
+    lo, hi = 0, max(widths, default=0)
+    while lo < hi:
+        cap = (lo + hi + 1) // 2
+        total = sum(max(min(w, cap), f) for w, f in zip(widths, floors, strict=True))
+        if total <= room:
+            lo = cap
+        else:
+            hi = cap - 1
+    return [max(min(w, lo), f) for w, f in zip(widths, floors, strict=True)]
 
 
 def _header_text(model: Any, column: int) -> str:

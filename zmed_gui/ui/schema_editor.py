@@ -34,17 +34,11 @@ from zmed_gui.core.schema import FieldType, Schema, SchemaField
 from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
+from zmed_gui.ui.map_grid import TYPE_TEXT
 
 # Field names become JSON keys in every event: letters, digits, underscore, not a digit first.
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TYPE_TEXT = {
-    FieldType.STRING: "Text",
-    FieldType.NUMBER: "Number (decimals allowed)",
-    FieldType.INTEGER: "Whole number",
-    FieldType.BOOLEAN: "True / false",
-    FieldType.DATE: "Date",
-    FieldType.DATETIME: "Date and time",
-}
+_TYPE_TEXT = TYPE_TEXT  # the same words as the Map step's Type column
 COL_NAME, COL_TYPE, COL_REQUIRED, COL_DESCRIPTION = range(4)
 
 

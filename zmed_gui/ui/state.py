@@ -10,7 +10,9 @@ and tests can find the box that is open.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from collections.abc import Mapping as Mapping_
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -19,7 +21,7 @@ from zmed_gui.core.convert import ConversionOptions
 from zmed_gui.core.journal import UploadRecord
 from zmed_gui.core.mapping import Mapping
 from zmed_gui.core.schema import Schema, default_schema
-from zmed_gui.core.table import Table
+from zmed_gui.core.table import CellValue, Table
 from zmed_gui.core.validate import ValidationResult
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ class AppState(QObject):
         self._options: ConversionOptions = ConversionOptions()
         self._excluded_rows: frozenset[int] = frozenset()
         self._edited_cells: frozenset[Cell] = frozenset()
+        self._edit_originals: dict[Cell, CellValue] = {}
         self._validation: ValidationResult | None = None
         self._connection_name: str | None = None
         self._resume_candidates: tuple[UploadRecord, ...] = ()
@@ -100,6 +103,7 @@ class AppState(QObject):
         self._table = table
         self._excluded_rows = frozenset()
         self._edited_cells = frozenset()
+        self._edit_originals = {}
         self._validation = None
         self.table_changed.emit()
         self.excluded_changed.emit()
@@ -168,8 +172,23 @@ class AppState(QObject):
         else:
             self.set_excluded_rows(self._excluded_rows - rows)
 
+    @property
+    def edit_originals(self) -> Mapping_[Cell, CellValue]:
+        """Each edited cell's value before the user's first change (read-only view)."""
+        return MappingProxyType(self._edit_originals)
+
     def set_edited_cells(self, cells: Iterable[Cell]) -> None:
+        """The cells typed in Review; their original values are kept where known."""
         self._edited_cells = frozenset(cells)
+        originals = self._edit_originals
+        self._edit_originals = {c: originals[c] for c in self._edited_cells if c in originals}
+        self.edits_changed.emit()
+
+    def set_edits(self, originals: Mapping_[Cell, CellValue]) -> None:
+        """The cells typed in Review with the value each held before (Review keeps them
+        for the marks, undo and the report's "Changed in Review")."""
+        self._edit_originals = dict(originals)
+        self._edited_cells = frozenset(self._edit_originals)
         self.edits_changed.emit()
 
     def mark_edited(self, cells: Iterable[Cell]) -> None:

@@ -769,11 +769,14 @@ class UploadStep(QWidget):
         outcomes = self._row_outcomes()
         pending = list(self._pending or [])
         source, documents = self.state.path, documents_folder()
+        edits = dict(self.state.edit_originals)  # a copy: cell -> value before Review
 
         def work(progress: Any, cancel: Any) -> Path:
             target = path if path is not None else default_result_path(source, documents)
             rows = describe_now(result, outcomes, pending)
-            write_report(target, result, uploads=rows, progress=progress, cancel=cancel)
+            write_report(
+                target, result, uploads=rows, edits=edits, progress=progress, cancel=cancel
+            )
             return target
 
         self._open_report = open_after

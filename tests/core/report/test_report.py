@@ -115,7 +115,8 @@ def test_summary_sheet_counts_and_top_problems(tmp_path: Path) -> None:
     assert (by_label["Valid"], by_label["Warning"], by_label["Invalid"]) == (1, 1, 1)
     assert by_label["Excluded"] == 1
     problems = [r for r in rows if r[0] in {"Quantity", "UsageDate", "Row"}]
-    assert ("Quantity", "not_number", "error", 1, "'lots' is not a number.") in [
+    # problem codes in words, never `not_number` (see test_report_review.py)
+    assert ("Quantity", "Not number", "Error", 1, "'lots' is not a number.") in [
         tuple(r[:5]) for r in problems
     ]
     assert len(problems) == 5
@@ -137,7 +138,8 @@ def test_upload_columns(tmp_path: Path) -> None:
     assert header[-3:] == ["Upload status", "Upload message", "Zuora-Request-Id"]
     assert [c.value for c in ws[2]][-3:] == ["accepted", None, "req-1"]
     assert [c.value for c in ws[3]][-3:] == ["rejected", "400: bad account", None]
-    assert [c.value for c in ws[5]][-3:] == ["not sent", None, None]
+    # a row left out says why it was not sent (see test_report_review.py)
+    assert [c.value for c in ws[5]][-3:] == ["not sent", "Left out by you in Review", None]
     assert _fill(ws["H3"]) == RED and _fill(ws["H4"]) == AMBER and _fill(ws["H2"]) is None
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r}
     assert (summary["Accepted"], summary["Rejected"], summary["Not sent"]) == (1, 1, 1)

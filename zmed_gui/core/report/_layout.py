@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -37,6 +38,44 @@ class RowUpload:
     request_id: str | None = None
 
 
+# Problem codes in the words the report's readers use (a code not listed reads as words too).
+PROBLEM_WORDS = {
+    "missing": "Empty required cell",
+    "unparseable": "Not readable as the field's type",
+    "invalid_date": "Not a real date",
+    "not_whole": "Not a whole number",
+    "wrong_type": "Wrong kind of value",
+    "excel_error": "Excel error in the cell",
+    "future_date": "Date in the future",
+    "date_outside_period": "Date outside the period",
+    "negative": "Negative number",
+    "duplicate": "Duplicate row",
+}
+
+LEFT_OUT_REASON = "Left out by you in Review"
+
+
+def problem_words(code: str) -> str:
+    """A problem code as words: ``"unparseable"`` -> ``"Not readable as the field's type"``."""
+    words = PROBLEM_WORDS.get(code)
+    return words if words is not None else code.replace("_", " ").capitalize()
+
+
+def shown_value(value: Any) -> str:
+    """A cell value as a sentence quotes it (``5``, ``"abc"``, ``empty``)."""
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0, 0):
+        return value.date().isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
 class ResultLike(Protocol):
     """What the report needs from :class:`zmed_gui.core.validate.ValidationResult`."""
 
@@ -60,12 +99,25 @@ class ReportRow:
 class Layout:
     """The output columns for a table, and how each data row is laid out in them."""
 
-    def __init__(self, result: ResultLike, uploads: Mapping[int, RowUpload] | None) -> None:
+    def __init__(
+        self,
+        result: ResultLike,
+        uploads: Mapping[int, RowUpload] | None,
+        edits: Mapping[tuple[int, int], Any] | None = None,
+    ) -> None:
         self.result = result
         self.table = result.table
         self.uploads = uploads
+        # (row, column) -> the value before the user changed it in Review
+        self.edits = edits or {}
+        self._edited_rows: dict[int, list[int]] = {}
+        for row, col in sorted(self.edits):
+            if 0 <= col < self.table.column_count:
+                self._edited_rows.setdefault(row, []).append(col)
         taken = {h.casefold() for h in self.table.headers}
         ours = ["Status", "Errors"]
+        if self.edits:
+            ours.append("Changed in Review")
         if uploads is not None:
             ours += ["Upload status", "Upload message", "Zuora-Request-Id"]
         self.row_header = _unique("Row", taken)
@@ -73,6 +125,8 @@ class Layout:
         self.headers = [self.row_header, *self.table.headers, *self.extra]
         self.status_col = 1 + self.table.column_count
         self.errors_col = self.status_col + 1
+        self.changes_col = self.errors_col + 1 if self.edits else None
+        self.upload_col = self.errors_col + (2 if self.edits else 1)
 
     def row(self, i: int) -> ReportRow:
         table = self.table
@@ -94,17 +148,48 @@ class Layout:
         elif status is RowStatus.WARNING:
             fills[self.status_col] = AMBER
         values.append(status.value)
-        values.append("; ".join(self._problem(issue) for issue in issues))
+        if status is RowStatus.EXCLUDED and not issues:
+            values.append(LEFT_OUT_REASON)
+        else:
+            values.append("; ".join(self._problem(issue) for issue in issues))
+        if self.edits:
+            values.append(self._changes(i))
         if self.uploads is not None:
             up = self.uploads.get(i)
             if up is None:
                 up = RowUpload(RowOutcome.NOT_SENT)
-            values.extend([up.status, up.message, up.request_id or ""])
+            message = up.message or self._not_sent_reason(i, status, up, issues)
+            values.extend([up.status, message, up.request_id or ""])
             if up.status == "rejected":
-                fills[self.errors_col + 1] = RED
+                fills[self.upload_col] = RED
             elif up.status == "uncertain":
-                fills[self.errors_col + 1] = AMBER
+                fills[self.upload_col] = AMBER
         return ReportRow(values, fills)
+
+    def _changes(self, i: int) -> str:
+        """What the user changed in this row: ``Qty: "abc" -> 4``, one per cell."""
+        cols = self._edited_rows.get(i)
+        if not cols:
+            return ""
+        table = self.table
+        return "; ".join(
+            f"{table.headers[c]}: {shown_value(self.edits[(i, c)])} \u2192 "
+            f"{shown_value(table.columns[c][i])}"
+            for c in cols
+        )
+
+    def _not_sent_reason(
+        self, i: int, status: RowStatus, up: RowUpload, issues: Sequence[Issue]
+    ) -> str:
+        """Why a row the upload did not send stayed behind, when the upload said nothing."""
+        if up.status != RowOutcome.NOT_SENT:
+            return ""
+        if status is RowStatus.EXCLUDED:
+            return LEFT_OUT_REASON
+        errors = [x for x in issues if x.severity is Severity.ERROR]
+        if status is RowStatus.INVALID and errors:
+            return "Invalid: " + "; ".join(self._problem(x) for x in errors)
+        return ""
 
     def _problem(self, issue: Issue) -> str:
         if issue.field:

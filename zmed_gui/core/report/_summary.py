@@ -13,7 +13,13 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.report._cells import BOLD, safe_row
-from zmed_gui.core.report._layout import UPLOAD_STATUSES, Layout, ResultLike, RowUpload
+from zmed_gui.core.report._layout import (
+    UPLOAD_STATUSES,
+    Layout,
+    ResultLike,
+    RowUpload,
+    problem_words,
+)
 from zmed_gui.core.validate import RowStatus, Severity
 
 TOP_PROBLEMS = 10
@@ -107,7 +113,7 @@ def write_summary(wb: Workbook, layout: Layout, cancel: CancelToken | None) -> N
     else:
         put([bold(h) for h in ("Field", "Problem", "Severity", "Count", "Example")])
         for label, code, severity, count, example in info["problems"]:
-            put([label, code, severity.value, count, example])
+            put([label, problem_words(code), severity.value.capitalize(), count, example])
         if info["problem_kinds"] > TOP_PROBLEMS:
             more = info["problem_kinds"] - TOP_PROBLEMS
             put([f"... and {more} more kinds of problem; filter the Results sheet."])

@@ -17,6 +17,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
@@ -33,6 +34,7 @@ def write_report(
     result: ResultLike,
     *,
     uploads: Mapping[int, RowUpload] | None = None,
+    edits: Mapping[tuple[int, int], Any] | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> None:
@@ -43,6 +45,10 @@ def write_report(
         result: the validation result (its table, row statuses and issues).
         uploads: when given, the upload's outcome per 0-based data row; rows missing from
             it are reported "not sent".
+        edits: the cells the user changed before sending, ``(data row, column) -> the
+            value before the change``; the report then says for each row what changed
+            ("Qty: "abc" -> 4") in a "Changed in Review" column. The cells themselves hold
+            the new values, numbers as numbers.
         progress: called with (rows written, rows in all, message).
         cancel: checked between rows; a cancelled write leaves no file behind.
     """
@@ -58,7 +64,7 @@ def write_report(
         raise OptionsError(
             f"The folder {folder} for the report does not exist; choose another place."
         )
-    layout = Layout(result, uploads)
+    layout = Layout(result, uploads, edits)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=suffix, dir=folder)
     except OSError as exc:

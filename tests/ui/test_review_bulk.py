@@ -1,0 +1,177 @@
+"""Bulk fixes, sorting and searching in Review: find and replace (a count before it
+changes anything), set the selection to a value, sort by a heading (a view: row numbers
+and what is sent stay the sheet's), search all columns or one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
+
+from tests.ui.test_review_step import big_table, loaded_state, write_workbook
+from zmed_gui.core.mapping import auto_match
+from zmed_gui.core.validate import RowStatus
+from zmed_gui.ui.app import immortalise_singletons
+from zmed_gui.ui.review_filters import SEARCH_DELAY_MS
+from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN, STATUS_COLUMN
+from zmed_gui.ui.review_query import RowQuery, compute_rows
+from zmed_gui.ui.review_step import ReviewStep
+from zmed_gui.ui.state import AppState
+
+immortalise_singletons()
+pytestmark = pytest.mark.usefixtures("wait_for_pool")
+
+ACCOUNT_VIEW = FIRST_SOURCE_COLUMN
+QTY = 3
+QTY_VIEW = FIRST_SOURCE_COLUMN + QTY
+
+
+@pytest.fixture
+def step(qtbot: Any, tmp_path: Path) -> ReviewStep:
+    w = ReviewStep(loaded_state(write_workbook(tmp_path / "usage.xlsx")))
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.validation_finished, timeout=10_000):
+        w.activate()
+    return w
+
+
+def shown_rows(step: ReviewStep) -> list[int]:
+    return [step.model.data_row(v) for v in range(step.model.rowCount())]
+
+
+def test_replace_counts_first_then_changes_in_one_undo_step(step: ReviewStep, qtbot: Any) -> None:
+    table = step.state.table
+    assert table is not None
+    step.view.setCurrentIndex(step.model.index(0, ACCOUNT_VIEW))
+    dialog = step.replace_dialog()
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    assert not dialog.replace_button.isEnabled()
+    dialog.find_edit.setText("a-3")  # any case
+    dialog.replace_edit.setText("ACME-3")
+    assert dialog.update_count() == 2
+    assert dialog.count_label.text() == "2 cells will change."
+    assert table.columns[0][2] == "A-3"  # nothing changed yet
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.replace_from(dialog)
+    assert table.columns[0][2:4] == ["ACME-3", "ACME-3"]
+    assert step.undo_action.text() == "&Undo replace of 2 cells"
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.undo_action.trigger()
+    assert table.columns[0][2:4] == ["A-3", "A-3"]
+
+
+def test_replace_into_a_number_column_makes_numbers(step: ReviewStep, qtbot: Any) -> None:
+    table = step.state.table
+    assert table is not None
+    step.view.setCurrentIndex(step.model.index(0, QTY_VIEW))
+    dialog = step.replace_dialog()
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    dialog.find_edit.setText("abc")
+    dialog.replace_edit.setText("3")
+    dialog.whole_check.setChecked(True)
+    assert dialog.update_count() == 1
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.replace_from(dialog)
+    assert table.columns[QTY][1] == 3 and type(table.columns[QTY][1]) is int
+    assert step.state.validation.statuses[1] is RowStatus.VALID
+
+
+def test_set_the_selection_to_a_value(step: ReviewStep, qtbot: Any) -> None:
+    table = step.state.table
+    assert table is not None
+    m = step.model
+    sel = QItemSelection(m.index(0, QTY_VIEW), m.index(2, QTY_VIEW))
+    step.view.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.set_selection_to("9")
+    assert table.columns[QTY][:3] == [9, 9, 9]
+    assert step.undo_action.text() == "&Undo setting 3 cells to '9'"
+    assert step.state.validation.counts[RowStatus.INVALID] == 0
+
+
+def test_sorting_by_a_heading_is_a_view(step: ReviewStep, qtbot: Any) -> None:
+    table = step.state.table
+    assert table is not None
+    before = [list(c) for c in table.columns]
+    header = step.view.horizontalHeader()
+    with qtbot.waitSignal(step.rows_shown, timeout=10_000):
+        header.sectionClicked.emit(QTY_VIEW)
+    # numbers first (2.5, 5, 7, 7), then text ("abc")
+    assert shown_rows(step) == [4, 0, 2, 3, 1]
+    assert step.model.headerData(0, Qt.Orientation.Vertical) == "6"  # its sheet row
+    assert "Sorted by Qty (ascending)" in step.filter_label.text()
+    with qtbot.waitSignal(step.rows_shown, timeout=10_000):
+        header.sectionClicked.emit(QTY_VIEW)
+    assert shown_rows(step) == [1, 2, 3, 0, 4]  # descending, ties keep the sheet's order
+    assert [list(c) for c in table.columns] == before  # what is sent is not reordered
+    # an edit in a sorted view goes to the right row
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.model.setData(step.model.index(0, QTY_VIEW), "4")
+    assert table.columns[QTY][1] == 4
+    with qtbot.waitSignal(step.rows_shown, timeout=10_000):
+        header.sectionClicked.emit(STATUS_COLUMN)
+    assert step.model.rowCount() == 5
+
+
+def test_search_all_columns_or_one(step: ReviewStep, qtbot: Any) -> None:
+    with qtbot.waitSignal(step.rows_shown, timeout=10_000):
+        step.search_edit.setText("a-3")
+    assert shown_rows(step) == [2, 3]
+    assert "Showing 2 rows containing" in step.filter_label.text()
+    with qtbot.waitSignal(step.rows_shown, timeout=10_000):
+        step.search_edit.setText("7")
+    assert shown_rows(step) == [2, 3]  # Qty 7 (and nothing else holds a 7)
+    qty_item = step.search_column.findData(QTY)
+    with qtbot.waitSignal(step.rows_shown, timeout=10_000):
+        step.search_edit.setText("5")
+        step.search_column.setCurrentIndex(qty_item)
+    assert shown_rows(step) == [0, 4]  # 5 and 2.5 in Qty, not the dates' 5th
+    assert step.filter_label.text().endswith("in Qty.")
+    with qtbot.waitSignal(step.rows_shown, timeout=10_000):
+        step.problems.show_all_button.click()
+    assert step.model.rowCount() == 5 and step.search_edit.text() == ""
+    assert SEARCH_DELAY_MS <= 500
+
+
+def test_a_newer_query_wins(qtbot: Any) -> None:
+    n = 50_000
+    table = big_table(
+        [[f"A-{i}" for i in range(n)], ["GB"] * n, ["2026-11-01 10:00"] * n, ["1"] * n]
+    )
+    state = AppState()
+    state.set_table(table)
+    state.set_mapping(auto_match(table.headers, state.schema, [c[:20] for c in table.columns]))
+    w = ReviewStep(state)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.validation_finished, timeout=60_000):
+        w.activate()
+    w.search_edit.setText("A-4")
+    w._filter._on_search_timer_timeout()
+    w.search_edit.setText("A-49999")  # typed on while the first search runs
+    with qtbot.waitSignal(w.rows_shown, timeout=20_000):
+        w._filter._on_search_timer_timeout()
+    qtbot.wait(100)
+    assert shown_rows(w) == [49_999]
+
+
+def test_compute_rows_without_qt_view() -> None:
+    table = big_table([["b", "a", "c"], ["GB"] * 3, ["2026-11-01"] * 3, ["3", None, "1"]])
+    assert compute_rows(table, None, [], RowQuery()) is None
+    assert compute_rows(table, None, [], RowQuery(sort_column=0)) == [1, 0, 2]
+    assert compute_rows(table, None, [], RowQuery(sort_column=3)) == [2, 0, 1]  # empty last
+    assert compute_rows(table, None, [], RowQuery(text="A", column=0)) == [1]
+
+
+def test_a_sort_in_chunks_is_the_same_stable_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zmed_gui.ui import review_query
+
+    monkeypatch.setattr(review_query, "SORT_CHUNK", 7)
+    values = [(i * 37) % 11 for i in range(100)]
+    table = big_table([[str(v) for v in values], ["GB"] * 100, ["x"] * 100, values])
+    for descending in (False, True):
+        got = compute_rows(table, None, [], RowQuery(sort_column=3, descending=descending))
+        assert got == sorted(range(100), key=values.__getitem__, reverse=descending)
