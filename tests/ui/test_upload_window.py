@@ -159,3 +159,68 @@ def test_messy_workbook_wrong_meter_then_right_one_and_a_fix_during_a_paused_upl
         assert up.start_button.text() == "Upload complete"
     finally:
         emu.stop()
+
+
+def test_fixed_rows_read_back_in_go_through_reviews_one_undoable_command(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    from zmed_gui.core.connections import CUSTOM, Connection, save_connection
+    from zmed_gui.core.fixes import FIXES_SHEET
+    from zmed_gui.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_METER_ID, Emulator
+    from zmed_gui.ui.upload_confirm import SEND
+
+    emu = Emulator().start()
+    try:
+        save_connection(
+            Connection(name="Emulator", environment=CUSTOM, custom_base_url=emu.base_url,
+                       client_id=DEMO_CLIENT_ID),
+            DEMO_CLIENT_SECRET,
+        )  # fmt: skip
+        base = dt.datetime(2026, 11, 1, 9, 0)
+        data = [[f"A-{i}", "API", base + dt.timedelta(hours=i), i + 1] for i in range(6)]
+        data[2][3] = "lots"
+        w = MainWindow()
+        qtbot.addWidget(w)
+        w.open_path(write_xlsx(tmp_path / "usage.xlsx", [HEADERS, *data], sheet="Usage"))
+
+        def idle() -> bool:
+            return running_jobs() == 0 and not w.open_step.busy and not w.review_step.busy
+
+        qtbot.waitUntil(idle, timeout=15_000)
+        w.open_step.continue_button.click()
+        qtbot.waitUntil(idle, timeout=15_000)
+        w.validate_action.trigger()
+        qtbot.waitUntil(lambda: w.state.validation is not None and idle(), timeout=15_000)
+        assert w.go_to(UPLOAD)
+        up = w.upload_step
+        qtbot.waitUntil(lambda: up.connection_combo.currentData() == "Emulator", timeout=5000)
+        up.target_edit.setText(DEMO_METER_ID)
+
+        def confirm(box: Any) -> None:
+            [send] = [b for b in box.buttons() if b.property("choice") == SEND]
+            send.click()
+
+        up.look_shown.connect(confirm)
+        with qtbot.waitSignal(up.upload_finished, timeout=20_000):
+            up.start_button.click()
+        out = tmp_path / "fix.xlsx"
+        with qtbot.waitSignal(up.fixes_exported, timeout=10_000):
+            up.export_rows_to_fix(out)
+        wb = openpyxl.load_workbook(out)
+        wb[FIXES_SHEET].cell(2, 6).value = 3
+        wb.save(out)
+        stack = w.review_step.undo_stack
+        before = stack.count()
+        with qtbot.waitSignal(w.review_step.revalidated, timeout=10_000):
+            up.read_fixed_rows(out)
+        assert stack.count() == before + 1  # one command for the whole workbook
+        assert "Read 1 fixed row back in" in stack.undoText()
+        up.activate()
+        assert up.start_button.text() == "Upload 1 event"
+        with qtbot.waitSignal(up.upload_finished, timeout=20_000) as done:
+            up.start_button.click()
+        assert done.args[0].accepted == 1 and len(emu.accepted_events()) == 6
+    finally:
+        emu.stop()
