@@ -294,7 +294,7 @@ def test_after_cancel_pause_is_off_and_one_upload_button_shows(qtbot: Any, tmp_p
         step.batch_spin.setValue(2)
         step.concurrency_spin.setValue(1)
         step.start_button.click()
-        qtbot.waitUntil(lambda: step.pause_button.isEnabled(), timeout=10_000)
+        qtbot.waitUntil(lambda: len(emu.accepted_events()) > 0, timeout=10_000)
         step.cancel_button.click()
         assert not step.pause_button.isEnabled()
         qtbot.waitUntil(lambda: not step.busy, timeout=30_000)

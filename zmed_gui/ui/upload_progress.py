@@ -125,6 +125,11 @@ class UploadProgressPanel(QGroupBox):
             self.pause_button.setEnabled(False)
             self.pause_button.setText("Pause")
 
+    def has_snapshot(self) -> bool:
+        """Whether the running upload has reported anything yet (it began sending)."""
+        with self._latest_lock:
+            return self._latest is not None
+
     def post(self, p: Any) -> None:
         """Keep ``p`` for the next :meth:`show_latest` (called from the worker thread)."""
         with self._latest_lock:

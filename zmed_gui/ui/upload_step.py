@@ -139,7 +139,7 @@ class UploadStep(QWidget):
         self._outcomes_key: tuple[Any, Any, Any] | None = None
         self._sending_key: tuple[Any, Any, Any] | None = None
         self._pending: list[int] | None = None  # rows not yet delivered (None: unknown)
-        self._counts_generation = 0
+        self._counts_version = 0
         self._pending_of: tuple[int, int] | None = None
         self._pending_src: dict[int, RowUpload] | None = None
         # The destination of the upload that stopped unfinished (Resume offers it only there).
@@ -275,16 +275,16 @@ class UploadStep(QWidget):
             # Counting a million statuses is quick but not free: once per result (or
             # after Review may have changed rows: activate() forgets the count).
             self._counted, self._counts = result, row_counts(result)
-            self._counts_generation += 1
+            self._counts_version += 1
         total = sendable_count(result, self._counts)
         dry_run = self.dry_run_check.isChecked()
         known = self._known_outcomes() if result is not None else None
-        if self._pending_of != (self._counts_generation, id(known)) or (
+        if self._pending_of != (self._counts_version, id(known)) or (
             self._pending_src is not known
         ):
             # Walking every row (bench/bench_upload_look.py) happens once per change,
             # not on every keystroke in the meter field.
-            self._pending_of, self._pending_src = (self._counts_generation, id(known)), known
+            self._pending_of, self._pending_src = (self._counts_version, id(known)), known
             self._pending = self._not_yet_sent(result, known)
         to_send = total if self._pending is None or dry_run else len(self._pending)
         # After a complete upload the same events to the same meter would only meet the
@@ -550,7 +550,8 @@ class UploadStep(QWidget):
 
     def _on_worker_cancelled(self) -> None:
         self._let_the_meter_go()
-        sending, self._sending = self._sending, False
+        # A send job cancelled before it began sent nothing and left no upload to resume.
+        sending, self._sending = self._sending and self.progress_box.has_snapshot(), False
         self._job_ended()
         if sending:
             self._stopped_for = self.form.destination()
@@ -569,7 +570,7 @@ class UploadStep(QWidget):
             self._outcomes, self._outcomes_key = merged, self._sending_key
             if self.state.validation is not None and self._same_key(self._outcomes_key):
                 # Worked out in the job; rows fixed meanwhile are counted at activate().
-                self._pending_of = (self._counts_generation, id(merged))
+                self._pending_of = (self._counts_version, id(merged))
                 self._pending_src, self._pending = merged, pending
         if is_complete(result):
             self._complete_for = self.form.destination()
