@@ -129,11 +129,55 @@ def main() -> int:
         wait(lambda: not dialog._store.busy, "the saved connections")  # type: ignore[attr-defined]
         shot("7-connections.png", dialog)
         dialog.reject()  # type: ignore[attr-defined]
+        upload_ui_shots(window, app, wait, shot)
     finally:
         window.close()
         wait_for_jobs(10_000)
         session.stop()
     return 0
+
+
+def upload_ui_shots(window: Any, app: Any, wait: Any, shot: Any) -> None:
+    """The last look before sending (to a sandbox), and "Open result report" when no
+    program opens .xlsx files."""
+    from PySide6.QtGui import QDesktopServices
+
+    from zmed_gui.core.connections import Connection, make_target
+    from zmed_gui.core.upload import items_from_validation
+    from zmed_gui.core.validate import RowStatus
+    from zmed_gui.ui.dialogs import open_file
+    from zmed_gui.ui.upload_confirm import last_look, last_look_box
+
+    result, state = window.state.validation, window.state
+    if result is not None:
+        items, invalid = items_from_validation(result)
+        statuses = list(result.statuses)
+        look = last_look(
+            items,
+            statuses,
+            state.schema,
+            excluded=sum(1 for st in statuses if st is RowStatus.EXCLUDED),
+            invalid=len(invalid),
+        )
+        conn = Connection(name="Finance sandbox", meter_number="1042", client_id="x")
+        target = make_target(conn.base_url, "8a1f0c2e9b7d4e6fa3c5b9d1e2f40718")
+        box = last_look_box(window, look, conn, target, state.schema)
+        box.open()
+        wait(box.isVisible, "the last look")
+        shot("8-last-look.png", box)
+        box.done(0)
+
+    saved = window.upload_step.last_report or Path.home() / "Documents" / "usage-uploaded.xlsx"
+    real_open = QDesktopServices.openUrl
+    QDesktopServices.openUrl = lambda url: False  # type: ignore[method-assign]
+    try:
+        box = open_file(window, Path(saved), "The result report")
+    finally:
+        QDesktopServices.openUrl = real_open  # type: ignore[method-assign]
+    if box is not None:
+        wait(box.isVisible, "the could-not-open dialog")
+        shot("9-open-failed.png", box)
+        box.done(0)
 
 
 def review_screenshots(app: Any, window: Any, shot: Any, wait: Any) -> None:

@@ -49,9 +49,11 @@ def load_and_map(state: AppState, path: Path) -> Table:
     return table
 
 
-def make_upload_step(qtbot: Any, state: AppState) -> UploadStep:
+def make_upload_step(qtbot: Any, state: AppState, *, confirm: bool = True) -> UploadStep:
     step = UploadStep(state)
     qtbot.addWidget(step)
+    if confirm:
+        confirm_last_look(step)
     with qtbot.waitSignal(step.connections_loaded, timeout=5_000):
         step.activate()  # the saved connections are read in a worker
     return step
@@ -66,3 +68,15 @@ def accept_resume_offer(qtbot: Any, state: AppState) -> None:
     assert "did not finish" in box.text() and "usage.xlsx" in box.text()
     [resume] = [b for b in box.buttons() if b.property("choice") == "resume"]
     resume.click()
+
+
+def confirm_last_look(step: UploadStep) -> None:
+    """Answer every last look before sending of ``step`` with its Send button (as a user
+    who read it would); tests that look at the dialog itself connect ``look_shown``."""
+    from zmed_gui.ui.upload_confirm import SEND
+
+    def press(box: QMessageBox) -> None:
+        [send] = [b for b in box.buttons() if b.property("choice") == SEND]
+        send.click()
+
+    step.look_shown.connect(press)

@@ -289,7 +289,7 @@ def test_open_result_report_writes_next_to_the_source_and_opens_it(
         opened.append(url.toLocalFile())
         return True
 
-    monkeypatch.setattr("zmed_gui.ui.upload_step.QDesktopServices.openUrl", open_url)
+    monkeypatch.setattr("zmed_gui.ui.dialogs.QDesktopServices.openUrl", open_url)
     state = demo_state(write_workbook(tmp_path / "usage.xlsx", rows(4)), emulator)
     step = make_upload_step(qtbot, state)
     upload(qtbot, step)

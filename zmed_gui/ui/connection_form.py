@@ -94,7 +94,7 @@ class ConnectionForm(QWidget):
         self.path_state_label = QLabel()
         self.path_state_label.setWordWrap(True)
         self.meter_edit = QLineEdit()
-        self.meter_edit.setPlaceholderText("optional: meter ID or the meter's Unique Upload URL")
+        self.meter_edit.setPlaceholderText("optional: the meter's Unique Upload URL")
         self.meter_number_edit = QLineEdit()
         self.meter_number_edit.setPlaceholderText(
             "optional: the meter's number, shown on its page in Zuora Mediation"
@@ -107,18 +107,52 @@ class ConnectionForm(QWidget):
         self.secret_state_label.setWordWrap(True)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("&Name:", self.name_edit)
-        form.addRow("&Environment:", self.environment_combo)
-        form.addRow("&Base URL:", self.base_url_edit)
-        form.addRow("Client &ID:", self.client_id_edit)
-        form.addRow("Client &secret:", self.secret_edit)
-        form.addRow("Entity ID:", self.entity_edit)
-        form.addRow("Org IDs:", self.org_edit)
-        form.addRow("&Tenant type:", self.limits_combo)
-        form.addRow("&Upload path:", self.path_style_combo)
+        self.hints: dict[str, QLabel] = {}
+
+        def row(label: str, widget: QWidget, hint: str = "") -> None:
+            form.addRow(label, widget)
+            if hint:
+                self.hints[label] = note = QLabel(hint)
+                note.setWordWrap(True)
+                note.setEnabled(False)  # drawn lighter: a hint, not a field
+                form.addRow("", note)
+
+        row("&Name:", self.name_edit, "Any name you will recognise in the Upload step.")
+        row(
+            "&Environment:",
+            self.environment_combo,
+            "Where your Zuora tenant lives (ask your administrator); start on a sandbox.",
+        )
+        row("&Base URL:", self.base_url_edit)
+        row(
+            "Client &ID:",
+            self.client_id_edit,
+            "From your Zuora administrator (Settings > Administration > OAuth Clients).",
+        )
+        row(
+            "Client &secret:",
+            self.secret_edit,
+            "Shown once when the OAuth client is made; kept in the password store.",
+        )
+        row("Entity ID:", self.entity_edit, "Only if your tenant has several entities.")
+        row("Org IDs:", self.org_edit, "Only if your tenant has several organisations.")
+        row(
+            "&Tenant type:",
+            self.limits_combo,
+            "How much one request may carry; it follows the environment.",
+        )
+        row("&Upload path:", self.path_style_combo)
         form.addRow("", self.path_state_label)
-        form.addRow("Default &meter:", self.meter_edit)
-        form.addRow("Meter n&umber:", self.meter_number_edit)
+        row(
+            "Meter's upload &URL:",
+            self.meter_edit,
+            "On the meter's page in Zuora Mediation: its Unique Upload URL.",
+        )
+        row(
+            "Meter n&umber:",
+            self.meter_number_edit,
+            "The number on the meter's page (not the ID in its URL): to check what it kept.",
+        )
         form.addRow("", self.secret_state_label)
 
     def load(self, conn: Connection) -> None:

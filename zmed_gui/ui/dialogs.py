@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import traceback
+from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from zmed_gui.core.errors import ZmedError
@@ -14,6 +16,7 @@ __all__ = [
     "BUG_MESSAGE",
     "ask_yes_no",
     "error_box",
+    "open_file",
     "show_error",
     "show_exception",
 ]
@@ -97,3 +100,48 @@ def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+COPY_PATH = "Copy path"
+SHOW_IN_FOLDER = "Show in folder"
+
+
+def open_file(parent: QWidget | None, path: Path, what: str = "The file") -> QMessageBox | None:
+    """Open ``path`` with the program the system has for it; when nothing opens it
+    (``QDesktopServices.openUrl`` returns False), say where it is and what to do, with
+    *Copy path* and *Show in folder*. Returns that dialog (shown), or None if it opened."""
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        return None
+    box = QMessageBox(parent)
+    box.setWindowTitle("Could not open the file")
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setText(
+        f"{what} was saved, but this computer has no program set to open "
+        f"{path.suffix or 'such'} files. Open it yourself (in Excel, for example) from:\n\n"
+        f"{path}"
+    )
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    copy = box.addButton(COPY_PATH, QMessageBox.ButtonRole.ActionRole)
+    folder = box.addButton(SHOW_IN_FOLDER, QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Close)
+    # Action buttons close a QMessageBox; these must not, so they are handled here.
+    copy.clicked.disconnect()
+    folder.clicked.disconnect()
+
+    def on_copy() -> None:
+        QGuiApplication.clipboard().setText(str(path))
+        copy.setText("Copied")
+
+    def on_folder() -> None:
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent))):
+            folder.setEnabled(False)
+            folder.setText("No file manager found")
+
+    copy.clicked.connect(on_copy)
+    folder.clicked.connect(on_folder)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if parent is None:
+        _open_boxes.append(box)
+        box.finished.connect(lambda _result, b=box: _forget(b))
+    box.open()
+    return box

@@ -7,6 +7,7 @@ damaged file, keeping it, so that the next upload starts a new journal.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from zmed_gui.core.journal import set_aside_journal
 from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import show_error
+
+log = logging.getLogger(__name__)
 
 SET_ASIDE = "Set aside and start a new journal"
 
@@ -51,7 +54,8 @@ def journal_damaged_box(parent: QWidget | None, message: str, path: Path | None)
             )
 
         def failed(msg: str, details: str) -> None:
-            show_error(parent, msg, details, "Upload journal")
+            log.warning("setting the journal aside failed: %s\n%s", msg, details)
+            show_error(parent, msg, title="Upload journal")  # the traceback: the log
 
         jobs.run(work, finished=done, failed=failed)
 

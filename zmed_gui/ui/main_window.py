@@ -163,6 +163,15 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(widget)
             step.advance_requested.connect(lambda i=i: self._on_step_advance_requested(i))
 
+        # Upload <-> Review (issue 11): fixed rows read back in go through Review's one
+        # undoable command once it has it; "Review the rows with warnings" opens Review.
+        apply_edits = getattr(self.review_step, "apply_edits", None)
+        if apply_edits is not None:
+            self.upload_step.apply_edits = apply_edits
+        self.upload_step.review_warnings_requested.connect(
+            self._on_upload_step_review_warnings_requested
+        )
+
         main_menus.build_actions(self)
         main_menus.build_menus(self)
         main_menus.build_toolbar(self)
@@ -436,9 +445,21 @@ class MainWindow(QMainWindow):
 
     def _on_validate_action_triggered(self) -> None:
         if self.current_step() != REVIEW:
-            self.go_to(REVIEW)  # entering Review validates when nothing is validated yet
-        elif self.review_validate is not None and self.review_validate.isEnabled():
+            checked = self.state.validation is not None
+            # Entering Review validates when nothing is validated yet; else "Check data"
+            # checks again (from the Upload step too: it never does nothing).
+            if not self.go_to(REVIEW) or not checked:
+                return
+        if self.review_validate is not None and self.review_validate.isEnabled():
             self.review_validate.trigger()
+
+    def _on_upload_step_review_warnings_requested(self) -> None:
+        """The last look's "Review the rows with warnings": Review, those rows only."""
+        if not self.go_to(REVIEW):
+            return
+        # Review's own "warnings only" filter (the problems filters beside "rows with
+        # problems"): ticked, the rows with warnings alone are shown.
+        self.review_step.warnings_check.setChecked(True)
 
     def _on_upload_action_triggered(self) -> None:
         if self.current_step() != UPLOAD:

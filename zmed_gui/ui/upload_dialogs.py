@@ -8,23 +8,39 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from enum import Enum
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
-from zmed_gui.core.journal import JournalDamaged, find_interrupted_uploads
-from zmed_gui.ui import jobs, numbers
+from zmed_gui.core.journal import JournalDamaged, abandon_upload, find_interrupted_uploads
+from zmed_gui.ui import jobs
 from zmed_gui.ui.journal_dialog import journal_damaged_box
+from zmed_gui.ui.numbers import count, counted
 from zmed_gui.ui.state import AppState
 
 log = logging.getLogger(__name__)
 
 
-def n(count: int) -> str:
-    """The count as the rest of the window writes numbers (ui/numbers: system locale)."""
-    return numbers.count(count)
+def n(number: int) -> str:
+    """A count as the whole window writes it: the system locale's grouping (numbers.py)."""
+    return count(number)
+
+
+_HTTP_IN_PARENS = re.compile(r"\s*\(HTTP \d{3}[^)]*\)")
+_HTTP_ANSWERED = re.compile(r"\banswered HTTP (\d{3})\b")
+_REQUEST_ID = re.compile(r"[;,]?\s*\(?Zuora-Request-Id:?\s*[\w-]+\)?", re.IGNORECASE)
+
+
+def plain_words(message: str) -> tuple[str, str]:
+    """Core's sentence without the status codes and request IDs (for the step), and the
+    original for Show Details when anything was taken out (else "")."""
+    plain = _HTTP_IN_PARENS.sub("", message)
+    plain = _HTTP_ANSWERED.sub("refused it", plain)
+    plain = _REQUEST_ID.sub("", plain)
+    return plain, ("" if plain == message else f"Technical details: {message}")
 
 
 def when(iso: str | None) -> str:
@@ -80,7 +96,7 @@ def guard_text(
         details.append(f"Already accepted (Excel rows): {rows}{more}")
     if plan.uncertain:
         lines.append(
-            f"{n(len(plan.uncertain))} events were sent by an earlier upload that never got "
+            f"{counted(len(plan.uncertain), 'event')} sent by an earlier upload never got "
             f"an answer from {service}: they may or may not have arrived."
         )
         rows = ", ".join(n(i.excel_row) for i in plan.uncertain[:50])
@@ -89,8 +105,8 @@ def guard_text(
     new = len(plan.to_send)
     if new:
         lines.append(
-            f"Send only the {n(new)} new ones to be safe; sending the others again may "
-            "bill your customers twice."
+            f"Send only the {counted(new, 'new event')} to be safe; sending the others "
+            "again may bill your customers twice."
         )
     else:
         lines.append(
@@ -117,7 +133,11 @@ def duplicate_guard(
     box.setText(text)
     if details:
         box.setDetailedText(details)
-    new_label = f"Send only the {n(len(plan.to_send))} new ones" if plan.to_send else "No new ones"
+    new_label = (
+        f"Send only the {counted(len(plan.to_send), 'new event')}"
+        if plan.to_send
+        else "No new ones"
+    )
     new_button = box.addButton(new_label, QMessageBox.ButtonRole.AcceptRole)
     new_button.setProperty("choice", GuardChoice.SEND_NEW.value)
     if not plan.to_send:
@@ -159,9 +179,11 @@ def resend_question(
     box.setIcon(QMessageBox.Icon.Question)
     parts = []
     if failed:
-        parts.append(f"{n(failed)} events that were not accepted")
+        parts.append(
+            f"{counted(failed, 'event')} that {'was' if failed == 1 else 'were'} not accepted"
+        )
     if uncertain:
-        parts.append(f"{n(uncertain)} events that got no answer")
+        parts.append(f"{counted(uncertain, 'event')} that got no answer")
     text = f"Send {' and '.join(parts)} again?"
     if uncertain:
         text += (
@@ -213,10 +235,22 @@ def resume_offer(parent: QWidget | None, records: list[Any]) -> QMessageBox:
     box.setText(text)
     resume = box.addButton("Resume when I open it", QMessageBox.ButtonRole.AcceptRole)
     resume.setProperty("choice", "resume")
+    discard = box.addButton(
+        "Discard it" if len(records) == 1 else "Discard them", QMessageBox.ButtonRole.ActionRole
+    )
+    discard.setProperty("choice", "discard")
+    discard.setToolTip(
+        "Never offer this again (for example, it went to a wrong meter). What was received "
+        "stays recorded, so nothing is sent twice."
+    )
     later = box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
     later.setProperty("choice", "later")
     box.setDefaultButton(resume)
+    box.setEscapeButton(later)
     return box
+
+
+DISCARDED: list[int] = []  # how many uploads each "Discard" at start discarded (tests)
 
 
 class _ResumeOffer(QObject):
@@ -263,10 +297,25 @@ class _ResumeOffer(QObject):
         if box is None:
             return
         button = box.clickedButton()
-        if button is not None and button.property("choice") == "resume":
+        choice = button.property("choice") if button is not None else None
+        box.deleteLater()
+        if choice == "resume":
             # The Upload step resumes the upload whose fingerprint matches the file opened.
             self._state.set_resume_candidates(self._records)
-        box.deleteLater()
+        elif choice == "discard":
+            self._discard([r.upload_id for r in self._records])
+            return
+        self._done()
+
+    def _discard(self, upload_ids: list[str]) -> None:
+        def work(progress: Any, cancel: Any) -> int:
+            return sum(1 for uid in upload_ids if abandon_upload(uid))
+
+        jobs.run(work, finished=self._on_discarded, failed=self._on_worker_failed)
+
+    def _on_discarded(self, discarded: int) -> None:
+        log.info("discarded %d interrupted uploads", discarded)
+        DISCARDED.append(discarded)  # tests look
         self._done()
 
     def _on_worker_failed(self, message: str, details: str) -> None:

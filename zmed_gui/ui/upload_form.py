@@ -6,6 +6,7 @@ shows at once. Secrets are never read here: the planning worker asks the keyring
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -42,6 +43,8 @@ from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import icon
 from zmed_gui.ui.jobs import Job
 from zmed_gui.ui.state import AppState
+
+log = logging.getLogger(__name__)
 
 DEMO_NAME = "Demo (local emulator)"
 DEDUP_TIP = (
@@ -87,24 +90,31 @@ class UploadForm(QWidget):
         conn_row.addWidget(connections_button)
         self.target_edit = QLineEdit()
         self.target_edit.setPlaceholderText(
-            "the meter's ID, or paste its Unique Upload URL from Zuora"
+            "paste the meter's Unique Upload URL from Zuora (or the ID at its end)"
         )
-        self.target_edit.setAccessibleName("Meter ID or upload URL")
+        self.target_edit.setToolTip(
+            "In Zuora Mediation, open the meter: its page shows the Unique Upload URL."
+        )
+        self.target_edit.setAccessibleName("Meter's upload URL")
         self.target_edit.textChanged.connect(self._on_field_changed)
         where = QGroupBox("Where to")
         wf = QFormLayout(where)
         wf.addRow("Connection:", conn_row)
-        wf.addRow("Meter ID or &upload URL:", self.target_edit)
+        wf.addRow("Meter's &upload URL:", self.target_edit)
 
         # how
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(0, 10_000)
-        self.batch_spin.setSpecialValueText("Tenant limit")
-        self.batch_spin.setToolTip("Events per request; 'Tenant limit' uses the connection's.")
+        self.batch_spin.setSpecialValueText("As many as allowed")
+        self.batch_spin.setToolTip(
+            "Events sent in one request; 'As many as allowed' uses what the connection's "
+            "tenant type allows."
+        )
         self.concurrency_spin = QSpinBox()
         self.concurrency_spin.setRange(1, 40)
         self.concurrency_spin.setValue(4)
-        self.gzip_check = QCheckBox("Compress requests (gzip)")
+        self.gzip_check = QCheckBox("Send smaller requests (compressed)")
+        self.gzip_check.setToolTip("Compresses each request (gzip): faster on slow networks.")
         self.gzip_check.setChecked(True)
         self.track_edit = QLineEdit()
         self.track_edit.setPlaceholderText("optional: your reference, up to 64 characters")
@@ -181,7 +191,8 @@ class UploadForm(QWidget):
 
     def _on_connections_worker_failed(self, message: str, details: str) -> None:
         self._connections_worker = None
-        show_error(self, message, details, "Connections", warning=True)
+        log.warning("reading the connections failed: %s\n%s", message, details)
+        show_error(self, message, title="Connections", warning=True)  # traceback: the log
         self._after_connections_loaded()
 
     def _after_connections_loaded(self) -> None:
@@ -279,7 +290,7 @@ class UploadForm(QWidget):
             default = conn.default_target()
             if default is None:
                 raise OptionsError(
-                    "Enter the meter ID, or paste the meter's Unique Upload URL from Zuora."
+                    "Paste the meter's Unique Upload URL from Zuora (or the meter ID at its end)."
                 )
             target = default
         elif "://" in text:

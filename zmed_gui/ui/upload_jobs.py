@@ -28,7 +28,8 @@ from zmed_gui.core.upload import (
     UploadResult,
     UploadSession,
 )
-from zmed_gui.core.validate import ValidationResult
+from zmed_gui.core.validate import RowStatus, ValidationResult
+from zmed_gui.ui.upload_confirm import LastLook, last_look
 
 RESEND_STATUSES = frozenset({"rejected", "uncertain"})
 PlainProgress = Callable[[int, int, str], Any]
@@ -41,6 +42,8 @@ class Prepared:
     session: UploadSession
     plan: UploadPlan
     earlier: dict[str, UploadRecord] = field(default_factory=dict)
+    look: LastLook = field(default_factory=LastLook)  # what the last look before sending shows
+    validation: ValidationResult | None = None  # the rows this upload was planned from
 
     def close(self) -> None:
         """Let the meter go without sending (the user said no)."""
@@ -117,7 +120,16 @@ def prepare_upload(
     earlier: dict[str, UploadRecord] = {}
     if plan.duplicates or plan.uncertain:
         earlier = {r.upload_id: r for r in session.uploads(200)}
-    return Prepared(session, plan, earlier)
+    statuses = list(result.statuses)
+    look = last_look(
+        plan.to_send,
+        statuses,
+        result.schema,
+        excluded=sum(1 for s in statuses if s is RowStatus.EXCLUDED),
+        invalid=len(plan.invalid_rows),
+        skipped=0 if options.allow_duplicates else len(plan.duplicates),
+    )
+    return Prepared(session, plan, earlier, look, result)
 
 
 def send_upload(

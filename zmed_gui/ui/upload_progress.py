@@ -7,7 +7,10 @@ signal then calls :meth:`show_latest` on the GUI thread, which reads it.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -39,12 +42,16 @@ def progress_text(p: Any, paused: bool, service: str = "Zuora") -> str:
     parts = [f"{n(handled)} of {n(to_send)} events sent"]
     if p.skipped_duplicates:
         parts.append(f"{n(p.skipped_duplicates)} already in {service}, skipped")
-    parts.append(f"{n(int(p.events_per_second))} events/s")
-    parts.append(
-        f"{fmt_duration(p.eta_seconds)} left"
-        if p.eta_seconds is not None
-        else "time left: estimating…"
-    )
+    if p.paused or paused:
+        # Nothing moves while paused: no speed, and no time left counting down (or up).
+        parts.append("time left: paused")
+    else:
+        parts.append(f"{n(int(p.events_per_second))} events/s")
+        parts.append(
+            f"{fmt_duration(p.eta_seconds)} left"
+            if p.eta_seconds is not None
+            else "time left: estimating…"
+        )
     parts.append(f"{n(p.retries)} retries")
     parts.append(f"{n(p.rejected + p.uncertain)} failed")
     text = " · ".join(parts)
@@ -60,9 +67,17 @@ class UploadProgressPanel(QGroupBox):
 
     cancel_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__("Sending", parent)
         self.pause = PauseToken()
+        # Speed and time left over the time spent sending only: a pause stops this clock,
+        # so neither runs while paused nor jumps after Resume.
+        self._clock = clock
+        self._active = 0.0  # seconds sent so far, pauses left out
+        self._since: float | None = None  # when the current stretch of sending began
+        self._handled_at_start: int | None = None
         self.service = "Zuora"  # where the events go ("the local emulator" in demo mode)
         self._latest: Any = None  # the newest UploadProgress, written by the worker thread
         self._latest_lock = threading.Lock()
@@ -86,6 +101,7 @@ class UploadProgressPanel(QGroupBox):
         """A fresh pause switch and an empty bar for ``total`` events."""
         self.pause = PauseToken()
         self.service = service
+        self._active, self._since, self._handled_at_start = 0.0, None, None
         with self._latest_lock:
             self._latest = None
         self.progress_bar.setRange(0, max(total, 1))
@@ -109,6 +125,11 @@ class UploadProgressPanel(QGroupBox):
             self.pause_button.setEnabled(False)
             self.pause_button.setText("Pause")
 
+    def has_snapshot(self) -> bool:
+        """Whether the running upload has reported anything yet (it began sending)."""
+        with self._latest_lock:
+            return self._latest is not None
+
     def post(self, p: Any) -> None:
         """Keep ``p`` for the next :meth:`show_latest` (called from the worker thread)."""
         with self._latest_lock:
@@ -123,10 +144,31 @@ class UploadProgressPanel(QGroupBox):
             return
         to_send = max(p.events_total - p.skipped_duplicates, 0)
         handled = p.accepted + p.rejected + p.uncertain
+        p = self._timed(p, handled, to_send)
         self.progress_bar.setRange(0, max(to_send, 1))
         self.progress_bar.setValue(min(handled, max(to_send, 1)))
         self.progress_bar.setFormat(f"{n(handled)} of {n(to_send)} events")
         self.progress_label.setText(progress_text(p, self.pause.paused, self.service))
+
+    def _sending_seconds(self) -> float:
+        now = self._clock()
+        return self._active + (now - self._since if self._since is not None else 0.0)
+
+    def _timed(self, p: Any, handled: int, to_send: int) -> Any:
+        """``p`` with speed and time left over the time actually spent sending."""
+        if self.pause.paused or p.paused:
+            return p
+        if self._handled_at_start is None:
+            self._handled_at_start = handled  # a resumed upload starts part-way
+            self._since = self._clock()
+            return p
+        seconds = self._sending_seconds()
+        done = handled - self._handled_at_start
+        if seconds <= 0 or done <= 0:
+            return p
+        eps = done / seconds
+        left = max(to_send - handled, 0)
+        return dataclasses.replace(p, events_per_second=eps, eta_seconds=left / eps)
 
     def _on_cancel_button_clicked(self) -> None:
         self.cancel_requested.emit()
@@ -134,9 +176,13 @@ class UploadProgressPanel(QGroupBox):
     def _on_pause_button_clicked(self) -> None:
         if self.pause.paused:
             self.pause.resume()
+            if self._handled_at_start is not None:
+                self._since = self._clock()
             self.pause_button.setText("Pause")
             self.progress_label.setText("Resuming…")
         else:
+            if self._since is not None:
+                self._active, self._since = self._sending_seconds(), None
             self.pause.pause()
             self.pause_button.setText("Resume")
             self.progress_label.setText("Pausing after the requests already on their way…")
@@ -145,4 +191,6 @@ class UploadProgressPanel(QGroupBox):
         """Cancel was asked for: a paused run must wake up to see it."""
         self.pause.resume()
         self.cancel_button.setEnabled(False)
+        self.pause_button.setEnabled(False)  # nothing to pause or resume once stopping
+        self.pause_button.setText("Pause")
         self.progress_label.setText("Stopping after the requests already on their way…")

@@ -7,11 +7,13 @@ emit a signal; the step, which owns the workers, does the work.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -26,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.ui.icons import icon
-from zmed_gui.ui.upload_dialogs import GuardChoice, choice_of, n, resend_question
+from zmed_gui.ui.numbers import counted
+from zmed_gui.ui.upload_dialogs import GuardChoice, choice_of, n, plain_words, resend_question
 
 
 def is_complete(result: Any) -> bool:
@@ -42,12 +45,63 @@ def is_complete(result: Any) -> bool:
     )
 
 
-def default_result_path(source: Path | None) -> Path:
-    """Next to the spreadsheet (else in the home folder), stamped with the time."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+def documents_folder() -> Path:
+    """The user's Documents folder as the system names it (no disk access here)."""
+    loc = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(loc) if loc else Path.home()
+
+
+def _inside_the_app(folder: Path) -> bool:
+    """A folder of the installed app (or of a file the app unpacked for itself)."""
+    from importlib import resources
+
+    import zmed_gui
+
+    roots = [Path(zmed_gui.__file__).resolve().parent]
+    try:  # the app's resources may live elsewhere (an editable install maps them)
+        roots.append(Path(str(resources.files("zmed_gui.resources"))).resolve())
+    except (ModuleNotFoundError, TypeError, OSError):
+        pass
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        roots.append(Path(frozen).resolve())
+    try:
+        here = folder.resolve()
+    except OSError:
+        return True
+    return any(here == root or root in here.parents for root in roots)
+
+
+def result_folder(source: Path | None, documents: Path) -> Path:
+    """Where result files go: beside the spreadsheet when that folder is writable and is
+    not part of the app (the demo's sample is), else the Documents folder, else home.
+
+    Looks at the disk: call it in a worker.
+    """
     if source is not None:
-        return Path(source).with_name(f"{Path(source).stem}-uploaded-{stamp}.xlsx")
-    return Path.home() / f"zmed-upload-{stamp}.xlsx"
+        folder = Path(source).parent
+        if folder.is_dir() and os.access(folder, os.W_OK) and not _inside_the_app(folder):
+            return folder
+    for folder in (documents, Path.home()):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    return Path.home()
+
+
+def result_name(source: Path | None, what: str = "uploaded") -> str:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stem = Path(source).stem if source is not None else "zmed-upload"
+    return f"{stem}-{what}-{stamp}.xlsx"
+
+
+def default_result_path(source: Path | None, documents: Path | None = None) -> Path:
+    """The result report's path: see :func:`result_folder` (looks at the disk)."""
+    folder = result_folder(source, documents if documents is not None else documents_folder())
+    return folder / result_name(source)
 
 
 def result_title(result: Any, service: str = "Zuora") -> str:
@@ -55,23 +109,27 @@ def result_title(result: Any, service: str = "Zuora") -> str:
     if result.dry_run:
         title = "Dry run finished: nothing was sent."
     elif result.error is not None:
-        title = f"The upload stopped: {result.error}"
+        title = f"The upload stopped: {plain_words(str(result.error))[0]}"
     elif result.interrupted:
         title = (
-            f"The upload was stopped after {service} received {n(result.accepted)} events. "
+            f"The upload was stopped after {service} received {counted(result.accepted, 'event')}. "
             "Press Resume upload to send the rest; nothing is sent twice."
         )
     elif result.rejected or result.uncertain:
         title = (
-            f"Finished with problems: {n(result.accepted)} events received, "
+            f"Finished with problems: {counted(result.accepted, 'event')} received, "
             f"{n(result.rejected)} rejected, {n(result.uncertain)} without an answer. "
             "The result report shows which rows and why."
         )
     else:
-        title = f"Done: all {n(result.accepted)} events were received by {service}."
+        title = (
+            f"Done: all {counted(result.accepted, 'event')} were received by {service}."
+            if result.accepted != 1
+            else f"Done: the event was received by {service}."
+        )
     if result.message and (result.uncertain or result.held_uncertain or result.error):
         # Core's sentence adds what to do about uncertain events; counts are below.
-        title += f"\n{result.message}"
+        title += f"\n{plain_words(result.message)[0]}"
     title += f"\nUpload {result.upload_id[:8]}, track ID {result.track_id}."
     return title
 
@@ -96,7 +154,10 @@ class UploadResultPanel(QGroupBox):
     resume_requested = Signal()
     check_requested = Signal()  # "Check with Zuora": reconcile with the meter's audit trail
     resend_confirmed = Signal(object)  # the 0-based rows to send again (a set)
-    report_requested = Signal(object, bool)  # the report's Path, open it afterwards
+    report_requested = Signal(object, bool)  # the report's Path (None: the usual), open it
+    discard_requested = Signal()  # forget the stopped upload (it is not offered again)
+    fixes_export_requested = Signal(object)  # where to write the rows to fix (None: usual)
+    fixes_read_requested = Signal(object)  # the fixed workbook's Path
 
     def __init__(
         self, source_path: Callable[[], Path | None], parent: QWidget | None = None
@@ -128,7 +189,8 @@ class UploadResultPanel(QGroupBox):
         grid.setColumnStretch(4, 1)
         self.report_button = QPushButton(icon("export"), "Open result report")
         self.report_button.setToolTip(
-            "Every row with what happened to it, saved next to your spreadsheet"
+            "Every row with what happened to it, saved next to your spreadsheet (or in "
+            "Documents when that folder cannot be written)"
         )
         self.report_button.clicked.connect(self._on_report_button_clicked)
         self.report_as_button = QPushButton("Save result report as…")
@@ -137,6 +199,25 @@ class UploadResultPanel(QGroupBox):
         self.resume_button.clicked.connect(self._on_resume_button_clicked)
         self.resend_button = QPushButton("Resend failed/uncertain events…")
         self.resend_button.clicked.connect(self._on_resend_button_clicked)
+        self.discard_button = QPushButton("Discard this upload")
+        self.discard_button.setToolTip(
+            "Forget this unfinished upload (for example, it went to a wrong meter): it is "
+            "no longer offered for resuming. What was received stays recorded, so nothing "
+            "is sent twice."
+        )
+        self.discard_button.clicked.connect(self.discard_requested.emit)
+        self.fix_export_button = QPushButton("Export rows to fix…")
+        self.fix_export_button.setToolTip(
+            "Only the rows that were not sent or not accepted, with the reason and their row "
+            "number, as a workbook to fix in Excel"
+        )
+        self.fix_export_button.clicked.connect(self._on_fix_export_button_clicked)
+        self.fix_read_button = QPushButton("Read fixed rows back in…")
+        self.fix_read_button.setToolTip(
+            "Read the workbook you fixed: its changes go into the rows (by row number), "
+            "ready to send what is not yet sent"
+        )
+        self.fix_read_button.clicked.connect(self._on_fix_read_button_clicked)
         self.check_button = QPushButton("Check with the meter")
         self.check_button.setToolTip(
             "Zuora checks events after receiving them: ask the meter which it kept and which "
@@ -154,12 +235,17 @@ class UploadResultPanel(QGroupBox):
             self.report_button,
             self.report_as_button,
             self.resume_button,
+            self.discard_button,
             self.resend_button,
             self.check_button,
             self.auto_check_box,
         ):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        fix_row = QHBoxLayout()
+        fix_row.addWidget(self.fix_export_button)
+        fix_row.addWidget(self.fix_read_button)
+        fix_row.addStretch(1)
         self.check_label = QLabel()
         self.check_label.setWordWrap(True)
         self.check_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -169,6 +255,7 @@ class UploadResultPanel(QGroupBox):
         rl.addLayout(grid)
         rl.addWidget(self.check_label)
         rl.addLayout(buttons)
+        rl.addLayout(fix_row)
         self.hide()
 
     def show_result(self, result: Any, failed: dict[int, str], service: str = "Zuora") -> None:
@@ -182,8 +269,13 @@ class UploadResultPanel(QGroupBox):
             attr = "uncertain_total" if key == "uncertain" else key
             label.setText(n(int(getattr(result, attr, getattr(result, key, 0)) or 0)))
         self.result_title.setText(result_title(result, service))
+        # What the words left out (status codes, request IDs) is one hover away.
+        self.result_title.setToolTip(plain_words(str(result.error))[1] if result.error else "")
         self.resume_button.setVisible(bool(result.interrupted))
+        self.discard_button.setVisible(bool(result.interrupted))
         self.resend_button.setVisible(bool(failed) and not result.interrupted)
+        undelivered = int(result.rejected) + int(result.not_sent) + int(result.invalid)
+        self.fix_export_button.setVisible(not result.dry_run and undelivered > 0)
         self.check_button.setVisible(not result.dry_run and result.accepted > 0)
         self.auto_check_box.setVisible(self.check_button.isVisibleTo(self))
         self.check_button.setEnabled(True)
@@ -222,6 +314,7 @@ class UploadResultPanel(QGroupBox):
             "The upload was stopped. Press Resume upload to send the rest; nothing is sent twice."
         )
         self.resume_button.show()
+        self.discard_button.show()
         self.resend_button.hide()
         self.show()
 
@@ -253,16 +346,42 @@ class UploadResultPanel(QGroupBox):
             self.resend_confirmed.emit(self._resend_rows)
 
     def default_path(self) -> Path:
+        """Looks at the disk (the step resolves it in a worker; tests call it)."""
         return default_result_path(self._source_path())
 
+    def _start_folder(self) -> str:
+        """Where the save dialogs start: beside the spreadsheet, or Documents (no I/O)."""
+        source = self._source_path()
+        if source is not None and not _inside_the_app(Path(source).parent):
+            return str(Path(source).parent)
+        return str(documents_folder())
+
     def _on_report_button_clicked(self) -> None:
-        self.report_requested.emit(self.default_path(), True)
+        self.report_requested.emit(None, True)
+
+    def _on_fix_export_button_clicked(self) -> None:
+        source = self._source_path()
+        start = Path(self._start_folder()) / result_name(source, "rows-to-fix")
+        path, _chosen = QFileDialog.getSaveFileName(
+            self, "Export rows to fix", str(start), "Excel workbook (*.xlsx)"
+        )
+        if path:
+            p = Path(path)
+            self.fixes_export_requested.emit(p if p.suffix else p.with_suffix(".xlsx"))
+
+    def _on_fix_read_button_clicked(self) -> None:
+        path, _chosen = QFileDialog.getOpenFileName(
+            self, "Read fixed rows back in", self._start_folder(), "Excel workbook (*.xlsx)"
+        )
+        if path:
+            self.fixes_read_requested.emit(Path(path))
 
     def _on_report_as_button_clicked(self) -> None:
+        source = self._source_path()
         path, chosen = QFileDialog.getSaveFileName(
             self,
             "Save result report",
-            str(self.default_path()),
+            str(Path(self._start_folder()) / result_name(source)),
             "Excel workbook (*.xlsx);;CSV file (*.csv)",
         )
         if path:

@@ -12,12 +12,12 @@ and :class:`UploadResultPanel`; this module wires them to the workers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -28,16 +28,26 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.connections import get_secret, remember_batch_size, remember_path_style
-from zmed_gui.core.errors import CredentialsError, OptionsError
-from zmed_gui.core.journal import JournalDamaged
-from zmed_gui.core.report import write_report
+from zmed_gui.core.errors import CredentialsError, OptionsError, ZmedError
+from zmed_gui.core.fixes import (
+    describe_now,
+    export_rows_to_fix,
+    merge_outcomes,
+    not_yet_sent,
+    read_fixed_rows,
+    rows_to_fix,
+)
+from zmed_gui.core.journal import JournalDamaged, abandon_upload
+from zmed_gui.core.report import RowOutcome, RowUpload, write_report
+from zmed_gui.core.table import CellValue
 from zmed_gui.core.upload import check_upload
-from zmed_gui.core.validate import RowStatus
+from zmed_gui.core.validate import RowStatus, revalidate_rows
 from zmed_gui.ui import jobs
-from zmed_gui.ui.dialogs import show_error
+from zmed_gui.ui.dialogs import open_file, show_error
 from zmed_gui.ui.icons import icon
 from zmed_gui.ui.jobs import Job
 from zmed_gui.ui.journal_dialog import journal_damaged_box
+from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.review_step import (
     keep_gui_thread_responsive,
     row_counts,
@@ -45,18 +55,32 @@ from zmed_gui.ui.review_step import (
     settle_long_lived,
 )
 from zmed_gui.ui.state import AppState
+from zmed_gui.ui.upload_confirm import REVIEW_WARNINGS, SEND, last_look_box, look_choice
 from zmed_gui.ui.upload_dialogs import (
     GuardChoice,
     choice_of,
     duplicate_guard,
     n,
+    plain_words,
 )
 from zmed_gui.ui.upload_form import DEMO_NAME, UploadForm
 from zmed_gui.ui.upload_jobs import Prepared, cell_edits, prepare_upload, send_upload
 from zmed_gui.ui.upload_progress import UploadProgressPanel
-from zmed_gui.ui.upload_result import UploadResultPanel, is_complete
+from zmed_gui.ui.upload_result import (
+    UploadResultPanel,
+    default_result_path,
+    documents_folder,
+    is_complete,
+    result_folder,
+    result_name,
+)
 
-__all__ = ["DEMO_NAME", "UploadStep"]
+__all__ = ["DEMO_NAME", "EditsSink", "UploadStep"]
+
+# How fixed rows are read back in: the Review step's ``apply_edits(edits, label)`` (one
+# undoable command, revalidated off the GUI thread). The window connects it; until the
+# Review step has it, :meth:`UploadStep._apply_edits_here` stands in.
+EditsSink = Callable[[Sequence[tuple[int, int, CellValue]], str], None]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +97,11 @@ class UploadStep(QWidget):
     guard_shown = Signal(object)  # the QMessageBox of the duplicate guard (tests)
     report_written = Signal(str)
     connections_loaded = Signal()  # the saved connections were read (tests wait for it)
+    look_shown = Signal(object)  # the QMessageBox of the last look before sending (tests)
+    review_warnings_requested = Signal()  # "Review the rows with warnings": go to Review
+    fixes_exported = Signal(str)  # the rows-to-fix workbook was written (its path)
+    fixes_read = Signal(object)  # a FixedRows was read back in and applied
+    upload_discarded = Signal(str)  # the upload ID the user discarded
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +109,7 @@ class UploadStep(QWidget):
         self.state = state
         self._worker: Job | None = None
         self._prepared: Prepared | None = None
+        self._sending_prepared: Prepared | None = None
         self._failed_error: object = None
         self.journal_box: QMessageBox | None = None
         self._rows_only: set[int] | None = None  # resend: only these rows
@@ -101,6 +131,20 @@ class UploadStep(QWidget):
         self._counted: Any = None
         self._counts: dict[RowStatus, int] = row_counts(None)
         self._open_report = False
+        self.look_box: QMessageBox | None = None
+        self.open_box: QMessageBox | None = None  # "could not open the file" (tests)
+        # What the uploads of these rows (this table and mapping) to this destination did,
+        # row by row, merged over the uploads: after a fix, only the rest is sent.
+        self._outcomes: dict[int, RowUpload] = {}
+        self._outcomes_key: tuple[Any, Any, Any] | None = None
+        self._sending_key: tuple[Any, Any, Any] | None = None
+        self._pending: list[int] | None = None  # rows not yet delivered (None: unknown)
+        self._counts_version = 0
+        self._pending_of: tuple[int, int] | None = None
+        self._pending_src: dict[int, RowUpload] | None = None
+        # The destination of the upload that stopped unfinished (Resume offers it only there).
+        self._stopped_for: tuple[Any, str] | None = None
+        self.apply_edits: EditsSink | None = None
 
         self.start_action = QAction(icon("upload"), "&Upload", self)
         self.start_action.setShortcut(QKeySequence("Ctrl+Return"))
@@ -147,6 +191,9 @@ class UploadStep(QWidget):
         results.resend_confirmed.connect(self._on_result_box_resend_confirmed)
         results.report_requested.connect(self._on_result_box_report_requested)
         results.check_requested.connect(self._on_result_box_check_requested)
+        results.discard_requested.connect(self.discard_stopped_upload)
+        results.fixes_export_requested.connect(self.export_rows_to_fix)
+        results.fixes_read_requested.connect(self.read_fixed_rows)
 
         layout = QVBoxLayout(self)
         layout.addWidget(form)
@@ -157,6 +204,9 @@ class UploadStep(QWidget):
 
         form.changed.connect(self._update_summary)
         state.validation_changed.connect(self._on_state_validation_changed)
+        # A cell fixed or a row left out in Review changes what is not yet sent.
+        state.edits_changed.connect(self._on_state_rows_changed)
+        state.excluded_changed.connect(self._on_state_rows_changed)
         self._update_summary()
 
     # -- step contract -----------------------------------------------------------------------
@@ -171,7 +221,8 @@ class UploadStep(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        # The last look waits for the user holding the meter: nothing else starts meanwhile.
+        return self._worker is not None or self.look_box is not None
 
     @property
     def connections_dialog(self) -> Any:
@@ -187,16 +238,63 @@ class UploadStep(QWidget):
         self._complete_for = None  # other rows, mapping or values: worth sending
         self._update_summary()
 
+    def _on_state_rows_changed(self) -> None:
+        self._counted = None  # counted again when next shown (activate), not per edit
+        if self.isVisible():
+            self._update_summary()
+
+    def _key(self) -> tuple[Any, Any, Any]:
+        """Whose outcomes apply: the same table (edits included), mapping and destination."""
+        return (self.state.table, self.state.mapping, self.form.destination())
+
+    def _same_key(self, key: tuple[Any, Any, Any] | None) -> bool:
+        return _keys_match(key, self._key())
+
+    def _known_outcomes(self) -> dict[int, RowUpload] | None:
+        return self._outcomes if self._outcomes and self._same_key(self._outcomes_key) else None
+
+    @staticmethod
+    def _not_yet_sent(result: Any, known: dict[int, RowUpload] | None) -> list[int] | None:
+        """Rows fixed or included after an upload, and rows it did not deliver: the next
+        upload sends exactly these (never a delivered row again). None: the whole file."""
+        if known is None or result is None:
+            return None
+        pending = not_yet_sent(result, known)
+        if not pending and any(u.status == RowOutcome.UNCERTAIN for u in known.values()):
+            # Sent without an answer is not received: Upload offers the file again, and
+            # the duplicate guard asks about those events (resend or not).
+            return None
+        return pending
+
+    def _resumable(self) -> bool:
+        return self._stopped_for is not None and self._stopped_for == self.form.destination()
+
     def _update_summary(self) -> None:
         result = self.state.validation
         if result is not self._counted:
-            # Counting a million statuses is quick but not free: once per result.
+            # Counting a million statuses is quick but not free: once per result (or
+            # after Review may have changed rows: activate() forgets the count).
             self._counted, self._counts = result, row_counts(result)
-        count = sendable_count(result, self._counts)
+            self._counts_version += 1
+        total = sendable_count(result, self._counts)
         dry_run = self.dry_run_check.isChecked()
+        known = self._known_outcomes() if result is not None else None
+        if self._pending_of != (self._counts_version, id(known)) or (
+            self._pending_src is not known
+        ):
+            # Walking every row (bench/bench_upload_look.py) happens once per change,
+            # not on every keystroke in the meter field.
+            self._pending_of, self._pending_src = (self._counts_version, id(known)), known
+            self._pending = self._not_yet_sent(result, known)
+        to_send = total if self._pending is None or dry_run else len(self._pending)
         # After a complete upload the same events to the same meter would only meet the
         # duplicate guard: the button says so instead of inviting it.
-        done = self._complete_for is not None and self._complete_for == self.form.destination()
+        done = self._pending == [] or (
+            self._pending is None
+            and self._complete_for is not None
+            and self._complete_for == self.form.destination()
+        )
+        resumable = self._resumable()
         if result is None:
             self.summary_label.setText("Check the rows in Review first.")
         elif done:
@@ -204,26 +302,45 @@ class UploadStep(QWidget):
                 f"These events were all received by {self._complete_service}. To send again, "
                 "change the rows, the mapping, the connection or the meter."
             )
+        elif resumable:
+            self.summary_label.setText(
+                "The last upload stopped before the end: Resume upload sends the rest, or "
+                "Discard this upload forgets it."
+            )
         else:
             invalid = self._counts[RowStatus.INVALID]
-            text = f"{n(count)} events are ready to send."
+            if self._pending is not None:
+                text = (
+                    f"{counted(to_send, 'event')} not sent yet (fixed or not delivered "
+                    "before); the rows already received are not sent again."
+                )
+            else:
+                text = f"{counted(to_send, 'event')} ready to send."
             if invalid:
-                text += f" {n(invalid)} invalid rows will not be sent."
+                text += f" {counted(invalid, 'invalid row')} will not be sent."
             self.summary_label.setText(text)
-        can = count > 0 and not self.busy and self.connection_combo.currentData() is not None
+        can = to_send > 0 and not self.busy and self.connection_combo.currentData() is not None
         can = can and (dry_run or not done)
-        self.start_action.setEnabled(can)
+        # While Resume is offered the result panel's button is the one way on: never two
+        # upload buttons side by side.
+        self.start_button.setVisible(not resumable or dry_run)
+        self.start_action.setEnabled(can or (resumable and not self.busy))
         self.start_button.setEnabled(can)
         if dry_run:
             self.start_button.setText("Dry run")
         elif done:
             self.start_button.setText("Upload complete")
         else:
-            self.start_button.setText(f"Upload {n(count)} events")
+            self.start_button.setText(f"Upload {counted(to_send, 'event')}")
 
     # -- planning --------------------------------------------------------------------------------
     def _on_start_action_triggered(self) -> None:
-        self.start_upload()
+        if self._resumable() and not self.dry_run_check.isChecked():
+            self.resume()
+        elif self._pending and not self.dry_run_check.isChecked():
+            self.start_upload(rows=set(self._pending))
+        else:
+            self.start_upload()
 
     def start_upload(
         self, *, resume_id: str | None = None, rows: set[int] | None = None, **overrides: Any
@@ -251,6 +368,7 @@ class UploadStep(QWidget):
             return
         edits = cell_edits(result.table, state.edited_cells) if state.edited_cells else []
         self._rows_only = rows
+        self._sending_key = self._key()
 
         def work(progress: Any, cancel: Any) -> Prepared:
             return prepare_upload(
@@ -290,7 +408,7 @@ class UploadStep(QWidget):
             self.guard_shown.emit(box)
             self._set_running(False)
             return
-        self._send(prepared)
+        self._look_then_send(prepared)
 
     def _on_guard_box_finished(self, _code: int) -> None:
         box, prepared = self.guard_box, self._prepared
@@ -301,7 +419,7 @@ class UploadStep(QWidget):
         choice = choice_of(box)
         box.deleteLater()
         if choice is GuardChoice.SEND_NEW and prepared.plan.to_send:
-            self._send(prepared)
+            self._look_then_send(prepared)
         elif choice is GuardChoice.SEND_ALL:
             prepared.close()
             rows = self._rows_only
@@ -316,6 +434,35 @@ class UploadStep(QWidget):
             self.progress_label.setText("Nothing was sent.")
             self.upload_stopped.emit("Nothing was sent.")
 
+    # -- the last look ---------------------------------------------------------------------------
+    def _look_then_send(self, prepared: Prepared) -> None:
+        """Anything but the demo (and a dry run): show where, what and how much; send on yes."""
+        conn = self.form.selected_connection()
+        if prepared.plan.options.dry_run or self.form.demo_selected() or conn is None:
+            self._send(prepared)
+            return
+        self._set_running(False)
+        box = last_look_box(self, prepared.look, conn, prepared.plan.target, self.state.schema)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(lambda _code: self._on_look_box_finished(box, prepared))
+        self.look_box = box
+        box.open()
+        self.look_shown.emit(box)
+
+    def _on_look_box_finished(self, box: QMessageBox, prepared: Prepared) -> None:
+        self.look_box = None
+        choice = look_choice(box)
+        box.deleteLater()
+        if choice == SEND:
+            self._send(prepared)
+            return
+        prepared.close()
+        self._update_summary()
+        self.progress_label.setText("Nothing was sent.")
+        self.upload_stopped.emit("Nothing was sent.")
+        if choice == REVIEW_WARNINGS:
+            self.review_warnings_requested.emit()
+
     # -- sending ---------------------------------------------------------------------------------
     def _send(self, prepared: Prepared) -> None:
         plan = prepared.plan
@@ -323,11 +470,27 @@ class UploadStep(QWidget):
         pause = self.progress_box.prepare_sending(total, self._service)
         post = self.progress_box.post
 
+        same = _keys_match(self._sending_key, self._outcomes_key)
+        earlier = self._outcomes if same else {}
+        validation = prepared.validation
+
         def work(progress: Any, cancel: Any) -> Any:
-            return send_upload(prepared, pause=pause, post=post, progress=progress, cancel=cancel)
+            result, failed = send_upload(
+                prepared, pause=pause, post=post, progress=progress, cancel=cancel
+            )
+            # What every upload of these rows did, and what is still to send: walked here,
+            # so the GUI thread only shows it (200k rows: tens of milliseconds saved there).
+            merged = merge_outcomes(earlier, result.row_outcomes) if earlier else None
+            merged = merged if merged is not None else dict(result.row_outcomes)
+            pending = UploadStep._not_yet_sent(validation, merged)
+            return result, failed, merged, pending
 
         self.last_upload_id = plan.upload_id
+        self._stopped_for = None
         self._sending = True
+        # Held until the job ends: a job cancelled before it ran never closes the session
+        # itself, and the meter would stay held for this process ("another upload").
+        self._sending_prepared = prepared
         self._run_worker(work, self._on_send_finished, f"Sending {n(total)} events…")
         self.pause_button.setEnabled(True)
 
@@ -366,43 +529,107 @@ class UploadStep(QWidget):
         self._failed_error = exc
 
     def _on_worker_failed(self, message: str, details: str) -> None:
+        self._let_the_meter_go()
         self._sending = False
         self._job_ended()
         exc, self._failed_error = self._failed_error, None
+        # The traceback is for the log; Show Details holds only what a user can act on.
+        log.warning("upload job failed: %s\n%s", message, details)
         if isinstance(exc, JournalDamaged):
             self.journal_box = journal_damaged_box(self, message, exc.path)
         else:
-            show_error(self, message, details, "Upload")
+            plain, technical = plain_words(message)
+            details = "\n\n".join(d for d in (technical, _plain_details(exc)) if d)
+            show_error(self, plain, details, "Upload")
         self.upload_stopped.emit(message)
 
+    def _let_the_meter_go(self) -> None:
+        prepared, self._sending_prepared = self._sending_prepared, None
+        if prepared is not None:
+            prepared.close()  # idempotent: a session that ran has closed itself
+
     def _on_worker_cancelled(self) -> None:
-        sending, self._sending = self._sending, False
+        self._let_the_meter_go()
+        # A send job cancelled before it began sent nothing and left no upload to resume.
+        sending, self._sending = self._sending and self.progress_box.has_snapshot(), False
         self._job_ended()
         if sending:
+            self._stopped_for = self.form.destination()
             self.result_box.show_stopped()
+            self._update_summary()
             self.upload_stopped.emit("The upload was stopped.")
         else:
             self.upload_stopped.emit("Cancelled before anything was sent.")
 
-    def _on_send_finished(self, outcome: tuple[Any, dict[int, str]]) -> None:
-        result, failed = outcome
+    def _on_send_finished(self, outcome: tuple[Any, dict[int, str], Any, Any]) -> None:
+        result, failed, merged, pending = outcome
         settle_long_lived()
+        self._sending_prepared = None
         self._sending = False
+        if not result.dry_run:
+            self._outcomes, self._outcomes_key = merged, self._sending_key
+            if self.state.validation is not None and self._same_key(self._outcomes_key):
+                # Worked out in the job; rows fixed meanwhile are counted at activate().
+                self._pending_of = (self._counts_version, id(merged))
+                self._pending_src, self._pending = merged, pending
         if is_complete(result):
             self._complete_for = self.form.destination()
             self._complete_service = self._service
+        self._stopped_for = self.form.destination() if result.interrupted else None
         self._job_ended()
         self.last_result = result
         self.result_box.show_result(result, failed, self._service)
+        if self._pending:
+            self.result_box.add_note(
+                f"{counted(len(self._pending), 'row')} changed since this upload started "
+                f"{'is' if len(self._pending) == 1 else 'are'} not sent yet: press "
+                f"Upload to send {'it' if len(self._pending) == 1 else 'them'} (only "
+                f"{'it' if len(self._pending) == 1 else 'those'})."
+            )
         self._remember_findings(result)
         self._schedule_check(result)
         self.upload_finished.emit(result)
 
     # -- what next ------------------------------------------------------------------------------
     def resume(self) -> None:
-        """Continue the upload that was stopped (only what it has not finished is sent)."""
-        if self.last_upload_id is not None:
-            self.start_upload(resume_id=self.last_upload_id)
+        """Continue the upload that was stopped (only what it has not finished is sent).
+
+        Only to where it went: after the meter or connection was changed (a wrong meter
+        corrected), Upload starts a new upload instead and the stopped one can be discarded.
+        """
+        if self.last_upload_id is None:
+            return
+        if not self._resumable():
+            self._stopped_for = None
+            self.start_upload()
+            return
+        self.start_upload(resume_id=self.last_upload_id)
+
+    def discard_stopped_upload(self) -> None:
+        """Forget the stopped upload (journal: abandoned): never offered again. What it
+        delivered stays recorded, so the duplicate guard still keeps those events out."""
+        upload_id = self.last_upload_id
+        if upload_id is None or self.busy:
+            return
+
+        def work(progress: Any, cancel: Any) -> bool:
+            return abandon_upload(upload_id)
+
+        def done(_discarded: bool) -> None:
+            self._stopped_for = None
+            self.result_box.resume_button.hide()
+            self.result_box.discard_button.hide()
+            self.result_box.add_note(
+                "This upload was discarded: it is no longer offered for resuming."
+            )
+            self._update_summary()
+            self.upload_discarded.emit(upload_id)
+
+        def failed(message: str, details: str) -> None:
+            log.warning("could not discard upload %s: %s\n%s", upload_id, message, details)
+            show_error(self, message, title="Discard upload")
+
+        jobs.run(work, finished=done, failed=failed, context=self)
 
     AUTO_CHECK_MS = 16 * 60_000  # after the meter's processing window (core's 15 minutes)
     AUTO_CHECK_DEMO_MS = 5_000  # the demo tenant reports at once
@@ -495,12 +722,24 @@ class UploadStep(QWidget):
 
     def _on_check_finished(self, checked: Any) -> None:
         self.last_check = checked
+        # Rows the meter rejected after receipt were not delivered after all: they join
+        # the rows to fix, and Upload offers them (the journal does not hold them back).
+        if checked.rejected_rows and self._outcomes:
+            self._outcomes = dict(self._outcomes)
+            for row, why in checked.rejected_rows.items():
+                self._outcomes[row] = RowUpload(
+                    RowOutcome.REJECTED, f"Rejected by the meter after receipt: {why}"
+                )
+            self.result_box.fix_export_button.show()
+            self._update_summary()
         self.result_box.show_check(checked)
         self.upload_checked.emit(checked)
 
     def _on_check_failed(self, message: str, details: str) -> None:
         self.result_box.check_button.setEnabled(True)
-        show_error(self, message, details, "Check with Zuora")
+        log.warning("check with Zuora failed: %s\n%s", message, details)
+        plain, technical = plain_words(message)
+        show_error(self, plain, technical, "Check with Zuora")  # the traceback: the log
 
     def _on_result_box_resend_confirmed(self, rows: set[int]) -> None:
         self.start_upload(rows=rows, allow_duplicates=True, resend_uncertain=True)
@@ -508,35 +747,141 @@ class UploadStep(QWidget):
     def default_result_path(self) -> Path:
         return self.result_box.default_path()
 
-    def _on_result_box_report_requested(self, path: Path, open_after: bool) -> None:
+    def _on_result_box_report_requested(self, path: Path | None, open_after: bool) -> None:
         self.write_result_report(path, open_after=open_after)
 
-    def write_result_report(self, path: Path, *, open_after: bool = False) -> None:
-        """Every row with its upload outcome (worker); opens the file afterwards if asked."""
+    def _row_outcomes(self) -> dict[int, RowUpload]:
+        """Every upload of these rows to this destination, merged (else the last one's)."""
+        known = self._known_outcomes()
+        if known is not None:
+            return known
+        return dict(self.last_result.row_outcomes) if self.last_result is not None else {}
+
+    def write_result_report(self, path: Path | None = None, *, open_after: bool = False) -> None:
+        """Every row with what happened to it (worker); opens the file afterwards if asked.
+
+        ``path`` None: beside the spreadsheet when that folder can be written and is not
+        the app's own (the demo's sample is), else in Documents (decided in the worker).
+        A row fixed after an upload says so ("not sent yet"), never "invalid".
+        """
         result, upload = self.state.validation, self.last_result
         if result is None or upload is None or self.busy:
             return
+        outcomes = self._row_outcomes()
+        pending = list(self._pending or [])
+        source, documents = self.state.path, documents_folder()
         edits = dict(self.state.edit_originals)  # a copy: cell -> value before Review
 
         def work(progress: Any, cancel: Any) -> Path:
+            target = path if path is not None else default_result_path(source, documents)
+            rows = describe_now(result, outcomes, pending)
             write_report(
-                path,
-                result,
-                uploads=upload.row_outcomes,
-                edits=edits,
-                progress=progress,
-                cancel=cancel,
+                target, result, uploads=rows, edits=edits, progress=progress, cancel=cancel
             )
-            return path
+            return target
 
         self._open_report = open_after
-        self._run_worker(work, self._on_report_finished, f"Writing {path.name}…")
+        what = path.name if path is not None else "the result report"
+        self._run_worker(work, self._on_report_finished, f"Writing {what}…")
 
     def _on_report_finished(self, path: Path) -> None:
         self._job_ended()
         self.result_box.show()
         self.last_report = path
         if self._open_report:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            self.open_box = open_file(self, path, "The result report")
         self.result_box.add_note(f"Report saved as {path}.")
         self.report_written.emit(str(path))
+
+    # -- fix and read back in -------------------------------------------------------------------
+    def export_rows_to_fix(self, path: Path | None = None) -> None:
+        """The rows not delivered (reason, row number, original columns) as an .xlsx."""
+        result = self.state.validation
+        if result is None or self.last_result is None or self.busy:
+            return
+        outcomes = self._row_outcomes()
+        source, documents = self.state.path, documents_folder()
+
+        def work(progress: Any, cancel: Any) -> tuple[Path, int]:
+            target = path
+            if target is None:
+                target = result_folder(source, documents) / result_name(source, "rows-to-fix")
+            progress(0, 0, "Finding the rows to fix…")
+            todo = rows_to_fix(result, outcomes)
+            return target, export_rows_to_fix(target, result, todo, cancel=cancel)
+
+        self._run_worker(work, self._on_fixes_export_finished, "Writing the rows to fix…")
+
+    def _on_fixes_export_finished(self, written: tuple[Path, int]) -> None:
+        path, rows = written
+        self._job_ended()
+        self.result_box.show()
+        self.result_box.add_note(
+            f"{counted(rows, 'row')} to fix saved as {path}. Fix them in Excel, save, then "
+            "press Read fixed rows back in."
+        )
+        self.fixes_exported.emit(str(path))
+
+    def read_fixed_rows(self, path: Path) -> None:
+        """Read a fixed rows-to-fix workbook (worker), then apply it as edits."""
+        table = self.state.table
+        if table is None or self.busy:
+            return
+
+        def work(progress: Any, cancel: Any) -> Any:
+            progress(0, 0, f"Reading {path.name}…")
+            return read_fixed_rows(path, table, cancel=cancel)
+
+        self._run_worker(work, self._on_fixes_read_finished, f"Reading {path.name}…")
+
+    def _on_fixes_read_finished(self, fixed: Any) -> None:
+        self._job_ended()
+        self.result_box.show()
+        if not fixed.edits:
+            self.result_box.add_note(
+                f"Nothing was changed in the {counted(len(fixed.rows), 'row')} read back in."
+            )
+        else:
+            label = f"Read {counted(len(fixed.changed_rows), 'fixed row')} back in"
+            sink = self.apply_edits or self._apply_edits_here
+            sink(fixed.edits, label)
+            self.result_box.add_note(
+                f"{counted(len(fixed.changed_rows), 'row')} changed "
+                f"({counted(len(fixed.edits), 'cell')}). Press Upload to send what is not "
+                "sent yet; rows already received are not sent again."
+            )
+        self._counted = None
+        self._update_summary()
+        self.fixes_read.emit(fixed)
+
+    def _apply_edits_here(self, edits: Sequence[tuple[int, int, CellValue]], label: str) -> None:
+        """Stand-in for ``ReviewStep.apply_edits`` until the window connects it: write the
+        cells and revalidate those rows (a few rows read back in: quick on this thread)."""
+        state = self.state
+        if state.table is None:
+            return
+        for row, col, value in edits:
+            state.table.columns[col][row] = value
+        state.mark_edited((row, col) for row, col, _v in edits)
+        if state.validation is not None:
+            revalidate_rows(state.validation, sorted({row for row, _c, _v in edits}))
+        log.info("%s (%d cells)", label, len(edits))
+
+
+def _plain_details(exc: object) -> str:
+    """Show Details for an upload that stopped: technical words a support person can use,
+    never a traceback (the log has it)."""
+    if isinstance(exc, ZmedError):
+        cause = exc.__cause__
+        if cause is not None and str(cause) and str(cause) != str(exc):
+            return f"{type(cause).__name__}: {cause}"
+        return ""
+    return "The details are in the log (Help > Show log)." if exc is not None else ""
+
+
+def _keys_match(a: tuple[Any, Any, Any] | None, b: tuple[Any, Any, Any] | None) -> bool:
+    """The same table object (edits included), mapping object and destination. By identity:
+    comparing a 300k-row table by value would be slow, and a reloaded file starts anew."""
+    if a is None or b is None:
+        return False
+    return a[0] is b[0] and a[1] is b[1] and a[2] == b[2]

@@ -24,7 +24,7 @@ from zmed_gui.core.journal._errors import (
     LeaseLost,
     MeterBusy,
 )
-from zmed_gui.core.journal._journal import Journal, find_interrupted_uploads
+from zmed_gui.core.journal._journal import Journal, abandon_upload, find_interrupted_uploads
 from zmed_gui.core.journal._lease import MeterLease
 from zmed_gui.core.journal._records import (
     HEARTBEAT_STALE_SECONDS,
@@ -55,6 +55,7 @@ __all__ = [
     "MeterLease",
     "UploadRecord",
     "UploadStatus",
+    "abandon_upload",
     "find_interrupted_uploads",
     "hash_key",
     "list_backups",

@@ -231,6 +231,26 @@ class Journal:
                 (UploadStatus(status), message, utc_now(), meter_url, upload_id),
             )
 
+    def abandon_upload(self, upload_id: str) -> bool:
+        """Discard an interrupted or failed upload: it is no longer offered for resuming.
+
+        Returns whether it was discarded (a running or completed upload is left alone).
+        """
+        self.recover()
+        with self._db.tx() as db:
+            cur = db.execute(
+                "UPDATE uploads SET status=?, ended=COALESCE(ended, ?), pid=NULL"
+                " WHERE id=? AND status IN (?, ?)",
+                (
+                    UploadStatus.ABANDONED,
+                    utc_now(),
+                    upload_id,
+                    UploadStatus.INTERRUPTED,
+                    UploadStatus.FAILED,
+                ),
+            )
+            return bool(cur.rowcount)
+
     def get_upload(self, upload_id: str) -> UploadRecord | None:
         found = _reads.uploads(self._db, "WHERE id=?", (upload_id,))
         return found[0] if found else None
@@ -441,6 +461,14 @@ class Journal:
     def batches(self, upload_id: str) -> list[BatchRecord]:
         """The upload's requests in the order they were made."""
         return _reads.batches(self._db, upload_id)
+
+
+def abandon_upload(upload_id: str, journal: Journal | None = None) -> bool:
+    """:meth:`Journal.abandon_upload` on the user's journal (or ``journal``)."""
+    if journal is not None:
+        return journal.abandon_upload(upload_id)
+    with Journal() as j:
+        return j.abandon_upload(upload_id)
 
 
 def find_interrupted_uploads(journal: Journal | None = None) -> list[UploadRecord]:

@@ -70,6 +70,9 @@ class UploadStatus(StrEnum):
     COMPLETED = "completed"
     INTERRUPTED = "interrupted"
     FAILED = "failed"
+    # The user discarded it (e.g. it went to a wrong meter): never offered for resuming
+    # again. Its events keep their statuses, so the duplicate guard still knows them.
+    ABANDONED = "abandoned"
 
 
 # A running upload (or a meter lease) whose process has not written for this long is dead.

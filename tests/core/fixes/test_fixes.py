@@ -1,0 +1,153 @@
+"""Rows to fix: out to a real workbook, edited with openpyxl as Excel would, and back in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.factories import write_xlsx
+from zmed_gui.core.convert import ConversionOptions
+from zmed_gui.core.fixes import (
+    FIXES_SHEET,
+    FixesError,
+    export_rows_to_fix,
+    merge_outcomes,
+    not_yet_sent,
+    read_fixed_rows,
+    rows_to_fix,
+)
+from zmed_gui.core.mapping import auto_match_table
+from zmed_gui.core.read import load_table
+from zmed_gui.core.report import RowOutcome, RowUpload
+from zmed_gui.core.validate import ValidationResult, revalidate_rows, validate
+from zmed_gui.emulator import demo_schema
+
+HEADERS = ["Account", "UOM", "Date", "Qty"]
+
+
+def validated(path: Path, data: list[list[object]]) -> ValidationResult:
+    write_xlsx(path, [HEADERS, *data], sheet="Usage")
+    table = load_table(path)
+    schema = demo_schema()
+    result = validate(
+        table, schema, auto_match_table(table, schema), ConversionOptions(timezone="UTC")
+    )
+    return result
+
+
+def sample(tmp_path: Path) -> ValidationResult:
+    day = dt.datetime(2026, 11, 1, 8, 0)
+    data: list[list[object]] = [
+        ["ACC-1", "API calls", day, 1],
+        ["ACC-2", "API calls", day, "lots"],  # invalid: not a number
+        ["ACC-3", "API calls", day, 3],
+        ["ACC-4", "API calls", day, 4],
+    ]
+    result = validated(tmp_path / "usage.xlsx", data)
+    result.table.columns[0][3] = '=HYPERLINK("x")'  # text a user typed: never a formula
+    return result
+
+
+def test_rows_that_failed_or_were_not_sent_go_out_with_reasons_and_come_back_as_edits(
+    tmp_path: Path,
+) -> None:
+    result = sample(tmp_path)
+    outcomes = {
+        0: RowUpload(RowOutcome.ACCEPTED),
+        2: RowUpload(RowOutcome.REJECTED, "Quantity is out of range."),
+        3: RowUpload(RowOutcome.NOT_SENT, "Not sent: the upload stopped first; run it again."),
+    }
+    todo = rows_to_fix(result, outcomes)
+    assert [(r.row, r.excel_row) for r in todo] == [(1, 3), (2, 4), (3, 5)]
+    assert "Qty" in todo[0].reason or "Quantity" in todo[0].reason
+    assert "Quantity is out of range." in todo[1].reason
+    out = tmp_path / "fix.xlsx"
+    assert export_rows_to_fix(out, result, todo) == 3
+
+    wb = openpyxl.load_workbook(out)
+    ws = wb[FIXES_SHEET]
+    assert [c.value for c in ws[1]] == ["Row", "Reason", *HEADERS]
+    assert ws.cell(4, 3).value == '=HYPERLINK("x")' and ws.cell(4, 3).data_type == "s"
+    # unchanged: nothing to apply
+    assert read_fixed_rows(out, result.table).edits == []
+    ws.cell(2, 6).value = 2  # row 3 (Excel) of the source: the quantity fixed
+    wb.save(out)
+    fixed = read_fixed_rows(out, result.table)
+    assert fixed.edits == [(1, 3, 2)]
+    assert fixed.rows == [1, 2, 3] and fixed.changed_rows == [1]
+
+
+def test_a_workbook_that_is_not_ours_or_of_another_file_is_refused(tmp_path: Path) -> None:
+    result = sample(tmp_path)
+    plain = write_xlsx(tmp_path / "plain.xlsx", [["Row", "Reason", *HEADERS], [3, "", "x"]])
+    with pytest.raises(FixesError, match="not a workbook of rows to fix"):
+        read_fixed_rows(plain, result.table)
+    other = validated(tmp_path / "other.xlsx", [["A", "API calls", dt.datetime(2026, 1, 1), 1]])
+    out = tmp_path / "fix-other.xlsx"
+    export_rows_to_fix(out, other, rows_to_fix(other, {}))
+    with pytest.raises(FixesError, match=r"holds rows of other\.xlsx"):
+        read_fixed_rows(out, result.table)
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04" + b"\0" * 5000)
+    with pytest.raises(FixesError, match="not a workbook of rows to fix"):
+        read_fixed_rows(junk, result.table)
+
+
+def test_unknown_or_repeated_row_numbers_are_said(tmp_path: Path) -> None:
+    result = sample(tmp_path)
+    out = tmp_path / "fix.xlsx"
+    export_rows_to_fix(out, result, rows_to_fix(result, {}))
+    wb = openpyxl.load_workbook(out)
+    ws = wb[FIXES_SHEET]
+    ws.cell(2, 1).value = 999
+    wb.save(out)
+    with pytest.raises(FixesError, match="'999' in column 'Row' is not a row number"):
+        read_fixed_rows(out, result.table)
+    ws.cell(2, 1).value = ws.cell(3, 1).value
+    wb.save(out)
+    with pytest.raises(FixesError, match="listed twice"):
+        read_fixed_rows(out, result.table)
+    ws.delete_cols(4)
+    ws.cell(2, 1).value = 2
+    wb.save(out)
+    with pytest.raises(FixesError, match="column 'UOM' is missing"):
+        read_fixed_rows(out, result.table)
+
+
+def test_a_zip_bomb_is_refused_in_bounded_time(tmp_path: Path) -> None:
+    result = sample(tmp_path)
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * 200_000_000)
+    with pytest.raises(FixesError):
+        read_fixed_rows(bomb, result.table)
+
+
+def test_after_a_fix_only_what_no_upload_delivered_is_still_to_send(tmp_path: Path) -> None:
+    result = sample(tmp_path)
+    first = {
+        0: RowUpload(RowOutcome.ACCEPTED),
+        1: RowUpload(RowOutcome.NOT_SENT, "The row is invalid, so it was not sent."),
+        2: RowUpload(RowOutcome.ACCEPTED),
+        3: RowUpload(RowOutcome.UNCERTAIN),
+    }
+    assert not_yet_sent(result, first) == []
+    result.table.columns[3][1] = 2
+    revalidate_rows(result, [1])
+    assert not_yet_sent(result, first) == [1]
+    second = {r: RowUpload(RowOutcome.NOT_SENT) for r in (0, 2, 3)} | {
+        1: RowUpload(RowOutcome.ACCEPTED)
+    }
+    merged = merge_outcomes(first, second)
+    assert {r: u.status for r, u in merged.items()} == {
+        0: RowOutcome.ACCEPTED,
+        1: RowOutcome.ACCEPTED,
+        2: RowOutcome.ACCEPTED,
+        3: RowOutcome.UNCERTAIN,
+    }
+    assert not_yet_sent(result, merged) == []
