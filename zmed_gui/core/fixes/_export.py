@@ -57,16 +57,7 @@ def source_token(table: Table) -> str:
 
 def _problems(result: ValidationResult, row: int) -> str:
     table = result.table
-    words = []
-    for issue in result.issues_for_row(row):
-        if issue.field:
-            label = issue.field
-        elif issue.column is not None and 0 <= issue.column < table.column_count:
-            label = table.headers[issue.column]
-        else:
-            label = "Row"
-        words.append(f"{label}: {issue.message}")
-    return "; ".join(words)
+    return "; ".join(f"{x.label(table)}: {x.message}" for x in result.issues_for_row(row))
 
 
 def rows_to_fix(result: ValidationResult, outcomes: Mapping[int, RowUpload]) -> list[RowToFix]:

@@ -210,13 +210,7 @@ class Layout:
         return sorted(special)
 
     def _problem(self, issue: Issue) -> str:
-        if issue.field:
-            label = issue.field
-        elif issue.column is not None and 0 <= issue.column < self.table.column_count:
-            label = self.table.headers[issue.column]
-        else:
-            label = "Row"
-        return f"{label}: {issue.message}"
+        return f"{issue.label(self.table)}: {issue.message}"
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -34,13 +34,7 @@ def summarise(result: ResultLike, uploads: Mapping[int, RowUpload] | None = None
     severities: dict[tuple[str, str], Severity] = {}
     for i in range(len(table)):
         for issue in result.issues_for_row(i):
-            if issue.field:
-                label = issue.field
-            elif issue.column is not None and 0 <= issue.column < table.column_count:
-                label = table.headers[issue.column]
-            else:
-                label = "Row"
-            key = (label, issue.code)
+            key = (issue.label(table), issue.code)
             problems[key] += 1
             examples.setdefault(key, issue.message)
             severities.setdefault(key, issue.severity)

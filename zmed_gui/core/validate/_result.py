@@ -54,6 +54,15 @@ class Issue:
     message: str
     severity: Severity
 
+    def label(self, table: Table) -> str:
+        """Where the problem is, in the user's words: the field, else the column's heading,
+        else "Row"."""
+        if self.field:
+            return self.field
+        if self.column is not None and 0 <= self.column < table.column_count:
+            return table.headers[self.column]
+        return "Row"
+
 
 @dataclass
 class ProblemGroup:
