@@ -234,7 +234,9 @@ def _data_rows(cells: list[tuple[CellValue, ...] | None], height: int) -> list[b
         return [False] * height
     first = cells[0]
     assert first is not None
-    suspects = [i for i, v in enumerate(first) if _is_blank(v)]
+    suspects = [
+        i for i, v in enumerate(first) if v is None or (v.__class__ is str and not v.strip())
+    ]  # _is_blank, inlined (it runs once a row)
     if not suspects:
         return None
     empty = [i for i in suspects if all(_is_blank(col[i]) for col in cells if col is not None)]
