@@ -78,7 +78,7 @@ def convert_column(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             tick(start, len(column))
-            out.extend([conv(v) for v in column[start : start + CHUNK]])
+            out.extend(plan.converter.convert_all(column[start : start + CHUNK]))
         return out, any(r is EMPTY or r.__class__ in SPECIAL for r in out)
     if _has_bool_collision(column, distinct):
         typed: dict[tuple[bool, object], Any] = {}
