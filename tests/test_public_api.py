@@ -200,6 +200,7 @@ API: dict[str, list[str]] = {
         "UploadResult",
         "UploadSession",
         "canonical_json",
+        "canonical_lines",
         "check_upload",
         "event_hash",
         "items_from_validation",

@@ -13,7 +13,7 @@ from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.printable import printable
 from zmed_gui.core.report import write_report
-from zmed_gui.core.upload import canonical_json
+from zmed_gui.core.upload import canonical_lines
 from zmed_gui.core.validate import RowStatus, ValidationResult
 
 
@@ -65,14 +65,10 @@ def write_events(result: ValidationResult, path: Path) -> int:
     try:
         with path.open("wb") as fh:
             for start in range(0, len(rows), 10_000):  # one write per 10,000 events
-                lines = [
-                    canonical_json(event)  # the bytes sent, event by event
-                    for event in events.dicts(rows[start : start + 10_000])
-                    if event is not None
-                ]
-                if lines:
-                    fh.write(b"\n".join(lines) + b"\n")
-                count += len(lines)
+                chunk = [e for e in events.dicts(rows[start : start + 10_000]) if e is not None]
+                if chunk:
+                    fh.write(canonical_lines(chunk))  # the bytes sent, a line an event
+                count += len(chunk)
     except OSError as exc:
         raise OptionsError(f"Cannot write the events file {path}: {exc.strerror or exc}.") from exc
     return count

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zmed_gui.core.upload import _batches, canonical_json, event_hash
+from zmed_gui.core.upload import _batches, canonical_json, canonical_lines, event_hash
 
 
 def reference(event: dict[str, Any]) -> bytes:
@@ -30,6 +30,7 @@ def reference(event: dict[str, Any]) -> bytes:
 
 def test_the_fast_encoder_is_in_use() -> None:
     assert _batches._FAST is not None  # msgspec is a dependency: the fast path is real
+    assert _batches._FAST_LINES is not None
 
 
 # One of each class of value, and the edges where msgspec and json write numbers apart.
@@ -54,10 +55,21 @@ def test_every_value_class_encodes_as_the_standard_library_does(value: Any) -> N
     assert event_hash(event) == hashlib.sha256(reference(event)).hexdigest()
 
 
+def test_an_events_file_is_each_events_bytes_and_a_newline() -> None:
+    events = [{"Quantity": v, "CustomerId": "A-1", "Ä": v, "a": 1} for v in TABLE]
+    for value in TABLE:  # one value class at a time: the one-call path where it is exact
+        alike = [{"Quantity": value, "n": i} for i in range(3)]
+        assert canonical_lines(alike) == b"".join(reference(e) + b"\n" for e in alike)
+    assert canonical_lines(events) == b"".join(reference(e) + b"\n" for e in events)
+    assert canonical_lines([]) == b""
+
+
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_nan_and_infinity_are_refused_as_before(value: float) -> None:
     with pytest.raises(ValueError):
         canonical_json({"Quantity": value})
+    with pytest.raises(ValueError):
+        canonical_lines([{"Quantity": 1}, {"Quantity": value}])
 
 
 def test_a_lone_surrogate_is_refused_as_before() -> None:

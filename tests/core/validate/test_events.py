@@ -21,6 +21,7 @@ from zmed_gui.core.mapping import ROW_ID, FieldSource, Mapping
 from zmed_gui.core.schema import FieldType, Schema, SchemaField
 from zmed_gui.core.table import CellError
 from zmed_gui.core.validate import RowStatus, revalidate_rows, validate
+from zmed_gui.core.validate import _events as events_module
 from zmed_gui.core.validate import _rows as rows_module
 from zmed_gui.core.validate._columns import cell_result
 from zmed_gui.core.validate._duplicates import event_hash
@@ -178,3 +179,26 @@ def test_repeated_text_is_shared_and_nothing_else_changes() -> None:
     assert columns == before and [[type(v) for v in c] for c in columns] == kinds
     assert len({id(v) for v in text}) == 2 and len({id(v) for v in mixed if v == "x"}) == 1
     assert len({id(v) for v in ids}) == n  # mostly distinct: left alone
+
+
+@pytest.mark.parametrize("block", [2, 3, 10_000])
+def test_events_of_plain_rows_in_blocks_equal_each_row(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    monkeypatch.setattr(events_module, "_BLOCK", block)
+    absent = object()
+    events = EventList(7, ["a", "b", "c"])
+    ids = [f"C{i}" for i in range(7)]
+    qty: list[Any] = [1, 2.5, True, 0, "x", 6, 7]
+    events.use_columns([ids, qty, ["k"] * 7], absent)
+    one_by_one = [events[i] for i in range(7)]
+    for rows in (list(range(7)), range(7), [6, 0, 3], [4], range(2, 6)):
+        got = list(events.dicts(rows))
+        assert got == [one_by_one[i] for i in rows], rows
+        assert [list(e or {}) for e in got] == [["a", "b", "c"]] * len(got)
+        assert [type(e["b"]) for e in got if e] == [type(qty[i]) for i in rows]
+    qty[3] = absent  # a field left out: that row's block goes row by row
+    events[5] = None
+    expected = [events[i] for i in range(7)]
+    assert expected[3] == {"a": "C3", "c": "k"} and expected[5] is None
+    assert list(events.dicts(range(7))) == expected == list(events)

@@ -69,6 +69,7 @@ from zmed_gui.core.convert._options import ConversionOptions, DateTimeFormat
 from zmed_gui.core.convert._patterns import DateFormat, ZoneStyle, parse_date_format
 from zmed_gui.core.convert._results import (
     EMPTY,
+    WS,
     Empty,
     Flagged,
     Moment,
@@ -195,6 +196,27 @@ class FieldConverter:
 
     def __call__(self, value: object) -> Any:
         return self.convert(value)
+
+    def convert_all(self, values: Sequence[object]) -> list[Any]:
+        """``[self.convert(v) for v in values]``, with the common cells of number and text
+        fields converted inline (no call per cell): a whole float as its int, text trimmed.
+        Every other cell goes through :attr:`convert`, so results are the same."""
+        conv = self.convert
+        ftype = self.ftype
+        if ftype is FieldType.NUMBER or ftype is FieldType.INTEGER:
+            # to_number gives int(f) for a whole float under 1e15 (negatives are flagged
+            # when warn_negative is set, so those take the full path then)
+            low = 0.0 if self.warn_negative else -1e15
+            return [
+                int(v) if v.__class__ is float and v.is_integer() and low <= v < 1e15 else conv(v)
+                for v in values
+            ]
+        if ftype is FieldType.STRING:
+            return [
+                (t if (t := v.strip(WS)) else EMPTY) if v.__class__ is str else conv(v)
+                for v in values
+            ]
+        return [conv(v) for v in values]
 
     def learn_period(self, column: Sequence[object], sample: int = PERIOD_SAMPLE) -> None:
         """Find the column's own period, after :attr:`order` is set: its middle day (the

@@ -62,16 +62,17 @@ from zmed_gui.core.read._tablemake import (
     count_filled,
     detect_header_row,
     header_row_index,
-    make_table,
     no_data_error,
+    table_from_rows,
 )
 from zmed_gui.core.read._text import read_text_grid
 from zmed_gui.core.read._workbook import (
-    collect_rows,
+    collect_raw_rows,
     damaged_error,
     gc_paused,
     open_workbook,
     pick_sheet,
+    to_grid_rows,
     xls_text_codec,
 )
 from zmed_gui.core.table import CellError, Grid, Table
@@ -176,6 +177,31 @@ def read_grid(
         SourceError: the file or sheet cannot be read, or the sheet has no data.
         Cancelled: ``cancel`` was set.
     """
+    return _read_sheet(
+        path,
+        sheet,
+        max_rows=max_rows,
+        progress=progress,
+        cancel=cancel,
+        encoding=encoding,
+        password=password,
+    )[0]
+
+
+def _read_sheet(
+    path: Path,
+    sheet: str | int | None = None,
+    *,
+    max_rows: int | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+    encoding: str | None = None,
+    password: str | None = None,
+    raw: bool = False,
+) -> tuple[Grid, int, bool]:
+    """:func:`read_grid`, and with ``raw`` a workbook's rows as calamine gave them (blanks
+    as "", the empty columns left of the used range missing): (grid, how many such
+    columns, whether the rows are raw). A text file's grid is never raw."""
     kind, _ = check_file(path)
     guard = ReadGuard(path, cancel)
     if kind == TEXT:
@@ -188,7 +214,7 @@ def read_grid(
                 f"{printable(path.name)} has no data (only blank lines); check that you chose "
                 "the right file."
             )
-        return grid
+        return grid, 0, False
     data, kind = _decrypted(path, kind, password, guard)
     wb = _open_checked(path, kind, guard, data)
     try:
@@ -205,7 +231,7 @@ def read_grid(
         _keep_parsed(parsed)
     nul_rows: list[int] | None = [] if kind == CFB else None
     with gc_paused():
-        rows, numbers = collect_rows(
+        rows, numbers, lead = collect_raw_rows(
             path,
             parsed.sheet,
             parsed.errors,
@@ -217,6 +243,8 @@ def read_grid(
             xls_text_codec(path, data) if kind == CFB else "cp1252",
             parsed.maybe_long_cells,
         )
+        if not raw:
+            to_grid_rows(rows, lead)
     if not any(count_filled(row) for row in rows):
         raise no_data_error(
             f"Sheet '{printable(name)}' in {printable(path.name)} has no data",
@@ -232,7 +260,7 @@ def read_grid(
             f"'{printable(name)}' came out with NUL or control characters (an old .xls text "
             "encoding); it was repaired, and no NUL is kept."
         )
-    return Grid(
+    grid = Grid(
         source=printable(path.name),
         sheet=name,
         rows=rows,
@@ -240,6 +268,7 @@ def read_grid(
         date1904=parsed.date1904,
         notes=notes,
     )
+    return grid, lead if raw else 0, raw
 
 
 def sheets_with_data(
@@ -377,8 +406,17 @@ def load_table(
         SourceError: the file, sheet or header row cannot be used.
         Cancelled: ``cancel`` was set.
     """
-    grid = read_grid(
-        path, sheet, progress=progress, cancel=cancel, encoding=encoding, password=password
+    # The raw rows go straight into columns: no blanks turned into None row by row, no
+    # row copied to put the empty columns left of the data in front.
+    grid, lead, raw = _read_sheet(
+        path,
+        sheet,
+        progress=progress,
+        cancel=cancel,
+        encoding=encoding,
+        password=password,
+        raw=True,
     )
     index = detect_header_row(grid) if header_row is None else header_row_index(grid, header_row)
-    return make_table(grid, index)
+    with gc_paused():
+        return table_from_rows(grid, index, lead=lead, raw=raw)

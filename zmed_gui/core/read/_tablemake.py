@@ -5,6 +5,7 @@ names for duplicate and empty headers, with notes saying so) and taking the data
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 
 from zmed_gui.core.errors import SourceError
@@ -146,43 +147,65 @@ def make_table(grid: Grid, header_index: int) -> Table:
     Raises:
         SourceError: the header row is outside the data, or there is no data below it.
     """
+    return table_from_rows(grid, header_index)
+
+
+def table_from_rows(grid: Grid, header_index: int, *, lead: int = 0, raw: bool = False) -> Table:
+    """:func:`make_table`, also for a grid of raw workbook rows (``raw``: blanks are "" and
+    the ``lead`` empty columns left of the used range are missing from every row). A raw
+    grid's rows are consumed: the list is emptied once the columns are taken from it.
+
+    Each column is one list comprehension over the rows; no row is copied (unless ragged)
+    and no blank converted row by row.
+    """
     place = f"sheet '{printable(grid.sheet)}' of {printable(grid.source)}"
-    if not grid.rows:
+    rows = grid.rows
+    if not rows:
         raise SourceError(f"The {place} has no data; choose another sheet or file.")
-    if not 0 <= header_index < len(grid.rows):
+    if not 0 <= header_index < len(rows):
         first, last = grid.row_numbers[0], grid.row_numbers[-1]
         raise SourceError(
             f"The chosen header row is outside the data of {place}, which is in rows "
             f"{first} to {last}; choose a header row in that range ({HEADER_ROW_CHOICE})."
         )
-    header = grid.rows[header_index]
+    header: list[CellValue] = [None] * lead + rows[header_index]
     header_number = grid.row_numbers[header_index]
-    data: list[list[CellValue]] = []
-    numbers: list[int] = []
-    for row, number in zip(
-        grid.rows[header_index + 1 :], grid.row_numbers[header_index + 1 :], strict=True
-    ):
-        head_cell = row[0] if row else None
-        # Fast path: a filled first cell; otherwise look at every cell.
-        if (head_cell is not None and (type(head_cell) is not str or head_cell.strip())) or not all(
-            _is_blank(v) for v in row
-        ):
-            data.append(row)
-            numbers.append(number)
-    if not data:
+    numbers = grid.row_numbers[header_index + 1 :]
+    data = rows[header_index + 1 :]
+    if raw:
+        rows.clear()  # the caller's list: the rows are only held by ``data`` now
+    lengths = set(map(len, data))
+    span = max(lengths, default=0)
+    if len(lengths) > 1:  # ragged rows (text files): padded copies
+        data = [r + [None] * (span - len(r)) if len(r) < span else r for r in data]
+    # One list comprehension a column: the quickest way from rows to columns in Python
+    # (quicker than zip(*rows)), calamine's blank "" turned into None on the way.
+    if raw:
+        cells = [[None if (v := r[k]) == "" else v for r in data] for k in range(span)]
+    else:
+        cells = [[r[k] for r in data] for k in range(span)]
+    del data  # frees the raw rows
+    keep = _data_rows(cells, len(numbers))
+    if keep is not None:
+        numbers = list(itertools.compress(numbers, keep))
+        cells = [list(itertools.compress(col, keep)) for col in cells]
+    if not numbers:
         raise SourceError(
             f"Row {header_number} of {place} has no data rows below it; choose the row that "
             f"holds the column names above the data ({HEADER_ROW_CHOICE})."
         )
     width = _used_width(header)
-    for row in data:
-        if len(row) > width:
-            width = max(width, _used_width(row))
+    for c in range(len(cells) - 1, -1, -1):
+        if lead + c < width:
+            break
+        if not all(map(_is_blank, cells[c])):
+            width = lead + c + 1
+            break
     headers, originals, notes = _unique_headers(header, width)
-    for i, row in enumerate(data):
-        if len(row) != width:
-            data[i] = row[:width] if len(row) > width else row + [None] * (width - len(row))
-    columns = [[row[c] for row in data] for c in range(width)]
+    columns: list[list[CellValue]] = [
+        cells[c - lead] if 0 <= c - lead < len(cells) else [None] * len(numbers)
+        for c in range(width)
+    ]
     return Table(
         source=grid.source,
         sheet=grid.sheet,
@@ -197,6 +220,26 @@ def make_table(grid: Grid, header_index: int) -> Table:
         encoding=grid.encoding,
         encoding_guessed=grid.encoding_guessed,
     )
+
+
+def _data_rows(cells: list[list[CellValue]], height: int) -> list[bool] | None:
+    """Which of ``height`` rows (given column by column) have a filled cell; None when all
+    do. Only rows whose first cell is blank are looked at across."""
+    if not cells:
+        return [False] * height
+    first = cells[0]
+    suspects = [
+        i for i, v in enumerate(first) if v is None or (v.__class__ is str and not v.strip())
+    ]  # _is_blank, inlined (it runs once a row)
+    if not suspects:
+        return None
+    empty = [i for i in suspects if all(_is_blank(col[i]) for col in cells)]
+    if not empty:
+        return None
+    keep = [True] * height
+    for i in empty:
+        keep[i] = False
+    return keep
 
 
 def _used_width(row: list[CellValue]) -> int:

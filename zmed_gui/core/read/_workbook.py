@@ -9,9 +9,10 @@ import codecs
 import contextlib
 import gc
 import io
+import itertools
 import logging
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import python_calamine as calamine
@@ -233,11 +234,63 @@ def collect_rows(
     codec: str = "cp1252",
     check_cells: bool = True,
 ) -> tuple[list[list[CellValue]], list[int]]:
-    """The sheet's non-blank rows and their Excel numbers. With ``nul_rows`` (a list to
-    fill), text cells are freed of NUL characters (see :func:`repair_nuls`, ``codec`` the
-    workbook's code page) and the rows where that happened are appended to it. With
-    ``check_cells`` (the raw file may hold one), a text cell over Excel's 32,767
-    characters is refused.
+    """The sheet's non-blank rows and their Excel numbers, as grid rows: blanks as None and
+    the empty columns left of the used range present (see :func:`collect_raw_rows` for the
+    arguments).
+
+    Raises:
+        SourceError: a cell is longer than Excel's limit, naming sheet, row and column.
+    """
+    rows, numbers, lead = collect_raw_rows(
+        path,
+        cal_sheet,
+        errors,
+        text_errors,
+        max_rows,
+        progress,
+        cancel,
+        nul_rows,
+        codec,
+        check_cells,
+    )
+    to_grid_rows(rows, lead)
+    return rows, numbers
+
+
+def to_grid_rows(rows: list[list[CellValue]], lead: int) -> None:
+    """Raw rows (see :func:`collect_raw_rows`) made grid rows, in place: blanks as None,
+    and ``lead`` empty cells in front."""
+    pad: list[CellValue] = [None] * lead
+    for i, row in enumerate(rows):
+        blanks_to_none(row)
+        if lead:
+            rows[i] = pad + row
+
+
+def collect_raw_rows(
+    path: Path,
+    cal_sheet: calamine.CalamineSheet,
+    errors: dict[tuple[int, int], CellError],
+    text_errors: bool,
+    max_rows: int | None,
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+    nul_rows: list[int] | None = None,
+    codec: str = "cp1252",
+    check_cells: bool = True,
+) -> tuple[list[list[CellValue]], list[int], int]:
+    """The sheet's non-blank rows as calamine gives them (a blank cell is "", and the empty
+    columns left of the used range are missing), their Excel numbers, and how many such
+    empty columns there are. Recovered error cells are put in.
+
+    With ``nul_rows`` (a list to fill), text cells are freed of NUL characters (see
+    :func:`repair_nuls`, ``codec`` the workbook's code page) and the rows where that
+    happened are appended to it. With ``check_cells`` (the raw file may hold one), a text
+    cell over Excel's 32,767 characters is refused. ``text_errors``: a text cell that is
+    exactly an error code is taken as that error (.ods).
+
+    Rows are taken from calamine 10,000 at a time, with no Python work per cell unless one
+    of those three asks for it: a chunk without blank rows is appended whole.
 
     Raises:
         SourceError: a cell is longer than Excel's limit, naming sheet, row and column.
@@ -246,60 +299,93 @@ def collect_rows(
     numbers: list[int] = []
     start = cal_sheet.start
     if start is None:  # an empty sheet (iter_rows would panic on it)
-        return rows, numbers
+        return rows, numbers, 0
     first_row, first_col = start
     total = cal_sheet.height
-    lead: list[CellValue] = [None] * first_col
     message = f"Reading sheet '{cal_sheet.name}' of {path.name}"
     by_row: dict[int, list[tuple[int, CellError]]] = {}
     for (r, c), err in errors.items():
         if c >= first_col:
             by_row.setdefault(r, []).append((c - first_col, err))
     limit = max_rows if max_rows is not None else -1
+    per_cell = check_cells or text_errors or nul_rows is not None
     it: Iterator[list[CellValue]] = iter(cal_sheet.iter_rows())  # type: ignore[arg-type]
     # iter_rows first yields one padding row per empty row above the used range.
     for _ in range(first_row):
         next(it, None)
-    number = first_row
+    number = first_row  # the Excel number of the last row taken
     done = 0
-    for raw in it:
-        number += 1
-        done += 1
-        if done % _CHUNK == 0:
+    empty: list[CellValue] = []
+    while True:
+        chunk = list(itertools.islice(it, _CHUNK))
+        if not chunk:
+            break
+        full = len(chunk) == _CHUNK
+        base = number + 1
+        number += len(chunk)
+        if by_row:
+            for n in range(base, number + 1):
+                if n in by_row:
+                    row = chunk[n - base]
+                    for c, err in by_row[n]:
+                        if c < len(row):
+                            row[c] = err
+        if len(empty) != len(chunk[0]):
+            empty = [""] * len(chunk[0])
+        # A blank row is all "" (calamine's rows are all as wide as the used range).
+        if chunk.count(empty):
+            kept = [i for i, row in enumerate(chunk) if row.count("") != len(row)]
+            chunk = [chunk[i] for i in kept]
+            chunk_numbers: Iterable[int] = [base + i for i in kept]
+        else:
+            chunk_numbers = range(base, number + 1)
+        if per_cell:
+            for row, n in zip(chunk, chunk_numbers, strict=True):
+                _check_row(path, cal_sheet.name, row, n, first_col, check_cells, text_errors)
+                if nul_rows is not None:
+                    _repair_row(row, n, nul_rows, codec)
+        rows += chunk
+        numbers += chunk_numbers
+        if 0 <= limit <= len(rows):
+            del rows[limit:], numbers[limit:]
+            break
+        if full:  # every 10,000 rows, as the rows are taken
+            done += _CHUNK
             if cancel is not None:
                 cancel.raise_if_cancelled()
             progress(done, total, message)
-        row: list[CellValue] = raw
-        blanks_to_none(row)  # calamine's blank is ""
-        if number in by_row:
-            for c, err in by_row[number]:
-                if c < len(row):
-                    row[c] = err
-        if row.count(None) == len(row):
-            continue
-        if check_cells:
-            for i, v in enumerate(row):
-                if type(v) is str and len(v) > EXCEL_MAX_CELL_CHARS:
-                    raise long_cell_error(path, cal_sheet.name, number, first_col + i, len(v))
-        if text_errors:
-            for i, v in enumerate(row):
-                if type(v) is str and v in _ERROR_CODES:
-                    row[i] = CellError(v)
-        if nul_rows is not None:
-            for i, v in enumerate(row):
-                if type(v) is str and needs_repair(v):
-                    repaired = repair_nuls(v, codec)
-                    if repaired == v:
-                        continue
-                    row[i] = repaired or None
-                    if not nul_rows or nul_rows[-1] != number:
-                        nul_rows.append(number)
-        rows.append(lead + row if first_col else row)
-        numbers.append(number)
-        if len(rows) == limit:
-            break
     progress(total, total, message)
-    return rows, numbers
+    return rows, numbers, first_col
+
+
+def _check_row(
+    path: Path,
+    sheet: str,
+    row: list[CellValue],
+    number: int,
+    first_col: int,
+    check_cells: bool,
+    text_errors: bool,
+) -> None:
+    if check_cells:
+        for i, v in enumerate(row):
+            if type(v) is str and len(v) > EXCEL_MAX_CELL_CHARS:
+                raise long_cell_error(path, sheet, number, first_col + i, len(v))
+    if text_errors:
+        for i, v in enumerate(row):
+            if type(v) is str and v in _ERROR_CODES:
+                row[i] = CellError(v)
+
+
+def _repair_row(row: list[CellValue], number: int, nul_rows: list[int], codec: str) -> None:
+    for i, v in enumerate(row):
+        if type(v) is str and needs_repair(v):
+            repaired = repair_nuls(v, codec)
+            if repaired == v:
+                continue
+            row[i] = repaired or None
+            if not nul_rows or nul_rows[-1] != number:
+                nul_rows.append(number)
 
 
 def long_cell_error(path: Path, sheet: str, row: int, column: int, length: int) -> SourceError:

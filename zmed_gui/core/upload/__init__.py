@@ -13,7 +13,7 @@ unless the user says the meter deduplicates on an event-ID field the events carr
 dropped by the meter, and uncertain events are sent again without asking.
 """
 
-from zmed_gui.core.upload._batches import canonical_json, event_hash
+from zmed_gui.core.upload._batches import canonical_json, canonical_lines, event_hash
 from zmed_gui.core.upload._input import (
     MAX_CONCURRENCY,
     SourceInfo,
@@ -53,6 +53,7 @@ __all__ = [
     "UploadResult",
     "UploadSession",
     "canonical_json",
+    "canonical_lines",
     "check_upload",
     "event_hash",
     "items_from_validation",

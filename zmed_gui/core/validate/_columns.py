@@ -28,6 +28,7 @@ from zmed_gui.core.validate._mapping import FieldPlan
 CHUNK = 10_000  # rows between progress reports and cancel checks
 
 SPECIAL = (Problem, Flagged)
+_SPECIAL_TYPES = frozenset({*SPECIAL, type(EMPTY)})
 _MISSING = object()
 
 
@@ -78,8 +79,9 @@ def convert_column(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             tick(start, len(column))
-            out.extend([conv(v) for v in column[start : start + CHUNK]])
-        return out, any(r is EMPTY or r.__class__ in SPECIAL for r in out)
+            out.extend(plan.converter.convert_all(column[start : start + CHUNK]))
+        # is_special of each cell, in C: EMPTY is the one instance of its type
+        return out, any(map(_SPECIAL_TYPES.__contains__, map(type, out)))
     if _has_bool_collision(column, distinct):
         typed: dict[tuple[bool, object], Any] = {}
         out = []

@@ -9,11 +9,14 @@ see what they always saw; changing one means assigning it back.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
 Event = dict[str, Any]
 COLUMN: tuple[Any, ...] = ("<the row's event is in the columns>",)  # a marker, by identity
+_BLOCK = 10_000  # rows whose events dicts() builds at once
 
 
 class EventList(Sequence[Event | None]):
@@ -90,6 +93,28 @@ class EventList(Sequence[Event | None]):
     def dicts(self, rows: Iterable[int]) -> Iterator[Event | None]:
         """The events of ``rows`` (0-based, in range) one after another: what indexing
         each gives, without a method call per row."""
+        if self._columns is not None and isinstance(rows, list | range):
+            for start in range(0, len(rows), _BLOCK):
+                yield from self._block(rows[start : start + _BLOCK])
+        else:
+            yield from self._one_by_one(rows)
+
+    def _block(self, rows: list[int] | range) -> Iterator[Event | None]:
+        """:meth:`dicts` of a block of rows: built in C when every row's event is in the
+        columns with no field left out (itemgetter takes each column's cells of the block,
+        dict(zip) makes each event), else one by one."""
+        assert self._columns is not None
+        columns, absent = self._columns
+        if columns and len(rows) > 1:
+            take = operator.itemgetter(*rows)
+            if take(self._values).count(COLUMN) == len(rows):
+                cells = [take(column) for column in columns]
+                if not any(absent in c for c in cells):
+                    names = itertools.repeat(self._names)
+                    return map(dict, map(zip, names, zip(*cells, strict=True)))
+        return self._one_by_one(rows)
+
+    def _one_by_one(self, rows: Iterable[int]) -> Iterator[Event | None]:
         names, odd, held = self._names, self._odd, self._values
         columns, absent = self._columns or ([], None)
         for i in rows:
