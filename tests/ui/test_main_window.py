@@ -481,3 +481,21 @@ def test_the_status_bar_follows_rows_left_out_and_cells_fixed_in_review(
     assert model.setData(model.index(row, FIRST_SOURCE_COLUMN + 3), "12")  # the fix
     fixed = "3 ready to send, 0 invalid"
     qtbot.waitUntil(lambda: fixed in window.rows_status.text(), timeout=2_000)
+
+
+def test_the_title_names_the_app_once(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    """Qt adds " — zmed-gui" (the application display name) to the title on Linux and
+    Windows: the title read "few.xlsx – zmed-gui (demo) — zmed-gui"."""
+    assert "zmed-gui" not in window.windowTitle()
+    window.open_path(workbook(tmp_path))
+    idle(qtbot, window)
+    window.open_step.continue_button.click()
+    idle(qtbot, window)
+    assert window.windowTitle().startswith("usage.xlsx")
+    assert "zmed-gui" not in window.windowTitle()
+    window.state._demo = True  # the title only; the demo's emulator is not needed
+    from zmed_gui.ui.main_status import update_status
+
+    update_status(window)
+    assert window.windowTitle() == "usage.xlsx (demo)"
+    window.state._demo = False

@@ -317,3 +317,17 @@ def test_carry_over_keeps_chosen_columns_by_heading_and_drops_the_rest(tmp_path:
     assert lost == {"UsageDate": "C - Usage Date"}
     for src in kept.sources.values():
         assert src.column is None or src.column < new.column_count
+
+
+def test_a_date_warning_in_the_first_values_wraps_whole(qtbot: Any, tmp_path: Path) -> None:
+    """An ambiguous date's warning ended at "…no date in thi…", whole only in a tooltip."""
+    rows = [["A-1", "API", "03/04/2026", 5, "x"], ["A-2", "SMS", "05/06/2026", 7, None]]
+    step = new_step(qtbot)
+    load(qtbot, step, load_table(write_xlsx(tmp_path / "amb.xlsx", [HEADERS, *rows])))
+    label = step.row_for("UsageDate").sample_label
+    assert "\u26a0" in label.toolTip() and "05/06/2026" in label.toolTip()  # all, as before
+    assert label.wordWrap()
+    assert label.text().startswith("\u26a0") and "(day first or month first)" in label.text()
+    width = 300
+    lines = label.heightForWidth(width) // label.fontMetrics().lineSpacing()
+    assert lines >= 2  # the sentence wraps onto more lines rather than being cut

@@ -273,7 +273,9 @@ def test_the_focused_button_has_a_visible_ring(qtbot: Any, window: MainWindow) -
     from zmed_gui.ui.theme import apply_theme
 
     apply_theme("system")
-    assert "QPushButton:focus" in QApplication.instance().styleSheet()  # type: ignore[union-attr]
+    from zmed_gui.ui.theme import ThemeStyle
+
+    assert isinstance(QApplication.style(), ThemeStyle)
     window.show()
     qtbot.waitExposed(window)
     button = window.open_step.open_button

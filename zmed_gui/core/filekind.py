@@ -67,3 +67,26 @@ def open_regular(path: Path) -> tuple[BinaryIO, os.stat_result] | tuple[None, st
         except OSError:
             pass
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells it."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc (macOS): set and put back at once
+    os.umask(mask)
+    return mask
+
+
+def give_user_file_mode(path: Path) -> None:
+    """Give a file made by ``tempfile.mkstemp`` (owner-only 0600) the mode a file the user
+    saves normally gets (0666 less the umask): for reports the user opens and shares, not
+    for the journal or secrets, which stay 0600. Does nothing on Windows."""
+    if os.name == "nt":
+        return
+    os.chmod(path, 0o666 & ~_umask())

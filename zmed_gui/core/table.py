@@ -141,9 +141,10 @@ class Table:
         return f"{column_letter(col)} ({self.headers[col]})"
 
     def where(self, row: int, col: int | None = None) -> str:
-        """Where a cell is, in the user's words: ``sheet 'March', row 1 204, column D (Qty)``."""
-        number = f"{self.row_numbers[row]:,}".replace(",", "\u202f")  # 1 204, never 1.204
-        place = f"sheet '{self.sheet}', row {number}"
+        """Where a cell is, in the user's words: ``sheet 'March', row 1204, column D (Qty)``.
+
+        The row number is written plainly, as Excel's row heading shows it."""
+        place = f"sheet '{self.sheet}', row {self.row_numbers[row]}"
         if col is not None:
             place += f", column {self.column_label(col)}"
         return place

@@ -56,11 +56,12 @@ def show_busy(window: MainWindow, busy: bool) -> None:
 def update_status(window: MainWindow) -> None:
     """Window title and status bar from the state (and the file the Open step previews)."""
     state = window.state
-    app_part = "zmed-gui (demo)" if state.demo else "zmed-gui"
+    # Qt adds " — zmed-gui" (the application's display name) itself: name it once.
+    demo = " (demo)" if state.demo else ""
     if state.path:
-        window.setWindowTitle(f"{Path(state.path).name} \u2013 {app_part}")
+        window.setWindowTitle(f"{Path(state.path).name}{demo}")
     else:
-        window.setWindowTitle(f"{app_part}: upload usage to Zuora")
+        window.setWindowTitle(f"Upload usage to Zuora{demo}")
     pending = window.open_step.pending_text()
     if pending:
         if state.path is not None and state.path != window.open_step.path:

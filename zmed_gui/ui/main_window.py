@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
     def __init__(self, state: AppState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state or AppState(self)
-        self.setWindowTitle("zmed-gui: upload usage to Zuora")
+        self.setWindowTitle("Upload usage to Zuora")  # Qt adds " — zmed-gui"
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setMinimumSize(QSize(720, 480))

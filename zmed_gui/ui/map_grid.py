@@ -44,6 +44,7 @@ TYPE_TEXT = {
     FieldType.DATETIME: "Date and time",
 }
 SAMPLE_SEPARATOR = "   "
+WARNING_SIGN = "\u26a0 "  # map_samples writes a value's problem as "⚠ sentence"
 
 _HEADINGS = (
     "Field",
@@ -76,9 +77,27 @@ def match_text(src: FieldSource | None, from_profile: bool) -> str:
 
 class SampleLabel(QLabel):
     """The first values: as many whole ones as there is room for, then an ellipsis (never
-    a value cut in half). ``text()`` and the tooltip hold them all."""
+    a value cut in half). ``text()`` and the tooltip hold them all.
+
+    A warning among them (a date that could be read two ways ...) is a sentence the user
+    must read whole: then the label wraps and shows the values up to that warning (and
+    an ellipsis if more follow); the tooltip still holds them all."""
+
+    def show_samples(self, text: str) -> None:
+        parts = text.split(SAMPLE_SEPARATOR)
+        warning = next((i for i, p in enumerate(parts) if p.startswith(WARNING_SIGN)), None)
+        self.setWordWrap(warning is not None)
+        if warning is not None:
+            shown = SAMPLE_SEPARATOR.join(parts[: warning + 1])
+            self.setText(shown + (SAMPLE_SEPARATOR + "\u2026" if warning + 1 < len(parts) else ""))
+        else:
+            self.setText(text)
+        self.setToolTip(text)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        if self.wordWrap():
+            super().paintEvent(event)
+            return
         text = self.text()
         room = self.contentsRect().width()
         metrics = self.fontMetrics()
@@ -224,12 +243,11 @@ class FieldRow:
             self._tip() + ("\nRequired: choose a column or a constant." if missing else "")
         )
         if table is not None and mapped:
-            self.sample_label.setText(
+            self.sample_label.show_samples(
                 sample_text(table, self.field, src, options, SAMPLE_ROWS)  # type: ignore[arg-type]
             )
         else:
-            self.sample_label.setText("")
-        self.sample_label.setToolTip(self.sample_label.text())
+            self.sample_label.show_samples("")
         self.match_label.setText(match_text(src, from_profile))
 
 

@@ -2,7 +2,9 @@
 
 Every count the window shows goes through :func:`count` or :func:`counted`, so "1,234" (or
 "1.234", "1 234", as the user's locale writes it) looks the same on every step, and a count
-of one reads "1 row", never "1 rows".
+of one reads "1 row", never "1 rows". The C locale (``LANG=C.UTF-8``) writes no grouping at
+all ("300000"), so there the window writes English grouping, as core's sentences do
+("300,000").
 """
 
 from __future__ import annotations
@@ -10,9 +12,17 @@ from __future__ import annotations
 from PySide6.QtCore import QLocale
 
 
+def _locale() -> QLocale:
+    """The system locale, or English where the system's is the C locale."""
+    system = QLocale.system()
+    if system.language() == QLocale.Language.C:
+        return QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    return system
+
+
 def count(n: int) -> str:
     """``n`` with the system locale's digit grouping."""
-    return QLocale.system().toString(int(n))
+    return _locale().toString(int(n))
 
 
 def counted(n: int, singular: str, plural: str | None = None) -> str:
@@ -23,4 +33,4 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
 
 def decimal(x: float, places: int = 2) -> str:
     """A decimal number with the locale's grouping and decimal mark."""
-    return QLocale.system().toString(float(x), "f", places)
+    return _locale().toString(float(x), "f", places)

@@ -7,27 +7,103 @@ live: :func:`apply_theme` changes the application's style, palette and style she
 every widget repaints.
 
 The focus ring: Qt styles mark the focused button faintly (or only after a key press), so
-a finance user cannot see where Enter or Space would go. A small style sheet draws a
-highlight-coloured ring around the focused push button, in every theme.
+a finance user cannot see where Enter or Space would go. A proxy style draws a
+highlight-coloured ring inside the edge of the focused push button, in every theme. It is
+drawn over the style's own button, not by a style sheet: a ``:focus`` rule with a border and
+padding made the focused button's text room smaller than its size hint (laid out
+unfocused), and "Continue to upload" lost its last letters.
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QPushButton,
+    QStyle,
+    QStyleFactory,
+    QStyleOption,
+    QWidget,
+)
 
 log = logging.getLogger(__name__)
 
 SYSTEM, LIGHT, DARK = "system", "light", "dark"
 THEMES: tuple[tuple[str, str], ...] = ((SYSTEM, "&System"), (LIGHT, "&Light"), (DARK, "&Dark"))
 
-FOCUS_RING = (
-    "QPushButton:focus { border: 2px solid palette(highlight); border-radius: 4px;"
-    " padding: 4px 10px; background-color: palette(button); color: palette(button-text); }"
-    " QPushButton:focus:flat { background-color: transparent; }"
-)
+
+class ThemeStyle(QProxyStyle):
+    """The theme's style, with a highlight-coloured ring on the focused push button and,
+    on a dark palette, a visible edge on check boxes.
+
+    The ring is painted inside the button's rectangle after the style's own button, so
+    the button's size and the room for its text are the style's, focused or not."""
+
+    def drawControl(
+        self,
+        element: QStyle.ControlElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawControl(element, option, painter, widget)
+        if (
+            element == QStyle.ControlElement.CE_PushButton
+            and isinstance(widget, QPushButton)
+            and option.state & QStyle.StateFlag.State_HasFocus
+            and option.state & QStyle.StateFlag.State_Enabled
+        ):
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Highlight), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(option.rect).adjusted(1, 1, -1, -1), 4, 4)
+            painter.restore()
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        # Fusion edges a check box with the window colour darkened: on a dark window an
+        # unchecked box (Review's Send column, the filters, the Upload options) vanished.
+        # Item views' check boxes come here too (QCommonStyle draws them as check boxes).
+        if element == QStyle.PrimitiveElement.PE_IndicatorCheckBox and is_dark(option.palette):
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.setPen(QPen(check_edge_colour(option.palette), 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
+
+
+def is_dark(palette: QPalette) -> bool:
+    """Whether ``palette`` is a dark one (light text on a dark window)."""
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def check_edge_colour(palette: QPalette) -> QColor:
+    """The edge of a check box on a dark palette: halfway between the base and the text."""
+    group = (
+        QPalette.ColorGroup.Disabled
+        if palette.currentColorGroup() == QPalette.ColorGroup.Disabled
+        else QPalette.ColorGroup.Active
+    )
+    base = palette.color(group, QPalette.ColorRole.Base)
+    text = palette.color(group, QPalette.ColorRole.Text)
+    return QColor(
+        (base.red() + text.red() * 2) // 3,
+        (base.green() + text.green() * 2) // 3,
+        (base.blue() + text.blue() * 2) // 3,
+    )
+
 
 _system: dict[str, object] = {}
 
@@ -49,7 +125,8 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.AlternateBase: QColor(40, 40, 43),
         QPalette.ColorRole.ToolTipBase: QColor(60, 60, 64),
         QPalette.ColorRole.ToolTipText: text,
-        QPalette.ColorRole.PlaceholderText: QColor(150, 150, 150),
+        # grey enough not to pass for a typed value (230 is the text)
+        QPalette.ColorRole.PlaceholderText: QColor(125, 125, 130),
         QPalette.ColorRole.Text: text,
         QPalette.ColorRole.Button: QColor(58, 58, 62),
         QPalette.ColorRole.ButtonText: text,
@@ -72,6 +149,9 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.ButtonText,
     ):
         p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    p.setColor(
+        QPalette.ColorGroup.Disabled, QPalette.ColorRole.PlaceholderText, QColor(95, 95, 100)
+    )
     p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor(80, 80, 85))
     return p
 
@@ -112,13 +192,11 @@ def apply_theme(name: str) -> None:
         palette = dark_palette() if name == DARK or style is None else style.standardPalette()
     if style is not None:
         app.setProperty("zmed_style", style.name())
-        app.setStyle(style)
+        app.setStyle(ThemeStyle(style))
     assert isinstance(palette, QPalette)
     app.setPalette(palette)
     hints = QGuiApplication.styleHints()
     if hasattr(hints, "setColorScheme"):  # Qt 6.8+: native dialogs follow too
-        from PySide6.QtCore import Qt
-
         scheme = {
             SYSTEM: Qt.ColorScheme.Unknown,
             LIGHT: Qt.ColorScheme.Light,
@@ -128,7 +206,5 @@ def apply_theme(name: str) -> None:
             hints.setColorScheme(scheme)
         except Exception:  # a platform that cannot: the palette above is enough
             log.debug("cannot set the colour scheme", exc_info=True)
-    # Set again after the palette: palette(highlight) is resolved when it is set.
-    app.setStyleSheet(FOCUS_RING)
     app.setProperty("zmed_theme", name)
     log.info("theme: %s (style %s)", name, current_style())

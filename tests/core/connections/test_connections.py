@@ -266,7 +266,7 @@ def test_test_connection_wrong_secret_and_no_server(emu: Emulator) -> None:
         name="D", environment=CUSTOM, custom_base_url="http://127.0.0.1:9", client_id="c"
     )
     res = test_connection(dead, "x", DEMO_METER_ID, timeout=2)
-    assert not res.ok and "Cannot reach http://127.0.0.1:9" in res.message
+    assert not res.ok and "Could not reach 127.0.0.1:9: " in res.message
     only_token = test_connection(emulator_connection(emu), DEMO_CLIENT_SECRET)
     assert only_token.ok and only_token.style is None and "No meter" in only_token.message
 
@@ -673,3 +673,15 @@ def test_probe_reads_every_error_shape(shape: str) -> None:
     unknown = _probe(config, meter=METER)
     assert unknown.outcome == ProbeOutcome.UNKNOWN_METER
     assert unknown.stats["calls"] == 1  # the 404 names the meter in every shape
+
+
+def test_nothing_listening_is_said_plainly_not_as_a_class_name() -> None:
+    """Test connection said "(ConnectError)", a Python class name, to a finance user."""
+    with Emulator() as emu:
+        conn = emulator_connection(emu)
+    res = test_connection(conn, DEMO_CLIENT_SECRET, DEMO_METER_ID, timeout=2)
+    assert res.outcome is ProbeOutcome.UNAVAILABLE
+    text = " ".join(res.sentences)
+    assert "Error" not in text and "(Connect" not in text, text
+    assert "could not reach 127.0.0.1" in text.lower(), text
+    assert "refused" in text, text

@@ -16,6 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.filekind import give_user_file_mode
 from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.report import RowOutcome, RowUpload
 from zmed_gui.core.table import CellError, CellValue, Table
@@ -156,6 +157,7 @@ def export_rows_to_fix(
     tmp = Path(tmp_name)
     try:
         wb.save(tmp)
+        give_user_file_mode(tmp)  # mkstemp made it owner-only
         os.replace(tmp, path)
     except OSError as exc:
         raise _write_error(path, exc) from exc

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from zmed_gui.core.errors import OptionsError
+from zmed_gui.core.filekind import give_user_file_mode
 from zmed_gui.core.progress import CancelToken, ProgressCallback, no_progress
 from zmed_gui.core.report._cells import (
     EXCEL_MAX_ROWS,
@@ -77,6 +78,7 @@ def write_report(
         else:
             # EXCEL_MAX_ROWS is read here, at call time (tests set it on this module).
             write_xlsx(tmp, layout, progress, cancel, max_rows=EXCEL_MAX_ROWS)
+        give_user_file_mode(tmp)  # mkstemp made it owner-only
         os.replace(tmp, path)
     except OSError as exc:
         raise _write_error(path, exc) from exc

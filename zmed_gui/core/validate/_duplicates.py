@@ -39,7 +39,7 @@ def _same(a: dict[str, Any] | None, b: dict[str, Any] | None, skip: Collection[s
 def duplicate_issue(result: ValidationResult, row: int, first: int) -> Issue:
     table = result.table
     place = table.where(row)
-    number = f"{table.row_numbers[first]:,}".replace(",", "\u202f")
+    number = table.row_numbers[first]  # plainly, as Table.where writes it
     return Issue(
         row, None, None, DUPLICATE,
         f"{place[0].upper()}{place[1:]}: this row's event is identical to the one from row "

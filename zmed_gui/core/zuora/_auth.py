@@ -61,6 +61,30 @@ class AddressMoved(ConnectionProblem):
     """A 3xx answer: the address moved; the message says where (never followed)."""
 
 
+def transport_reason(exc: httpx.TransportError) -> str:
+    """What went wrong on the network, in plain words (never a Python class name)."""
+    text = f"{exc} {exc.__context__ or ''}".lower()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "the connection timed out"
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer came in time"
+    if isinstance(exc, httpx.ProxyError):
+        return "the proxy refused the connection"
+    if isinstance(exc, httpx.ConnectError):
+        if "refused" in text:
+            return "the connection was refused (nothing answers at that address and port)"
+        if any(w in text for w in ("name or service", "nodename", "getaddrinfo", "resolution")):
+            return "the name could not be found (check the address and the network)"
+        if "unreachable" in text:
+            return "the network is unreachable"
+        return "no connection could be made"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server closed the connection without an answer"
+    if isinstance(exc, httpx.NetworkError):
+        return "the connection broke off"
+    return "the network request failed"
+
+
 class NotSent(Exception):
     """The request failed before its body was completely sent: retrying cannot double-send."""
 
@@ -217,7 +241,7 @@ class TokenClient:
             except httpx.TransportError as exc:
                 self._raise_if_untrusted(exc)
                 log.info("token request to %s failed: %s", self._host(), type(exc).__name__)
-                raise NotSent(f"the token request failed ({type(exc).__name__})") from None
+                raise NotSent(f"could not reach {self._host()}: {transport_reason(exc)}") from None
             if resp.status_code == 429 and attempt < 3:
                 wait = parse_retry_after(resp.headers.get("Retry-After"))
                 time.sleep(min(wait if wait is not None else 2.0**attempt, 30.0))
@@ -231,7 +255,7 @@ class TokenClient:
             log.warning("token refused by %s: HTTP %s", self._host(), resp.status_code)
             raise ConnectionProblem(REFUSED)
         if resp.status_code == 429 or resp.status_code >= 500:
-            raise NotSent(f"the token endpoint answered HTTP {resp.status_code}")
+            raise NotSent(f"the token endpoint at {self._host()} answered HTTP {resp.status_code}")
         if resp.status_code == 404:
             raise ConnectionProblem(
                 f"{self.base_url} has no OAuth token endpoint (HTTP 404); check the "

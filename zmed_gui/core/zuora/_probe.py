@@ -30,7 +30,13 @@ from zmed_gui.core.connections import (
     make_target,
 )
 from zmed_gui.core.errors import ZmedError
-from zmed_gui.core.zuora._auth import AddressMoved, NotSent, TokenClient, moved_message
+from zmed_gui.core.zuora._auth import (
+    AddressMoved,
+    NotSent,
+    TokenClient,
+    moved_message,
+    transport_reason,
+)
 from zmed_gui.core.zuora._retry import parse_retry_after
 
 if TYPE_CHECKING:
@@ -167,7 +173,7 @@ def _post_probe(client: TokenClient, url: str) -> httpx.Response:
             resp = client._http.post(url, content=b"[]", headers=headers)
         except httpx.TransportError as exc:
             client._raise_if_untrusted(exc)
-            raise _Unreachable(type(exc).__name__) from None
+            raise _Unreachable(transport_reason(exc)) from None
         if resp.status_code != 401:
             return resp
         client.invalidate_token(token)  # maybe expired early: one fresh token, one resend
@@ -300,8 +306,9 @@ def test_connection(
             return result
         except NotSent as exc:
             result.outcome = ProbeOutcome.UNAVAILABLE
+            said = str(exc)  # "could not reach host: the connection was refused ..."
             result.sentences.append(
-                f"Cannot reach {client.base_url} ({exc}); check the network, proxy or environment."
+                f"{said[:1].upper()}{said[1:]}; check the network, proxy or environment."
             )
             return result
         result.token_ok = True
