@@ -317,3 +317,43 @@ def test_carry_over_keeps_chosen_columns_by_heading_and_drops_the_rest(tmp_path:
     assert lost == {"UsageDate": "C - Usage Date"}
     for src in kept.sources.values():
         assert src.column is None or src.column < new.column_count
+
+
+def test_a_column_of_the_next_file_wins_over_a_carried_constant(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    few = load_table(
+        write_xlsx(
+            tmp_path / "few.xlsx",
+            [["Account Number", "Usage Date", "Units"], DATA[0][:1] + DATA[0][2:4]],
+        )
+    )
+    load(qtbot, step, few)
+    step.set_constant("UsageIdentifier", "SMS")
+    load(qtbot, step, make_table(tmp_path))  # has a "Product" column: matched automatically
+    src = step.state.mapping.sources["UsageIdentifier"]
+    assert src.constant is None and src.column == 1
+    note = step.column_note.text()
+    assert "UsageIdentifier: now column 'B - Product' (was the fixed value 'SMS')" in note
+    assert step.column_note.isVisibleTo(step)
+
+    load(qtbot, step, few)  # no column matches: the constant the user typed is gone now
+    assert step.state.mapping.sources.get("UsageIdentifier") is None or (
+        step.state.mapping.sources["UsageIdentifier"].constant is None
+    )
+
+
+def test_a_constant_is_kept_with_a_note_where_no_column_matches(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    step.set_constant("UsageIdentifier", "SMS")
+    few = load_table(
+        write_xlsx(
+            tmp_path / "few.xlsx",
+            [["Account Number", "Usage Date", "Units"], DATA[0][:1] + DATA[0][2:4]],
+        )
+    )
+    load(qtbot, step, few)
+    assert step.state.mapping.sources["UsageIdentifier"].constant == "SMS"
+    assert "UsageIdentifier keeps the fixed value 'SMS' from the previous file: check it" in (
+        step.column_note.text()
+    )

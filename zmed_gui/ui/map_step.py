@@ -47,10 +47,12 @@ from zmed_gui.ui.map_fields import (
 from zmed_gui.ui.map_grid import CONSTANT, NOT_MAPPED, FieldRow, MappingGrid
 from zmed_gui.ui.map_options import ConversionOptionsPanel, remember_options
 from zmed_gui.ui.map_problems import (
+    carried_constants,
     carry_over,
     fill_in,
     lost_columns_text,
     mapping_problems,
+    prefer_columns,
     unused_columns_text,
 )
 from zmed_gui.ui.map_profiles import (
@@ -91,6 +93,8 @@ class MapStep(QWidget):
         # latest table lacks (field -> the column as it was shown).
         self._table: Table | None = None
         self._lost: dict[str, str] = {}
+        self._carried: dict[str, str] = {}  # fixed values brought from the previous file
+        self._carry_notes: list[str] = []
         self._build()
         state.table_changed.connect(self._on_state_table_changed)
         state.schema_changed.connect(self._on_state_schema_changed)
@@ -313,8 +317,16 @@ class MapStep(QWidget):
         if profile is not None and mapping is not None:
             self._apply_profile(profile, mapping, notes, automatic, self.state.options)
         else:
-            # What the user chose and kept (or changed while matching ran) comes first.
-            self.state.set_mapping(fill_in(self.state.mapping, automatic))
+            # What the user chose and kept (or changed while matching ran) comes first,
+            # except a fixed value from the previous file where this one has a column.
+            table = self.state.table
+            mapping = self.state.mapping
+            if table is not None and self._carried:
+                mapping, self._carry_notes = prefer_columns(
+                    mapping, self._carried, automatic, table
+                )
+            self._carried = {}
+            self.state.set_mapping(fill_in(mapping, automatic))
         self.mapping_prepared.emit()
 
     def _apply_profile(
@@ -358,6 +370,8 @@ class MapStep(QWidget):
         self.field_grid.refresh(from_profile=self.applied_profile is not None)
         self._refresh_problems(table)
         note = lost_columns_text(self._lost, table, self.state.mapping)
+        if self._carry_notes:
+            note = " ".join([note, *(f"{n}." for n in self._carry_notes)]).strip()
         self.column_note.setText(note)
         self.column_note.setVisible(bool(note))
         self.options_panel.set_options(self.state.options)
@@ -388,6 +402,8 @@ class MapStep(QWidget):
         kept, self._lost = (
             (Mapping(), {}) if table is None else carry_over(self.state.mapping, old, table)
         )
+        self._carried = carried_constants(kept) if old is not None else {}
+        self._carry_notes = []
         # The old table's mapping must never meet the new table, not even for a moment:
         # only what still fits it is kept (by heading), the rest is matched again.
         self.preparing = table is not None
