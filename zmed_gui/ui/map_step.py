@@ -95,6 +95,7 @@ class MapStep(QWidget):
         self._lost: dict[str, str] = {}
         self._carried: dict[str, str] = {}  # fixed values brought from the previous file
         self._carry_notes: list[str] = []
+        self._ready = False  # the mapping shown has no problem (see _refresh_problems)
         self._build()
         state.table_changed.connect(self._on_state_table_changed)
         state.schema_changed.connect(self._on_state_schema_changed)
@@ -253,6 +254,11 @@ class MapStep(QWidget):
         row.constant_edit.setText(value)
         row.constant_edit.editingFinished.emit()
 
+    def mapping_ready(self) -> bool:
+        """Whether the mapping had no problem when the screen last showed it (cheap: the
+        window asks on every change; ``can_advance`` checks afresh)."""
+        return self._ready
+
     def can_advance(self) -> bool:
         return self.state.table is not None and not self._problems()
 
@@ -390,7 +396,8 @@ class MapStep(QWidget):
         self.problem_label.setStyleSheet(f"color: {error_colour().name()};")
         self.problem_label.setVisible(bool(problems))
         self.unused_label.setText(unused_columns_text(table, self.state.mapping))
-        self.check_button.setEnabled(table is not None and not problems and not self.preparing)
+        self._ready = table is not None and not problems
+        self.check_button.setEnabled(self._ready and not self.preparing)
 
     # --- slots --------------------------------------------------------------------------------
 
