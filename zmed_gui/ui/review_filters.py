@@ -124,6 +124,23 @@ class RowFilter(QObject):
         self.pending_jump = None
         self._set_query(query, force=True)
 
+    def reset(self) -> None:
+        """A new table: no filter, no search, sheet order, without a query for the old one
+        (the next :meth:`refresh` asks for the rows). Sort and search columns are
+        positions, and a position means another column in another file."""
+        for check in self._checks.values():
+            _set_checked(check, False)
+        self._search_timer.stop()
+        self.search_edit.blockSignals(True)
+        self.search_edit.clear()
+        self.search_edit.blockSignals(False)
+        self.search_column.blockSignals(True)
+        self.search_column.setCurrentIndex(0)
+        self.search_column.blockSignals(False)
+        self._group_text = ""
+        self.pending_jump = None
+        self.query = RowQuery()
+
     def clear(self) -> None:
         """Every row again, in sheet order."""
         for check in self._checks.values():

@@ -354,6 +354,8 @@ class ReviewStep(QWidget):
         self._pending_rows.clear()
         self._originals = {}
         self.model.set_edited(self._originals)
+        self._filter.reset()  # the old file's sort, search and filters mean nothing here
+        self.view.horizontalHeader().setSortIndicatorShown(False)
         self._refresh_all()
 
     def _on_state_validation_changed(self) -> None:
