@@ -80,9 +80,9 @@ def _cell_text(value: Any) -> str:
 # Text that is a plain number ("12", "-3.5"): sorted as the number, so a CSV column of
 # numbers sorts 5, 7, 12 and a number typed into it (an edit stores a number) sits among
 # them, not before every text cell.
-_NUMBER_TEXT = re.compile(r"\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)\s*")
+_NUMBER_TEXT = re.compile(r"[-+]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)")
 _number_text = _NUMBER_TEXT.fullmatch
-_NUMBER_START = frozenset("0123456789-+. ")
+_NUMBER_START = frozenset("0123456789-+.")
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -94,8 +94,10 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     if cls is str:
         if not value:
             return (9, 0)
+        if len(value) < 19 and value.isdecimal():  # "12": the common case, at C speed
+            return (0, int(value))
         if value[0] in _NUMBER_START and _number_text(value):
-            return (0, float(value))
+            return (0, float(value))  # a huge one is inf, never an error
         return (1, value.casefold())
     if value is None:
         return (9, 0)
