@@ -357,3 +357,17 @@ def test_a_constant_is_kept_with_a_note_where_no_column_matches(qtbot: Any, tmp_
     assert "UsageIdentifier keeps the fixed value 'SMS' from the previous file: check it" in (
         step.column_note.text()
     )
+
+
+def test_the_date_sample_reads_the_order_from_the_whole_column(qtbot: Any, tmp_path: Path) -> None:
+    # 400 ambiguous dates first, then days above 12: the validator reads day first (from
+    # every cell); the sample must not say "ambiguous" from the first few hundred rows.
+    dates = ["01/10/2026"] * 400 + ["14/10/2026", "19/10/2026"]
+    rows = [[f"A-{i}", "API", d, 1] for i, d in enumerate(dates)]
+    step = new_step(qtbot)
+    step.state.options.date_order = None
+    load(qtbot, step, load_table(write_xlsx(tmp_path / "d.xlsx", [HEADERS[:4], *rows])))
+    label = step.row_for("UsageDate").sample_label
+    qtbot.waitUntil(lambda: "2026-10-01" in label.text(), timeout=10_000)
+    assert "ambiguous" not in label.text() and "above 12" not in label.text(), label.text()
+    assert not step.date_order_prompt.isVisibleTo(step)

@@ -37,7 +37,13 @@ from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
 from zmed_gui.ui.jobs import Latest
-from zmed_gui.ui.map_dateorder import DateOrderPrompt, date_columns, order_is_set, question_job
+from zmed_gui.ui.map_dateorder import (
+    DateOrderPrompt,
+    date_columns,
+    date_orders_job,
+    order_is_set,
+    question_job,
+)
 from zmed_gui.ui.map_fields import (
     ask_fields_file,
     ask_meter_definition_file,
@@ -89,6 +95,7 @@ class MapStep(QWidget):
         # the table's date columns whose order was asked about: each is asked once
         self._date_order_asked: set[int] = set()
         self._question = Latest(self)
+        self._orders = Latest(self)  # date columns' day/month order, from every cell
         # The table the mapping was made for, and the fields whose chosen column the
         # latest table lacks (field -> the column as it was shown).
         self._table: Table | None = None
@@ -403,6 +410,8 @@ class MapStep(QWidget):
 
     def _on_state_table_changed(self) -> None:
         self._date_order_asked.clear()  # a new table: its date columns are asked anew
+        self._orders.drop()
+        self.field_grid.date_orders = {}  # read again for the new table's columns
         self.date_order_prompt.setVisible(False)
         table = self.state.table
         old, self._table = self._table, table
@@ -452,10 +461,39 @@ class MapStep(QWidget):
 
     # --- the date order question ----------------------------------------------------------
 
+    def _read_date_orders(self) -> None:
+        """Read the day/month order of date columns the samples lack, from every cell, as
+        the validator does (a worker); the samples are shown again with it."""
+        table = self.state.table
+        if table is None or self.preparing:
+            return
+        given = self.state.options.date_order
+        known = self.field_grid.date_orders
+        columns = [
+            c
+            for c in date_columns(self.state.schema, self.state.mapping)
+            if (c, given) not in known
+        ]
+        if not columns or self._orders.busy:
+            return  # a busy job's end looks again
+        self._orders.run(
+            date_orders_job(table, columns, given),
+            finished=lambda orders, table=table: self._on_date_orders(table, orders),
+            failed=self._on_work_failed,
+        )
+
+    def _on_date_orders(self, table: Table, orders: dict[tuple[int, Any], Any]) -> None:
+        if table is not self.state.table:
+            return
+        self.field_grid.date_orders.update(orders)
+        self.field_grid.refresh(from_profile=self.applied_profile is not None)
+        self._read_date_orders()  # columns mapped meanwhile
+
     def _ask_date_order(self) -> None:
         """Ask once per date column whose day/month order nothing proves (read off the GUI
         thread), unless an order is set."""
         self._question.drop()
+        self._read_date_orders()
         table = self.state.table
         if table is None or self.preparing or order_is_set(self.state.options):
             self.date_order_prompt.setVisible(False)
