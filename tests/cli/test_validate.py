@@ -278,3 +278,20 @@ def test_a_wide_sheet_prints_one_note_for_its_renamed_columns(
         "  note: 2,999 columns share a name with an earlier column; they were numbered "
         '("Name (2)", "Name (3)", ...).'
     ]
+
+
+def test_a_mapping_problem_leaves_no_row_counted_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Account Number", "Usage Date", "Units"])  # nothing for UsageIdentifier
+    for row in GOOD:
+        ws.append([row[0], row[2], row[3]])
+    wb.save(tmp_path / "few.xlsx")
+    code, out, _err = run(capsys, "validate", str(tmp_path / "few.xlsx"), "--timezone", "UTC")
+    assert code != 0
+    assert "valid: 0;" in out and "invalid: 3" in out, out
+    assert "Mapping problem" in out and "UsageIdentifier" in out
+    assert "No row can be sent until the mapping is complete" in out

@@ -100,6 +100,11 @@ def test_steps_open_up_as_the_work_progresses(
     assert not window.step_bar.is_reachable(REVIEW)
     window.map_step.set_source_column("Quantity", 3)
     assert window.reachable()[REVIEW] is True
+    window.map_step.set_constant("UsageIdentifier", "")  # required: an empty fixed value
+    assert window.reachable()[REVIEW] is False
+    assert not window.validate_action.isEnabled()
+    window.map_step.set_source_column("UsageIdentifier", 1)
+    assert window.reachable()[REVIEW] is True
 
     window.map_step.check_button.click()
     assert window.current_step() == REVIEW

@@ -331,3 +331,57 @@ def test_a_date_warning_in_the_first_values_wraps_whole(qtbot: Any, tmp_path: Pa
     width = 300
     lines = label.heightForWidth(width) // label.fontMetrics().lineSpacing()
     assert lines >= 2  # the sentence wraps onto more lines rather than being cut
+
+
+def test_a_column_of_the_next_file_wins_over_a_carried_constant(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    few = load_table(
+        write_xlsx(
+            tmp_path / "few.xlsx",
+            [["Account Number", "Usage Date", "Units"], DATA[0][:1] + DATA[0][2:4]],
+        )
+    )
+    load(qtbot, step, few)
+    step.set_constant("UsageIdentifier", "SMS")
+    load(qtbot, step, make_table(tmp_path))  # has a "Product" column: matched automatically
+    src = step.state.mapping.sources["UsageIdentifier"]
+    assert src.constant is None and src.column == 1
+    note = step.column_note.text()
+    assert "UsageIdentifier: now column 'B - Product' (was the fixed value 'SMS')" in note
+    assert step.column_note.isVisibleTo(step)
+
+    load(qtbot, step, few)  # no column matches: the constant the user typed is gone now
+    assert step.state.mapping.sources.get("UsageIdentifier") is None or (
+        step.state.mapping.sources["UsageIdentifier"].constant is None
+    )
+
+
+def test_a_constant_is_kept_with_a_note_where_no_column_matches(qtbot: Any, tmp_path: Path) -> None:
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    step.set_constant("UsageIdentifier", "SMS")
+    few = load_table(
+        write_xlsx(
+            tmp_path / "few.xlsx",
+            [["Account Number", "Usage Date", "Units"], DATA[0][:1] + DATA[0][2:4]],
+        )
+    )
+    load(qtbot, step, few)
+    assert step.state.mapping.sources["UsageIdentifier"].constant == "SMS"
+    assert "UsageIdentifier keeps the fixed value 'SMS' from the previous file: check it" in (
+        step.column_note.text()
+    )
+
+
+def test_the_date_sample_reads_the_order_from_the_whole_column(qtbot: Any, tmp_path: Path) -> None:
+    # 400 ambiguous dates first, then days above 12: the validator reads day first (from
+    # every cell); the sample must not say "ambiguous" from the first few hundred rows.
+    dates = ["01/10/2026"] * 400 + ["14/10/2026", "19/10/2026"]
+    rows = [[f"A-{i}", "API", d, 1] for i, d in enumerate(dates)]
+    step = new_step(qtbot)
+    step.state.options.date_order = None
+    load(qtbot, step, load_table(write_xlsx(tmp_path / "d.xlsx", [HEADERS[:4], *rows])))
+    label = step.row_for("UsageDate").sample_label
+    qtbot.waitUntil(lambda: "2026-10-01" in label.text(), timeout=10_000)
+    assert "ambiguous" not in label.text() and "above 12" not in label.text(), label.text()
+    assert not step.date_order_prompt.isVisibleTo(step)

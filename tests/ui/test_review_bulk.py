@@ -175,3 +175,39 @@ def test_a_sort_in_chunks_is_the_same_stable_sort(monkeypatch: pytest.MonkeyPatc
     for descending in (False, True):
         got = compute_rows(table, None, [], RowQuery(sort_column=3, descending=descending))
         assert got == sorted(range(100), key=values.__getitem__, reverse=descending)
+
+
+def test_an_edited_number_sorts_among_the_numbers_typed_as_text() -> None:
+    # big.csv: every cell is text; an edit into the Qty column (a Number field) is a number
+    n = 4
+    table = big_table([[f"A-{i}" for i in range(n)], ["GB"] * n, ["2026-11-01"] * n,
+                       ["5", "12", "7", "9"]])  # fmt: skip
+    table.columns[QTY][3] = 10  # what the edit of "9" to "10" stores
+    rows = compute_rows(table, None, [], RowQuery(sort_column=QTY))
+    assert rows == [0, 2, 3, 1]  # 5, 7, 10, 12: not the edited row first
+    rows = compute_rows(table, None, [], RowQuery(sort_column=QTY, descending=True))
+    assert rows == [1, 3, 2, 0]
+
+
+def test_a_new_table_resets_sort_search_and_filters(step: ReviewStep, qtbot: Any) -> None:
+    header = step.view.horizontalHeader()
+    with qtbot.waitSignal(step.rows_shown, timeout=10_000):
+        header.sectionClicked.emit(QTY_VIEW)
+    step.only_problems_check.setChecked(True)
+    step.search_edit.setText("A")
+    qtbot.wait(SEARCH_DELAY_MS + 50)
+    assert "Sorted by Qty" in step.filter_label.text()
+
+    state = step.state
+    n = 3
+    table = big_table([["C-1", "C-2", "C-3"], ["GB"] * n, ["2026-11-01"] * n, ["1", "2", "3"]])
+    state.set_table(table)
+    state.set_mapping(auto_match(table.headers, state.schema, [c[:20] for c in table.columns]))
+    with qtbot.waitSignal(step.validation_finished, timeout=10_000):
+        step.activate()
+    qtbot.waitUntil(lambda: step.model.rowCount() == 3, timeout=5_000)
+    assert step._filter.query == RowQuery()
+    assert not header.isSortIndicatorShown()
+    assert step.search_edit.text() == "" and not step.only_problems_check.isChecked()
+    assert "Sorted" not in step.filter_label.text() and "Showing" not in step.filter_label.text()
+    assert shown_rows(step) == [0, 1, 2]

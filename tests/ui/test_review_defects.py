@@ -285,3 +285,28 @@ def test_a_problem_group_waits_for_the_revalidation_it_reads(
         assert step.revalidating
     assert not step.revalidating  # the rows were found after the revalidation
     assert [m.data_row(v) for v in range(m.rowCount())] == [0, 1]
+
+
+def test_the_problem_line_says_when_the_shown_rows_are_fixed(step: ReviewStep, qtbot: Any) -> None:
+    with qtbot.waitSignal(step.rows_shown, timeout=10_000):
+        step.problems.activate_group(0)  # the Qty error, row 3 of the sheet
+    assert step.filter_label.text().startswith("Showing 1 row with this problem")
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.model.setData(step.model.index(0, QTY_VIEW), "4")
+    text = step.filter_label.text()
+    assert "with this problem" not in text, text
+    assert "none has it now" in text.lower(), text
+
+
+def test_ctrl_h_without_a_cell_does_not_hide_the_ready_line_for_good(
+    step: ReviewStep, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(review_step_module, "HINT_MS", 300, raising=False)
+    ready = step.hint_label.text()
+    assert "ready to send" in ready
+    step.view.setCurrentIndex(step.model.index(-1, -1))
+    step.replace_action.trigger()
+    text = step.hint_label.text()
+    assert "Click a cell of the column to search first." in text
+    assert "ready to send" in text  # said with, not instead of, what can be sent
+    qtbot.waitUntil(lambda: step.hint_label.text() == ready, timeout=5_000)

@@ -201,6 +201,28 @@ def test_unmapped_required_field_says_go_back_to_map(qtbot: Any, tmp_path: Path)
     assert "UsageIdentifier" in w.hint_label.text() and "Map" in w.hint_label.text()
 
 
+def test_an_empty_constant_on_a_required_field_leaves_nothing_valid(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    from zmed_gui.core.mapping import FieldSource
+
+    good = [r for r in ROWS if r[3] != "abc"][:3]
+    state = loaded_state(write_workbook(tmp_path / "usage.xlsx", good))
+    mapping = state.mapping
+    mapping.sources["UsageIdentifier"] = FieldSource(constant="")
+    state.set_mapping(mapping)
+    w = ReviewStep(state)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.validation_finished, timeout=10_000):
+        w.activate()
+    counts = w.counts_label.text()
+    assert "</span> 0 valid" in counts and "</span> 3 invalid" in counts, counts
+    assert not w.continue_button.isEnabled()
+    assert "Nothing can be sent until the mapping is complete" in w.hint_label.text()
+    empty = w.problems._empty.text()
+    assert "every row can be sent" not in empty and "mapping" in empty
+
+
 def test_f5_validates_again(step: ReviewStep, qtbot: Any) -> None:
     step.show()
     step.activateWindow()

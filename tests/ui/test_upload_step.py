@@ -571,3 +571,20 @@ def test_the_check_with_zuora_runs_by_itself_after_an_upload(
         assert "1 was rejected after receipt" in step.result_box.check_label.text()
     finally:
         emu.stop()
+
+
+def test_a_mapping_problem_is_why_nothing_can_be_sent(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    from zmed_gui.core.mapping import FieldSource
+
+    state = demo_app_state(emulator)
+    table = load_and_map(state, write_workbook(tmp_path / "usage.xlsx", rows(3)))
+    mapping = state.mapping
+    mapping.sources["UsageIdentifier"] = FieldSource(constant="")  # required, empty
+    state.set_mapping(mapping)
+    state.set_validation(validate(table, state.schema, state.mapping, state.options))
+    step = make_upload_step(qtbot, state)
+    text = step.summary_label.text()
+    assert "Nothing can be sent until the mapping is complete" in text, text
+    assert "UsageIdentifier" in text and not step.start_button.isEnabled()

@@ -91,6 +91,8 @@ def print_summary(result: ValidationResult, out: TextIO) -> None:
     )
     for problem in result.mapping_problems:
         print(f"Mapping problem: {printable(str(problem))}", file=out)
+    if result.mapping_problems:
+        print("No row can be sent until the mapping is complete (see --map).", file=out)
     groups = result.summary(10)
     if groups:
         print("Top problems:", file=out)

@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
             has_table
             and not self.map_step.preparing
             and not unmapped_required(self.state.schema, self.state.mapping)
+            and self.map_step.mapping_ready()  # an empty constant is no mapping either
         )
         validated = mapped and sendable_rows(self.state.validation) > 0
         return [True, has_table, mapped, validated]

@@ -8,12 +8,18 @@ leaves the cells as errors that say both readings. The column is read off the GU
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from zmed_gui.core.convert import ConversionOptions, DateOrder, date_order_question
+from zmed_gui.core.convert import (
+    ConversionOptions,
+    DateOrder,
+    date_order_question,
+    infer_date_order,
+)
 from zmed_gui.core.mapping import Mapping
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 from zmed_gui.core.schema import FieldType, Schema
@@ -49,6 +55,20 @@ def question_job(table: Table, columns: list[int]) -> WorkFn:
                 sentence = question.sentence(f"Column {table.column_label(column)}")
                 return column, sentence
         return None, None
+
+    return work
+
+
+def date_orders_job(table: Table, columns: list[int], given: DateOrder | None) -> WorkFn:
+    """Each column's day/month order from every cell, as the validator decides it; the
+    job returns ``{(column, given): DateOrderGuess}`` (map_samples.DateOrders)."""
+
+    def work(progress: ProgressCallback, cancel: CancelToken) -> dict[tuple[int, Any], Any]:
+        out: dict[tuple[int, Any], Any] = {}
+        for column in columns:
+            cancel.raise_if_cancelled()
+            out[column, given] = infer_date_order(Counter(table.columns[column]).items(), given)
+        return out
 
     return work
 

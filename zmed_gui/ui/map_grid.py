@@ -25,7 +25,7 @@ from zmed_gui.core.mapping import ROW_ID, FieldSource, Mapping
 from zmed_gui.core.schema import FieldType, SchemaField
 from zmed_gui.core.table import Table
 from zmed_gui.ui.icons import error_colour
-from zmed_gui.ui.map_samples import SAMPLE_ROWS, sample_text
+from zmed_gui.ui.map_samples import SAMPLE_ROWS, DateOrders, sample_text
 from zmed_gui.ui.state import AppState
 
 NOT_MAPPED = -1
@@ -191,8 +191,10 @@ class FieldRow:
         table: Table | None,
         options: ConversionOptions,
         from_profile: bool,
+        orders: DateOrders | None = None,
     ) -> None:
-        """Show ``src`` (the field's current source, if any) without emitting edits."""
+        """Show ``src`` (the field's current source, if any) without emitting edits;
+        ``orders``: the date columns' day/month orders read from every cell."""
         combo = self.source_combo
         combo.blockSignals(True)
         combo.clear()
@@ -244,7 +246,7 @@ class FieldRow:
         )
         if table is not None and mapped:
             self.sample_label.show_samples(
-                sample_text(table, self.field, src, options, SAMPLE_ROWS)  # type: ignore[arg-type]
+                sample_text(table, self.field, src, options, SAMPLE_ROWS, orders)  # type: ignore[arg-type]
             )
         else:
             self.sample_label.show_samples("")
@@ -263,6 +265,8 @@ class MappingGrid(QWidget):
         self.state = state
         self.rows: list[FieldRow] = []
         self.updating = False
+        # day/month order of date columns, read from every cell by the Map step's worker
+        self.date_orders: DateOrders = {}
         self._grid = QGridLayout(self)
         self._grid.setHorizontalSpacing(12)
         self._grid.setColumnStretch(5, 1)
@@ -309,7 +313,7 @@ class MappingGrid(QWidget):
         try:
             for row in self.rows:
                 src = self.state.mapping.sources.get(row.field.name)
-                row.refresh(src, table, self.state.options, from_profile)
+                row.refresh(src, table, self.state.options, from_profile, self.date_orders)
         finally:
             self.updating = False
 

@@ -105,6 +105,38 @@ def fill_in(kept: Mapping, automatic: Mapping) -> Mapping:
     return Mapping(sources)
 
 
+def carried_constants(mapping: Mapping) -> dict[str, str]:
+    """The fixed values of ``mapping``, by field: what a new table may replace by a column."""
+    return {n: s.constant for n, s in mapping.sources.items() if s.constant is not None}
+
+
+def prefer_columns(
+    mapping: Mapping, carried: dict[str, str], automatic: Mapping, table: Table
+) -> tuple[Mapping, list[str]]:
+    """A carried-over fixed value gives way where the new table matches a column for it.
+
+    ``carried`` holds the fixed values brought from the previous file; a field whose
+    value the user has changed since is left alone. Returns the mapping and one note a
+    field: the column that now feeds it, or that the fixed value was kept (check it).
+    """
+    sources = dict(mapping.sources)
+    notes: list[str] = []
+    taken = mapping.used_columns()
+    for name, value in carried.items():
+        src = sources.get(name)
+        if src is None or src.constant != value:
+            continue  # changed by the user meanwhile: theirs
+        auto = automatic.source(name)
+        if auto is not None and auto.column is not None and auto.column not in taken:
+            sources[name] = auto
+            taken.add(auto.column)
+            shown = column_choice(table, auto.column)
+            notes.append(f"{name}: now column '{shown}' (was the fixed value '{value}')")
+        else:
+            notes.append(f"{name} keeps the fixed value '{value}' from the previous file: check it")
+    return Mapping(sources), notes
+
+
 def lost_columns_text(lost: dict[str, str], table: Table | None, mapping: Mapping) -> str:
     """The note for fields whose chosen column is not in the new file (empty when none is)."""
     if not lost or table is None:

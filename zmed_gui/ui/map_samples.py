@@ -17,10 +17,26 @@ SAMPLE_ROWS = 5
 _ORDER_SAMPLE_ROWS = 300
 
 
+# A date column's day/month order as the validator decides it, from every cell (read in
+# a worker, see map_dateorder.date_orders_job), by (column, the date order option).
+DateOrders = dict[tuple[int, Any], Any]
+READING_DATES = "Reading the column's dates…"
+
+
 def sample_text(
-    table: Table, field: SchemaField, src: FieldSource, options: ConversionOptions, rows: int
+    table: Table,
+    field: SchemaField,
+    src: FieldSource,
+    options: ConversionOptions,
+    rows: int,
+    orders: DateOrders | None = None,
 ) -> str:
-    """The first values of a field as they will be sent (cheap: a handful of cells)."""
+    """The first values of a field as they will be sent (cheap: a handful of cells).
+
+    A date column's day/month order comes from ``orders`` (the whole column, as the
+    validator reads it); a column longer than a few hundred rows that ``orders`` does not
+    hold yet shows READING_DATES rather than a guess from its first rows.
+    """
     if any(
         c is not None and not 0 <= c < table.column_count for c in (src.column, src.time_column)
     ):
@@ -38,9 +54,17 @@ def sample_text(
         return str(exc)
     order = None
     if date_like and src.column is not None:
-        # Guess day/month order from a few hundred cells only: this runs on the GUI thread.
-        head = table.columns[src.column][:_ORDER_SAMPLE_ROWS]
-        order = convert.infer_date_order(Counter(head).items(), options.date_order)
+        known = (orders or {}).get((src.column, options.date_order))
+        column = table.columns[src.column]
+        if known is not None:
+            order = known
+        elif len(column) <= _ORDER_SAMPLE_ROWS:  # the whole column: cheap here
+            order = convert.infer_date_order(Counter(column).items(), options.date_order)
+        elif options.date_order in (convert.DateOrder.DMY, convert.DateOrder.MDY):
+            head = column[:_ORDER_SAMPLE_ROWS]  # the order is given: nothing to decide
+            order = convert.infer_date_order(Counter(head).items(), options.date_order)
+        else:
+            return READING_DATES  # the worker reads every cell; its answer refreshes this
     try:
         converter = convert.FieldConverter(
             field.type,

@@ -37,7 +37,13 @@ from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import error_colour, icon
 from zmed_gui.ui.jobs import Latest
-from zmed_gui.ui.map_dateorder import DateOrderPrompt, date_columns, order_is_set, question_job
+from zmed_gui.ui.map_dateorder import (
+    DateOrderPrompt,
+    date_columns,
+    date_orders_job,
+    order_is_set,
+    question_job,
+)
 from zmed_gui.ui.map_fields import (
     ask_fields_file,
     ask_meter_definition_file,
@@ -47,10 +53,12 @@ from zmed_gui.ui.map_fields import (
 from zmed_gui.ui.map_grid import CONSTANT, NOT_MAPPED, FieldRow, MappingGrid
 from zmed_gui.ui.map_options import ConversionOptionsPanel, remember_options
 from zmed_gui.ui.map_problems import (
+    carried_constants,
     carry_over,
     fill_in,
     lost_columns_text,
     mapping_problems,
+    prefer_columns,
     unused_columns_text,
 )
 from zmed_gui.ui.map_profiles import (
@@ -87,10 +95,14 @@ class MapStep(QWidget):
         # the table's date columns whose order was asked about: each is asked once
         self._date_order_asked: set[int] = set()
         self._question = Latest(self)
+        self._orders = Latest(self)  # date columns' day/month order, from every cell
         # The table the mapping was made for, and the fields whose chosen column the
         # latest table lacks (field -> the column as it was shown).
         self._table: Table | None = None
         self._lost: dict[str, str] = {}
+        self._carried: dict[str, str] = {}  # fixed values brought from the previous file
+        self._carry_notes: list[str] = []
+        self._ready = False  # the mapping shown has no problem (see _refresh_problems)
         self._build()
         state.table_changed.connect(self._on_state_table_changed)
         state.schema_changed.connect(self._on_state_schema_changed)
@@ -249,6 +261,11 @@ class MapStep(QWidget):
         row.constant_edit.setText(value)
         row.constant_edit.editingFinished.emit()
 
+    def mapping_ready(self) -> bool:
+        """Whether the mapping had no problem when the screen last showed it (cheap: the
+        window asks on every change; ``can_advance`` checks afresh)."""
+        return self._ready
+
     def can_advance(self) -> bool:
         return self.state.table is not None and not self._problems()
 
@@ -313,8 +330,16 @@ class MapStep(QWidget):
         if profile is not None and mapping is not None:
             self._apply_profile(profile, mapping, notes, automatic, self.state.options)
         else:
-            # What the user chose and kept (or changed while matching ran) comes first.
-            self.state.set_mapping(fill_in(self.state.mapping, automatic))
+            # What the user chose and kept (or changed while matching ran) comes first,
+            # except a fixed value from the previous file where this one has a column.
+            table = self.state.table
+            mapping = self.state.mapping
+            if table is not None and self._carried:
+                mapping, self._carry_notes = prefer_columns(
+                    mapping, self._carried, automatic, table
+                )
+            self._carried = {}
+            self.state.set_mapping(fill_in(mapping, automatic))
         self.mapping_prepared.emit()
 
     def _apply_profile(
@@ -358,6 +383,8 @@ class MapStep(QWidget):
         self.field_grid.refresh(from_profile=self.applied_profile is not None)
         self._refresh_problems(table)
         note = lost_columns_text(self._lost, table, self.state.mapping)
+        if self._carry_notes:
+            note = " ".join([note, *(f"{n}." for n in self._carry_notes)]).strip()
         self.column_note.setText(note)
         self.column_note.setVisible(bool(note))
         self.options_panel.set_options(self.state.options)
@@ -376,18 +403,23 @@ class MapStep(QWidget):
         self.problem_label.setStyleSheet(f"color: {error_colour().name()};")
         self.problem_label.setVisible(bool(problems))
         self.unused_label.setText(unused_columns_text(table, self.state.mapping))
-        self.check_button.setEnabled(table is not None and not problems and not self.preparing)
+        self._ready = table is not None and not problems
+        self.check_button.setEnabled(self._ready and not self.preparing)
 
     # --- slots --------------------------------------------------------------------------------
 
     def _on_state_table_changed(self) -> None:
         self._date_order_asked.clear()  # a new table: its date columns are asked anew
+        self._orders.drop()
+        self.field_grid.date_orders = {}  # read again for the new table's columns
         self.date_order_prompt.setVisible(False)
         table = self.state.table
         old, self._table = self._table, table
         kept, self._lost = (
             (Mapping(), {}) if table is None else carry_over(self.state.mapping, old, table)
         )
+        self._carried = carried_constants(kept) if old is not None else {}
+        self._carry_notes = []
         # The old table's mapping must never meet the new table, not even for a moment:
         # only what still fits it is kept (by heading), the rest is matched again.
         self.preparing = table is not None
@@ -429,10 +461,39 @@ class MapStep(QWidget):
 
     # --- the date order question ----------------------------------------------------------
 
+    def _read_date_orders(self) -> None:
+        """Read the day/month order of date columns the samples lack, from every cell, as
+        the validator does (a worker); the samples are shown again with it."""
+        table = self.state.table
+        if table is None or self.preparing:
+            return
+        given = self.state.options.date_order
+        known = self.field_grid.date_orders
+        columns = [
+            c
+            for c in date_columns(self.state.schema, self.state.mapping)
+            if (c, given) not in known
+        ]
+        if not columns or self._orders.busy:
+            return  # a busy job's end looks again
+        self._orders.run(
+            date_orders_job(table, columns, given),
+            finished=lambda orders, table=table: self._on_date_orders(table, orders),
+            failed=self._on_work_failed,
+        )
+
+    def _on_date_orders(self, table: Table, orders: dict[tuple[int, Any], Any]) -> None:
+        if table is not self.state.table:
+            return
+        self.field_grid.date_orders.update(orders)
+        self.field_grid.refresh(from_profile=self.applied_profile is not None)
+        self._read_date_orders()  # columns mapped meanwhile
+
     def _ask_date_order(self) -> None:
         """Ask once per date column whose day/month order nothing proves (read off the GUI
         thread), unless an order is set."""
         self._question.drop()
+        self._read_date_orders()
         table = self.state.table
         if table is None or self.preparing or order_is_set(self.state.options):
             self.date_order_prompt.setVisible(False)

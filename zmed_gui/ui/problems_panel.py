@@ -89,6 +89,12 @@ class ProblemsPanel(QWidget):
         if groups:
             self._tree.show()
             self._empty.hide()
+        elif problems:  # the mapping is the problem: said above, nothing else to list
+            self._tree.hide()
+            self._empty.setText(
+                "No problems in the cells, but no row can be sent until the mapping is complete."
+            )
+            self._empty.show()
         else:
             self._tree.hide()
             self._empty.setText("No problems found: every row can be sent.")

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from zmed_gui.ui.numbers import counted
+from zmed_gui.ui.numbers import count, counted
 from zmed_gui.ui.problems_panel import ProblemsPanel
 from zmed_gui.ui.review_model import FIRST_SOURCE_COLUMN, ROW_COLUMN, STATUS_COLUMN, ReviewModel
 from zmed_gui.ui.review_query import (
@@ -32,6 +32,7 @@ from zmed_gui.ui.review_query import (
 )
 
 SEARCH_DELAY_MS = 250  # typing pauses this long before the rows are searched
+GROUP_RECOUNT_LIMIT = 20_000  # shown rows recounted after fixes ("none has it now")
 
 __all__ = ["SEARCH_DELAY_MS", "RowFilter", "compute_rows", "problem_cell", "problem_rows"]
 
@@ -124,6 +125,23 @@ class RowFilter(QObject):
         self.pending_jump = None
         self._set_query(query, force=True)
 
+    def reset(self) -> None:
+        """A new table: no filter, no search, sheet order, without a query for the old one
+        (the next :meth:`refresh` asks for the rows). Sort and search columns are
+        positions, and a position means another column in another file."""
+        for check in self._checks.values():
+            _set_checked(check, False)
+        self._search_timer.stop()
+        self.search_edit.blockSignals(True)
+        self.search_edit.clear()
+        self.search_edit.blockSignals(False)
+        self.search_column.blockSignals(True)
+        self.search_column.setCurrentIndex(0)
+        self.search_column.blockSignals(False)
+        self._group_text = ""
+        self.pending_jump = None
+        self.query = RowQuery()
+
     def clear(self) -> None:
         """Every row again, in sheet order."""
         for check in self._checks.values():
@@ -163,7 +181,17 @@ class RowFilter(QObject):
             shown = len(rows) if rows is not None else self._model.rowCount()
             what = counted(shown, "row")
             if query.group is not None:
-                text = f"Showing {what} with this problem: {self._group_text}"
+                left = self._group_left(query.group)
+                if left is None or left >= shown:
+                    text = f"Showing {what} with this problem: {self._group_text}"
+                elif left == 0:
+                    text = f"Showing {what} that had this problem; none has it now."
+                else:
+                    have = "has" if left == 1 else "have"
+                    text = (
+                        f"Showing {what} that had this problem; {count(left)} still {have} "
+                        f"it: {self._group_text}"
+                    )
             else:
                 text = f"Showing {what}"
                 if query.status in _STATUS_WORDS:
@@ -181,6 +209,28 @@ class RowFilter(QObject):
                 text + " " if text else ""
             ) + f"Sorted by {name} ({order}); rows keep their numbers and are sent in sheet order."
         return text
+
+    def _group_left(self, group: tuple[str | None, str]) -> int | None:
+        """Rows that still have the group's problem (after fixes), or None when unknown."""
+        result = self._result
+        if result is None:
+            return None
+        model = self._model
+        shown = model.rowCount()
+        if shown > GROUP_RECOUNT_LIMIT:
+            return None  # too many to look at on the GUI thread: the sentence stays
+        field, code = group
+        left = 0
+        for v in range(shown):
+            issues = result.issues_for_row(model.data_row(v))
+            if any(i.field == field and i.code == code for i in issues):
+                left += 1
+        return left
+
+    def restate(self) -> None:
+        """Say the sentence again for the rows shown (the rows' issues changed: fixes)."""
+        if self.query.group is not None:
+            self._label.setText(self._sentence(self.query, None))
 
     def _sort_name(self, sort: int) -> str:
         if sort == SORT_STATUS:

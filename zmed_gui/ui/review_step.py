@@ -86,6 +86,7 @@ PROBLEMS_PANEL_MIN_WIDTH = 150  # px
 # More changed rows than this: check every row again (validate() converts whole columns
 # at once, ~10x faster per row than revalidate_rows) instead of revalidating them.
 FULL_CHECK_ROWS = 20_000
+HINT_MS = 6_000  # a passing remark in the hint line ("Click a cell…") stays this long
 WRITE_CHUNK = 20_000  # cells written per turn of the event loop (~50 ms)
 UNDO_LIMIT = 100  # commands kept (a 300,000-cell fill down keeps both values of each)
 
@@ -354,6 +355,8 @@ class ReviewStep(QWidget):
         self._pending_rows.clear()
         self._originals = {}
         self.model.set_edited(self._originals)
+        self._filter.reset()  # the old file's sort, search and filters mean nothing here
+        self.view.horizontalHeader().setSortIndicatorShown(False)
         self._refresh_all()
 
     def _on_state_validation_changed(self) -> None:
@@ -673,6 +676,8 @@ class ReviewStep(QWidget):
         self._panel_timer.start()
         if self._filter_waits:
             self._run_filter()
+        elif not self._filter_job.busy:
+            self._filter.restate()  # "with this problem" may no longer be true
         # One source for every count: the window's status bar and the Upload step read
         # the same result, told here that it changed.
         self.state.set_validation(result)
@@ -794,7 +799,10 @@ class ReviewStep(QWidget):
             return
         dialog = self.replace_dialog()
         if dialog is None:
-            self.hint_label.setText("Click a cell of the column to search first.")
+            # Said with what can be sent, not instead of it, and only for a while.
+            ready = ready_hint(self._shown_result, self._counts)
+            self.hint_label.setText(f"Click a cell of the column to search first. {ready}".strip())
+            QTimer.singleShot(HINT_MS, self, self._update_continue)
             return
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.replace_from(dialog)

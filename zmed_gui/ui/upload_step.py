@@ -307,6 +307,12 @@ class UploadStep(QWidget):
                 "The last upload stopped before the end: Resume upload sends the rest, or "
                 "Discard this upload forgets it."
             )
+        elif getattr(result, "mapping_problems", None):
+            self.summary_label.setText(
+                "Nothing can be sent until the mapping is complete: "
+                + " ".join(str(p) for p in result.mapping_problems)
+                + " Go back to Map to fix it."
+            )
         else:
             invalid = self._counts[RowStatus.INVALID]
             if self._pending is not None:

@@ -349,6 +349,24 @@ def test_unmapped_required_field() -> None:
     assert result.valid_rows() == []
 
 
+def test_with_a_mapping_problem_no_row_counts_as_valid() -> None:
+    # An empty constant on a required field: the cells are checked, but nothing is sent,
+    # so no face may say "3 valid" next to "Nothing can be sent".
+    table = good_table()
+    mapping = default_mapping()
+    mapping.sources["UsageIdentifier"] = FieldSource(constant="")
+    result = run(table, mapping=mapping, excluded={1})
+    assert result.mapping_problems and result.valid_rows() == []
+    assert result.statuses == [RowStatus.INVALID, RowStatus.EXCLUDED, RowStatus.INVALID]
+    counts = result.counts
+    assert counts[RowStatus.VALID] == counts[RowStatus.WARNING] == 0
+    assert counts[RowStatus.INVALID] == 2 and counts[RowStatus.EXCLUDED] == 1
+    result.excluded.discard(1)
+    revalidate_rows(result, [1])  # included again: still not sendable
+    assert result.statuses[1] is RowStatus.INVALID
+    assert result.counts[RowStatus.INVALID] == 3 and result.counts[RowStatus.VALID] == 0
+
+
 def test_constants_are_converted_once() -> None:
     mapping = default_mapping()
     mapping.sources["UsageIdentifier"] = FieldSource(constant=" STORAGE ")

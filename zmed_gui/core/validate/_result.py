@@ -35,6 +35,8 @@ class Severity(StrEnum):
 class RowStatus(StrEnum):
     VALID = "valid"
     WARNING = "warning"
+    # not sent: a cell has an error, or the mapping has problems (then every row not left
+    # out is INVALID, so no count says "valid" while nothing can be sent)
     INVALID = "invalid"
     EXCLUDED = "excluded"  # the user chose not to send this row
 
@@ -180,15 +182,27 @@ class ValidationResult:
         statuses = self.statuses
         self._counts = {status: statuses.count(status) for status in RowStatus}
 
+    def hold_back(self) -> None:
+        """While the mapping has problems no row can be sent: every row not left out
+        becomes INVALID (its cell issues still say what else is wrong). Validation calls
+        this once at its end; :meth:`set_row` keeps it so."""
+        if not self.mapping_problems:
+            return
+        excluded, invalid = RowStatus.EXCLUDED, RowStatus.INVALID
+        self.statuses[:] = [s if s is excluded else invalid for s in self.statuses]
+        self.recount()
+
     def set_row(self, row: int, issues: list[Issue], status: RowStatus | None = None) -> None:
-        """Give ``row`` new issues and a status (by default the one its issues imply),
-        keeping the counts. The flat issue list is brought up to date by
-        :meth:`refresh_issues`."""
+        """Give ``row`` new issues and a status (by default the one its issues imply;
+        INVALID for a row not left out while the mapping has problems), keeping the
+        counts. The flat issue list is brought up to date by :meth:`refresh_issues`."""
         if issues:
             self._row_issues[row] = issues
         else:
             self._row_issues.pop(row, None)
         new = status_of(issues) if status is None else status
+        if self.mapping_problems and new is not RowStatus.EXCLUDED:
+            new = RowStatus.INVALID
         old = self.statuses[row]
         if new is not old:
             self.statuses[row] = new

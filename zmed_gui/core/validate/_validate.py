@@ -121,6 +121,7 @@ def validate(
                 gaps.append((plan.name, empties))
         del values  # per_field holds it; build_rows lets go of them before the index
     build_rows(result, per_field, special, gaps, progress, cancel, len(plans) * n, total)
+    result.hold_back()  # with mapping problems no row is valid
     progress(total, total, "Checked")
     return result
 
