@@ -414,18 +414,18 @@ class Bench:
         state = window.state
         base_url = self.emulator.base_url
         # What ui/demo.start_demo does, pointed at this benchmark's emulator.
-        state.demo = True
-        state.demo_connection = Connection(
-            name=DEMO_CONNECTION_NAME,
-            environment=CUSTOM,
-            custom_base_url=base_url,
-            client_id=DEMO_CLIENT_ID,
-            meter_id=DEMO_METER_ID,
-            meter_number=str(DEMO_METER_NUMBER),
+        state.set_demo(
+            Connection(
+                name=DEMO_CONNECTION_NAME,
+                environment=CUSTOM,
+                custom_base_url=base_url,
+                client_id=DEMO_CLIENT_ID,
+                meter_id=DEMO_METER_ID,
+                meter_number=str(DEMO_METER_NUMBER),
+            ),
+            DEMO_CLIENT_SECRET,
+            (base_url, DEMO_METER_ID),
         )
-        state.demo_secret = DEMO_CLIENT_SECRET
-        state.demo_target = (base_url, DEMO_METER_ID)
-        state.connection_name = DEMO_CONNECTION_NAME
         state.set_schema(demo_schema())
         state.connection_changed.emit()
         window.demo_banner.setVisible(True)
@@ -569,9 +569,9 @@ class Bench:
         self.gc_pauses.uninstall()
         self.print_stall_stacks()
         window.close()
-        from zmed_gui.ui.dialogs import wait_for_workers
+        from zmed_gui.ui.jobs import wait_for_jobs
 
-        wait_for_workers(30_000)
+        wait_for_jobs(30_000)
         return self.summary(runs, rounds)
 
     def print_stall_stacks(self) -> None:
