@@ -152,7 +152,11 @@ def _wanted(hashes: Iterable[H]) -> dict[bytes, list[H]]:
 
 
 def prior_statuses(
-    db: _Database, meter_key: str, hashes: Iterable[H], exclude_upload: str | None
+    db: _Database,
+    meter_key: str,
+    hashes: Iterable[H],
+    exclude_upload: str | None,
+    most: int | None = None,
 ) -> dict[H, list[tuple[EventStatus, str]]]:
     """See :meth:`Journal.prior_statuses`."""
     found: dict[H, list[tuple[EventStatus, str]]] = {}
@@ -162,31 +166,44 @@ def prior_statuses(
     mine = _num(db, "upload_keys", "id", exclude_upload or "") or 0
     wanted = _wanted(hashes)
     keys = list(wanted)
+    # One (status, upload) tuple per distinct pair: k earlier uploads of the same rows give
+    # k entries per hash, and each must not be a new tuple and string of its own.
+    shared: dict[tuple[int, str], tuple[EventStatus, str]] = {}
     for start in range(0, len(keys), 500):
         chunk: list[bytes] = keys[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        rows = db.query(
-            "SELECT e.hash, e.status, u.id FROM events e JOIN upload_keys u ON u.num = e.upload"
+        where = (
+            "FROM events e JOIN upload_keys u ON u.num = e.upload"
             f" WHERE e.meter=? AND e.hash IN ({marks}) AND e.status IN (?, ?, ?, ?)"
-            " AND e.upload != ? ORDER BY e.upload, e.pos",
-            (
-                meter,
-                *chunk,
-                EventStatus.ACCEPTED,
-                EventStatus.KEPT,  # an event rejected after receipt is not "already sent"
-                EventStatus.UNCERTAIN,
-                EventStatus.SENDING,
-                mine,
-            ),
+            " AND e.upload != ?"
         )
-        for key, status, uid in rows:
-            st = (
-                EventStatus.ACCEPTED
-                if status in (EventStatus.ACCEPTED, EventStatus.KEPT)
-                else EventStatus.UNCERTAIN
+        params: tuple[object, ...] = (
+            meter,
+            *chunk,
+            EventStatus.ACCEPTED,
+            EventStatus.KEPT,  # an event rejected after receipt is not "already sent"
+            EventStatus.UNCERTAIN,
+            EventStatus.SENDING,
+            mine,
+        )
+        if most is None:
+            sql = f"SELECT e.hash, e.status IN (?, ?), u.id {where} ORDER BY e.upload, e.pos"
+        else:  # only the oldest ``most`` of each kind per hash, counted by SQLite
+            sql = (
+                "SELECT hash, kind, id FROM (SELECT e.hash AS hash, e.status IN (?, ?) AS kind,"
+                " u.id AS id, e.upload AS up, e.pos AS pos, ROW_NUMBER() OVER (PARTITION BY"
+                f" e.hash, e.status IN (?, ?) ORDER BY e.upload, e.pos) AS n {where})"
+                " WHERE n <= ? ORDER BY up, pos"
             )
+            params = (EventStatus.ACCEPTED, EventStatus.KEPT, *params, most)
+        rows = db.query(sql, (EventStatus.ACCEPTED, EventStatus.KEPT, *params))
+        for key, accepted, uid in rows:
+            entry = shared.get((accepted, uid))
+            if entry is None:
+                st = EventStatus.ACCEPTED if accepted else EventStatus.UNCERTAIN
+                entry = shared[(accepted, uid)] = (st, str(uid))
             for h in wanted[bytes(key)]:
-                found.setdefault(h, []).append((st, str(uid)))
+                found.setdefault(h, []).append(entry)
     return found
 
 
