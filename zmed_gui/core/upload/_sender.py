@@ -171,6 +171,7 @@ class Sender:
         self.other_path_tried = False
         self.style: PathStyle = plan.target.style
         self.ledger = _Ledger(plan)
+        plan.prior_events = []  # the ledger has them now; one EventRow per event
 
     # ---------------------------------------------------------------- journal gate
 
