@@ -192,3 +192,38 @@ def test_prior_statuses_says_at_most_what_is_asked(tmp_path: Path) -> None:
         assert journal.prior_statuses("m", hashes, exclude_upload="up0", most=1) == {
             h: [(EventStatus.ACCEPTED, "up1")] for h in hashes
         }
+
+
+def test_packed_bytes_is_a_list_of_bytes() -> None:
+    from zmed_gui.core.upload._batches import PackedBytes, pick
+
+    parts = [f"event {i}".encode() * (i % 4) for i in range(23)]  # some empty
+    packed = PackedBytes()
+    for start in range(0, 23, 5):
+        packed.extend(parts[start : start + 5])
+    packed.extend([])
+    assert len(packed) == 23 and packed == parts and list(packed) == parts
+    assert [packed[i] for i in range(-23, 23)] == parts + parts
+    assert [packed.size(i) for i in range(23)] == [len(p) for p in parts]
+    assert packed[3:9] == parts[3:9]
+    positions = [0, 1, 2, 7, 4, 22, 9, 10, 11, 5]
+    assert pick(packed, positions) == [parts[p] for p in positions]
+    assert pick(parts, positions) == [parts[p] for p in positions]
+    with pytest.raises(IndexError):
+        packed[23]
+
+
+def test_the_plan_packs_its_bytes(emu: Emulator, tmp_path: Path) -> None:
+    from zmed_gui.core.upload import canonical_json
+    from zmed_gui.core.upload._batches import PackedBytes, event_digest
+
+    path, result = validated_csv(tmp_path, 12)
+    session = session_for(emu, result, path, tmp_path / "j.sqlite3")
+    plan = session.prepare()
+    try:
+        assert isinstance(plan.encoded, PackedBytes) and isinstance(plan.hashes, PackedBytes)
+        expected, _ = items_from_validation(result)
+        assert list(plan.encoded) == [canonical_json(it.event) for it in expected]
+        assert list(plan.hashes) == [event_digest(canonical_json(it.event)) for it in expected]
+    finally:
+        session.close()

@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import json
 from array import array
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
@@ -214,6 +214,21 @@ class ItemList(Sequence[UploadItem]):
         return len(self) == len(other) and list(self) == list(other)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def row_pairs(items: Sequence[UploadItem]) -> Iterator[tuple[int, int]]:
+    """``(row, excel_row)`` of each item, without making the items of an :class:`ItemList`."""
+    if isinstance(items, ItemList):
+        return zip(items._rows, items._excel, strict=True)
+    return ((it.row, it.excel_row) for it in items)
+
+
+def excel_rows_of(items: Sequence[UploadItem], positions: Iterable[int]) -> list[int]:
+    """The Excel row numbers of the items at ``positions`` (without making them)."""
+    if isinstance(items, ItemList):
+        excel = items._excel
+        return [excel[p] for p in positions]
+    return [items[p].excel_row for p in positions]
 
 
 def lazy_items(result: ValidationResult) -> tuple[ItemList, list[int]]:

@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING, overload
 from zmed_gui.core.connections import Target, TenantLimits, limits_preset
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.journal import EventRow, EventStatus, UploadStatus, hash_key
-from zmed_gui.core.upload._batches import canonical_json, event_digest, make_batches
+from zmed_gui.core.upload._batches import (
+    PackedBytes,
+    canonical_json,
+    event_digest,
+    make_batches,
+)
 from zmed_gui.core.upload._input import MAX_CONCURRENCY, SourceInfo, UploadItem, UploadOptions
 from zmed_gui.core.upload._outcomes import ProgressFn, UploadPhase, UploadProgress
 from zmed_gui.core.zuora import check_track_id, new_track_id
@@ -190,8 +195,8 @@ class UploadPlan:
     # ``send_positions`` what goes out; ``marks`` the statuses to record for the others;
     # ``resend_hashes`` earlier uncertain events sent again (hash -> count);
     # ``accepted_before`` accepted in earlier runs (resume).
-    encoded: list[bytes] = field(default_factory=list, repr=False)
-    hashes: list[bytes] = field(default_factory=list, repr=False)
+    encoded: Sequence[bytes] = field(default_factory=list, repr=False)
+    hashes: Sequence[bytes] = field(default_factory=list, repr=False)
     send_positions: list[int] = field(default_factory=list, repr=False)
     marks: dict[int, tuple[EventStatus, str]] = field(default_factory=dict, repr=False)
     resend_hashes: dict[bytes, int] = field(default_factory=dict, repr=False)
@@ -344,8 +349,8 @@ def plan_upload(
         if progress is not None:
             progress(UploadProgress(len(items), UploadPhase.CHECKING, done, total, message=message))
 
-    parts: list[bytes] = []
-    hashes: list[bytes] = []
+    parts = PackedBytes()  # a few buffers, not a bytes object per event
+    hashes = PackedBytes()
     dicts = getattr(items, "event_dicts", None)  # an ItemList: no item made per event
     for start in range(0, len(items), _STEP):
         step(start, len(items), "Preparing the events…")
@@ -353,8 +358,9 @@ def plan_upload(
             chunk = [canonical_json(e) for e in dicts(start, start + _STEP)]
         else:
             chunk = [canonical_json(it.event) for it in items[start : start + _STEP]]
-        parts += chunk
-        hashes += [event_digest(c) for c in chunk]
+        parts.extend(chunk)
+        hashes.extend([event_digest(c) for c in chunk])
+        del chunk
     plan = UploadPlan(
         upload_id=resume_id or uuid.uuid4().hex,
         resuming=resume_id is not None,
@@ -446,7 +452,7 @@ def plan_upload(
                 plan.marks[pos] = mark
         else:
             send.append(pos)
-    sizes = [len(parts[p]) for p in send]
+    sizes = [parts.size(p) for p in send]
     batches, too_large = make_batches(sizes, batch_size, max_bytes)
     big = {send[i] for i in too_large}
     over = plan.too_large
@@ -455,7 +461,7 @@ def plan_upload(
         over.add(pos)
         plan.marks[pos] = (
             EventStatus.REJECTED,
-            f"This event alone is {len(parts[pos]):,} bytes, more than one call may carry "
+            f"This event alone is {parts.size(pos):,} bytes, more than one call may carry "
             f"({max_bytes:,} bytes); shorten its values.",
         )
     plan.send_positions = [p for p in send if p not in big]
