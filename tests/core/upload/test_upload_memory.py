@@ -61,12 +61,15 @@ def session_for(
 
 
 def test_collector_paused_restores_what_was_there(collector_on: None) -> None:
+    made = []
     with collector_paused():
         assert not gc.isenabled()
+        made.append([[] for _ in range(100)])
         with collector_paused():  # nested
             assert not gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
+    assert gc.get_freeze_count() >= 100  # what was made is not walked by the next pass
     gc.disable()
     try:
         with collector_paused():

@@ -385,29 +385,32 @@ def plan_upload(
     else:
         plan.track_id = check_track_id(options.track_id) if options.track_id else new_track_id()
 
-    prior: dict[bytes, list[tuple[EventStatus, str]]] = {}
     wanted = list(dict.fromkeys(hashes[p] for p in candidates))  # each hash asked once
     # Each occurrence of an event in the file uses up one earlier upload of it, so the
     # journal need say no more than that many per hash (k earlier uploads: k each).
     most = 1
     if len(wanted) != len(candidates):
         most = max(Counter(hashes[p] for p in candidates).values())
+    # Per hash, the earlier uploads still to match, oldest first: one upload ID alone as
+    # a str (the common case: no list per event), more as a list.
+    accepted_left: dict[bytes, str | list[str]] = {}
+    uncertain_left: dict[bytes, str | list[str]] = {}
     for start in range(0, len(wanted), _STEP):
         step(start, len(wanted), "Checking what was sent before…")
-        prior.update(
-            journal.prior_statuses(
-                target.meter_key,
-                wanted[start : start + _STEP],
-                exclude_upload=resume_id,
-                most=most,
-            )
+        found = journal.prior_statuses(
+            target.meter_key, wanted[start : start + _STEP], exclude_upload=resume_id, most=most
         )
+        for h, earlier in found.items():
+            for st, left in (
+                (EventStatus.ACCEPTED, accepted_left),
+                (EventStatus.UNCERTAIN, uncertain_left),
+            ):
+                uids = [uid for s, uid in earlier if s == st]
+                if uids:
+                    left[h] = uids[0] if len(uids) == 1 else uids
+        del found
     step(len(wanted), len(wanted), "Checking what was sent before…")
-    accepted_left: dict[bytes, list[str]] = {}
-    uncertain_left: dict[bytes, list[str]] = {}
-    for h, found in prior.items():
-        accepted_left[h] = [uid for st, uid in found if st == EventStatus.ACCEPTED]
-        uncertain_left[h] = [uid for st, uid in found if st == EventStatus.UNCERTAIN]
+    del wanted
     resend: Counter[bytes] = Counter()
     send: list[int] = []
     duplicates, uncertain, resent_by_id = plan.duplicates, plan.uncertain, plan.resent_by_id
@@ -417,11 +420,9 @@ def plan_upload(
     held: dict[str, tuple[EventStatus, str]] = {}
     for pos in candidates:
         h = hashes[pos]
-        acc = accepted_left.get(h)
-        unc = uncertain_left.get(h)
-        if acc:
-            # Multiset: each earlier acceptance covers one occurrence of the event.
-            uid = acc.pop(0)
+        # Multiset: each earlier acceptance covers one occurrence of the event.
+        uid = _take(accepted_left, h)
+        if uid is not None:
             duplicates.add(pos, uid)
             if options.allow_duplicates:
                 send.append(pos)
@@ -431,8 +432,7 @@ def plan_upload(
                     text = f"Already received by upload {uid}."
                     mark = skipped[uid] = (EventStatus.SKIPPED, text)
                 plan.marks[pos] = mark
-        elif unc:
-            uid = unc.pop(0)
+        elif (uid := _take(uncertain_left, h)) is not None:
             if _safe_to_resend(plan, items[pos]):
                 resent_by_id.add(pos)
                 resend[h] += 1
@@ -470,6 +470,20 @@ def plan_upload(
     plan.batches_total = len(batches)
     plan.resend_hashes = dict(resend)
     return plan
+
+
+def _take(left: dict[bytes, str | list[str]], h: bytes) -> str | None:
+    """The oldest earlier upload of ``h`` not yet matched, used up; None when none is."""
+    got = left.get(h)
+    if got is None:
+        return None
+    if isinstance(got, str):
+        del left[h]
+        return got
+    uid = got.pop(0)
+    if not got:
+        del left[h]
+    return uid
 
 
 def _lazy_lists(plan: UploadPlan) -> None:
