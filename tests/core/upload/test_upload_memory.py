@@ -230,3 +230,26 @@ def test_the_plan_packs_its_bytes(emu: Emulator, tmp_path: Path) -> None:
         assert list(plan.hashes) == [event_digest(canonical_json(it.event)) for it in expected]
     finally:
         session.close()
+
+
+def test_events_are_read_a_slice_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zmed_gui.core.journal import _reads
+
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        hashes = [bytes.fromhex(event_hash({"n": i})) for i in range(23)]
+        journal.create_upload(
+            upload_id="up",
+            file_name="f.csv",
+            sheet="",
+            fingerprint="fp",
+            connection="c",
+            meter_url="u",
+            meter_key="m",
+            track_id="t",
+            events=[(i, i, i + 2, h, EventStatus.PENDING, "left") for i, h in enumerate(hashes)],
+        )
+        whole = journal.events("up")
+        monkeypatch.setattr(_reads, "EVENTS_STEP", 5)
+        sliced = journal.events("up")
+        assert sliced == whole and [e.pos for e in sliced] == list(range(23))
+        assert len({id(e.message) for e in sliced}) == 1  # one shared text

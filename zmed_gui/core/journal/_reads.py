@@ -94,30 +94,46 @@ def _record(db: _Database, row: Any) -> UploadRecord:
     )
 
 
+EVENTS_STEP = 50_000  # events read at a time
+
+
 def events(db: _Database, upload_id: str) -> list[EventRow]:
     num = _num(db, "upload_keys", "id", upload_id)
     if num is None:
         return []
-    rows = db.query(
-        "SELECT e.pos, e.row, e.excel_row, e.hash, e.status, e.message, e.batch_seq,"
-        " b.request_id FROM events e LEFT JOIN batches b"
-        " ON b.upload_id=? AND b.seq=e.batch_seq"
-        " WHERE e.upload=? ORDER BY e.pos",
-        (upload_id, num),
-    )
-    return [
-        EventRow(
-            int(p),
-            int(r),
-            int(x),
-            hash_text(h),
-            _EVENT_STATUS[s],
-            str(m),
-            None if b is None else int(b),
-            None if q is None else str(q),
+    out: list[EventRow] = []
+    # Read a slice of positions at a time (not every row's tuple at once), and share the
+    # texts that repeat (a batch's request ID, a message): 300,000 events of a resume
+    # were 180 MiB read this way at once, with a string of its own for each.
+    texts: dict[str, str] = {}
+    step = EVENTS_STEP
+    start = 0
+    while True:
+        rows = db.query(
+            "SELECT e.pos, e.row, e.excel_row, e.hash, e.status, e.message, e.batch_seq,"
+            " b.request_id FROM events e LEFT JOIN batches b"
+            " ON b.upload_id=? AND b.seq=e.batch_seq"
+            " WHERE e.upload=? AND e.pos >= ? ORDER BY e.pos LIMIT ?",
+            (upload_id, num, start, step),
         )
-        for p, r, x, h, s, m, b, q in rows
-    ]
+        for p, r, x, h, s, m, b, q in rows:
+            m = str(m)
+            q = None if q is None else str(q)
+            out.append(
+                EventRow(
+                    int(p),
+                    int(r),
+                    int(x),
+                    hash_text(h),
+                    _EVENT_STATUS[s],
+                    texts.setdefault(m, m),
+                    None if b is None else int(b),
+                    None if q is None else texts.setdefault(q, q),
+                )
+            )
+        if len(rows) < step:
+            return out
+        start = int(rows[-1][0]) + 1
 
 
 def batches(db: _Database, upload_id: str) -> list[BatchRecord]:
