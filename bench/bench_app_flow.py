@@ -414,20 +414,16 @@ class Bench:
         state = window.state
         base_url = self.emulator.base_url
         # What ui/demo.start_demo does, pointed at this benchmark's emulator.
-        state.set_demo(
-            Connection(
-                name=DEMO_CONNECTION_NAME,
-                environment=CUSTOM,
-                custom_base_url=base_url,
-                client_id=DEMO_CLIENT_ID,
-                meter_id=DEMO_METER_ID,
-                meter_number=str(DEMO_METER_NUMBER),
-            ),
-            DEMO_CLIENT_SECRET,
-            (base_url, DEMO_METER_ID),
+        connection = Connection(
+            name=DEMO_CONNECTION_NAME,
+            environment=CUSTOM,
+            custom_base_url=base_url,
+            client_id=DEMO_CLIENT_ID,
+            meter_id=DEMO_METER_ID,
+            meter_number=str(DEMO_METER_NUMBER),
         )
+        state.set_demo(connection, DEMO_CLIENT_SECRET, (base_url, DEMO_METER_ID))
         state.set_schema(demo_schema())
-        state.connection_changed.emit()
         window.demo_banner.setVisible(True)
         window.show()
         return window
