@@ -228,6 +228,8 @@ def test_the_plan_packs_its_bytes(emu: Emulator, tmp_path: Path) -> None:
         expected, _ = items_from_validation(result)
         assert list(plan.encoded) == [canonical_json(it.event) for it in expected]
         assert list(plan.hashes) == [event_digest(canonical_json(it.event)) for it in expected]
+        assert list(plan.to_send) == expected and plan.to_send[2:4] == expected[2:4]
+        assert [plan.to_send[i] for i in range(12)] == expected
     finally:
         session.close()
 

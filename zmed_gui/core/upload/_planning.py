@@ -34,7 +34,13 @@ from zmed_gui.core.upload._batches import (
     event_digest,
     make_batches,
 )
-from zmed_gui.core.upload._input import MAX_CONCURRENCY, SourceInfo, UploadItem, UploadOptions
+from zmed_gui.core.upload._input import (
+    MAX_CONCURRENCY,
+    ItemList,
+    SourceInfo,
+    UploadItem,
+    UploadOptions,
+)
 from zmed_gui.core.upload._outcomes import ProgressFn, UploadPhase, UploadProgress
 from zmed_gui.core.zuora import check_track_id, new_track_id
 
@@ -65,6 +71,12 @@ class _Picked(Sequence[UploadItem]):
 
     def add(self, pos: int) -> None:
         self._positions.append(pos)
+
+    def __iter__(self) -> Iterator[UploadItem]:
+        items = self._items
+        if isinstance(items, ItemList):  # the events made in one go, not one call each
+            return items.at(self._positions)
+        return (items[p] for p in self._positions)
 
     def __len__(self) -> int:
         return len(self._positions)
