@@ -693,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.rows, args.repeats, args.rounds = min(args.rows, 2_000), 1, 1
         args.batch_size = args.batch_size or 100
-        faults = "seed=1,slow=1:0.02"  # slow enough that a cancel lands part-way
+        faults = "seed=1,slow=1:0.2"  # slow enough that a cancel lands part-way
     with tempfile.TemporaryDirectory(prefix="bench-app-flow-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()

@@ -36,6 +36,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from zmed_gui.core.errors import Cancelled, ZmedError
+from zmed_gui.core.memory import give_back_memory
 from zmed_gui.core.progress import CancelToken, ProgressCallback
 
 __all__ = [
@@ -75,8 +76,16 @@ def _spent(progress: ProgressCallback, cancel: CancelToken) -> Any:
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: WorkFn, relay: _Relay, cancel: CancelToken, interval: float):
+    def __init__(
+        self,
+        fn: WorkFn,
+        relay: _Relay,
+        cancel: CancelToken,
+        interval: float,
+        release_memory: bool = False,
+    ):
         super().__init__()
+        self._release_memory = release_memory
         self.setAutoDelete(False)  # the Job keeps it until its end is delivered
         self._fn = fn
         self._relay = relay
@@ -100,8 +109,14 @@ class _Runnable(QRunnable):
         try:
             if self._cancel.cancelled:
                 raise Cancelled("cancelled before it started")
-            result = fn(self._progress, self._cancel)
-            del fn
+            try:
+                result = fn(self._progress, self._cancel)
+            finally:
+                del fn
+                if self._release_memory:
+                    # What the function held (an upload's plan) is gone now: hand the
+                    # heap's free pages back before the end is delivered.
+                    give_back_memory()
         except Cancelled:
             relay.cancelled.emit()
         except ZmedError as exc:
@@ -129,12 +144,14 @@ class Job(QObject):
     cancelled = Signal()
     ended = Signal()
 
-    def __init__(self, fn: WorkFn, *, min_interval: float = 0.05) -> None:
+    def __init__(
+        self, fn: WorkFn, *, min_interval: float = 0.05, release_memory: bool = False
+    ) -> None:
         super().__init__()
         self.cancel_token = CancelToken()
         self._relay = _Relay()
         self._runnable: _Runnable | None = _Runnable(
-            fn, self._relay, self.cancel_token, min_interval
+            fn, self._relay, self.cancel_token, min_interval, release_memory
         )
         self._running = True
         self._dropped = False
@@ -209,15 +226,18 @@ def run(
     delay_ms: int = 0,
     min_interval: float = 0.05,
     context: QObject | None = None,
+    release_memory: bool = False,
 ) -> Job:
     """Run ``fn(progress, cancel)`` on the pool; the callbacks run on the GUI thread.
 
     ``delay_ms`` hands it to the pool later (the job is ``running`` meanwhile), so a
     repaint that is due now happens first. When ``context`` (the widget the callbacks
     belong to) is destroyed first, the job is dropped: nothing it reports is delivered.
-    A failure nobody listens for is logged.
+    A failure nobody listens for is logged. ``release_memory``: the function lets go of
+    big data (an upload's plan); once it has, the worker gives the free heap back to the
+    system (:func:`zmed_gui.core.memory.give_back_memory`).
     """
-    job = Job(fn, min_interval=min_interval)
+    job = Job(fn, min_interval=min_interval, release_memory=release_memory)
     if context is not None:
         context.destroyed.connect(job.drop)
     if progressed is not None:

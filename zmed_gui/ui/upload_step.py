@@ -509,6 +509,7 @@ class UploadStep(QWidget):
             failed_error=self._on_worker_failed_error,
             failed=self._on_worker_failed,
             cancelled=self._on_worker_cancelled,
+            release_memory=True,  # a plan is let go at the end: give the heap back
         )
         self._set_running(True)
         self.progress_box.start_job(text)

@@ -303,14 +303,21 @@ class Journal:
         return _reads.events(self._db, upload_id)
 
     def prior_statuses(
-        self, meter_key: str, hashes: Iterable[H], exclude_upload: str | None = None
+        self,
+        meter_key: str,
+        hashes: Iterable[H],
+        exclude_upload: str | None = None,
+        *,
+        most: int | None = None,
     ) -> dict[H, list[tuple[EventStatus, str]]]:
         """For each hash: ``(status, upload_id)`` of accepted/uncertain events for the meter,
         oldest first, keyed by the hashes as given (sha256 as bytes or hex).
 
-        ``sending`` events of another live upload count as uncertain too.
+        ``sending`` events of another live upload count as uncertain too. ``most``: only
+        the oldest that many accepted and that many uncertain per hash (a file holding an
+        event twice needs two; k earlier uploads of it would give k each).
         """
-        return _reads.prior_statuses(self._db, meter_key, hashes, exclude_upload)
+        return _reads.prior_statuses(self._db, meter_key, hashes, exclude_upload, most)
 
     def count_with_status(
         self, meter_key: str, hashes: Iterable[H], status: EventStatus

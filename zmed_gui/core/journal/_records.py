@@ -115,7 +115,7 @@ class UploadRecord:
         return self.status != UploadStatus.RUNNING and (self.pending > 0 or self.uncertain > 0)
 
 
-@dataclass
+@dataclass(slots=True)  # one per event of an upload: no __dict__ each
 class EventRow:
     """One event of an upload; ``request_id`` is its batch's Zuora-Request-Id; ``hash`` the
     first 32 hex digits of its sha256 (see :func:`hash_key`)."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from zmed_gui.core.errors import ZmedError
 from zmed_gui.core.journal import EventStatus, UploadStatus
 from zmed_gui.core.report import RowOutcome, RowUpload
+from zmed_gui.core.upload._input import row_pairs
 
 if TYPE_CHECKING:
     from zmed_gui.core.journal import EventRow
@@ -229,7 +230,7 @@ def result_from_statuses(
         outcomes[row] = invalid
     res.batches = batches
     if rows is None:
-        rows = [it.row for it in plan.items]
+        rows = [row for row, _ in row_pairs(plan.items)]  # no item made per row
     accepted = EventStatus.ACCEPTED
     received: dict[int | None, RowUpload] = {}  # the common case, one per batch
     shared: dict[tuple[RowOutcome, str, str | None], RowUpload] = {}

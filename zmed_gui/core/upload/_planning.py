@@ -19,16 +19,28 @@ The :class:`UploadPlan` it returns is what :class:`zmed_gui.core.sender.Sender` 
 from __future__ import annotations
 
 import uuid
+from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from zmed_gui.core.connections import Target, TenantLimits, limits_preset
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.journal import EventRow, EventStatus, UploadStatus, hash_key
-from zmed_gui.core.upload._batches import canonical_json, event_digest, make_batches
-from zmed_gui.core.upload._input import MAX_CONCURRENCY, SourceInfo, UploadItem, UploadOptions
+from zmed_gui.core.upload._batches import (
+    PackedBytes,
+    canonical_json,
+    event_digest,
+    make_batches,
+)
+from zmed_gui.core.upload._input import (
+    MAX_CONCURRENCY,
+    ItemList,
+    SourceInfo,
+    UploadItem,
+    UploadOptions,
+)
 from zmed_gui.core.upload._outcomes import ProgressFn, UploadPhase, UploadProgress
 from zmed_gui.core.zuora import check_track_id, new_track_id
 
@@ -45,6 +57,115 @@ class DuplicateFinding:
 
     item: UploadItem
     upload_ids: tuple[str, ...]
+
+
+class _Picked(Sequence[UploadItem]):
+    """Some of the plan's items, by position: an index each, not an item (with its event
+    dict) each. Compares equal to a list of the same items."""
+
+    __slots__ = ("_items", "_positions")
+
+    def __init__(self, items: Sequence[UploadItem], positions: Iterable[int] = ()) -> None:
+        self._items = items
+        self._positions = array("q", positions)
+
+    def add(self, pos: int) -> None:
+        self._positions.append(pos)
+
+    def __iter__(self) -> Iterator[UploadItem]:
+        items = self._items
+        if isinstance(items, ItemList):  # the events made in one go, not one call each
+            return items.at(self._positions)
+        return (items[p] for p in self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, index: int) -> UploadItem: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[UploadItem]: ...
+
+    def __getitem__(self, index: int | slice) -> UploadItem | list[UploadItem]:
+        if isinstance(index, slice):
+            return [self._items[p] for p in self._positions[index]]
+        return self._items[self._positions[index]]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _LazyFinding(DuplicateFinding):
+    """A finding whose item (and its event dict) is made only when read: a face that
+    counts the duplicates by upload walks all of them, on the GUI thread."""
+
+    def __init__(self, items: Sequence[UploadItem], pos: int, upload_ids: tuple[str, ...]):
+        object.__setattr__(self, "upload_ids", upload_ids)
+        object.__setattr__(self, "_items", items)
+        object.__setattr__(self, "_pos", pos)
+
+    @property
+    def item(self) -> UploadItem:
+        return self._items[self._pos]  # type: ignore[attr-defined, no-any-return]
+
+
+class _Findings(Sequence[DuplicateFinding]):
+    """The plan's duplicates: per one, its position and the (shared) upload ID string; a
+    :class:`DuplicateFinding` is made when asked for (300,000 of them, each with its item
+    and a tuple, were 65 MiB kept for the whole upload)."""
+
+    __slots__ = ("_items", "_positions", "_shared", "_uids")
+
+    def __init__(self, items: Sequence[UploadItem]) -> None:
+        self._items = items
+        self._positions = array("q")
+        self._uids: list[tuple[str, ...]] = []  # one tuple per earlier upload, shared
+        self._shared: dict[str, tuple[str, ...]] = {}
+
+    def add(self, pos: int, uid: str) -> None:
+        self._positions.append(pos)
+        ids = self._shared.get(uid)
+        if ids is None:
+            ids = self._shared[uid] = (uid,)
+        self._uids.append(ids)
+
+    def by_upload(self) -> dict[str, int]:
+        """How many duplicates each earlier upload delivered (without making findings)."""
+        return {ids[0]: n for ids, n in Counter(self._uids).items()}
+
+    def __len__(self) -> int:
+        return len(self._uids)
+
+    @overload
+    def __getitem__(self, index: int) -> DuplicateFinding: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DuplicateFinding]: ...
+
+    def __getitem__(self, index: int | slice) -> DuplicateFinding | list[DuplicateFinding]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._uids)))]
+        return _LazyFinding(self._items, self._positions[index], self._uids[index])
+
+    def __iter__(self) -> Iterator[DuplicateFinding]:
+        items, new = self._items, object.__new__
+        for pos, ids in zip(self._positions, self._uids, strict=True):
+            finding = new(_LazyFinding)  # what __init__ does, a third quicker
+            held = finding.__dict__
+            held["upload_ids"], held["_items"], held["_pos"] = ids, items, pos
+            yield finding
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -68,14 +189,14 @@ class UploadPlan:
     batch_size: int
     max_payload_bytes: int
     calls_per_minute: int
-    items: list[UploadItem]
-    to_send: list[UploadItem]
-    duplicates: list[DuplicateFinding] = field(default_factory=list)
-    uncertain: list[UploadItem] = field(default_factory=list)
-    resent_by_id: list[UploadItem] = field(default_factory=list)
+    items: Sequence[UploadItem]
+    to_send: Sequence[UploadItem]
+    duplicates: Sequence[DuplicateFinding] = field(default_factory=list)
+    uncertain: Sequence[UploadItem] = field(default_factory=list)
+    resent_by_id: Sequence[UploadItem] = field(default_factory=list)
     event_id_fields: tuple[str, ...] = ()
-    already_done: list[UploadItem] = field(default_factory=list)
-    too_large: list[UploadItem] = field(default_factory=list)
+    already_done: Sequence[UploadItem] = field(default_factory=list)
+    too_large: Sequence[UploadItem] = field(default_factory=list)
     invalid_rows: list[int] = field(default_factory=list)
     batches_total: int = 0
     track_id: str = ""
@@ -86,8 +207,8 @@ class UploadPlan:
     # ``send_positions`` what goes out; ``marks`` the statuses to record for the others;
     # ``resend_hashes`` earlier uncertain events sent again (hash -> count);
     # ``accepted_before`` accepted in earlier runs (resume).
-    encoded: list[bytes] = field(default_factory=list, repr=False)
-    hashes: list[bytes] = field(default_factory=list, repr=False)
+    encoded: Sequence[bytes] = field(default_factory=list, repr=False)
+    hashes: Sequence[bytes] = field(default_factory=list, repr=False)
     send_positions: list[int] = field(default_factory=list, repr=False)
     marks: dict[int, tuple[EventStatus, str]] = field(default_factory=dict, repr=False)
     resend_hashes: dict[bytes, int] = field(default_factory=dict, repr=False)
@@ -96,6 +217,14 @@ class UploadPlan:
     # upload's events as the journal had them (the sender starts from them).
     batches: list[list[int]] = field(default_factory=list, repr=False)
     prior_events: list[EventRow] = field(default_factory=list, repr=False)
+
+    def duplicates_by_upload(self) -> dict[str, int]:
+        """Upload ID -> how many of ``duplicates`` it delivered; quick for any number
+        (walking ``duplicates`` makes an object per event: not on the GUI thread)."""
+        dups = self.duplicates
+        if isinstance(dups, _Findings):
+            return dups.by_upload()
+        return dict(Counter(d.upload_ids[0] for d in dups))
 
     def summary(self) -> str:
         """Sentences for the user before sending."""
@@ -184,7 +313,7 @@ def _has_id(item: UploadItem, event_id_fields: Sequence[str]) -> bool:
 def plan_upload(
     journal: Journal,
     target: Target,
-    items: list[UploadItem],
+    items: Sequence[UploadItem],
     source: SourceInfo,
     options: UploadOptions,
     resume_id: str | None = None,
@@ -232,13 +361,18 @@ def plan_upload(
         if progress is not None:
             progress(UploadProgress(len(items), UploadPhase.CHECKING, done, total, message=message))
 
-    parts: list[bytes] = []
-    hashes: list[bytes] = []
+    parts = PackedBytes()  # a few buffers, not a bytes object per event
+    hashes = PackedBytes()
+    dicts = getattr(items, "event_dicts", None)  # an ItemList: no item made per event
     for start in range(0, len(items), _STEP):
         step(start, len(items), "Preparing the events…")
-        chunk = [canonical_json(it.event) for it in items[start : start + _STEP]]
-        parts += chunk
-        hashes += [event_digest(c) for c in chunk]
+        if dicts is not None:
+            chunk = [canonical_json(e) for e in dicts(start, start + _STEP)]
+        else:
+            chunk = [canonical_json(it.event) for it in items[start : start + _STEP]]
+        parts.extend(chunk)
+        hashes.extend([event_digest(c) for c in chunk])
+        del chunk
     plan = UploadPlan(
         upload_id=resume_id or uuid.uuid4().hex,
         resuming=resume_id is not None,
@@ -256,75 +390,122 @@ def plan_upload(
         hashes=hashes,
         event_id_fields=tuple(event_id_fields),
     )
+    _lazy_lists(plan)
     candidates: list[int] = list(range(len(items)))
     if resume_id is not None:
         candidates = _resume_candidates(journal, plan, resume_id)
     else:
         plan.track_id = check_track_id(options.track_id) if options.track_id else new_track_id()
 
-    prior: dict[bytes, list[tuple[EventStatus, str]]] = {}
     wanted = list(dict.fromkeys(hashes[p] for p in candidates))  # each hash asked once
+    # Each occurrence of an event in the file uses up one earlier upload of it, so the
+    # journal need say no more than that many per hash (k earlier uploads: k each).
+    most = 1
+    if len(wanted) != len(candidates):
+        most = max(Counter(hashes[p] for p in candidates).values())
+    # Per hash, the earlier uploads still to match, oldest first: one upload ID alone as
+    # a str (the common case: no list per event), more as a list.
+    accepted_left: dict[bytes, str | list[str]] = {}
+    uncertain_left: dict[bytes, str | list[str]] = {}
     for start in range(0, len(wanted), _STEP):
         step(start, len(wanted), "Checking what was sent before…")
-        prior.update(
-            journal.prior_statuses(
-                target.meter_key, wanted[start : start + _STEP], exclude_upload=resume_id
-            )
+        found = journal.prior_statuses(
+            target.meter_key, wanted[start : start + _STEP], exclude_upload=resume_id, most=most
         )
+        for h, earlier in found.items():
+            for st, left in (
+                (EventStatus.ACCEPTED, accepted_left),
+                (EventStatus.UNCERTAIN, uncertain_left),
+            ):
+                uids = [uid for s, uid in earlier if s == st]
+                if uids:
+                    left[h] = uids[0] if len(uids) == 1 else uids
+        del found
     step(len(wanted), len(wanted), "Checking what was sent before…")
-    accepted_left: dict[bytes, list[str]] = {}
-    uncertain_left: dict[bytes, list[str]] = {}
-    for h, found in prior.items():
-        accepted_left[h] = [uid for st, uid in found if st == EventStatus.ACCEPTED]
-        uncertain_left[h] = [uid for st, uid in found if st == EventStatus.UNCERTAIN]
+    del wanted
     resend: Counter[bytes] = Counter()
     send: list[int] = []
+    duplicates, uncertain, resent_by_id = plan.duplicates, plan.uncertain, plan.resent_by_id
+    assert isinstance(duplicates, _Findings)
+    assert isinstance(uncertain, _Picked) and isinstance(resent_by_id, _Picked)
+    skipped: dict[str, tuple[EventStatus, str]] = {}  # one mark per earlier upload
+    held: dict[str, tuple[EventStatus, str]] = {}
     for pos in candidates:
         h = hashes[pos]
-        acc = accepted_left.get(h)
-        unc = uncertain_left.get(h)
-        if acc:
-            # Multiset: each earlier acceptance covers one occurrence of the event.
-            uid = acc.pop(0)
-            plan.duplicates.append(DuplicateFinding(items[pos], (uid,)))
+        # Multiset: each earlier acceptance covers one occurrence of the event.
+        uid = _take(accepted_left, h)
+        if uid is not None:
+            duplicates.add(pos, uid)
             if options.allow_duplicates:
                 send.append(pos)
             else:
-                plan.marks[pos] = (EventStatus.SKIPPED, f"Already received by upload {uid}.")
-        elif unc:
-            uid = unc.pop(0)
+                mark = skipped.get(uid)
+                if mark is None:
+                    text = f"Already received by upload {uid}."
+                    mark = skipped[uid] = (EventStatus.SKIPPED, text)
+                plan.marks[pos] = mark
+        elif (uid := _take(uncertain_left, h)) is not None:
             if _safe_to_resend(plan, items[pos]):
-                plan.resent_by_id.append(items[pos])
+                resent_by_id.add(pos)
                 resend[h] += 1
                 send.append(pos)
                 continue
-            plan.uncertain.append(items[pos])
+            uncertain.add(pos)
             if options.resend_uncertain:
                 resend[h] += 1
                 send.append(pos)
             else:
-                plan.marks[pos] = (
-                    EventStatus.HELD,
-                    f"Not sent again: upload {uid} sent this event without an answer.",
-                )
+                mark = held.get(uid)
+                if mark is None:
+                    mark = held[uid] = (
+                        EventStatus.HELD,
+                        f"Not sent again: upload {uid} sent this event without an answer.",
+                    )
+                plan.marks[pos] = mark
         else:
             send.append(pos)
-    sizes = [len(parts[p]) for p in send]
+    sizes = [parts.size(p) for p in send]
     batches, too_large = make_batches(sizes, batch_size, max_bytes)
     big = {send[i] for i in too_large}
+    over = plan.too_large
+    assert isinstance(over, _Picked)
     for pos in sorted(big):
-        plan.too_large.append(items[pos])
+        over.add(pos)
         plan.marks[pos] = (
             EventStatus.REJECTED,
-            f"This event alone is {len(parts[pos]):,} bytes, more than one call may carry "
+            f"This event alone is {parts.size(pos):,} bytes, more than one call may carry "
             f"({max_bytes:,} bytes); shorten its values.",
         )
     plan.send_positions = [p for p in send if p not in big]
-    plan.to_send = [items[p] for p in plan.send_positions]
+    plan.to_send = _Picked(items, plan.send_positions)
     plan.batches = [[send[i] for i in group] for group in batches]
     plan.batches_total = len(batches)
     plan.resend_hashes = dict(resend)
     return plan
+
+
+def _take(left: dict[bytes, str | list[str]], h: bytes) -> str | None:
+    """The oldest earlier upload of ``h`` not yet matched, used up; None when none is."""
+    got = left.get(h)
+    if got is None:
+        return None
+    if isinstance(got, str):
+        del left[h]
+        return got
+    uid = got.pop(0)
+    if not got:
+        del left[h]
+    return uid
+
+
+def _lazy_lists(plan: UploadPlan) -> None:
+    """The plan's lists of items as positions (see :class:`_Picked`)."""
+    items = plan.items
+    plan.duplicates = _Findings(items)
+    plan.uncertain = _Picked(items)
+    plan.resent_by_id = _Picked(items)
+    plan.already_done = _Picked(items)
+    plan.too_large = _Picked(items)
 
 
 def _safe_to_resend(plan: UploadPlan, item: UploadItem) -> bool:
@@ -376,16 +557,19 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
         )
     plan.track_id = rec.track_id
     candidates: list[int] = []
+    done, uncertain, resent_by_id = plan.already_done, plan.uncertain, plan.resent_by_id
+    assert isinstance(done, _Picked) and isinstance(uncertain, _Picked)
+    assert isinstance(resent_by_id, _Picked)
     for e in events:
         if e.status in _DONE:
-            plan.already_done.append(plan.items[e.pos])
+            done.add(e.pos)
             plan.accepted_before += e.status in (EventStatus.ACCEPTED, EventStatus.KEPT)
         elif e.status in (EventStatus.UNCERTAIN, EventStatus.SENDING):
             if _safe_to_resend(plan, plan.items[e.pos]):
-                plan.resent_by_id.append(plan.items[e.pos])
+                resent_by_id.add(e.pos)
                 candidates.append(e.pos)
                 continue
-            plan.uncertain.append(plan.items[e.pos])
+            uncertain.add(e.pos)
             if plan.options.resend_uncertain:
                 candidates.append(e.pos)
         else:  # pending, skipped, held, resent: look at them again

@@ -40,7 +40,8 @@ from zmed_gui.core.errors import (
     ZuoraUnreachable,
 )
 from zmed_gui.core.journal import BatchStatus, EventStatus
-from zmed_gui.core.upload._batches import encode_array
+from zmed_gui.core.upload._batches import encode_array, pick
+from zmed_gui.core.upload._input import excel_rows_of, row_pairs
 from zmed_gui.core.upload._outcomes import (
     ProgressFn,
     UploadPhase,
@@ -171,6 +172,7 @@ class Sender:
         self.other_path_tried = False
         self.style: PathStyle = plan.target.style
         self.ledger = _Ledger(plan)
+        plan.prior_events = []  # the ledger has them now; one EventRow per event
 
     # ---------------------------------------------------------------- journal gate
 
@@ -223,12 +225,14 @@ class Sender:
                 events=(
                     (
                         pos,
-                        it.row,
-                        it.excel_row,
-                        plan.hashes[pos],
+                        row,
+                        excel_row,
+                        digest,
                         *plan.marks.get(pos, (EventStatus.PENDING, "")),
                     )
-                    for pos, it in enumerate(items)
+                    for pos, ((row, excel_row), digest) in enumerate(
+                        zip(row_pairs(items), plan.hashes, strict=True)
+                    )
                 ),
             )
             self.ledger.set([(p, st, msg) for p, (st, msg) in plan.marks.items()])
@@ -447,8 +451,8 @@ class Sender:
     def _send_batch(self, positions: list[int]) -> list[int]:
         """One batch, retried as needed; returns its events if a 413 gave them back."""
         plan, uid = self.plan, self.uid
-        xrows = [plan.items[p].excel_row for p in positions]
-        body = encode_array([plan.encoded[p] for p in positions])
+        xrows = excel_rows_of(plan.items, positions)
+        body = encode_array(pick(plan.encoded, positions))
         n = len(positions)
         attempt = 0
         t0 = time.monotonic()
@@ -720,9 +724,9 @@ class Sender:
         uid = self.uid
         if self.stop.is_set() or not self.limiter.acquire(self.stop):
             return None  # never begun: its events stay pending
-        xrows = [self.plan.items[p].excel_row for p in group]
+        xrows = excel_rows_of(self.plan.items, group)
         seq = self._j("begin_batch", uid, group, xrows, sending=True)
-        body = encode_array([self.plan.encoded[p] for p in group])
+        body = encode_array(pick(self.plan.encoded, group))
         try:
             res = self.client.post_events(
                 self.url, body, track_id=self.plan.track_id, gzip_body=self.opts.gzip

@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING
 
 from zmed_gui.core.errors import OptionsError, ZmedError
 from zmed_gui.core.journal import Journal
+from zmed_gui.core.memory import collector_paused
 from zmed_gui.core.upload._input import (
     SourceInfo,
     UploadItem,
     UploadOptions,
     event_id_fields_of,
-    items_from_validation,
+    lazy_items,
 )
 from zmed_gui.core.upload._outcomes import (
     ProgressFn,
@@ -160,6 +161,10 @@ class UploadSession:
         """
         if self.plan is not None:
             return self.plan
+        with collector_paused():  # see zmed_gui.core.memory: no full passes over the table
+            return self._prepare(progress, cancel)
+
+    def _prepare(self, progress: ProgressFn | None, cancel: CancelToken | None) -> UploadPlan:
         req = self.request
         try:
             items, invalid, source = self._events(progress, cancel)
@@ -203,7 +208,7 @@ class UploadSession:
 
     def _events(
         self, progress: ProgressFn | None, cancel: CancelToken | None
-    ) -> tuple[list[UploadItem], list[int], SourceInfo]:
+    ) -> tuple[Sequence[UploadItem], list[int], SourceInfo]:
         req = self.request
         if req.items is not None:
             if req.source is None:
@@ -212,10 +217,9 @@ class UploadSession:
         if req.validation is None:
             raise OptionsError("There is nothing to upload: validate a file first.")
         _report(progress, UploadPhase.PREPARING, 0, "Reading the rows to send…")
-        items, invalid = items_from_validation(req.validation)
+        items, invalid = lazy_items(req.validation)  # no event dict kept per row
         if req.rows is not None:
-            wanted = set(req.rows)
-            items = [i for i in items if i.row in wanted]
+            items = items.where(set(req.rows))
         if cancel is not None:
             cancel.raise_if_cancelled()
         _report(progress, UploadPhase.FINGERPRINTING, len(items), "Checking the file…")
@@ -233,6 +237,12 @@ class UploadSession:
         Never raises for what Zuora answers: the result says it. The summary is in the
         journal before this returns; a journal backup that fails is a warning.
         """
+        with collector_paused():
+            return self._send(progress, cancel, pause)
+
+    def _send(
+        self, progress: ProgressFn | None, cancel: CancelToken | None, pause: PauseToken | None
+    ) -> UploadResult:
         try:
             plan = self.prepare(progress, cancel)
             assert self._journal is not None
