@@ -77,10 +77,9 @@ def guard_text(
     lines: list[str] = []
     details: list[str] = []
     if plan.duplicates:
-        ids: dict[str, int] = {}
-        for finding in plan.duplicates:
-            for uid in finding.upload_ids[:1]:
-                ids[uid] = ids.get(uid, 0) + 1
+        # Counted by the plan (about 10 ms at 300k rows): walking ``plan.duplicates`` here
+        # builds an object per event on the GUI thread (150 ms at 300k rows).
+        ids: dict[str, int] = plan.duplicates_by_upload()
         parts = []
         for uid, count in sorted(ids.items(), key=lambda kv: -kv[1])[:3]:
             rec = earlier.get(uid)
