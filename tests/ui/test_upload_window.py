@@ -136,19 +136,24 @@ def test_messy_workbook_wrong_meter_then_right_one_and_a_fix_during_a_paused_upl
             up.result_box.discard_button.click()
         assert find_interrupted_uploads() == []
 
-        # the right meter: a new upload starts; paused, the invalid row is fixed in Review
+        # the right meter: a new upload starts; paused, Review's rows are read-only (and
+        # say why); once it has ended, the invalid row is fixed in Review
         up.target_edit.setText(DEMO_METER_ID)
         assert up.start_button.isEnabled() and up.start_button.text() == "Upload 15 events"
+        model = w.review_step.model
         with qtbot.waitSignal(up.upload_finished, timeout=30_000) as right:
             up.start_button.click()
             qtbot.waitUntil(lambda: up.pause_button.isEnabled(), timeout=10_000)
             up.pause_button.click()
-            model = w.review_step.model
-            assert model.setData(model.index(5, FIRST_SOURCE_COLUMN + 3), "6")
-            assert w.state.validation.statuses[5] is not RowStatus.INVALID
-            up.activate()
+            refused = model.setData(model.index(5, FIRST_SOURCE_COLUMN + 3), "6")
+            paused_hint = w.review_step.hint_label.text()
             up.pause_button.click()
+        assert not refused and "An upload is paused" in paused_hint
         assert right.args[0].accepted == 15
+        assert model.setData(model.index(5, FIRST_SOURCE_COLUMN + 3), "6")
+        qtbot.waitUntil(lambda: w.state.validation.statuses[5] is not RowStatus.INVALID)
+        qtbot.waitUntil(lambda: not w.review_step.revalidating, timeout=10_000)
+        up.activate()
 
         # not stranded: exactly the fixed row is offered, then sent
         assert up.start_button.isEnabled() and up.start_button.text() == "Upload 1 event"

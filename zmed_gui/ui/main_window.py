@@ -171,6 +171,8 @@ class MainWindow(QMainWindow):
         self.upload_step.review_warnings_requested.connect(
             self._on_upload_step_review_warnings_requested
         )
+        # While an upload runs or is paused, Review's rows are read-only (it says why).
+        self.upload_step.rows_locked.connect(self.review_step.set_rows_locked)
 
         main_menus.build_actions(self)
         main_menus.build_menus(self)

@@ -133,6 +133,8 @@ class ReviewStep(QWidget):
         self._filter_waits = False  # a group query waits for a revalidation to end
         # a big change being written, a chunk per turn: (cells, next index, rows so far)
         self._writing: tuple[list[Cell], int, set[int]] | None = None
+        # While an upload runs or is paused, rows are read-only: the sentence saying so.
+        self._rows_locked = ""
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
 
@@ -258,6 +260,18 @@ class ReviewStep(QWidget):
     def busy(self) -> bool:
         return self._validation_job.busy or self._export_job.busy or self._writing is not None
 
+    def set_rows_locked(self, why: str) -> None:
+        """An upload is running or paused (``why`` says so; "" once it has ended): no cell
+        edit, row left out, undo or Check data meanwhile, so what is sent and what the
+        result report says stay the same rows."""
+        self._rows_locked = why
+        if not self._writing and not self._export_job.busy and not self._validation_job.busy:
+            self.model.set_editable(not why)
+        if not self.busy:
+            self._set_busy(False)
+        if why:
+            self.hint_label.setText(why)
+
     @property
     def revalidating(self) -> bool:
         """Changed rows are still being revalidated (the counts are not final yet)."""
@@ -296,7 +310,8 @@ class ReviewStep(QWidget):
         self._export_job.cancel()
 
     def _on_validate_action_triggered(self) -> None:
-        self.start_validation()
+        if not self._rows_locked:  # mid-upload the rows stay as they are being sent
+            self.start_validation()
 
     def _on_cancel_button_clicked(self) -> None:
         self.cancel()
@@ -311,7 +326,7 @@ class ReviewStep(QWidget):
 
     def _on_validation_job_finished(self, result: Any) -> None:
         self._set_busy(False)
-        self.model.set_editable(True)
+        self.model.set_editable(not self._rows_locked)
         self._pending_rows.clear()  # the new result has read every cell as it is now
         self.state.set_validation(result)  # -> _on_state_validation_changed shows it
         settle_long_lived()
@@ -320,25 +335,26 @@ class ReviewStep(QWidget):
 
     def _on_validation_job_failed(self, message: str, details: str) -> None:
         self._set_busy(False)
-        self.model.set_editable(True)
+        self.model.set_editable(not self._rows_locked)
         show_error(self, message, details, "Validation stopped")
         self.validation_finished.emit()
 
     def _on_validation_job_cancelled(self) -> None:
         self._set_busy(False)
-        self.model.set_editable(True)
+        self.model.set_editable(not self._rows_locked)
         self.hint_label.setText("The check was cancelled. Press F5 to check the rows again.")
         self.validation_finished.emit()
 
     def _set_busy(self, busy: bool, text: str = "") -> None:
         self._line.set_busy(busy, text)
-        self.validate_action.setEnabled(not busy)
+        locked = bool(self._rows_locked)
+        self.validate_action.setEnabled(not busy and not locked)
         self.export_action.setEnabled(not busy and self.state.validation is not None)
         self.export_button.setEnabled(self.export_action.isEnabled())
-        self.exclude_action.setEnabled(not busy)
-        self.include_action.setEnabled(not busy)
+        self.exclude_action.setEnabled(not busy and not locked)
+        self.include_action.setEnabled(not busy and not locked)
         for action in (self.fill_down_action, self.set_value_action, self.replace_action):
-            action.setEnabled(not busy)
+            action.setEnabled(not busy and not locked)
         self._update_undo_actions()
         self._update_continue()
 
@@ -350,7 +366,7 @@ class ReviewStep(QWidget):
         self.undo_stack.clear()  # a new table: the old edits mean nothing here
         if self._writing is not None:  # a change to the old table: nothing left to write
             self._writing = None
-            self.model.set_editable(True)
+            self.model.set_editable(not self._rows_locked)
             self._set_busy(False)
         self._pending_rows.clear()
         self._originals = {}
@@ -396,7 +412,9 @@ class ReviewStep(QWidget):
         result = self._shown_result
         n = sendable_count(result, self._counts)
         self.continue_button.setEnabled(n > 0 and not self.busy and not self.revalidating)
-        if not self.busy:
+        if self._rows_locked:
+            self.hint_label.setText(self._rows_locked)
+        elif not self.busy:
             self.hint_label.setText(ready_hint(result, self._counts))
 
     def _numeric_columns(self) -> set[int]:
@@ -517,7 +535,7 @@ class ReviewStep(QWidget):
         with this.
         """
         table = self.state.table
-        if table is None:
+        if table is None or self._rows_locked:
             return
         n, cols = len(table), table.column_count
         wanted = [(r, c, v) for r, c, v in edits if 0 <= r < n and 0 <= c < cols]
@@ -556,7 +574,7 @@ class ReviewStep(QWidget):
             QTimer.singleShot(0, self._write_next_chunk)
             return
         self._writing = None
-        self.model.set_editable(True)
+        self.model.set_editable(not self._rows_locked)
         self._set_busy(False)
         self.state.set_edits(self._originals)
         self.model.refresh_rows(rows)
@@ -614,7 +632,7 @@ class ReviewStep(QWidget):
 
     def _set_excluded(self, rows: Iterable[int], excluded: bool) -> None:
         result = self._shown_result
-        if result is None or self.busy:
+        if result is None or self.busy or self._rows_locked:
             return
         rows = [r for r in rows if (r in result.excluded) != excluded]
         if not rows:
@@ -692,18 +710,18 @@ class ReviewStep(QWidget):
     # -- undo, redo and bulk fixes --------------------------------------------------------
     def _update_undo_actions(self, *args: Any) -> None:
         stack = self.undo_stack
-        can = not self.busy
+        can = not self.busy and not self._rows_locked
         self.undo_action.setEnabled(can and stack.canUndo())
         self.redo_action.setEnabled(can and stack.canRedo())
         self.undo_action.setText(f"&Undo {stack.undoText()}" if stack.canUndo() else "&Undo")
         self.redo_action.setText(f"&Redo {stack.redoText()}" if stack.canRedo() else "&Redo")
 
     def _on_undo_action_triggered(self) -> None:
-        if not self.busy and self.undo_stack.canUndo():
+        if not self.busy and not self._rows_locked and self.undo_stack.canUndo():
             self.undo_stack.undo()
 
     def _on_redo_action_triggered(self) -> None:
-        if not self.busy and self.undo_stack.canRedo():
+        if not self.busy and not self._rows_locked and self.undo_stack.canRedo():
             self.undo_stack.redo()
 
     def selected_scope(self) -> Scope:
@@ -862,7 +880,7 @@ class ReviewStep(QWidget):
         self._set_busy(True, f"Writing {path.name}…")
 
     def _on_export_job_finished(self, path: Path) -> None:
-        self.model.set_editable(True)
+        self.model.set_editable(not self._rows_locked)
         self._set_busy(False)
         self._start_revalidation()
         self.hint_label.setText(f"The report was saved as {path}.")
@@ -871,13 +889,13 @@ class ReviewStep(QWidget):
         self.export_finished.emit(str(path))
 
     def _on_export_job_failed(self, message: str, details: str) -> None:
-        self.model.set_editable(True)
+        self.model.set_editable(not self._rows_locked)
         self._set_busy(False)
         self._start_revalidation()
         show_error(self, message, details, "Export report")
 
     def _on_export_job_cancelled(self) -> None:
-        self.model.set_editable(True)
+        self.model.set_editable(not self._rows_locked)
         self._set_busy(False)
         self._start_revalidation()
 

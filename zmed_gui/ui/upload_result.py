@@ -287,15 +287,17 @@ class UploadResultPanel(QGroupBox):
     def show_check(self, checked: Any) -> None:
         """What the meter's audit trail said (core's sentence): kept, rejected, not known.
 
-        Rows the meter rejected after receipt join the rows Resend offers, and the counts
-        and headline say it too, so nothing on the panel contradicts the check.
+        Rows the meter rejected after receipt are rows to fix, never offered to send again
+        as they are (the meter would reject them again: Upload sends them once changed);
+        the counts and headline say it too, so nothing on the panel contradicts the check.
         """
         self.check_label.setText(checked.message)
         self.check_label.show()
         if checked.rejected and self._shown is not None:
-            self.failed.update({row: "rejected" for row in checked.rejected_rows})
-            self.resend_button.setText("Send the rejected rows again…")
-            self.resend_button.setVisible(True)
+            for row in checked.rejected_rows:
+                self.failed.pop(row, None)
+            self.resend_button.setVisible(bool(self.failed) and not self._shown.interrupted)
+            self.fix_export_button.show()
             rejected = int(self._shown.rejected) + int(checked.rejected)
             self.count_labels["rejected"].setText(n(rejected))
             first, _, rest = self.result_title.text().partition("\n")
@@ -307,6 +309,30 @@ class UploadResultPanel(QGroupBox):
                 self.result_title.setText(first + ("\n" + rest if rest else ""))
         self.check_button.setEnabled(True)
         self.check_button.setText(f"Check again (last: {dt.datetime.now():%H:%M})")
+
+    def set_not_sent(self, count: int) -> None:
+        """ "Not sent yet": what Upload would send now (the step's count, one source)."""
+        self.count_labels["not_sent"].setText(n(count))
+
+    def clear(self) -> None:
+        """Another file was loaded: nothing of the last file's result stays (hidden)."""
+        self._shown, self.failed, self._resend_rows = None, {}, set()
+        for label in self.count_labels.values():
+            label.setText("0")
+        self.result_title.setText("")
+        self.result_title.setToolTip("")
+        self.check_label.setText("")
+        self.check_label.hide()
+        for b in (
+            self.resume_button,
+            self.discard_button,
+            self.resend_button,
+            self.fix_export_button,
+            self.check_button,
+            self.auto_check_box,
+        ):
+            b.hide()
+        self.hide()
 
     def show_stopped(self) -> None:
         """Cancelled while sending, before any result came back."""

@@ -102,6 +102,9 @@ class UploadStep(QWidget):
     fixes_exported = Signal(str)  # the rows-to-fix workbook was written (its path)
     fixes_read = Signal(object)  # a FixedRows was read back in and applied
     upload_discarded = Signal(str)  # the upload ID the user discarded
+    # While an upload runs or is paused, Review's rows are read-only: the sentence to show
+    # there ("" once the upload has ended, done or cancelled). The window connects it.
+    rows_locked = Signal(str)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -145,6 +148,13 @@ class UploadStep(QWidget):
         # The destination of the upload that stopped unfinished (Resume offers it only there).
         self._stopped_for: tuple[Any, str] | None = None
         self.apply_edits: EditsSink | None = None
+        # (row, column) -> the value a sent row had in that cell when it was sent, for the
+        # cells that were edited then; a cell not here was sent as the sheet had it.
+        self._sent_values: dict[tuple[int, int], CellValue] = {}
+        self._changed_after: dict[int, list[tuple[int, CellValue, CellValue]]] = {}
+        self._changed_of: tuple[int, int] | None = None
+        self._rejected_left = 0  # rejected rows not changed since: never sent by themselves
+        self._locked = ""
 
         self.start_action = QAction(icon("upload"), "&Upload", self)
         self.start_action.setShortcut(QKeySequence("Ctrl+Return"))
@@ -178,6 +188,7 @@ class UploadStep(QWidget):
         self.progress_bar = progress.progress_bar
         self.progress_label = progress.progress_label
         self.pause_button = progress.pause_button
+        self.pause_button.clicked.connect(self._announce_lock)  # after the panel's own slot
         self.cancel_button = progress.cancel_button
 
         self.result_box = results = UploadResultPanel(lambda: state.path, self)
@@ -207,6 +218,7 @@ class UploadStep(QWidget):
         # A cell fixed or a row left out in Review changes what is not yet sent.
         state.edits_changed.connect(self._on_state_rows_changed)
         state.excluded_changed.connect(self._on_state_rows_changed)
+        state.table_changed.connect(self._on_state_table_changed)
         self._update_summary()
 
     # -- step contract -----------------------------------------------------------------------
@@ -238,6 +250,34 @@ class UploadStep(QWidget):
         self._complete_for = None  # other rows, mapping or values: worth sending
         self._update_summary()
 
+    def _on_state_table_changed(self) -> None:
+        """Another file: the last file's result (counts, rows to fix, report) is no longer
+        this one's. Open is refused while an upload runs; a running one keeps its panel."""
+        if self._sending:
+            return
+        self.check_timer.stop()
+        self._auto_check = lambda: None
+        self.last_result = self.last_check = self.last_report = None
+        self._outcomes, self._outcomes_key = {}, None
+        self._sent_values, self._changed_after, self._changed_of = {}, {}, None
+        self._stopped_for = self._complete_for = None
+        self._pending_of = self._pending_src = self._pending = None
+        self._counted = None
+        self.result_box.clear()
+        self._update_summary()
+
+    def _announce_lock(self) -> None:
+        """Tell Review whether rows may change: not while an upload runs or is paused."""
+        if not self._sending:
+            text = ""
+        elif self.progress_box.pause.paused:
+            text = "An upload is paused: resume or cancel it before changing rows."
+        else:
+            text = "An upload is running: wait for it to end, or cancel it, before changing rows."
+        if text != self._locked:
+            self._locked = text
+            self.rows_locked.emit(text)
+
     def _on_state_rows_changed(self) -> None:
         self._counted = None  # counted again when next shown (activate), not per edit
         if self.isVisible():
@@ -254,12 +294,23 @@ class UploadStep(QWidget):
         return self._outcomes if self._outcomes and self._same_key(self._outcomes_key) else None
 
     @staticmethod
-    def _not_yet_sent(result: Any, known: dict[int, RowUpload] | None) -> list[int] | None:
+    def _not_yet_sent(
+        result: Any, known: dict[int, RowUpload] | None, changed: Any = None
+    ) -> list[int] | None:
         """Rows fixed or included after an upload, and rows it did not deliver: the next
-        upload sends exactly these (never a delivered row again). None: the whole file."""
+        upload sends exactly these (never a delivered row again). None: the whole file.
+
+        A row rejected (by Zuora, or by the meter after receipt) is not among them unless
+        it was changed since it was sent (``changed``: rows): sent as it is, it would only
+        be rejected again."""
         if known is None or result is None:
             return None
-        pending = not_yet_sent(result, known)
+        rejected = RowOutcome.REJECTED
+        pending = [
+            row
+            for row in not_yet_sent(result, known)
+            if (up := known.get(row)) is None or up.status != rejected or row in (changed or ())
+        ]
         if not pending and any(u.status == RowOutcome.UNCERTAIN for u in known.values()):
             # Sent without an answer is not received: Upload offers the file again, and
             # the duplicate guard asks about those events (resend or not).
@@ -285,7 +336,20 @@ class UploadStep(QWidget):
             # Walking every row (bench/bench_upload_look.py) happens once per change,
             # not on every keystroke in the meter field.
             self._pending_of, self._pending_src = (self._counts_version, id(known)), known
-            self._pending = self._not_yet_sent(result, known)
+            changed, self._changed_after = changed_after_sent(
+                result.table if result is not None else None,
+                known or {},
+                self.state.edited_cells,
+                self.state.edit_originals,
+                self._sent_values,
+            )
+            self._pending = self._not_yet_sent(result, known, changed)
+            self._rejected_left = rejected_unchanged(known, changed)
+        shown = self.last_result
+        if shown is not None and not shown.dry_run and self._pending is not None:
+            # One source: the counts' "Not sent yet" is what Upload would send now.
+            self.result_box.set_not_sent(len(self._pending))
+        edited_after = len(self._changed_after) if known is not None else 0
         to_send = total if self._pending is None or dry_run else len(self._pending)
         # After a complete upload the same events to the same meter would only meet the
         # duplicate guard: the button says so instead of inviting it.
@@ -295,12 +359,27 @@ class UploadStep(QWidget):
             and self._complete_for == self.form.destination()
         )
         resumable = self._resumable()
+        after = (
+            f" {counted(edited_after, 'row')} changed after "
+            f"{'it was' if edited_after == 1 else 'they were'} sent; not sent again (the "
+            "result report says what was sent)."
+            if edited_after
+            else ""
+        )
         if result is None:
             self.summary_label.setText("Check the rows in Review first.")
+        elif done and self._rejected_left:
+            self.summary_label.setText(
+                f"{counted(self._rejected_left, 'event')} {self._complete_service} rejected "
+                f"{'is' if self._rejected_left == 1 else 'are'} not sent again as "
+                f"{'it is' if self._rejected_left == 1 else 'they are'}: fix "
+                f"{'it' if self._rejected_left == 1 else 'them'} (Export rows to fix…), "
+                "then Upload sends only the changed rows." + after
+            )
         elif done:
             self.summary_label.setText(
                 f"These events were all received by {self._complete_service}. To send again, "
-                "change the rows, the mapping, the connection or the meter."
+                "change the rows, the mapping, the connection or the meter." + after
             )
         elif resumable:
             self.summary_label.setText(
@@ -317,14 +396,14 @@ class UploadStep(QWidget):
             invalid = self._counts[RowStatus.INVALID]
             if self._pending is not None:
                 text = (
-                    f"{counted(to_send, 'event')} not sent yet (fixed or not delivered "
+                    f"{counted(to_send, 'event')} not sent yet (changed, or not delivered "
                     "before); the rows already received are not sent again."
                 )
             else:
                 text = f"{counted(to_send, 'event')} ready to send."
             if invalid:
                 text += f" {counted(invalid, 'invalid row')} will not be sent."
-            self.summary_label.setText(text)
+            self.summary_label.setText(text + after)
         can = to_send > 0 and not self.busy and self.connection_combo.currentData() is not None
         can = can and (dry_run or not done)
         # While Resume is offered the result panel's button is the one way on: never two
@@ -334,6 +413,8 @@ class UploadStep(QWidget):
         self.start_button.setEnabled(can)
         if dry_run:
             self.start_button.setText("Dry run")
+        elif done and self._rejected_left:
+            self.start_button.setText("Nothing to send")
         elif done:
             self.start_button.setText("Upload complete")
         else:
@@ -479,6 +560,13 @@ class UploadStep(QWidget):
         same = _keys_match(self._sending_key, self._outcomes_key)
         earlier = self._outcomes if same else {}
         validation = prepared.validation
+        # The cells edited so far, as they are sent (Review is read-only until the end).
+        state = self.state
+        table = state.table
+        columns = table.columns if table is not None else []
+        snap = {(r, c): columns[c][r] for r, c in state.edited_cells}
+        originals = dict(state.edit_originals)
+        base = dict(self._sent_values) if same else {}
 
         def work(progress: Any, cancel: Any) -> Any:
             result, failed = send_upload(
@@ -488,8 +576,16 @@ class UploadStep(QWidget):
             # so the GUI thread only shows it (200k rows: tens of milliseconds saved there).
             merged = merge_outcomes(earlier, result.row_outcomes) if earlier else None
             merged = merged if merged is not None else dict(result.row_outcomes)
-            pending = UploadStep._not_yet_sent(validation, merged)
-            return result, failed, merged, pending
+            sent_values = record_sent_values(base, snap, result.row_outcomes)
+            changed: set[int] = set()
+            after: dict[int, list[tuple[int, CellValue, CellValue]]] = {}
+            if validation is not None:
+                changed, after = changed_after_sent(
+                    validation.table, merged, snap, originals, sent_values
+                )
+            pending = UploadStep._not_yet_sent(validation, merged, changed)
+            left = rejected_unchanged(merged, changed)
+            return result, failed, merged, pending, (sent_values, after, left)
 
         self.last_upload_id = plan.upload_id
         self._stopped_for = None
@@ -521,6 +617,7 @@ class UploadStep(QWidget):
         self.progress_box.hide()
 
     def _set_running(self, running: bool) -> None:
+        self._announce_lock()
         self.progress_box.set_running(running)
         self.form.set_editable(not running)
         if running:
@@ -568,17 +665,19 @@ class UploadStep(QWidget):
         else:
             self.upload_stopped.emit("Cancelled before anything was sent.")
 
-    def _on_send_finished(self, outcome: tuple[Any, dict[int, str], Any, Any]) -> None:
-        result, failed, merged, pending = outcome
+    def _on_send_finished(self, outcome: tuple[Any, dict[int, str], Any, Any, Any]) -> None:
+        result, failed, merged, pending, (sent_values, after, left) = outcome
         settle_long_lived()
         self._sending_prepared = None
         self._sending = False
         if not result.dry_run:
             self._outcomes, self._outcomes_key = merged, self._sending_key
+            self._sent_values = sent_values
             if self.state.validation is not None and self._same_key(self._outcomes_key):
                 # Worked out in the job; rows fixed meanwhile are counted at activate().
                 self._pending_of = (self._counts_version, id(merged))
                 self._pending_src, self._pending = merged, pending
+                self._rejected_left, self._changed_after = left, after
         if is_complete(result):
             self._complete_for = self.form.destination()
             self._complete_service = self._service
@@ -586,6 +685,7 @@ class UploadStep(QWidget):
         self._job_ended()
         self.last_result = result
         self.result_box.show_result(result, failed, self._service)
+        self._update_summary()  # the counts' "Not sent yet" and the line: one source
         if self._pending:
             self.result_box.add_note(
                 f"{counted(len(self._pending), 'row')} changed since this upload started "
@@ -778,10 +878,13 @@ class UploadStep(QWidget):
         pending = list(self._pending or [])
         source, documents = self.state.path, documents_folder()
         edits = dict(self.state.edit_originals)  # a copy: cell -> value before Review
+        headers = list(result.table.headers)
+        after = dict(self._changed_after) if self._known_outcomes() is not None else {}
 
         def work(progress: Any, cancel: Any) -> Path:
             target = path if path is not None else default_result_path(source, documents)
             rows = describe_now(result, outcomes, pending)
+            rows.update(say_what_was_sent(rows, after, pending, headers))
             write_report(
                 target, result, uploads=rows, edits=edits, progress=progress, cancel=cancel
             )
@@ -873,6 +976,115 @@ class UploadStep(QWidget):
         if state.validation is not None:
             revalidate_rows(state.validation, sorted({row for row, _c, _v in edits}))
         log.info("%s (%d cells)", label, len(edits))
+
+
+SENT = frozenset({RowOutcome.ACCEPTED, RowOutcome.UNCERTAIN, RowOutcome.REJECTED})
+
+
+def _same_value(a: object, b: object) -> bool:
+    return a.__class__ is b.__class__ and a == b
+
+
+def record_sent_values(
+    base: dict[tuple[int, int], CellValue],
+    snap: dict[tuple[int, int], CellValue],
+    outcomes: dict[int, RowUpload],
+) -> dict[tuple[int, int], CellValue]:
+    """``base`` after an upload that sent ``snap``'s edited cells as they are there: the
+    value each row that this upload sent had in its edited cells (others: as the sheet)."""
+    out = dict(base)
+    rows = {r for r, _c in snap} | {r for r, _c in base}
+    sent = {r for r in rows if (up := outcomes.get(r)) is not None and up.status in SENT}
+    for cell in [c for c in out if c[0] in sent and c not in snap]:
+        del out[cell]  # sent as the sheet had it this time
+    out.update({cell: v for cell, v in snap.items() if cell[0] in sent})
+    return out
+
+
+def changed_after_sent(
+    table: Any,
+    outcomes: Any,
+    edited: Any,
+    originals: Any,
+    sent_values: dict[tuple[int, int], CellValue],
+) -> tuple[set[int], dict[int, list[tuple[int, CellValue, CellValue]]]]:
+    """Rows sent (received, without an answer, or rejected) whose cells differ now from
+    what was sent; and, for those not rejected, ``row -> [(column, sent, now)]``. Walks the
+    edited cells only."""
+    changed: set[int] = set()
+    after: dict[int, list[tuple[int, CellValue, CellValue]]] = {}
+    if not outcomes or table is None:
+        return changed, after
+    columns = table.columns
+    for r, c in set(edited) | set(sent_values):
+        up = outcomes.get(r)
+        if up is None or up.status not in SENT:
+            continue
+        if (r, c) in sent_values:
+            was = sent_values[(r, c)]
+        elif (r, c) in originals:
+            was = originals[(r, c)]
+        else:
+            continue
+        now = columns[c][r]
+        if _same_value(was, now):
+            continue
+        changed.add(r)
+        if up.status != RowOutcome.REJECTED:
+            after.setdefault(r, []).append((c, was, now))
+    return changed, after
+
+
+def rejected_unchanged(outcomes: Any, changed: set[int]) -> int:
+    """Rows rejected (by Zuora or the meter) and not changed since: sent as they are, they
+    would be rejected again, so Upload does not offer them."""
+    if not outcomes:
+        return 0
+    rejected = RowOutcome.REJECTED
+    return sum(1 for r, up in outcomes.items() if up.status == rejected and r not in changed)
+
+
+def _quoted(value: object) -> str:
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def say_what_was_sent(
+    rows: dict[int, RowUpload],
+    after: dict[int, list[tuple[int, CellValue, CellValue]]],
+    pending: Sequence[int],
+    headers: Sequence[str],
+) -> dict[int, RowUpload]:
+    """The report's words for rows changed after they were sent: what was sent (the cells
+    hold the values now), and that they were not sent again; a rejected row changed since
+    is not sent yet."""
+    out: dict[int, RowUpload] = {}
+    for r, cells in after.items():
+        up = rows.get(r)
+        if up is None:
+            continue
+        were = "; ".join(
+            f"{headers[c] if c < len(headers) else c} {_quoted(was)}, now {_quoted(now)}"
+            for c, was, now in sorted(cells, key=lambda x: x[0])
+        )
+        out[r] = RowUpload(
+            up.status,
+            f"Changed after it was sent; not sent again. Sent with {were}.",
+            up.request_id,
+        )
+    for r in pending:
+        up = rows.get(r)
+        if up is not None and up.status == RowOutcome.REJECTED:
+            why = f" It was rejected: {up.message}" if up.message else ""
+            out[r] = RowUpload(
+                RowOutcome.NOT_SENT, f"Changed after it was rejected; not sent yet.{why}"
+            )
+    return out
 
 
 def _plain_details(exc: object) -> str:
