@@ -300,7 +300,7 @@ class FieldConverter:
         if when.day > 12 or when.day == when.month:
             return result  # read the other way round it is no date, or the same one
         if self.mixed and result is not EMPTY and not isinstance(result, Problem):
-            why = mixed_order_warning(value, self.order)  # type: ignore[arg-type]
+            why = mixed_order_warning(value, self.order)
             if why is not None:
                 sent = result.value if isinstance(result, Flagged) else result
                 return Flagged(sent, "mixed_date_order", why)
