@@ -101,7 +101,7 @@ def test_a_time_the_clocks_skip_is_a_problem(fmt: DateTimeFormat) -> None:
 def test_future_epoch_is_flagged_with_a_readable_date() -> None:
     result = convert(dt.datetime(2027, 1, 5, 9, 0), DateTimeFormat.EPOCH_MS, dt.UTC)
     assert isinstance(result, Flagged) and result.value == epoch_ms(2027, 1, 5, 9, 0)
-    assert "found 2027-01-05T09:00:00+00:00, more than a day in the future" in result.message
+    assert "found 5 January 2027 09:00, more than a day in the future" in result.message
 
 
 def test_existing_formats_unchanged_without_a_meter_format() -> None:
@@ -208,7 +208,7 @@ def test_a_date_field_under_a_pattern_keeps_its_day() -> None:
     assert convert(day, ftype=date, zone=KOLKATA, date_format="yyyy-MM-dd") == "2025-11-26"
     future = convert(dt.date(2027, 1, 5), ftype=date, date_format="MM/dd/yyyy")
     assert isinstance(future, Flagged) and future.value == "01/05/2027"
-    assert "found 2027-01-05," in future.message
+    assert "found 5 January 2027," in future.message
 
 
 def test_an_unusable_own_format_raises_when_the_converter_is_made() -> None:

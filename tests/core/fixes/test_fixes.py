@@ -151,3 +151,29 @@ def test_after_a_fix_only_what_no_upload_delivered_is_still_to_send(tmp_path: Pa
         3: RowOutcome.UNCERTAIN,
     }
     assert not_yet_sent(result, merged) == []
+
+
+def test_the_reason_an_upload_gave_is_said_once(tmp_path: Path) -> None:
+    """Issue 11: "Zuora did not accept it: Rejected by the meter after receipt: ..."."""
+    result = sample(tmp_path)
+    after = "Rejected by the meter after receipt: The account ACC-3 does not exist"
+    outcomes = {
+        0: RowUpload(RowOutcome.ACCEPTED),
+        2: RowUpload(RowOutcome.REJECTED, after),
+        3: RowUpload(RowOutcome.REJECTED),
+    }
+    todo = {r.row: r.reason for r in rows_to_fix(result, outcomes)}
+    assert todo[2] == after
+    assert todo[3] == "Zuora did not accept it."  # nothing said: who refused it, at least
+
+
+def test_the_destination_is_named_truthfully_and_codes_have_words() -> None:
+    from zmed_gui.core.upload._outcomes import destination
+    from zmed_gui.core.upload._reconcile import _CODE_WORDS
+
+    assert destination("http://127.0.0.1:8765") == "the local emulator"
+    assert destination("http://[::1]:8080/") == "the local emulator"
+    assert destination("https://rest.apisandbox.zuora.com") == "Zuora"
+    assert destination("https://localhost.example.com") == "Zuora"
+    assert "70000000" not in _CODE_WORDS["70000000"]
+    assert "event definition" in _CODE_WORDS["70000000"]

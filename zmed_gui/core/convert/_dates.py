@@ -108,14 +108,50 @@ def infer_date_order(
         elif a <= 12 and b <= 12 and a != b:  # 04/04/2026 is the same day either way
             ambiguous += count
     if given in (DateOrder.DMY, DateOrder.MDY):
-        # The counts still tell whether any date could be read the other way round.
-        return DateOrderGuess(given, True, day_first, month_first, ambiguous)
+        # The counts still tell whether any date could be read the other way round, and
+        # whether the column mixes both orders (see mixes_orders).
+        return DateOrderGuess(
+            given, True, day_first, month_first, ambiguous, df_example, mf_example
+        )
     order = None
     if day_first > month_first:
         order = DateOrder.DMY
     elif month_first > day_first:
         order = DateOrder.MDY
     return DateOrderGuess(order, False, day_first, month_first, ambiguous, df_example, mf_example)
+
+
+def mixes_orders(guess: DateOrderGuess | None) -> bool:
+    """True when the column has both dates readable only day first (14/10/2026) and dates
+    readable only month first (10/30/2026): then its ambiguous dates (10/09/2026) cannot be
+    read by the majority, since either order is proved wrong for some of its cells."""
+    return guess is not None and guess.day_first > 0 and guess.month_first > 0
+
+
+def _both_orders(guess: DateOrderGuess) -> str:
+    return (
+        f"day-first dates (like {show(guess.day_first_example)}) and month-first dates "
+        f"(like {show(guess.month_first_example)})"
+    )
+
+
+def mixed_order_warning(text: str, guess: DateOrderGuess) -> str | None:
+    """Why an ambiguous date read in the *chosen* order of a column that mixes both orders
+    deserves a look (both readings given); None when the date is not ambiguous, no order was
+    chosen or the column does not mix (without a chosen order such a date is an error)."""
+    readings = both_readings(text)
+    if readings is None or not guess.given or not mixes_orders(guess):
+        return None
+    if guess.order not in (DateOrder.DMY, DateOrder.MDY):
+        return None
+    day_first = guess.order is DateOrder.DMY
+    chosen, other = readings if day_first else readings[::-1]
+    other_order = "month first" if day_first else "day first"
+    return (
+        f"found {show(text.strip(WS))}, read {_order_name(guess.order)} as chosen as "
+        f"{long_date(chosen)}; read {other_order} it would be {long_date(other)}, and this column "
+        f"mixes {_both_orders(guess)}: check the cell"
+    )
 
 
 PERIOD_DAYS = 45  # an ambiguous date further than this from its column's middle is flagged
@@ -138,7 +174,8 @@ def both_readings(text: str) -> tuple[dt.date, dt.date] | None:
         return None
 
 
-def _long(day: dt.date) -> str:
+def long_date(day: dt.date) -> str:
+    """``10 December 2026``: a day no reader can take the wrong way round."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
@@ -158,9 +195,9 @@ def outside_period(text: str, guess: DateOrderGuess, middle: dt.date) -> str | N
     other_order = "month first" if day_first else "day first"
     return (
         f"found {show(text.strip(WS))}, read {_order_name(guess.order)} ({how}) as "
-        f"{_long(chosen)}, far outside the period of this column's other dates (more than "
-        f"{PERIOD_DAYS} days from their middle, {_long(middle)}); read {other_order} it would "
-        f"be {_long(other)}: check the cell and the day/month order"
+        f"{long_date(chosen)}, far outside the period of this column's other dates (more than "
+        f"{PERIOD_DAYS} days from their middle, {long_date(middle)}); read {other_order} it would "
+        f"be {long_date(other)}: check the cell and the day/month order"
     )
 
 
@@ -169,20 +206,34 @@ class DateOrderQuestion:
     """A column whose numeric dates never say which part is the day: the user must say.
 
     ``example`` is one such cell, ``day_first`` and ``month_first`` its two readings and
-    ``count`` the number of rows with such dates.
+    ``count`` the number of rows with such dates. ``mixed`` is set when the column proves
+    both orders (some dates only read day first, others only month first): the guess, with
+    its counts and an example of each.
     """
 
     example: str
     day_first: dt.date
     month_first: dt.date
     count: int
+    mixed: DateOrderGuess | None = None
 
     def sentence(self, where: str, how: str = "choose the day/month order") -> str:
         """One sentence naming ``where`` (such as "Column C (Date)"), both readings and
         ``how`` to choose (the CLI names its option)."""
+        if self.mixed is not None:
+            g = self.mixed
+            return (
+                f"{where} mixes the two day/month orders: {g.day_first:,} dates are day first "
+                f"(like {show(g.day_first_example)}) and {g.month_first:,} month first (like "
+                f"{show(g.month_first_example)}), so its {self.count:,} dates like "
+                f"{show(self.example)} could be either, day first ({long_date(self.day_first)}) or "
+                f"month first ({long_date(self.month_first)}); {how}, then correct the dates "
+                "written the other way round."
+            )
         return (
             f"{where} has {self.count:,} dates like {show(self.example)} that could be read "
-            f"day first ({_long(self.day_first)}) or month first ({_long(self.month_first)}), "
+            f"day first ({long_date(self.day_first)}) or month first "
+            f"({long_date(self.month_first)}), "
             f"and none of its dates tells which; {how}."
         )
 
@@ -190,21 +241,24 @@ class DateOrderQuestion:
 def date_order_question(
     column: Sequence[object], given: DateOrder | None = None
 ) -> DateOrderQuestion | None:
-    """What to ask about a date column whose day/month order nothing proves (every numeric
-    date has day and month of 12 or less) and none was given; None when there is no
-    question (the order is given, proved, tied or not needed). Reads every cell: run it
-    off the GUI thread."""
+    """What to ask about a date column with ambiguous dates (day and month of 12 or less)
+    whose day/month order nothing proves, or that mixes both orders, when none was given;
+    None when there is no question (the order is given, proved by every date that tells,
+    or not needed). Reads every cell: run it off the GUI thread."""
     if given in (DateOrder.DMY, DateOrder.MDY):
         return None
     counted = Counter(column)
     guess = infer_date_order(counted.items(), given)
-    if guess.order is not None or guess.day_first or guess.month_first or not guess.ambiguous:
+    mixed = mixes_orders(guess)
+    if not guess.ambiguous or (not mixed and (guess.day_first or guess.month_first)):
         return None
     for value in counted:
         readings = both_readings(value) if value.__class__ is str else None
         if readings is not None:
             text = value.strip(WS)  # type: ignore[attr-defined]
-            return DateOrderQuestion(text, readings[0], readings[1], guess.ambiguous)
+            return DateOrderQuestion(
+                text, readings[0], readings[1], guess.ambiguous, guess if mixed else None
+            )
     return None
 
 
@@ -237,6 +291,15 @@ def _day_month(
             )
         return (a, b) if a > 12 else (b, a)
     day, month = (a, b) if guess.order is DateOrder.DMY else (b, a)
+    if not guess.given and a != b and a <= 12 and b <= 12 and guess.day_first and guess.month_first:
+        # Both orders are proved by some cells: the majority is no reading of this one.
+        return Problem(
+            "ambiguous_date",
+            f"found {show(shown)}, which could be {a} {_MONTHS[b - 1]} (day first) or "
+            f"{b} {_MONTHS[a - 1]} (month first), in a column that mixes "
+            f"{_both_orders(guess)}; choose the day/month order, or write the date year "
+            "first (yyyy-mm-dd)",
+        )
     if month > 12:
         if guess.given:
             return Problem(

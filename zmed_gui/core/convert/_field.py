@@ -61,6 +61,9 @@ from zmed_gui.core.convert._dates import (
     both_readings,
     from_excel_serial,
     infer_date_order,
+    long_date,
+    mixed_order_warning,
+    mixes_orders,
     outside_period,
     parse_date_text,
 )
@@ -75,6 +78,7 @@ from zmed_gui.core.convert._results import (
     Moment,
     Problem,
     excel_error,
+    show,
     wrong_type,
 )
 from zmed_gui.core.convert._text import to_boolean, to_string
@@ -95,6 +99,28 @@ _QUANTITY_RE = re.compile(r"quant|qty", re.IGNORECASE)
 def is_quantity_field(name: str) -> bool:
     """A number field whose negative values deserve a warning."""
     return bool(_QUANTITY_RE.search(name))
+
+
+def as_typed(value: object) -> str:
+    """A date cell as a message quotes it: text as typed ('10/12/2026'), a native date as
+    the grid shows it (2026-12-10, 2026-12-10 09:30), never an event's ISO timestamp."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None and value.time() == MIDNIGHT:
+            return f"{value:%Y-%m-%d}"
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return show(value.strip(WS) if isinstance(value, str) else value)
+
+
+def _future_message(value: object, when: dt.datetime, has_time: bool) -> str:
+    read = long_date(when.date()) + (f" {when:%H:%M}" if has_time else "")
+    # Text is quoted as typed with its reading; a date cell has no text of its own.
+    found = f"{as_typed(value)} (read as {read})" if isinstance(value, str) else read
+    return (
+        f"found {found}, more than a day in the future; expected a past date, so check the "
+        "year and the day/month order"
+    )
 
 
 def _iso(when: dt.datetime) -> str:
@@ -144,6 +170,9 @@ class FieldConverter:
         self.order = order if order is not None else infer_date_order((), options.date_order)
         # The median day of the column (see learn_period): ambiguous dates far from it warn.
         self.middle: dt.date | None = None
+        # The column mixes both day/month orders (set by learn_period): with a chosen order
+        # its ambiguous dates warn; without one they are errors (parse_date_text).
+        self.mixed = False
         self._near = (dt.date.min, dt.date.max)  # the days within PERIOD_DAYS of it
         self._span = (dt.date.max, dt.date.min)  # unambiguous days, PERIOD_DAYS wider
         self.now = now if now is not None else dt.datetime.now(dt.UTC)
@@ -229,6 +258,7 @@ class FieldConverter:
         sent with a warning giving both readings.
         """
         self.middle = None
+        self.mixed = self.order.given and bool(self.order.ambiguous) and mixes_orders(self.order)
         if not self.order.ambiguous or self.order.order is None or not column:
             return
         step = max(1, len(column) // sample)
@@ -257,12 +287,25 @@ class FieldConverter:
 
     def check_period(self, value: object, moment: object, result: Any) -> Any:
         """``result`` for the cell ``value`` (read as ``moment``), flagged when it is an
-        ambiguous date read outside the column's own period (see :meth:`learn_period`)."""
-        if self.middle is None or value.__class__ is not str or moment.__class__ is not tuple:
+        ambiguous date read outside the column's own period (see :meth:`learn_period`) or
+        in the chosen order of a column that mixes both orders; a future-date warning
+        quotes the cell as typed."""
+        if moment.__class__ is not tuple:
+            return result
+        if result.__class__ is Flagged and result.code == "future_date":
+            result = Flagged(result.value, "future_date", _future_message(value, *moment))
+        if value.__class__ is not str or (self.middle is None and not self.mixed):
             return result
         when: dt.datetime = moment[0]
         if when.day > 12 or when.day == when.month:
             return result  # read the other way round it is no date, or the same one
+        if self.mixed and result is not EMPTY and not isinstance(result, Problem):
+            why = mixed_order_warning(value, self.order)
+            if why is not None:
+                sent = result.value if isinstance(result, Flagged) else result
+                return Flagged(sent, "mixed_date_order", why)
+        if self.middle is None:
+            return result
         day = when.date()
         low, high = self._near
         if low <= day <= high:
@@ -289,11 +332,16 @@ class FieldConverter:
                 if info is not None and value - info[0] <= self._soon_naive_utc:
                     spec = "milliseconds" if value.microsecond else "seconds"
                     return value.isoformat(timespec=spec) + info[1]
-            return self.finish((value, True))
+            moment: Any = (value, bool(value.time() != MIDNIGHT))
+            result = self.finish((value, True))
+            if result.__class__ is Flagged:
+                return self.check_period(value, moment, result)
+            return result
         moment = self.moment(value)
-        if self.middle is not None:
-            return self.check_period(value, moment, self.finish(moment))
-        return self.finish(moment)
+        result = self.finish(moment)
+        if self.middle is not None or self.mixed or result.__class__ is Flagged:
+            return self.check_period(value, moment, result)
+        return result
 
     def _value(self, value: object) -> Any:
         ftype = self.ftype

@@ -75,8 +75,10 @@ def rows_to_fix(result: ValidationResult, outcomes: Mapping[int, RowUpload]) -> 
         up = outcomes.get(row)
         status = up.status if up is not None else RowOutcome.NOT_SENT
         if status == RowOutcome.REJECTED:
+            # The upload's message says who refused it and why ("Rejected by the meter
+            # after receipt: ...", "Zuora rejected the event: ..."): said once, as it is.
             msg = up.message if up is not None and up.message else ""
-            reason = f"{REJECTED_WORDS}: {msg}" if msg else f"{REJECTED_WORDS}."
+            reason = msg or f"{REJECTED_WORDS}."
         elif status == RowOutcome.NOT_SENT:
             if result.statuses[row] is RowStatus.INVALID:
                 reason = _problems(result, row) or "The row is invalid."

@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
+from zmed_gui.core.connections import is_loopback_host
 from zmed_gui.core.errors import ZmedError
 from zmed_gui.core.journal import EventStatus, UploadStatus
 from zmed_gui.core.report import RowOutcome, RowUpload
@@ -114,6 +116,7 @@ class UploadResult:
     journal_backup: str = ""
     learned_batch_size: int | None = None  # a 413 showed the tenant takes no more a call
     path_style_used: str | None = None  # the meter answered at the other path style
+    service: str = "Zuora"  # who received the events, in words (see destination)
 
     @property
     def uncertain_total(self) -> int:
@@ -194,9 +197,27 @@ def result_from_events(
     )
 
 
-_RECEIVED = "Received by Zuora."
 _KEPT = "Kept by the meter."
-_NO_ANSWER = "Sent, but Zuora's answer never came; check the meter before sending it again."
+EMULATOR = "the local emulator"
+
+
+def destination(base_url: str) -> str:
+    """Who an upload to ``base_url`` goes to, in words: "the local emulator" for this
+    computer's own address (the demo and the emulator; plain http goes nowhere else),
+    else "Zuora"."""
+    try:
+        host = urlsplit(base_url.strip()).hostname or ""
+    except ValueError:
+        host = ""
+    return EMULATOR if host and is_loopback_host(host) else "Zuora"
+
+
+def _received(service: str) -> str:
+    return f"Received by {service}."
+
+
+def _no_answer(service: str) -> str:
+    return f"Sent, but {service}'s answer never came; check the meter before sending it again."
 
 
 def result_from_statuses(
@@ -220,6 +241,7 @@ def result_from_statuses(
     Rows with the same outcome share one :class:`RowUpload` (nothing changes them).
     """
     res = UploadResult(plan.upload_id, plan.track_id, retries=retries, cancelled=cancelled)
+    res.service = service = destination(plan.target.base_url)
     res.resent_uncertain = len(plan.uncertain) if plan.options.resend_uncertain else 0
     _resent_by_id(res, plan)
     res.request_ids = list(request_ids)
@@ -240,7 +262,7 @@ def result_from_statuses(
             out = received.get(seq)
             if out is None:
                 rid = None if seq is None else batch_requests.get(seq)
-                out = received[seq] = RowUpload(RowOutcome.ACCEPTED, _RECEIVED, rid)
+                out = received[seq] = RowUpload(RowOutcome.ACCEPTED, _received(service), rid)
             outcomes[rows[pos]] = out
             continue
         seq = batch_of[pos]
@@ -250,7 +272,7 @@ def result_from_statuses(
         elif st is EventStatus.REJECTED_AFTER_RECEIPT or st is EventStatus.REJECTED:
             key = (RowOutcome.REJECTED, messages[pos], rid)
         elif st is EventStatus.UNCERTAIN or st is EventStatus.SENDING:
-            key = (RowOutcome.UNCERTAIN, messages[pos] or _NO_ANSWER, rid)
+            key = (RowOutcome.UNCERTAIN, messages[pos] or _no_answer(service), rid)
         elif st is EventStatus.HELD:
             key = (RowOutcome.UNCERTAIN, messages[pos], None)
         elif st is EventStatus.SKIPPED:
@@ -301,9 +323,11 @@ def summary_sentence(res: UploadResult) -> str:
     """What happened, first things first; never more than is known.
 
     "Complete" only when every event to send was received. Received is not kept: the
-    meter validates after answering, so the sentence says "received by Zuora".
+    meter validates after answering, so the sentence says "received by Zuora" (by
+    ``res.service``: the local emulator for the demo).
     """
     sent = res.accepted + res.rejected + res.uncertain
+    who = res.service
     parts: list[str] = []
     if res.error is not None:
         parts.append(str(res.error))
@@ -311,16 +335,16 @@ def summary_sentence(res: UploadResult) -> str:
         parts.append("The upload was stopped before the end.")
     if res.complete:
         if res.accepted:
-            parts.append(f"The upload is complete: Zuora received all {_n(res.accepted, 'event')}.")
+            parts.append(f"The upload is complete: {who} received all {_n(res.accepted, 'event')}.")
         else:
             parts.append("The upload is complete: there was nothing new to send.")
     elif res.accepted == 0 and res.uncertain and not res.rejected:
         parts.append(
             f"Nothing was confirmed: {_n(res.uncertain, 'event is', 'events are')} uncertain "
-            "(sent, but Zuora did not answer)."
+            f"(sent, but {who} did not answer)."
         )
     elif sent or res.accepted:
-        head = f"Zuora received {_n(res.accepted, 'event')}"
+        head = f"{who[0].upper()}{who[1:]} received {_n(res.accepted, 'event')}"
         parts.append(head + (f" and rejected {res.rejected:,}." if res.rejected else "."))
         if res.uncertain:
             parts.append(

@@ -15,6 +15,7 @@ canonical hash, and records the outcome:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from zmed_gui.core.connections import tenant_key
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.journal import EventStatus, Journal, hash_key
 from zmed_gui.core.upload._batches import canonical_json, event_hash
+from zmed_gui.core.upload._outcomes import destination
 from zmed_gui.core.zuora import TokenClient, check_meter_number, fetch_audit_errors
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from zmed_gui.core.connections import Connection
     from zmed_gui.core.journal import UploadRecord
     from zmed_gui.core.progress import CancelToken
+
+log = logging.getLogger("zmed_gui.core.upload")
 
 MARGIN = dt.timedelta(minutes=5)  # clocks differ; events are processed a little later
 PROCESSING_WINDOW = dt.timedelta(minutes=15)  # after this, no error entry means kept
@@ -46,8 +50,11 @@ class ReconcileResult:
     rejected: int = 0
     unknown: int = 0
     entries_read: int = 0
+    # the meter's reasons in plain words (Zuora's error codes go to the log only)
     reasons: Counter[str] = field(default_factory=Counter)
-    rejected_rows: dict[int, str] = field(default_factory=dict)  # 0-based row -> reason
+    # 0-based row -> the reason, without "Rejected by the meter after receipt: " (a face
+    # says that once, in its own words)
+    rejected_rows: dict[int, str] = field(default_factory=dict)
     rows: list[tuple[int, str, str]] = field(default_factory=list)  # excel row, status, why
     settled: bool = False  # the processing window has passed
 
@@ -135,8 +142,9 @@ def reconcile(
     ):
         if entry.payload is None:
             continue
-        said = entry.message.strip().rstrip(".") or "no reason given"
-        why = f"{said} (Zuora error {entry.code})" if entry.code else said
+        why = entry.message.strip().rstrip(".") or _CODE_WORDS.get(entry.code, _NO_REASON)
+        if entry.code:  # for support: the code stays out of what the user reads
+            log.info("audit trail: Zuora error %s for an event of upload %s", entry.code, upload_id)
         key = hash_key(event_hash(canonical_json(entry.payload)))
         wanted.setdefault(key, []).append(why)
     used = journal.count_with_status(
@@ -145,6 +153,7 @@ def reconcile(
     for h, n in used.items():
         del wanted[h][:n]
     updates: list[tuple[int, EventStatus, str]] = []
+    service = destination(getattr(client, "base_url", ""))
     for e in journal.events(upload_id):
         status, why = e.status, e.message
         if status in (EventStatus.ACCEPTED, EventStatus.KEPT):
@@ -157,13 +166,14 @@ def reconcile(
                 updates.append((e.pos, status, why))
         if status == EventStatus.REJECTED_AFTER_RECEIPT:
             result.rejected += 1
-            result.reasons[why.removeprefix(_LEAD)] += 1
+            why = why.removeprefix(_LEAD)  # the status says it already
+            result.reasons[why] += 1
             result.rejected_rows[e.row] = why
         elif status == EventStatus.KEPT:
             result.kept += 1
         elif status == EventStatus.ACCEPTED:
             result.unknown += 1
-            why = "Received by Zuora; the meter has not reported on it yet."
+            why = f"Received by {service}; the meter has not reported on it yet."
         result.rows.append((e.excel_row, _WORDS.get(status, str(status)), why))
     if updates:
         journal.set_event_statuses(upload_id, updates)
@@ -195,6 +205,12 @@ def check_upload(
 
 
 _LEAD = "Rejected by the meter after receipt: "
+_NO_REASON = "the meter gave no reason"
+# Zuora's codes in the audit trail, in words for an entry without a message
+_CODE_WORDS = {
+    "70000000": "the event does not match the meter's event definition (a field is missing, "
+    "or a value has the wrong type or form)",
+}
 _WORDS = {
     EventStatus.KEPT: "kept",
     EventStatus.REJECTED_AFTER_RECEIPT: "rejected after receipt",

@@ -9,7 +9,9 @@ Errors (the row is INVALID and is not sent):
     ``excel_error``          the cell holds an Excel error such as #N/A
     ``not_whole``            a fraction in an integer field
     ``imprecise_number``     a whole number too long for Excel to hold exactly, in a text field
-    ``ambiguous_date``       03/04/2026 in a column that never says which part is the day
+    ``ambiguous_date``       03/04/2026 in a column that never says which part is the day,
+                             or that proves both orders (14/10/2026 and 10/30/2026) and
+                             has no order chosen
     ``date_order_conflict``  a date against the column's day/month order (or a tied column)
     ``invalid_date``         an impossible date or time (31/02/2026, 25:00, a DST gap)
     ``time_conflict``        the date cell has a time and the time column another
@@ -18,6 +20,7 @@ Warnings (the row is sent; the user should look):
     ``negative``             a negative number in a quantity field (Quantity, Qty, ...)
     ``future_date``          a date more than one day after now
     ``date_outside_period``  03/04/2026 read more than 45 days from its column's median date
+    ``mixed_date_order``     03/04/2026 read in the chosen order in a column that proves both
     ``duplicate``            an event identical to an earlier row's event
 
 Excluded rows get no event and no issues. While :attr:`ValidationResult.mapping_problems`
