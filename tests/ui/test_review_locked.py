@@ -141,3 +141,27 @@ def test_review_is_read_only_while_the_result_report_is_written(
             gate.open()
     after_the_job(review)
     assert (tmp_path / "result.xlsx").exists()
+
+
+def test_an_undo_whose_job_ends_after_an_upload_job_began_waits_for_it(
+    qtbot: Any, tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zmed_gui.ui import review_step as review_step_module
+
+    monkeypatch.setattr(review_step_module, "WRITE_CHUNK", 2)
+    state, _step, review = steps(qtbot, tmp_path, emulator)
+    assert state.table is not None
+    before = list(state.table.columns[QTY])
+    with qtbot.waitSignal(review.revalidated, timeout=10_000):
+        review.apply_edits([(r, QTY, 7) for r in range(6)], "setting 6 cells to 7")
+    assert state.table.columns[QTY] == [7] * 6
+    review.undo_action.trigger()  # written in a job...
+    assert review.busy
+    review.set_rows_locked(PREPARING)  # ...and an upload job begins meanwhile
+    qtbot.waitUntil(lambda: review._bulk_job.busy is False, timeout=10_000)
+    assert state.table.columns[QTY] == [7] * 6  # not while the upload job reads the rows
+    assert review.hint_label.text() == f"{PREPARING} The change is made once it has ended."
+    with qtbot.waitSignal(review.revalidated, timeout=10_000):
+        review.set_rows_locked("")
+    assert state.table.columns[QTY] == before
+    assert review.model.editable

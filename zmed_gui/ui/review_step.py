@@ -143,6 +143,8 @@ class ReviewStep(QWidget):
         self._bulk_job.cancelled.connect(self._on_bulk_job_cancelled)
         self._bulk_for: tuple[Any, Callable[[int], str]] | None = None  # (table, label)
         self._pending_all = False  # so many rows changed that every row is checked again
+        # An undo or redo whose job ended after an upload job had begun: made when it ends.
+        self._deferred: Written | None = None
         # The problem groups of the shown result, grouped in a worker.
         self._summary: Summarised | None = None
         self._sized_for: tuple[Any, Any, tuple[str, ...]] | None = None
@@ -276,7 +278,12 @@ class ReviewStep(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._validation_job.busy or self._export_job.busy or self._bulk_job.busy
+        return (
+            self._validation_job.busy
+            or self._export_job.busy
+            or self._bulk_job.busy
+            or self._deferred is not None
+        )
 
     def set_rows_locked(self, why: str) -> None:
         """An upload job reads the rows (``why`` says so; "" once it has ended): while it
@@ -287,6 +294,10 @@ class ReviewStep(QWidget):
         not changed."""
         self._rows_locked = why
         self.model.set_read_only_reason(why)
+        if not why and self._deferred is not None:
+            written, self._deferred = self._deferred, None
+            self._set_busy(False)
+            self.apply_written(written)
         if not self.busy:
             self.model.set_editable(not why)
             self._set_busy(False)
@@ -428,6 +439,7 @@ class ReviewStep(QWidget):
             settle_long_lived()
         self._shown_result = None
         self.undo_stack.clear()  # a new table: the old edits mean nothing here
+        self._deferred = None
         if self._bulk_job.busy:  # a change to the old table: nothing left to write
             self._bulk_job.drop()
             self._bulk_for = None
@@ -459,8 +471,16 @@ class ReviewStep(QWidget):
         if state.table is not None:
             # From sampled rows: once per table and mapping, and once more when its first
             # result fills the event's columns; a result after a fix keeps the widths.
+            # (Compared by identity: a Table compares equal cell by cell.)
             sized = (state.table, state.mapping, tuple(state.schema.names))
-            if self._sized_for != sized or (result is not None and not self._sized_result):
+            last = self._sized_for
+            same = (
+                last is not None
+                and last[0] is sized[0]
+                and last[1] is sized[1]
+                and last[2] == sized[2]
+            )
+            if not same or (result is not None and not self._sized_result):
                 self._sized_for, self._sized_result = sized, result is not None
                 self.view.size_columns()
         self._filter.refresh(result)
@@ -705,6 +725,15 @@ class ReviewStep(QWidget):
         if ours is None or ours[0] is not self.state.table:
             return  # another table meanwhile: the change meant the old one
         if kind == "write":
+            if self._rows_locked:
+                # The undo stack has moved already: the undo (or redo) is kept, and made
+                # once the upload job has ended, not meanwhile.
+                self._deferred = done
+                self._set_busy(False)
+                self.hint_label.setText(
+                    f"{self._rows_locked} The change is made once it has ended."
+                )
+                return
             self.apply_written(done)
             return
         change: Change | None = done
