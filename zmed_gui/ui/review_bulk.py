@@ -20,7 +20,7 @@ from typing import Any
 from zmed_gui.core.table import CellValue
 
 Cell = tuple[int, int, CellValue]  # (data row, table column, value)
-Scope = list[tuple[int, list[int]]]  # (table column, data rows) pairs
+Scope = list[tuple[int, Sequence[int]]]  # (table column, data rows) pairs
 Span = tuple[int, int, int, int]  # a selection range: top, bottom, left, right (view)
 
 

@@ -31,7 +31,7 @@ from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.review_format import format_cell, parse_edit
 
 Edit = tuple[int, int, CellValue]
-Scope = list[tuple[int, list[int]]]  # (table column, data rows) pairs
+Scope = list[tuple[int, Sequence[int]]]  # (table column, data rows) pairs
 
 
 def replace_edits(

@@ -939,7 +939,9 @@ class ReviewStep(QWidget):
         if table is None or src is None:
             return None
         shown = self.model.visible_rows
-        rows = list(range(len(table))) if shown is None else list(shown)
+        # No copy of 300,000 row numbers on the GUI thread: a range, or the shown rows'
+        # list itself (a filter replaces it, never changes it).
+        rows: Sequence[int] = range(len(table)) if shown is None else shown
         name = table.headers[src] or table.column_label(src)
         noun = "row" if len(rows) == len(table) else "shown row"
         return f"the column {name} ({counted(len(rows), noun)})", [(src, rows)]
