@@ -61,7 +61,12 @@ _Index = QModelIndex | QPersistentModelIndex
 class ReviewModel(QAbstractTableModel):
     """All rows of ``table``: Row, Status, the user's columns, then the event's fields."""
 
-    cells_edited = Signal(list)  # data rows whose cells the user changed
+    # Data rows whose cells the user changed, ascending. ``object``, not ``list``: a list
+    # signal converts every element (300,000 rows: ~150 ms with no receiver, ~430 with one).
+    cells_edited = Signal(object)
+    # A value typed into an editor opened before the rows became read-only: (data row,
+    # table column, the text). Not written; the step says it was not (never silently).
+    edit_refused = Signal(int, int, object)
     CACHE_ROWS = 2000
 
     def __init__(self, parent: Any = None) -> None:
@@ -76,6 +81,7 @@ class ReviewModel(QAbstractTableModel):
         self._numeric: set[int] = set()  # table columns that feed a Number field
         self._cache: OrderedDict[int, list[str]] = OrderedDict()
         self._editable = True
+        self._read_only_why = ""  # while an upload job reads the rows: the sentence why
         self._edit_hook: Any = None  # callable(row, col, value) -> changed data rows
         self._exclude_hook: Any = None  # callable(rows, excluded)
 
@@ -107,9 +113,18 @@ class ReviewModel(QAbstractTableModel):
         """Table columns that feed a Number field: a number typed there stays a number."""
         self._numeric = set(columns)
 
+    def set_read_only_reason(self, why: str) -> None:
+        """Rows read-only while ``why`` is set (an upload job reads them); the cells'
+        tooltips say it. "" when they may change again."""
+        self._read_only_why = why
+
+    @property
+    def read_only_reason(self) -> str:
+        return self._read_only_why
+
     @property
     def editable(self) -> bool:
-        return self._editable
+        return self._editable and not self._read_only_why
 
     def set_edit_hook(self, hook: Any) -> None:
         """``hook(row, col, value) -> Iterable[int]`` writes a cell and revalidates.
@@ -237,7 +252,13 @@ class ReviewModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Vertical:
             # The row numbers, in the vertical header: it never scrolls away sideways.
             if role == Qt.ItemDataRole.DisplayRole and 0 <= section < self.rowCount():
-                return self._formatted(self.data_row(section))[ROW_COLUMN]
+                # Only the number: the header sizes itself from its first and last 100
+                # sections, and formatting each of those whole rows (every cell and the
+                # event) cost ~50 ms each time the step was shown.
+                cached = self._cache.get(self.data_row(section))
+                if cached is not None:
+                    return cached[ROW_COLUMN]
+                return count(self._table.row_numbers[self.data_row(section)])
             if role == Qt.ItemDataRole.ToolTipRole:
                 return "The row number in the spreadsheet, as Excel shows it."
             if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -276,14 +297,15 @@ class ReviewModel(QAbstractTableModel):
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        if index.column() == STATUS_COLUMN and self._result is not None and self._editable:
+        editable = self._editable and not self._read_only_why
+        if index.column() == STATUS_COLUMN and self._result is not None and editable:
             row = self.data_row(index.row())
             if self._result.statuses[row] is RowStatus.INVALID:
                 return base  # cannot be sent: no tick to take away (Delete leaves it out)
             return base | Qt.ItemFlag.ItemIsUserCheckable
         if (
             self.source_column(index.column()) is not None
-            and self._editable
+            and editable
             and self._edit_hook is not None
         ):
             return base | Qt.ItemFlag.ItemIsEditable
@@ -318,6 +340,9 @@ class ReviewModel(QAbstractTableModel):
                 lines.insert(0, edited)
             if col == STATUS_COLUMN and result.statuses[row] is RowStatus.INVALID:
                 lines.insert(0, "This row cannot be sent until its red cells are fixed.")
+            sheet_cell = col == STATUS_COLUMN or self.source_column(col) is not None
+            if self._read_only_why and sheet_cell:
+                lines.append(self._read_only_why)
             return "\n".join(lines) if lines else None
         if role == Qt.ItemDataRole.FontRole:
             return _edited_font() if self._edited_before(row, col) is not None else None
@@ -360,7 +385,14 @@ class ReviewModel(QAbstractTableModel):
                 slot.setData(value)
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if not index.isValid() or self._table is None or not self._editable:
+        if not index.isValid() or self._table is None:
+            return False
+        if self._read_only_why:
+            src = self.source_column(index.column())
+            if role == Qt.ItemDataRole.EditRole and src is not None:
+                self.edit_refused.emit(self.data_row(index.row()), src, value)
+            return False
+        if not self._editable:
             return False
         row = self.data_row(index.row())
         col = index.column()

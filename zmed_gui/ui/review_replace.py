@@ -3,14 +3,16 @@
 Each works out the edits first (``(data row, table column, new value)``), so the dialog
 can say how many cells will change before anything does, and the step applies them as
 one undoable command. The work is plain Python over the cells in scope: one column of
-300,000 rows is counted in a fraction of a second (and only after typing pauses).
+300,000 rows takes a fraction of a second, so a big scope is counted in a job (after
+typing pauses) and changed in one (the Review step's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,11 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from zmed_gui.core.table import CellValue
+from zmed_gui.ui.jobs import Latest
 from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.review_format import format_cell, parse_edit
 
 Edit = tuple[int, int, CellValue]
-Scope = list[tuple[int, list[int]]]  # (table column, data rows) pairs
+Scope = list[tuple[int, Sequence[int]]]  # (table column, data rows) pairs
 
 
 def replace_edits(
@@ -106,18 +109,29 @@ def set_value_edits(table: object, scope: Scope, text: str, numeric: set[int]) -
 
 
 class ReplaceDialog(QDialog):
-    """Find and replace in one column or in the selected cells, with a count first."""
+    """Find and replace in one column or in the selected cells, with a count first.
+
+    A scope of more than ``sync_cells`` cells is counted in a job (the line says it is
+    counting, Replace waits for the count); a newer count supersedes an older one.
+    """
+
+    counted = Signal(int)  # a count was shown (tests)
 
     def __init__(
         self,
         parent: QWidget | None,
         scopes: Sequence[tuple[str, Scope]],
         count: Callable[[Scope, str, str, bool], int],
+        sync_cells: int = 5_000,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Find and replace")
         self._scopes = list(scopes)
         self._count = count
+        self._sync_cells = sync_cells
+        self._count_job = Latest(self)
+        self._count_job.finished.connect(self._on_count_job_finished)
+        self._count_job.failed.connect(self._on_count_job_failed)
         self.find_edit = QLineEdit()
         self.replace_edit = QLineEdit()
         self.whole_check = QCheckBox("Only cells that match as a whole")
@@ -157,17 +171,40 @@ class ReplaceDialog(QDialog):
         i = self.scope_combo.currentIndex()
         return self._scopes[i][1] if 0 <= i < len(self._scopes) else []
 
-    def update_count(self) -> int:
-        """Count what will change and say it; Replace is on only when something will."""
+    def update_count(self) -> int | None:
+        """Count what will change and say it; Replace is on only when something will.
+        None: a big scope is being counted in a job (``counted`` says when it is)."""
         self._timer.stop()
+        self._count_job.drop()
         find = self.find_edit.text()
         if not find:
             self.count_label.setText("Type what to find.")
             self.replace_button.setEnabled(False)
             return 0
-        n = self._count(self.scope, find, self.replace_edit.text(), self.whole_check.isChecked())
+        scope, replace, whole = self.scope, self.replace_edit.text(), self.whole_check.isChecked()
+        if sum(len(rows) for _, rows in scope) <= self._sync_cells:
+            n = self._count(scope, find, replace, whole)
+            self._show_count(n)
+            return n
+        count = self._count
+
+        def work(progress: Any, cancel: Any) -> int:
+            return count(scope, find, replace, whole)
+
+        self.replace_button.setEnabled(False)
+        self.count_label.setText("Counting the cells that will change…")
+        self._count_job.run(work)
+        return None
+
+    def _show_count(self, n: int) -> None:
         self.count_label.setText(
             f"{counted(n, 'cell')} will change." if n else "No cell will change."
         )
         self.replace_button.setEnabled(n > 0)
-        return n
+        self.counted.emit(n)
+
+    def _on_count_job_finished(self, n: int) -> None:
+        self._show_count(n)
+
+    def _on_count_job_failed(self, message: str, details: str) -> None:
+        self.count_label.setText("The cells could not be counted; change the text to try again.")

@@ -15,7 +15,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 
 from zmed_gui.ui.review_model import (
@@ -38,8 +46,19 @@ TEXT_FLOOR = 64  # px; a text column of the sheet keeps its header and at least 
 EVENT_FLOOR = 72  # px; the event's fields (they repeat the sheet's) give way first
 
 
+_EDITING = (
+    QAbstractItemView.EditTrigger.DoubleClicked,
+    QAbstractItemView.EditTrigger.EditKeyPressed,
+    QAbstractItemView.EditTrigger.AnyKeyPressed,
+)
+
+
 class ReviewTable(QTableView):
     """A ``QTableView`` over a :class:`ReviewModel`, set up for reviewing many rows."""
+
+    # A double-click, F2 or a typed key on a cell of the sheet while the rows are
+    # read-only (an upload job reads them): the step says why, next to the cell.
+    edit_refused = Signal(QModelIndex)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +86,42 @@ class ReviewTable(QTableView):
         # A double-click on a header divider fits the column to the rows on screen only
         # (Qt's default looks at 1000 rows, each a trip into Python).
         hh.setResizeContentsPrecision(0)
+
+    def setModel(self, model: Any) -> None:
+        """The view's model; the column headings get a selection model of their own.
+
+        A heading asks "is my whole column selected?" each time it paints after the
+        selection changed, and Qt answers by asking ``flags()`` of every row of that
+        column: with a whole column of 300,000 rows selected (before a fill down or a
+        "set to"), each repaint of the headings froze the window for 2-10 s. The
+        headings of the sheet's columns never show a selection here, so they ask an
+        empty one (cells, row numbers and the selection itself are unchanged).
+        """
+        super().setModel(model)
+        if model is not None:
+            self._heading_selection = QItemSelectionModel(model, self)
+            self.horizontalHeader().setSelectionModel(self._heading_selection)
+
+    def edit(  # type: ignore[override]
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        trigger: QAbstractItemView.EditTrigger | None = None,
+        event: QEvent | None = None,
+    ) -> bool:
+        if trigger is None:
+            super().edit(index)
+            return True
+        started = super().edit(index, trigger, event)  # type: ignore[arg-type]
+        model = self.review_model()
+        if (
+            not started
+            and trigger in _EDITING
+            and model is not None
+            and model.read_only_reason
+            and model.source_column(index.column()) is not None
+        ):
+            self.edit_refused.emit(model.index(index.row(), index.column()))
+        return started
 
     def review_model(self) -> ReviewModel | None:
         model = self.model()

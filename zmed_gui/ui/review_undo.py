@@ -14,9 +14,7 @@ from typing import Any, Protocol
 
 from PySide6.QtGui import QUndoCommand
 
-from zmed_gui.core.table import CellValue
-
-Cell = tuple[int, int, CellValue]  # (data row, table column, value)
+from zmed_gui.ui.review_bulk import Cell, Written, changes
 
 
 class EditTarget(Protocol):
@@ -24,38 +22,38 @@ class EditTarget(Protocol):
 
     def write_cells(self, cells: Sequence[Cell]) -> None: ...
 
+    def apply_written(self, written: Written) -> None: ...
+
     def write_excluded(self, rows: Sequence[int], excluded: Sequence[bool]) -> None: ...
 
 
 class EditCells(QUndoCommand):
-    """Many cells set at once (a typed cell, fill down, replace, set to value, reimport)."""
+    """Many cells set at once (a typed cell, fill down, replace, set to value, reimport).
+
+    ``written``: the change already written into copies of its columns (a worker did it,
+    :mod:`review_bulk`); the first ``redo()`` (the push) swaps them in, later ones write.
+    """
 
     def __init__(
-        self, target: EditTarget, old: Sequence[Cell], new: Sequence[Cell], text: str
+        self,
+        target: EditTarget,
+        old: Sequence[Cell],
+        new: Sequence[Cell],
+        text: str,
+        written: Written | None = None,
     ) -> None:
         super().__init__(text)
         self._target = target
-        self._old = list(old)
-        self._new = list(new)
+        self._old = old if isinstance(old, list) else list(old)
+        self._new = new if isinstance(new, list) else list(new)
+        self._written = written
 
     @classmethod
     def of(
         cls, target: EditTarget, table: Any, edits: Sequence[Cell], text: str
     ) -> EditCells | None:
         """A command for ``edits`` that change something (None when none does)."""
-        old: list[Cell] = []
-        new: list[Cell] = []
-        keep_old, keep_new = old.append, new.append
-        columns = table.columns
-        # A cell named twice: redo writes both (the last wins), undo writes the sheet's
-        # value back twice; no dedupe pass needed.
-        for cell in edits:
-            row, col, value = cell
-            before = columns[col][row]
-            if before.__class__ is value.__class__ and before == value:
-                continue
-            keep_old((row, col, before))
-            keep_new(cell)
+        old, new = changes(table, edits)
         return cls(target, old, new, text) if new else None
 
     @property
@@ -63,7 +61,11 @@ class EditCells(QUndoCommand):
         return len(self._new)
 
     def redo(self) -> None:
-        self._target.write_cells(self._new)
+        written, self._written = self._written, None
+        if written is not None:
+            self._target.apply_written(written)
+        else:
+            self._target.write_cells(self._new)
 
     def undo(self) -> None:
         self._target.write_cells(self._old)

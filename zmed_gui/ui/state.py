@@ -184,11 +184,20 @@ class AppState(QObject):
         self._edit_originals = {c: originals[c] for c in self._edited_cells if c in originals}
         self.edits_changed.emit()
 
-    def set_edits(self, originals: Mapping_[Cell, CellValue]) -> None:
+    def set_edits(
+        self, originals: Mapping_[Cell, CellValue], cells: frozenset[Cell] | None = None
+    ) -> None:
         """The cells typed in Review with the value each held before (Review keeps them
-        for the marks, undo and the report's "Changed in Review")."""
-        self._edit_originals = dict(originals)
-        self._edited_cells = frozenset(self._edit_originals)
+        for the marks, undo and the report's "Changed in Review").
+
+        ``cells``: ``frozenset(originals)``, made in a worker with ``originals`` a dict
+        handed over to the state (kept, not copied: 300,000 cells cost the GUI thread
+        nothing)."""
+        if cells is not None and isinstance(originals, dict):
+            self._edit_originals, self._edited_cells = originals, cells
+        else:
+            self._edit_originals = dict(originals)
+            self._edited_cells = frozenset(self._edit_originals)
         self.edits_changed.emit()
 
     def mark_edited(self, cells: Iterable[Cell]) -> None:

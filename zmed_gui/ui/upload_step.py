@@ -155,6 +155,7 @@ class UploadStep(QWidget):
         self._changed_of: tuple[int, int] | None = None
         self._rejected_left = 0  # rejected rows not changed since: never sent by themselves
         self._locked = ""
+        self._job_text = ""  # what the running job does ("Preparing the upload…")
 
         self.start_action = QAction(icon("upload"), "&Upload", self)
         self.start_action.setShortcut(QKeySequence("Ctrl+Return"))
@@ -267,13 +268,19 @@ class UploadStep(QWidget):
         self._update_summary()
 
     def _announce_lock(self) -> None:
-        """Tell Review whether rows may change: not while an upload runs or is paused."""
-        if not self._sending:
-            text = ""
-        elif self.progress_box.pause.paused:
+        """Tell Review whether rows may change: not while any job of an upload reads them
+        (preparing, sending, paused, writing a report or the rows to fix) nor while its
+        duplicate guard or last look waits for an answer."""
+        if self._sending and self.progress_box.pause.paused:
             text = "An upload is paused: resume or cancel it before changing rows."
-        else:
+        elif self._sending:
             text = "An upload is running: wait for it to end, or cancel it, before changing rows."
+        elif self._worker is not None:
+            text = f"{self._job_text.rstrip('…. ')}: wait for it to end before changing rows."
+        elif self.guard_box is not None or self.look_box is not None:
+            text = "An upload waits for your answer: answer it before changing rows."
+        else:
+            text = ""
         if text != self._locked:
             self._locked = text
             self.rows_locked.emit(text)
@@ -520,6 +527,7 @@ class UploadStep(QWidget):
             prepared.close()
             self.progress_label.setText("Nothing was sent.")
             self.upload_stopped.emit("Nothing was sent.")
+        self._announce_lock()  # sending, asking again, or nothing: Review is told
 
     # -- the last look ---------------------------------------------------------------------------
     def _look_then_send(self, prepared: Prepared) -> None:
@@ -528,11 +536,11 @@ class UploadStep(QWidget):
         if prepared.plan.options.dry_run or self.form.demo_selected() or conn is None:
             self._send(prepared)
             return
-        self._set_running(False)
         box = last_look_box(self, prepared.look, conn, prepared.plan.target, self.state.schema)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.finished.connect(lambda _code: self._on_look_box_finished(box, prepared))
         self.look_box = box
+        self._set_running(False)  # Review stays read-only: the box waits for an answer
         box.open()
         self.look_shown.emit(box)
 
@@ -544,6 +552,7 @@ class UploadStep(QWidget):
             self._send(prepared)
             return
         prepared.close()
+        self._announce_lock()  # nothing is sent: rows may change again
         self._update_summary()
         self.progress_label.setText("Nothing was sent.")
         self.upload_stopped.emit("Nothing was sent.")
@@ -597,6 +606,7 @@ class UploadStep(QWidget):
         self.pause_button.setEnabled(True)
 
     def _run_worker(self, fn: Any, on_finished: Any, text: str) -> None:
+        self._job_text = text
         self._worker = jobs.run(
             fn,
             min_interval=0.1,
