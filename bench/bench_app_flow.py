@@ -129,16 +129,23 @@ class RssSampler(threading.Thread):
         a comprehension over a million rows, a native reader's batch of rows).
         """
         frames = sys._current_frames()
-        frame = frames.get(self.gui_ident)
-        lines = traceback.format_stack(frame)[-12:] if frame is not None else ["?\n"]
-        for ident, other in frames.items():
-            if ident in (self.gui_ident, threading.get_ident()):
-                continue
-            inner = traceback.extract_stack(other)[-3:]
-            where = " <- ".join(
-                f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(inner)
-            )
-            lines.append(f"  [thread {ident}] {where}\n")
+        try:
+            frame = frames.get(self.gui_ident)
+            lines = traceback.format_stack(frame)[-12:] if frame is not None else ["?\n"]
+            for ident, other in frames.items():
+                if ident in (self.gui_ident, threading.get_ident()):
+                    continue
+                inner = traceback.extract_stack(other)[-3:]
+                where = " <- ".join(
+                    f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(inner)
+                )
+                lines.append(f"  [thread {ident}] {where}\n")
+        finally:
+            # The dict holds this very frame, which holds the dict: a cycle that would keep
+            # every thread's frame (and an upload's plan in its locals) until a collection,
+            # and the app freezes the collector's generations after an upload: for good.
+            frames.clear()
+            frame = other = None
         return "".join(lines)
 
     def stop(self) -> None:
