@@ -122,10 +122,30 @@ class RssSampler(threading.Thread):
                     self.stall_stacks.append((phase, age * 1000, self.gui_stack()))
 
     def gui_stack(self) -> str:
-        frame = sys._current_frames().get(self.gui_ident)
-        if frame is None:
-            return "?"
-        lines = traceback.format_stack(frame)[-12:]
+        """The GUI thread's stack, then where every other thread is.
+
+        This thread needs the GIL to look, so it looks just after a worker let go of it: a
+        worker's innermost lines are where it held the GIL for the stall (one long C call:
+        a comprehension over a million rows, a native reader's batch of rows).
+        """
+        frames = sys._current_frames()
+        try:
+            frame = frames.get(self.gui_ident)
+            lines = traceback.format_stack(frame)[-12:] if frame is not None else ["?\n"]
+            for ident, other in frames.items():
+                if ident in (self.gui_ident, threading.get_ident()):
+                    continue
+                inner = traceback.extract_stack(other)[-3:]
+                where = " <- ".join(
+                    f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(inner)
+                )
+                lines.append(f"  [thread {ident}] {where}\n")
+        finally:
+            # The dict holds this very frame, which holds the dict: a cycle that would keep
+            # every thread's frame (and an upload's plan in its locals) until a collection,
+            # and the app freezes the collector's generations after an upload: for good.
+            frames.clear()
+            frame = other = None
         return "".join(lines)
 
     def stop(self) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from zmed_gui.core.table import Table
 
 
@@ -18,3 +20,21 @@ def test_where_writes_the_row_number_plainly() -> None:
     text = table.where(0, 0)
     assert "\\u202f" not in text
     assert text == "sheet 'March', row 1204, column A (Qty)"
+
+
+def test_share_repeated_text_across_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The column is shared a few cells at a time (short native calls): the outcome is the
+    same as in one go, across step boundaries, for text only."""
+    from zmed_gui.core import table as table_module
+
+    monkeypatch.setattr(table_module, "SHARE_STEP", 3)
+    words = ["".join(["API", "_CALLS"]) for _ in range(10)] + [1, 1.0, None, True]
+    words += ["".join(["Region", "A"]) for _ in range(7)]
+    ids = [f"ID-{i}" for i in range(20)]
+    columns: list[list[table_module.CellValue]] = [list(words), list(ids)]
+    assert table_module.share_repeated_text(columns, sample=8) == 1
+    assert columns[0] == words
+    assert len({id(v) for v in columns[0][:10]}) == 1  # one "API_CALLS" for ten cells
+    assert len({id(v) for v in columns[0][-7:]}) == 1
+    assert [type(v) for v in columns[0][10:14]] == [int, float, type(None), bool]
+    assert columns[1] == ids  # mostly distinct: left as it is

@@ -45,6 +45,7 @@ __all__ = [
     "Latest",
     "Queue",
     "WorkFn",
+    "give_back_freed_memory",
     "run",
     "running_jobs",
     "wait_for_jobs",
@@ -69,6 +70,13 @@ class _Relay(QObject):
     finished = Signal(object)
     failed = Signal(object, str, str)  # the ZmedError (or None for a bug), message, details
     cancelled = Signal()
+
+
+def give_back_freed_memory(progress: ProgressCallback, cancel: CancelToken) -> bool:
+    """A job of its own: hand the heap's free memory back to the system, for when the
+    GUI thread has just let go of big data (a table, a validation or an upload's outcomes
+    replaced). The trim walks the heap, so never on the GUI thread; it needs no GIL."""
+    return give_back_memory()
 
 
 def _spent(progress: ProgressCallback, cancel: CancelToken) -> Any:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from zmed_gui.core.mapping import unmapped_required
 from zmed_gui.core.settings import Settings
-from zmed_gui.ui import main_menus, main_status, settings_store
+from zmed_gui.ui import jobs, main_menus, main_status, settings_store
 from zmed_gui.ui.dialogs import show_error
 from zmed_gui.ui.icons import app_icon, warning_background
 from zmed_gui.ui.main_status import sendable_rows, status_count
@@ -200,6 +200,15 @@ class MainWindow(QMainWindow):
         self._recount_timer.timeout.connect(self._on_state_changed)
         self.state.excluded_changed.connect(self._recount_timer.start)
         self.state.edits_changed.connect(self._recount_timer.start)
+        # A table or a validation replaced lets go of hundreds of MiB (the sheet as read,
+        # the last check's columns): the heap keeps them unless asked to give them back.
+        # Asked once per burst of changes, in a job (the trim walks the heap).
+        self._trim_timer = QTimer(self)
+        self._trim_timer.setSingleShot(True)
+        self._trim_timer.setInterval(0)
+        self._trim_timer.timeout.connect(self._on_trim_timer_timeout)
+        self.state.table_changed.connect(self._trim_timer.start)
+        self.state.validation_changed.connect(self._trim_timer.start)
         self.open_step.file_opened.connect(self._on_open_step_file_opened)
         self.open_step.preview_changed.connect(self._on_state_changed)
         self._closing_after_upload = False
@@ -422,6 +431,9 @@ class MainWindow(QMainWindow):
         from zmed_gui.ui.upload_dialogs import offer_resume
 
         offer_resume(self, self.state)
+
+    def _on_trim_timer_timeout(self) -> None:
+        jobs.run(jobs.give_back_freed_memory, context=self)
 
     def _on_close_timer_timeout(self) -> None:
         if not self.upload_running():

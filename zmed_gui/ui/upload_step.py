@@ -45,7 +45,7 @@ from zmed_gui.core.validate import RowStatus, revalidate_rows
 from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import open_file, show_error
 from zmed_gui.ui.icons import icon
-from zmed_gui.ui.jobs import Job
+from zmed_gui.ui.jobs import Job, give_back_freed_memory
 from zmed_gui.ui.journal_dialog import journal_damaged_box
 from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.review_step import (
@@ -583,8 +583,7 @@ class UploadStep(QWidget):
             )
             # What every upload of these rows did, and what is still to send: walked here,
             # so the GUI thread only shows it (200k rows: tens of milliseconds saved there).
-            merged = merge_outcomes(earlier, result.row_outcomes) if earlier else None
-            merged = merged if merged is not None else dict(result.row_outcomes)
+            merged = outcomes_after(earlier, result.row_outcomes)
             sent_values = record_sent_values(base, snap, result.row_outcomes)
             changed: set[int] = set()
             after: dict[int, list[tuple[int, CellValue, CellValue]]] = {}
@@ -705,6 +704,9 @@ class UploadStep(QWidget):
             )
         self._remember_findings(result)
         self._schedule_check(result)
+        # The last upload's result and outcomes were let go just now, on this thread, after
+        # the job had already handed the heap back: hand back what they held too, off it.
+        jobs.run(give_back_freed_memory, context=self)
         self.upload_finished.emit(result)
 
     # -- what next ------------------------------------------------------------------------------
@@ -993,6 +995,24 @@ SENT = frozenset({RowOutcome.ACCEPTED, RowOutcome.UNCERTAIN, RowOutcome.REJECTED
 
 def _same_value(a: object, b: object) -> bool:
     return a.__class__ is b.__class__ and a == b
+
+
+def outcomes_after(
+    earlier: dict[int, RowUpload], later: dict[int, RowUpload]
+) -> dict[int, RowUpload]:
+    """What every upload of these rows did, ``later`` over ``earlier`` (call off-thread).
+
+    ``later`` itself, not a copy, when it says something of every row ``earlier`` knew
+    (the first upload, "send all again", a resume): a million rows' dict (and its keys)
+    is kept once, by the result and the step alike. Nobody changes either in place (the
+    step copies before it writes), so sharing is safe.
+    """
+    if not earlier:
+        return later
+    not_sent = RowOutcome.NOT_SENT
+    if earlier.keys() <= later.keys() and all(up.status != not_sent for up in later.values()):
+        return later
+    return merge_outcomes(earlier, later)
 
 
 def record_sent_values(
