@@ -250,12 +250,28 @@ def test_after_cancel_one_next_step_and_quit_asks_naming_the_unsent_events(
         up.batch_spin.setValue(3)
         up.concurrency_spin.setValue(1)
         confirm_last_look(up)
+        asked: list[str] = []
+        answers = [False, False, True]
+
+        def ask(_parent: Any, _title: str, question: str) -> bool:
+            asked.append(question)
+            return answers.pop(0) if answers else True  # pytest-qt closes it again
+
+        monkeypatch.setattr(dialogs, "ask_yes_no", ask)
+        w.show()
         with qtbot.waitSignal(up.upload_finished, timeout=30_000) as done:
             up.start_button.click()
             qtbot.waitUntil(
                 lambda: up.pause_button.isEnabled() and len(emu.accepted_events()) >= 6,
                 timeout=15_000,
             )
+            up.pause_button.click()
+            qtbot.waitUntil(lambda: up.progress_label.text().startswith("Paused."), timeout=5000)
+            # paused: Ctrl+Q asks, naming the events not sent (the user says No)
+            w.quit_action.trigger()
+            assert w.isVisible() and len(asked) == 1
+            left = 30 - len(emu.accepted_events())
+            assert asked[0].startswith(f"An upload is paused. {left} events are not sent yet.")
             up.cancel_button.click()
         result = done.args[0]
         assert result.interrupted and result.not_sent > 0
@@ -267,22 +283,13 @@ def test_after_cancel_one_next_step_and_quit_asks_naming_the_unsent_events(
             assert "Check with the meter" in title
         assert "Resume upload" in up.summary_label.text()
 
-        # walk 119-120: Ctrl+Q asks, naming the events not sent and the next start
-        asked: list[str] = []
-        answers = [False, True]
-
-        def ask(_parent: Any, _title: str, question: str) -> bool:
-            asked.append(question)
-            return answers.pop(0) if answers else True  # pytest-qt closes it again
-
-        monkeypatch.setattr(dialogs, "ask_yes_no", ask)
-        w.show()
+        # walk 119-120: stopped, Ctrl+Q asks, naming the events not sent and the next start
         w.quit_action.trigger()
-        assert w.isVisible() and len(asked) == 1
-        assert f"{result.not_sent} events not sent" in asked[0]
-        assert "resume it the next time it starts" in asked[0]
+        assert w.isVisible() and len(asked) == 2
+        assert f"{result.not_sent} events not sent" in asked[1]
+        assert "resume it the next time it starts" in asked[1]
         w.quit_action.trigger()
-        assert not w.isVisible() and len(asked) == 2
+        assert not w.isVisible() and len(asked) == 3
         # ... and the next start offers it
         accept_resume_offer(qtbot, AppState())
     finally:

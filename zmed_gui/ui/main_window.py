@@ -395,6 +395,10 @@ class MainWindow(QMainWindow):
         elif self.upload_running() and not self._closing_after_upload:
             from zmed_gui.ui.dialogs import ask_yes_no
 
+            question = question or (
+                "An upload is running. Stop it and close zmed-gui?\n\nRequests already on "
+                "their way are finished and recorded; you can resume the rest later."
+            )
             if not ask_yes_no(self, "Upload in progress", question):
                 event.ignore()
                 return

@@ -60,6 +60,8 @@ def progress_text(p: Any, paused: bool, service: str = "Zuora") -> str:
     if (p.paused or paused) and in_flight:
         # Nothing new leaves; the requests on their way are answered first.
         text = f"Pausing… (waiting for {counted(in_flight, 'request')} in flight). " + text
+    elif paused and not p.paused:
+        text = "Pausing… " + text  # the sender has not seen the pause yet
     elif p.paused or paused:
         text = "Paused. " + text
     elif p.message:

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from tests.core.upload.test_upload import items, make_rig  # noqa: F401 (a fixture)
-from zmed_gui.core.progress import PauseToken
+from zmed_gui.core.progress import CancelToken, PauseToken
 from zmed_gui.core.upload import UploadProgress, UploadResult
 from zmed_gui.emulator import EmulatorConfig, FaultPlan
 
@@ -77,3 +77,37 @@ def test_pause_holds_a_retry_and_says_what_is_in_flight(make_rig: Any) -> None: 
         pause.resume()
         t.join(20)
     assert result[0].accepted == 40
+
+
+def test_cancel_while_paused_sends_nothing_more(make_rig: Any) -> None:  # noqa: F811
+    # The app's Cancel sets the cancel token, then resumes the pause so the sender wakes:
+    # the request the pause held must not leave on the way out.
+    rig = make_rig(EmulatorConfig(max_events_per_call=5, faults=FaultPlan.parse("slow=1:0.05")))
+    pause, cancel = PauseToken(), CancelToken()
+    seen: list[UploadProgress] = []
+    result: list[UploadResult] = []
+    t = threading.Thread(
+        target=lambda: result.append(
+            rig.send(
+                items(200),
+                batch_size=100,
+                concurrency=1,
+                pause=pause,
+                cancel=cancel,
+                progress=seen.append,
+            )
+        )
+    )
+    t.start()
+    try:
+        wait_for(lambda: len(rig.emu.accepted_events()) >= 10)
+        pause.pause()
+        wait_for(lambda: paused_and_settled(seen))
+        calls = rig.emu.stats()["calls"]
+        cancel.cancel()
+        pause.resume()
+    finally:
+        pause.resume()
+        t.join(20)
+    assert rig.emu.stats()["calls"] == calls
+    assert result[0].interrupted and result[0].not_sent > 0

@@ -555,6 +555,8 @@ class Sender:
         pause = self.pause
         while pause is not None and pause.paused and not self.stop.wait(0.05):
             pass
+        if self.cancel is not None and self.cancel.cancelled:
+            self.stop.set()  # Cancel while paused: the held request never leaves
 
     def _post(self, url: str, body: bytes) -> PostResult:
         """One request, counted while it is on its way (the progress says how many)."""
