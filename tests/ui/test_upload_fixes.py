@@ -282,7 +282,9 @@ def test_no_time_left_counts_while_paused() -> None:
     assert "12 s left" in progress_text(p, paused=False)
     paused = progress_text(p, paused=True)
     assert "left" not in paused.replace("time left: paused", "") and "events/s" not in paused
-    assert paused.startswith("Paused.")
+    assert paused.startswith("Pausing…")  # the sender's own snapshot is not paused yet
+    p.paused = True
+    assert progress_text(p, paused=True).startswith("Paused.")
 
 
 def test_after_cancel_pause_is_off_and_one_upload_button_shows(qtbot: Any, tmp_path: Path) -> None:

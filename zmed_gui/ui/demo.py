@@ -79,8 +79,7 @@ def start_demo(window: MainWindow) -> DemoSession:
     )
     state.set_demo(connection, DEMO_CLIENT_SECRET, (emulator.base_url, DEMO_METER_ID), emulator)
     state.set_schema(demo_schema())
-    window.demo_banner.setVisible(True)
-    window.update_status()  # title and status bar say "demo"
+    window.update_status()  # title, banner and status bar say "demo"
 
     files = ExitStack()
     sample = sample_path(files)

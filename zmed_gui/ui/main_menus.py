@@ -91,6 +91,10 @@ def build_menus(window: MainWindow) -> None:
         file_menu.addSeparator()
         file_menu.addAction(w.export_action)
     file_menu.addSeparator()
+    # After an upload: the rows it left, out to Excel and back in (issue 11).
+    file_menu.addAction(w.upload_step.fix_export_action)
+    file_menu.addAction(w.upload_step.fix_read_action)
+    file_menu.addSeparator()
     file_menu.addAction(w.quit_action)
 
     edit_menu = bar.addMenu("&Edit")

@@ -25,6 +25,14 @@ def sendable_rows(result: Any) -> int:
     return status_count(result, RowStatus.VALID) + status_count(result, RowStatus.WARNING)
 
 
+def demo_chosen(state: Any) -> bool:
+    """Demo mode, and its emulator is the chosen connection (not a saved one)."""
+    if not state.demo:
+        return False
+    conn = state.demo_connection
+    return conn is None or state.connection_name in (None, conn.name)
+
+
 def build_status_bar(window: MainWindow) -> None:
     """Sets ``window.file_status``, ``window.rows_status`` and ``window.connection_status``."""
     bar = window.statusBar()
@@ -87,11 +95,17 @@ def update_status(window: MainWindow) -> None:
             warn = status_count(result, RowStatus.WARNING)
             invalid = status_count(result, RowStatus.INVALID)
             excluded = status_count(result, RowStatus.EXCLUDED)
-            text += f"  \u2022  {count(valid + warn)} ready to send, {count(invalid)} invalid"
+            ready = window.upload_step.left_to_send()  # after an upload: what it left
+            ready = valid + warn if ready is None else ready
+            text += f"  \u2022  {count(ready)} ready to send, {count(invalid)} invalid"
             if excluded:
                 text += f", {count(excluded)} left out"
         window.rows_status.setText(text)
-    if state.demo:
+    # The demo banner and "demo emulator" follow the chosen connection: in demo mode a
+    # saved connection to a real tenant may be chosen, and then uploads go there.
+    to_emulator = demo_chosen(state)
+    window.demo_banner.setVisible(to_emulator)
+    if to_emulator:
         window.connection_status.setText("Connection: demo emulator")
     elif state.connection_name:
         window.connection_status.setText(f"Connection: {state.connection_name}")

@@ -173,6 +173,13 @@ class MainWindow(QMainWindow):
         )
         # While an upload runs or is paused, Review's rows are read-only (it says why).
         self.upload_step.rows_locked.connect(self.review_step.set_rows_locked)
+        # The status bar's "ready to send" follows what the uploads delivered.
+        for done in (
+            self.upload_step.upload_finished,
+            self.upload_step.upload_checked,
+            self.upload_step.fixes_read,
+        ):
+            done.connect(self._on_state_changed)
 
         main_menus.build_actions(self)
         main_menus.build_menus(self)
@@ -386,15 +393,22 @@ class MainWindow(QMainWindow):
             super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.upload_running() and not self._closing_after_upload:
+        question = "" if self._closing_after_upload else self.upload_step.quit_question()
+        if question and not self.upload_running():
+            # Stopped (or cancelled) with events not sent: say so, and that Resume waits.
             from zmed_gui.ui.dialogs import ask_yes_no
 
-            if not ask_yes_no(
-                self,
-                "Upload in progress",
+            if not ask_yes_no(self, "Events not sent", question):
+                event.ignore()
+                return
+        elif self.upload_running() and not self._closing_after_upload:
+            from zmed_gui.ui.dialogs import ask_yes_no
+
+            question = question or (
                 "An upload is running. Stop it and close zmed-gui?\n\nRequests already on "
-                "their way are finished and recorded; you can resume the rest later.",
-            ):
+                "their way are finished and recorded; you can resume the rest later."
+            )
+            if not ask_yes_no(self, "Upload in progress", question):
                 event.ignore()
                 return
             # Stop cleanly: close once the upload step has recorded what was sent.
@@ -455,8 +469,10 @@ class MainWindow(QMainWindow):
         self.go_to(index + 1)
 
     def _on_open_action_triggered(self) -> None:
-        self.go_to(OPEN)
-        self.open_step.choose_file()
+        # The dialog first: cancelling it leaves the step and the loaded work as they were.
+        path = self.open_step.ask_for_file()
+        if path is not None:
+            self.open_path(path)
 
     def _on_validate_action_triggered(self) -> None:
         if self.current_step() != REVIEW:

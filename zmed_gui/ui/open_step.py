@@ -273,12 +273,16 @@ class OpenStep(QWidget):
 
     def choose_file(self) -> None:
         """Ask for a file with the system dialog, then open it."""
-        start_dir = last_directory()
+        path = self.ask_for_file()
+        if path is not None:
+            self.open_path(path)
+
+    def ask_for_file(self) -> Path | None:
+        """The system's open dialog; None when it was cancelled (nothing changes then)."""
         name, _filter = QFileDialog.getOpenFileName(
-            self, "Open a spreadsheet", start_dir, file_dialog_filter()
+            self, "Open a spreadsheet", last_directory(), file_dialog_filter()
         )
-        if name:
-            self.open_path(Path(name))
+        return Path(name) if name else None
 
     def open_path(self, path: Path | str) -> None:
         """Read the sheet names and a preview of ``path`` in the background."""

@@ -241,7 +241,8 @@ class UploadForm(QWidget):
 
     def _on_connection_combo_current_index_changed(self, _index: int = 0) -> None:
         name = self.connection_combo.currentData()
-        if name and name != self.state.connection_name and name != DEMO_NAME:
+        if name and name != self.state.connection_name:
+            # The demo's too: the banner and the status bar follow the chosen connection.
             self.state.set_connection_name(name)
         conn = self.selected_connection()
         if conn is not None and not self.target_edit.text().strip():

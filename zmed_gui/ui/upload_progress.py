@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QProgressBar, QPus
 
 from zmed_gui.core.progress import PauseToken
 from zmed_gui.ui.icons import icon
+from zmed_gui.ui.numbers import counted
 from zmed_gui.ui.upload_dialogs import n
 
 
@@ -55,7 +56,13 @@ def progress_text(p: Any, paused: bool, service: str = "Zuora") -> str:
     parts.append(f"{n(p.retries)} retries")
     parts.append(f"{n(p.rejected + p.uncertain)} failed")
     text = " · ".join(parts)
-    if p.paused or paused:
+    in_flight = int(getattr(p, "in_flight", 0) or 0)
+    if (p.paused or paused) and in_flight:
+        # Nothing new leaves; the requests on their way are answered first.
+        text = f"Pausing… (waiting for {counted(in_flight, 'request')} in flight). " + text
+    elif paused and not p.paused:
+        text = "Pausing… " + text  # the sender has not seen the pause yet
+    elif p.paused or paused:
         text = "Paused. " + text
     elif p.message:
         text += f"\n{p.message}"
@@ -130,6 +137,15 @@ class UploadProgressPanel(QGroupBox):
         with self._latest_lock:
             return self._latest is not None
 
+    def events_left(self) -> int | None:
+        """Events of the running upload not yet sent (None: it has not reported yet)."""
+        with self._latest_lock:
+            p = self._latest
+        if p is None:
+            return None
+        to_send = max(p.events_total - p.skipped_duplicates, 0)
+        return int(max(to_send - (p.accepted + p.rejected + p.uncertain), 0))
+
     def post(self, p: Any) -> None:
         """Keep ``p`` for the next :meth:`show_latest` (called from the worker thread)."""
         with self._latest_lock:
@@ -185,7 +201,7 @@ class UploadProgressPanel(QGroupBox):
                 self._active, self._since = self._sending_seconds(), None
             self.pause.pause()
             self.pause_button.setText("Resume")
-            self.progress_label.setText("Pausing after the requests already on their way…")
+            self.progress_label.setText("Pausing…")
 
     def stopping(self) -> None:
         """Cancel was asked for: a paused run must wake up to see it."""

@@ -127,11 +127,30 @@ def result_title(result: Any, service: str = "Zuora") -> str:
             if result.accepted != 1
             else f"Done: the event was received by {service}."
         )
-    if result.message and (result.uncertain or result.held_uncertain or result.error):
+    if result.interrupted and not result.error:
+        # One next step (Resume); core's sentence ("run the same upload again") is the
+        # command line's. Uncertain events: the app's own button finds out.
+        if result.uncertain:
+            title += (
+                f"\n{counted(result.uncertain, 'event')} "
+                f"{'was' if result.uncertain == 1 else 'were'} sent without an answer: "
+                f"{CHECK_WORDS}"
+            )
+    elif result.message and (result.uncertain or result.held_uncertain or result.error):
         # Core's sentence adds what to do about uncertain events; counts are below.
-        title += f"\n{plain_words(result.message)[0]}"
+        words = plain_words(result.message)[0].replace(
+            CORE_CHECK_WORDS, CHECK_WORDS[0].upper() + CHECK_WORDS[1:]
+        )
+        title += f"\n{words}"
     title += f"\nUpload {result.upload_id[:8]}, track ID {result.track_id}."
     return title
+
+
+# Core's advice for uncertain events (the command line's), and the app's: its own button.
+CORE_CHECK_WORDS = "Check the uncertain events in Zuora and resend them only if they are missing."
+CHECK_WORDS = (
+    "press Check with the meter to see whether they arrived; resend them only if they did not."
+)
 
 
 def _count_names(service: str) -> list[tuple[str, str]]:
@@ -298,8 +317,14 @@ class UploadResultPanel(QGroupBox):
                 self.failed.pop(row, None)
             self.resend_button.setVisible(bool(self.failed) and not self._shown.interrupted)
             self.fix_export_button.show()
-            rejected = int(self._shown.rejected) + int(checked.rejected)
-            self.count_labels["rejected"].setText(n(rejected))
+            # Every row once: the rejected-after-receipt events are inside "Received", so
+            # they are told there, never added to "Rejected" beside them.
+            received = int(self._shown.accepted)
+            unknown = f", not known yet {n(checked.unknown)}" if checked.unknown else ""
+            self.count_labels["accepted"].setText(
+                f"{n(received)}, of which kept {n(checked.kept)}, rejected after receipt "
+                f"{n(checked.rejected)}{unknown}"
+            )
             first, _, rest = self.result_title.text().partition("\n")
             if first.startswith("Done:"):
                 first = (
@@ -313,6 +338,14 @@ class UploadResultPanel(QGroupBox):
     def set_not_sent(self, count: int) -> None:
         """ "Not sent yet": what Upload would send now (the step's count, one source)."""
         self.count_labels["not_sent"].setText(n(count))
+
+    def set_invalid(self, count: int) -> None:
+        """ "Invalid, not sent": the rows invalid now (a fixed row is "Not sent yet")."""
+        self.count_labels["invalid"].setText(n(count))
+
+    def set_rows_to_fix(self, any_rows: bool) -> None:
+        """Export rows to fix… whenever some row is invalid, rejected or not delivered."""
+        self.fix_export_button.setVisible(any_rows)
 
     def clear(self) -> None:
         """Another file was loaded: nothing of the last file's result stays (hidden)."""

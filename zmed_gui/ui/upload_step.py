@@ -154,6 +154,7 @@ class UploadStep(QWidget):
         self._changed_after: dict[int, list[tuple[int, CellValue, CellValue]]] = {}
         self._changed_of: tuple[int, int] | None = None
         self._rejected_left = 0  # rejected rows not changed since: never sent by themselves
+        self._uncertain_left = 0  # rows sent without an answer (the known outcomes)
         self._locked = ""
         self._job_text = ""  # what the running job does ("Preparing the upload…")
 
@@ -162,6 +163,15 @@ class UploadStep(QWidget):
         self.start_action.setToolTip("Check for duplicates, then send the events (Ctrl+Enter)")
         self.start_action.triggered.connect(self._on_start_action_triggered)
         self.addAction(self.start_action)  # Ctrl+Return while this step is shown
+
+        # Rows to fix, from the File menu too (the result panel's buttons do the same).
+        self.fix_export_action = QAction("E&xport rows to fix…", self)
+        self.fix_export_action.setToolTip(
+            "Only the rows that were not sent or not accepted, with the reason, to fix in Excel"
+        )
+        self.fix_export_action.setEnabled(False)
+        self.fix_read_action = QAction("Read &fixed rows back in…", self)
+        self.fix_read_action.setEnabled(False)
 
         self.form = form = UploadForm(state, self)
         form.connections_loaded.connect(self.connections_loaded)
@@ -206,6 +216,8 @@ class UploadStep(QWidget):
         results.discard_requested.connect(self.discard_stopped_upload)
         results.fixes_export_requested.connect(self.export_rows_to_fix)
         results.fixes_read_requested.connect(self.read_fixed_rows)
+        self.fix_export_action.triggered.connect(results.fix_export_button.click)
+        self.fix_read_action.triggered.connect(results.fix_read_button.click)
 
         layout = QVBoxLayout(self)
         layout.addWidget(form)
@@ -265,6 +277,8 @@ class UploadStep(QWidget):
         self._pending_of = self._pending_src = self._pending = None
         self._counted = None
         self.result_box.clear()
+        if self._worker is None:
+            self.progress_box.hide()  # "Nothing was sent." was the last file's
         self._update_summary()
 
     def _announce_lock(self) -> None:
@@ -352,10 +366,23 @@ class UploadStep(QWidget):
             )
             self._pending = self._not_yet_sent(result, known, changed)
             self._rejected_left = rejected_unchanged(known, changed)
+            # Only "nothing left but uncertain" says how many (a walk: ~50 ms at 300k rows).
+            self._uncertain_left = uncertain_count(known) if self._pending is None else 0
         shown = self.last_result
         if shown is not None and not shown.dry_run and self._pending is not None:
             # One source: the counts' "Not sent yet" is what Upload would send now.
             self.result_box.set_not_sent(len(self._pending))
+        fixable = False
+        if shown is not None and not shown.dry_run and result is not None:
+            # Every row once: a row fixed since is "Not sent yet", no longer "Invalid"
+            # (the status bar's count); rows to fix: whichever upload left them.
+            invalid_now = self._counts[RowStatus.INVALID]
+            self.result_box.set_invalid(invalid_now)
+            fixable = bool(invalid_now or self._rejected_left or shown.rejected)
+            fixable = fixable or bool(shown.not_sent)
+            self.result_box.set_rows_to_fix(fixable)
+        self.fix_export_action.setEnabled(fixable and not self.busy)
+        self.fix_read_action.setEnabled(shown is not None and not shown.dry_run and not self.busy)
         edited_after = len(self._changed_after) if known is not None else 0
         to_send = total if self._pending is None or dry_run else len(self._pending)
         # After a complete upload the same events to the same meter would only meet the
@@ -366,6 +393,16 @@ class UploadStep(QWidget):
             and self._complete_for == self.form.destination()
         )
         resumable = self._resumable()
+        # Everything delivered but some events went without an answer (known outcomes, no
+        # rows pending): nothing is left to send; "Upload again…" meets the duplicate guard.
+        again = (
+            known is not None
+            and result is not None
+            and self._pending is None
+            and shown is not None
+            and not dry_run
+            and not resumable
+        )
         after = (
             f" {counted(edited_after, 'row')} changed after "
             f"{'it was' if edited_after == 1 else 'they were'} sent; not sent again (the "
@@ -387,6 +424,13 @@ class UploadStep(QWidget):
             self.summary_label.setText(
                 f"These events were all received by {self._complete_service}. To send again, "
                 "change the rows, the mapping, the connection or the meter." + after
+            )
+        elif again:
+            self.summary_label.setText(
+                f"Nothing is left to send: every other event was received by {self._service}. "
+                f"{counted(self._uncertain_left, 'event')} went without an answer: press "
+                "Check with the meter to see whether they arrived; Upload again… asks before "
+                "sending them again." + after
             )
         elif resumable:
             self.summary_label.setText(
@@ -424,6 +468,8 @@ class UploadStep(QWidget):
             self.start_button.setText("Nothing to send")
         elif done:
             self.start_button.setText("Upload complete")
+        elif again:
+            self.start_button.setText("Upload again…")
         else:
             self.start_button.setText(f"Upload {counted(to_send, 'event')}")
 
@@ -525,9 +571,22 @@ class UploadStep(QWidget):
             )
         else:
             prepared.close()
-            self.progress_label.setText("Nothing was sent.")
-            self.upload_stopped.emit("Nothing was sent.")
+            self._nothing_sent()
         self._announce_lock()  # sending, asking again, or nothing: Review is told
+
+    def _nothing_sent(self) -> None:
+        """The duplicate guard or the last look was cancelled: the last result (and its
+        report buttons) stays as it was; without one, the line says nothing was sent."""
+        if self.last_result is not None:
+            self.progress_box.hide()
+            self.result_box.show()
+        else:
+            self.progress_box.start_job("Nothing was sent.")
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(0)
+            self.progress_bar.setFormat("")
+        self._update_summary()
+        self.upload_stopped.emit("Nothing was sent.")
 
     # -- the last look ---------------------------------------------------------------------------
     def _look_then_send(self, prepared: Prepared) -> None:
@@ -553,9 +612,7 @@ class UploadStep(QWidget):
             return
         prepared.close()
         self._announce_lock()  # nothing is sent: rows may change again
-        self._update_summary()
-        self.progress_label.setText("Nothing was sent.")
-        self.upload_stopped.emit("Nothing was sent.")
+        self._nothing_sent()
         if choice == REVIEW_WARNINGS:
             self.review_warnings_requested.emit()
 
@@ -593,7 +650,8 @@ class UploadStep(QWidget):
                 )
             pending = UploadStep._not_yet_sent(validation, merged, changed)
             left = rejected_unchanged(merged, changed)
-            return result, failed, merged, pending, (sent_values, after, left)
+            uncertain = uncertain_count(merged) if pending is None else 0
+            return result, failed, merged, pending, (sent_values, after, left, uncertain)
 
         self.last_upload_id = plan.upload_id
         self._stopped_for = None
@@ -675,7 +733,7 @@ class UploadStep(QWidget):
             self.upload_stopped.emit("Cancelled before anything was sent.")
 
     def _on_send_finished(self, outcome: tuple[Any, dict[int, str], Any, Any, Any]) -> None:
-        result, failed, merged, pending, (sent_values, after, left) = outcome
+        result, failed, merged, pending, (sent_values, after, left, uncertain) = outcome
         settle_long_lived()
         self._sending_prepared = None
         self._sending = False
@@ -687,6 +745,7 @@ class UploadStep(QWidget):
                 self._pending_of = (self._counts_version, id(merged))
                 self._pending_src, self._pending = merged, pending
                 self._rejected_left, self._changed_after = left, after
+                self._uncertain_left = uncertain
         if is_complete(result):
             self._complete_for = self.form.destination()
             self._complete_service = self._service
@@ -695,7 +754,9 @@ class UploadStep(QWidget):
         self.last_result = result
         self.result_box.show_result(result, failed, self._service)
         self._update_summary()  # the counts' "Not sent yet" and the line: one source
-        if self._pending:
+        if self._pending and not (result.interrupted or result.error or result.not_sent):
+            # Every planned row was delivered or answered: what is pending now are rows
+            # fixed or included during the upload. (Stopped: Resume is the one next step.)
             self.result_box.add_note(
                 f"{counted(len(self._pending), 'row')} changed since this upload started "
                 f"{'is' if len(self._pending) == 1 else 'are'} not sent yet: press "
@@ -708,6 +769,46 @@ class UploadStep(QWidget):
         # the job had already handed the heap back: hand back what they held too, off it.
         jobs.run(give_back_freed_memory, context=self)
         self.upload_finished.emit(result)
+
+    def left_to_send(self) -> int | None:
+        """After an upload of these rows to the chosen meter: the events Upload would still
+        send (None: no upload yet, so every valid row is)."""
+        shown = self.last_result
+        if shown is None or shown.dry_run or self._known_outcomes() is None:
+            return None
+        return len(self._pending) if self._pending is not None else 0
+
+    def quit_question(self) -> str:
+        """What to ask before the window closes: events of an upload that runs, is paused
+        or stopped are not sent ("" when nothing is left unsent)."""
+        demo = self.form.demo_selected()
+        later = (
+            "The demo's emulator stops with zmed-gui, so this upload cannot be resumed."
+            if demo
+            else "zmed-gui offers to resume it the next time it starts"
+            + (" (without the demo)" if self.state.demo else "")
+            + "; nothing is sent twice."
+        )
+        if self._sending and self._worker is not None:
+            left = self.progress_box.events_left()
+            how = "paused" if self.progress_box.pause.paused else "running"
+            unsent = (
+                f" {counted(left, 'event')} {'is' if left == 1 else 'are'} not sent yet."
+                if left
+                else ""
+            )
+            return (
+                f"An upload is {how}.{unsent} Stop it and close zmed-gui?\n\nRequests already "
+                f"on their way are finished and recorded. {later}"
+            )
+        if self._stopped_for is None:
+            return ""
+        shown = self.last_result
+        left = shown.not_sent if shown is not None and shown.interrupted else None
+        if left is None and self._pending is not None:
+            left = len(self._pending)
+        what = f"{counted(left, 'event')} not sent" if left else "events not sent"
+        return f"The last upload stopped with {what}. Close zmed-gui anyway?\n\n{later}"
 
     # -- what next ------------------------------------------------------------------------------
     def resume(self) -> None:
@@ -1072,6 +1173,14 @@ def rejected_unchanged(outcomes: Any, changed: set[int]) -> int:
         return 0
     rejected = RowOutcome.REJECTED
     return sum(1 for r, up in outcomes.items() if up.status == rejected and r not in changed)
+
+
+def uncertain_count(outcomes: Any) -> int:
+    """Rows sent without an answer (the known outcomes)."""
+    if not outcomes:
+        return 0
+    uncertain = RowOutcome.UNCERTAIN
+    return sum(1 for up in outcomes.values() if up.status is uncertain)
 
 
 def _quoted(value: object) -> str:

@@ -68,6 +68,7 @@ class UploadProgress:
     eta_seconds: float | None = None
     message: str = ""
     paused: bool = False
+    in_flight: int = 0  # requests on their way now (a pause waits for them)
 
 
 ProgressFn = Callable[[UploadProgress], None]

@@ -165,6 +165,7 @@ class Sender:
         self.last_message = ""
         self.retry_until: float | None = None
         self.answered = False  # any HTTP answer at all in this run
+        self.in_flight = 0  # requests on their way now (held by a pause: not counted)
         self.last_answer = time.monotonic()
         self.batch_cap = plan.batch_size
         self.limiter = RateLimiter(plan.calls_per_minute, burst=self.opts.concurrency)
@@ -266,6 +267,8 @@ class Sender:
                     self._fatal(self._stall_error())
                     break
                 paused = self.pause is not None and self.pause.paused
+                if paused and not self.in_flight:
+                    idle_since = now  # workers held by the pause are not waiting on Zuora
                 while pending and not self.stop.is_set() and not paused:
                     if inflight >= self.opts.concurrency:
                         break
@@ -362,6 +365,7 @@ class Sender:
                 batches_total=total,
                 message=message,
                 paused=self.pause is not None and self.pause.paused,
+                in_flight=self.in_flight,
             )
         eps = handled / elapsed
         snap.events_per_second = eps
@@ -458,6 +462,7 @@ class Sender:
         t0 = time.monotonic()
         seq: int | None = None  # journaled at its first attempt
         while True:
+            self._hold_while_paused()  # a retry or a 413's smaller batch waits too
             if self.stop.is_set() or not self.limiter.acquire(self.stop):
                 if seq is not None:
                     msg = "Not sent: the upload stopped."
@@ -472,9 +477,7 @@ class Sender:
             retry_after: float | None = None
             url = self.url
             try:
-                res = self.client.post_events(
-                    url, body, track_id=plan.track_id, gzip_body=self.opts.gzip
-                )
+                res = self._post(url, body)
             except NoAnswer as exc:
                 self._no_answer(seq, n, exc)
                 return []
@@ -545,6 +548,27 @@ class Sender:
             self._j("end_batch", uid, seq, "pending", message=f"Retrying after {reason}.")
             if self.stop.wait(delay):
                 return []
+
+    def _hold_while_paused(self) -> None:
+        """Paused: no new request leaves, not even a retry or a split batch (what is in
+        flight finishes). Cancel resumes the token; a stop ends the wait."""
+        pause = self.pause
+        while pause is not None and pause.paused and not self.stop.wait(0.05):
+            pass
+        if self.cancel is not None and self.cancel.cancelled:
+            self.stop.set()  # Cancel while paused: the held request never leaves
+
+    def _post(self, url: str, body: bytes) -> PostResult:
+        """One request, counted while it is on its way (the progress says how many)."""
+        with self.lock:
+            self.in_flight += 1
+        try:
+            return self.client.post_events(
+                url, body, track_id=self.plan.track_id, gzip_body=self.opts.gzip
+            )
+        finally:
+            with self.lock:
+                self.in_flight -= 1
 
     def _no_answer(self, seq: int, n: int, exc: NoAnswer) -> None:
         """The body left but no answer came: the batch is uncertain, never resent by itself."""
@@ -722,15 +746,14 @@ class Sender:
         None for anything else (handled as any batch is: retried, uncertain, fatal)."""
         budget[0] -= 1
         uid = self.uid
+        self._hold_while_paused()
         if self.stop.is_set() or not self.limiter.acquire(self.stop):
             return None  # never begun: its events stay pending
         xrows = excel_rows_of(self.plan.items, group)
         seq = self._j("begin_batch", uid, group, xrows, sending=True)
         body = encode_array(pick(self.plan.encoded, group))
         try:
-            res = self.client.post_events(
-                self.url, body, track_id=self.plan.track_id, gzip_body=self.opts.gzip
-            )
+            res = self._post(self.url, body)
         except NoAnswer as exc:
             self._no_answer(seq, len(group), exc)
             return None
