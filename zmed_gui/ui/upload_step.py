@@ -1093,7 +1093,8 @@ def _plain_details(exc: object) -> str:
     if isinstance(exc, ZmedError):
         cause = exc.__cause__
         if cause is not None and str(cause) and str(cause) != str(exc):
-            return f"{type(cause).__name__}: {cause}"
+            log.info("the upload stopped on %s: %s", type(cause).__name__, cause)
+            return str(cause)  # the class name is for the log, not for the user
         return ""
     return "The details are in the log (Help > Show log)." if exc is not None else ""
 
