@@ -10,6 +10,7 @@ change ``statuses`` and ``excluded`` only through ``revalidate_rows``.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -82,7 +83,7 @@ class ProblemGroup:
     example: str  # the first issue's message
     rows: list[int]  # Excel row numbers of the first 10
     kinds: int = 1  # how many different problems (messages of different shapes)
-    examples: list[str] = field(default_factory=list)  # the first message of each kind
+    examples: list[str] = dataclasses.field(default_factory=list)  # the first message of each kind
 
     @property
     def mixed(self) -> bool:
