@@ -295,3 +295,28 @@ def test_a_mapping_problem_leaves_no_row_counted_valid(
     assert "valid: 0;" in out and "invalid: 3" in out, out
     assert "Mapping problem" in out and "UsageIdentifier" in out
     assert "No row can be sent until the mapping is complete" in out
+
+
+def test_the_summary_never_shows_one_example_for_different_problems() -> None:
+    """Cells of one field and code with different problems ("expected a number such as"
+    and "expected a finite number") were listed under the first one's sentence."""
+    import io
+
+    from tests.core.validate.test_validate import make_table
+    from tests.core.validate.test_validate import run as validate_table
+    from zmed_gui.cli.validate_cmd import print_summary
+
+    n = 5
+    qty: list[object] = ["x", "y", float("inf"), "z", 1]
+    result = validate_table(
+        make_table([[f"C{i}" for i in range(n)], ["API"] * n, ["2025-11-01"] * n, qty])  # type: ignore[list-item]
+    )
+    out = io.StringIO()
+    print_summary(result, out)
+    text = out.getvalue()
+    [line] = [t for t in text.splitlines() if " 4 x " in t]
+    assert "Quantity: 2 different problems" in line and "expected" not in line, text
+    examples = [t.strip() for t in text.splitlines() if t.strip().startswith("e.g.")]
+    assert len(examples) == 2, text
+    assert "found 'x'; expected a number" in examples[0]
+    assert "expected a finite number" in examples[1]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from zmed_gui.core.connections import (
     CUSTOM,
@@ -68,7 +69,8 @@ def test_environment_list_has_the_ten_zuora_urls(qtbot: Any) -> None:
     dialog = open_dialog(qtbot)
     combo = dialog.environment_combo
     assert combo.count() == 11
-    assert "https://rest.eu.zuora.com" in [combo.itemText(i).split()[-1] for i in range(10)]
+    urls = [combo.itemData(i, Qt.ItemDataRole.ToolTipRole) for i in range(10)]
+    assert "https://rest.eu.zuora.com" in urls  # the address is the item's tooltip
     combo.setCurrentIndex(0)
     assert dialog.base_url_edit.isReadOnly()
     combo.setCurrentIndex(combo.findData(CUSTOM))
@@ -310,3 +312,80 @@ def test_plain_http_to_localhost_says_use_127_0_0_1(qtbot: Any) -> None:
     fill(dialog, "Local", "http://localhost:8080", "s")
     assert not dialog.save()
     assert "http://127.0.0.1:8080" in dialog.result_label.text()
+
+
+# --------------------------------------------------------------------------- issue 11
+
+
+def _visible_texts(dialog: ConnectionsDialog) -> list[str]:
+    from PySide6.QtWidgets import QLabel
+
+    return [w.text() for w in dialog.findChildren(QLabel) if w.isVisibleTo(dialog) and w.text()]
+
+
+def test_a_finance_user_sees_plain_fields_first_and_the_rest_behind_advanced(
+    qtbot: Any,
+) -> None:
+    dialog = open_dialog(qtbot)
+    first = [
+        dialog.name_edit,
+        dialog.environment_combo,
+        dialog.limits_combo,
+        dialog.client_id_edit,
+        dialog.secret_edit,
+        dialog.form.meter_number_edit,
+    ]
+    technical = [
+        dialog.base_url_edit,
+        dialog.entity_edit,
+        dialog.org_edit,
+        dialog.path_style_combo,
+        dialog.path_state_label,
+        dialog.meter_edit,
+    ]
+    assert all(w.isVisibleTo(dialog) for w in first)
+    assert not dialog.form.advanced_button.isChecked()  # closed by default
+    assert not any(w.isVisibleTo(dialog) for w in technical)
+    # the environment in words: no address in the list
+    combo = dialog.environment_combo
+    assert not any("://" in combo.itemText(i) for i in range(combo.count()))
+    dialog.form.advanced_button.click()
+    assert all(w.isVisibleTo(dialog) for w in technical)
+    # each advanced hint is one plain line
+    for hint in dialog.form.advanced_hints:
+        assert hint.isVisibleTo(dialog) and "\n" not in hint.text() and len(hint.text()) < 90
+    dialog.form.advanced_button.click()
+    # a custom address is asked for where the environment is chosen
+    combo.setCurrentIndex(combo.findData(CUSTOM))
+    assert dialog.base_url_edit.isVisibleTo(dialog)
+    combo.setCurrentIndex(0)
+    assert not dialog.base_url_edit.isVisibleTo(dialog)
+
+
+def test_the_keyring_problem_is_said_once(qtbot: Any, no_keyring: None, emulator: Emulator) -> None:
+    dialog = open_dialog(qtbot)
+    said = [t for t in _visible_texts(dialog) if "cannot be" in t or "keyring" in t.lower()]
+    assert len(said) == 1, said
+    fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
+    save(qtbot, dialog)
+    said = [t for t in _visible_texts(dialog) if "No system keyring" in t]
+    assert len(said) == 1, said
+    assert "without its secret" in dialog.result_label.text()
+
+
+def test_leave_empty_only_when_a_secret_is_stored(qtbot: Any, memory_keyring: Any) -> None:
+    save_connection(Connection(name="Kept", client_id="c"), "s3cret")
+    save_connection(Connection(name="Bare", client_id="c"))
+    dialog = open_dialog(qtbot)
+    assert dialog.name_edit.text() == "Bare"
+    assert "leave empty" not in dialog.secret_edit.placeholderText().lower()
+    assert "needed" in dialog.secret_edit.placeholderText().lower()
+    with qtbot.waitSignal(dialog.keyring_checked, timeout=5_000):
+        dialog.list.setCurrentRow(1)
+    assert dialog.name_edit.text() == "Kept"
+    assert "leave empty to keep the stored secret" in dialog.secret_edit.placeholderText()
+    with qtbot.waitSignal(dialog.keyring_checked, timeout=5_000):
+        dialog.list.setCurrentRow(0)
+    assert "leave empty" not in dialog.secret_edit.placeholderText().lower()
+    dialog.new_button.click()
+    assert "needed" in dialog.secret_edit.placeholderText().lower()

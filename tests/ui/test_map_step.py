@@ -385,3 +385,28 @@ def test_the_date_sample_reads_the_order_from_the_whole_column(qtbot: Any, tmp_p
     qtbot.waitUntil(lambda: "2026-10-01" in label.text(), timeout=10_000)
     assert "ambiguous" not in label.text() and "above 12" not in label.text(), label.text()
     assert not step.date_order_prompt.isVisibleTo(step)
+
+
+def test_a_typed_constant_counts_as_you_type(qtbot: Any, tmp_path: Path) -> None:
+    """A constant counted only after Tab or Enter: typed, the mapping stayed incomplete."""
+    step = new_step(qtbot)
+    load(qtbot, step, make_table(tmp_path))
+    step.set_source_column("Quantity", None)
+    assert not step.check_button.isEnabled()
+    row = step.row_for("Quantity")
+    row.source_combo.setCurrentIndex(row.source_combo.findData(CONSTANT))
+    changes: list[bool] = []
+    step.state.mapping_changed.connect(lambda: changes.append(True))
+    row.constant_edit.setFocus()
+    qtbot.keyClicks(row.constant_edit, "125")  # no Tab, no Enter
+    qtbot.waitUntil(lambda: step.state.mapping.sources["Quantity"].constant == "125", timeout=3000)
+    qtbot.waitUntil(step.check_button.isEnabled, timeout=3000)
+    assert "Quantity" not in step.problem_label.text()
+    assert len(changes) == 1  # debounced: one new mapping for the three keys, not three
+    assert row.constant_edit.text() == "125"
+    # Enter right after typing applies at once, and only once
+    qtbot.keyClicks(row.constant_edit, "0")
+    qtbot.keyClick(row.constant_edit, "\r")
+    assert step.state.mapping.sources["Quantity"].constant == "1250"
+    qtbot.wait(400)
+    assert len(changes) == 2

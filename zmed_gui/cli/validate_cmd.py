@@ -100,8 +100,12 @@ def print_summary(result: ValidationResult, out: TextIO) -> None:
             rows = ", ".join(str(r) for r in g.rows[:10])
             more = ", ..." if g.count > len(g.rows[:10]) else ""
             field = f"{g.field}: " if g.field else ""
+            what = g.headline() if g.mixed else str(g.example)
             print(
-                f"  {g.severity.value:<7} {g.count:>7,} x {printable(field + str(g.example))}  "
+                f"  {g.severity.value:<7} {g.count:>7,} x {printable(field + what)}  "
                 f"(rows {rows}{more})",
                 file=out,
             )
+            if g.mixed:  # different problems under one code: an example of each
+                for example in g.examples:
+                    print(f"{'':19}e.g. {printable(example)}", file=out)

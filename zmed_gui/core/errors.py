@@ -1,14 +1,21 @@
 """Errors a user can act on.
 
 ``str(error)`` is always one complete sentence for the user: which file, sheet, row or
-column, what was expected and what to do. Tracebacks go to the log, never to the screen.
+column, what was expected and what to do; ``error.details`` may add plain facts for "Show
+Details". Tracebacks go to the log, never to the screen.
 """
 
 from __future__ import annotations
 
 
 class ZmedError(Exception):
-    """Base class: an error whose message is meant for the user."""
+    """Base class: an error whose message is meant for the user.
+
+    ``details`` are plain technical facts for "Show Details" (which file, line and column,
+    what was expected), never a traceback; empty when the sentence says it all.
+    """
+
+    details: str = ""
 
 
 class SourceError(ZmedError):

@@ -42,7 +42,44 @@ def read_json_file(path: Path, what: str, *, max_bytes: int = MAX_JSON_FILE_BYTE
             f"The {what} {path.name} is larger than {max_bytes // (1024 * 1024)} MB, so it "
             f"cannot be a {what}; choose the right file."
         )
-    return parse_json_bytes(raw, f"The {what} {path.name}")
+    try:
+        return parse_json_bytes(raw, f"The {what} {path.name}")
+    except OptionsError as exc:
+        exc.details = "\n".join(d for d in (f"File: {path}", exc.details) if d)
+        raise
+
+
+# What Python's JSON parser says it expected, in words a user can act on.
+_EXPECTED: tuple[tuple[str, str], ...] = (
+    ("Expecting ',' delimiter", "a comma (,) between two items, or the closing bracket"),
+    ("Expecting ':' delimiter", "a colon (:) between a name and its value"),
+    (
+        "Expecting property name enclosed in double quotes",
+        'a name in double quotes ("name"); a comma after the last item is not allowed',
+    ),
+    ("Expecting value", "a value: a number, text in double quotes, true, false, null, [ or {"),
+    ("Extra data", "the end of the file: something follows the JSON's last closing bracket"),
+    ("Unterminated string", 'a closing double quote (") before the end of the line'),
+    ("Invalid control character", "no line break or tab inside text in double quotes"),
+    ("Invalid \\escape", 'a backslash only before \\, ", /, b, f, n, r, t or u'),
+    ("Invalid \\uXXXX escape", "four hexadecimal digits after \\u"),
+)
+
+
+def _expected(exc: json.JSONDecodeError) -> str:
+    return next((words for said, words in _EXPECTED if exc.msg.startswith(said)), exc.msg)
+
+
+def _json_details(exc: json.JSONDecodeError) -> str:
+    """Line, column, what was expected and the text there: for Show Details."""
+    expected = _expected(exc)
+    line = exc.doc.splitlines()[exc.lineno - 1] if exc.doc.splitlines() else ""
+    start = max(0, exc.colno - 40)
+    there = line[start : exc.colno + 20].strip()
+    out = [f"Line {exc.lineno}, column {exc.colno}", f"Expected: {expected}"]
+    if there:
+        out.append(f"The text there: {there[:80]}")
+    return "\n".join(out)
 
 
 def parse_json_bytes(raw: bytes, origin: str) -> Any:
@@ -62,9 +99,12 @@ def parse_json_bytes(raw: bytes, origin: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise OptionsError(
-            f"{origin} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
-        ) from exc
+        err = OptionsError(
+            f"{origin} is not valid JSON (line {exc.lineno}, column {exc.colno}: expected "
+            f"{_expected(exc)}); correct it in a text editor or choose another file."
+        )
+        err.details = _json_details(exc)
+        raise err from exc
     except RecursionError:
         raise OptionsError(
             f"{origin} nests its JSON too deeply to be read; it cannot be a file this app writes "

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from zmed_gui.core.connections import (
     CUSTOM,
@@ -47,12 +56,15 @@ def check_form(conn: Connection) -> None:
 
 
 class ConnectionForm(QWidget):
-    """Name, environment, ids, secret, tenant type, upload path and default meter.
+    """Name, environment, tenant type, client ID and secret, meter number; then Advanced.
 
-    Choosing an environment sets its tenant type (limits); another tenant type can still be
-    chosen, and is then saved as the user's own (``limits_custom``). The upload path shows
-    whether a connection test found it. Settings the form does not show (CA bundle, proxy)
-    are kept from the connection last loaded, so saving the form never drops them.
+    What a finance user needs comes first, in words; the technical settings (entity and org
+    IDs, the upload path, the meter's upload URL, the environment's address) wait behind an
+    "Advanced" disclosure that starts closed. Choosing an environment sets its tenant type
+    (limits); another tenant type can still be chosen, and is then saved as the user's own
+    (``limits_custom``). The upload path shows whether a connection test found it. Settings
+    the form does not show (CA bundle, proxy) are kept from the connection last loaded, so
+    saving the form never drops them.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -63,9 +75,13 @@ class ConnectionForm(QWidget):
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("e.g. Production EU")
         self.environment_combo = QComboBox()
+        self.environment_combo.setAccessibleName("Environment")
         for env in ENVIRONMENTS.values():
-            self.environment_combo.addItem(f"{env.label}  —  {env.base_url}", env.key)
-        self.environment_combo.addItem("Custom base URL…", CUSTOM)
+            self.environment_combo.addItem(env.label, env.key)
+            self.environment_combo.setItemData(
+                self.environment_combo.count() - 1, env.base_url, Qt.ItemDataRole.ToolTipRole
+            )
+        self.environment_combo.addItem("Another address (Custom)…", CUSTOM)
         self.environment_combo.currentIndexChanged.connect(
             self._on_environment_combo_current_index_changed
         )
@@ -92,7 +108,6 @@ class ConnectionForm(QWidget):
             self._on_path_style_combo_current_index_changed
         )
         self.path_state_label = QLabel()
-        self.path_state_label.setWordWrap(True)
         self.meter_edit = QLineEdit()
         self.meter_edit.setPlaceholderText("optional: the meter's Unique Upload URL")
         self.meter_number_edit = QLineEdit()
@@ -103,20 +118,30 @@ class ConnectionForm(QWidget):
             "The meter's numeric ID (not the 32-character ID of its Upload URL). zmed-gui "
             "uses it to check with Zuora which events the meter kept after receiving them."
         )
-        self.secret_state_label = QLabel()
-        self.secret_state_label.setWordWrap(True)
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
         self.hints: dict[str, QLabel] = {}
+        self.advanced_hints: list[QLabel] = []
 
-        def row(label: str, widget: QWidget, hint: str = "") -> None:
+        def hint_label(text: str) -> QLabel:
+            note = QLabel(text)  # one line: a wrapped label makes the form's rows uneven
+            note.setEnabled(False)  # drawn lighter: a hint, not a field
+            return note
+
+        def row(label: str, widget: QWidget, hint: str = "", advanced: bool = False) -> None:
             form.addRow(label, widget)
+            rows = [widget]
             if hint:
-                self.hints[label] = note = QLabel(hint)
-                note.setWordWrap(True)
-                note.setEnabled(False)  # drawn lighter: a hint, not a field
+                self.hints[label] = note = hint_label(hint)
                 form.addRow("", note)
+                rows.append(note)
+                if advanced:
+                    self.advanced_hints.append(note)
+            if advanced:
+                self._advanced_rows += rows
 
+        # One form for both parts, so that their labels and fields line up.
+        form = self._form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self._advanced_rows: list[QWidget] = []
         row("&Name:", self.name_edit, "Any name you will recognise in the Upload step.")
         row(
             "&Environment:",
@@ -124,6 +149,11 @@ class ConnectionForm(QWidget):
             "Where your Zuora tenant lives (ask your administrator); start on a sandbox.",
         )
         row("&Base URL:", self.base_url_edit)
+        row(
+            "&Tenant type:",
+            self.limits_combo,
+            "How much one request may carry; it follows the environment.",
+        )
         row(
             "Client &ID:",
             self.client_id_edit,
@@ -134,26 +164,70 @@ class ConnectionForm(QWidget):
             self.secret_edit,
             "Shown once when the OAuth client is made; kept in the password store.",
         )
-        row("Entity ID:", self.entity_edit, "Only if your tenant has several entities.")
-        row("Org IDs:", self.org_edit, "Only if your tenant has several organisations.")
-        row(
-            "&Tenant type:",
-            self.limits_combo,
-            "How much one request may carry; it follows the environment.",
-        )
-        row("&Upload path:", self.path_style_combo)
-        form.addRow("", self.path_state_label)
-        row(
-            "Meter's upload &URL:",
-            self.meter_edit,
-            "On the meter's page in Zuora Mediation: its Unique Upload URL.",
-        )
         row(
             "Meter n&umber:",
             self.meter_number_edit,
             "The number on the meter's page (not the ID in its URL): to check what it kept.",
         )
-        form.addRow("", self.secret_state_label)
+
+        self.advanced_button = QToolButton()
+        self.advanced_button.setText("Advanced")
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setChecked(False)
+        self.advanced_button.setAutoRaise(True)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.setAccessibleName("Advanced settings")
+        self.advanced_button.toggled.connect(self._on_advanced_button_toggled)
+        form.addRow(self.advanced_button)
+        row("Entity ID:", self.entity_edit, "Only if your tenant has several entities.", True)
+        row("Org IDs:", self.org_edit, "Only if your tenant has several organisations.", True)
+        row(
+            "&Upload path:",
+            self.path_style_combo,
+            "Test connection finds it; change it only if Zuora support asks you to.",
+            True,
+        )
+        form.addRow("", self.path_state_label)
+        self._advanced_rows.append(self.path_state_label)
+        row(
+            "Meter's upload &URL:",
+            self.meter_edit,
+            "Optional: the meter the Upload step starts with (from the meter's page).",
+            True,
+        )
+        # as tall as its rows: the dialog's spare height goes below the buttons
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._on_advanced_button_toggled(False)
+
+    def _on_advanced_button_toggled(self, shown: bool) -> None:
+        self.advanced_button.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+        for widget in self._advanced_rows:
+            self._form.setRowVisible(widget, shown)
+        self._show_base_url_row()
+
+    def _show_base_url_row(self) -> None:
+        """The address is asked for with Custom, and shown read-only under Advanced."""
+        custom = self.environment_combo.currentData() == CUSTOM
+        self._form.setRowVisible(self.base_url_edit, custom or self.advanced_button.isChecked())
+
+    def show_secret_state(self, stored: bool | None, typed_earlier: bool = False) -> None:
+        """Say in the secret field whether it may be left empty (a secret is kept) or not.
+
+        ``stored`` is the keyring's answer: None while it is being asked, False also when
+        there is no keyring; ``typed_earlier``: a secret typed in this session is kept.
+        """
+        if stored:
+            text = "leave empty to keep the stored secret"
+        elif typed_earlier:
+            text = "leave empty to use the secret typed earlier (kept until the app closes)"
+        elif stored is None and self._loaded.name:
+            text = "checking the password store…"
+        else:
+            text = "needed: paste the client secret"
+        self.secret_edit.setPlaceholderText(text)
 
     def load(self, conn: Connection) -> None:
         """Show ``conn`` (a blank one for a new connection); the secret field is emptied."""
@@ -173,9 +247,7 @@ class ConnectionForm(QWidget):
         self._set_path_confirmed(conn.path_style_confirmed)
         self.client_id_edit.setText(conn.client_id)
         self.secret_edit.clear()
-        self.secret_edit.setPlaceholderText(
-            "leave empty to keep the stored secret" if conn.name else "paste the client secret"
-        )
+        self.show_secret_state(None)
         self.entity_edit.setText(conn.entity_ids)
         self.org_edit.setText(conn.org_ids)
         self.meter_edit.setText(conn.upload_url or conn.meter_id)
@@ -249,6 +321,7 @@ class ConnectionForm(QWidget):
         if not custom:
             env = ENVIRONMENTS.get(key)
             self.base_url_edit.setText(env.base_url if env else "")
+        self._show_base_url_row()
         if self._loading:
             return
         # The user chose an environment: its tenant type follows (a custom base URL keeps

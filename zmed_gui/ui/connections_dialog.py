@@ -93,7 +93,7 @@ class ConnectionsDialog(QDialog):
         self.list = QListWidget()
         self.list.setAccessibleName("Saved connections")
         self.list.currentTextChanged.connect(self._on_list_current_text_changed)
-        new_button = QPushButton("New")
+        self.new_button = new_button = QPushButton("New")
         new_button.clicked.connect(self._on_new_button_clicked)
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(self._on_delete_button_clicked)
@@ -117,7 +117,6 @@ class ConnectionsDialog(QDialog):
         self.path_style_combo = form.path_style_combo
         self.path_state_label = form.path_state_label
         self.meter_edit = form.meter_edit
-        self.secret_state_label = form.secret_state_label
 
         self.test_button = QPushButton("&Test connection")
         self.test_button.clicked.connect(self._on_test_button_clicked)
@@ -227,7 +226,6 @@ class ConnectionsDialog(QDialog):
 
     def _probe_secret(self, name: str) -> None:
         """Ask the keyring (in a worker: it may prompt or be slow) whether a secret is kept."""
-        self.secret_state_label.setText("")
         if self._probe_job.busy:
             return  # when it ends, it sees the form changed and asks again
         probe_name = name or "zmed-gui keyring check"
@@ -242,17 +240,15 @@ class ConnectionsDialog(QDialog):
         if self._probe_name != (self._current or ""):
             self._probe_secret(self._current or "")
             return
-        if not self._probe_name:
-            self.secret_state_label.setText("")
-        elif stored:
-            self.secret_state_label.setText("A secret is stored in the system keyring.")
-        else:
-            self.secret_state_label.setText("No secret is stored yet for this connection.")
+        typed = self._probe_name in self._session_secrets
+        self.form.show_secret_state(bool(self._probe_name) and stored, typed)
         self.keyring_checked.emit()
 
     def _on_probe_job_failed(self, message: str, _details: str) -> None:
+        # said once, in the note at the top; the secret field says only what to do
         self._show_keyring_problem(message)
-        self.secret_state_label.setText("The secret cannot be kept on this computer.")
+        if self._probe_name == (self._current or ""):
+            self.form.show_secret_state(False, self._probe_name in self._session_secrets)
         self.keyring_checked.emit()
 
     def form_connection(self) -> Connection:
@@ -301,7 +297,8 @@ class ConnectionsDialog(QDialog):
                     self._session_secrets[conn.name] = secret  # this session only
                 self._show_keyring_problem(keyring_problem)
                 note = (
-                    f"The connection '{conn.name}' was saved without its secret: {keyring_problem}",
+                    f"The connection '{conn.name}' was saved without its secret, which "
+                    "cannot be kept on this computer (see the note above).",
                     False,
                 )
             self.connections_changed.emit()

@@ -128,8 +128,9 @@ class _Runnable(QRunnable):
         except Cancelled:
             relay.cancelled.emit()
         except ZmedError as exc:
-            log.info("work stopped: %s", exc)
-            relay.failed.emit(exc, str(exc), "".join(traceback.format_exception(exc)))
+            # Show Details gets the error's plain facts; the traceback is for the log only
+            log.info("work stopped: %s\n%s", exc, "".join(traceback.format_exception(exc)))
+            relay.failed.emit(exc, str(exc), exc.details)
         except Exception as exc:  # a bug: the user gets a sentence, the log the traceback
             log.exception("unexpected error in background work")
             relay.failed.emit(None, BUG_SENTENCE, "".join(traceback.format_exception(exc)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,6 +27,8 @@ from zmed_gui.core.table import Table
 from zmed_gui.ui.icons import error_colour
 from zmed_gui.ui.map_samples import SAMPLE_ROWS, DateOrders, sample_text
 from zmed_gui.ui.state import AppState
+
+TYPING_PAUSE_MS = 250  # a typed constant counts once the typing pauses this long
 
 NOT_MAPPED = -1
 CONSTANT = -2
@@ -222,7 +224,8 @@ class FieldRow:
         combo.blockSignals(False)
         is_constant = src is not None and src.constant is not None
         self.constant_edit.setVisible(is_constant)
-        if is_constant and self.constant_edit.text() != src.constant:  # type: ignore[union-attr]
+        typing = self.constant_edit.hasFocus() and self.constant_edit.isModified()
+        if is_constant and not typing and self.constant_edit.text() != src.constant:  # type: ignore[union-attr]
             self.constant_edit.setText(src.constant or "")  # type: ignore[union-attr]
         show_time = self.takes_time and src is not None and src.column is not None
         self.time_combo.setVisible(show_time)
@@ -270,6 +273,13 @@ class MappingGrid(QWidget):
         self._grid = QGridLayout(self)
         self._grid.setHorizontalSpacing(12)
         self._grid.setColumnStretch(5, 1)
+        # A typed constant counts as it is typed: once the typing pauses (one new mapping
+        # for a burst of keys, so revalidation does not run per key), or at Tab/Enter.
+        self._typed: FieldRow | None = None
+        self._typing_timer = QTimer(self)
+        self._typing_timer.setSingleShot(True)
+        self._typing_timer.setInterval(TYPING_PAUSE_MS)
+        self._typing_timer.timeout.connect(self._on_typing_timer_timeout)
 
     def rebuild(self) -> None:
         """One fresh row per field of the schema (the caller refreshes them)."""
@@ -293,6 +303,9 @@ class MappingGrid(QWidget):
             )
             row.constant_edit.editingFinished.connect(
                 lambda r=row: self._on_constant_edit_editing_finished(r)
+            )
+            row.constant_edit.textEdited.connect(
+                lambda _text, r=row: self._on_constant_edit_text_edited(r)
             )
             row.time_combo.currentIndexChanged.connect(
                 lambda _i, r=row: self._on_time_combo_current_index_changed(r)
@@ -350,7 +363,26 @@ class MappingGrid(QWidget):
                 row.field.name, FieldSource(column=int(choice), time_column=time_column)
             )
 
+    def _on_constant_edit_text_edited(self, row: FieldRow) -> None:
+        if self._typed is not None and self._typed is not row:
+            self._on_typing_timer_timeout()  # another field's typing: count it first
+        self._typed = row
+        self._typing_timer.start()
+
+    def _on_typing_timer_timeout(self) -> None:
+        row, self._typed = self._typed, None
+        self._typing_timer.stop()
+        if row is not None and row in self.rows:
+            self._apply_constant(row)
+
     def _on_constant_edit_editing_finished(self, row: FieldRow) -> None:
+        if self._typed is row:
+            self._typed = None
+            self._typing_timer.stop()
+        row.constant_edit.setModified(False)  # Tab/Enter: the typing is over
+        self._apply_constant(row)
+
+    def _apply_constant(self, row: FieldRow) -> None:
         if self.updating or row.source_combo.currentData() != CONSTANT:
             return
         old = self.state.mapping.sources.get(row.field.name)

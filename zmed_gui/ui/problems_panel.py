@@ -83,7 +83,7 @@ class ProblemsPanel(QWidget):
             item.setIcon(
                 status_icon(RowStatus.INVALID if severity is Severity.ERROR else RowStatus.WARNING)
             )
-            item.setToolTip(f"{group.example}\n\nClick to show only these rows.")
+            item.setToolTip(self._group_tip(group))
             item.setData(_GROUP_ROLE, group)
             self._tree.addItem(item)
         if groups:
@@ -102,19 +102,27 @@ class ProblemsPanel(QWidget):
 
     @staticmethod
     def _group_text(group: Any) -> str:
-        """``3 rows · Quantity`` over the example's sentence without its place.
+        """``3 rows · Quantity`` over what is wrong, without the place of one cell.
 
         Core's messages start with where the cell is ("Sheet 'March', row 5, column D
         (Qty), field Quantity: found ..."); the group covers many places, so the list
-        shows what is wrong and the tooltip keeps the full first example.
+        shows what is wrong and the tooltip keeps the full examples. A group whose cells
+        have different problems says so, with an example of each (never one example as
+        if it were true for all).
         """
         field = group.field or "Whole row"
         rows = counted(group.count, "row")
-        text = group.example
-        head, sep, rest = text.partition(": ")
-        if sep and rest and ("row" in head.lower() or "sheet" in head.lower()):
-            text = rest[:1].upper() + rest[1:]
-        return f"{rows} · {field}\n{text}"
+        if not group.mixed:
+            return f"{rows} · {field}\n{group.headline()}"
+        examples = "\n".join(f"– {t}" for t in group.example_texts()[:2])
+        return f"{rows} · {field}\n{group.headline()}, for example:\n{examples}"
+
+    @staticmethod
+    def _group_tip(group: Any) -> str:
+        shown = "\n\n".join(group.examples or [group.example])
+        more = group.kinds - len(group.examples)
+        tail = f"\n\n…and {counted(more, 'other kind')} of problem." if more > 0 else ""
+        return f"{shown}{tail}\n\nClick to show only these rows."
 
     def set_filter_active(self, active: bool) -> None:
         self.show_all_button.setEnabled(active)

@@ -261,10 +261,17 @@ class UploadResultPanel(QGroupBox):
         ):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        # Nothing moves when the check with the meter finishes (it may add Export rows to
+        # fix, change the check button's text and show its sentence): Read fixed rows,
+        # always there, comes first; the check button is as wide as its longest text; the
+        # sentence goes below the buttons.
         fix_row = QHBoxLayout()
-        fix_row.addWidget(self.fix_export_button)
         fix_row.addWidget(self.fix_read_button)
+        fix_row.addWidget(self.fix_export_button)
         fix_row.addStretch(1)
+        self.check_button.setText(f"Check again (last: {dt.time(23, 59):%H:%M})")
+        self.check_button.setMinimumWidth(self.check_button.sizeHint().width())
+        self.check_button.setText("Check with the meter")
         self.check_label = QLabel()
         self.check_label.setWordWrap(True)
         self.check_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -272,9 +279,9 @@ class UploadResultPanel(QGroupBox):
         rl = QVBoxLayout(self)
         rl.addWidget(self.result_title)
         rl.addLayout(grid)
-        rl.addWidget(self.check_label)
         rl.addLayout(buttons)
         rl.addLayout(fix_row)
+        rl.addWidget(self.check_label)
         self.hide()
 
     def show_result(self, result: Any, failed: dict[int, str], service: str = "Zuora") -> None:
@@ -293,6 +300,7 @@ class UploadResultPanel(QGroupBox):
         self.resume_button.setVisible(bool(result.interrupted))
         self.discard_button.setVisible(bool(result.interrupted))
         self.resend_button.setVisible(bool(failed) and not result.interrupted)
+        self.resend_button.setEnabled(True)
         undelivered = int(result.rejected) + int(result.not_sent) + int(result.invalid)
         self.fix_export_button.setVisible(not result.dry_run and undelivered > 0)
         self.check_button.setVisible(not result.dry_run and result.accepted > 0)
@@ -315,7 +323,8 @@ class UploadResultPanel(QGroupBox):
         if checked.rejected and self._shown is not None:
             for row in checked.rejected_rows:
                 self.failed.pop(row, None)
-            self.resend_button.setVisible(bool(self.failed) and not self._shown.interrupted)
+            # disabled, not hidden: the buttons after it stay where they are
+            self.resend_button.setEnabled(bool(self.failed))
             self.fix_export_button.show()
             # Every row once: the rejected-after-receipt events are inside "Received", so
             # they are told there, never added to "Rejected" beside them.

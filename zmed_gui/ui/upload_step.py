@@ -190,6 +190,14 @@ class UploadStep(QWidget):
         self.start_button = QPushButton(self.start_action.icon(), "Upload")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start_action.trigger)
+        # as wide as its widest text: when it changes (after the check with the meter, say)
+        # the button does not move
+        widest = 0
+        for text in ("Dry run", "Nothing to send", "Upload complete", "Upload 99,999 events"):
+            self.start_button.setText(text)
+            widest = max(widest, self.start_button.sizeHint().width())
+        self.start_button.setMinimumWidth(widest)
+        self.start_button.setText("Upload")
         start_row = QHBoxLayout()
         start_row.addWidget(self.summary_label, 1)
         start_row.addWidget(self.start_button)
@@ -1232,7 +1240,8 @@ def _plain_details(exc: object) -> str:
     if isinstance(exc, ZmedError):
         cause = exc.__cause__
         if cause is not None and str(cause) and str(cause) != str(exc):
-            return f"{type(cause).__name__}: {cause}"
+            log.info("the upload stopped on %s: %s", type(cause).__name__, cause)
+            return str(cause)  # the class name is for the log, not for the user
         return ""
     return "The details are in the log (Help > Show log)." if exc is not None else ""
 

@@ -641,3 +641,30 @@ def test_empty_table_and_nothing_mapped() -> None:
     ]
     assert result.events == [None, None, None]
     assert result.statuses[1] is RowStatus.EXCLUDED
+
+
+def test_a_group_says_when_its_cells_have_different_problems() -> None:
+    """One code held "expected a finite number" and "expected a number such as 12.5": the
+    group showed the first as if it were true for every cell in it."""
+    n = 7
+    qty: list[CellValue] = ["x", "y", "z", float("inf"), float("nan"), "w", 1]
+    table = make_table([[f"C{i}" for i in range(n)], ["API"] * n, ["2025-11-01"] * n, qty])
+    [group] = run(table).summary()
+    assert (group.field, group.code, group.count) == ("Quantity", "unparseable", 6)
+    assert group.kinds == 2 and group.mixed
+    assert group.headline() == "2 different problems"
+    assert "expected a number" in group.examples[0] and "'x'" in group.examples[0]
+    assert "expected a finite number" in group.examples[1]
+    # different values of one kind are one problem: the headline is true for every cell
+    same = make_table([[f"C{i}" for i in range(3)], ["API"] * 3, ["2025-11-01"] * 3,
+                       ["x", "y", "z"]])  # fmt: skip
+    [one] = run(same).summary()
+    assert one.kinds == 1 and not one.mixed and len(one.examples) == 1
+    assert one.headline().startswith("Found 'x'; expected a number")
+
+
+def test_duplicates_of_different_rows_are_one_kind_of_problem() -> None:
+    n = 4
+    table = make_table([["C1"] * n, ["API"] * n, ["2025-11-01"] * n, [1] * n])
+    [group] = run(table).summary()
+    assert group.code == "duplicate" and group.count == 3 and group.kinds == 1

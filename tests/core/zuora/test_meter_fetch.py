@@ -182,7 +182,8 @@ def test_no_answer(stub: Callable[[Answer], str]) -> None:
     with client_for(base) as client, pytest.raises(ZuoraUnreachable) as info:
         fetch_meter_definition(client, 12)
     assert str(info.value).startswith(
-        f"{base} did not answer the request for the meter definition (RemoteProtocolError)"
+        f"{base} did not answer the request for the meter definition (the server closed the "
+        "connection without an answer)"
     )
 
 

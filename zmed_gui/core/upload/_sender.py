@@ -577,7 +577,7 @@ class Sender:
             self.uid,
             seq,
             BatchStatus.UNCERTAIN,
-            message=f"Sent, but no answer came ({exc}); not resent automatically.",
+            message=f"Sent, but {exc}; not resent automatically.",
         )
         with self.lock:
             self.uncertain += n

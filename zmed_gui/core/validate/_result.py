@@ -10,6 +10,7 @@ change ``statuses`` and ``excluded`` only through ``revalidate_rows``.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -68,7 +69,12 @@ class Issue:
 
 @dataclass
 class ProblemGroup:
-    """Issues of one kind on one field, for a summary."""
+    """Issues of one code on one field, for a summary.
+
+    One code can hold different problems ("expected a finite number" and "expected a number
+    such as 12.5"): ``kinds`` says how many, and ``examples`` holds the first message of
+    each (up to :data:`EXAMPLES`), so a face never shows one example as true for all.
+    """
 
     field: str | None
     code: str
@@ -76,6 +82,56 @@ class ProblemGroup:
     count: int
     example: str  # the first issue's message
     rows: list[int]  # Excel row numbers of the first 10
+    kinds: int = 1  # how many different problems (messages of different shapes)
+    examples: list[str] = dataclasses.field(default_factory=list)  # the first message of each kind
+
+    @property
+    def mixed(self) -> bool:
+        """True when the group's cells have different problems (see ``examples``)."""
+        return self.kinds > 1
+
+    def headline(self) -> str:
+        """What is wrong in the whole group, without the place of one cell.
+
+        "expected a whole number" for a group of one kind; "3 different problems" else.
+        """
+        if self.mixed:
+            return f"{self.kinds:,} different problems"
+        return without_place(self.example)
+
+    def example_texts(self) -> list[str]:
+        """The examples (one per kind) without the place of their cell."""
+        return [without_place(e) for e in self.examples or [self.example]]
+
+
+EXAMPLES = 3  # examples kept per group, one per kind
+
+_VALUE_CHARS = "0123456789'\""  # a value shown in a message ends with one of these
+
+
+def without_place(message: str) -> str:
+    """A cell's message without its place ("Sheet 'U', row 5, column D (Qty), field X: ")."""
+    head, sep, rest = message.partition(": ")
+    if sep and rest and ("row" in head.lower() or "sheet" in head.lower()):
+        return rest[:1].upper() + rest[1:]
+    return message
+
+
+def problem_kind(message: str) -> str:
+    """The shape of a message: what is expected, or its words after the last value.
+
+    Two cells have the same kind of problem when these are equal: "found 'x'; expected a
+    number" and "found 'y'; expected a number" are one kind, "expected a finite number"
+    another; "...identical to the one from row 7, so ..." is one kind whatever the row.
+    The result is a suffix of ``message`` (except for a message without any value whose
+    place was cut off, which is its own kind).
+    """
+    _found, sep, expected = message.rpartition("; expected ")
+    if sep:
+        return sep + expected
+    text = without_place(message)
+    last = max(text.rfind(c) for c in _VALUE_CHARS)
+    return text[last + 1 :] if last >= 0 else text
 
 
 def status_of(issues: Sequence[Issue] | None) -> RowStatus:
@@ -147,23 +203,43 @@ class ValidationResult:
         ]
 
     def summary(self, top: int = 10) -> list[ProblemGroup]:
-        """Issues grouped by (field, code), largest groups first."""
+        """Issues grouped by (field, code), largest groups first; each group knows how many
+        different problems (kinds of message) it holds."""
         groups: dict[tuple[str | None, str], ProblemGroup] = {}
+        # per group: its kinds, the first kind (most issues are of it), where the value
+        # before that kind ends, and whether it is an "expected" kind
+        seen: dict[tuple[str | None, str], tuple[ProblemGroup, set[str], str, int, bool]] = {}
         row_numbers = self.table.row_numbers
         for issue in self.issues:
             key = (issue.field, issue.code)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = ProblemGroup(
-                    issue.field, issue.code, issue.severity, 1, issue.message,
-                    [row_numbers[issue.row]],
+            state = seen.get(key)
+            message = issue.message
+            if state is None:
+                group = groups[key] = ProblemGroup(
+                    issue.field, issue.code, issue.severity, 1, message,
+                    [row_numbers[issue.row]], 1, [message],
                 )  # fmt: skip
-            else:
-                group.count += 1
-                if len(group.rows) < 10:
-                    number = row_numbers[issue.row]
-                    if group.rows[-1] != number:
-                        group.rows.append(number)
+                kind = problem_kind(message)
+                seen[key] = (group, {kind}, kind, -len(kind) - 1, kind.startswith("; expected "))
+                continue
+            group, kinds, first, before, expected = state
+            group.count += 1
+            if len(group.rows) < 10:
+                number = row_numbers[issue.row]
+                if group.rows[-1] != number:
+                    group.rows.append(number)
+            # the first kind, cheaply: problem_kind(message) == first (no "; expected "
+            # can follow the last one; no value character is in a kind's words)
+            if message.endswith(first) and (
+                expected or (len(message) > len(first) and message[before] in _VALUE_CHARS)
+            ):
+                continue
+            kind = problem_kind(message)
+            if kind not in kinds:
+                kinds.add(kind)
+                group.kinds += 1
+                if len(group.examples) < EXAMPLES:
+                    group.examples.append(message)
         ordered = sorted(
             groups.values(), key=lambda g: (g.severity is not Severity.ERROR, -g.count)
         )

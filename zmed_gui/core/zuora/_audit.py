@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from zmed_gui.core.errors import ConnectionProblem, OptionsError, ZuoraUnreachable
+from zmed_gui.core.zuora._auth import transport_reason
 from zmed_gui.core.zuora._post import parse_body
 from zmed_gui.core.zuora._redact import LOGGER_NAME
 
@@ -140,10 +141,11 @@ def _get(
                     "Accept": "application/json",
                 },
             )
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
+            log.info("audit-trail request failed: %s", type(exc).__name__)
             raise ZuoraUnreachable(
-                f"Zuora did not answer the audit-trail request ({type(exc).__name__}); check "
-                "the network and try again."
+                f"Zuora did not answer the audit-trail request ({transport_reason(exc)}); "
+                "check the network and try again."
             ) from None
         if resp.status_code == 401 and not fresh:
             client.invalidate_token(token)

@@ -61,9 +61,15 @@ class AddressMoved(ConnectionProblem):
     """A 3xx answer: the address moved; the message says where (never followed)."""
 
 
-def transport_reason(exc: httpx.TransportError) -> str:
+def transport_reason(exc: httpx.RequestError) -> str:
     """What went wrong on the network, in plain words (never a Python class name)."""
     text = f"{exc} {exc.__context__ or ''}".lower()
+    if isinstance(exc, httpx.DecodingError):
+        return "the answer could not be read (its compressed data is broken)"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "the address sent the request on too often"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "the address does not start with https://"
     if isinstance(exc, httpx.ConnectTimeout):
         return "the connection timed out"
     if isinstance(exc, httpx.TimeoutException):
@@ -80,9 +86,24 @@ def transport_reason(exc: httpx.TransportError) -> str:
         return "no connection could be made"
     if isinstance(exc, httpx.RemoteProtocolError):
         return "the server closed the connection without an answer"
+    if isinstance(exc, httpx.LocalProtocolError):
+        return "the request could not be written (a header or address is not valid)"
     if isinstance(exc, httpx.NetworkError):
         return "the connection broke off"
     return "the network request failed"
+
+
+def file_reason(exc: BaseException) -> str:
+    """Why a file cannot be used, in plain words (never a Python class name)."""
+    if isinstance(exc, FileNotFoundError):
+        return "the file is not there"
+    if isinstance(exc, PermissionError):
+        return "you may not read it"
+    if isinstance(exc, IsADirectoryError):
+        return "it is a folder, not a file"
+    if isinstance(exc, ssl.SSLError):
+        return "it holds no PEM certificates"
+    return "it cannot be read"
 
 
 class NotSent(Exception):
@@ -130,7 +151,7 @@ class TokenClient:
             except (OSError, ssl.SSLError) as exc:
                 raise OptionsError(
                     f"The CA bundle '{ca_bundle}' cannot be read as PEM certificates "
-                    f"({type(exc).__name__}); choose another file."
+                    f"({file_reason(exc)}); choose another file."
                 ) from None
         if proxy:
             p = urlsplit(proxy)
@@ -238,7 +259,7 @@ class TokenClient:
                     },
                     headers={"Accept": "application/json"},
                 )
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 self._raise_if_untrusted(exc)
                 log.info("token request to %s failed: %s", self._host(), type(exc).__name__)
                 raise NotSent(f"could not reach {self._host()}: {transport_reason(exc)}") from None

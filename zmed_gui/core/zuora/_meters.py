@@ -21,7 +21,7 @@ from zmed_gui.core.errors import ConnectionProblem, OptionsError, ZuoraUnreachab
 from zmed_gui.core.jsonfile import MAX_JSON_FILE_BYTES, parse_json_bytes
 from zmed_gui.core.meterdef import MeterDefinition, meter_definition_from_json
 from zmed_gui.core.zuora._audit import check_meter_number
-from zmed_gui.core.zuora._auth import NotSent, TokenClient
+from zmed_gui.core.zuora._auth import NotSent, TokenClient, transport_reason
 from zmed_gui.core.zuora._redact import LOGGER_NAME
 
 log = logging.getLogger(LOGGER_NAME)  # redacted: see zuora_redact
@@ -65,20 +65,22 @@ def _get(client: TokenClient, url: str, headers: dict[str, str]) -> tuple[int, b
                     break
             return resp.status_code, b"".join(chunks), resp.headers.get("Content-Type", "")
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        log.info("meter export URL %r refused by httpx: %s", url, type(exc).__name__)
         raise ConnectionProblem(
-            f"'{url}' cannot be used to export a meter ({type(exc).__name__}); check the "
-            "base URL of the connection."
-        ) from None
-    except httpx.TransportError as exc:
-        client._raise_if_untrusted(exc)
-        log.info("meter export from %s got no answer (%s)", client._host(), type(exc).__name__)
-        raise ZuoraUnreachable(
-            f"{client.base_url} did not answer the request for the meter definition "
-            f"({type(exc).__name__}); check the network, proxy or environment, and try again."
+            f"'{url}' cannot be used to export a meter (it must start with https://); check "
+            "the base URL of the connection."
         ) from None
     except httpx.DecodingError:
         raise ConnectionProblem(
             f"{client.base_url} sent a meter definition that cannot be decompressed; try again."
+        ) from None
+    except httpx.RequestError as exc:
+        client._raise_if_untrusted(exc)
+        log.info("meter export from %s got no answer (%s)", client._host(), type(exc).__name__)
+        raise ZuoraUnreachable(
+            f"{client.base_url} did not answer the request for the meter definition "
+            f"({transport_reason(exc)}); check the network, proxy or environment, and try "
+            "again."
         ) from None
 
 

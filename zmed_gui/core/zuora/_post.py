@@ -22,7 +22,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from zmed_gui.core.errors import ConnectionProblem
-from zmed_gui.core.zuora._auth import FRESH_TOKEN_SECONDS, REFUSED_UPLOAD, NotSent, TokenClient
+from zmed_gui.core.zuora._auth import (
+    FRESH_TOKEN_SECONDS,
+    REFUSED_UPLOAD,
+    NotSent,
+    TokenClient,
+    transport_reason,
+)
 from zmed_gui.core.zuora._redact import LOGGER_NAME
 from zmed_gui.core.zuora._retry import parse_retry_after
 
@@ -231,18 +237,21 @@ class ZuoraClient(TokenClient):
             resp.read()
             return resp
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            log.info("upload URL %r refused by httpx: %s", url, type(exc).__name__)
             raise ConnectionProblem(
-                f"'{url}' cannot be used as an upload URL ({type(exc).__name__}); check it."
+                f"'{url}' cannot be used as an upload URL (it must be a web address that "
+                "starts with https://); check it."
             ) from None
-        except httpx.TransportError as exc:
-            kind = type(exc).__name__
+        except httpx.RequestError as exc:
+            # the class name goes to the log only; the message is the plain reason
+            kind, reason = type(exc).__name__, transport_reason(exc)
             if not sent.is_set():
                 self._raise_if_untrusted(exc)
             if sent.is_set():
                 log.warning("no answer from %s after sending (%s)", self._host(), kind)
-                raise NoAnswer(f"no answer after sending ({kind})") from None
+                raise NoAnswer(reason) from None
             log.info("request to %s not sent (%s)", self._host(), kind)
-            raise NotSent(f"could not send ({kind})") from None
+            raise NotSent(f"nothing was sent: {reason}") from None
 
 
 def describe_status(status: int) -> str:

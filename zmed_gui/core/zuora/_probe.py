@@ -14,6 +14,7 @@ answer for what it says, no more:
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -37,10 +38,13 @@ from zmed_gui.core.zuora._auth import (
     moved_message,
     transport_reason,
 )
+from zmed_gui.core.zuora._redact import LOGGER_NAME
 from zmed_gui.core.zuora._retry import parse_retry_after
 
 if TYPE_CHECKING:
     from zmed_gui.core.connections import Connection
+
+log = logging.getLogger(LOGGER_NAME)
 
 METER_REFUSED = (
     "Zuora took the client ID and secret but refuses this meter with them (HTTP 401 from the "
@@ -171,8 +175,9 @@ def _post_probe(client: TokenClient, url: str) -> httpx.Response:
         headers["Authorization"] = f"Bearer {token}"
         try:
             resp = client._http.post(url, content=b"[]", headers=headers)
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             client._raise_if_untrusted(exc)
+            log.info("meter probe failed: %s", type(exc).__name__)
             raise _Unreachable(transport_reason(exc)) from None
         if resp.status_code != 401:
             return resp
