@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -127,6 +128,14 @@ class Layout:
         self.errors_col = self.status_col + 1
         self.changes_col = self.errors_col + 1 if self.edits else None
         self.upload_col = self.errors_col + (2 if self.edits else 1)
+        # Rows whose upload cell is filled (xlsx): rejected or uncertain, in order.
+        filled = (RowOutcome.REJECTED, RowOutcome.UNCERTAIN)
+        self._filled_uploads = (
+            sorted(i for i, up in uploads.items() if up.status in filled) if uploads else []
+        )
+        # id(RowUpload or None) -> (it, the plain row's tail): an upload shares one
+        # RowUpload among the rows of a batch, so a few of these serve 300k rows.
+        self._tails: dict[int, tuple[RowUpload | None, tuple[Any, ...]]] = {}
 
     def row(self, i: int) -> ReportRow:
         table = self.table
@@ -191,23 +200,56 @@ class Layout:
             return "Invalid: " + "; ".join(self._problem(x) for x in errors)
         return ""
 
-    def special_rows(self, start: int, stop: int) -> list[int]:
+    def special_rows(self, start: int, stop: int, *, fills: bool = True) -> list[int]:
         """The rows in ``[start, stop)`` that :meth:`row` may lay out other than a plain
-        row: anything but the row number, its cells and the tail every plain row has.
+        row: anything but the row number, its cells and its :meth:`plain_tails`.
 
         Fast writers lay out only these with :meth:`row` (keep the two in step: a row
-        whose output can differ from a plain row's must be listed here).
+        whose output can differ from a plain row's must be listed here). ``fills``
+        False: a writer without fills (CSV) need not lay out the rows whose only
+        difference is a filled upload cell (rejected, uncertain).
         """
         statuses = self.result.statuses[start:stop]
         valid = RowStatus.VALID
         special: set[int] = set()
         if statuses.count(valid) != len(statuses):
             special = {start + k for k, s in enumerate(statuses) if s is not valid}
-        if self.uploads:
-            special.update(i for i in range(start, stop) if i in self.uploads)
+        if fills and self._filled_uploads:
+            ups = self._filled_uploads
+            special.update(ups[bisect.bisect_left(ups, start) : bisect.bisect_left(ups, stop)])
         if self._edited_rows:
             special.update(i for i in self._edited_rows if start <= i < stop)
         return sorted(special)
+
+    def plain_tails(self, start: int, stop: int) -> list[list[Any]]:
+        """The columns after the cells (Status to Zuora-Request-Id) of the rows in
+        ``[start, stop)`` laid out as plain rows (valid, not edited): what :meth:`row`
+        gives them, found per upload outcome, not per row."""
+        count = stop - start
+        head: list[Any] = [RowStatus.VALID.value, ""]
+        if self.edits:
+            head.append("")
+        columns = [[v] * count for v in head]
+        if self.uploads is None:
+            return columns
+        ups = list(map(self.uploads.get, range(start, stop)))
+        tails = self._tails
+        rows: list[tuple[Any, ...]] = []
+        for up in ups:
+            known = tails.get(id(up))
+            if known is None:
+                known = tails[id(up)] = (up, self._upload_tail(up))
+            rows.append(known[1])
+        if len(tails) == 1:  # one outcome for every row
+            return columns + [[v] * count for v in rows[0]] if rows else columns
+        return columns + [list(c) for c in zip(*rows, strict=True)]
+
+    @staticmethod
+    def _upload_tail(up: RowUpload | None) -> tuple[Any, ...]:
+        """A valid row's upload cells (:meth:`row` says the same, without a reason)."""
+        if up is None:
+            return (RowOutcome.NOT_SENT.value, "", "")
+        return (str(up.status), up.message, up.request_id or "")
 
     def _problem(self, issue: Issue) -> str:
         return f"{issue.label(self.table)}: {issue.message}"
