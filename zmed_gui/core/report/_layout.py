@@ -133,9 +133,11 @@ class Layout:
         self._filled_uploads = (
             sorted(i for i, up in uploads.items() if up.status in filled) if uploads else []
         )
-        # id(RowUpload or None) -> (it, the plain row's tail): an upload shares one
-        # RowUpload among the rows of a batch, so a few of these serve 300k rows.
-        self._tails: dict[int, tuple[RowUpload | None, tuple[Any, ...]]] = {}
+        # id(RowUpload or None) -> the plain row's tail: an upload shares one RowUpload
+        # among the rows of a batch, so a few of these serve 300k rows (``_kept`` keeps
+        # each object alive while its id is a key).
+        self._tails: dict[int, tuple[Any, ...]] = {}
+        self._kept: dict[int, RowUpload | None] = {}
 
     def row(self, i: int) -> ReportRow:
         table = self.table
@@ -233,15 +235,17 @@ class Layout:
         if self.uploads is None:
             return columns
         ups = list(map(self.uploads.get, range(start, stop)))
-        tails = self._tails
-        rows: list[tuple[Any, ...]] = []
-        for up in ups:
-            known = tails.get(id(up))
-            if known is None:
-                known = tails[id(up)] = (up, self._upload_tail(up))
-            rows.append(known[1])
+        keys = list(map(id, ups))  # all in C: no Python step per row
+        tails, kept = self._tails, self._kept
+        for key, up in dict(zip(keys, ups, strict=True)).items():
+            if key not in tails:
+                tails[key], kept[key] = self._upload_tail(up), up
         if len(tails) == 1:  # one outcome for every row
-            return columns + [[v] * count for v in rows[0]] if rows else columns
+            (tail,) = tails.values()
+            return columns + [[v] * count for v in tail]
+        rows = list(map(tails.__getitem__, keys))
+        if not rows:
+            return columns + [[] for _ in range(3)]
         return columns + [list(c) for c in zip(*rows, strict=True)]
 
     @staticmethod
