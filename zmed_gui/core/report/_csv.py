@@ -112,7 +112,7 @@ def write_csv(
                 progress(start, total, message)
             stop = min(total, start + CHUNK)
             special = layout.special_rows(start, stop, fills=False)
-            laid = {i: layout.row(i).values for i in special}
+            laid = {i: layout.row_values(i) for i in special}
             columns: list[list[Any]] = [table.row_numbers[start:stop]]
             columns += [col[start:stop] for col in table.columns]
             columns += layout.plain_tails(start, stop)

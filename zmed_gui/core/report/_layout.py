@@ -140,14 +140,13 @@ class Layout:
         self._kept: dict[int, RowUpload | None] = {}
 
     def row(self, i: int) -> ReportRow:
-        table = self.table
         status = self.result.statuses[i]
         issues = self.result.issues_for_row(i)
-        values: list[Any] = [table.row_numbers[i]]
-        values.extend(col[i] for col in table.columns)
+        values = self._values(i, status, issues)
+        column_count = self.table.column_count
         fills: dict[int, PatternFill] = {}
         for issue in issues:
-            if issue.column is None or not 0 <= issue.column < table.column_count:
+            if issue.column is None or not 0 <= issue.column < column_count:
                 continue
             out = 1 + issue.column
             if issue.severity is Severity.ERROR:
@@ -158,11 +157,28 @@ class Layout:
             fills[self.status_col] = RED
         elif status is RowStatus.WARNING:
             fills[self.status_col] = AMBER
+        if self.uploads is not None:
+            up = values[self.upload_col]
+            if up == "rejected":
+                fills[self.upload_col] = RED
+            elif up == "uncertain":
+                fills[self.upload_col] = AMBER
+        return ReportRow(values, fills)
+
+    def row_values(self, i: int) -> list[Any]:
+        """``row(i).values`` without the fills (a writer without fills: CSV)."""
+        return self._values(i, self.result.statuses[i], self.result.issues_for_row(i))
+
+    def _values(self, i: int, status: RowStatus, issues: Sequence[Issue]) -> list[Any]:
+        table = self.table
+        values: list[Any] = [table.row_numbers[i], *[col[i] for col in table.columns]]
         values.append(status.value)
         if status is RowStatus.EXCLUDED and not issues:
             values.append(LEFT_OUT_REASON)
+        elif issues:
+            values.append("; ".join([self._problem(issue) for issue in issues]))
         else:
-            values.append("; ".join(self._problem(issue) for issue in issues))
+            values.append("")
         if self.edits:
             values.append(self._changes(i))
         if self.uploads is not None:
@@ -171,11 +187,7 @@ class Layout:
                 up = RowUpload(RowOutcome.NOT_SENT)
             message = up.message or self._not_sent_reason(i, status, up, issues)
             values.extend([up.status, message, up.request_id or ""])
-            if up.status == "rejected":
-                fills[self.upload_col] = RED
-            elif up.status == "uncertain":
-                fills[self.upload_col] = AMBER
-        return ReportRow(values, fills)
+        return values
 
     def _changes(self, i: int) -> str:
         """What the user changed in this row: ``Qty: "abc" -> 4``, one per cell."""
