@@ -222,7 +222,9 @@ API: dict[str, list[str]] = {
         "merge_outcomes",
         "not_yet_sent",
         "read_fixed_rows",
+        "report_outcomes",
         "rows_to_fix",
+        "say_what_was_sent",
         "source_token",
     ],
     "meterdef": [

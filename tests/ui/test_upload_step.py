@@ -594,3 +594,77 @@ def test_a_mapping_problem_is_why_nothing_can_be_sent(
     text = step.summary_label.text()
     assert "Nothing can be sent until the mapping is complete" in text, text
     assert "UsageIdentifier" in text and not step.start_button.isEnabled()
+
+
+def test_every_row_loaded_is_counted_on_the_result_panel(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    """Rows left out in Review are counted ("Left out by you"): the counts add up to the
+    rows loaded (received, invalid, left out), none missing."""
+    data = rows(10)
+    data[4][3] = "lots"  # invalid: Qty is not a number
+    state = demo_app_state(emulator)
+    table = load_and_map(state, write_workbook(tmp_path / "usage.xlsx", data))
+    state.set_validation(
+        validate(table, state.schema, state.mapping, state.options, excluded=[1, 7])
+    )
+    step = make_upload_step(qtbot, state)
+    result = upload(qtbot, step)
+    assert result.accepted == 7 and result.invalid == 1
+    labels = step.result_box.count_labels
+    names = {k: step.result_box.count_names[k].text() for k in labels}
+    assert names["left_out"] == "Left out by you:"
+    assert labels["left_out"].text() == "2"
+    assert sum(int(label.text()) for label in labels.values()) == len(data)
+
+
+def test_result_report_has_its_own_bar_and_can_be_cancelled(
+    qtbot: Any, tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing the report shows "Writing the result report… N of M rows" on its own bar
+    (not the Sending one); Cancel stops it and leaves no file."""
+    from zmed_gui.core.report import _csv as report_csv
+
+    monkeypatch.setattr(report_csv, "CHUNK", 5)
+    data = rows(40)
+    state = demo_state(write_workbook(tmp_path / "usage.xlsx", data), emulator)
+    step = make_upload_step(qtbot, state)
+    upload(qtbot, step)
+    box = step.progress_box
+    seen: list[tuple[str, str, str]] = []
+    release = threading.Event()
+    real = box.show_rows
+
+    def show_rows(done: int, total: int, message: str = "") -> None:
+        real(done, total, message)
+        seen.append((box.title(), box.progress_label.text(), box.progress_bar.format()))
+
+    monkeypatch.setattr(box, "show_rows", show_rows)
+    out = tmp_path / "result.csv"
+    with qtbot.waitSignal(step.report_written, timeout=10_000):
+        step.write_result_report(out)
+    assert out.exists()
+    title, label, bar = seen[-1]
+    assert title == "Writing the result report"
+    assert label == "Writing the result report… 40 of 40 rows"
+    assert bar == "40 of 40 rows"
+
+    # Cancel: the job stops at the next chunk, no report is left behind, the panel says so.
+    cancelled_out = tmp_path / "cancelled.csv"
+    real_write = report_csv.write_csv
+
+    def waiting_write(path: Path, layout: Any, progress: Any, cancel: Any) -> None:
+        progress(0, len(layout.table), "")
+        release.wait(5)
+        real_write(path, layout, progress, cancel)
+
+    monkeypatch.setattr("zmed_gui.core.report._write.write_csv", waiting_write)
+    step.write_result_report(cancelled_out)
+    qtbot.waitUntil(lambda: step.busy, timeout=5_000)
+    step.cancel()
+    assert box.progress_label.text() == "Stopping the result report…"
+    release.set()
+    qtbot.waitUntil(lambda: not step.busy, timeout=10_000)
+    assert not cancelled_out.exists()
+    assert "The result report was not written (cancelled)." in step.result_title.text()
+    assert step.result_box.isVisibleTo(step)

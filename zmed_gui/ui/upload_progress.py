@@ -116,10 +116,11 @@ class UploadProgressPanel(QGroupBox):
         self.progress_bar.setFormat(f"0 of {n(total)} events")
         return self.pause
 
-    def start_job(self, text: str) -> None:
+    def start_job(self, text: str, title: str = "Sending") -> None:
         """A job started: a busy bar and what it does; Pause waits for the sending to start."""
         with self._latest_lock:
             self._latest = None  # an earlier run's numbers are not this job's
+        self.setTitle(title)
         self.progress_label.setText(text)
         self.progress_bar.setRange(0, 0)
         self.pause_button.setEnabled(False)
@@ -166,6 +167,15 @@ class UploadProgressPanel(QGroupBox):
         self.progress_bar.setFormat(f"{n(handled)} of {n(to_send)} events")
         self.progress_label.setText(progress_text(p, self.pause.paused, self.service))
 
+    def show_rows(self, done: int, total: int, _message: str = "") -> None:
+        """A job over rows (the result report): its own bar, "N of M rows"."""
+        if total <= 0:
+            return
+        self.progress_bar.setRange(0, total)
+        self.progress_bar.setValue(min(done, total))
+        self.progress_bar.setFormat(f"{n(done)} of {n(total)} rows")
+        self.progress_label.setText(f"{self.title()}… {n(done)} of {n(total)} rows")
+
     def _sending_seconds(self) -> float:
         now = self._clock()
         return self._active + (now - self._since if self._since is not None else 0.0)
@@ -203,10 +213,10 @@ class UploadProgressPanel(QGroupBox):
             self.pause_button.setText("Resume")
             self.progress_label.setText("Pausing…")
 
-    def stopping(self) -> None:
+    def stopping(self, text: str = "Stopping after the requests already on their way…") -> None:
         """Cancel was asked for: a paused run must wake up to see it."""
         self.pause.resume()
         self.cancel_button.setEnabled(False)
         self.pause_button.setEnabled(False)  # nothing to pause or resume once stopping
         self.pause_button.setText("Pause")
-        self.progress_label.setText("Stopping after the requests already on their way…")
+        self.progress_label.setText(text)

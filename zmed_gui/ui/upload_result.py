@@ -161,6 +161,7 @@ def _count_names(service: str) -> list[tuple[str, str]]:
         ("skipped_duplicates", "Duplicates skipped"),
         ("uncertain", "No answer (uncertain)"),
         ("not_sent", "Not sent yet"),
+        ("left_out", "Left out by you"),
     ]
 
 
@@ -205,7 +206,7 @@ class UploadResultPanel(QGroupBox):
             self.count_names[key] = caption = QLabel(label + ":")
             grid.addWidget(caption, i % 3, (i // 3) * 2)
             grid.addWidget(value, i % 3, (i // 3) * 2 + 1)
-        grid.setColumnStretch(4, 1)
+        grid.setColumnStretch(2 * ((len(self.count_labels) + 2) // 3), 1)
         self.report_button = QPushButton(icon("export"), "Open result report")
         self.report_button.setToolTip(
             "Every row with what happened to it, saved next to your spreadsheet (or in "
@@ -343,6 +344,11 @@ class UploadResultPanel(QGroupBox):
                 self.result_title.setText(first + ("\n" + rest if rest else ""))
         self.check_button.setEnabled(True)
         self.check_button.setText(f"Check again (last: {dt.datetime.now():%H:%M})")
+
+    def set_left_out(self, count: int) -> None:
+        """ "Left out by you": rows excluded in Review that no upload delivered (the step's
+        count), so that every row loaded is counted once on the panel."""
+        self.count_labels["left_out"].setText(n(count))
 
     def set_not_sent(self, count: int) -> None:
         """ "Not sent yet": what Upload would send now (the step's count, one source)."""

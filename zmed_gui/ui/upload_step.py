@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
 from zmed_gui.core.connections import get_secret, remember_batch_size, remember_path_style
 from zmed_gui.core.errors import CredentialsError, OptionsError, ZmedError
 from zmed_gui.core.fixes import (
-    describe_now,
     export_rows_to_fix,
     merge_outcomes,
     not_yet_sent,
     read_fixed_rows,
+    report_outcomes,
     rows_to_fix,
 )
 from zmed_gui.core.journal import JournalDamaged, abandon_upload
@@ -134,6 +134,7 @@ class UploadStep(QWidget):
         self._counted: Any = None
         self._counts: dict[RowStatus, int] = row_counts(None)
         self._open_report = False
+        self._writing_report = False  # the running job writes the result report
         self.look_box: QMessageBox | None = None
         self.open_box: QMessageBox | None = None  # "could not open the file" (tests)
         # What the uploads of these rows (this table and mapping) to this destination did,
@@ -391,6 +392,8 @@ class UploadStep(QWidget):
             self.result_box.set_rows_to_fix(fixable)
         self.fix_export_action.setEnabled(fixable and not self.busy)
         self.fix_read_action.setEnabled(shown is not None and not shown.dry_run and not self.busy)
+        if shown is not None and result is not None:
+            self.result_box.set_left_out(left_out_count(result, known))
         edited_after = len(self._changed_after) if known is not None else 0
         to_send = total if self._pending is None or dry_run else len(self._pending)
         # After a complete upload the same events to the same meter would only meet the
@@ -670,20 +673,30 @@ class UploadStep(QWidget):
         self._run_worker(work, self._on_send_finished, f"Sending {n(total)} events…")
         self.pause_button.setEnabled(True)
 
-    def _run_worker(self, fn: Any, on_finished: Any, text: str) -> None:
+    def _run_worker(
+        self,
+        fn: Any,
+        on_finished: Any,
+        text: str,
+        *,
+        progressed: Any = None,
+        cancelled: Any = None,
+        failed: Any = None,
+        title: str = "Sending",
+    ) -> None:
         self._job_text = text
         self._worker = jobs.run(
             fn,
             min_interval=0.1,
-            progressed=self.progress_box.show_latest,
+            progressed=progressed or self.progress_box.show_latest,
             finished=on_finished,
             failed_error=self._on_worker_failed_error,
-            failed=self._on_worker_failed,
-            cancelled=self._on_worker_cancelled,
+            failed=failed or self._on_worker_failed,
+            cancelled=cancelled or self._on_worker_cancelled,
             release_memory=True,  # a plan is let go at the end: give the heap back
         )
         self._set_running(True)
-        self.progress_box.start_job(text)
+        self.progress_box.start_job(text, title)
 
     def _job_ended(self) -> None:
         """The worker finished, failed or was cancelled: unlock the form, hide the bar."""
@@ -702,7 +715,10 @@ class UploadStep(QWidget):
     def cancel(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
-            self.progress_box.stopping()
+            if self._writing_report:
+                self.progress_box.stopping("Stopping the result report…")
+            else:
+                self.progress_box.stopping()
 
     def _on_worker_failed_error(self, exc: object) -> None:
         self._failed_error = exc
@@ -999,23 +1015,46 @@ class UploadStep(QWidget):
         pending = list(self._pending or [])
         source, documents = self.state.path, documents_folder()
         edits = dict(self.state.edit_originals)  # a copy: cell -> value before Review
-        headers = list(result.table.headers)
         after = dict(self._changed_after) if self._known_outcomes() is not None else {}
 
         def work(progress: Any, cancel: Any) -> Path:
             target = path if path is not None else default_result_path(source, documents)
-            rows = describe_now(result, outcomes, pending)
-            rows.update(say_what_was_sent(rows, after, pending, headers))
+            # From what this step holds (the merged outcomes), never the journal re-read.
+            rows = report_outcomes(result, outcomes, pending, after)
             write_report(
                 target, result, uploads=rows, edits=edits, progress=progress, cancel=cancel
             )
             return target
 
         self._open_report = open_after
+        self._writing_report = True
         what = path.name if path is not None else "the result report"
-        self._run_worker(work, self._on_report_finished, f"Writing {what}…")
+        self._run_worker(
+            work,
+            self._on_report_finished,
+            f"Writing {what}…",
+            progressed=self.progress_box.show_rows,
+            cancelled=self._on_report_cancelled,
+            failed=self._on_report_failed,
+            title="Writing the result report",
+        )
+
+    def _on_report_cancelled(self) -> None:
+        self._writing_report = False
+        self._job_ended()
+        self.result_box.show()
+        self.result_box.add_note("The result report was not written (cancelled).")
+
+    def _on_report_failed(self, message: str, _details: str) -> None:
+        self._writing_report = False
+        self._job_ended()
+        self.result_box.show()
+        log.warning("result report failed: %s\n%s", message, _details)
+        self._failed_error = None
+        show_error(self, plain_words(message)[0], "", "Result report")
 
     def _on_report_finished(self, path: Path) -> None:
+        self._writing_report = False
         self._job_ended()
         self.result_box.show()
         self.last_report = path
@@ -1191,47 +1230,14 @@ def uncertain_count(outcomes: Any) -> int:
     return sum(1 for up in outcomes.values() if up.status is uncertain)
 
 
-def _quoted(value: object) -> str:
-    if value is None or value == "":
-        return "empty"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, str):
-        return f'"{value}"'
-    return str(value)
-
-
-def say_what_was_sent(
-    rows: dict[int, RowUpload],
-    after: dict[int, list[tuple[int, CellValue, CellValue]]],
-    pending: Sequence[int],
-    headers: Sequence[str],
-) -> dict[int, RowUpload]:
-    """The report's words for rows changed after they were sent: what was sent (the cells
-    hold the values now), and that they were not sent again; a rejected row changed since
-    is not sent yet."""
-    out: dict[int, RowUpload] = {}
-    for r, cells in after.items():
-        up = rows.get(r)
-        if up is None:
-            continue
-        were = "; ".join(
-            f"{headers[c] if c < len(headers) else c} {_quoted(was)}, now {_quoted(now)}"
-            for c, was, now in sorted(cells, key=lambda x: x[0])
-        )
-        out[r] = RowUpload(
-            up.status,
-            f"Changed after it was sent; not sent again. Sent with {were}.",
-            up.request_id,
-        )
-    for r in pending:
-        up = rows.get(r)
-        if up is not None and up.status == RowOutcome.REJECTED:
-            why = f" It was rejected: {up.message}" if up.message else ""
-            out[r] = RowUpload(
-                RowOutcome.NOT_SENT, f"Changed after it was rejected; not sent yet.{why}"
-            )
-    return out
+def left_out_count(result: Any, outcomes: dict[int, RowUpload] | None) -> int:
+    """Rows left out in Review that no upload sent (a row sent, then left out, is counted
+    where its upload put it). Walks the left-out rows only."""
+    excluded = getattr(result, "excluded", None) or ()
+    if not outcomes:
+        return len(excluded)
+    not_sent = RowOutcome.NOT_SENT
+    return sum(1 for r in excluded if (up := outcomes.get(r)) is None or up.status == not_sent)
 
 
 def _plain_details(exc: object) -> str:

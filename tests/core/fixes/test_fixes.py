@@ -177,3 +177,29 @@ def test_the_destination_is_named_truthfully_and_codes_have_words() -> None:
     assert destination("https://localhost.example.com") == "Zuora"
     assert "70000000" not in _CODE_WORDS["70000000"]
     assert "event definition" in _CODE_WORDS["70000000"]
+
+
+def test_report_outcomes_says_what_was_sent_and_keeps_batches_shared(tmp_path: Path) -> None:
+    """The result report's outcomes come from the session's: a batch's rows keep sharing
+    one RowUpload (so the report writes them as plain rows), a row fixed since says "not
+    sent yet", a row changed after it was sent says what was sent, a rejected row changed
+    since is not sent yet."""
+    from zmed_gui.core.fixes import FIXED_NOT_SENT, report_outcomes
+
+    result = validated(tmp_path / "u.xlsx", [[f"A{i}", "calls", dt.datetime(2026, 11, 1), i + 1]
+                                            for i in range(6)])  # fmt: skip
+    batch = RowUpload(RowOutcome.ACCEPTED, "Received by Zuora.", "req-1")
+    outcomes = {0: batch, 1: batch, 2: batch, 3: RowUpload(RowOutcome.REJECTED, "Bad date.")}
+    after = {1: [(3, 2, 20.0)]}
+    rows = report_outcomes(result, outcomes, pending=[3, 4], after=after)
+    assert rows[0] is batch and rows[2] is batch
+    assert rows[1].status is RowOutcome.ACCEPTED and rows[1].request_id == "req-1"
+    assert rows[1].message == (
+        "Changed after it was sent; not sent again. Sent with Qty 2, now 20."
+    )
+    assert rows[3].status is RowOutcome.NOT_SENT
+    assert (
+        rows[3].message == "Changed after it was rejected; not sent yet. It was rejected: Bad date."
+    )
+    assert rows[4].message == FIXED_NOT_SENT
+    assert 5 not in rows and outcomes[1] is batch  # the session's own map is not changed

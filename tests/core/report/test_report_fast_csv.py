@@ -141,9 +141,13 @@ def test_fast_csv_equals_the_row_by_row_writer(
             3: RowUpload(RowOutcome.REJECTED, "=bad from Zuora", None),
             11: RowUpload(RowOutcome.UNCERTAIN, "timeout"),
         }
+        batch = RowUpload(RowOutcome.ACCEPTED, "Received by Zuora.", "req-9")
+        uploads.update({i: batch for i in range(12, len(result.table) - 3)})
+        uploads[len(result.table) - 2] = RowUpload(RowOutcome.NOT_SENT, "-stopped first")
+    edits = {(2, 1): 4.0, (12, 0): "=was"} if with_uploads else None
     path = tmp_path / "r.csv"
-    write_report(path, result, uploads=uploads)
-    expected = _reference(Layout(result, uploads))
+    write_report(path, result, uploads=uploads, edits=edits)
+    expected = _reference(Layout(result, uploads, edits))
     assert path.read_bytes() == b"\xef\xbb\xbf" + expected.encode("utf-8")
 
 
@@ -168,20 +172,34 @@ def test_csv_column_writes_each_cell_as_csv_text() -> None:
             assert shown == _csv_text(value), (value, got)
 
 
-def test_special_rows_lists_every_row_that_is_not_plain() -> None:
+@pytest.mark.parametrize("fills", [True, False])
+def test_special_rows_lists_every_row_that_is_not_plain(fills: bool) -> None:
+    """A row not listed is its number, its cells and its plain tail, whatever its upload
+    (shared or not); with fills, rows whose upload cell is filled are listed too."""
     result = _result()
-    uploads = {1: RowUpload(RowOutcome.ACCEPTED)}
-    layout = Layout(result, uploads)
+    shared = RowUpload(RowOutcome.ACCEPTED, "Received by Zuora.", "req-1")
+    uploads = {i: shared for i in range(0, len(result.table), 2)}
+    uploads[1] = RowUpload(RowOutcome.REJECTED, "=no", "req-2")
+    uploads[5] = RowUpload(RowOutcome.UNCERTAIN, "")
+    uploads[6] = RowUpload(RowOutcome.NOT_SENT, "Not sent: the upload stopped first.")
+    layout = Layout(result, uploads, {(7, 0): "old"})
     n = len(result.table)
-    special = layout.special_rows(0, n)
-    plain = [i for i in range(n) if i not in special]
+    special = layout.special_rows(0, n, fills=fills)
+    assert (1 in special, 5 in special) == (fills, fills)
+    assert 7 in special  # edited
     ncells = 1 + result.table.column_count
-    tails = {tuple(layout.row(i).values[ncells:]) for i in plain}
-    assert len(tails) == 1 and 1 in special
-    for i in plain:
-        values = layout.row(i).values[:ncells]
-        assert values == [result.table.row_numbers[i], *result.table.row_values(i)]
-        assert not layout.row(i).fills
+    for start, stop in [(0, n), (0, 3), (4, n)]:
+        tails = layout.plain_tails(start, stop)
+        for i in range(start, stop):
+            if i in special:
+                continue
+            row = layout.row(i)
+            expected = [result.table.row_numbers[i], *result.table.row_values(i)]
+            assert row.values[:ncells] == expected
+            assert row.values[ncells:] == [c[i - start] for c in tails], i
+            assert all(type(c[i - start]) is str for c in tails)
+            if fills:
+                assert not row.fills
 
 
 def test_fast_csv_of_a_table_without_rows_has_its_header(tmp_path: Path) -> None:

@@ -63,6 +63,10 @@ def test_fast_xlsx_equals_the_row_by_row_writer(
     for column in result.table.columns[:2]:
         column[-len(EXTRA) :] = EXTRA
     uploads = {0: RowUpload(RowOutcome.ACCEPTED, "", "r-1"), 5: RowUpload(RowOutcome.REJECTED)}
+    batch = RowUpload(RowOutcome.ACCEPTED, "Received by Zuora.", "r-2")
+    uploads.update({i: batch for i in range(6, n - 4)})  # every row of a batch shares it
+    uploads[n - 3] = RowUpload(RowOutcome.UNCERTAIN, "=timeout", "r-3")
+    uploads[n - 2] = RowUpload(RowOutcome.NOT_SENT, "Not sent: the upload stopped first.")
     for with_uploads in (None, uploads):
         new, old = _write_both(tmp_path, monkeypatch, result, with_uploads)
         assert new.keys() == old.keys() and len(new) >= 6

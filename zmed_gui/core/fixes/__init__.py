@@ -9,7 +9,9 @@ into cell edits matched by the row-number column. A workbook that is not one of 
 was exported from another file, is refused with one sentence (:class:`FixesError`).
 
 :func:`merge_outcomes` and :func:`not_yet_sent` keep the story of several uploads of the
-same rows straight, so that after a fix only what is not yet delivered is sent.
+same rows straight, so that after a fix only what is not yet delivered is sent;
+:func:`report_outcomes` says, for the result report, what each row's uploads did (rows
+fixed since, or changed after they were sent, said so), for the app and the CLI alike.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from zmed_gui.core.fixes._outcomes import (
     describe_now,
     merge_outcomes,
     not_yet_sent,
+    report_outcomes,
+    say_what_was_sent,
 )
 from zmed_gui.core.fixes._read import FixedRows, FixesError, read_fixed_rows
 
@@ -44,6 +48,8 @@ __all__ = [
     "merge_outcomes",
     "not_yet_sent",
     "read_fixed_rows",
+    "report_outcomes",
     "rows_to_fix",
+    "say_what_was_sent",
     "source_token",
 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from zmed_gui.core.report import RowOutcome, RowUpload
+from zmed_gui.core.table import CellValue
 from zmed_gui.core.validate import RowStatus, ValidationResult
 
 # Outcomes after which a row is never sent again by itself: received, already there, or
@@ -60,3 +61,69 @@ def describe_now(
         if sendable and (up is None or up.status == RowOutcome.NOT_SENT):
             out[row] = RowUpload(RowOutcome.NOT_SENT, FIXED_NOT_SENT)
     return out
+
+
+# (column, the value sent, the value now) for each cell of a row changed after it was sent
+ChangedCells = Sequence[tuple[int, CellValue, CellValue]]
+
+
+def _quoted(value: object) -> str:
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def say_what_was_sent(
+    rows: Mapping[int, RowUpload],
+    after: Mapping[int, ChangedCells],
+    pending: Iterable[int],
+    headers: Sequence[str],
+) -> dict[int, RowUpload]:
+    """The report's words for rows changed after they were sent: what was sent (the cells
+    hold the values now), and that they were not sent again; a rejected row changed since
+    is not sent yet. Only those rows are in the answer."""
+    out: dict[int, RowUpload] = {}
+    for r, cells in after.items():
+        up = rows.get(r)
+        if up is None:
+            continue
+        were = "; ".join(
+            f"{headers[c] if c < len(headers) else c} {_quoted(was)}, now {_quoted(now)}"
+            for c, was, now in sorted(cells, key=lambda x: x[0])
+        )
+        out[r] = RowUpload(
+            up.status,
+            f"Changed after it was sent; not sent again. Sent with {were}.",
+            up.request_id,
+        )
+    for r in pending:
+        up = rows.get(r)
+        if up is not None and up.status == RowOutcome.REJECTED:
+            why = f" It was rejected: {up.message}" if up.message else ""
+            out[r] = RowUpload(
+                RowOutcome.NOT_SENT, f"Changed after it was rejected; not sent yet.{why}"
+            )
+    return out
+
+
+def report_outcomes(
+    result: ValidationResult,
+    outcomes: Mapping[int, RowUpload],
+    pending: Sequence[int] = (),
+    after: Mapping[int, ChangedCells] | None = None,
+) -> dict[int, RowUpload]:
+    """Each row's upload outcome as the result report states it, from what the session
+    holds (no journal read): ``outcomes`` (every upload of these rows, merged), with the
+    rows fixed since and not sent yet (``pending``, :func:`describe_now`) and the rows
+    changed after they were sent (``after``: row -> changed cells) said so.
+
+    Walks ``pending`` and ``after`` only; the rows of a batch keep sharing one
+    :class:`RowUpload`, which keeps the report's rows plain (fast).
+    """
+    rows = describe_now(result, outcomes, pending)
+    rows.update(say_what_was_sent(rows, after or {}, pending, result.table.headers))
+    return rows

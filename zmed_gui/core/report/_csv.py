@@ -5,8 +5,8 @@ already writes as :func:`_csv_text` would (numbers that are not whole floats, da
 times, blanks, text that cannot start a formula) goes through untouched, found out with a
 few C-speed passes (the kinds of its cells, their first characters); only the other
 cells go through :func:`_csv_text`. Rows the layout marks special (issues, exclusions,
-uploads) are laid out one by one with :meth:`Layout.row`, every other row is its number,
-its cells and the plain rows' tail. Each cell is written exactly as ``_csv_text`` says.
+edits) are laid out one by one with :meth:`Layout.row`, every other row is its number,
+its cells and its :meth:`Layout.plain_tails`. Each cell is written exactly as ``_csv_text`` says.
 """
 
 from __future__ import annotations
@@ -92,8 +92,6 @@ def write_csv(
     table = layout.table
     total = len(table)
     width = len(layout.headers)
-    ncells = 1 + table.column_count  # the row number and the table's cells
-    tail: list[Any] | None = None  # what follows the cells in every plain row
     message = "Writing the result file"
     buffer = io.StringIO(newline="")  # a chunk is encoded and written in one go
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -113,14 +111,11 @@ def write_csv(
             if start:
                 progress(start, total, message)
             stop = min(total, start + CHUNK)
-            special = layout.special_rows(start, stop)
-            laid = {i: layout.row(i).values for i in special}
-            if tail is None and len(special) < stop - start:
-                plain = next(i for i in range(start, stop) if i not in laid)
-                tail = layout.row(plain).values[ncells:]
+            special = layout.special_rows(start, stop, fills=False)
+            laid = {i: layout.row_values(i) for i in special}
             columns: list[list[Any]] = [table.row_numbers[start:stop]]
             columns += [col[start:stop] for col in table.columns]
-            columns += [[v] * (stop - start) for v in tail or [None] * (width - ncells)]
+            columns += layout.plain_tails(start, stop)
             for i, values in laid.items():
                 k = i - start
                 for c in range(width):

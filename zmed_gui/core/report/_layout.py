@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -127,16 +128,25 @@ class Layout:
         self.errors_col = self.status_col + 1
         self.changes_col = self.errors_col + 1 if self.edits else None
         self.upload_col = self.errors_col + (2 if self.edits else 1)
+        # Rows whose upload cell is filled (xlsx): rejected or uncertain, in order.
+        filled = (RowOutcome.REJECTED, RowOutcome.UNCERTAIN)
+        self._filled_uploads = (
+            sorted(i for i, up in uploads.items() if up.status in filled) if uploads else []
+        )
+        # id(RowUpload or None) -> the plain row's tail: an upload shares one RowUpload
+        # among the rows of a batch, so a few of these serve 300k rows (``_kept`` keeps
+        # each object alive while its id is a key).
+        self._tails: dict[int, tuple[Any, ...]] = {}
+        self._kept: dict[int, RowUpload | None] = {}
 
     def row(self, i: int) -> ReportRow:
-        table = self.table
         status = self.result.statuses[i]
         issues = self.result.issues_for_row(i)
-        values: list[Any] = [table.row_numbers[i]]
-        values.extend(col[i] for col in table.columns)
+        values = self._values(i, status, issues)
+        column_count = self.table.column_count
         fills: dict[int, PatternFill] = {}
         for issue in issues:
-            if issue.column is None or not 0 <= issue.column < table.column_count:
+            if issue.column is None or not 0 <= issue.column < column_count:
                 continue
             out = 1 + issue.column
             if issue.severity is Severity.ERROR:
@@ -147,11 +157,28 @@ class Layout:
             fills[self.status_col] = RED
         elif status is RowStatus.WARNING:
             fills[self.status_col] = AMBER
+        if self.uploads is not None:
+            up = values[self.upload_col]
+            if up == "rejected":
+                fills[self.upload_col] = RED
+            elif up == "uncertain":
+                fills[self.upload_col] = AMBER
+        return ReportRow(values, fills)
+
+    def row_values(self, i: int) -> list[Any]:
+        """``row(i).values`` without the fills (a writer without fills: CSV)."""
+        return self._values(i, self.result.statuses[i], self.result.issues_for_row(i))
+
+    def _values(self, i: int, status: RowStatus, issues: Sequence[Issue]) -> list[Any]:
+        table = self.table
+        values: list[Any] = [table.row_numbers[i], *[col[i] for col in table.columns]]
         values.append(status.value)
         if status is RowStatus.EXCLUDED and not issues:
             values.append(LEFT_OUT_REASON)
+        elif issues:
+            values.append("; ".join([self._problem(issue) for issue in issues]))
         else:
-            values.append("; ".join(self._problem(issue) for issue in issues))
+            values.append("")
         if self.edits:
             values.append(self._changes(i))
         if self.uploads is not None:
@@ -160,11 +187,7 @@ class Layout:
                 up = RowUpload(RowOutcome.NOT_SENT)
             message = up.message or self._not_sent_reason(i, status, up, issues)
             values.extend([up.status, message, up.request_id or ""])
-            if up.status == "rejected":
-                fills[self.upload_col] = RED
-            elif up.status == "uncertain":
-                fills[self.upload_col] = AMBER
-        return ReportRow(values, fills)
+        return values
 
     def _changes(self, i: int) -> str:
         """What the user changed in this row: ``Qty: "abc" -> 4``, one per cell."""
@@ -191,23 +214,58 @@ class Layout:
             return "Invalid: " + "; ".join(self._problem(x) for x in errors)
         return ""
 
-    def special_rows(self, start: int, stop: int) -> list[int]:
+    def special_rows(self, start: int, stop: int, *, fills: bool = True) -> list[int]:
         """The rows in ``[start, stop)`` that :meth:`row` may lay out other than a plain
-        row: anything but the row number, its cells and the tail every plain row has.
+        row: anything but the row number, its cells and its :meth:`plain_tails`.
 
         Fast writers lay out only these with :meth:`row` (keep the two in step: a row
-        whose output can differ from a plain row's must be listed here).
+        whose output can differ from a plain row's must be listed here). ``fills``
+        False: a writer without fills (CSV) need not lay out the rows whose only
+        difference is a filled upload cell (rejected, uncertain).
         """
         statuses = self.result.statuses[start:stop]
         valid = RowStatus.VALID
         special: set[int] = set()
         if statuses.count(valid) != len(statuses):
             special = {start + k for k, s in enumerate(statuses) if s is not valid}
-        if self.uploads:
-            special.update(i for i in range(start, stop) if i in self.uploads)
+        if fills and self._filled_uploads:
+            ups = self._filled_uploads
+            special.update(ups[bisect.bisect_left(ups, start) : bisect.bisect_left(ups, stop)])
         if self._edited_rows:
             special.update(i for i in self._edited_rows if start <= i < stop)
         return sorted(special)
+
+    def plain_tails(self, start: int, stop: int) -> list[list[Any]]:
+        """The columns after the cells (Status to Zuora-Request-Id) of the rows in
+        ``[start, stop)`` laid out as plain rows (valid, not edited): what :meth:`row`
+        gives them, found per upload outcome, not per row."""
+        count = stop - start
+        head: list[Any] = [RowStatus.VALID.value, ""]
+        if self.edits:
+            head.append("")
+        columns = [[v] * count for v in head]
+        if self.uploads is None:
+            return columns
+        ups = list(map(self.uploads.get, range(start, stop)))
+        keys = list(map(id, ups))  # all in C: no Python step per row
+        tails, kept = self._tails, self._kept
+        for key, up in dict(zip(keys, ups, strict=True)).items():
+            if key not in tails:
+                tails[key], kept[key] = self._upload_tail(up), up
+        if len(tails) == 1:  # one outcome for every row
+            (tail,) = tails.values()
+            return columns + [[v] * count for v in tail]
+        rows = list(map(tails.__getitem__, keys))
+        if not rows:
+            return columns + [[] for _ in range(3)]
+        return columns + [list(c) for c in zip(*rows, strict=True)]
+
+    @staticmethod
+    def _upload_tail(up: RowUpload | None) -> tuple[Any, ...]:
+        """A valid row's upload cells (:meth:`row` says the same, without a reason)."""
+        if up is None:
+            return (RowOutcome.NOT_SENT.value, "", "")
+        return (str(up.status), up.message, up.request_id or "")
 
     def _problem(self, issue: Issue) -> str:
         return f"{issue.label(self.table)}: {issue.message}"

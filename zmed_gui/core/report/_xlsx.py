@@ -172,15 +172,12 @@ def _rows(
     """Every data row as ``ws.append`` takes it, a chunk at a time, column by column.
 
     Rows :meth:`Layout.special_rows` names (fills, issues, uploads) go through
-    :func:`_xlsx_row`; the others are their number, cells and the plain tail, each column
+    :func:`_xlsx_row`; the others are their number, cells and plain tails, each column
     passed as it is when no cell of it needs :func:`safe_cell` to change it (the cells are
     made against the first sheet; a cell's sheet only names its parent, not where it goes).
     """
     table = layout.table
     total = len(table)
-    width = len(layout.headers)
-    ncells = 1 + table.column_count
-    tail: list[Any] | None = None
     for start in range(0, total, CHUNK):
         if cancel is not None:
             cancel.raise_if_cancelled()
@@ -189,12 +186,9 @@ def _rows(
         stop = min(total, start + CHUNK)
         special = layout.special_rows(start, stop)
         laid = {i: layout.row(i) for i in special}
-        if tail is None and len(special) < stop - start:
-            plain = next(i for i in range(start, stop) if i not in laid)
-            tail = layout.row(plain).values[ncells:]
         columns: list[list[Any]] = [table.row_numbers[start:stop]]
         columns += [col[start:stop] for col in table.columns]
-        columns += [[v] * (stop - start) for v in tail or [None] * (width - ncells)]
+        columns += layout.plain_tails(start, stop)
         rows: list[Sequence[Any]] = list(zip(*(_xlsx_column(ws, c) for c in columns), strict=True))
         for i, laid_row in laid.items():
             rows[i - start] = _xlsx_row(ws, laid_row)
