@@ -121,7 +121,9 @@ class UploadForm(QWidget):
         self.gzip_check.setToolTip("Compresses each request (gzip): faster on slow networks.")
         self.gzip_check.setChecked(True)
         self.track_edit = QLineEdit()
-        self.track_edit.setPlaceholderText("optional: up to 64 characters, to find this upload in Zuora later")
+        self.track_edit.setPlaceholderText(
+            "optional: up to 64 characters, to find it in Zuora later"
+        )
         self.track_edit.setMaxLength(64)
         self.dry_run_check = QCheckBox("Dry run: check everything but send nothing")
         self.dry_run_check.toggled.connect(self._on_field_changed)
