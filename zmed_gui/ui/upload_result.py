@@ -142,7 +142,7 @@ def result_title(result: Any, service: str = "Zuora") -> str:
             CORE_CHECK_WORDS, CHECK_WORDS[0].upper() + CHECK_WORDS[1:]
         )
         title += f"\n{words}"
-    title += f"\nReference for Zuora support: {result.track_id} (upload {result.upload_id[:8]})."
+    title += f"\nReference {result.track_id} (upload {result.upload_id[:8]})."
     return title
 
 
