@@ -389,3 +389,27 @@ def test_leave_empty_only_when_a_secret_is_stored(qtbot: Any, memory_keyring: An
     assert "leave empty" not in dialog.secret_edit.placeholderText().lower()
     dialog.new_button.click()
     assert "needed" in dialog.secret_edit.placeholderText().lower()
+
+
+def test_nothing_moves_when_a_test_result_appears(qtbot: Any, emulator: Emulator) -> None:
+    """The walk: Test, Save and New moved after every Test, so a click missed."""
+    dialog = open_dialog(qtbot)
+    fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
+    dialog.resize(dialog.minimumSizeHint())  # as small as it goes (no window manager)
+    qtbot.wait(50)
+    buttons = (dialog.test_button, dialog.save_button, dialog.new_button, dialog.delete_button)
+
+    def where() -> list[Any]:
+        return [b.mapTo(dialog, b.rect().topLeft()) for b in buttons]
+
+    before, size = where(), dialog.size()
+    with qtbot.waitSignal(dialog.test_finished, timeout=20_000):
+        dialog.test_button.click()
+    qtbot.wait(50)
+    assert dialog.result_label.isVisibleTo(dialog)
+    assert where() == before and dialog.size() == size
+    fill(dialog, "Emulator", emulator.base_url, "wrong-secret")
+    with qtbot.waitSignal(dialog.test_finished, timeout=20_000):
+        dialog.test_button.click()
+    qtbot.wait(50)
+    assert where() == before and dialog.size() == size

@@ -63,6 +63,41 @@ def test_replace_counts_first_then_changes_in_one_undo_step(step: ReviewStep, qt
     assert table.columns[0][2:4] == ["A-3", "A-3"]
 
 
+def test_replace_looks_in_any_column_without_closing_the_dialog(
+    step: ReviewStep, qtbot: Any
+) -> None:
+    """The walk: "Look in" offered only the current cell's column, so changing another
+    column meant closing the dialog, clicking that column and opening it again."""
+    table = step.state.table
+    assert table is not None
+    step.view.setCurrentIndex(step.model.index(0, QTY_VIEW))
+    dialog = step.replace_dialog()
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    labels = [dialog.scope_combo.itemText(i) for i in range(dialog.scope_combo.count())]
+    name = table.headers[0]
+    assert labels[0].startswith(f"the column {table.headers[QTY]} ")
+    assert any(label.startswith(f"the column {name} ") for label in labels)
+    assert labels[-1].startswith("every column")
+    dialog.scope_combo.setCurrentIndex(
+        next(i for i, label in enumerate(labels) if label.startswith(f"the column {name} "))
+    )
+    dialog.find_edit.setText("a-3")
+    dialog.replace_edit.setText("ACME-3")
+    assert dialog.update_count() == 2
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.replace_from(dialog)
+    assert table.columns[0][2:4] == ["ACME-3", "ACME-3"]
+    # Ctrl+Z in the table right after (the walk: it did nothing; Edit > Undo did)
+    step.show()
+    step.activateWindow()
+    qtbot.waitUntil(step.isActiveWindow, timeout=2000)
+    step.view.setFocus()
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        qtbot.keyClick(step.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert table.columns[0][2:4] == ["A-3", "A-3"]
+
+
 def test_replace_into_a_number_column_makes_numbers(step: ReviewStep, qtbot: Any) -> None:
     table = step.state.table
     assert table is not None
@@ -211,3 +246,25 @@ def test_a_new_table_resets_sort_search_and_filters(step: ReviewStep, qtbot: Any
     assert step.search_edit.text() == "" and not step.only_problems_check.isChecked()
     assert "Sorted" not in step.filter_label.text() and "Showing" not in step.filter_label.text()
     assert shown_rows(step) == [0, 1, 2]
+
+
+def test_a_row_left_out_under_a_status_filter_is_not_counted_as_having_it(
+    step: ReviewStep, qtbot: Any
+) -> None:
+    """The walk: "Showing 2 rows with warnings" beside "1 with warnings" after leaving one
+    out; the row stays shown until the filter is applied again, and the sentence says so."""
+    with qtbot.waitSignal(step.model.modelReset, timeout=10_000):
+        step.only_problems_check.setChecked(True)
+    qtbot.waitUntil(lambda: step.filter_label.text().startswith("Showing"), timeout=5_000)
+    shown = step.model.rowCount()
+    assert shown >= 2
+    assert step.filter_label.text() == f"Showing {shown} rows with problems."
+    step.view.setCurrentIndex(step.model.index(0, QTY_VIEW))
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.exclude_action.trigger()
+    assert step.model.rowCount() == shown
+    left = shown - 1
+    have = "has" if left == 1 else "have"
+    assert step.filter_label.text() == (
+        f"Showing {shown} rows that had problems; {left} still {have} problems."
+    )

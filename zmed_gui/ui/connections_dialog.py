@@ -131,11 +131,19 @@ class ConnectionsDialog(QDialog):
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label.setAccessibleName("Connection status")
         self.result_label.hide()
+        # The sentences of a test take their room from the start, so nothing in the dialog
+        # moves when they appear, change or go (the walk clicked a moved button).
+        self.result_slot = QWidget()
+        slot = QVBoxLayout(self.result_slot)
+        slot.setContentsMargins(0, 0, 0, 0)
+        slot.addWidget(self.result_label)
+        slot.addStretch(1)
+        self.result_slot.setMinimumHeight(self.fontMetrics().lineSpacing() * 6 + 16)
 
         right = QVBoxLayout()
         right.addWidget(form)
         right.addLayout(actions)
-        right.addWidget(self.result_label)
+        right.addWidget(self.result_slot)
         right.addStretch(1)
 
         body = QHBoxLayout()

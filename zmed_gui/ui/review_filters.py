@@ -26,6 +26,7 @@ from zmed_gui.ui.review_query import (
     PROBLEMS,
     SORT_ROW,
     SORT_STATUS,
+    STATUSES,
     WARNINGS,
     RowQuery,
     compute_rows,
@@ -195,7 +196,16 @@ class RowFilter(QObject):
             else:
                 text = f"Showing {what}"
                 if query.status in _STATUS_WORDS:
-                    text += " " + _STATUS_WORDS[query.status]
+                    words = _STATUS_WORDS[query.status]
+                    left = self._status_left(query.status) if rows is None else None
+                    if left is None or left >= shown:
+                        text += " " + words
+                    else:
+                        # Rows left out or fixed since stay shown until the filter is
+                        # applied again; the sentence says so (the walk: "2 rows with
+                        # warnings" beside "1 with warnings").
+                        text += f" that had {words[5:]}; {count(left)} still "
+                        text += f"{'has' if left == 1 else 'have'} {words[5:]}"
                 if query.text.strip():
                     where = self.search_column.currentText()
                     text += f" containing \u201c{query.text.strip()}\u201d"
@@ -227,9 +237,23 @@ class RowFilter(QObject):
                 left += 1
         return left
 
+    def _status_left(self, status: str) -> int | None:
+        """Rows shown that still have ``status``'s kind (after fixes and leaving out), or
+        None when unknown."""
+        result = self._result
+        if result is None or status not in STATUSES:
+            return None
+        model = self._model
+        shown = model.rowCount()
+        if shown > GROUP_RECOUNT_LIMIT:
+            return None  # too many to look at on the GUI thread: the sentence stays
+        wanted, statuses = STATUSES[status], result.statuses
+        return sum(1 for v in range(shown) if statuses[model.data_row(v)] in wanted)
+
     def restate(self) -> None:
-        """Say the sentence again for the rows shown (the rows' issues changed: fixes)."""
-        if self.query.group is not None:
+        """Say the sentence again for the rows shown (the rows' issues or statuses changed:
+        fixes, rows left out)."""
+        if self.query.group is not None or self.query.status in STATUSES:
             self._label.setText(self._sentence(self.query, None))
 
     def _sort_name(self, sort: int) -> str:

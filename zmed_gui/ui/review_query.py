@@ -20,7 +20,7 @@ from zmed_gui.core.validate import RowStatus
 from zmed_gui.ui.review_format import format_cell, format_event_value
 
 ALL, PROBLEMS, ERRORS, WARNINGS = "all", "problems", "errors", "warnings"
-_STATUSES = {
+STATUSES = _STATUSES = {
     PROBLEMS: (RowStatus.WARNING, RowStatus.INVALID),
     ERRORS: (RowStatus.INVALID,),
     WARNINGS: (RowStatus.WARNING,),

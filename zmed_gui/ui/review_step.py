@@ -932,10 +932,11 @@ class ReviewStep(QWidget):
         spans, visible, _cells = self._selected_spans()
         return scope_of(spans, visible, FIRST_SOURCE_COLUMN, self.model.source_column_count)
 
-    def _column_scope(self) -> tuple[str, Scope] | None:
-        """Every shown row of the current cell's column."""
+    def _column_scope(self, src: int | None = None) -> tuple[str, Scope] | None:
+        """Every shown row of column ``src`` (None: the current cell's column)."""
         table = self.state.table
-        src = self.model.source_column(self.view.currentIndex().column())
+        if src is None:
+            src = self.model.source_column(self.view.currentIndex().column())
         if table is None or src is None:
             return None
         shown = self.model.visible_rows
@@ -945,6 +946,21 @@ class ReviewStep(QWidget):
         name = table.headers[src] or table.column_label(src)
         noun = "row" if len(rows) == len(table) else "shown row"
         return f"the column {name} ({counted(len(rows), noun)})", [(src, rows)]
+
+    def _other_scopes(self, current: int | None) -> list[tuple[str, Scope]]:
+        """Every column of the user's sheet but ``current``, then all of them together
+        (the walk had to close the dialog, click another column and open it again)."""
+        table = self.state.table
+        if table is None:
+            return []
+        columns = [c for c in range(self.model.source_column_count) if c < len(table.headers)]
+        scopes = [s for c in columns if c != current and (s := self._column_scope(c))]
+        if len(columns) > 1 and (one := self._column_scope(columns[0])) is not None:
+            rows = one[1][0][1]
+            noun = "row" if len(rows) == len(table) else "shown row"
+            every = [(c, rows) for c in columns]
+            scopes.append((f"every column ({counted(len(rows), noun)})", every))
+        return scopes
 
     def _bulk(
         self,
@@ -1012,13 +1028,15 @@ class ReviewStep(QWidget):
         if table is None:
             return None
         scopes: list[tuple[str, Scope]] = []
-        column = self._column_scope()
+        current = self.model.source_column(self.view.currentIndex().column())
+        column = self._column_scope(current)
         if column is not None:
             scopes.append(column)
         _spans, _visible, cells = self._selected_spans()
         if cells > 1:
             selected = self.selected_scope()  # the dialog's choice; read once, as shown
             scopes.append((f"the selection ({counted(cells, 'cell')})", selected))
+        scopes.extend(self._other_scopes(current))
         if not scopes:
             return None
         numeric = self._numeric_columns()
@@ -1042,7 +1060,12 @@ class ReviewStep(QWidget):
             self.hint_label.setText(f"Click a cell of the column to search first. {ready}".strip())
             QTimer.singleShot(HINT_MS, self, self._update_continue)
             return
-        if dialog.exec() == QDialog.DialogCode.Accepted:
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        # Back to the table, so Ctrl+Z undoes at once (without a window manager the main
+        # window did not get the keys back after the dialog closed).
+        self.window().activateWindow()
+        self.view.setFocus()
+        if accepted:
             self.replace_from(dialog)
 
     def replace_from(self, dialog: ReplaceDialog) -> None:

@@ -95,12 +95,12 @@ class UploadForm(QWidget):
         self.target_edit.setToolTip(
             "In Zuora Mediation, open the meter: its page shows the Unique Upload URL."
         )
-        self.target_edit.setAccessibleName("Meter's upload URL")
+        self.target_edit.setAccessibleName("Meter (upload URL or ID)")
         self.target_edit.textChanged.connect(self._on_field_changed)
         where = QGroupBox("Where to")
         wf = QFormLayout(where)
         wf.addRow("Connection:", conn_row)
-        wf.addRow("Meter's &upload URL:", self.target_edit)
+        wf.addRow("Meter (&upload URL or ID):", self.target_edit)
 
         # how
         self.batch_spin = QSpinBox()
@@ -113,22 +113,28 @@ class UploadForm(QWidget):
         self.concurrency_spin = QSpinBox()
         self.concurrency_spin.setRange(1, 40)
         self.concurrency_spin.setValue(4)
+        self.concurrency_spin.setToolTip(
+            "How many requests go out side by side. 4 suits most networks; Zuora slows the "
+            "upload down by itself when it wants fewer."
+        )
         self.gzip_check = QCheckBox("Send smaller requests (compressed)")
         self.gzip_check.setToolTip("Compresses each request (gzip): faster on slow networks.")
         self.gzip_check.setChecked(True)
         self.track_edit = QLineEdit()
-        self.track_edit.setPlaceholderText("optional: your reference, up to 64 characters")
+        self.track_edit.setPlaceholderText(
+            "optional: up to 64 characters, to find it in Zuora later"
+        )
         self.track_edit.setMaxLength(64)
         self.dry_run_check = QCheckBox("Dry run: check everything but send nothing")
         self.dry_run_check.toggled.connect(self._on_field_changed)
-        self.dedup_check = QCheckBox("The meter drops repeats of the same event ID")
+        self.dedup_check = QCheckBox("The meter ignores an event it already has (same event ID)")
         self.dedup_check.setToolTip(DEDUP_TIP)
         how = QGroupBox("How")
         hf = QFormLayout(how)
         hf.addRow("Events per request:", self.batch_spin)
         hf.addRow("Requests at a time:", self.concurrency_spin)
         hf.addRow("", self.gzip_check)
-        hf.addRow("Track ID:", self.track_edit)
+        hf.addRow("Your reference:", self.track_edit)
         hf.addRow("", self.dry_run_check)
         hf.addRow("", self.dedup_check)
 

@@ -142,7 +142,7 @@ def result_title(result: Any, service: str = "Zuora") -> str:
             CORE_CHECK_WORDS, CHECK_WORDS[0].upper() + CHECK_WORDS[1:]
         )
         title += f"\n{words}"
-    title += f"\nUpload {result.upload_id[:8]}, track ID {result.track_id}."
+    title += f"\nReference {result.track_id} (upload {result.upload_id[:8]})."
     return title
 
 
