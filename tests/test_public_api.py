@@ -85,6 +85,7 @@ API: dict[str, list[str]] = {
         "Severity",
         "ValidationResult",
         "check_mapping",
+        "event_lines",
         "revalidate_rows",
         "validate",
     ],

@@ -11,6 +11,7 @@ running.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -18,13 +19,25 @@ from collections.abc import Sequence
 from zmed_gui import __version__
 from zmed_gui.cli.exitcodes import ExitCode
 from zmed_gui.core.errors import ZmedError
-from zmed_gui.core.journal import MeterBusy
 from zmed_gui.core.printable import printable
 
 log = logging.getLogger("zmed_gui.cli")
 
+# Each command's module, in the order --help lists them. A command line that names one
+# loads only its module: validate never imports the upload engine, httpx or openpyxl.
+COMMANDS = {
+    "validate": "validate_cmd",
+    "send": "send_cmd",
+    "history": "send_cmd",
+    "journal": "journal_cmd",
+    "reconcile": "reconcile_cmd",
+    "emulator": "emulator_cmd",
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or with ``argv`` naming a command only of that one
+    (the modules of the others are not imported then)."""
     parser = argparse.ArgumentParser(
         prog="zmed-upload",
         description="Validate spreadsheets of usage data and upload them to Zuora Mediation.",
@@ -33,21 +46,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="also print log messages to stderr"
     )
-    from zmed_gui.cli import emulator_cmd, journal_cmd, reconcile_cmd, send_cmd, validate_cmd
-
+    named = _command(argv) if argv is not None else None
+    modules = [COMMANDS[named]] if named is not None else list(dict.fromkeys(COMMANDS.values()))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    validate_cmd.add_parser(sub)
-    send_cmd.add_parser(sub)
-    journal_cmd.add_parser(sub)
-    reconcile_cmd.add_parser(sub)
-    emulator_cmd.add_parser(sub)
+    for name in modules:
+        importlib.import_module(f"zmed_gui.cli.{name}").add_parser(sub)
     return parser
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names (its first word that is not an option), if known."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def _is_busy(exc: ZmedError) -> bool:
+    """Whether ``exc`` is the journal's MeterBusy (only raised once the journal is loaded,
+    so the journal is not imported here just to name it)."""
+    journal = sys.modules.get("zmed_gui.core.journal")
+    return journal is not None and isinstance(exc, journal.MeterBusy)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     try:
         from zmed_gui.core.logs import setup_logging
 
@@ -57,11 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
-    except MeterBusy as exc:
-        log.info("busy: %s", exc)
-        print(f"zmed-upload: {printable(str(exc))}", file=sys.stderr)
-        return ExitCode.BUSY
     except ZmedError as exc:
+        if _is_busy(exc):
+            log.info("busy: %s", exc)
+            print(f"zmed-upload: {printable(str(exc))}", file=sys.stderr)
+            return ExitCode.BUSY
         log.info("stopped: %s", exc)
         print(f"zmed-upload: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE

@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from zmed_gui.cli.common import Prepared, add_input_options, prepare
 from zmed_gui.cli.exitcodes import ExitCode
 from zmed_gui.cli.progressbar import ProgressPrinter
 from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.printable import printable
-from zmed_gui.core.report import write_report
-from zmed_gui.core.upload import canonical_lines
-from zmed_gui.core.validate import RowStatus, ValidationResult
+from zmed_gui.core.validate import RowStatus, ValidationResult, event_lines
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,6 +47,8 @@ def finish(prepared: Prepared, args: argparse.Namespace, out: TextIO) -> int:
         count = write_events(result, args.events_out)
         print(f"Wrote {count:,} events to {printable(str(args.events_out))}.", file=out)
     if args.report is not None:
+        from zmed_gui.core.report import write_report  # openpyxl: loaded only for a report
+
         bar = ProgressPrinter("Writing report", stream=sys.stderr)
         write_report(args.report, result, progress=bar)
         bar.done()
@@ -60,18 +60,22 @@ def finish(prepared: Prepared, args: argparse.Namespace, out: TextIO) -> int:
 
 def write_events(result: ValidationResult, path: Path) -> int:
     count = 0
-    events = result.events
-    rows = result.valid_rows()
     try:
         with path.open("wb") as fh:
-            for start in range(0, len(rows), 10_000):  # one write per 10,000 events
-                chunk = [e for e in events.dicts(rows[start : start + 10_000]) if e is not None]
-                if chunk:
-                    fh.write(canonical_lines(chunk))  # the bytes sent, a line an event
-                count += len(chunk)
+            for lines, n in event_lines(result, _canonical_lines):  # the bytes sent
+                fh.write(lines)
+                count += n
     except OSError as exc:
         raise OptionsError(f"Cannot write the events file {path}: {exc.strerror or exc}.") from exc
     return count
+
+
+def _canonical_lines(events: list[dict[str, Any]]) -> bytes:
+    """The canonical encoder, for the events event_lines does not write itself (loading
+    the upload package only then)."""
+    from zmed_gui.core.upload import canonical_lines
+
+    return canonical_lines(events)
 
 
 def print_summary(result: ValidationResult, out: TextIO) -> None:

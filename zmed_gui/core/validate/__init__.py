@@ -1,6 +1,9 @@
 from zmed_gui.core.validate._columns import (
     CHUNK,
 )
+from zmed_gui.core.validate._lines import (
+    event_lines,
+)
 from zmed_gui.core.validate._mapping import (
     check_mapping,
 )
@@ -22,6 +25,7 @@ __all__ = [
     "Severity",
     "ValidationResult",
     "check_mapping",
+    "event_lines",
     "revalidate_rows",
     "validate",
 ]

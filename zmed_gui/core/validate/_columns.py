@@ -26,6 +26,7 @@ from zmed_gui.core.table import Table
 from zmed_gui.core.validate._mapping import FieldPlan
 
 CHUNK = 10_000  # rows between progress reports and cancel checks
+DISTINCT_SAMPLE = 10_000  # cells a column's repetitiveness is judged on first
 
 SPECIAL = (Problem, Flagged)
 _SPECIAL_TYPES = frozenset({*SPECIAL, type(EMPTY)})
@@ -41,10 +42,21 @@ def _has_bool_collision(column: Sequence[object], distinct: set[object]) -> bool
     """True when True/1/1.0 (or False/0/0.0) both appear: dict keys would merge them."""
     if not (True in distinct or False in distinct):
         return False
+    types = set(map(type, column))  # in C; most columns hold no bool at all
+    if bool not in types or not types & {int, float}:
+        return False
     kinds = {
         v.__class__ is bool for v in column if v.__class__ in (bool, int, float) and v in (0, 1)
     }
     return len(kinds) > 1
+
+
+def _mostly_distinct(column: Sequence[object], sample: int = DISTINCT_SAMPLE) -> bool:
+    """Whether more than half of the column's values are distinct (then a cache per value
+    would cost more than it saves), judged on its first ``sample`` cells first, so an ID
+    or time stamp column is never put in a set whole just to find that out."""
+    head = column[:sample]
+    return len(set(head)) * 2 > len(head)
 
 
 def convert_column(
@@ -62,18 +74,19 @@ def convert_column(
     """
     assert plan.column is not None
     column = table.columns[plan.column]
-    conv = plan.converter.convert
+    distinct: set[object] | None = None
     if plan.ftype in (FieldType.DATE, FieldType.DATETIME):
         counted = Counter(column)
         plan.converter.order = infer_date_order(counted.items(), options.date_order)
         plan.converter.learn_period(column)  # ambiguous dates far from the middle warn
-        distinct: set[object] = set(counted)
-    else:
-        distinct = set(column)
+        distinct = set(counted)
     if plan.time_column is not None:
         return _convert_with_time(table, plan, cancel, tick)
-    if len(distinct) * 2 > len(column):
-        # Mostly distinct values (time stamps): a cache would cost more than it saves.
+    if distinct is None and not _mostly_distinct(column):
+        distinct = set(column)
+    if distinct is None or len(distinct) * 2 > len(column):
+        # Mostly distinct values (IDs, time stamps): a cache would cost more than it saves.
+        # Either way each cell gets exactly what converting it alone gives.
         out: list[Any] = []
         for start in range(0, len(column), CHUNK):
             if cancel is not None:
@@ -82,6 +95,7 @@ def convert_column(
             out.extend(plan.converter.convert_all(column[start : start + CHUNK]))
         # is_special of each cell, in C: EMPTY is the one instance of its type
         return out, any(map(_SPECIAL_TYPES.__contains__, map(type, out)))
+    conv = plan.converter.convert
     if _has_bool_collision(column, distinct):
         typed: dict[tuple[bool, object], Any] = {}
         out = []
@@ -92,14 +106,19 @@ def convert_column(
                 r = typed[typed_key] = conv(v)
             out.append(r)
         return out, any(is_special(r) for r in typed.values())
+    # Each distinct value converted once (convert_all: the common cells without a call
+    # each), then every cell looked up, in C.
+    keys = list(distinct)
+    del distinct
     cache: dict[object, Any] = {}
-    for n, key in enumerate(distinct, start=1):
-        cache[key] = conv(key)
-        if n % CHUNK == 0:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            tick(n, len(distinct))
-    return [cache[v] for v in column], any(is_special(r) for r in cache.values())
+    for start in range(0, len(keys), CHUNK):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        tick(start, len(keys))
+        part = keys[start : start + CHUNK]
+        cache.update(zip(part, plan.converter.convert_all(part), strict=True))
+    special = any(map(_SPECIAL_TYPES.__contains__, map(type, cache.values())))
+    return list(map(cache.__getitem__, column)), special
 
 
 def _convert_with_time(

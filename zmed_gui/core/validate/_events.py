@@ -149,6 +149,14 @@ class EventList(Sequence[Event | None]):
         """Whether row ``i`` has an event (without building it)."""
         return self._values[i] is not None
 
+    def count_absent(self) -> int:
+        """How many rows have no event."""
+        return self._values.count(None)
+
+    def presence(self) -> Iterator[bool]:
+        """:meth:`present` of every row in order, in C."""
+        return map(operator.is_not, self._values, itertools.repeat(None))
+
     def names(self, i: int) -> tuple[str, ...]:
         """Row ``i``'s field names, in order."""
         if self._values[i] is COLUMN:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,7 @@ def status_of(issues: Sequence[Issue] | None) -> RowStatus:
 
 
 _BY_ROW = operator.attrgetter("row")
+_SENT = frozenset({RowStatus.VALID, RowStatus.WARNING})
 
 
 @dataclass
@@ -195,12 +197,14 @@ class ValidationResult:
         """Rows whose event will be sent (VALID or WARNING), in order."""
         if self.mapping_problems:
             return []
-        present = self.events.present
-        return [
-            i
-            for i, s in enumerate(self.statuses)
-            if (s is RowStatus.VALID or s is RowStatus.WARNING) and present(i)
-        ]
+        statuses = self.statuses
+        sendable = statuses.count(RowStatus.VALID) + statuses.count(RowStatus.WARNING)
+        if sendable == len(statuses) and self.events.count_absent() == 0:
+            return list(range(len(statuses)))  # every row is sent: the common case
+        # In C: a flag per row (sent status and an event), then the rows flagged.
+        sent = map(_SENT.__contains__, statuses)
+        flags = map(operator.and_, sent, self.events.presence())
+        return list(itertools.compress(range(len(statuses)), flags))
 
     def summary(self, top: int = 10) -> list[ProblemGroup]:
         """Issues grouped by (field, code), largest groups first; each group knows how many

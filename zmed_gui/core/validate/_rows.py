@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -149,25 +148,33 @@ def build_rows(
             cancel.raise_if_cancelled()
         progress(done + start, total, "Checking rows")
         stop = min(n, start + CHUNK)
+        size = stop - start
         parts = [
-            itertools.repeat(plan.constant, stop - start) if values is None else values[start:stop]
+            [plan.constant] * size if values is None else values[start:stop]
             for plan, values in zip(result._plans, per_field, strict=True)
         ]
-        rows: list[tuple[Any, ...]] = (
-            list(zip(*parts, strict=True)) if parts else [()] * (stop - start)
-        )
+        # A row's values as a tuple only where one is needed (rows with an issue, an
+        # empty optional field or a generated ID): the hashes are taken straight from
+        # zip, which reuses its one tuple when nothing keeps it.
+        rows: list[tuple[Any, ...]] | None = None
+        if generated:
+            rows = list(zip(*parts, strict=True)) if parts else [()] * size
+
+        def row_at(k: int, parts: list[list[Any]] = parts) -> tuple[Any, ...]:
+            return tuple([p[k] for p in parts])
+
         held: dict[int, tuple[tuple[Any, ...] | None, tuple[str, ...]]] = {}  # k -> own
         chunk_hashes: list[int] = []
         dropped: dict[int, set[str]] = {}
         if build:
-            chunk_hashes = list(map(hash, rows))
+            chunk_hashes = list(map(hash, zip(*parts, strict=True))) if parts else [hash(())] * size
             for name, empties in gaps:
                 a = bisect.bisect_left(empties, start)
                 b = bisect.bisect_left(empties, stop)
                 for i in empties[a:b]:
                     dropped.setdefault(i - start, set()).add(name)
             for k, gone in dropped.items():
-                values = rows[k]
+                values = row_at(k)
                 kept = tuple([values[j] for j, name in enumerate(names) if name not in gone])
                 chunk_hashes[k] = hash(kept)  # = event_hash of the event without them
             # (hashes of the fields as converted: the generated ID, added below, is left out)
@@ -179,7 +186,7 @@ def build_rows(
             if i in excluded:
                 statuses[i] = RowStatus.EXCLUDED
             else:
-                event, issues = assemble(result, i, rows[k])
+                event, issues = assemble(result, i, row_at(k))
                 if issues:
                     row_issues[i] = issues
                     statuses[i] = status_of(issues)
@@ -191,7 +198,7 @@ def build_rows(
                     held[k] = (tuple(event.values()), tuple(event))
                     chunk_hashes[k] = event_hash(event)
         if build:
-            if generated:
+            if rows is not None:
                 _add_generated(result, start, rows, held, dropped, names, generated, ids)
             for k, (own_values, own) in held.items():
                 events.put(start + k, own_values, own)
