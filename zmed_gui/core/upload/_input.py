@@ -197,7 +197,7 @@ class ItemList(Sequence[UploadItem]):
     def event_dicts(self, start: int, stop: int) -> Iterator[dict[str, Any]]:
         """The events of items ``start`` to ``stop`` (what planning encodes)."""
         dicts = getattr(self._events, "dicts", None)
-        rows = self._rows[start:stop]
+        rows = self._rows[start:stop].tolist()  # a list: EventList makes its dicts in C
         if dicts is not None:
             return dicts(rows)  # type: ignore[no-any-return]
         events = self._events
