@@ -232,6 +232,14 @@ def row_pairs(items: Sequence[UploadItem]) -> Iterator[tuple[int, int]]:
     return ((it.row, it.excel_row) for it in items)
 
 
+def row_columns(items: Sequence[UploadItem]) -> tuple[Sequence[int], Sequence[int]]:
+    """The items' data rows and Excel rows, as two columns (without making the items of an
+    :class:`ItemList`)."""
+    if isinstance(items, ItemList):
+        return items._rows, items._excel
+    return [it.row for it in items], [it.excel_row for it in items]
+
+
 def excel_rows_of(items: Sequence[UploadItem], positions: Iterable[int]) -> list[int]:
     """The Excel row numbers of the items at ``positions`` (without making them)."""
     if isinstance(items, ItemList):
