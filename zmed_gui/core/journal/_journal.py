@@ -83,7 +83,7 @@ def _column_rows(
         raise ValueError("event hashes in columns must be sha256 digests (bytes)")
     keys = map(operator.getitem, hashes, repeat(slice(0, HASH_BYTES)))
     # lengths checked above; repeat() is endless, so not zip(strict=True)
-    return zip(repeat(num), range(n), rows, xrows, keys, repeat(meter), status, message)  # noqa: B905
+    return zip(repeat(num), range(n), rows, xrows, keys, repeat(meter), status, message)
 
 
 def _runs(positions: Sequence[int]) -> list[tuple[int, int]]:

@@ -20,9 +20,9 @@ import hashlib
 import json
 from array import array
 from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, chain
 from operator import sub
-from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
 try:
