@@ -111,11 +111,15 @@ class _Ledger:
         for pos, st, msg in updates:
             self.status[pos], self.message[pos] = EventStatus(st), msg
 
-    def begin(self, seq: int, positions: list[int]) -> None:
+    def begin(self, seq: int, positions: list[int], sending: bool = False) -> None:
+        """A new batch of ``positions``: pending, or at once sending (what the journal's
+        ``begin_batch(sending=True)`` records: :meth:`attempt` in the same pass)."""
         self.members[seq] = positions
         self.request_id.setdefault(seq, None)
+        st = EventStatus.SENDING if sending else EventStatus.PENDING
+        status, seqs, message = self.status, self.seq, self.message
         for p in positions:
-            self.status[p], self.seq[p], self.message[p] = EventStatus.PENDING, seq, ""
+            status[p], seqs[p], message[p] = st, seq, ""
 
     def attempt(self, seq: int) -> None:
         for p in self.members.get(seq, ()):
@@ -186,9 +190,7 @@ class Sender:
             done = getattr(self.journal, name)(*args, **kwargs)
             ledger = self.ledger
             if name == "begin_batch":
-                ledger.begin(int(done), list(args[1]))
-                if kwargs.get("sending"):
-                    ledger.attempt(int(done))
+                ledger.begin(int(done), list(args[1]), bool(kwargs.get("sending")))
             elif name == "batch_attempt":
                 ledger.attempt(args[1])
             elif name == "end_batch":
