@@ -21,8 +21,9 @@ import json
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate, chain
-from operator import sub
+from itertools import accumulate, chain, compress, repeat
+from math import isnan
+from operator import is_, methodcaller, sub
 from typing import Any, overload
 
 try:
@@ -36,6 +37,7 @@ _ENCODER = json.JSONEncoder(
 _FAST = msgspec.json.Encoder(order="sorted").encode if msgspec is not None else None
 _PLAIN = frozenset({str, bool, int, type(None)})  # written alike (ints of any size too)
 _PLAIN_OR_FLOAT = _PLAIN | {float}
+_DIGEST = methodcaller("digest")
 
 
 def standard_json(event: dict[str, Any]) -> bytes:
@@ -92,17 +94,19 @@ def _chunk_is_exact(events: Sequence[dict[str, Any]]) -> bool:
     if not set(map(type, events)) <= {dict}:
         return False
     values = list(chain.from_iterable(map(dict.values, events)))
-    kinds = set(map(type, values))
+    types = list(map(type, values))
+    kinds = set(types)
     if not kinds <= _PLAIN_OR_FLOAT:
         return False
     if float in kinds:
-        # NaN fails both comparisons, so json refuses it as before
-        return all(1e-4 <= a < 1e16 for a in map(abs, filter(None, _floats(values))))
+        floats = list(filter(None, compress(values, map(is_, types, repeat(float)))))
+        if not floats:  # zeros only
+            return True
+        if any(map(isnan, floats)):
+            return False  # json refuses NaN, as before
+        magnitudes = list(map(abs, floats))
+        return min(magnitudes) >= 1e-4 and max(magnitudes) < 1e16  # inf fails the second
     return True
-
-
-def _floats(values: list[Any]) -> list[float]:
-    return [v for v in values if type(v) is float]
 
 
 def canonical_parts(events: Sequence[dict[str, Any]]) -> list[bytes]:
@@ -124,8 +128,7 @@ def canonical_parts(events: Sequence[dict[str, Any]]) -> list[bytes]:
 
 def digests(parts: Iterable[bytes]) -> list[bytes]:
     """:func:`event_digest` of each part."""
-    sha = hashlib.sha256
-    return [sha(p).digest() for p in parts]
+    return list(map(_DIGEST, map(hashlib.sha256, parts)))
 
 
 def event_hash(event: dict[str, Any] | bytes) -> str:
