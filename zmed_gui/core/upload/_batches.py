@@ -99,7 +99,7 @@ def _chunk_is_exact(events: Sequence[dict[str, Any]]) -> bool:
     if not kinds <= _PLAIN_OR_FLOAT:
         return False
     if float in kinds:
-        floats = list(filter(None, compress(values, map(is_, types, repeat(float)))))
+        floats: list[float] = list(filter(None, compress(values, map(is_, types, repeat(float)))))
         if not floats:  # zeros only
             return True
         if any(map(isnan, floats)):
