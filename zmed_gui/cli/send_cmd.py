@@ -33,7 +33,6 @@ from zmed_gui.core.errors import Cancelled, OptionsError, ZmedError, ZuoraUnreac
 from zmed_gui.core.journal import Journal
 from zmed_gui.core.printable import printable
 from zmed_gui.core.progress import CancelToken
-from zmed_gui.core.report import write_report
 from zmed_gui.core.upload import (
     MAX_CONCURRENCY,
     UploadOptions,
@@ -207,6 +206,8 @@ def run(args: argparse.Namespace) -> int:
     # cannot be written is a warning, never the outcome.
     _print_summary(result, elapsed, out)
     if args.report is not None:
+        from zmed_gui.core.report import write_report  # openpyxl: only when a report is asked
+
         try:
             bar = ProgressPrinter("Writing report", stream=sys.stderr)
             write_report(args.report, prepared.result, uploads=result.row_outcomes, progress=bar)

@@ -134,3 +134,51 @@ def test_threads_share_one_journal(tmp_path: Path) -> None:
             t.join()
         assert {e.status for e in j.events("u1")} == {"accepted"}
         assert sorted(b.seq for b in j.batches("u1")) == list(range(1, 41))
+
+
+def test_events_given_as_columns_are_recorded_as_tuples_are(tmp_path: Path) -> None:
+    """create_upload(columns=..., marks=...) (what the sender uses: its loop in C) writes
+    the same rows as the tuples of each event."""
+    import hashlib
+
+    import pytest
+
+    n = 7
+    digests = [hashlib.sha256(str(i).encode()).digest() for i in range(n)]
+    marks = {2: (EventStatus.SKIPPED, "Already received by upload x."), 5: (EventStatus.HELD, "h")}
+    common = dict(
+        file_name="f.csv",
+        sheet="s",
+        fingerprint="fp",
+        connection="",
+        meter_url="https://x/usage/bulk/m",
+        meter_key="mk",
+        track_id="t",
+    )
+    with Journal(tmp_path / "j.sqlite3") as j:
+        j.create_upload(
+            upload_id="tuples",
+            events=[
+                (p, 10 + p, 12 + p, digests[p], *marks.get(p, (EventStatus.PENDING, "")))
+                for p in range(n)
+            ],
+            **common,
+        )
+        j.create_upload(
+            upload_id="columns",
+            columns=([10 + p for p in range(n)], [12 + p for p in range(n)], digests),
+            marks=marks,
+            **common,
+        )
+        a, b = j.events("tuples"), j.events("columns")
+        assert [(e.pos, e.row, e.excel_row, e.hash, e.status, e.message) for e in a] == [
+            (e.pos, e.row, e.excel_row, e.hash, e.status, e.message) for e in b
+        ]
+        assert [e.status for e in b].count(EventStatus.PENDING) == n - 2
+        with pytest.raises(ValueError):
+            j.create_upload(upload_id="short", columns=([1], [2, 3], digests[:1]), **common)
+        with pytest.raises(ValueError):
+            j.create_upload(
+                upload_id="bad", columns=([1], [2], digests[:1]), marks={0: ("nope", "")}, **common
+            )
+        assert j.get_upload("short") is None and j.get_upload("bad") is None

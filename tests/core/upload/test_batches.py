@@ -68,3 +68,41 @@ def test_every_event_once_in_order_within_limits(
     # greedy: a batch is only closed when the next event would not fit
     for b, nxt in itertools.pairwise(batches):
         assert len(b) == max_events or array_size([sizes[i] for i in [*b, nxt[0]]]) > max_bytes
+
+
+def _batches_one_by_one(
+    sizes: list[int], max_events: int, max_bytes: int
+) -> tuple[list[list[int]], list[int]]:
+    """The cut as it was made before bisection, a step per event (the reference)."""
+    batches: list[list[int]] = []
+    too_large: list[int] = []
+    current: list[int] = []
+    current_bytes = 2
+    for i, size in enumerate(sizes):
+        if size + 2 > max_bytes:
+            too_large.append(i)
+            continue
+        extra = size + (1 if current else 0)
+        if current and (len(current) >= max_events or current_bytes + extra > max_bytes):
+            batches.append(current)
+            current, current_bytes = [], 2
+            extra = size
+        current.append(i)
+        current_bytes += extra
+    if current:
+        batches.append(current)
+    return batches, too_large
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=120), max_size=200),
+    st.integers(min_value=1, max_value=40),
+    st.integers(min_value=3, max_value=400),
+)
+def test_the_cut_by_bisection_is_the_cut_one_by_one(
+    sizes: list[int], max_events: int, max_bytes: int
+) -> None:
+    assert make_batches(sizes, max_events, max_bytes) == _batches_one_by_one(
+        sizes, max_events, max_bytes
+    )

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zmed_gui.core.upload import _batches, canonical_json, canonical_lines, event_hash
+from zmed_gui.core.upload._batches import canonical_parts
 
 
 def reference(event: dict[str, Any]) -> bytes:
@@ -64,12 +65,25 @@ def test_an_events_file_is_each_events_bytes_and_a_newline() -> None:
     assert canonical_lines([]) == b""
 
 
+def test_a_plans_chunk_is_each_events_bytes() -> None:
+    """What planning encodes a chunk at a time (one msgspec call where it is exact)."""
+    events = [{"Quantity": v, "CustomerId": "A-1", "Ä": v, "a": 1} for v in TABLE]
+    for value in TABLE:
+        alike = [{"Quantity": value, "n": i, "t": "x\ny"} for i in range(3)]
+        assert canonical_parts(alike) == [reference(e) for e in alike]
+    assert canonical_parts(events) == [reference(e) for e in events]
+    assert canonical_parts([]) == []
+    assert canonical_parts([{"n": 1}, {2: "key not str"}]) == [b'{"n":1}', b'{"2":"key not str"}']
+
+
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_nan_and_infinity_are_refused_as_before(value: float) -> None:
     with pytest.raises(ValueError):
         canonical_json({"Quantity": value})
     with pytest.raises(ValueError):
         canonical_lines([{"Quantity": 1}, {"Quantity": value}])
+    with pytest.raises(ValueError):
+        canonical_parts([{"Quantity": 1.5}, {"Quantity": value}])
 
 
 def test_a_lone_surrogate_is_refused_as_before() -> None:
@@ -108,6 +122,7 @@ def test_any_event_encodes_as_the_standard_library_does(event: dict[str, Any]) -
             canonical_json(event)
         return
     assert canonical_json(event) == want
+    assert canonical_parts([event, {"n": 0.5}]) == [want, b'{"n":0.5}']
 
 
 def test_request_bodies_are_standard_gzip() -> None:

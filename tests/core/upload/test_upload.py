@@ -25,6 +25,7 @@ from zmed_gui.core.upload import (
     UploadRequest,
     UploadResult,
     UploadSession,
+    _sender,
 )
 from zmed_gui.core.zuora import ZuoraClient
 from zmed_gui.emulator import (
@@ -506,6 +507,39 @@ def test_the_learned_batch_size_is_kept_for_the_saved_connection(make_rig: Any) 
     assert remember_batch_size("Tenant", 5000) is None  # never raised again by this
 
 
+def test_a_413_that_states_the_limit_is_learned_in_one_step(make_rig: Any) -> None:
+    """The emulator's 413 says "at most 1000 are allowed per call": one refusal, not four
+    halvings, and every later call within it (issue 12)."""
+    r = make_rig(EmulatorConfig(max_events_per_call=1000))
+    res = r.send(items(20_000), batch_size=10_000, concurrency=1)
+    assert res.accepted == 20_000 and res.learned_batch_size == 1000
+    assert r.emu.stats()["calls"] == 1 + 20
+    assert set(r.received().values()) == {1}
+
+
+@pytest.mark.parametrize(
+    ("message", "n", "limit"),
+    [
+        ("The call has 10000 events; at most 1000 are allowed per call.", 10_000, 1000),
+        ("Maximum of 5,000 records per request", 10_000, 5000),
+        ("The payload is over 1000000 bytes (counted after decompression)", 10_000, None),
+        ("at most 4000000 bytes", 10_000, None),
+        ("at most 600 calls a minute", 10_000, None),
+        ("at most 20000 events", 10_000, None),  # not fewer than sent: says nothing new
+        ("", 10_000, None),
+    ],
+)
+def test_a_stated_limit_is_a_number_of_events(message: str, n: int, limit: int | None) -> None:
+    assert _sender.stated_limit(message, n) == limit
+
+
+@pytest.fixture
+def silent_413(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server whose 413 does not say its limit (Zuora's bodies are not published)."""
+    monkeypatch.setattr(_sender, "stated_limit", lambda message, n: None)
+
+
+@pytest.mark.usefixtures("silent_413")
 def test_a_413_lands_on_the_api_sandbox_limit_not_below_it(make_rig: Any) -> None:
     """Halving 10,000 gives 5,000, 2,500, 1,250 and then 625: a call in three would be
     wasted on an API Sandbox. The step after 1,250 is the documented 1,000 instead."""
@@ -516,6 +550,7 @@ def test_a_413_lands_on_the_api_sandbox_limit_not_below_it(make_rig: Any) -> Non
     assert r.emu.stats()["calls"] == refused + 20
 
 
+@pytest.mark.usefixtures("silent_413")
 def test_a_413_never_more_than_halves_the_batch(make_rig: Any) -> None:
     r = make_rig(EmulatorConfig(max_events_per_call=3000))  # a tenant of its own
     res = r.send(items(12_000), batch_size=10_000, concurrency=1)

@@ -21,6 +21,9 @@ import json
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate, chain, compress, repeat
+from math import isnan
+from operator import is_, methodcaller, sub
 from typing import Any, overload
 
 try:
@@ -33,6 +36,8 @@ _ENCODER = json.JSONEncoder(
 )
 _FAST = msgspec.json.Encoder(order="sorted").encode if msgspec is not None else None
 _PLAIN = frozenset({str, bool, int, type(None)})  # written alike (ints of any size too)
+_PLAIN_OR_FLOAT = _PLAIN | {float}
+_DIGEST = methodcaller("digest")
 
 
 def standard_json(event: dict[str, Any]) -> bytes:
@@ -82,6 +87,50 @@ def canonical_lines(events: Sequence[dict[str, Any]]) -> bytes:
     return b"".join([canonical_json(event) + b"\n" for event in events])
 
 
+def _chunk_is_exact(events: Sequence[dict[str, Any]]) -> bool:
+    """:func:`_fast_is_exact` of every event at once, its loops in C (planning's hot path):
+    the types of all values in one set, and the floats' magnitudes checked only when there
+    are floats."""
+    if not set(map(type, events)) <= {dict}:
+        return False
+    values = list(chain.from_iterable(map(dict.values, events)))
+    types = list(map(type, values))
+    kinds = set(types)
+    if not kinds <= _PLAIN_OR_FLOAT:
+        return False
+    if float in kinds:
+        floats: list[float] = list(filter(None, compress(values, map(is_, types, repeat(float)))))
+        if not floats:  # zeros only
+            return True
+        if any(map(isnan, floats)):
+            return False  # json refuses NaN, as before
+        magnitudes = list(map(abs, floats))
+        return min(magnitudes) >= 1e-4 and max(magnitudes) < 1e16  # inf fails the second
+    return True
+
+
+def canonical_parts(events: Sequence[dict[str, Any]]) -> list[bytes]:
+    """``[canonical_json(e) for e in events]``, in one msgspec call when every event is
+    one it writes exactly (JSON written compactly holds no raw newline, so the lines split
+    back into the events' bytes)."""
+    if _FAST_LINES is not None and events and _chunk_is_exact(events):
+        try:
+            lines = _FAST_LINES(events)
+        except (TypeError, ValueError, OverflowError, UnicodeError):  # keys not str...
+            pass
+        else:
+            parts = lines.split(b"\n")
+            parts.pop()  # after the last newline
+            if len(parts) == len(events):
+                return parts
+    return [canonical_json(event) for event in events]
+
+
+def digests(parts: Iterable[bytes]) -> list[bytes]:
+    """:func:`event_digest` of each part."""
+    return list(map(_DIGEST, map(hashlib.sha256, parts)))
+
+
 def event_hash(event: dict[str, Any] | bytes) -> str:
     """sha256 (hex) of the event's canonical JSON."""
     data = event if isinstance(event, bytes) else canonical_json(event)
@@ -114,10 +163,7 @@ class PackedBytes(Sequence[bytes]):
         if not parts:
             return
         offsets = array("Q", [0])
-        at = 0
-        for part in parts:
-            at += len(part)
-            offsets.append(at)
+        offsets.extend(accumulate(map(len, parts)))
         self._buffers.append(b"".join(parts))
         self._offsets.append(offsets)
         self._firsts.append(self._count)
@@ -169,6 +215,13 @@ class PackedBytes(Sequence[bytes]):
             out.append(buffer[offs[j] : offs[j + 1]])
         return out
 
+    def sizes(self) -> list[int]:
+        """``len`` of every item, in order (from the offsets, without copying any out)."""
+        out: list[int] = []
+        for offsets in self._offsets:
+            out += map(sub, offsets[1:], offsets[:-1])
+        return out
+
     def size(self, index: int) -> int:
         """``len(self[index])`` without copying it out."""
         block, j = self._locate(index)
@@ -206,6 +259,8 @@ def make_batches(
     """
     if max_events < 1 or max_bytes < 3:
         raise ValueError("batch limits must be positive")
+    if sizes and max(sizes) + 2 <= max_bytes:  # none too large: cut by bisection
+        return _cut(sizes, max_events, max_bytes), []
     batches: list[list[int]] = []
     too_large: list[int] = []
     current: list[int] = []
@@ -224,3 +279,24 @@ def make_batches(
     if current:
         batches.append(current)
     return batches, too_large
+
+
+def _cut(sizes: Sequence[int], max_events: int, max_bytes: int) -> list[list[int]]:
+    """:func:`make_batches` when every event fits alone: the same batches, found by
+    bisection over running sums instead of a step per event.
+
+    With ``ends[k]`` the sum of ``size + 1`` (its comma) of the first ``k`` events, the
+    array of events ``i`` to ``j - 1`` is ``ends[j] - ends[i] + 1`` bytes (two brackets,
+    one comma fewer than events), so a batch from ``i`` ends at the last ``j`` with
+    ``ends[j] <= ends[i] + max_bytes - 1``, or after ``max_events`` events.
+    """
+    ends = [0]
+    ends += accumulate(s + 1 for s in sizes)
+    n = len(sizes)
+    batches: list[list[int]] = []
+    i = 0
+    while i < n:
+        j = bisect_right(ends, ends[i] + max_bytes - 1, i + 1, min(n, i + max_events) + 1) - 1
+        batches.append(list(range(i, j)))
+        i = j
+    return batches

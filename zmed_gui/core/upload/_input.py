@@ -197,7 +197,7 @@ class ItemList(Sequence[UploadItem]):
     def event_dicts(self, start: int, stop: int) -> Iterator[dict[str, Any]]:
         """The events of items ``start`` to ``stop`` (what planning encodes)."""
         dicts = getattr(self._events, "dicts", None)
-        rows = self._rows[start:stop]
+        rows = self._rows[start:stop].tolist()  # a list: EventList makes its dicts in C
         if dicts is not None:
             return dicts(rows)  # type: ignore[no-any-return]
         events = self._events
@@ -230,6 +230,14 @@ def row_pairs(items: Sequence[UploadItem]) -> Iterator[tuple[int, int]]:
     if isinstance(items, ItemList):
         return zip(items._rows, items._excel, strict=True)
     return ((it.row, it.excel_row) for it in items)
+
+
+def row_columns(items: Sequence[UploadItem]) -> tuple[Sequence[int], Sequence[int]]:
+    """The items' data rows and Excel rows, as two columns (without making the items of an
+    :class:`ItemList`)."""
+    if isinstance(items, ItemList):
+        return items._rows, items._excel
+    return [it.row for it in items], [it.excel_row for it in items]
 
 
 def excel_rows_of(items: Sequence[UploadItem], positions: Iterable[int]) -> list[int]:

@@ -30,8 +30,8 @@ from zmed_gui.core.errors import OptionsError
 from zmed_gui.core.journal import EventRow, EventStatus, UploadStatus, hash_key
 from zmed_gui.core.upload._batches import (
     PackedBytes,
-    canonical_json,
-    event_digest,
+    canonical_parts,
+    digests,
     make_batches,
 )
 from zmed_gui.core.upload._input import (
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from zmed_gui.core.progress import CancelToken
 
 _STEP = 5_000  # events between cancel checks and progress reports while planning
+_ENCODE_STEP = 20_000  # events encoded in one go (one buffer of the plan's each)
 
 
 @dataclass(frozen=True)
@@ -364,15 +365,20 @@ def plan_upload(
     parts = PackedBytes()  # a few buffers, not a bytes object per event
     hashes = PackedBytes()
     dicts = getattr(items, "event_dicts", None)  # an ItemList: no item made per event
-    for start in range(0, len(items), _STEP):
+    every: list[bytes] = []  # the digests while planning (one list, not a lookup each)
+    for start in range(0, len(items), _ENCODE_STEP):
         step(start, len(items), "Preparing the events…")
         if dicts is not None:
-            chunk = [canonical_json(e) for e in dicts(start, start + _STEP)]
+            events = list(dicts(start, start + _ENCODE_STEP))
         else:
-            chunk = [canonical_json(it.event) for it in items[start : start + _STEP]]
+            events = [it.event for it in items[start : start + _ENCODE_STEP]]
+        chunk = canonical_parts(events)
+        del events
         parts.extend(chunk)
-        hashes.extend([event_digest(c) for c in chunk])
-        del chunk
+        got = digests(chunk)
+        hashes.extend(got)
+        every += got
+        del chunk, got
     plan = UploadPlan(
         upload_id=resume_id or uuid.uuid4().hex,
         resuming=resume_id is not None,
@@ -397,12 +403,15 @@ def plan_upload(
     else:
         plan.track_id = check_track_id(options.track_id) if options.track_id else new_track_id()
 
-    wanted = list(dict.fromkeys(hashes[p] for p in candidates))  # each hash asked once
+    whole = len(candidates) == len(items)  # every event is a candidate (not a resume)
+    asked = every if whole else [every[p] for p in candidates]
+    wanted = list(dict.fromkeys(asked))  # each hash asked once
     # Each occurrence of an event in the file uses up one earlier upload of it, so the
     # journal need say no more than that many per hash (k earlier uploads: k each).
     most = 1
     if len(wanted) != len(candidates):
-        most = max(Counter(hashes[p] for p in candidates).values())
+        most = max(Counter(asked).values())
+    del asked
     # Per hash, the earlier uploads still to match, oldest first: one upload ID alone as
     # a str (the common case: no list per event), more as a list.
     accepted_left: dict[bytes, str | list[str]] = {}
@@ -430,8 +439,11 @@ def plan_upload(
     assert isinstance(uncertain, _Picked) and isinstance(resent_by_id, _Picked)
     skipped: dict[str, tuple[EventStatus, str]] = {}  # one mark per earlier upload
     held: dict[str, tuple[EventStatus, str]] = {}
+    if not accepted_left and not uncertain_left:  # nothing sent before: all of them go
+        send = list(candidates)
+        candidates = []
     for pos in candidates:
-        h = hashes[pos]
+        h = every[pos]
         # Multiset: each earlier acceptance covers one occurrence of the event.
         uid = _take(accepted_left, h)
         if uid is not None:
@@ -464,7 +476,11 @@ def plan_upload(
                 plan.marks[pos] = mark
         else:
             send.append(pos)
-    sizes = [parts.size(p) for p in send]
+    del every
+    all_sizes = parts.sizes()
+    in_order = send == list(range(len(items)))  # positions are their own indices then
+    sizes = all_sizes if in_order else [all_sizes[p] for p in send]
+    del all_sizes
     batches, too_large = make_batches(sizes, batch_size, max_bytes)
     big = {send[i] for i in too_large}
     over = plan.too_large
@@ -476,9 +492,9 @@ def plan_upload(
             f"This event alone is {parts.size(pos):,} bytes, more than one call may carry "
             f"({max_bytes:,} bytes); shorten its values.",
         )
-    plan.send_positions = [p for p in send if p not in big]
+    plan.send_positions = [p for p in send if p not in big] if big else send
     plan.to_send = _Picked(items, plan.send_positions)
-    plan.batches = [[send[i] for i in group] for group in batches]
+    plan.batches = batches if in_order else [[send[i] for i in group] for group in batches]
     plan.batches_total = len(batches)
     plan.resend_hashes = dict(resend)
     return plan
@@ -548,8 +564,9 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
         )
     events = journal.events(resume_id)
     plan.prior_events = events
+    hashes = list(plan.hashes)  # one copy, not a lookup per event
     if len(events) != len(plan.items) or any(
-        hash_key(e.hash) != hash_key(plan.hashes[e.pos]) for e in events if e.pos < len(plan.hashes)
+        hash_key(e.hash) != hash_key(hashes[e.pos]) for e in events if e.pos < len(hashes)
     ):
         raise OptionsError(
             f"The events of upload {resume_id} differ from the file's now (another time zone "

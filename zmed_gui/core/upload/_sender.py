@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -41,7 +42,7 @@ from zmed_gui.core.errors import (
 )
 from zmed_gui.core.journal import BatchStatus, EventStatus
 from zmed_gui.core.upload._batches import encode_array, pick
-from zmed_gui.core.upload._input import excel_rows_of, row_pairs
+from zmed_gui.core.upload._input import excel_rows_of, row_columns
 from zmed_gui.core.upload._outcomes import (
     ProgressFn,
     UploadPhase,
@@ -110,11 +111,15 @@ class _Ledger:
         for pos, st, msg in updates:
             self.status[pos], self.message[pos] = EventStatus(st), msg
 
-    def begin(self, seq: int, positions: list[int]) -> None:
+    def begin(self, seq: int, positions: list[int], sending: bool = False) -> None:
+        """A new batch of ``positions``: pending, or at once sending (what the journal's
+        ``begin_batch(sending=True)`` records: :meth:`attempt` in the same pass)."""
         self.members[seq] = positions
         self.request_id.setdefault(seq, None)
+        st = EventStatus.SENDING if sending else EventStatus.PENDING
+        status, seqs, message = self.status, self.seq, self.message
         for p in positions:
-            self.status[p], self.seq[p], self.message[p] = EventStatus.PENDING, seq, ""
+            status[p], seqs[p], message[p] = st, seq, ""
 
     def attempt(self, seq: int) -> None:
         for p in self.members.get(seq, ()):
@@ -186,9 +191,7 @@ class Sender:
             done = getattr(self.journal, name)(*args, **kwargs)
             ledger = self.ledger
             if name == "begin_batch":
-                ledger.begin(int(done), list(args[1]))
-                if kwargs.get("sending"):
-                    ledger.attempt(int(done))
+                ledger.begin(int(done), list(args[1]), bool(kwargs.get("sending")))
             elif name == "batch_attempt":
                 ledger.attempt(args[1])
             elif name == "end_batch":
@@ -223,18 +226,8 @@ class Sender:
                 meter_url=plan.target.url,
                 meter_key=plan.target.meter_key,
                 track_id=plan.track_id,
-                events=(
-                    (
-                        pos,
-                        row,
-                        excel_row,
-                        digest,
-                        *plan.marks.get(pos, (EventStatus.PENDING, "")),
-                    )
-                    for pos, ((row, excel_row), digest) in enumerate(
-                        zip(row_pairs(items), plan.hashes, strict=True)
-                    )
-                ),
+                columns=(*row_columns(items), plan.hashes),
+                marks=plan.marks,
             )
             self.ledger.set([(p, st, msg) for p, (st, msg) in plan.marks.items()])
         if plan.resend_hashes:
@@ -659,8 +652,11 @@ class Sender:
             return []
         if status == 413 and n > 1:
             end(BatchStatus.SPLIT, f"HTTP 413{said}")
-            with self.lock:  # the rest of the upload goes in batches no larger than this
-                self.batch_cap = max(1, min(self.batch_cap, smaller_batch(n)))
+            # The rest of the upload goes in batches no larger than this: the limit the
+            # 413 states when it states one below n (one step), else half or so.
+            size = stated_limit(res.message, n) or smaller_batch(n)
+            with self.lock:
+                self.batch_cap = max(1, min(self.batch_cap, size))
             return positions  # cut again to the (perhaps even lower) size now known
         if status == 400 or 200 <= status < 300:  # a 2xx here said success: false
             what = f"HTTP {status}" + (" with success: false" if status < 300 else "")
@@ -808,6 +804,30 @@ def smaller_batch(n: int) -> int:
     half = n // 2
     between = [m for m in _DOCUMENTED_SIZES if half < m < n]
     return max(between) if between else half
+
+
+# "at most 1,000 events", "maximum of 1000 records", "limit is 1000", "up to 1000 ...": a
+# number of events, never one of bytes, calls or seconds
+_STATED = re.compile(
+    r"(?:at most|maximum(?: of| is)?|max(?:imum)?(?: of| is)?|limit(?: of| is)?|up to|no more"
+    r" than)\s+(\d[\d,]*)(?![\d,])(?!\s*(?:bytes?|[kKmM]i?B|B\b|characters|calls|requests|"
+    r"seconds|minutes))",
+    re.IGNORECASE,
+)
+
+
+def stated_limit(message: str, n: int) -> int | None:
+    """The events a call may hold, as a 413's message states it (the emulator's "at most
+    1000 are allowed per call" or a similar phrase), when that is fewer than the ``n`` the
+    refused call held; None when the message says no such number (a byte limit, say)."""
+    for match in _STATED.finditer(message or ""):
+        try:
+            limit = int(match.group(1).replace(",", ""))
+        except ValueError:
+            continue
+        if 1 <= limit < n:
+            return limit
+    return None
 
 
 def _ids(res: PostResult) -> str | None:
