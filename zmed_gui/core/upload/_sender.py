@@ -68,6 +68,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("zmed_gui.core.upload")
 
 _RETRY_STATUSES = {408, 425, 429, 500, 502, 503}
+
+
+def status_words(status: int) -> str:
+    """A retried HTTP status in words for the progress line and the result (the number
+    goes to the log): the walk saw "Retrying after HTTP 500"."""
+    if status == 429:
+        return "Zuora asked for fewer calls at a time"
+    if status in (408, 504):
+        return "Zuora took too long to answer"
+    if status in (502, 503):
+        return "Zuora was briefly unavailable"
+    if status == 425:
+        return "Zuora asked to try again a moment later"
+    return "Zuora had a problem of its own"
+
+
 ABANDONED = "Sent when the upload was stopped; Zuora's answer is unknown."
 
 
@@ -508,7 +524,8 @@ class Sender:
                     res.status >= 500 and res.status != 504
                 ):
                     return self._answer(seq, positions, res)
-                reason = f"HTTP {res.status}"
+                reason = status_words(res.status)
+                log.info("batch %s of %s: HTTP %s", seq, uid, res.status)
                 retry_after = res.retry_after
                 if retry_after is None and res.status == 429:
                     retry_after = res.ratelimit_reset  # Zuora's own 429 sample has only this
@@ -523,7 +540,7 @@ class Sender:
             spent = time.monotonic() - t0
             too_many = self.opts.max_attempts is not None and attempt >= self.opts.max_attempts
             if too_many or spent + min(delay, 1.0) > self.opts.max_retry_seconds:
-                msg = f"Not sent: {reason} after {attempt} attempts in {spent:,.0f} s."
+                msg = f"Not sent: {reason}, {attempt} attempts in {spent:,.0f} s."
                 self._j("end_batch", uid, seq, "pending", message=msg)
                 self._fatal(
                     ZuoraUnreachable(
@@ -536,9 +553,9 @@ class Sender:
             delay = min(delay, max(0.0, self.opts.max_retry_seconds - spent))
             log.info("batch %s of %s: %s, retry %d in %.1f s", seq, uid, reason, attempt, delay)
             with self.lock:
-                self.last_message = f"Retrying after {reason}."
+                self.last_message = f"Trying again: {reason}."
                 self.retry_until = time.monotonic() + delay
-            self._j("end_batch", uid, seq, "pending", message=f"Retrying after {reason}.")
+            self._j("end_batch", uid, seq, "pending", message=f"Trying again: {reason}.")
             if self.stop.wait(delay):
                 return []
 
