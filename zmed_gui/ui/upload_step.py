@@ -425,7 +425,7 @@ class UploadStep(QWidget):
             self.summary_label.setText("Check the rows in Review first.")
         elif done and self._rejected_left:
             self.summary_label.setText(
-                f"{counted(self._rejected_left, 'event')} {self._complete_service} rejected "
+                f"{counted(self._rejected_left, 'rejected event')} "
                 f"{'is' if self._rejected_left == 1 else 'are'} not sent again as "
                 f"{'it is' if self._rejected_left == 1 else 'they are'}: fix "
                 f"{'it' if self._rejected_left == 1 else 'them'} (Export rows to fix…), "
