@@ -92,6 +92,7 @@ API: dict[str, list[str]] = {
     "report": [
         "RowOutcome",
         "RowUpload",
+        "shown_value",
         "write_outcome_rows",
         "write_report",
     ],

@@ -181,7 +181,9 @@ def test_no_keyring_with_connection_name(
     )  # fmt: skip
     data = write_csv(tmp_path / "usage.csv", 3)
     assert main(["send", str(data), "--connection", "Emu"]) == 2
-    assert capsys.readouterr().err.strip() == f"zmed-upload: {NO_KEYRING}"
+    assert capsys.readouterr().err.strip() == (
+        f"zmed-upload: {NO_KEYRING} Or, for the command line, set ZMED_CLIENT_SECRET."
+    )
 
 
 @pytest.mark.usefixtures("secret_env")

@@ -80,3 +80,25 @@ def test_missing_schema_file(tmp_path: Path) -> None:
 def test_schema_from_json_names_its_origin() -> None:
     with pytest.raises(OptionsError, match=r"^the app's fields"):
         schema_from_json({"fields": "x"}, origin="the app's fields")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"fields": [ {"name": "x", \n',  # cut off after a line break (the walk)
+        '{"fields": [ {"name": "x", ',
+        "\n\n",
+        "",
+        '{"fields": [\r\n {"name": "x"\r\n',
+    ],
+)
+def test_a_cut_off_schema_file_is_one_sentence_with_plain_details(
+    tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "cut.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(OptionsError) as err:
+        load_schema(path)
+    assert "cut.json" in str(err.value)
+    assert "cut.json" in err.value.details and "Traceback" not in str(err.value)
+    assert "Traceback" not in err.value.details

@@ -368,7 +368,7 @@ def test_the_keyring_problem_is_said_once(qtbot: Any, no_keyring: None, emulator
     assert len(said) == 1, said
     fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
     save(qtbot, dialog)
-    said = [t for t in _visible_texts(dialog) if "No system keyring" in t]
+    said = [t for t in _visible_texts(dialog) if "No password store" in t]
     assert len(said) == 1, said
     assert "without its secret" in dialog.result_label.text()
 

@@ -205,7 +205,7 @@ def test_no_keyring_connections_dialog_shows_message(
     up.connections_action.trigger()
     dialog: ConnectionsDialog = up.connections_dialog
     qtbot.waitUntil(lambda: bool(dialog.keyring_message), timeout=5000)
-    assert "No system keyring" in dialog.keyring_message
+    assert "No password store" in dialog.keyring_message
     assert "demo" in dialog.keyring_message
     dialog.close()
     # the demo still uploads

@@ -110,6 +110,7 @@ def test_demo_banner_and_status_follow_the_chosen_connection(
         up.target_edit.setText(DEMO_METER_ID)
         assert w.demo_banner.isHidden()
         assert w.connection_status.text() == f"Connection: {SANDBOX}"
+        assert "(demo)" not in w.windowTitle()  # the re-walk: the title still said demo
         confirm_last_look(up)
         with qtbot.waitSignal(up.upload_finished, timeout=20_000) as done:
             up.start_button.click()
@@ -123,6 +124,7 @@ def test_demo_banner_and_status_follow_the_chosen_connection(
         choose(qtbot, w, up.form.demo_connection()[0].name)
         assert not w.demo_banner.isHidden()
         assert w.connection_status.text() == "Connection: demo emulator"
+        assert "(demo)" in w.windowTitle()
     finally:
         sandbox.stop()
 

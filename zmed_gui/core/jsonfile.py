@@ -73,7 +73,10 @@ def _expected(exc: json.JSONDecodeError) -> str:
 def _json_details(exc: json.JSONDecodeError) -> str:
     """Line, column, what was expected and the text there: for Show Details."""
     expected = _expected(exc)
-    line = exc.doc.splitlines()[exc.lineno - 1] if exc.doc.splitlines() else ""
+    # split("\n"), not splitlines(): a file cut off after a line break ends on an empty
+    # line the error points at (the walk's truncated file raised IndexError here)
+    lines = exc.doc.split("\n")
+    line = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
     start = max(0, exc.colno - 40)
     there = line[start : exc.colno + 20].strip()
     out = [f"Line {exc.lineno}, column {exc.colno}", f"Expected: {expected}"]

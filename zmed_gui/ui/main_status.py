@@ -65,7 +65,9 @@ def update_status(window: MainWindow) -> None:
     """Window title and status bar from the state (and the file the Open step previews)."""
     state = window.state
     # Qt adds " — zmed-gui" (the application's display name) itself: name it once.
-    demo = " (demo)" if state.demo else ""
+    # "(demo)" only while uploads go to the demo's emulator (the re-walk: the title said
+    # demo with a saved connection chosen)
+    demo = " (demo)" if demo_chosen(state) else ""
     if state.path:
         window.setWindowTitle(f"{Path(state.path).name}{demo}")
     else:

@@ -101,22 +101,18 @@ def changes(table: Any, edits: Sequence[Cell]) -> tuple[list[Cell], list[Cell]]:
     return old, new
 
 
-def write_cells(
-    columns: Sequence[list[CellValue]],
+def write_into(
     cells: Sequence[Cell],
-    originals: dict[tuple[int, int], CellValue],
-) -> Written:
-    """``cells`` written into copies of the columns they touch (the table is not changed),
-    with the edited cells' original values brought up to date: a cell's first change
-    keeps what the sheet had; a cell set back to it is no longer an edit."""
-    edited = dict(originals)
-    changed: dict[int, list[CellValue]] = {}
+    column_for: Callable[[int], list[CellValue]],
+    edited: dict[tuple[int, int], CellValue],
+) -> set[int]:
+    """``cells`` written into the columns ``column_for`` gives, ``edited`` (cell -> the
+    sheet's value) brought up to date: a cell's first change keeps what the sheet had; a
+    cell set back to it is no longer an edit. The rows written."""
     rows: set[int] = set()
     add = rows.add
     for row, col, value in cells:
-        column = changed.get(col)
-        if column is None:
-            column = changed[col] = list(columns[col])
+        column = column_for(col)
         key = (row, col)
         if key not in edited:
             before = column[row]
@@ -128,6 +124,27 @@ def write_cells(
                 del edited[key]  # back to what the sheet had: no longer an edit
         column[row] = value
         add(row)
+    return rows
+
+
+def write_cells(
+    columns: Sequence[list[CellValue]],
+    cells: Sequence[Cell],
+    originals: dict[tuple[int, int], CellValue],
+) -> Written:
+    """``cells`` written into copies of the columns they touch (the table is not changed),
+    with the edited cells' original values brought up to date: a cell's first change
+    keeps what the sheet had; a cell set back to it is no longer an edit."""
+    edited = dict(originals)
+    changed: dict[int, list[CellValue]] = {}
+
+    def column_for(col: int) -> list[CellValue]:
+        column = changed.get(col)
+        if column is None:
+            column = changed[col] = list(columns[col])
+        return column
+
+    rows = write_into(cells, column_for, edited)
     return Written(changed, edited, dict(edited), frozenset(edited), sorted(rows))
 
 

@@ -47,7 +47,16 @@ from zmed_gui.ui.jobs import Latest
 from zmed_gui.ui.numbers import count, counted
 from zmed_gui.ui.problems_panel import ProblemsPanel
 from zmed_gui.ui.review_actions import ReviewActions, action_button
-from zmed_gui.ui.review_bulk import Cell, Change, Span, Written, change_job, scope_of, write_job
+from zmed_gui.ui.review_bulk import (
+    Cell,
+    Change,
+    Span,
+    Written,
+    change_job,
+    scope_of,
+    write_into,
+    write_job,
+)
 from zmed_gui.ui.review_counts import (
     Summarised,
     counts_html,
@@ -760,24 +769,7 @@ class ReviewStep(QWidget):
         table = self.state.table
         if table is None:
             return set()
-        edited = self._originals
-        columns = table.columns
-        rows: set[int] = set()
-        add = rows.add
-        for row, col, value in cells:
-            key = (row, col)
-            column = columns[col]
-            if key not in edited:
-                before = column[row]
-                if before.__class__ is not value.__class__ or before != value:
-                    edited[key] = before
-            else:
-                first = edited[key]
-                if first.__class__ is value.__class__ and first == value:
-                    del edited[key]  # back to what the sheet had: no longer an edit
-            column[row] = value
-            add(row)
-        return rows
+        return write_into(cells, table.columns.__getitem__, self._originals)
 
     def write_excluded(self, rows: Sequence[int], excluded: Sequence[bool]) -> None:
         """Leave rows out or in (for the undo commands), then revalidate them."""

@@ -387,8 +387,8 @@ class UploadStep(QWidget):
             # (the status bar's count); rows to fix: whichever upload left them.
             invalid_now = self._counts[RowStatus.INVALID]
             self.result_box.set_invalid(invalid_now)
+            # rows not sent yet by a stopped upload are resumed, not fixed
             fixable = bool(invalid_now or self._rejected_left or shown.rejected)
-            fixable = fixable or bool(shown.not_sent)
             self.result_box.set_rows_to_fix(fixable)
         self.fix_export_action.setEnabled(fixable and not self.busy)
         self.fix_read_action.setEnabled(shown is not None and not shown.dry_run and not self.busy)
@@ -425,7 +425,7 @@ class UploadStep(QWidget):
             self.summary_label.setText("Check the rows in Review first.")
         elif done and self._rejected_left:
             self.summary_label.setText(
-                f"{counted(self._rejected_left, 'event')} {self._complete_service} rejected "
+                f"{counted(self._rejected_left, 'rejected event')} "
                 f"{'is' if self._rejected_left == 1 else 'are'} not sent again as "
                 f"{'it is' if self._rejected_left == 1 else 'they are'}: fix "
                 f"{'it' if self._rejected_left == 1 else 'them'} (Export rows to fix…), "
@@ -536,7 +536,9 @@ class UploadStep(QWidget):
                 cancel=cancel,
             )
 
-        self._run_worker(work, self._on_plan_finished, "Preparing the upload…")
+        self._run_worker(
+            work, self._on_plan_finished, "Preparing the upload…", title="Preparing the upload"
+        )
 
     def _on_plan_finished(self, prepared: Prepared) -> None:
         self._worker = None
@@ -1080,7 +1082,12 @@ class UploadStep(QWidget):
             todo = rows_to_fix(result, outcomes)
             return target, export_rows_to_fix(target, result, todo, cancel=cancel)
 
-        self._run_worker(work, self._on_fixes_export_finished, "Writing the rows to fix…")
+        self._run_worker(
+            work,
+            self._on_fixes_export_finished,
+            "Writing the rows to fix…",
+            title="Writing the rows to fix",
+        )
 
     def _on_fixes_export_finished(self, written: tuple[Path, int]) -> None:
         path, rows = written
@@ -1102,7 +1109,9 @@ class UploadStep(QWidget):
             progress(0, 0, f"Reading {path.name}…")
             return read_fixed_rows(path, table, cancel=cancel)
 
-        self._run_worker(work, self._on_fixes_read_finished, f"Reading {path.name}…")
+        self._run_worker(
+            work, self._on_fixes_read_finished, f"Reading {path.name}…", title="Reading fixed rows"
+        )
 
     def _on_fixes_read_finished(self, fixed: Any) -> None:
         self._job_ended()

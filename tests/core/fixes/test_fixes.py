@@ -14,6 +14,7 @@ from zmed_gui.core.convert import ConversionOptions
 from zmed_gui.core.fixes import (
     FIXES_SHEET,
     FixesError,
+    RowToFix,
     export_rows_to_fix,
     merge_outcomes,
     not_yet_sent,
@@ -62,9 +63,11 @@ def test_rows_that_failed_or_were_not_sent_go_out_with_reasons_and_come_back_as_
         3: RowUpload(RowOutcome.NOT_SENT, "Not sent: the upload stopped first; run it again."),
     }
     todo = rows_to_fix(result, outcomes)
-    assert [(r.row, r.excel_row) for r in todo] == [(1, 3), (2, 4), (3, 5)]
+    # row 3 is valid and only waits for the stopped upload: Resume sends it, nothing to fix
+    assert [(r.row, r.excel_row) for r in todo] == [(1, 3), (2, 4)]
     assert "Qty" in todo[0].reason or "Quantity" in todo[0].reason
     assert "Quantity is out of range." in todo[1].reason
+    todo.append(RowToFix(3, 5, "For the test: a row with a formula-looking text."))
     out = tmp_path / "fix.xlsx"
     assert export_rows_to_fix(out, result, todo) == 3
 
@@ -100,7 +103,8 @@ def test_a_workbook_that_is_not_ours_or_of_another_file_is_refused(tmp_path: Pat
 def test_unknown_or_repeated_row_numbers_are_said(tmp_path: Path) -> None:
     result = sample(tmp_path)
     out = tmp_path / "fix.xlsx"
-    export_rows_to_fix(out, result, rows_to_fix(result, {}))
+    every = [RowToFix(r, result.table.row_numbers[r], "x") for r in range(len(result.table))]
+    export_rows_to_fix(out, result, every)
     wb = openpyxl.load_workbook(out)
     ws = wb[FIXES_SHEET]
     ws.cell(2, 1).value = 999

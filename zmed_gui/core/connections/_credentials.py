@@ -26,9 +26,9 @@ ENV_SECRET = "ZMED_CLIENT_SECRET"
 log = logging.getLogger(__name__)
 
 NO_KEYRING = (
-    "No system keyring is available on this computer, so the client secret cannot be stored "
-    "safely. Install/enable one (Windows Credential Manager, macOS Keychain, or GNOME Keyring/"
-    "KWallet on Linux) or, for the command line, set ZMED_CLIENT_SECRET."
+    "No password store is available on this computer, so the client secret cannot be kept "
+    "safely. Ask your IT contact to turn one on (Windows Credential Manager, macOS Keychain, "
+    "or GNOME Keyring/KWallet on Linux)."
 )
 
 
@@ -126,7 +126,10 @@ def resolve_secret(
         if entered:
             return entered
     if keyring_problem is not None:
-        raise keyring_problem
+        # the command line's own way round it, said only here (the app has no environment)
+        raise CredentialsError(
+            f"{keyring_problem} Or, for the command line, set {ENV_SECRET}."
+        ) from keyring_problem
     if connection_name:
         raise CredentialsError(
             f"No client secret is stored for connection '{connection_name}'; enter it in "

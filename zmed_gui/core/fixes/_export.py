@@ -31,7 +31,6 @@ REASON_HEADER = "Reason"
 EXCEL_MAX_TEXT = 32_767
 
 REJECTED_WORDS = "Zuora did not accept it"
-STOPPED_WORDS = "Not sent: the upload stopped before it."
 
 
 @dataclass(frozen=True)
@@ -62,10 +61,13 @@ def _problems(result: ValidationResult, row: int) -> str:
 
 
 def rows_to_fix(result: ValidationResult, outcomes: Mapping[int, RowUpload]) -> list[RowToFix]:
-    """Rows that were rejected or not sent, with the reason in words (file order).
+    """Rows that were rejected, or not sent because they are invalid, with the reason in
+    words (file order).
 
     Rows the user left out and rows received (or already there) are not listed; rows sent
-    without an answer are not either (they may have arrived: they are resent, not fixed).
+    without an answer are not either (they may have arrived: they are resent, not fixed),
+    nor valid rows an upload has not sent yet (a stopped upload: Resume sends them; the
+    walk exported 284,900 such rows "to fix").
     """
     table = result.table
     out: list[RowToFix] = []
@@ -79,13 +81,8 @@ def rows_to_fix(result: ValidationResult, outcomes: Mapping[int, RowUpload]) -> 
             # after receipt: ...", "Zuora rejected the event: ..."): said once, as it is.
             msg = up.message if up is not None and up.message else ""
             reason = msg or f"{REJECTED_WORDS}."
-        elif status == RowOutcome.NOT_SENT:
-            if result.statuses[row] is RowStatus.INVALID:
-                reason = _problems(result, row) or "The row is invalid."
-            elif up is not None and up.message:
-                reason = up.message
-            else:
-                reason = STOPPED_WORDS
+        elif status == RowOutcome.NOT_SENT and result.statuses[row] is RowStatus.INVALID:
+            reason = _problems(result, row) or "The row is invalid."
         else:
             continue
         out.append(RowToFix(row, table.row_numbers[row], reason))

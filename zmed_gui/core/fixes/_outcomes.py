@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from zmed_gui.core.report import RowOutcome, RowUpload
+from zmed_gui.core.report import RowOutcome, RowUpload, shown_value
 from zmed_gui.core.table import CellValue
 from zmed_gui.core.validate import RowStatus, ValidationResult
 
@@ -67,16 +67,6 @@ def describe_now(
 ChangedCells = Sequence[tuple[int, CellValue, CellValue]]
 
 
-def _quoted(value: object) -> str:
-    if value is None or value == "":
-        return "empty"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, str):
-        return f'"{value}"'
-    return str(value)
-
-
 def say_what_was_sent(
     rows: Mapping[int, RowUpload],
     after: Mapping[int, ChangedCells],
@@ -92,7 +82,7 @@ def say_what_was_sent(
         if up is None:
             continue
         were = "; ".join(
-            f"{headers[c] if c < len(headers) else c} {_quoted(was)}, now {_quoted(now)}"
+            f"{headers[c] if c < len(headers) else c} {shown_value(was)}, now {shown_value(now)}"
             for c, was, now in sorted(cells, key=lambda x: x[0])
         )
         out[r] = RowUpload(
