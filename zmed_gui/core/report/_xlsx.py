@@ -6,7 +6,9 @@ Rows beyond one worksheet's limit go on to further sheets ("Results (2)", ...).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import operator
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,9 +28,11 @@ from zmed_gui.core.report._cells import (
     xlsx_value,
 )
 from zmed_gui.core.report._layout import Layout, ReportRow
+from zmed_gui.core.report._sheetxml import Styles, sheet_rows, split_sheet
 from zmed_gui.core.report._summary import write_summary
 
 CHUNK = 10_000  # rows per chunk: progress and cancel checks in between
+ZIP_LEVEL = 6  # zlib's default, as openpyxl writes
 # Cells safe_cell gives back as they are (a naive datetime too: see _xlsx_column).
 _AS_IS = frozenset({type(None), int, float, bool, dt.date, dt.timedelta})
 _AS_IS_OR_TEXT = _AS_IS | {str}
@@ -116,7 +120,74 @@ def write_xlsx(
     *,
     max_rows: int,
 ) -> None:
-    """Write the workbook; ``max_rows`` per worksheet, header included."""
+    """Write the workbook; ``max_rows`` per worksheet, header included.
+
+    openpyxl writes the Summary sheet, each Results sheet's header row, widths, frozen
+    pane and filter, and the styles, into memory; the zip is then assembled here with each
+    Results sheet's data rows streamed in by :mod:`~zmed_gui.core.report._sheetxml`.
+    """
+    total = len(layout.table)
+    per_sheet = max_rows - 1
+    wb = Workbook(write_only=True)
+    try:
+        write_summary(wb, layout, cancel)
+        widths = _widths(layout)
+        spans: list[tuple[int, int]] = []
+        for start in range(0, max(total, 1), per_sheet):
+            stop = min(total, start + per_sheet)
+            _new_rows_sheet(wb, layout, len(spans) + 1, stop - start, widths)
+            spans.append((start, stop))
+        styles = Styles(wb.worksheets[1])
+        skeleton = io.BytesIO()
+        wb.save(skeleton)
+    except BaseException:
+        _discard(wb)
+        raise
+    message = "Writing the result file"
+    progress(0, total, message)
+    dates: dict[Any, str] = {}
+    # Sheet n of the workbook is xl/worksheets/sheet<n>.xml (Summary first).
+    results = {f"xl/worksheets/sheet{n}.xml": span for n, span in enumerate(spans, start=2)}
+    with (
+        zipfile.ZipFile(skeleton) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as out,
+    ):
+        for info in source.infolist():
+            data = source.read(info.filename)
+            member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            span = results.get(info.filename)
+            if span is None:
+                out.writestr(member, data)
+                continue
+            head, tail = split_sheet(data)
+            with out.open(member, "w", force_zip64=True) as fh:
+                fh.write(head)
+                start, stop = span
+                for at in range(start, stop, CHUNK):
+                    if cancel is not None:
+                        cancel.raise_if_cancelled()
+                    if at:
+                        progress(at, total, message)
+                    end = min(stop, at + CHUNK)
+                    xml = sheet_rows(layout, at, end, 2 + at - start, styles, dates)
+                    fh.write(xml.encode("utf-8", "replace"))
+                fh.write(tail)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    progress(total, total, message)
+
+
+def write_xlsx_openpyxl(
+    path: Path,
+    layout: Layout,
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+    *,
+    max_rows: int,
+) -> None:
+    """The workbook as openpyxl writes it cell by cell (the reference :func:`write_xlsx`
+    is compared against in the tests); ``max_rows`` per worksheet, header included."""
     wb = Workbook(write_only=True)
     try:
         _fill_workbook(wb, layout, progress, cancel, max_rows)
