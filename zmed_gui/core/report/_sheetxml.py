@@ -68,6 +68,10 @@ class Styles:
                 if fill is not None:
                     cell.fill = fill
                 self.ids[(kind, None if fill is None else id(fill))] = str(cell.style_id)
+        # (kind or None, id(fill or None)) -> the cell's style attribute, "" for none.
+        self.attr: dict[tuple[type | None, int], str] = {(None, id(None)): ""}
+        for (kind, fill_id), number in self.ids.items():
+            self.attr[(kind, id(None) if fill_id is None else fill_id)] = f' s="{number}"'
 
     def of(self, kind: type | None, fill: PatternFill | None) -> str | None:
         if kind is None and fill is None:
@@ -91,13 +95,27 @@ def _date_kind(value: Any) -> type | None:
 
 def cell_xml(ref: str, raw: Any, fill: PatternFill | None, styles: Styles) -> str:
     """One cell as openpyxl's write-only writer writes it ("" for an empty, plain cell)."""
+    cls = raw.__class__
+    # The most common cells first: plain text, finite numbers.
+    if (
+        cls is str
+        and raw
+        and len(raw) <= EXCEL_MAX_TEXT
+        and raw == raw.strip()
+        and raw not in _ERRORS
+        and ILLEGAL_CHARACTERS_RE.search(raw) is None
+    ):
+        s = styles.attr[(None, id(fill))]
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t>{escape(raw)}</t></is></c>'
+    if (cls is int or cls is float) and math.isfinite(raw):
+        s = styles.attr[(None, id(fill))]
+        return f'<c r="{ref}"{s} t="n"><v>{_NUMBER(raw)}</v></c>'
     value = xlsx_value(raw)
     if value is None:
         style = styles.of(None, fill)
         return "" if style is None else f'<c r="{ref}" s="{style}" t="n"/>'
     kind = _date_kind(value)
-    style = styles.of(kind, fill)
-    s = "" if style is None else f' s="{style}"'
+    s = styles.attr[(kind, id(fill))]
     if kind is not None:
         return f'<c r="{ref}"{s} t="n"><v>{_NUMBER(to_excel(value))}</v></c>'
     if isinstance(value, bool):
@@ -199,13 +217,24 @@ def sheet_rows(
         _column_xml(letter, numbers, values, styles, dates)
         for letter, values in zip(letters, columns, strict=True)
     ]
-    for i in layout.special_rows(start, stop):
-        k = i - start
-        row = layout.row(i)
-        n = numbers[k]
-        fills = row.fills
-        for c, value in enumerate(row.values):
-            cells[c][k] = cell_xml(f"{letters[c]}{n}", value, fills.get(c), styles)
+    # A special row's number and cells are the plain row's (written above) but for the
+    # filled ones; from Status on it is its own: those columns of the special rows are
+    # written as columns too, then each filled cell on its own.
+    special = layout.special_rows(start, stop)
+    if special:
+        own = 1 + table.column_count
+        laid = [layout.row(i) for i in special]
+        places = [i - start for i in special]
+        where = [numbers[k] for k in places]
+        for c in range(own, len(columns)):
+            theirs = _column_xml(letters[c], where, [r.values[c] for r in laid], styles, dates)
+            column = cells[c]
+            for k, xml in zip(places, theirs, strict=True):
+                column[k] = xml
+        for k, row in zip(places, laid, strict=True):
+            for c, fill in row.fills.items():
+                ref = f"{letters[c]}{numbers[k]}"
+                cells[c][k] = cell_xml(ref, row.values[c], fill, styles)
     opens = [f'<row r="{n}">' for n in numbers]
     closes = ["</row>"] * count
     return "".join(chain.from_iterable(zip(opens, *cells, closes, strict=True)))

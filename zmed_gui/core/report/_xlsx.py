@@ -11,9 +11,14 @@ import operator
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
+
+try:
+    from isal import isal_zlib
+except ImportError:  # pragma: no cover - a dependency; zlib is the fallback
+    isal_zlib = None  # type: ignore[assignment]
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
@@ -32,7 +37,11 @@ from zmed_gui.core.report._sheetxml import Styles, sheet_rows, split_sheet
 from zmed_gui.core.report._summary import write_summary
 
 CHUNK = 10_000  # rows per chunk: progress and cancel checks in between
-ZIP_LEVEL = 6  # zlib's default, as openpyxl writes
+# zlib level 1 for the zip: the sheet's XML deflates ~3.5x faster than at openpyxl's
+# level 6 for a file ~1.3x bigger (300k rows: 0.8 s, 24 MB against 2.8 s, 19 MB); ISA-L
+# at its level 2 when it is there (0.25 s, 24 MB).
+ZIP_LEVEL = 1
+ISAL_LEVEL = 2
 # Cells safe_cell gives back as they are (a naive datetime too: see _xlsx_column).
 _AS_IS = frozenset({type(None), int, float, bool, dt.date, dt.timedelta})
 _AS_IS_OR_TEXT = _AS_IS | {str}
@@ -162,6 +171,7 @@ def write_xlsx(
                 continue
             head, tail = split_sheet(data)
             with out.open(member, "w", force_zip64=True) as fh:
+                _faster_deflate(fh)
                 fh.write(head)
                 start, stop = span
                 for at in range(start, stop, CHUNK):
@@ -195,6 +205,14 @@ def write_xlsx_openpyxl(
         _discard(wb)
         raise
     wb.save(str(path))
+
+
+def _faster_deflate(fh: IO[bytes]) -> None:
+    """Deflate a zip member being written with ISA-L, when it is installed (the same raw
+    deflate stream zlib makes, several times faster); zlib otherwise."""
+    if isal_zlib is None or not hasattr(fh, "_compressor"):
+        return
+    fh._compressor = isal_zlib.compressobj(ISAL_LEVEL, isal_zlib.DEFLATED, -15)
 
 
 def _discard(wb: Workbook) -> None:
