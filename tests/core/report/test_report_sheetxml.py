@@ -252,3 +252,15 @@ def test_streamed_xlsx_progress_reaches_the_end(tmp_path: Path) -> None:
     write_report(tmp_path / "r.xlsx", result, progress=lambda d, t, m: seen.append((d, t)))
     n = len(result.table)
     assert seen[0] == (0, n) and seen[-1] == (n, n)
+
+
+@pytest.mark.parametrize(("isal", "zip64_from"), [(False, 2**30), (True, 0)])
+def test_streamed_xlsx_with_zlib_or_zip64(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isal: bool, zip64_from: int
+) -> None:
+    """zlib when ISA-L is missing; a ZIP64 entry when the sheet may pass 2 GiB."""
+    if not isal:
+        monkeypatch.setattr(report_xlsx, "isal_zlib", None)
+    monkeypatch.setattr(report_xlsx, "ZIP64_FROM", zip64_from)
+    result = _result()
+    _write_and_compare(tmp_path, monkeypatch, result, uploads=_uploads(len(result.table)))

@@ -14,11 +14,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
-
-try:
-    from isal import isal_zlib
-except ImportError:  # pragma: no cover - a dependency; zlib is the fallback
-    isal_zlib = None  # type: ignore[assignment]
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.utils import get_column_letter
@@ -36,12 +31,18 @@ from zmed_gui.core.report._layout import Layout, ReportRow
 from zmed_gui.core.report._sheetxml import Styles, sheet_rows, split_sheet
 from zmed_gui.core.report._summary import write_summary
 
+try:
+    from isal import isal_zlib
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    isal_zlib = None  # type: ignore[assignment]
+
 CHUNK = 10_000  # rows per chunk: progress and cancel checks in between
 # zlib level 1 for the zip: the sheet's XML deflates ~3.5x faster than at openpyxl's
 # level 6 for a file ~1.3x bigger (300k rows: 0.8 s, 24 MB against 2.8 s, 19 MB); ISA-L
 # at its level 2 when it is there (0.25 s, 24 MB).
 ZIP_LEVEL = 1
 ISAL_LEVEL = 2
+ZIP64_FROM = 2**30  # bytes a sheet may reach before its zip entry is ZIP64 (limit 2 GiB)
 # Cells safe_cell gives back as they are (a naive datetime too: see _xlsx_column).
 _AS_IS = frozenset({type(None), int, float, bool, dt.date, dt.timedelta})
 _AS_IS_OR_TEXT = _AS_IS | {str}
@@ -170,18 +171,19 @@ def write_xlsx(
                 out.writestr(member, data)
                 continue
             head, tail = split_sheet(data)
-            with out.open(member, "w", force_zip64=True) as fh:
+            start, stop = span
+            chunks = _sheet_chunks(layout, start, stop, total, styles, dates, progress, cancel)
+            first = next(chunks, b"")
+            # ZIP64 only when the sheet may pass zip's 2 GiB (the first chunk's size says):
+            # a plain entry otherwise, as openpyxl writes.
+            rows_here = max(1, min(CHUNK, stop - start))
+            estimate = len(first) * (stop - start) / rows_here
+            with out.open(member, "w", force_zip64=estimate > ZIP64_FROM) as fh:
                 _faster_deflate(fh)
                 fh.write(head)
-                start, stop = span
-                for at in range(start, stop, CHUNK):
-                    if cancel is not None:
-                        cancel.raise_if_cancelled()
-                    if at:
-                        progress(at, total, message)
-                    end = min(stop, at + CHUNK)
-                    xml = sheet_rows(layout, at, end, 2 + at - start, styles, dates)
-                    fh.write(xml.encode("utf-8", "replace"))
+                fh.write(first)
+                for xml in chunks:
+                    fh.write(xml)
                 fh.write(tail)
     if cancel is not None:
         cancel.raise_if_cancelled()
@@ -207,9 +209,31 @@ def write_xlsx_openpyxl(
     wb.save(str(path))
 
 
+def _sheet_chunks(
+    layout: Layout,
+    start: int,
+    stop: int,
+    total: int,
+    styles: Styles,
+    dates: dict[Any, str],
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+) -> Iterator[bytes]:
+    """One sheet's data rows ``[start, stop)`` as UTF-8 XML, a chunk at a time, with
+    progress and cancel checks in between."""
+    for at in range(start, stop, CHUNK):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if at:
+            progress(at, total, "Writing the result file")
+        end = min(stop, at + CHUNK)
+        xml = sheet_rows(layout, at, end, 2 + at - start, styles, dates)
+        yield xml.encode("utf-8", "replace")  # "replace": a lone surrogate cannot be UTF-8
+
+
 def _faster_deflate(fh: IO[bytes]) -> None:
-    """Deflate a zip member being written with ISA-L, when it is installed (the same raw
-    deflate stream zlib makes, several times faster); zlib otherwise."""
+    """Deflate a zip member being written with ISA-L when it is installed (raw deflate
+    like zlib's, several times faster); zlib otherwise."""
     if isal_zlib is None or not hasattr(fh, "_compressor"):
         return
     fh._compressor = isal_zlib.compressobj(ISAL_LEVEL, isal_zlib.DEFLATED, -15)
