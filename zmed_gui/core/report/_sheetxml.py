@@ -53,7 +53,8 @@ _FILLS: tuple[PatternFill | None, ...] = (None, RED, AMBER)
 class Styles:
     """The style numbers (``s="..."``) of the report's cells, registered in ``ws``'s workbook.
 
-    Keyed by (date kind or None, fill or None): a fill alone, a date format alone, both.
+    Keyed by (date kind or None, fill or None): a fill alone, a date format alone, both;
+    the fills are the layout's own RED and AMBER (:mod:`._cells`), known by identity.
     """
 
     def __init__(self, ws: WriteOnlyWorksheet) -> None:
