@@ -13,7 +13,9 @@ over the RSS at that moment.
 
 Cases, xlsx (``--rows``, ``--xlsx-runs`` each):
 
-- ``app_xlsx``: the app's report job: ``report_outcomes`` then ``write_report`` (.xlsx);
+- ``app_xlsx``: the app's report job: ``report_outcomes`` then ``write_report`` (.xlsx;
+  since the xlsxfast branch the Results sheets are hand-written XML streamed into the zip,
+  ``core/report/_sheetxml.py``; before, openpyxl write-only cell by cell);
 - ``app_xlsx@base``: the same on another checkout (``--base``, e.g. main before a change);
 - ``xlsxwriter_report``: the same report (Summary left out, the same cells, the same
   fills for invalid/warning cells, text never a formula) with XlsxWriter in

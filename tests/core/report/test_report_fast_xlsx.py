@@ -1,5 +1,8 @@
-"""The chunked xlsx rows equal the row-by-row ones: every file of the workbook but its
-timestamps is byte for byte the same, over every value class, chunk and sheet limits."""
+"""openpyxl's chunked xlsx rows equal the row-by-row ones: every file of the workbook but
+its timestamps is byte for byte the same, over every value class, chunk and sheet limits.
+
+That writer (``write_xlsx_openpyxl``) is the reference the streamed writer is compared
+against (test_report_sheetxml.py); both sides here are written with it."""
 
 from __future__ import annotations
 
@@ -44,8 +47,9 @@ def _write_both(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, result: Any, uploads: Any = None
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     new, old = tmp_path / "new.xlsx", tmp_path / "old.xlsx"
-    write_report(new, result, uploads=uploads)
     with monkeypatch.context() as m:
+        m.setattr(report_write, "write_xlsx", report_xlsx.write_xlsx_openpyxl)
+        write_report(new, result, uploads=uploads)
         m.setattr(report_xlsx, "_rows", _row_by_row)
         write_report(old, result, uploads=uploads)
     return _files(new), _files(old)

@@ -6,7 +6,8 @@ Both are written to a temporary file next to the target and moved into place at 
 so a cancelled or failed write never leaves half a report behind.
 
 This module is the public face; the work is done in :mod:`~zmed_gui.core.report._layout`
-(columns and rows), :mod:`~zmed_gui.core.report._xlsx` (the xlsx writer),
+(columns and rows), :mod:`~zmed_gui.core.report._xlsx` (the xlsx writer; its Results
+sheets' XML from :mod:`~zmed_gui.core.report._sheetxml`),
 :mod:`~zmed_gui.core.report._csv` (the csv writer), :mod:`~zmed_gui.core.report._summary`
 (the Summary sheet) and :mod:`~zmed_gui.core.report._cells` (Excel limits, fills, values).
 """

@@ -6,10 +6,12 @@ Rows beyond one worksheet's limit go on to further sheets ("Results (2)", ...).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import operator
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -26,9 +28,21 @@ from zmed_gui.core.report._cells import (
     xlsx_value,
 )
 from zmed_gui.core.report._layout import Layout, ReportRow
+from zmed_gui.core.report._sheetxml import Styles, sheet_rows, split_sheet
 from zmed_gui.core.report._summary import write_summary
 
+try:
+    from isal import isal_zlib
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    isal_zlib = None  # type: ignore[assignment]
+
 CHUNK = 10_000  # rows per chunk: progress and cancel checks in between
+# zlib level 1 for the zip: the sheet's XML deflates ~3.5x faster than at openpyxl's
+# level 6 for a file ~1.3x bigger (300k rows: 0.8 s, 24 MB against 2.8 s, 19 MB); ISA-L
+# at its level 2 when it is there (0.25 s, 24 MB).
+ZIP_LEVEL = 1
+ISAL_LEVEL = 2
+ZIP64_FROM = 2**30  # bytes a sheet may reach before its zip entry is ZIP64 (limit 2 GiB)
 # Cells safe_cell gives back as they are (a naive datetime too: see _xlsx_column).
 _AS_IS = frozenset({type(None), int, float, bool, dt.date, dt.timedelta})
 _AS_IS_OR_TEXT = _AS_IS | {str}
@@ -116,7 +130,76 @@ def write_xlsx(
     *,
     max_rows: int,
 ) -> None:
-    """Write the workbook; ``max_rows`` per worksheet, header included."""
+    """Write the workbook; ``max_rows`` per worksheet, header included.
+
+    openpyxl writes the Summary sheet, each Results sheet's header row, widths, frozen
+    pane and filter, and the styles, into memory; the zip is then assembled here with each
+    Results sheet's data rows streamed in by :mod:`~zmed_gui.core.report._sheetxml`.
+    """
+    total = len(layout.table)
+    per_sheet = max_rows - 1
+    wb = Workbook(write_only=True)
+    try:
+        write_summary(wb, layout, cancel)
+        widths = _widths(layout)
+        spans: list[tuple[int, int]] = []
+        for start in range(0, max(total, 1), per_sheet):
+            stop = min(total, start + per_sheet)
+            _new_rows_sheet(wb, layout, len(spans) + 1, stop - start, widths)
+            spans.append((start, stop))
+        styles = Styles(wb.worksheets[1])
+        skeleton = io.BytesIO()
+        wb.save(skeleton)
+    except BaseException:
+        _discard(wb)
+        raise
+    message = "Writing the result file"
+    progress(0, total, message)
+    dates: dict[Any, str] = {}
+    # Sheet n of the workbook is xl/worksheets/sheet<n>.xml (Summary first).
+    results = {f"xl/worksheets/sheet{n}.xml": span for n, span in enumerate(spans, start=2)}
+    with (
+        zipfile.ZipFile(skeleton) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as out,
+    ):
+        for info in source.infolist():
+            data = source.read(info.filename)
+            member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            span = results.get(info.filename)
+            if span is None:
+                out.writestr(member, data)
+                continue
+            head, tail = split_sheet(data)
+            start, stop = span
+            chunks = _sheet_chunks(layout, start, stop, total, styles, dates, progress, cancel)
+            first = next(chunks, b"")
+            # ZIP64 only when the sheet may pass zip's 2 GiB (the first chunk's size says):
+            # a plain entry otherwise, as openpyxl writes.
+            rows_here = max(1, min(CHUNK, stop - start))
+            estimate = len(first) * (stop - start) / rows_here
+            with out.open(member, "w", force_zip64=estimate > ZIP64_FROM) as fh:
+                _faster_deflate(fh)
+                fh.write(head)
+                fh.write(first)
+                for xml in chunks:
+                    fh.write(xml)
+                fh.write(tail)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    progress(total, total, message)
+
+
+def write_xlsx_openpyxl(
+    path: Path,
+    layout: Layout,
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+    *,
+    max_rows: int,
+) -> None:
+    """The workbook as openpyxl writes it cell by cell (the reference :func:`write_xlsx`
+    is compared against in the tests); ``max_rows`` per worksheet, header included."""
     wb = Workbook(write_only=True)
     try:
         _fill_workbook(wb, layout, progress, cancel, max_rows)
@@ -124,6 +207,36 @@ def write_xlsx(
         _discard(wb)
         raise
     wb.save(str(path))
+
+
+def _sheet_chunks(
+    layout: Layout,
+    start: int,
+    stop: int,
+    total: int,
+    styles: Styles,
+    dates: dict[Any, str],
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+) -> Iterator[bytes]:
+    """One sheet's data rows ``[start, stop)`` as UTF-8 XML, a chunk at a time, with
+    progress and cancel checks in between."""
+    for at in range(start, stop, CHUNK):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if at:
+            progress(at, total, "Writing the result file")
+        end = min(stop, at + CHUNK)
+        xml = sheet_rows(layout, at, end, 2 + at - start, styles, dates)
+        yield xml.encode("utf-8", "replace")  # "replace": a lone surrogate cannot be UTF-8
+
+
+def _faster_deflate(fh: IO[bytes]) -> None:
+    """Deflate a zip member being written with ISA-L when it is installed (raw deflate
+    like zlib's, several times faster); zlib otherwise."""
+    if isal_zlib is None or not hasattr(fh, "_compressor"):
+        return
+    fh._compressor = isal_zlib.compressobj(ISAL_LEVEL, isal_zlib.DEFLATED, -15)
 
 
 def _discard(wb: Workbook) -> None:
