@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, overload
 
 from zmed_gui.core.connections import Target, TenantLimits, limits_preset
 from zmed_gui.core.errors import OptionsError
-from zmed_gui.core.journal import EventRow, EventStatus, UploadStatus, hash_key
+from zmed_gui.core.journal import EventColumns, EventRow, EventStatus, UploadStatus, hash_key
 from zmed_gui.core.upload._batches import (
     PackedBytes,
     canonical_parts,
@@ -210,14 +210,15 @@ class UploadPlan:
     # ``accepted_before`` accepted in earlier runs (resume).
     encoded: Sequence[bytes] = field(default_factory=list, repr=False)
     hashes: Sequence[bytes] = field(default_factory=list, repr=False)
-    send_positions: list[int] = field(default_factory=list, repr=False)
+    send_positions: Sequence[int] = field(default_factory=list, repr=False)
     marks: dict[int, tuple[EventStatus, str]] = field(default_factory=dict, repr=False)
     resend_hashes: dict[bytes, int] = field(default_factory=dict, repr=False)
     accepted_before: int = field(default=0, repr=False)
     # The batches to send (positions in ``items``), cut once here; and, for a resume, the
     # upload's events as the journal had them (the sender starts from them).
-    batches: list[list[int]] = field(default_factory=list, repr=False)
-    prior_events: list[EventRow] = field(default_factory=list, repr=False)
+    # A resume's events are :class:`EventColumns` (a few bytes each, not an EventRow each).
+    batches: Sequence[Sequence[int]] = field(default_factory=list, repr=False)
+    prior_events: Iterable[EventRow] = field(default_factory=list, repr=False)
 
     def duplicates_by_upload(self) -> dict[str, int]:
         """Upload ID -> how many of ``duplicates`` it delivered; quick for any number
@@ -397,7 +398,8 @@ def plan_upload(
         event_id_fields=tuple(event_id_fields),
     )
     _lazy_lists(plan)
-    candidates: list[int] = list(range(len(items)))
+    # Positions in order: a range (no int object each) or an array, never a list.
+    candidates: Sequence[int] = range(len(items))
     if resume_id is not None:
         candidates = _resume_candidates(journal, plan, resume_id)
     else:
@@ -433,15 +435,16 @@ def plan_upload(
     step(len(wanted), len(wanted), "Checking what was sent before…")
     del wanted
     resend: Counter[bytes] = Counter()
-    send: list[int] = []
+    send_list = array("q")
+    send: Sequence[int] = send_list
     duplicates, uncertain, resent_by_id = plan.duplicates, plan.uncertain, plan.resent_by_id
     assert isinstance(duplicates, _Findings)
     assert isinstance(uncertain, _Picked) and isinstance(resent_by_id, _Picked)
     skipped: dict[str, tuple[EventStatus, str]] = {}  # one mark per earlier upload
     held: dict[str, tuple[EventStatus, str]] = {}
     if not accepted_left and not uncertain_left:  # nothing sent before: all of them go
-        send = list(candidates)
-        candidates = []
+        send = candidates
+        candidates = ()
     for pos in candidates:
         h = every[pos]
         # Multiset: each earlier acceptance covers one occurrence of the event.
@@ -449,7 +452,7 @@ def plan_upload(
         if uid is not None:
             duplicates.add(pos, uid)
             if options.allow_duplicates:
-                send.append(pos)
+                send_list.append(pos)
             else:
                 mark = skipped.get(uid)
                 if mark is None:
@@ -460,12 +463,12 @@ def plan_upload(
             if _safe_to_resend(plan, items[pos]):
                 resent_by_id.add(pos)
                 resend[h] += 1
-                send.append(pos)
+                send_list.append(pos)
                 continue
             uncertain.add(pos)
             if options.resend_uncertain:
                 resend[h] += 1
-                send.append(pos)
+                send_list.append(pos)
             else:
                 mark = held.get(uid)
                 if mark is None:
@@ -475,13 +478,14 @@ def plan_upload(
                     )
                 plan.marks[pos] = mark
         else:
-            send.append(pos)
+            send_list.append(pos)
     del every
     all_sizes = parts.sizes()
-    in_order = send == list(range(len(items)))  # positions are their own indices then
+    # Positions are their own indices then (``send`` ascends, each position at most once).
+    in_order = len(send) == len(items)
     sizes = all_sizes if in_order else [all_sizes[p] for p in send]
     del all_sizes
-    batches, too_large = make_batches(sizes, batch_size, max_bytes)
+    batches, too_large = make_batches(sizes, batch_size, max_bytes, ranges=in_order)
     big = {send[i] for i in too_large}
     over = plan.too_large
     assert isinstance(over, _Picked)
@@ -492,9 +496,11 @@ def plan_upload(
             f"This event alone is {parts.size(pos):,} bytes, more than one call may carry "
             f"({max_bytes:,} bytes); shorten its values.",
         )
-    plan.send_positions = [p for p in send if p not in big] if big else send
+    plan.send_positions = array("q", (p for p in send if p not in big)) if big else send
     plan.to_send = _Picked(items, plan.send_positions)
-    plan.batches = batches if in_order else [[send[i] for i in group] for group in batches]
+    if not in_order:
+        batches = [array("q", [send[i] for i in group]) for group in batches]
+    plan.batches = batches
     plan.batches_total = len(batches)
     plan.resend_hashes = dict(resend)
     return plan
@@ -543,7 +549,33 @@ _DONE = (
 )
 
 
-def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> list[int]:
+_KEY_BYTES = len(hash_key(bytes(32)))  # what the journal keeps of a digest
+_DONE_CODES = frozenset(tuple(EventStatus).index(s) for s in _DONE)
+_ACCEPTED_CODES = frozenset(
+    tuple(EventStatus).index(s) for s in (EventStatus.ACCEPTED, EventStatus.KEPT)
+)
+_OPEN_CODES = frozenset(
+    tuple(EventStatus).index(s) for s in (EventStatus.UNCERTAIN, EventStatus.SENDING)
+)
+
+
+def _same_hashes(cols: EventColumns, hashes: Sequence[bytes]) -> bool:
+    """The journal's hash keys of a resumed upload are the file's now (a slice at a time:
+    never a second copy of every hash)."""
+    if cols.odd_keys:
+        return False
+    n, width = len(hashes), _KEY_BYTES
+    if cols.in_order():
+        for start in range(0, n, _ENCODE_STEP):
+            end = min(n, start + _ENCODE_STEP)
+            mine = b"".join(h[:width] for h in hashes[start:end])
+            if cols.keys[start * width : end * width] != mine:
+                return False
+        return True
+    return all(cols.key(i) == hashes[p][:width] for i, p in enumerate(cols.positions) if p < n)
+
+
+def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> Sequence[int]:
     rec = journal.get_upload(resume_id)
     if rec is None:
         raise OptionsError(f"There is no upload {resume_id} in the journal; see 'history'.")
@@ -562,33 +594,34 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
             f"Upload {resume_id} went to {rec.meter_url}, not to {plan.target.url}; it can "
             "only be continued to that meter."
         )
-    events = journal.events(resume_id)
-    plan.prior_events = events
-    hashes = list(plan.hashes)  # one copy, not a lookup per event
-    if len(events) != len(plan.items) or any(
-        hash_key(e.hash) != hash_key(hashes[e.pos]) for e in events if e.pos < len(hashes)
-    ):
+    # Columns, not an EventRow per event (1,048,575 of those were 269 MiB, held until the
+    # sender started); the sender's ledger starts from them.
+    cols = journal.event_columns(resume_id)
+    if len(cols) != len(plan.items) or not _same_hashes(cols, plan.hashes):
         raise OptionsError(
             f"The events of upload {resume_id} differ from the file's now (another time zone "
             "or date format?); resume with the same options as the first time."
         )
+    plan.prior_events = cols
     plan.track_id = rec.track_id
-    candidates: list[int] = []
+    candidates = array("q")
     done, uncertain, resent_by_id = plan.already_done, plan.uncertain, plan.resent_by_id
     assert isinstance(done, _Picked) and isinstance(uncertain, _Picked)
     assert isinstance(resent_by_id, _Picked)
-    for e in events:
-        if e.status in _DONE:
-            done.add(e.pos)
-            plan.accepted_before += e.status in (EventStatus.ACCEPTED, EventStatus.KEPT)
-        elif e.status in (EventStatus.UNCERTAIN, EventStatus.SENDING):
-            if _safe_to_resend(plan, plan.items[e.pos]):
-                resent_by_id.add(e.pos)
-                candidates.append(e.pos)
+    accepted = 0
+    for pos, code in zip(cols.positions, cols.statuses, strict=True):
+        if code in _DONE_CODES:
+            done.add(pos)
+            accepted += code in _ACCEPTED_CODES
+        elif code in _OPEN_CODES:
+            if _safe_to_resend(plan, plan.items[pos]):
+                resent_by_id.add(pos)
+                candidates.append(pos)
                 continue
-            uncertain.add(e.pos)
+            uncertain.add(pos)
             if plan.options.resend_uncertain:
-                candidates.append(e.pos)
+                candidates.append(pos)
         else:  # pending, skipped, held, resent: look at them again
-            candidates.append(e.pos)
+            candidates.append(pos)
+    plan.accepted_before += accepted
     return candidates
