@@ -11,7 +11,7 @@ import pytest
 
 from tests.core.upload.test_upload import SOURCE, Rig, items, rig  # noqa: F401
 from zmed_gui.core.errors import OptionsError
-from zmed_gui.core.journal import EventColumns, EventStatus, Journal
+from zmed_gui.core.journal import EventColumns, EventStatus, Journal, UploadStatus
 from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.upload import UploadProgress, UploadResult, event_hash
 
@@ -132,3 +132,52 @@ def test_a_plan_keeps_positions_without_an_int_each(rig: Rig) -> None:  # noqa: 
     again = rig.plan(items(240), batch_size=50, allow_duplicates=False)
     assert len(again.duplicates) == 230 and list(again.send_positions) == list(range(230, 240))
     assert [list(b) for b in again.batches] == [list(range(230, 240))]
+
+
+def _earlier(rig: Rig, uid: str, events: list[tuple[dict[str, object], EventStatus]]) -> None:  # noqa: F811
+    rig.journal.create_upload(
+        upload_id=uid,
+        file_name="old.xlsx",
+        sheet="",
+        fingerprint=f"fp-{uid}",
+        connection="c",
+        meter_url=rig.target.url,
+        meter_key=rig.target.meter_key,
+        track_id="t",
+        events=[(i, i, i + 2, event_hash(e), st, "") for i, (e, st) in enumerate(events)],
+    )
+    rig.journal.finish_upload(uid, UploadStatus.COMPLETED, "done")
+
+
+@pytest.mark.parametrize("step", [2, 5_000])
+def test_repeated_events_use_up_earlier_uploads_across_slices(
+    rig: Rig,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    step: int,
+) -> None:
+    from tests.core._upload_helpers import event
+    from zmed_gui.core.upload import UploadItem, _planning
+
+    monkeypatch.setattr(_planning, "_STEP", step)  # a slice of candidates at a time
+    a, b, c = event(1), event(2), event(3)
+    ok, unsure = EventStatus.ACCEPTED, EventStatus.UNCERTAIN
+    _earlier(rig, "up0", [(a, ok), (b, ok)])
+    _earlier(rig, "up1", [(a, ok), (a, ok), (c, unsure)])
+    file = [a, b, a, c, a, b, c]
+    plan = rig.plan([UploadItem(i, i + 2, e) for i, e in enumerate(file)])
+    assert [(d.item.row, d.upload_ids) for d in plan.duplicates] == [
+        (0, ("up0",)),
+        (1, ("up0",)),
+        (2, ("up1",)),
+        (4, ("up1",)),
+    ]
+    assert [it.row for it in plan.uncertain] == [3]
+    assert list(plan.send_positions) == [5, 6]
+    assert plan.marks[3][0] is EventStatus.HELD and plan.marks[4][0] is EventStatus.SKIPPED
+    every = rig.plan(
+        [UploadItem(i, i + 2, e) for i, e in enumerate(file)],
+        allow_duplicates=True,
+        resend_uncertain=True,
+    )
+    assert list(every.send_positions) == list(range(7)) and len(every.duplicates) == 4
+    assert list(every.resend_hashes.values()) == [1]

@@ -366,7 +366,10 @@ def plan_upload(
     parts = PackedBytes()  # a few buffers, not a bytes object per event
     hashes = PackedBytes()
     dicts = getattr(items, "event_dicts", None)  # an ItemList: no item made per event
-    every: list[bytes] = []  # the digests while planning (one list, not a lookup each)
+    # The digests' 16-byte keys (what the journal keeps) while planning: one buffer per
+    # encoded slice, not a bytes object (65 bytes and a list slot) per event.
+    width, per = _KEY_BYTES, _ENCODE_STEP
+    key_slices: list[bytes] = []
     for start in range(0, len(items), _ENCODE_STEP):
         step(start, len(items), "Preparing the events…")
         if dicts is not None:
@@ -378,7 +381,7 @@ def plan_upload(
         parts.extend(chunk)
         got = digests(chunk)
         hashes.extend(got)
-        every += got
+        key_slices.append(b"".join(d[:width] for d in got))
         del chunk, got
     plan = UploadPlan(
         upload_id=resume_id or uuid.uuid4().hex,
@@ -405,24 +408,18 @@ def plan_upload(
     else:
         plan.track_id = check_track_id(options.track_id) if options.track_id else new_track_id()
 
-    whole = len(candidates) == len(items)  # every event is a candidate (not a resume)
-    asked = every if whole else [every[p] for p in candidates]
-    wanted = list(dict.fromkeys(asked))  # each hash asked once
-    # Each occurrence of an event in the file uses up one earlier upload of it, so the
-    # journal need say no more than that many per hash (k earlier uploads: k each).
-    most = 1
-    if len(wanted) != len(candidates):
-        most = max(Counter(asked).values())
-    del asked
+    def key(pos: int) -> bytes:
+        block, i = divmod(pos, per)
+        return key_slices[block][i * width : (i + 1) * width]
+
     # Per hash, the earlier uploads still to match, oldest first: one upload ID alone as
-    # a str (the common case: no list per event), more as a list.
+    # a str (the common case: no list per event), more as a list. Asked a slice of
+    # candidates at a time (never a copy of every hash, nor a dict of them all): each
+    # key once, or again in a later slice when the journal had nothing for it.
     accepted_left: dict[bytes, str | list[str]] = {}
     uncertain_left: dict[bytes, str | list[str]] = {}
-    for start in range(0, len(wanted), _STEP):
-        step(start, len(wanted), "Checking what was sent before…")
-        found = journal.prior_statuses(
-            target.meter_key, wanted[start : start + _STEP], exclude_upload=resume_id, most=most
-        )
+
+    def learn(found: dict[bytes, list[tuple[EventStatus, str]]]) -> None:
         for h, earlier in found.items():
             for st, left in (
                 (EventStatus.ACCEPTED, accepted_left),
@@ -431,9 +428,34 @@ def plan_upload(
                 uids = [uid for s, uid in earlier if s == st]
                 if uids:
                     left[h] = uids[0] if len(uids) == 1 else uids
-        del found
-    step(len(wanted), len(wanted), "Checking what was sent before…")
-    del wanted
+
+    # Each occurrence of an event in the file uses up one earlier upload of it, so the
+    # journal need say no more than that many per hash (k earlier uploads: k each); first
+    # one each, then, for the keys found that occur more than once, as many as they do.
+    repeats: dict[bytes, int] = {}  # found keys occurring more than once -> how often
+    total = len(candidates)
+    for start in range(0, total, _STEP):
+        step(start, total, "Checking what was sent before…")
+        counts = Counter(key(p) for p in candidates[start : start + _STEP])
+        new = {h: None for h in counts if h not in accepted_left and h not in uncertain_left}
+        if new:
+            learn(journal.prior_statuses(target.meter_key, list(new), resume_id, most=1))
+        for h, c in counts.items():
+            if h in accepted_left or h in uncertain_left:
+                seen = 0 if h in new else repeats.get(h, 1)
+                if seen + c > 1:
+                    repeats[h] = seen + c
+        del counts, new
+    if repeats:
+        most = max(repeats.values())
+        again = list(repeats)
+        del repeats
+        for start in range(0, len(again), _STEP):
+            step(total, total, "Checking what was sent before…")
+            chunk = again[start : start + _STEP]
+            learn(journal.prior_statuses(target.meter_key, chunk, resume_id, most=most))
+        del again
+    step(total, total, "Checking what was sent before…")
     resend: Counter[bytes] = Counter()
     send_list = array("q")
     send: Sequence[int] = send_list
@@ -446,7 +468,7 @@ def plan_upload(
         send = candidates
         candidates = ()
     for pos in candidates:
-        h = every[pos]
+        h = key(pos)
         # Multiset: each earlier acceptance covers one occurrence of the event.
         uid = _take(accepted_left, h)
         if uid is not None:
@@ -479,11 +501,11 @@ def plan_upload(
                 plan.marks[pos] = mark
         else:
             send_list.append(pos)
-    del every
+    key_slices.clear()  # 16 bytes an event, not needed to send
     all_sizes = parts.sizes()
     # Positions are their own indices then (``send`` ascends, each position at most once).
     in_order = len(send) == len(items)
-    sizes = all_sizes if in_order else [all_sizes[p] for p in send]
+    sizes = all_sizes if in_order else array("q", (all_sizes[p] for p in send))
     del all_sizes
     batches, too_large = make_batches(sizes, batch_size, max_bytes, ranges=in_order)
     big = {send[i] for i in too_large}
