@@ -8,6 +8,8 @@ interrupted upload of them whose first ``--done`` share was accepted (the rest p
 as a cancel part-way leaves it. Measured: VmRSS before planning, the peak VmRSS during
 it (sampled every 10 ms), VmRSS with the plan held, and the plan's ``prior_events``
 walked as the sender's ledger does; with ``--tracemalloc`` also the traced peak (slower).
+``--again`` plans a new upload of the same rows instead (the duplicate check: the
+accepted share found, the rest not).
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_048_575)
     ap.add_argument("--done", type=float, default=0.3)
     ap.add_argument("--tracemalloc", action="store_true")
+    ap.add_argument(
+        "--again", action="store_true", help="a new upload of the same rows (duplicate check)"
+    )
     ap.add_argument("--label", default="")
     ap.add_argument("--out", default="")
     args = ap.parse_args()
@@ -99,7 +104,8 @@ def main() -> None:
         tracemalloc.start()
     t0 = time.perf_counter()
     with Sampler() as s:
-        plan = plan_upload(journal, target, items, source, UploadOptions(), uid)
+        resume = None if args.again else uid
+        plan = plan_upload(journal, target, items, source, UploadOptions(), resume)
     wall = time.perf_counter() - t0
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
     held = rss_mib()
@@ -107,9 +113,13 @@ def main() -> None:
         status = [EventStatus.PENDING] * n
         for e in plan.prior_events:
             status[e.pos] = e.status
-    assert plan.resuming and len(plan.already_done) == done and len(plan.to_send) == n - done
+    if args.again:
+        assert len(plan.duplicates) == done and len(plan.to_send) == n - done
+    else:
+        assert plan.resuming and len(plan.already_done) == done and len(plan.to_send) == n - done
     out = {
         "label": args.label,
+        "path": "again (duplicate check)" if args.again else "resume",
         "rows": n,
         "done": done,
         "rss_before_mib": round(before, 1),
