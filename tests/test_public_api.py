@@ -167,6 +167,7 @@ API: dict[str, list[str]] = {
         "BACKUPS_KEPT",
         "BatchRecord",
         "BatchStatus",
+        "EventColumns",
         "EventRow",
         "EventStatus",
         "HEARTBEAT_STALE_SECONDS",

@@ -26,6 +26,7 @@ from zmed_gui.core.journal._errors import (
 )
 from zmed_gui.core.journal._journal import Journal, abandon_upload, find_interrupted_uploads
 from zmed_gui.core.journal._lease import MeterLease
+from zmed_gui.core.journal._reads import EventColumns
 from zmed_gui.core.journal._records import (
     HEARTBEAT_STALE_SECONDS,
     BatchRecord,
@@ -42,6 +43,7 @@ __all__ = [
     "HEARTBEAT_STALE_SECONDS",
     "BatchRecord",
     "BatchStatus",
+    "EventColumns",
     "EventRow",
     "EventStatus",
     "Journal",

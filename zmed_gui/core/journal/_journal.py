@@ -23,6 +23,7 @@ from zmed_gui.core.journal import _reads
 from zmed_gui.core.journal._backups import list_backups, make_backup
 from zmed_gui.core.journal._database import _Database
 from zmed_gui.core.journal._lease import MeterLease, acquire
+from zmed_gui.core.journal._reads import EventColumns
 from zmed_gui.core.journal._records import (
     HASH_BYTES,
     BatchRecord,
@@ -332,6 +333,10 @@ class Journal:
     def events(self, upload_id: str) -> list[EventRow]:
         """The upload's events in file order, with their batch's Zuora-Request-Id."""
         return _reads.events(self._db, upload_id)
+
+    def event_columns(self, upload_id: str) -> EventColumns:
+        """:meth:`events` as compact columns (a resume's plan and sender start from them)."""
+        return _reads.event_columns(self._db, upload_id)
 
     def prior_statuses(
         self,

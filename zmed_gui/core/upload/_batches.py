@@ -215,11 +215,12 @@ class PackedBytes(Sequence[bytes]):
             out.append(buffer[offs[j] : offs[j + 1]])
         return out
 
-    def sizes(self) -> list[int]:
-        """``len`` of every item, in order (from the offsets, without copying any out)."""
-        out: list[int] = []
+    def sizes(self) -> array[int]:
+        """``len`` of every item, in order (from the offsets, without copying any out); an
+        array, not an int object per item (a million were 36 MiB)."""
+        out = array("q")
         for offsets in self._offsets:
-            out += map(sub, offsets[1:], offsets[:-1])
+            out.extend(map(sub, offsets[1:], offsets[:-1]))
         return out
 
     def size(self, index: int) -> int:
@@ -249,19 +250,21 @@ def encode_array(parts: Sequence[bytes]) -> bytes:
 
 
 def make_batches(
-    sizes: Sequence[int], max_events: int, max_bytes: int
-) -> tuple[list[list[int]], list[int]]:
+    sizes: Sequence[int], max_events: int, max_bytes: int, *, ranges: bool = False
+) -> tuple[list[Sequence[int]], list[int]]:
     """Cut events (given by their serialised sizes, in order) into batches.
 
     Returns ``(batches, too_large)``: batches as lists of indices into ``sizes``, each with
     at most ``max_events`` events and an array of at most ``max_bytes`` bytes; and the
-    indices of events that alone exceed ``max_bytes`` (never sent).
+    indices of events that alone exceed ``max_bytes`` (never sent). With ``ranges`` a
+    batch of consecutive indices is a ``range`` (no int object per event: a plan of a
+    million events kept 36 MiB of them until the upload ended).
     """
     if max_events < 1 or max_bytes < 3:
         raise ValueError("batch limits must be positive")
     if sizes and max(sizes) + 2 <= max_bytes:  # none too large: cut by bisection
-        return _cut(sizes, max_events, max_bytes), []
-    batches: list[list[int]] = []
+        return _cut(sizes, max_events, max_bytes, ranges), []
+    batches: list[Sequence[int]] = []
     too_large: list[int] = []
     current: list[int] = []
     current_bytes = 2  # "[" and "]"
@@ -281,7 +284,9 @@ def make_batches(
     return batches, too_large
 
 
-def _cut(sizes: Sequence[int], max_events: int, max_bytes: int) -> list[list[int]]:
+def _cut(
+    sizes: Sequence[int], max_events: int, max_bytes: int, ranges: bool = False
+) -> list[Sequence[int]]:
     """:func:`make_batches` when every event fits alone: the same batches, found by
     bisection over running sums instead of a step per event.
 
@@ -290,13 +295,13 @@ def _cut(sizes: Sequence[int], max_events: int, max_bytes: int) -> list[list[int
     one comma fewer than events), so a batch from ``i`` ends at the last ``j`` with
     ``ends[j] <= ends[i] + max_bytes - 1``, or after ``max_events`` events.
     """
-    ends = [0]
-    ends += accumulate(s + 1 for s in sizes)
+    ends = array("q", [0])  # not an int object per event
+    ends.extend(accumulate(s + 1 for s in sizes))
     n = len(sizes)
-    batches: list[list[int]] = []
+    batches: list[Sequence[int]] = []
     i = 0
     while i < n:
         j = bisect_right(ends, ends[i] + max_bytes - 1, i + 1, min(n, i + max_events) + 1) - 1
-        batches.append(list(range(i, j)))
+        batches.append(range(i, j) if ranges else list(range(i, j)))
         i = j
     return batches

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, overload
 
 from zmed_gui.core.connections import Target, TenantLimits, limits_preset
 from zmed_gui.core.errors import OptionsError
-from zmed_gui.core.journal import EventRow, EventStatus, UploadStatus, hash_key
+from zmed_gui.core.journal import EventColumns, EventRow, EventStatus, UploadStatus, hash_key
 from zmed_gui.core.upload._batches import (
     PackedBytes,
     canonical_parts,
@@ -210,14 +210,15 @@ class UploadPlan:
     # ``accepted_before`` accepted in earlier runs (resume).
     encoded: Sequence[bytes] = field(default_factory=list, repr=False)
     hashes: Sequence[bytes] = field(default_factory=list, repr=False)
-    send_positions: list[int] = field(default_factory=list, repr=False)
+    send_positions: Sequence[int] = field(default_factory=list, repr=False)
     marks: dict[int, tuple[EventStatus, str]] = field(default_factory=dict, repr=False)
     resend_hashes: dict[bytes, int] = field(default_factory=dict, repr=False)
     accepted_before: int = field(default=0, repr=False)
     # The batches to send (positions in ``items``), cut once here; and, for a resume, the
     # upload's events as the journal had them (the sender starts from them).
-    batches: list[list[int]] = field(default_factory=list, repr=False)
-    prior_events: list[EventRow] = field(default_factory=list, repr=False)
+    # A resume's events are :class:`EventColumns` (a few bytes each, not an EventRow each).
+    batches: Sequence[Sequence[int]] = field(default_factory=list, repr=False)
+    prior_events: Iterable[EventRow] = field(default_factory=list, repr=False)
 
     def duplicates_by_upload(self) -> dict[str, int]:
         """Upload ID -> how many of ``duplicates`` it delivered; quick for any number
@@ -365,7 +366,10 @@ def plan_upload(
     parts = PackedBytes()  # a few buffers, not a bytes object per event
     hashes = PackedBytes()
     dicts = getattr(items, "event_dicts", None)  # an ItemList: no item made per event
-    every: list[bytes] = []  # the digests while planning (one list, not a lookup each)
+    # The digests' 16-byte keys (what the journal keeps) while planning: one buffer per
+    # encoded slice, not a bytes object (65 bytes and a list slot) per event.
+    width, per = _KEY_BYTES, _ENCODE_STEP
+    key_slices: list[bytes] = []
     for start in range(0, len(items), _ENCODE_STEP):
         step(start, len(items), "Preparing the events…")
         if dicts is not None:
@@ -377,7 +381,7 @@ def plan_upload(
         parts.extend(chunk)
         got = digests(chunk)
         hashes.extend(got)
-        every += got
+        key_slices.append(b"".join(d[:width] for d in got))
         del chunk, got
     plan = UploadPlan(
         upload_id=resume_id or uuid.uuid4().hex,
@@ -397,30 +401,25 @@ def plan_upload(
         event_id_fields=tuple(event_id_fields),
     )
     _lazy_lists(plan)
-    candidates: list[int] = list(range(len(items)))
+    # Positions in order: a range (no int object each) or an array, never a list.
+    candidates: Sequence[int] = range(len(items))
     if resume_id is not None:
         candidates = _resume_candidates(journal, plan, resume_id)
     else:
         plan.track_id = check_track_id(options.track_id) if options.track_id else new_track_id()
 
-    whole = len(candidates) == len(items)  # every event is a candidate (not a resume)
-    asked = every if whole else [every[p] for p in candidates]
-    wanted = list(dict.fromkeys(asked))  # each hash asked once
-    # Each occurrence of an event in the file uses up one earlier upload of it, so the
-    # journal need say no more than that many per hash (k earlier uploads: k each).
-    most = 1
-    if len(wanted) != len(candidates):
-        most = max(Counter(asked).values())
-    del asked
+    def key(pos: int) -> bytes:
+        block, i = divmod(pos, per)
+        return key_slices[block][i * width : (i + 1) * width]
+
     # Per hash, the earlier uploads still to match, oldest first: one upload ID alone as
-    # a str (the common case: no list per event), more as a list.
+    # a str (the common case: no list per event), more as a list. Asked a slice of
+    # candidates at a time (never a copy of every hash, nor a dict of them all): each
+    # key once, or again in a later slice when the journal had nothing for it.
     accepted_left: dict[bytes, str | list[str]] = {}
     uncertain_left: dict[bytes, str | list[str]] = {}
-    for start in range(0, len(wanted), _STEP):
-        step(start, len(wanted), "Checking what was sent before…")
-        found = journal.prior_statuses(
-            target.meter_key, wanted[start : start + _STEP], exclude_upload=resume_id, most=most
-        )
+
+    def learn(found: dict[bytes, list[tuple[EventStatus, str]]]) -> None:
         for h, earlier in found.items():
             for st, left in (
                 (EventStatus.ACCEPTED, accepted_left),
@@ -429,27 +428,53 @@ def plan_upload(
                 uids = [uid for s, uid in earlier if s == st]
                 if uids:
                     left[h] = uids[0] if len(uids) == 1 else uids
-        del found
-    step(len(wanted), len(wanted), "Checking what was sent before…")
-    del wanted
+
+    # Each occurrence of an event in the file uses up one earlier upload of it, so the
+    # journal need say no more than that many per hash (k earlier uploads: k each); first
+    # one each, then, for the keys found that occur more than once, as many as they do.
+    repeats: dict[bytes, int] = {}  # found keys occurring more than once -> how often
+    total = len(candidates)
+    for start in range(0, total, _STEP):
+        step(start, total, "Checking what was sent before…")
+        counts = Counter(key(p) for p in candidates[start : start + _STEP])
+        new = {h: None for h in counts if h not in accepted_left and h not in uncertain_left}
+        if new:
+            learn(journal.prior_statuses(target.meter_key, list(new), resume_id, most=1))
+        for h, c in counts.items():
+            if h in accepted_left or h in uncertain_left:
+                seen = 0 if h in new else repeats.get(h, 1)
+                if seen + c > 1:
+                    repeats[h] = seen + c
+        del counts, new
+    if repeats:
+        most = max(repeats.values())
+        again = list(repeats)
+        del repeats
+        for start in range(0, len(again), _STEP):
+            step(total, total, "Checking what was sent before…")
+            chunk = again[start : start + _STEP]
+            learn(journal.prior_statuses(target.meter_key, chunk, resume_id, most=most))
+        del again
+    step(total, total, "Checking what was sent before…")
     resend: Counter[bytes] = Counter()
-    send: list[int] = []
+    send_list = array("q")
+    send: Sequence[int] = send_list
     duplicates, uncertain, resent_by_id = plan.duplicates, plan.uncertain, plan.resent_by_id
     assert isinstance(duplicates, _Findings)
     assert isinstance(uncertain, _Picked) and isinstance(resent_by_id, _Picked)
     skipped: dict[str, tuple[EventStatus, str]] = {}  # one mark per earlier upload
     held: dict[str, tuple[EventStatus, str]] = {}
     if not accepted_left and not uncertain_left:  # nothing sent before: all of them go
-        send = list(candidates)
-        candidates = []
+        send = candidates
+        candidates = ()
     for pos in candidates:
-        h = every[pos]
+        h = key(pos)
         # Multiset: each earlier acceptance covers one occurrence of the event.
         uid = _take(accepted_left, h)
         if uid is not None:
             duplicates.add(pos, uid)
             if options.allow_duplicates:
-                send.append(pos)
+                send_list.append(pos)
             else:
                 mark = skipped.get(uid)
                 if mark is None:
@@ -460,12 +485,12 @@ def plan_upload(
             if _safe_to_resend(plan, items[pos]):
                 resent_by_id.add(pos)
                 resend[h] += 1
-                send.append(pos)
+                send_list.append(pos)
                 continue
             uncertain.add(pos)
             if options.resend_uncertain:
                 resend[h] += 1
-                send.append(pos)
+                send_list.append(pos)
             else:
                 mark = held.get(uid)
                 if mark is None:
@@ -475,13 +500,14 @@ def plan_upload(
                     )
                 plan.marks[pos] = mark
         else:
-            send.append(pos)
-    del every
+            send_list.append(pos)
+    key_slices.clear()  # 16 bytes an event, not needed to send
     all_sizes = parts.sizes()
-    in_order = send == list(range(len(items)))  # positions are their own indices then
-    sizes = all_sizes if in_order else [all_sizes[p] for p in send]
+    # Positions are their own indices then (``send`` ascends, each position at most once).
+    in_order = len(send) == len(items)
+    sizes = all_sizes if in_order else array("q", (all_sizes[p] for p in send))
     del all_sizes
-    batches, too_large = make_batches(sizes, batch_size, max_bytes)
+    batches, too_large = make_batches(sizes, batch_size, max_bytes, ranges=in_order)
     big = {send[i] for i in too_large}
     over = plan.too_large
     assert isinstance(over, _Picked)
@@ -492,9 +518,11 @@ def plan_upload(
             f"This event alone is {parts.size(pos):,} bytes, more than one call may carry "
             f"({max_bytes:,} bytes); shorten its values.",
         )
-    plan.send_positions = [p for p in send if p not in big] if big else send
+    plan.send_positions = array("q", (p for p in send if p not in big)) if big else send
     plan.to_send = _Picked(items, plan.send_positions)
-    plan.batches = batches if in_order else [[send[i] for i in group] for group in batches]
+    if not in_order:
+        batches = [array("q", [send[i] for i in group]) for group in batches]
+    plan.batches = batches
     plan.batches_total = len(batches)
     plan.resend_hashes = dict(resend)
     return plan
@@ -543,7 +571,33 @@ _DONE = (
 )
 
 
-def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> list[int]:
+_KEY_BYTES = len(hash_key(bytes(32)))  # what the journal keeps of a digest
+_DONE_CODES = frozenset(tuple(EventStatus).index(s) for s in _DONE)
+_ACCEPTED_CODES = frozenset(
+    tuple(EventStatus).index(s) for s in (EventStatus.ACCEPTED, EventStatus.KEPT)
+)
+_OPEN_CODES = frozenset(
+    tuple(EventStatus).index(s) for s in (EventStatus.UNCERTAIN, EventStatus.SENDING)
+)
+
+
+def _same_hashes(cols: EventColumns, hashes: Sequence[bytes]) -> bool:
+    """The journal's hash keys of a resumed upload are the file's now (a slice at a time:
+    never a second copy of every hash)."""
+    if cols.odd_keys:
+        return False
+    n, width = len(hashes), _KEY_BYTES
+    if cols.in_order():
+        for start in range(0, n, _ENCODE_STEP):
+            end = min(n, start + _ENCODE_STEP)
+            mine = b"".join(h[:width] for h in hashes[start:end])
+            if cols.keys[start * width : end * width] != mine:
+                return False
+        return True
+    return all(cols.key(i) == hashes[p][:width] for i, p in enumerate(cols.positions) if p < n)
+
+
+def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> Sequence[int]:
     rec = journal.get_upload(resume_id)
     if rec is None:
         raise OptionsError(f"There is no upload {resume_id} in the journal; see 'history'.")
@@ -562,33 +616,34 @@ def _resume_candidates(journal: Journal, plan: UploadPlan, resume_id: str) -> li
             f"Upload {resume_id} went to {rec.meter_url}, not to {plan.target.url}; it can "
             "only be continued to that meter."
         )
-    events = journal.events(resume_id)
-    plan.prior_events = events
-    hashes = list(plan.hashes)  # one copy, not a lookup per event
-    if len(events) != len(plan.items) or any(
-        hash_key(e.hash) != hash_key(hashes[e.pos]) for e in events if e.pos < len(hashes)
-    ):
+    # Columns, not an EventRow per event (1,048,575 of those were 269 MiB, held until the
+    # sender started); the sender's ledger starts from them.
+    cols = journal.event_columns(resume_id)
+    if len(cols) != len(plan.items) or not _same_hashes(cols, plan.hashes):
         raise OptionsError(
             f"The events of upload {resume_id} differ from the file's now (another time zone "
             "or date format?); resume with the same options as the first time."
         )
+    plan.prior_events = cols
     plan.track_id = rec.track_id
-    candidates: list[int] = []
+    candidates = array("q")
     done, uncertain, resent_by_id = plan.already_done, plan.uncertain, plan.resent_by_id
     assert isinstance(done, _Picked) and isinstance(uncertain, _Picked)
     assert isinstance(resent_by_id, _Picked)
-    for e in events:
-        if e.status in _DONE:
-            done.add(e.pos)
-            plan.accepted_before += e.status in (EventStatus.ACCEPTED, EventStatus.KEPT)
-        elif e.status in (EventStatus.UNCERTAIN, EventStatus.SENDING):
-            if _safe_to_resend(plan, plan.items[e.pos]):
-                resent_by_id.add(e.pos)
-                candidates.append(e.pos)
+    accepted = 0
+    for pos, code in zip(cols.positions, cols.statuses, strict=True):
+        if code in _DONE_CODES:
+            done.add(pos)
+            accepted += code in _ACCEPTED_CODES
+        elif code in _OPEN_CODES:
+            if _safe_to_resend(plan, plan.items[pos]):
+                resent_by_id.add(pos)
+                candidates.append(pos)
                 continue
-            uncertain.add(e.pos)
+            uncertain.add(pos)
             if plan.options.resend_uncertain:
-                candidates.append(e.pos)
+                candidates.append(pos)
         else:  # pending, skipped, held, resent: look at them again
-            candidates.append(e.pos)
+            candidates.append(pos)
+    plan.accepted_before += accepted
     return candidates
