@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,36 @@ def test_csv_column_writes_each_cell_as_csv_text() -> None:
         for value, got in zip(column, out, strict=True):
             shown = "" if got is None else got if isinstance(got, str) else str(got)
             assert shown == _csv_text(value), (value, got)
+
+
+class _Word(StrEnum):
+    PLAIN = "accepted"
+    FORMULA = "=1+1"
+    MINUS = "-2"
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["accepted", RowOutcome.REJECTED, "not sent", RowOutcome.UNCERTAIN],
+        ["x", _Word.PLAIN, _Word.FORMULA, "=SUM(A1)", _Word.MINUS, ""],
+        [_Word.FORMULA, _Word.PLAIN],
+        ["x", RowOutcome.ACCEPTED, None],  # None beside them: not the text-only pass
+        [RowOutcome.SKIPPED, 3.0, "y"],
+    ],
+)
+def test_csv_column_writes_text_and_str_enums_as_csv_text(column: list[Any]) -> None:
+    """Text beside StrEnum members (a laid-out row's upload status among plain rows'
+    text) prints cell by cell as _csv_text says, formula check included."""
+    out = csv_column(column)
+    for value, got in zip(column, out, strict=True):
+        shown = "" if got is None else got if isinstance(got, str) else str(got)
+        assert shown == _csv_text(value), (value, got)
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerow(out)
+    expected = io.StringIO(newline="")
+    csv.writer(expected).writerow([_csv_text(v) for v in column])
+    assert buffer.getvalue() == expected.getvalue()
 
 
 @pytest.mark.parametrize("fills", [True, False])

@@ -4,9 +4,9 @@ Rows are written a chunk at a time, column by column: a column whose cells ``csv
 already writes as :func:`_csv_text` would (numbers that are not whole floats, dates,
 times, blanks, text that cannot start a formula) goes through untouched, found out with a
 few C-speed passes (the kinds of its cells, their first characters); only the other
-cells go through :func:`_csv_text`. Rows the layout marks special (issues, exclusions,
-edits) are laid out one by one with :meth:`Layout.row`, every other row is its number,
-its cells and its :meth:`Layout.plain_tails`. Each cell is written exactly as ``_csv_text`` says.
+cells go through :func:`_csv_text`. Every row is its number, its cells and its
+:meth:`Layout.plain_tails`, where the rows the layout marks special (issues, exclusions,
+edits) get their own :meth:`Layout.row_tail`. Each cell is written exactly as ``_csv_text`` says.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import operator
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,11 @@ def csv_column(values: list[Any]) -> list[Any]:
     kinds = set(map(type, values))
     if kinds <= _AS_IS:
         return values
+    if str in kinds and len(kinds) > 1 and all(issubclass(k, StrEnum) for k in kinds - {str}):
+        # Text and StrEnum members (the laid-out rows' upload status): each as its text,
+        # which is what _csv_text writes of a member (str() of it), in one C pass.
+        values = list(map(str, values))
+        kinds = {str}
     if kinds <= _AS_IS_OR_TEXT:
         texts = values if kinds == {str} else [v for v in values if v.__class__ is str]
         if _FORMULA_FIRST.isdisjoint(map(_FIRST, texts)):
@@ -91,7 +97,6 @@ def write_csv(
     """Write the rows as CSV (UTF-8 with a BOM; text that looks like a formula stays text)."""
     table = layout.table
     total = len(table)
-    width = len(layout.headers)
     message = "Writing the result file"
     buffer = io.StringIO(newline="")  # a chunk is encoded and written in one go
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -111,15 +116,14 @@ def write_csv(
             if start:
                 progress(start, total, message)
             stop = min(total, start + CHUNK)
-            special = layout.special_rows(start, stop, fills=False)
-            laid = {i: layout.row_values(i) for i in special}
             columns: list[list[Any]] = [table.row_numbers[start:stop]]
             columns += [col[start:stop] for col in table.columns]
-            columns += layout.plain_tails(start, stop)
-            for i, values in laid.items():
+            tails = layout.plain_tails(start, stop)
+            for i in layout.special_rows(start, stop, fills=False):
                 k = i - start
-                for c in range(width):
-                    columns[c][k] = values[c]
+                for col, value in zip(tails, layout.row_tail(i), strict=True):
+                    col[k] = value
+            columns += tails
             writer.writerows(zip(*map(csv_column, columns), strict=True))
             flush()
         if cancel is not None:
