@@ -102,9 +102,12 @@ def _columns() -> tuple[list[list[CellValue]], list[str]]:
         [[None, 5, dt.date(2026, 1, 1)][i % 3] for i in range(n)],  # as is
         [[None, 2.0, 2.5][i % 3] for i in range(n)],  # floats and blanks
         [[True, 1, 1.0][i % 3] for i in range(n)],  # True, 1 and 1.0 apart
+        [[2.0, "n/a", None, 2.5, 5, 1e16, -3.0, 1e15][i % 8] for i in range(n)],  # numbers, words
+        [[3.0, "=x", 2.5, "ok"][i % 4] for i in range(n)],  # numbers, formula-like text
+        [[2.5, "n/a", float("nan")][i % 3] for i in range(n)],  # no whole float, words
     ]
     headers = ["=Everything", "Floats", "Fractions", "Text", "Clean", "Sparse", "As is",
-               "Some floats", "Ones"]  # fmt: skip
+               "Some floats", "Ones", "Qty", "Qty formula", "Qty fractions"]  # fmt: skip
     return columns, headers
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import operator
 from enum import StrEnum
 from pathlib import Path
@@ -79,6 +80,25 @@ def csv_column(values: list[Any]) -> list[Any]:
         return [
             str(int(v)) if w and -1e15 < v < 1e15 else v for v, w in zip(values, whole, strict=True)
         ]
+    elif float in kinds and kinds <= _AS_IS_OR_TEXT | {float}:
+        # Numbers beside a few words or blanks (a Quantity column with "n/a"): the text
+        # checked and the whole floats found in C passes, then only those rewritten.
+        is_text = map(operator.is_, map(type, values), itertools.repeat(str))
+        if _FORMULA_FIRST.isdisjoint(map(_FIRST, itertools.compress(values, is_text))):
+            is_float = list(map(operator.is_, map(type, values), itertools.repeat(float)))
+            places = list(itertools.compress(range(len(values)), is_float))
+            floats: list[float] = list(itertools.compress(values, is_float))
+            whole = list(map(float.is_integer, floats))
+            if not any(whole):
+                return values
+            out = list(values)
+            taken = zip(
+                itertools.compress(places, whole), itertools.compress(floats, whole), strict=True
+            )
+            for i, v in taken:
+                if -1e15 < v < 1e15:
+                    out[i] = str(int(v))  # as _csv_text: 3.0 is written 3
+            return out
     # Mixed kinds: the common ones inline, the rest through _csv_text.
     as_is, first = _AS_IS, _FORMULA_FIRST
     return [
