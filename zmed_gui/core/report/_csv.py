@@ -139,9 +139,10 @@ def write_csv(
             columns: list[list[Any]] = [table.row_numbers[start:stop]]
             columns += [col[start:stop] for col in table.columns]
             tails = layout.plain_tails(start, stop)
-            for i in layout.special_rows(start, stop, fills=False):
+            special = layout.special_rows(start, stop, fills=False)
+            for i, laid in zip(special, layout.row_tails(special), strict=True):
                 k = i - start
-                for col, value in zip(tails, layout.row_tail(i), strict=True):
+                for col, value in zip(tails, laid, strict=True):
                     col[k] = value
             columns += tails
             writer.writerows(zip(*map(csv_column, columns), strict=True))

@@ -55,6 +55,7 @@ PROBLEM_WORDS = {
 }
 
 LEFT_OUT_REASON = "Left out by you in Review"
+_STATUS_TEXT = {s: s.value for s in RowStatus}  # quicker than the enum's .value property
 
 
 def problem_words(code: str) -> str:
@@ -175,6 +176,11 @@ class Layout:
         are the table's own, so a writer that has those need not lay them out again."""
         return self._tail(i, self.result.statuses[i], self.result.issues_for_row(i))
 
+    def row_tails(self, rows: Sequence[int]) -> list[list[Any]]:
+        """:meth:`row_tail` of each of ``rows``."""
+        statuses, issues_for, tail = self.result.statuses, self.result.issues_for_row, self._tail
+        return [tail(i, statuses[i], issues_for(i)) for i in rows]
+
     def _values(self, i: int, status: RowStatus, issues: Sequence[Issue]) -> list[Any]:
         table = self.table
         values: list[Any] = [table.row_numbers[i], *[col[i] for col in table.columns]]
@@ -182,9 +188,11 @@ class Layout:
         return values
 
     def _tail(self, i: int, status: RowStatus, issues: Sequence[Issue]) -> list[Any]:
-        values: list[Any] = [status.value]
+        values: list[Any] = [_STATUS_TEXT[status]]
         if status is RowStatus.EXCLUDED and not issues:
             values.append(LEFT_OUT_REASON)
+        elif len(issues) == 1:
+            values.append(self._problem(issues[0]))
         elif issues:
             values.append("; ".join([self._problem(issue) for issue in issues]))
         else:
