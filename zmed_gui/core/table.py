@@ -10,6 +10,7 @@ Every data row keeps the row number the user sees in Excel (1-based), so message
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 
@@ -45,6 +46,7 @@ def blanks_to_none(row: list[CellValue]) -> None:
 
 
 SHARE_STEP = 50_000  # cells per native call in share_repeated_text (see there)
+_TEXT_OR_BLANK = frozenset({str, type(None)})
 
 
 def share_repeated_text(columns: list[list[CellValue]], sample: int = 10_000) -> int:
@@ -57,7 +59,9 @@ def share_repeated_text(columns: list[list[CellValue]], sample: int = 10_000) ->
 
     The column is walked ``SHARE_STEP`` cells at a time: ``set(column)`` and the slice
     assignment are each one C call that holds the GIL throughout, and over a whole
-    million-row column they held it (and froze the window) for 0.6-1.7 s at a time.
+    million-row column they held it (and froze the window) for 0.6-1.7 s at a time. A
+    column of text and blanks is shared in the same pass that finds its distinct values
+    (:func:`_share_text_column`); others are walked twice (distinct values, then sharing).
     """
     changed = 0
     step = SHARE_STEP
@@ -66,6 +70,11 @@ def share_repeated_text(columns: list[list[CellValue]], sample: int = 10_000) ->
         if len(set(head)) * 2 > len(head):
             continue  # mostly distinct (IDs, time stamps): nothing worth sharing
         half = len(column) // 2
+        if set(map(type, head)) <= _TEXT_OR_BLANK:
+            shared_all = _share_text_column(column, half, step)
+            if shared_all is not None:
+                changed += shared_all
+                continue
         distinct: set[CellValue] = set()
         for start in range(0, len(column), step):
             distinct.update(column[start : start + step])
@@ -81,6 +90,26 @@ def share_repeated_text(columns: list[list[CellValue]], sample: int = 10_000) ->
                 column[start : start + step] = map(get, part, part)  # text shared, or itself
             changed += 1
     return changed
+
+
+def _share_text_column(column: list[CellValue], half: int, step: int) -> int | None:
+    """share_repeated_text for a column whose head is text and blanks: one pass that both
+    collects the distinct values and shares them (``dict.setdefault`` in C). 1 if shared,
+    0 if more than half are distinct (stopped there: the text shared so far is equal
+    text), None (and the column as it was) at a cell that is neither text nor blank,
+    whose equals need not be alike (1 == 1.0 == True): the caller's general way then."""
+    seen: dict[CellValue, CellValue] = {}
+    put = seen.setdefault
+    for start in range(0, len(column), step):
+        part = column[start : start + step]
+        known = len(seen)
+        column[start : start + step] = map(put, part, part)
+        if not set(map(type, itertools.islice(seen, known, None))) <= _TEXT_OR_BLANK:
+            column[start : start + step] = part  # this step as it was (earlier ones: text)
+            return None
+        if len(seen) > half:
+            return 0
+    return 1
 
 
 def column_letter(index: int) -> str:

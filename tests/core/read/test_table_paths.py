@@ -118,3 +118,56 @@ def test_fast_path_matches_for_text_and_grids(tmp_path: Path) -> None:
     )
     assert _typed(make_table(ragged, 0)) == _typed(_reference_table(ragged, 0))
     assert ragged.rows[1] == [1]  # a grid passed in is not changed
+
+
+_CYCLE: list[list[object]] = [
+    ["A1", "API", dt.datetime(2026, 3, 1, 9, 30), dt.time(8, 15), 12, True, None, "ok"],
+    ["   ", None, " "],  # only spaces: not a data row
+    [None, "  padded  ", dt.date(2026, 3, 2), None, 2.5, False],  # first cell blank, not the row
+    [12345.0, None, dt.timedelta(hours=36), None, -0.0, None, None, "x" * 300],
+    [],  # a blank row
+    ["#N/A", "#REF!", None, None, "#DIV/0!"],
+    [True, 0, 1, "0", "TRUE", "#NAME?", None, None, 7],
+    [" ", "", None, None, None, None, None, None, None, "far"],
+]
+
+
+@pytest.mark.parametrize("first_kinds", ["mixed", "text"])
+def test_fast_path_matches_across_blocks(tmp_path: Path, first_kinds: str) -> None:
+    """More rows than one block of the column making (and not a whole number of blocks),
+    every value class and blank kind in every block: the same table as row by row."""
+    from zmed_gui.core.read import _tablemake
+
+    count = _tablemake.BLOCK * 4 + 37
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Account", "Product", "When", "Time", "Qty", "Flag", "  ", "Note", "Qty"])
+    for i in range(count):
+        row = list(_CYCLE[i % len(_CYCLE)])
+        if first_kinds == "text" and row and row[0] is not None:
+            row[0] = str(row[0]) if not isinstance(row[0], str) else row[0]
+        ws.append(row)
+    path = tmp_path / "blocks.xlsx"
+    wb.save(path)
+    grid = read_grid(path)
+    expected = _reference_table(grid, 0)
+    assert len(expected) > _tablemake.BLOCK * 2
+    assert _typed(load_table(path, header_row=1)) == _typed(expected)
+    assert _typed(make_table(read_grid(path), 0)) == _typed(expected)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["a", " ", "", "\t\n", "b", None, "  x "],
+        [None, 1, 2.0, None, dt.date(2026, 1, 1), None],
+        ["a", "b", "c"],
+        [None, None],
+        [" ", 3, None, "\u3000", CellError("#N/A"), False, "", 0],
+        [],
+    ],
+)
+def test_blank_positions_are_the_blank_cells(column: list[CellValue]) -> None:
+    from zmed_gui.core.read._tablemake import _blank_positions
+
+    assert _blank_positions(column) == [i for i, v in enumerate(column) if _is_blank(v)]

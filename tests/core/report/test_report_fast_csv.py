@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -101,9 +102,12 @@ def _columns() -> tuple[list[list[CellValue]], list[str]]:
         [[None, 5, dt.date(2026, 1, 1)][i % 3] for i in range(n)],  # as is
         [[None, 2.0, 2.5][i % 3] for i in range(n)],  # floats and blanks
         [[True, 1, 1.0][i % 3] for i in range(n)],  # True, 1 and 1.0 apart
+        [[2.0, "n/a", None, 2.5, 5, 1e16, -3.0, 1e15][i % 8] for i in range(n)],  # numbers, words
+        [[3.0, "=x", 2.5, "ok"][i % 4] for i in range(n)],  # numbers, formula-like text
+        [[2.5, "n/a", float("nan")][i % 3] for i in range(n)],  # no whole float, words
     ]
     headers = ["=Everything", "Floats", "Fractions", "Text", "Clean", "Sparse", "As is",
-               "Some floats", "Ones"]  # fmt: skip
+               "Some floats", "Ones", "Qty", "Qty formula", "Qty fractions"]  # fmt: skip
     return columns, headers
 
 
@@ -170,6 +174,36 @@ def test_csv_column_writes_each_cell_as_csv_text() -> None:
         for value, got in zip(column, out, strict=True):
             shown = "" if got is None else got if isinstance(got, str) else str(got)
             assert shown == _csv_text(value), (value, got)
+
+
+class _Word(StrEnum):
+    PLAIN = "accepted"
+    FORMULA = "=1+1"
+    MINUS = "-2"
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["accepted", RowOutcome.REJECTED, "not sent", RowOutcome.UNCERTAIN],
+        ["x", _Word.PLAIN, _Word.FORMULA, "=SUM(A1)", _Word.MINUS, ""],
+        [_Word.FORMULA, _Word.PLAIN],
+        ["x", RowOutcome.ACCEPTED, None],  # None beside them: not the text-only pass
+        [RowOutcome.SKIPPED, 3.0, "y"],
+    ],
+)
+def test_csv_column_writes_text_and_str_enums_as_csv_text(column: list[Any]) -> None:
+    """Text beside StrEnum members (a laid-out row's upload status among plain rows'
+    text) prints cell by cell as _csv_text says, formula check included."""
+    out = csv_column(column)
+    for value, got in zip(column, out, strict=True):
+        shown = "" if got is None else got if isinstance(got, str) else str(got)
+        assert shown == _csv_text(value), (value, got)
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerow(out)
+    expected = io.StringIO(newline="")
+    csv.writer(expected).writerow([_csv_text(v) for v in column])
+    assert buffer.getvalue() == expected.getvalue()
 
 
 @pytest.mark.parametrize("fills", [True, False])

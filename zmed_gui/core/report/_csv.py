@@ -4,9 +4,9 @@ Rows are written a chunk at a time, column by column: a column whose cells ``csv
 already writes as :func:`_csv_text` would (numbers that are not whole floats, dates,
 times, blanks, text that cannot start a formula) goes through untouched, found out with a
 few C-speed passes (the kinds of its cells, their first characters); only the other
-cells go through :func:`_csv_text`. Rows the layout marks special (issues, exclusions,
-edits) are laid out one by one with :meth:`Layout.row`, every other row is its number,
-its cells and its :meth:`Layout.plain_tails`. Each cell is written exactly as ``_csv_text`` says.
+cells go through :func:`_csv_text`. Every row is its number, its cells and its
+:meth:`Layout.plain_tails`, where the rows the layout marks special (issues, exclusions,
+edits) get their own :meth:`Layout.row_tail`. Each cell is written exactly as ``_csv_text`` says.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import operator
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,11 @@ def csv_column(values: list[Any]) -> list[Any]:
     kinds = set(map(type, values))
     if kinds <= _AS_IS:
         return values
+    if str in kinds and len(kinds) > 1 and all(issubclass(k, StrEnum) for k in kinds - {str}):
+        # Text and StrEnum members (the laid-out rows' upload status): each as its text,
+        # which is what _csv_text writes of a member (str() of it), in one C pass.
+        values = list(map(str, values))
+        kinds = {str}
     if kinds <= _AS_IS_OR_TEXT:
         texts = values if kinds == {str} else [v for v in values if v.__class__ is str]
         if _FORMULA_FIRST.isdisjoint(map(_FIRST, texts)):
@@ -73,6 +80,25 @@ def csv_column(values: list[Any]) -> list[Any]:
         return [
             str(int(v)) if w and -1e15 < v < 1e15 else v for v, w in zip(values, whole, strict=True)
         ]
+    elif float in kinds and kinds <= _AS_IS_OR_TEXT | {float}:
+        # Numbers beside a few words or blanks (a Quantity column with "n/a"): the text
+        # checked and the whole floats found in C passes, then only those rewritten.
+        is_text = map(operator.is_, map(type, values), itertools.repeat(str))
+        if _FORMULA_FIRST.isdisjoint(map(_FIRST, itertools.compress(values, is_text))):
+            is_float = list(map(operator.is_, map(type, values), itertools.repeat(float)))
+            places = list(itertools.compress(range(len(values)), is_float))
+            floats: list[float] = list(itertools.compress(values, is_float))
+            whole = list(map(float.is_integer, floats))
+            if not any(whole):
+                return values
+            out = list(values)
+            taken = zip(
+                itertools.compress(places, whole), itertools.compress(floats, whole), strict=True
+            )
+            for i, v in taken:
+                if -1e15 < v < 1e15:
+                    out[i] = str(int(v))  # as _csv_text: 3.0 is written 3
+            return out
     # Mixed kinds: the common ones inline, the rest through _csv_text.
     as_is, first = _AS_IS, _FORMULA_FIRST
     return [
@@ -91,7 +117,6 @@ def write_csv(
     """Write the rows as CSV (UTF-8 with a BOM; text that looks like a formula stays text)."""
     table = layout.table
     total = len(table)
-    width = len(layout.headers)
     message = "Writing the result file"
     buffer = io.StringIO(newline="")  # a chunk is encoded and written in one go
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -111,15 +136,15 @@ def write_csv(
             if start:
                 progress(start, total, message)
             stop = min(total, start + CHUNK)
-            special = layout.special_rows(start, stop, fills=False)
-            laid = {i: layout.row_values(i) for i in special}
             columns: list[list[Any]] = [table.row_numbers[start:stop]]
             columns += [col[start:stop] for col in table.columns]
-            columns += layout.plain_tails(start, stop)
-            for i, values in laid.items():
+            tails = layout.plain_tails(start, stop)
+            special = layout.special_rows(start, stop, fills=False)
+            for i, laid in zip(special, layout.row_tails(special), strict=True):
                 k = i - start
-                for c in range(width):
-                    columns[c][k] = values[c]
+                for col, value in zip(tails, laid, strict=True):
+                    col[k] = value
+            columns += tails
             writer.writerows(zip(*map(csv_column, columns), strict=True))
             flush()
         if cancel is not None:
