@@ -254,7 +254,9 @@ def test_summaries_say_no_more_than_is_known(journal_path: Path) -> None:
             secret=DEMO_CLIENT_SECRET,
             journal_path=journal_path,
         ).run()
-        assert ok.complete and ok.message.startswith("The upload is complete: Zuora received all")
+        assert ok.complete and ok.message.startswith(
+            "The upload is complete: the local emulator received all"
+        )
         assert ok.journal_backup and Path(ok.journal_backup).is_file()
     with Emulator(EmulatorConfig(faults=FaultPlan.parse("drop-after=1.0"))) as emu:
         lost = UploadSession(
