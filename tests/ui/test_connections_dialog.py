@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
 
 from zmed_gui.core.connections import (
     CUSTOM,
@@ -413,3 +414,17 @@ def test_nothing_moves_when_a_test_result_appears(qtbot: Any, emulator: Emulator
         dialog.test_button.click()
     qtbot.wait(50)
     assert where() == before and dialog.size() == size
+
+
+def test_advanced_open_still_fits_an_800_pixel_screen(qtbot: Any) -> None:
+    """The second walk: with Advanced open the dialog was taller than the screen and Close
+    was cut off; the form scrolls instead."""
+    dialog = open_dialog(qtbot)
+    dialog.form.advanced_button.setChecked(True)
+    qtbot.wait(50)
+    assert dialog.minimumSizeHint().height() <= 600
+    dialog.resize(dialog.width(), 600)
+    qtbot.wait(50)
+    close = dialog.findChildren(QDialogButtonBox)[-1]
+    bottom = close.mapTo(dialog, close.rect().bottomLeft()).y()
+    assert bottom <= dialog.height()

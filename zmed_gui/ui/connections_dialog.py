@@ -18,10 +18,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -140,11 +142,20 @@ class ConnectionsDialog(QDialog):
         slot.addStretch(1)
         self.result_slot.setMinimumHeight(self.fontMetrics().lineSpacing() * 6 + 16)
 
+        # The form scrolls rather than growing the dialog past the screen with Advanced
+        # open (the second walk: Close was cut off at 800 pixels).
+        scroll = QScrollArea()
+        scroll.setWidget(form)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = scroll.style().pixelMetric(scroll.style().PixelMetric.PM_ScrollBarExtent)
+        scroll.setMinimumWidth(form.minimumSizeHint().width() + bar)  # only height scrolls
+        self.form_scroll = scroll
         right = QVBoxLayout()
-        right.addWidget(form)
+        right.addWidget(scroll, 1)
         right.addLayout(actions)
         right.addWidget(self.result_slot)
-        right.addStretch(1)
 
         body = QHBoxLayout()
         body.addLayout(left, 1)
