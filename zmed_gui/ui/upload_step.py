@@ -443,9 +443,9 @@ class UploadStep(QWidget):
         elif again:
             self.summary_label.setText(
                 f"Nothing is left to send: every other event was received by {self._service}. "
-                f"{counted(self._uncertain_left, 'event')} went without an answer: press "
-                "Check with the meter to see whether they arrived; Upload again… asks before "
-                "sending them again." + after
+                f"{counted(self._uncertain_left, 'event')} went without an answer and may "
+                "have arrived: compare the meter's total in Zuora, then Upload again… asks "
+                "before sending them again." + after
             )
         elif resumable:
             self.summary_label.setText(
