@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
 
 from zmed_gui.core.connections import (
     CUSTOM,
@@ -141,6 +142,32 @@ def test_no_keyring_shows_the_message(qtbot: Any, no_keyring: None, emulator: Em
     with qtbot.waitSignal(dialog.test_finished, timeout=20_000):
         dialog.test_button.click()
     assert "Signed in" in dialog.result_label.text()
+
+
+def test_a_secret_typed_this_session_is_known_when_the_dialog_opens_again(
+    qtbot: Any, no_keyring: None, emulator: Emulator
+) -> None:
+    """The second walk: uploads used the typed secret, but Connections opened again said
+    "needed: paste the client secret" and Test failed."""
+    kept: dict[str, str] = {}
+    first = ConnectionsDialog(session_secrets=kept)
+    qtbot.addWidget(first)
+    with qtbot.waitSignals([first.keyring_checked, first.loaded], timeout=5_000):
+        first.show()
+    fill(first, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
+    save(qtbot, first)
+    first.close()
+    assert kept == {"Emulator": DEMO_CLIENT_SECRET}
+
+    again = ConnectionsDialog(select="Emulator", session_secrets=kept)
+    qtbot.addWidget(again)
+    with qtbot.waitSignals([again.keyring_checked, again.loaded], timeout=5_000):
+        again.show()
+    again.list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: "typed earlier" in again.secret_edit.placeholderText(), timeout=5000)
+    with qtbot.waitSignal(again.test_finished, timeout=20_000):
+        again.test_button.click()
+    assert "Signed in" in again.result_label.text()
 
 
 def test_ca_bundle_is_kept_and_checked_off_the_gui_thread(
@@ -413,3 +440,17 @@ def test_nothing_moves_when_a_test_result_appears(qtbot: Any, emulator: Emulator
         dialog.test_button.click()
     qtbot.wait(50)
     assert where() == before and dialog.size() == size
+
+
+def test_advanced_open_still_fits_an_800_pixel_screen(qtbot: Any) -> None:
+    """The second walk: with Advanced open the dialog was taller than the screen and Close
+    was cut off; the form scrolls instead."""
+    dialog = open_dialog(qtbot)
+    dialog.form.advanced_button.setChecked(True)
+    qtbot.wait(50)
+    assert dialog.minimumSizeHint().height() <= 600
+    dialog.resize(dialog.width(), 600)
+    qtbot.wait(50)
+    close = dialog.findChildren(QDialogButtonBox)[-1]
+    bottom = close.mapTo(dialog, close.rect().bottomLeft()).y()
+    assert bottom <= dialog.height()

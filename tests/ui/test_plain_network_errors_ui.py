@@ -77,7 +77,7 @@ def test_the_upload_step_says_each_error_in_words(
     # a batch sent without an answer ends the upload (uncertain); a failed sign-in is
     # retried, and the step says why while it waits
     qtbot.waitUntil(
-        lambda: bool(ended) or any("Retrying" in t for t in _labels(step)), timeout=20_000
+        lambda: bool(ended) or any("Waiting: " in t for t in _labels(step)), timeout=20_000
     )
     qtbot.wait(50)  # the box of a failed upload opens just after the signal
     assert_plain(_said(step))

@@ -287,6 +287,14 @@ def test_no_time_left_counts_while_paused() -> None:
     assert progress_text(p, paused=True).startswith("Paused.")
 
 
+def test_one_retry_is_one_retry() -> None:
+    """The second walk: "1 retries"."""
+    p = UploadProgress(100, accepted=40, retries=1)
+    assert "1 retry ·" in progress_text(p, paused=False)
+    p.retries = 2
+    assert "2 retries ·" in progress_text(p, paused=False)
+
+
 def test_after_cancel_pause_is_off_and_one_upload_button_shows(qtbot: Any, tmp_path: Path) -> None:
     emu = Emulator(EmulatorConfig(faults=FaultPlan.parse("seed=1,slow=1:0.2"))).start()
     try:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -192,6 +193,28 @@ def test_rows_to_fix_actions_are_in_the_file_menu(qtbot: Any) -> None:
     assert w.upload_step.fix_export_action.text() in texts
     assert w.upload_step.fix_read_action.text() in texts
     assert not w.upload_step.fix_export_action.isEnabled()  # nothing uploaded yet
+
+
+def test_invalid_rows_can_go_to_excel_before_any_upload(qtbot: Any, tmp_path: Path) -> None:
+    """The second walk: File > Export rows to fix was greyed out in Review beside 475
+    invalid rows; before an upload the rows to fix are the invalid ones."""
+    data = rows(6)
+    data[3][3] = "lots"  # invalid
+    state = AppState()
+    load(state, write(tmp_path / "usage.xlsx", data))
+    step = make_upload_step(qtbot, state)
+    step.activate()
+    assert step.last_result is None
+    assert step.fix_export_action.isEnabled()
+    out = tmp_path / "to-fix.xlsx"
+    with qtbot.waitSignal(step.fixes_exported, timeout=20_000):
+        step.export_rows_to_fix(out)
+    from zmed_gui.core.fixes import FIXES_SHEET
+
+    ws = openpyxl.load_workbook(out)[FIXES_SHEET]
+    assert [c.value for c in ws[2]][:1] == [5]  # Excel row 5 (the header is row 1)
+    assert ws.max_row == 2
+    assert "1 row to fix saved" in step.progress_label.text()
 
 
 # -- 5. nothing left to send; the duplicate guard's Cancel keeps the result --------------------

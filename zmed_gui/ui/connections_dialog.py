@@ -18,10 +18,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -66,7 +68,14 @@ class ConnectionsDialog(QDialog):
     saved = Signal(bool)  # a save finished (False: refused, the reason is shown)
     path_style_saved = Signal(str)  # a test's finding was written to the saved connection
 
-    def __init__(self, parent: QWidget | None = None, select: str | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        select: str | None = None,
+        session_secrets: dict[str, str] | None = None,
+    ) -> None:
+        """``session_secrets``: the app's secrets typed when there is no keyring (shared,
+        so a dialog opened again knows them and says so)."""
         super().__init__(parent)
         self.setWindowTitle("Connections")
         self.resize(760, 580)
@@ -81,7 +90,8 @@ class ConnectionsDialog(QDialog):
         self._probe_name = ""
         self._store = Queue(self)
         self._store.failed.connect(self._on_store_failed)
-        self._session_secrets: dict[str, str] = {}  # typed here when there is no keyring
+        # typed here when there is no keyring; kept until the app closes
+        self._session_secrets = session_secrets if session_secrets is not None else {}
         # (saved name or None for a new one, base URL) of the connection under test
         self._tested: tuple[str | None, str] | None = None
 
@@ -140,11 +150,20 @@ class ConnectionsDialog(QDialog):
         slot.addStretch(1)
         self.result_slot.setMinimumHeight(self.fontMetrics().lineSpacing() * 6 + 16)
 
+        # The form scrolls rather than growing the dialog past the screen with Advanced
+        # open (the second walk: Close was cut off at 800 pixels).
+        scroll = QScrollArea()
+        scroll.setWidget(form)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = scroll.style().pixelMetric(scroll.style().PixelMetric.PM_ScrollBarExtent)
+        scroll.setMinimumWidth(form.minimumSizeHint().width() + bar)  # only height scrolls
+        self.form_scroll = scroll
         right = QVBoxLayout()
-        right.addWidget(form)
+        right.addWidget(scroll, 1)
         right.addLayout(actions)
         right.addWidget(self.result_slot)
-        right.addStretch(1)
 
         body = QHBoxLayout()
         body.addLayout(left, 1)

@@ -270,7 +270,9 @@ class UploadForm(QWidget):
             self.target_edit.setText(meter_url(base_url, meter_id))
 
     def _on_connections_action_triggered(self) -> None:
-        dialog = ConnectionsDialog(self, select=self.connection_combo.currentData())
+        dialog = ConnectionsDialog(
+            self, select=self.connection_combo.currentData(), session_secrets=self.session_secrets
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.connections_changed.connect(self.reload_connections)
         dialog.finished.connect(self._on_connections_dialog_finished)

@@ -53,7 +53,7 @@ def progress_text(p: Any, paused: bool, service: str = "Zuora") -> str:
             if p.eta_seconds is not None
             else "time left: estimating…"
         )
-    parts.append(f"{n(p.retries)} retries")
+    parts.append(counted(p.retries, "retry", "retries"))
     parts.append(f"{n(p.rejected + p.uncertain)} failed")
     text = " · ".join(parts)
     in_flight = int(getattr(p, "in_flight", 0) or 0)

@@ -129,7 +129,7 @@ def result_title(result: Any, service: str = "Zuora") -> str:
         )
     if result.interrupted and not result.error:
         # One next step (Resume); core's sentence ("run the same upload again") is the
-        # command line's. Uncertain events: the app's own button finds out.
+        # command line's. Uncertain events: what can and cannot be known of them.
         if result.uncertain:
             title += (
                 f"\n{counted(result.uncertain, 'event')} "
@@ -148,8 +148,12 @@ def result_title(result: Any, service: str = "Zuora") -> str:
 
 # Core's advice for uncertain events (the command line's), and the app's: its own button.
 CORE_CHECK_WORDS = "Check the uncertain events in Zuora and resend them only if they are missing."
+# Check with the meter cannot tell: Zuora's audit trail names only the events it rejected,
+# so silence is no proof that an unanswered event arrived (the second walk pressed it and
+# heard nothing of them).
 CHECK_WORDS = (
-    "press Check with the meter to see whether they arrived; resend them only if they did not."
+    "they may have arrived. Zuora reports only the events it rejects, so compare the meter's "
+    "total in Zuora before sending them again."
 )
 
 

@@ -390,6 +390,10 @@ class UploadStep(QWidget):
             # rows not sent yet by a stopped upload are resumed, not fixed
             fixable = bool(invalid_now or self._rejected_left or shown.rejected)
             self.result_box.set_rows_to_fix(fixable)
+        elif shown is None and result is not None:
+            # before any upload the invalid rows can go to Excel too (the second walk: File >
+            # Export rows to fix was greyed out in Review beside 475 invalid rows)
+            fixable = bool(self._counts[RowStatus.INVALID])
         self.fix_export_action.setEnabled(fixable and not self.busy)
         self.fix_read_action.setEnabled(shown is not None and not shown.dry_run and not self.busy)
         if shown is not None and result is not None:
@@ -439,9 +443,9 @@ class UploadStep(QWidget):
         elif again:
             self.summary_label.setText(
                 f"Nothing is left to send: every other event was received by {self._service}. "
-                f"{counted(self._uncertain_left, 'event')} went without an answer: press "
-                "Check with the meter to see whether they arrived; Upload again… asks before "
-                "sending them again." + after
+                f"{counted(self._uncertain_left, 'event')} went without an answer and may "
+                "have arrived: compare the meter's total in Zuora, then Upload again… asks "
+                "before sending them again." + after
             )
         elif resumable:
             self.summary_label.setText(
@@ -1069,7 +1073,7 @@ class UploadStep(QWidget):
     def export_rows_to_fix(self, path: Path | None = None) -> None:
         """The rows not delivered (reason, row number, original columns) as an .xlsx."""
         result = self.state.validation
-        if result is None or self.last_result is None or self.busy:
+        if result is None or self.busy:
             return
         outcomes = self._row_outcomes()
         source, documents = self.state.path, documents_folder()
@@ -1092,11 +1096,18 @@ class UploadStep(QWidget):
     def _on_fixes_export_finished(self, written: tuple[Path, int]) -> None:
         path, rows = written
         self._job_ended()
-        self.result_box.show()
-        self.result_box.add_note(
+        note = (
             f"{counted(rows, 'row')} to fix saved as {path}. Fix them in Excel, save, then "
             "press Read fixed rows back in."
         )
+        if self.last_result is not None:
+            self.result_box.show()
+            self.result_box.add_note(note)
+        else:  # before any upload there is no result panel: the line says it
+            self.progress_box.start_job(note, "Rows to fix")
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(1)
+            self.progress_bar.setFormat("")
         self.fixes_exported.emit(str(path))
 
     def read_fixed_rows(self, path: Path) -> None:

@@ -70,6 +70,9 @@ log = logging.getLogger("zmed_gui.core.upload")
 _RETRY_STATUSES = {408, 425, 429, 500, 502, 503}
 
 
+WAITING = "Waiting: "  # a batch waits to be tried again; the progress line adds how long
+
+
 def status_words(status: int) -> str:
     """A retried HTTP status in words for the progress line and the result (the number
     goes to the log): the walk saw "Retrying after HTTP 500"."""
@@ -327,7 +330,7 @@ class Sender:
     def _stall_error(self) -> ZuoraUnreachable:
         host = self.plan.target.base_url
         secs = f"{self.opts.stall_seconds:,.0f}"
-        if self.last_message.startswith("Retrying"):
+        if self.last_message.startswith(WAITING):
             return ZuoraUnreachable(
                 f"{host} could not be reached for {secs} s ({self.last_message.lower()}); "
                 "check the network, proxy and address, then run the upload again."
@@ -514,7 +517,7 @@ class Sender:
                     with self.lock:
                         self.accepted += n
                         self.received_once = True
-                        if self.last_message.startswith("Retrying"):
+                        if self.last_message.startswith(WAITING):
                             self.last_message, self.retry_until = "", None
                     return []
                 if res.status == 404 and self._other_path(url):
@@ -553,9 +556,9 @@ class Sender:
             delay = min(delay, max(0.0, self.opts.max_retry_seconds - spent))
             log.info("batch %s of %s: %s, retry %d in %.1f s", seq, uid, reason, attempt, delay)
             with self.lock:
-                self.last_message = f"Trying again: {reason}."
+                self.last_message = f"{WAITING}{reason}."
                 self.retry_until = time.monotonic() + delay
-            self._j("end_batch", uid, seq, "pending", message=f"Trying again: {reason}.")
+            self._j("end_batch", uid, seq, "pending", message=f"{WAITING}{reason}.")
             if self.stop.wait(delay):
                 return []
 
