@@ -1028,9 +1028,9 @@ class ReviewStep(QWidget):
         if cells > 1:
             selected = self.selected_scope()  # the dialog's choice; read once, as shown
             scopes.append((f"the selection ({counted(cells, 'cell')})", selected))
-        scopes.extend(self._other_scopes(current))
         if not scopes:
-            return None
+            return None  # no cell to start from: the line says to click one
+        scopes.extend(self._other_scopes(current))
         numeric = self._numeric_columns()
 
         def count_them(scope: Scope, find: str, replace: str, whole: bool) -> int:
