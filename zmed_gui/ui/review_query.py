@@ -20,7 +20,7 @@ from zmed_gui.core.validate import RowStatus
 from zmed_gui.ui.review_format import format_cell, format_event_value
 
 ALL, PROBLEMS, ERRORS, WARNINGS = "all", "problems", "errors", "warnings"
-STATUSES = _STATUSES = {
+STATUSES = {
     PROBLEMS: (RowStatus.WARNING, RowStatus.INVALID),
     ERRORS: (RowStatus.INVALID,),
     WARNINGS: (RowStatus.WARNING,),
@@ -144,8 +144,8 @@ def _compute(
 ) -> list[int]:
     n = len(table)
     rows: list[int] = list(range(n))
-    if result is not None and query.status in _STATUSES:
-        wanted = _STATUSES[query.status]
+    if result is not None and query.status in STATUSES:
+        wanted = STATUSES[query.status]
         statuses = result.statuses
         rows = [i for i in rows if statuses[i] in wanted]
     if result is not None and query.group is not None:

@@ -280,10 +280,8 @@ class UploadForm(QWidget):
         dialog.open()
 
     def _on_connections_dialog_finished(self, _result: int) -> None:
-        dialog = self.connections_dialog
-        if dialog is not None:
-            # Secrets typed there when the keyring could not keep them (this session only).
-            self.session_secrets.update(dialog._session_secrets)
+        # Secrets typed there without a keyring are already in self.session_secrets: the
+        # dialog was given that dict.
         self.connections_dialog = None
         self.reload_connections()
 
