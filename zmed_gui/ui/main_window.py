@@ -36,6 +36,7 @@ from zmed_gui.core.mapping import unmapped_required
 from zmed_gui.core.settings import Settings
 from zmed_gui.ui import jobs, main_menus, main_status, settings_store
 from zmed_gui.ui.dialogs import show_error
+from zmed_gui.ui.gui_thread import DispatchesHoldingGil
 from zmed_gui.ui.icons import app_icon, warning_background
 from zmed_gui.ui.main_status import sendable_rows, status_count
 from zmed_gui.ui.map_step import MapStep
@@ -96,7 +97,7 @@ class Step(Protocol):
         ...
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DispatchesHoldingGil, QMainWindow):
     step_changed = Signal(int)
     # Set by main_menus.build_actions / build_menus / build_toolbar:
     open_action: QAction

@@ -39,6 +39,7 @@ from zmed_gui.ui.dialogs import show_error
 # Moved out of this module; other steps and tests still import them from here.
 from zmed_gui.ui.gui_thread import (
     GUI_SWITCH_INTERVAL,
+    DispatchesHoldingGil,
     keep_gui_thread_responsive,
     settle_long_lived,
 )
@@ -105,7 +106,7 @@ WRITE_CHUNK = 5_000
 UNDO_LIMIT = 100  # commands kept (a 300,000-cell fill down keeps both values of each)
 
 
-class ReviewStep(QWidget):
+class ReviewStep(DispatchesHoldingGil, QWidget):
     """The Review step (see module docstring)."""
 
     advance_requested = Signal()

@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 
+from zmed_gui.ui.gui_thread import DispatchesHoldingGil
 from zmed_gui.ui.review_model import (
     FIRST_SOURCE_COLUMN,
     ROW_COLUMN,
@@ -53,7 +54,7 @@ _EDITING = (
 )
 
 
-class ReviewTable(QTableView):
+class ReviewTable(DispatchesHoldingGil, QTableView):
     """A ``QTableView`` over a :class:`ReviewModel`, set up for reviewing many rows."""
 
     # A double-click, F2 or a typed key on a cell of the sheet while the rows are

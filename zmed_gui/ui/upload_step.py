@@ -44,6 +44,7 @@ from zmed_gui.core.upload import check_upload
 from zmed_gui.core.validate import RowStatus, revalidate_rows
 from zmed_gui.ui import jobs
 from zmed_gui.ui.dialogs import open_file, show_error
+from zmed_gui.ui.gui_thread import DispatchesHoldingGil
 from zmed_gui.ui.icons import icon
 from zmed_gui.ui.jobs import Job, give_back_freed_memory
 from zmed_gui.ui.journal_dialog import journal_damaged_box
@@ -87,7 +88,7 @@ log = logging.getLogger(__name__)
 EMULATOR = "the local emulator"  # where demo uploads go; never say "Zuora" for them
 
 
-class UploadStep(QWidget):
+class UploadStep(DispatchesHoldingGil, QWidget):
     """The Upload step (see module docstring)."""
 
     advance_requested = Signal()  # never emitted: the last step
