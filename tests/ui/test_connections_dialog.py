@@ -454,3 +454,65 @@ def test_advanced_open_still_fits_an_800_pixel_screen(qtbot: Any) -> None:
     close = dialog.findChildren(QDialogButtonBox)[-1]
     bottom = close.mapTo(dialog, close.rect().bottomLeft()).y()
     assert bottom <= dialog.height()
+
+
+def test_closing_with_unsaved_changes_asks_and_can_save_them(
+    qtbot: Any, emulator: Emulator, memory_keyring: Any, unsaved_connection_answers: Any
+) -> None:
+    """The walk closed Connections with a typed connection and lost it without a word."""
+    answers = unsaved_connection_answers
+    dialog = open_dialog(qtbot)
+    dialog.reject()  # nothing typed: closes without asking
+    assert answers.asked == [] and not dialog.isVisible()
+
+    dialog = open_dialog(qtbot)
+    fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
+    answers.append("cancel")
+    dialog.reject()
+    assert answers.asked == ["Emulator"] and dialog.isVisible()
+    assert dialog.name_edit.text() == "Emulator"  # Cancel keeps what was typed
+
+    answers.append("save")
+    with qtbot.waitSignal(dialog.saved, timeout=5_000) as saved:
+        dialog.reject()
+    assert saved.args == [True]
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)
+    [conn] = load_connections()
+    assert conn.name == "Emulator" and get_secret("Emulator") == DEMO_CLIENT_SECRET
+
+    dialog = open_dialog(qtbot)  # loaded as saved: nothing to ask
+    dialog.reject()
+    assert answers.asked == ["Emulator", "Emulator"] and not dialog.isVisible()
+
+
+def test_switching_connections_asks_about_unsaved_changes(
+    qtbot: Any, emulator: Emulator, memory_keyring: Any, unsaved_connection_answers: Any
+) -> None:
+    answers = unsaved_connection_answers
+    save_connection(Connection(name="A", environment=CUSTOM, custom_base_url=emulator.base_url,
+                               client_id="a", meter_id=DEMO_METER_ID), None)  # fmt: skip
+    save_connection(Connection(name="B", environment=CUSTOM, custom_base_url=emulator.base_url,
+                               client_id="b", meter_id=DEMO_METER_ID), None)  # fmt: skip
+    dialog = open_dialog(qtbot)
+    assert dialog.list.currentItem().text() == "A"
+    dialog.client_id_edit.setText("a-changed")
+    answers.append("cancel")
+    dialog.list.setCurrentRow(1)  # B
+    assert answers.asked == ["A"]
+    assert dialog.list.currentItem().text() == "A"  # stayed on the edited one
+    assert dialog.client_id_edit.text() == "a-changed"
+
+    dialog.list.setCurrentRow(1)  # asked again: Discard (the default answer here)
+    assert answers.asked == ["A", "A"]
+    assert dialog.client_id_edit.text() == "b"
+
+    dialog.client_id_edit.setText("b-changed")
+    answers.append("save")
+    with qtbot.waitSignals([dialog.saved, dialog.loaded], timeout=5_000):
+        dialog.list.setCurrentRow(0)  # A, after B is saved
+    assert dialog.name_edit.text() == "A" and dialog.client_id_edit.text() == "a"
+    assert {c.name: c.client_id for c in load_connections()} == {"A": "a", "B": "b-changed"}
+
+    dialog.client_id_edit.setText("a-new")
+    dialog.new_button.click()  # New asks too
+    assert answers.asked == ["A", "A", "B", "A"] and dialog.name_edit.text() == ""

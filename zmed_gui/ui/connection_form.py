@@ -71,6 +71,7 @@ class ConnectionForm(QWidget):
         super().__init__(parent)
         self._loaded = Connection(name="")
         self._loading = False
+        self._kept_fields: tuple[object, ...] | None = None  # as loaded: see has_changes
         self._path_confirmed = False
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("e.g. Production EU")
@@ -252,6 +253,35 @@ class ConnectionForm(QWidget):
         self.org_edit.setText(conn.org_ids)
         self.meter_edit.setText(conn.upload_url or conn.meter_id)
         self.meter_number_edit.setText(conn.meter_number)
+        self.mark_unchanged()
+
+    def _fields(self) -> tuple[object, ...]:
+        """What the user can change, as shown (the secret only as typed or not)."""
+        texts = tuple(
+            edit.text()
+            for edit in (
+                self.name_edit,
+                self.base_url_edit,
+                self.client_id_edit,
+                self.entity_edit,
+                self.org_edit,
+                self.meter_edit,
+                self.meter_number_edit,
+            )
+        )
+        combos = tuple(
+            combo.currentIndex()
+            for combo in (self.environment_combo, self.limits_combo, self.path_style_combo)
+        )
+        return (*texts, *combos, bool(self.secret_edit.text()))
+
+    def mark_unchanged(self) -> None:
+        """What the form shows now counts as kept (after loading, or a finding saved)."""
+        self._kept_fields = self._fields()
+
+    def has_changes(self) -> bool:
+        """Has the user changed anything since the connection was loaded (or saved)?"""
+        return self._kept_fields is not None and self._fields() != self._kept_fields
 
     def _show_limits(self, limits: TenantLimits) -> None:
         """Select the preset equal to ``limits``, or an item for limits of the user's own."""

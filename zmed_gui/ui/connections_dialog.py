@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -219,21 +220,59 @@ class ConnectionsDialog(QDialog):
         self.saved.emit(False)
 
     def _on_list_current_text_changed(self, name: str) -> None:
+        if not self._may_leave_form(then_select=name):
+            self._select_in_list(self._current)  # Cancel: stay on the edited one
+            return
         for conn in self._connections:
             if conn.name == name:
                 self._load_form(conn)
                 return
 
+    def _select_in_list(self, name: str | None) -> None:
+        self.list.blockSignals(True)
+        names = [c.name for c in self._connections]
+        if name in names:
+            self.list.setCurrentRow(names.index(name))
+        else:
+            self.list.clearSelection()
+            self.list.setCurrentRow(-1)
+        self.list.blockSignals(False)
+
     def _on_new_button_clicked(self) -> None:
-        self.list.clearSelection()
+        if not self._may_leave_form():
+            return
+        self._select_in_list(None)
         self._load_form(Connection(name=""))
         self.name_edit.setFocus()
+
+    # -- unsaved changes ------------------------------------------------------------------
+    def _may_leave_form(self, then_select: str | None = None, closing: bool = False) -> bool:
+        """Ask what to do with the form's unsaved changes before they would be lost.
+
+        True: go on now (nothing changed, or the user chose not to keep the changes).
+        False: stay (Cancel, or Save started: once saved, the dialog closes when
+        ``closing``, and otherwise shows ``then_select``).
+        """
+        if not self.form.has_changes():
+            return True
+        answer = ask_unsaved_changes(self, self._current or self.name_edit.text().strip())
+        if answer == QMessageBox.StandardButton.Discard:
+            return True
+        if answer == QMessageBox.StandardButton.Save:
+            self.save(close_after=closing, then_select=then_select)
+        return False
+
+    def reject(self) -> None:
+        """Close, Escape or the window's close box: unsaved changes are asked about."""
+        if self._may_leave_form(closing=True):
+            super().reject()
 
     def _on_delete_button_clicked(self) -> None:
         name = self._current
         if not name:
             return
         self._session_secrets.pop(name, None)
+        self.form.mark_unchanged()  # deleted: its edits are not asked about
 
         def work(progress: Any, cancel: Any) -> None:
             delete_connection(name)
@@ -285,11 +324,13 @@ class ConnectionsDialog(QDialog):
     def _on_save_button_clicked(self) -> None:
         self.save()
 
-    def save(self) -> bool:
+    def save(self, *, close_after: bool = False, then_select: str | None = None) -> bool:
         """Check the form, then save it in a worker; the secret goes to the keyring.
 
         Returns False at once when the form cannot be saved (the reason is shown);
-        otherwise ``saved`` is emitted when the file and the keyring are written.
+        otherwise ``saved`` is emitted when the file and the keyring are written. Then
+        the dialog closes (``close_after``) or shows ``then_select`` (the connection the
+        user clicked before saving), or the saved one.
         """
         conn = self.form_connection()
         secret = self.secret_edit.text() or None
@@ -329,7 +370,12 @@ class ConnectionsDialog(QDialog):
                     False,
                 )
             self.connections_changed.emit()
-            self._reload(conn.name, note)
+            self.form.mark_unchanged()  # kept: closing or switching no longer asks
+            if close_after:
+                self.saved.emit(True)
+                super(ConnectionsDialog, self).reject()
+                return
+            self._reload(then_select or conn.name, note)
             self.saved.emit(True)
 
         self._show_result("Saving…", ok=None)
@@ -396,12 +442,15 @@ class ConnectionsDialog(QDialog):
             shown = None
         if tested is None or tested != shown:
             return  # the form shows another connection or address now
+        changed_before = self.form.has_changes()
         self.form.set_found_path_style(style)
         if "://" in self.meter_edit.text() and upload_url:
             self.meter_edit.setText(upload_url)  # the pasted URL, on the path that answers
         name, base_url = tested
         if name is None or self.name_edit.text().strip() != name:
             return  # not saved yet (or renamed): Save keeps the finding
+        if not changed_before:
+            self.form.mark_unchanged()  # the finding is saved below, nothing is left unsaved
 
         def work(progress: Any, cancel: Any) -> Connection | None:
             try:
@@ -451,3 +500,21 @@ class ConnectionsDialog(QDialog):
     @property
     def keyring_message(self) -> str:
         return self.keyring_label.text() if self.keyring_label.isVisibleTo(self) else ""
+
+
+def ask_unsaved_changes(parent: QWidget, name: str) -> QMessageBox.StandardButton:
+    """Save, Discard or Cancel for a connection's unsaved changes (tests replace it)."""
+    what = f"the connection '{name}'" if name else "the new connection"
+    box = QMessageBox(parent)
+    box.setWindowTitle("Unsaved changes")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setText(f"Save your changes to {what}?")
+    box.setInformativeText("If you do not save them, they are lost.")
+    box.setStandardButtons(
+        QMessageBox.StandardButton.Save
+        | QMessageBox.StandardButton.Discard
+        | QMessageBox.StandardButton.Cancel
+    )
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+    return QMessageBox.StandardButton(box.exec())
