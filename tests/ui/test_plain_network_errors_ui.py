@@ -92,3 +92,43 @@ def test_the_upload_step_says_each_error_in_words(
     cells = [str(v) for ws in book.worksheets for r in ws.iter_rows(values_only=True) for v in r]
     book.close()
     assert_plain("\n".join(c for c in cells if c != "None"))
+
+
+def test_no_time_left_is_promised_while_the_server_refuses(
+    qtbot: Any, tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk saw "2 min left" counting on while every connection was refused."""
+    state = demo_app_state(emulator)
+    rows = [["C1", "api-calls", f"2026-11-01T10:00:{i:02d}Z", 1] for i in range(8)]
+    path = append_xlsx(
+        tmp_path / "usage.xlsx",
+        [["CustomerId", "UsageIdentifier", "UsageDate", "Quantity"], *rows],
+        sheet="Usage",
+    )
+    table = load_and_map(state, path)
+    state.set_validation(validate(table, state.schema, state.mapping, state.options))
+    step = make_upload_step(qtbot, state)
+    step.batch_spin.setValue(2)
+    step.concurrency_spin.setValue(1)
+    real = httpx.HTTPTransport.handle_request
+    posts: list[int] = []
+
+    def handle(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        if "/usage/bulk/" not in request.url.path:
+            return real(self, request)
+        posts.append(1)
+        if len(posts) <= 2:
+            return real(self, request)  # two batches go through: a speed is known
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle)
+    step.start_button.click()
+    progress = step.progress_box.progress_label
+    qtbot.waitUntil(lambda: "Waiting: " in progress.text(), timeout=20_000)
+    qtbot.wait(300)  # a few more progress lines while it waits
+    text = progress.text()
+    assert "4 of 8 events sent" in text, text
+    assert "time left: unknown until the local emulator answers" in text, text
+    assert " s left" not in text and "min left" not in text, text
+    step.cancel()
+    qtbot.waitUntil(lambda: not step.busy, timeout=20_000)

@@ -46,6 +46,9 @@ def progress_text(p: Any, paused: bool, service: str = "Zuora") -> str:
     if p.paused or paused:
         # Nothing moves while paused: no speed, and no time left counting down (or up).
         parts.append("time left: paused")
+    elif getattr(p, "waiting", False) and handled < to_send:
+        # Refused or unanswered: the average so far says nothing about when it ends.
+        parts.append(f"time left: unknown until {service} answers")
     else:
         parts.append(f"{n(int(p.events_per_second))} events/s")
         parts.append(
@@ -182,7 +185,7 @@ class UploadProgressPanel(QGroupBox):
 
     def _timed(self, p: Any, handled: int, to_send: int) -> Any:
         """``p`` with speed and time left over the time actually spent sending."""
-        if self.pause.paused or p.paused:
+        if self.pause.paused or p.paused or p.waiting:
             return p
         if self._handled_at_start is None:
             self._handled_at_start = handled  # a resumed upload starts part-way

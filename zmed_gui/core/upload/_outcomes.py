@@ -69,6 +69,9 @@ class UploadProgress:
     message: str = ""
     paused: bool = False
     in_flight: int = 0  # requests on their way now (a pause waits for them)
+    # Zuora refused, did not answer or asked to slow down, and the sender waits to try
+    # again: nothing moves, so no time left can be said (``eta_seconds`` is None).
+    waiting: bool = False
 
 
 ProgressFn = Callable[[UploadProgress], None]

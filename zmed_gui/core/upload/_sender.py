@@ -378,11 +378,13 @@ class Sender:
                 message=message,
                 paused=self.pause is not None and self.pause.paused,
                 in_flight=self.in_flight,
+                waiting=self.last_message.startswith(WAITING)
+                or (self.retry_until is not None and self.retry_until > time.monotonic()),
             )
         eps = handled / elapsed
         snap.events_per_second = eps
         left = to_send - handled
-        if snap.paused:
+        if snap.paused or (snap.waiting and left > 0):
             snap.eta_seconds = None
         else:
             snap.eta_seconds = left / eps if eps > 0 and left > 0 else (0.0 if left <= 0 else None)
