@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
 
 from tests.ui.test_review_step import big_table, loaded_state, write_workbook
 from zmed_gui.core.mapping import auto_match
@@ -268,3 +268,42 @@ def test_a_row_left_out_under_a_status_filter_is_not_counted_as_having_it(
     assert step.filter_label.text() == (
         f"Showing {shown} rows that had problems; {left} still {have} problems."
     )
+
+
+def test_a_whole_column_is_selected_as_in_excel(step: ReviewStep, qtbot: Any) -> None:
+    """The walk: no way to select a whole column (a heading's click sorts); Excel users
+    press Ctrl+Space or use the heading's menu, then set or fill the column."""
+    table = step.state.table
+    assert table is not None
+    rows = len(table)
+    step.show()
+    step.activateWindow()
+    qtbot.waitUntil(step.isActiveWindow, timeout=2000)
+    step.view.setFocus()
+    step.view.setCurrentIndex(QModelIndex())
+    step.select_column_action.trigger()  # no cell chosen: a hint, no selection
+    assert "Click a cell of the column first" in step.hint_label.text()
+    step.view.setCurrentIndex(step.model.index(1, QTY_VIEW))
+    qtbot.keyClick(step.view, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
+    picked = step.view.selectionModel().selectedIndexes()
+    assert sorted((i.row(), i.column()) for i in picked) == [(r, QTY_VIEW) for r in range(rows)]
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.set_selection_to("9")
+    assert table.columns[QTY] == [9] * rows
+
+    # the heading's menu does the same for another column
+    step._on_header_custom_context_menu_requested(step.view.horizontalHeader().rect().center())
+    texts = [a.text() for a in step._header_menu.actions()]
+    assert any(t.startswith("Select the whole column") for t in texts), texts
+    column = step.view.horizontalHeader().logicalIndexAt(
+        step.view.horizontalHeader().rect().center()
+    )
+    step._header_menu.actions()[0].trigger()
+    step._header_menu.close()
+    picked = step.view.selectionModel().selectedIndexes()
+    assert {i.column() for i in picked} == {column} and len(picked) == rows
+
+    qtbot.keyClick(step.view, Qt.Key.Key_Space, Qt.KeyboardModifier.ShiftModifier)
+    picked = step.view.selectionModel().selectedIndexes()
+    assert {i.row() for i in picked} == {step.view.currentIndex().row()}
+    assert len(picked) == step.model.columnCount()

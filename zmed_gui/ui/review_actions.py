@@ -44,9 +44,17 @@ class ReviewActions:
         self.set_value.setToolTip("Give every selected cell the same value")
         self.replace = QAction("&Find and replace…", parent)
         self.replace.setShortcut(QKeySequence("Ctrl+H"))
+        # Excel's keys: the whole column (every row shown) or the whole row of the cell.
+        self.select_column = QAction("Select the whole &column", parent)
+        self.select_column.setShortcut(QKeySequence("Ctrl+Space"))
+        self.select_column.setToolTip(
+            "Select every shown row of this column (Ctrl+Space), to fill or replace in it"
+        )
+        self.select_row = QAction("Select the whole ro&w", parent)
+        self.select_row.setShortcut(QKeySequence("Shift+Space"))
         for action in (
             self.exclude, self.include, self.undo, self.redo, self.fill_down, self.set_value,
-            self.replace,
+            self.replace, self.select_column, self.select_row,
         ):  # fmt: skip
             action.setShortcutContext(local)
         self.undo.setEnabled(False)
@@ -54,7 +62,10 @@ class ReviewActions:
 
     def edit_actions(self) -> list[QAction]:
         """What the window's Edit menu lists for the Review step."""
-        return [self.undo, self.redo, self.replace, self.fill_down, self.set_value]
+        return [
+            self.undo, self.redo, self.replace, self.fill_down, self.set_value,
+            self.select_column, self.select_row,
+        ]  # fmt: skip
 
     def row_menu(self, parent: QWidget) -> QMenu:
         """The table's context menu."""
@@ -65,6 +76,9 @@ class ReviewActions:
         menu.addAction(self.fill_down)
         menu.addAction(self.set_value)
         menu.addAction(self.replace)
+        menu.addSeparator()
+        menu.addAction(self.select_column)
+        menu.addAction(self.select_row)
         menu.addSeparator()
         menu.addAction(self.exclude)
         menu.addAction(self.include)

@@ -16,7 +16,16 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QAction, QDesktopServices, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +33,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMenu,
     QPushButton,
     QSplitter,
     QToolTip,
@@ -182,6 +192,10 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
         self.fill_down_action.triggered.connect(self._on_fill_down_action_triggered)
         self.set_value_action.triggered.connect(self._on_set_value_action_triggered)
         self.replace_action.triggered.connect(self._on_replace_action_triggered)
+        self.select_column_action = actions.select_column
+        self.select_row_action = actions.select_row
+        self.select_column_action.triggered.connect(self._on_select_column_action_triggered)
+        self.select_row_action.triggered.connect(self._on_select_row_action_triggered)
         self.undo_stack.indexChanged.connect(self._update_undo_actions)
         self.undo_stack.cleanChanged.connect(self._update_undo_actions)
         for action in actions.edit_actions():
@@ -225,6 +239,9 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
         header = self.view.horizontalHeader()
         header.setSortIndicatorShown(False)
         header.sectionClicked.connect(self._on_header_section_clicked)
+        # A click on a heading sorts; its menu selects the column, as Excel's click does.
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._on_header_custom_context_menu_requested)
 
         self.problems = ProblemsPanel()
         self._filter = RowFilter(self.model, self.filter_label, self.problems, self)
@@ -1074,7 +1091,13 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
         )
 
     def selected_data_rows(self) -> list[int]:
-        view_rows = {i.row() for i in self.view.selectionModel().selectedIndexes()}
+        # From the selection's ranges: a whole column of 300,000 rows is one range, where
+        # selectedIndexes() would make an object per cell on the GUI thread.
+        selection = self.view.selectionModel().selection()
+        view_rows: set[int] = set()
+        for i in range(selection.count()):
+            block = selection.at(i)
+            view_rows.update(range(block.top(), block.bottom() + 1))
         if not view_rows and self.view.currentIndex().isValid():
             view_rows = {self.view.currentIndex().row()}
         return sorted(self.model.data_row(v) for v in view_rows)
@@ -1084,6 +1107,56 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
 
     def _on_include_action_triggered(self) -> None:
         self._set_excluded(self.selected_data_rows(), False)
+
+    def select_column(self, column: int) -> None:
+        """Select every shown row of one column of the table (a heading's menu, Ctrl+Space)."""
+        if self.state.table is None or not 0 <= column < self.model.columnCount():
+            return
+        rows = self.model.rowCount()
+        if rows == 0:
+            return
+        row = max(self.view.currentIndex().row(), 0)
+        self._select_only(
+            self.model.index(0, column), self.model.index(rows - 1, column), row, column
+        )
+
+    def _select_only(self, first: QModelIndex, last: QModelIndex, row: int, col: int) -> None:
+        """Select the block first..last (nothing else; whatever keys are held) and make
+        (row, col) the current cell, so F2 edits there and a fill starts from the top."""
+        flag = QItemSelectionModel.SelectionFlag
+        selection = self.view.selectionModel()
+        selection.setCurrentIndex(self.model.index(row, col), flag.NoUpdate)
+        selection.select(QItemSelection(first, last), flag.ClearAndSelect)
+        self.view.setFocus()
+
+    def _on_select_column_action_triggered(self) -> None:
+        index = self.view.currentIndex()
+        if not index.isValid():
+            self.hint_label.setText("Click a cell of the column first, then press Ctrl+Space.")
+            return
+        self.select_column(index.column())
+
+    def _on_select_row_action_triggered(self) -> None:
+        index = self.view.currentIndex()
+        if not index.isValid():
+            self.hint_label.setText("Click a cell of the row first, then press Shift+Space.")
+            return
+        last = self.model.index(index.row(), self.model.columnCount() - 1)
+        self._select_only(self.model.index(index.row(), 0), last, index.row(), index.column())
+
+    def _on_header_custom_context_menu_requested(self, pos: QPoint) -> None:
+        header = self.view.horizontalHeader()
+        column = header.logicalIndexAt(pos)
+        if column < 0 or self.state.table is None:
+            return
+        menu = QMenu(self)
+        name = str(self.model.headerData(column, Qt.Orientation.Horizontal) or "")
+        pick = menu.addAction(f"Select the whole column '{name}'" if name else "Select column")
+        pick.triggered.connect(lambda: self.select_column(column))
+        sort = menu.addAction("Sort by this column")
+        sort.triggered.connect(lambda: self._on_header_section_clicked(column))
+        menu.popup(header.mapToGlobal(pos))
+        self._header_menu = menu  # kept while shown (tests read it)
 
     def _on_view_custom_context_menu_requested(self, pos: QPoint) -> None:
         index: QModelIndex = self.view.indexAt(pos)
