@@ -165,7 +165,11 @@ def test_duplicate_guard_sends_only_new_events(
     with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
         step.start_upload()
     box = shown.args[0]
-    assert not button_for(box, GuardChoice.SEND_NEW).isEnabled()
+    assert button_for(box, GuardChoice.SEND_NEW).isHidden()  # no greyed dead end
+    # what the one way on means, in words, on the button and above it
+    assert "Send them again only if the usage really happened again" in box.text()
+    assert "would count them twice" in box.text() and "press Cancel" in box.text()
+    assert button_for(box, GuardChoice.SEND_ALL).text() == "Send them again (counted twice)"
     with qtbot.waitSignal(step.upload_stopped, timeout=5_000):
         button_for(box, GuardChoice.CANCEL).click()
     assert len(emulator.accepted_events()) == 7
@@ -668,3 +672,25 @@ def test_result_report_has_its_own_bar_and_can_be_cancelled(
     assert not cancelled_out.exists()
     assert "The result report was not written (cancelled)." in step.result_title.text()
     assert step.result_box.isVisibleTo(step)
+
+
+def test_a_twin_put_back_in_is_offered_once_more_in_words(qtbot: Any) -> None:
+    """The walk: a duplicate row put back in showed "Upload 1 event", then "Nothing new
+    is left to send" beside a greyed button, as if it could never go."""
+    from types import SimpleNamespace
+
+    from zmed_gui.ui.upload_dialogs import duplicate_guard
+
+    twin = SimpleNamespace(item=SimpleNamespace(excel_row=12))
+    plan = SimpleNamespace(
+        duplicates=[twin], uncertain=[], to_send=[],
+        duplicates_by_upload=lambda: {"0123456789abcdef": 1},
+    )  # fmt: skip
+    box = duplicate_guard(None, plan, service="Zuora")
+    qtbot.addWidget(box)
+    assert "1 of these events was already received by Zuora" in box.text()
+    assert "Send it again only if the usage really happened twice" in box.text()
+    assert "Excel rows): 12" in box.detailedText()
+    assert button_for(box, GuardChoice.SEND_NEW).isHidden()
+    assert button_for(box, GuardChoice.SEND_ALL).text() == "Send it again (counted twice)"
+    assert box.defaultButton() is button_for(box, GuardChoice.CANCEL)

@@ -87,7 +87,8 @@ def guard_text(
             on = f" on {started}" if started else ""
             parts.append(f"{n(count)} by upload {_short(uid)}{on}")
         lines.append(
-            f"{n(len(plan.duplicates))} of these events were already received by {service} "
+            f"{n(len(plan.duplicates))} of these events "
+            f"{'was' if len(plan.duplicates) == 1 else 'were'} already received by {service} "
             f"({'; '.join(parts)})."
         )
         rows = ", ".join(n(f.item.excel_row) for f in plan.duplicates[:50])
@@ -108,8 +109,15 @@ def guard_text(
             "again may bill your customers twice."
         )
     else:
+        # Not a dead end: a row put back in on purpose (two real, identical usages) can
+        # still go, and the user is told what that means before choosing.
+        again = len(plan.duplicates) + len(plan.uncertain)
+        them = "it" if again == 1 else "them"
         lines.append(
-            "Nothing new is left to send. Sending them again may bill your customers twice."
+            f"Every event here was sent before. Send {them} again only if the usage really "
+            f"happened {'twice' if again == 1 else 'again'} (for example two identical "
+            f"rows that are both real): {service} would count {them} twice. Otherwise "
+            "press Cancel; nothing is sent."
         )
     return "\n\n".join(lines), "\n".join(details)
 
@@ -140,10 +148,14 @@ def duplicate_guard(
     new_button = box.addButton(new_label, QMessageBox.ButtonRole.AcceptRole)
     new_button.setProperty("choice", GuardChoice.SEND_NEW.value)
     if not plan.to_send:
-        new_button.setEnabled(False)
-    all_button = box.addButton(
-        "Send all anyway (may bill twice)", QMessageBox.ButtonRole.DestructiveRole
+        new_button.hide()  # nothing new: a greyed "No new ones" only looked like a dead end
+    again = len(plan.duplicates) + len(plan.uncertain)
+    all_label = (
+        "Send all anyway (may bill twice)"
+        if plan.to_send
+        else f"Send {'it' if again == 1 else 'them'} again (counted twice)"
     )
+    all_button = box.addButton(all_label, QMessageBox.ButtonRole.DestructiveRole)
     all_button.setProperty("choice", GuardChoice.SEND_ALL.value)
     cancel_button = box.addButton(QMessageBox.StandardButton.Cancel)
     cancel_button.setProperty("choice", GuardChoice.CANCEL.value)
