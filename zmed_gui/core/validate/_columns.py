@@ -7,6 +7,7 @@ converted once per distinct value.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,6 +28,10 @@ from zmed_gui.core.validate._mapping import FieldPlan
 
 CHUNK = 10_000  # rows between progress reports and cancel checks
 DISTINCT_SAMPLE = 10_000  # cells a column's repetitiveness is judged on first
+# Cells per native pass (Counter, set, map): one such call holds the GIL throughout, and
+# over a whole million-row column each held it 50-110 ms, freezing the window that
+# waits for it (the app validates in a worker). Slices of this size hold it ~5 ms.
+STEP = 50_000
 
 SPECIAL = (Problem, Flagged)
 _SPECIAL_TYPES = frozenset({*SPECIAL, type(EMPTY)})
@@ -38,11 +43,25 @@ def is_special(r: object) -> bool:
     return r is EMPTY or r.__class__ in SPECIAL
 
 
+def _steps(column: Sequence[Any]) -> Any:
+    """``column`` in slices of :data:`STEP` cells, for the native passes over it."""
+    return (column[start : start + STEP] for start in range(0, len(column), STEP))
+
+
+def _any_special(results: Sequence[Any]) -> bool:
+    """Whether any result is special (:func:`is_special`), by type, in C, a slice at a
+    time: EMPTY is the one instance of its type."""
+    is_special_type = _SPECIAL_TYPES.__contains__
+    return any(any(map(is_special_type, map(type, part))) for part in _steps(results))
+
+
 def _has_bool_collision(column: Sequence[object], distinct: set[object]) -> bool:
     """True when True/1/1.0 (or False/0/0.0) both appear: dict keys would merge them."""
     if not (True in distinct or False in distinct):
         return False
-    types = set(map(type, column))  # in C; most columns hold no bool at all
+    types: set[type] = set()
+    for part in _steps(column):
+        types.update(map(type, part))  # in C; most columns hold no bool at all
     if bool not in types or not types & {int, float}:
         return False
     kinds = {
@@ -76,14 +95,24 @@ def convert_column(
     column = table.columns[plan.column]
     distinct: set[object] | None = None
     if plan.ftype in (FieldType.DATE, FieldType.DATETIME):
-        counted = Counter(column)
+        counted: Counter[object] = Counter()
+        for part in _steps(column):
+            counted.update(part)
         plan.converter.order = infer_date_order(counted.items(), options.date_order)
         plan.converter.learn_period(column)  # ambiguous dates far from the middle warn
-        distinct = set(counted)
+        distinct = set()
+        seen = iter(counted)
+        while True:  # a slice at a time, as the counting above
+            before = len(distinct)
+            distinct.update(itertools.islice(seen, STEP))
+            if len(distinct) - before < STEP:
+                break
     if plan.time_column is not None:
         return _convert_with_time(table, plan, cancel, tick)
     if distinct is None and not _mostly_distinct(column):
-        distinct = set(column)
+        distinct = set()
+        for part in _steps(column):
+            distinct.update(part)
     if distinct is None or len(distinct) * 2 > len(column):
         # Mostly distinct values (IDs, time stamps): a cache would cost more than it saves.
         # Either way each cell gets exactly what converting it alone gives.
@@ -93,8 +122,7 @@ def convert_column(
                 cancel.raise_if_cancelled()
             tick(start, len(column))
             out.extend(plan.converter.convert_all(column[start : start + CHUNK]))
-        # is_special of each cell, in C: EMPTY is the one instance of its type
-        return out, any(map(_SPECIAL_TYPES.__contains__, map(type, out)))
+        return out, _any_special(out)
     conv = plan.converter.convert
     if _has_bool_collision(column, distinct):
         typed: dict[tuple[bool, object], Any] = {}
@@ -117,8 +145,12 @@ def convert_column(
         tick(start, len(keys))
         part = keys[start : start + CHUNK]
         cache.update(zip(part, plan.converter.convert_all(part), strict=True))
-    special = any(map(_SPECIAL_TYPES.__contains__, map(type, cache.values())))
-    return list(map(cache.__getitem__, column)), special
+    special = _any_special(list(cache.values()))
+    get = cache.__getitem__
+    out = []
+    for part in _steps(column):
+        out += map(get, part)  # every cell looked up, in C
+    return out, special
 
 
 def _convert_with_time(
