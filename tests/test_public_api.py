@@ -40,6 +40,7 @@ API: dict[str, list[str]] = {
         "Flagged",
         "Problem",
         "combine_date_time",
+        "count_cells",
         "date_order_question",
         "from_excel_serial",
         "infer_date_order",

@@ -8,7 +8,6 @@ leaves the cells as errors that say both readings. The column is read off the GU
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 from zmed_gui.core.convert import (
     ConversionOptions,
     DateOrder,
+    count_cells,
     date_order_question,
     infer_date_order,
 )
@@ -67,7 +67,7 @@ def date_orders_job(table: Table, columns: list[int], given: DateOrder | None) -
         out: dict[tuple[int, Any], Any] = {}
         for column in columns:
             cancel.raise_if_cancelled()
-            out[column, given] = infer_date_order(Counter(table.columns[column]).items(), given)
+            out[column, given] = infer_date_order(count_cells(table.columns[column]).items(), given)
         return out
 
     return work

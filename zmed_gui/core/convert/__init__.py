@@ -1,6 +1,7 @@
 from zmed_gui.core.convert._dates import (
     DateOrderGuess,
     DateOrderQuestion,
+    count_cells,
     date_order_question,
     from_excel_serial,
     infer_date_order,
@@ -52,6 +53,7 @@ __all__ = [
     "Flagged",
     "Problem",
     "combine_date_time",
+    "count_cells",
     "date_order_question",
     "from_excel_serial",
     "infer_date_order",

@@ -8,7 +8,6 @@ converted once per distinct value.
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ from zmed_gui.core.convert import (
     Flagged,
     Problem,
     combine_date_time,
+    count_cells,
     infer_date_order,
     to_time_of_day,
 )
@@ -95,9 +95,7 @@ def convert_column(
     column = table.columns[plan.column]
     distinct: set[object] | None = None
     if plan.ftype in (FieldType.DATE, FieldType.DATETIME):
-        counted: Counter[object] = Counter()
-        for part in _steps(column):
-            counted.update(part)
+        counted = count_cells(column)
         plan.converter.order = infer_date_order(counted.items(), options.date_order)
         plan.converter.learn_period(column)  # ambiguous dates far from the middle warn
         distinct = set()
