@@ -43,18 +43,23 @@ def _november(tmp_path: Path, odd: object, name: str = "november.xlsx") -> Table
     return load_table(write_xlsx(path, rows))
 
 
-def test_an_ambiguous_date_far_from_the_month_warns_with_both_readings(tmp_path: Path) -> None:
+def test_an_ambiguous_date_far_from_the_month_is_an_error_with_both_readings(
+    tmp_path: Path,
+) -> None:
+    """Not a warning: the walk's 11/09/2026 in a November file went out as 11 September."""
     result = _check(_november(tmp_path, "03/04/2026"))
     issues = [i for i in result.issues if i.row == 10]
-    assert [(i.code, i.severity) for i in issues] == [("date_outside_period", Severity.WARNING)]
+    assert [(i.code, i.severity) for i in issues] == [("date_outside_period", Severity.ERROR)]
     message = issues[0].message
     assert "3 April 2026" in message and "4 March 2026" in message
     assert "day first" in message and "month first" in message
     assert "more than 45 days" in message and "November 2026" in message
-    assert result.statuses[10] is RowStatus.WARNING
+    assert "like 2026-04-03 or 2026-03-04" in message and "leave the row out" in message
+    assert result.statuses[10] is RowStatus.INVALID
+    assert result.events[10] is None  # nothing of it is sent
     # Nothing else in the month is flagged; text and native cells are both read.
     assert [i.row for i in result.issues] == [10]
-    dates = [e["UsageDate"] for e in result.events]
+    dates = [e["UsageDate"] for e in result.events if e is not None]
     assert "2026-11-02T00:00:00+00:00" in dates and "2026-11-03T00:00:00+00:00" in dates
     assert "2026-11-12T00:00:00+00:00" in dates  # 12/11/2026 is 12 November, near the others
 

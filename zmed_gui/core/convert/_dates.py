@@ -197,7 +197,8 @@ def outside_period(text: str, guess: DateOrderGuess, middle: dt.date) -> str | N
         f"found {show(text.strip(WS))}, read {_order_name(guess.order)} ({how}) as "
         f"{long_date(chosen)}, far outside the period of this column's other dates (more than "
         f"{PERIOD_DAYS} days from their middle, {long_date(middle)}); read {other_order} it would "
-        f"be {long_date(other)}: check the cell and the day/month order"
+        f"be {long_date(other)}; write the date year first (like "
+        f"{chosen.isoformat()} or {other.isoformat()}) to say which, or leave the row out"
     )
 
 

@@ -318,8 +318,10 @@ class FieldConverter:
         why = outside_period(value, self.order, self.middle)
         if why is None:
             return result
-        sent = result.value if isinstance(result, Flagged) else result
-        return Flagged(sent, "date_outside_period", why)
+        # An error, not a warning: read this way the usage lands months away from the
+        # rest of the sheet (the walk: 11/09/2026 in a November file went out as
+        # 11 September after "Day first"), and a warning was sent with the rest.
+        return Problem("date_outside_period", why)
 
     def _date_value(self, value: object) -> Any:
         if value.__class__ is dt.datetime and value.tzinfo is None:

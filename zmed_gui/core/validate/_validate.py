@@ -15,11 +15,12 @@ Errors (the row is INVALID and is not sent):
     ``date_order_conflict``  a date against the column's day/month order (or a tied column)
     ``invalid_date``         an impossible date or time (31/02/2026, 25:00, a DST gap)
     ``time_conflict``        the date cell has a time and the time column another
+    ``date_outside_period``  03/04/2026 read (in the order proved or chosen) more than 45
+                             days from its column's median date: probably misread
     ``mapping``              reserved for mapping problems shown as issues
 Warnings (the row is sent; the user should look):
     ``negative``             a negative number in a quantity field (Quantity, Qty, ...)
     ``future_date``          a date more than one day after now
-    ``date_outside_period``  03/04/2026 read more than 45 days from its column's median date
     ``mixed_date_order``     03/04/2026 read in the chosen order in a column that proves both
     ``duplicate``            an event identical to an earlier row's event
 
