@@ -148,3 +148,19 @@ def test_the_cli_decides_the_same_and_says_the_column_mixes(
     assert "invalid: 5" in out
     sent = [json.loads(line)["UsageDate"] for line in events.read_text("utf-8").splitlines()]
     assert not any(d.startswith(("2026-09-10", "2026-11-10")) for d in sent)
+
+
+def test_with_the_order_chosen_a_reading_far_from_the_month_is_still_an_error(
+    tmp_path: Path,
+) -> None:
+    """The second walk: November dates written both ways; after "Day first" 11/09/2026
+    (meant: 9 November) went out as 11 September, as a warning among forty."""
+    dates: list[object] = ["25/11/2026", "26/11/2026", "11/20/2026", "11/21/2026"]
+    dates += ["05/11/2026", "11/09/2026"]  # 5 November either way near; 11 September far
+    table = _table(tmp_path, dates, "november.xlsx")
+    result = _check(table, DateOrder.DMY)
+    by_row = {i.row: (i.code, i.severity) for i in result.issues}
+    assert by_row[5] == ("date_outside_period", Severity.ERROR)
+    assert result.statuses[5] is RowStatus.INVALID and result.events[5] is None
+    assert by_row[4] == ("mixed_date_order", Severity.WARNING)
+    assert result.events[4] is not None and result.events[4]["UsageDate"].startswith("2026-11-05")

@@ -299,29 +299,34 @@ class FieldConverter:
         when: dt.datetime = moment[0]
         if when.day > 12 or when.day == when.month:
             return result  # read the other way round it is no date, or the same one
-        if self.mixed and result is not EMPTY and not isinstance(result, Problem):
+        if result is EMPTY or isinstance(result, Problem):
+            return result
+        far = self._outside_period(value, when)
+        if far is not None:
+            # An error, not a warning: read this way the usage lands months away from the
+            # rest of the sheet (the walk: 11/09/2026 in a November file that mixes both
+            # orders went out as 11 September after "Day first", with a warning).
+            return far
+        if self.mixed:
             why = mixed_order_warning(value, self.order)
             if why is not None:
                 sent = result.value if isinstance(result, Flagged) else result
                 return Flagged(sent, "mixed_date_order", why)
+        return result
+
+    def _outside_period(self, value: str, when: dt.datetime) -> Problem | None:
+        """The error for an ambiguous date read far outside the column's period."""
         if self.middle is None:
-            return result
+            return None
         day = when.date()
         low, high = self._near
         if low <= day <= high:
-            return result  # the common case: no need to look at the text again
+            return None  # the common case: no need to look at the text again
         low, high = self._span
         if low <= day <= high:
-            return result  # other dates of the column, read only one way, are as far
-        if result is EMPTY or isinstance(result, Problem):
-            return result
+            return None  # other dates of the column, read only one way, are as far
         why = outside_period(value, self.order, self.middle)
-        if why is None:
-            return result
-        # An error, not a warning: read this way the usage lands months away from the
-        # rest of the sheet (the walk: 11/09/2026 in a November file went out as
-        # 11 September after "Day first"), and a warning was sent with the rest.
-        return Problem("date_outside_period", why)
+        return None if why is None else Problem("date_outside_period", why)
 
     def _date_value(self, value: object) -> Any:
         if value.__class__ is dt.datetime and value.tzinfo is None:
