@@ -307,3 +307,37 @@ def test_a_whole_column_is_selected_as_in_excel(step: ReviewStep, qtbot: Any) ->
     picked = step.view.selectionModel().selectedIndexes()
     assert {i.row() for i in picked} == {step.view.currentIndex().row()}
     assert len(picked) == step.model.columnCount()
+
+
+def test_delete_on_a_whole_column_says_what_it_did(step: ReviewStep, qtbot: Any) -> None:
+    """The walk: Ctrl+Space then Delete (Excel: empty the cells) left every row out in
+    silence; the panel then said "every row can be sent" and the line "fix the cells
+    marked red", of which there were none."""
+    result = step.state.validation
+    table = step.state.table
+    assert result is not None and table is not None
+    rows = len(table)
+    step.show()
+    step.activateWindow()
+    qtbot.waitUntil(step.isActiveWindow, timeout=2000)
+    step.view.setFocus()
+    # fix the one invalid row first, so that only leaving out keeps rows back
+    bad = [r for r in range(rows) if result.statuses[r] is RowStatus.INVALID]
+    for r in bad:
+        with qtbot.waitSignal(step.revalidated, timeout=10_000):
+            step.model.setData(step.model.index(step.model.view_row(r), QTY_VIEW), "4")
+    step.view.setCurrentIndex(step.model.index(0, ACCOUNT_VIEW))
+    step.select_column_action.trigger()
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.exclude_action.trigger()
+    assert len(result.excluded) == rows
+    hint = step.hint_label.text()
+    assert f"{rows} rows left out of the upload" in hint and "does not empty cells" in hint
+    assert "Ctrl+Z puts them back" in hint
+    assert "every row is left out" in hint and "marked red" not in hint
+    qtbot.wait(400)  # the panel's refresh after a change is debounced
+    panel = step.problems._empty.text()
+    assert "every row is left out, so nothing would be sent" in panel, panel
+    with qtbot.waitSignal(step.revalidated, timeout=10_000):
+        step.undo_action.trigger()
+    assert not result.excluded

@@ -97,7 +97,7 @@ class ProblemsPanel(QWidget):
             self._empty.show()
         else:
             self._tree.hide()
-            self._empty.setText("No problems found: every row can be sent.")
+            self._empty.setText(_no_problems_text(getattr(result, "result", result)))
             self._empty.show()
 
     @staticmethod
@@ -146,3 +146,21 @@ class ProblemsPanel(QWidget):
 
     def _on_show_all_button_clicked(self) -> None:
         self.show_all_requested.emit()
+
+
+def _no_problems_text(result: Any) -> str:
+    """No problem in the cells: which rows can be sent, counting the ones left out (the
+    walk: "every row can be sent" with all 250 rows left out)."""
+    counts = getattr(result, "counts", None)
+    if not counts:
+        return "No problems found: every row can be sent."
+    left_out = counts.get(RowStatus.EXCLUDED, 0)
+    sendable = counts.get(RowStatus.VALID, 0) + counts.get(RowStatus.WARNING, 0)
+    if not left_out:
+        return "No problems found: every row can be sent."
+    if not sendable:
+        return (
+            "No problems found, but every row is left out, so nothing would be sent. "
+            "Select rows and press Insert to include them, or Ctrl+Z to undo."
+        )
+    return "No problems found: every row that is not left out can be sent."

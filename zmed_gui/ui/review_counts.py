@@ -93,6 +93,11 @@ def ready_hint(result: Any, counts: dict[RowStatus, int]) -> str:
             + " Go back to Map to fix it."
         )
     sendable = sendable_count(result, counts)
+    if sendable == 0 and not counts.get(RowStatus.INVALID, 0) and counts.get(RowStatus.EXCLUDED):
+        return (
+            "No row can be sent: every row is left out. Select rows and press Insert to "
+            "include them, or Ctrl+Z to undo."
+        )
     if sendable == 0:
         return (
             "No row can be sent yet: fix the cells marked red (double-click to edit) or "

@@ -12,6 +12,7 @@ batch reading the cells as they are then, so a late answer never undoes a newer 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,8 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
         # are read-only: the sentence saying so, and what was refused meanwhile.
         self._rows_locked = ""
         self._refused: list[str] = []
+        # a passing remark put before the ready line until the time given (monotonic)
+        self._remark: tuple[str, float] = ("", 0.0)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
 
@@ -541,10 +544,15 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
         result = self._shown_result
         n = sendable_count(result, self._counts)
         self.continue_button.setEnabled(n > 0 and not self.busy and not self.revalidating)
+        remark, until = self._remark
+        if remark and time.monotonic() >= until:
+            self._remark = ("", 0.0)
+            remark = ""
         if self._rows_locked:
             self.hint_label.setText(self._rows_locked)
         elif not self.busy:
-            self.hint_label.setText(ready_hint(result, self._counts))
+            hint = ready_hint(result, self._counts)
+            self.hint_label.setText(f"{remark} {hint}" if remark else hint)
 
     def _numeric_columns(self) -> set[int]:
         """Table columns that feed a Number field (a number typed there is a number)."""
@@ -826,6 +834,17 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
         what = counted(len(rows), "row")
         text = f"leaving out {what}" if excluded else f"including {what}"
         self.undo_stack.push(SetExcluded(self, rows, before, excluded, text))
+        if excluded and len(rows) > 1:
+            # Delete in Excel empties cells; here it leaves rows out. Said each time it
+            # takes more than one row (the walk: a whole column selected, Delete, and
+            # all 250 rows were out without a word).
+            self._remark = (
+                f"{what[0].upper()}{what[1:]} left out of the upload (Delete leaves rows out; "
+                "it does not empty cells). Ctrl+Z puts them back.",
+                time.monotonic() + HINT_MS / 1000,
+            )
+            self._update_continue()
+            QTimer.singleShot(HINT_MS, self, self._update_continue)
 
     def _queue_revalidation(self, rows: Sequence[int]) -> None:
         if self._shown_result is None:
