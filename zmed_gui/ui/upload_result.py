@@ -160,9 +160,9 @@ CHECK_WORDS = (
 def _count_names(service: str) -> list[tuple[str, str]]:
     return [
         ("accepted", f"Received by {service}"),
-        ("rejected", f"Rejected by {service}"),
+        ("rejected", f"Refused by {service} when sent"),
         ("invalid", "Invalid, not sent"),
-        ("skipped_duplicates", "Duplicates skipped"),
+        ("skipped_duplicates", f"Received by {service} before, not sent again"),
         ("uncertain", "No answer (uncertain)"),
         ("not_sent", "Not sent yet"),
         ("left_out", "Left out by you"),
