@@ -291,6 +291,8 @@ def test_the_problem_line_says_when_the_shown_rows_are_fixed(step: ReviewStep, q
     with qtbot.waitSignal(step.rows_shown, timeout=10_000):
         step.problems.activate_group(0)  # the Qty error, row 3 of the sheet
     assert step.filter_label.text().startswith("Showing 1 row with this problem")
+    # what is wrong, not the place of one cell (the walk: it ran off the window's edge)
+    assert "Sheet '" not in step.filter_label.text() and step.filter_label.wordWrap()
     with qtbot.waitSignal(step.revalidated, timeout=10_000):
         step.model.setData(step.model.index(0, QTY_VIEW), "4")
     text = step.filter_label.text()

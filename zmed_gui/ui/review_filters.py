@@ -306,8 +306,10 @@ class RowFilter(QObject):
             return
         for check in self._checks.values():
             _set_checked(check, False)
-        field = group.field or "Row"
-        self._group_text = f"{field}: {group.example}"
+        # What is wrong, without the place of one cell (the walk: "Row: Sheet 'Usage',
+        # row 204: this row's event…" ran off the window's edge).
+        field = group.field or "whole row"
+        self._group_text = f"{group.headline()} ({field})"
         self.pending_jump = (group.field, group.code)
         self._set_query(
             dataclasses.replace(self.query, status=ALL, group=(group.field, group.code)),

@@ -29,6 +29,7 @@ class ProgressLine(QStackedWidget):
         super().__init__(parent)
         self.filter_label = QLabel()
         self.filter_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.filter_label.setWordWrap(True)  # a long problem is read whole, on two lines
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(True)
         self.progress_label = QLabel()
