@@ -343,3 +343,20 @@ def test_cancelling_the_open_dialog_keeps_the_step_and_the_work(
     assert w.current_step() == UPLOAD
     assert w.state.table is table and w.state.validation is validation
     assert w.upload_action.isEnabled() and w.upload_step.start_button.isEnabled()
+
+
+def test_after_an_upload_review_says_what_is_left_as_the_status_bar_does(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    """The walk: Review said "247 rows are ready to send" after they were all sent, while
+    the status bar said "0 ready to send"."""
+    w = window_at_upload(qtbot, tmp_path, n=5, state=demo_app_state(emulator))
+    review = w.review_step
+    assert review.hint_label.text().startswith("5 rows are ready to send")
+    up = w.upload_step
+    with qtbot.waitSignal(up.upload_finished, timeout=30_000):
+        up.start_button.click()
+    assert "0 ready to send" in w.rows_status.text()
+    assert review.hint_label.text().startswith("All 5 valid rows were sent."), (
+        review.hint_label.text()
+    )

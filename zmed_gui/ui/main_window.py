@@ -174,13 +174,16 @@ class MainWindow(DispatchesHoldingGil, QMainWindow):
         )
         # While an upload runs or is paused, Review's rows are read-only (it says why).
         self.upload_step.rows_locked.connect(self.review_step.set_rows_locked)
-        # The status bar's "ready to send" follows what the uploads delivered.
+        # The status bar's "ready to send" follows what the uploads delivered, and so does
+        # Review's line (the walk: "247 rows are ready to send" there, "0" in the bar).
+        self.review_step.left_to_send = self.upload_step.left_to_send
         for done in (
             self.upload_step.upload_finished,
             self.upload_step.upload_checked,
             self.upload_step.fixes_read,
         ):
             done.connect(self._on_state_changed)
+            done.connect(self.review_step.refresh_ready_line)
 
         main_menus.build_actions(self)
         main_menus.build_menus(self)

@@ -82,8 +82,12 @@ def counts_html(table_rows: int | None, result: Any, counts: dict[RowStatus, int
     return " ".join(parts)
 
 
-def ready_hint(result: Any, counts: dict[RowStatus, int]) -> str:
-    """The sentence under the table: what can be sent, or what to do first."""
+def ready_hint(result: Any, counts: dict[RowStatus, int], left: int | None = None) -> str:
+    """The sentence under the table: what can be sent, or what to do first.
+
+    ``left``: after an upload of these rows, the events Upload would still send (None:
+    no upload yet, so every valid row is ready).
+    """
     if result is None:
         return ""
     if getattr(result, "mapping_problems", None):
@@ -108,5 +112,13 @@ def ready_hint(result: Any, counts: dict[RowStatus, int]) -> str:
     if invalid:
         verb = "is" if invalid == 1 else "are"
         extra = f" {counted(invalid, 'row')} {verb} invalid and will not be sent."
+    if left is not None and left < sendable:
+        if left == 0:
+            return f"All {count(sendable)} valid rows were sent.{extra}"
+        ready = "row is" if left == 1 else "rows are"
+        return (
+            f"{count(left)} {ready} left to send; the other {count(sendable - left)} valid "
+            f"rows were sent.{extra}"
+        )
     ready = "row is" if sendable == 1 else "rows are"
     return f"{count(sendable)} {ready} ready to send.{extra}"

@@ -176,6 +176,9 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
         self._refused: list[str] = []
         # a passing remark put before the ready line until the time given (monotonic)
         self._remark: tuple[str, float] = ("", 0.0)
+        # The events Upload would still send after an upload of these rows (None: no
+        # upload yet); the window sets it to the Upload step's own count.
+        self.left_to_send: Callable[[], int | None] = lambda: None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
 
@@ -551,8 +554,12 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
         if self._rows_locked:
             self.hint_label.setText(self._rows_locked)
         elif not self.busy:
-            hint = ready_hint(result, self._counts)
+            hint = ready_hint(result, self._counts, self.left_to_send())
             self.hint_label.setText(f"{remark} {hint}" if remark else hint)
+
+    def refresh_ready_line(self, *_args: Any) -> None:
+        """Say again what is left to send (an upload ended, was checked or rows came back)."""
+        self._update_continue()
 
     def _numeric_columns(self) -> set[int]:
         """Table columns that feed a Number field (a number typed there is a number)."""
