@@ -101,3 +101,24 @@ def test_the_option_reaches_upload_options_and_resends_uncertain_events(
         step.form.set_editable(True)
     finally:
         emu.stop()
+
+
+def test_the_option_cannot_be_ticked_for_a_meter_without_an_event_id(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    """The walk ticked it for the demo's meter (no event-ID field) and got an error that
+    named another option and a field the Map step does not show."""
+    state = demo_app_state(emulator)
+    assert not any(f.event_id for f in state.schema.fields)
+    path = append_xlsx(tmp_path / "usage.xlsx", [HEADERS, *rows(2)], sheet="Usage")
+    table = load_and_map(state, path)
+    state.set_validation(validate(table, state.schema, state.mapping, state.options))
+    step = make_upload_step(qtbot, state)
+    check = step.form.dedup_check
+    assert not check.isEnabled() and not check.isChecked()
+    assert "cannot be used" in check.toolTip()
+    step.form.set_editable(True)
+    assert not check.isEnabled()  # unlocking the form does not offer it either
+    schema = dataclasses.replace(state.schema, fields=[*state.schema.fields, EVENT_ID])
+    state.set_schema(schema)
+    assert check.isEnabled() and "bill the usage twice" in check.toolTip()

@@ -144,6 +144,23 @@ class UploadForm(QWidget):
         layout.addWidget(how, 2)
 
         state.connection_changed.connect(self._on_state_connection_changed)
+        state.schema_changed.connect(self._on_state_schema_changed)
+        self._editable = True
+        self._on_state_schema_changed()
+
+    def _on_state_schema_changed(self) -> None:
+        """The event-ID option only for a meter with an event-ID field (the walk ticked it
+        for the demo's meter and got an error naming another option)."""
+        usable = any(f.event_id for f in self.state.schema.fields)
+        if not usable:
+            self.dedup_check.setChecked(False)
+            self.dedup_check.setToolTip(
+                "This meter's event fields have no event ID, so the meter cannot tell a "
+                "repeat from a new event: this option cannot be used with it."
+            )
+        else:
+            self.dedup_check.setToolTip(DEDUP_TIP)
+        self.dedup_check.setEnabled(usable and self._editable)
 
     def _on_field_changed(self, *_args: Any) -> None:
         self.changed.emit()
@@ -160,9 +177,10 @@ class UploadForm(QWidget):
             self.gzip_check,
             self.track_edit,
             self.dry_run_check,
-            self.dedup_check,
         ):
             w.setEnabled(editable)
+        self._editable = editable
+        self._on_state_schema_changed()
 
     def destination(self) -> tuple[Any, str]:
         """The chosen connection and meter as typed (what "the same upload" means)."""

@@ -300,9 +300,10 @@ def _check_options(options: UploadOptions) -> None:
 def _check_event_ids(options: UploadOptions, event_id_fields: Sequence[str]) -> None:
     if options.meter_deduplicates and not event_id_fields:
         raise OptionsError(
-            "'The meter deduplicates' is chosen, but no field of the events carries an event "
-            "ID: map the meter's event-ID field to the generated row ID (or to a column of "
-            "unique IDs), or clear the option; without an ID a resend could bill twice."
+            "The meter is said to ignore an event it already has (same event ID), but no "
+            "field of the events carries an event ID: map the meter's event-ID field to the "
+            "generated row ID (or to a column of unique IDs), or turn that option off; "
+            "without an ID a resend could bill twice."
         )
 
 
