@@ -360,3 +360,30 @@ def test_after_an_upload_review_says_what_is_left_as_the_status_bar_does(
     assert review.hint_label.text().startswith("All 5 valid rows were sent."), (
         review.hint_label.text()
     )
+
+
+def test_the_upload_step_says_how_many_events_have_warnings(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    """The walk sent a duplicate row and far-off dates from the demo (which has no last
+    look) after "274 events ready to send", without a word of the warnings."""
+    state = demo_app_state(emulator)
+    base = dt.datetime(2026, 11, 1, 9, 0)
+    data = [[f"A-{i}", "API", base + dt.timedelta(hours=i), i + 1] for i in range(4)]
+    data.append(list(data[0]))  # a duplicate row: a warning
+    w = MainWindow(state)
+    qtbot.addWidget(w)
+    w.open_path(write_xlsx(tmp_path / "usage.xlsx", [HEADERS, *data], sheet="Usage"))
+
+    def idle() -> bool:
+        return running_jobs() == 0 and not w.open_step.busy and not w.review_step.busy
+
+    qtbot.waitUntil(idle, timeout=15_000)
+    w.open_step.continue_button.click()
+    qtbot.waitUntil(idle, timeout=15_000)
+    w.validate_action.trigger()
+    qtbot.waitUntil(lambda: w.state.validation is not None and idle(), timeout=15_000)
+    assert w.go_to(UPLOAD)
+    text = w.upload_step.summary_label.text()
+    assert text.startswith("5 events ready to send; 1 of them has a warning"), text
+    assert "look at them in Review" in text

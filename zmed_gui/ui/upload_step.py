@@ -48,7 +48,7 @@ from zmed_gui.ui.gui_thread import DispatchesHoldingGil
 from zmed_gui.ui.icons import icon
 from zmed_gui.ui.jobs import Job, give_back_freed_memory
 from zmed_gui.ui.journal_dialog import journal_damaged_box
-from zmed_gui.ui.numbers import counted
+from zmed_gui.ui.numbers import count, counted
 from zmed_gui.ui.review_step import (
     keep_gui_thread_responsive,
     row_counts,
@@ -468,6 +468,19 @@ class UploadStep(DispatchesHoldingGil, QWidget):
                 )
             else:
                 text = f"{counted(to_send, 'event')} ready to send."
+                warned = min(self._counts[RowStatus.WARNING], to_send)
+                if warned:
+                    # Said before any last look (the demo has none): the walk sent a
+                    # duplicate row and dates months off without a word here.
+                    if to_send == 1:
+                        which = "it has"
+                    else:
+                        which = f"{count(warned)} of them {'has' if warned == 1 else 'have'}"
+                    text = (
+                        f"{counted(to_send, 'event')} ready to send; {which} "
+                        "a warning (a duplicate row, a negative number or an odd date, for "
+                        "example): look at them in Review before you send."
+                    )
             if invalid:
                 text += f" {counted(invalid, 'invalid row')} will not be sent."
             self.summary_label.setText(text + after)
