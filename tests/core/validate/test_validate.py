@@ -338,6 +338,20 @@ def test_duplicates_name_the_earlier_row() -> None:
     assert_sentence(dups[0], table)
 
 
+def test_duplicates_keep_the_first_row_across_the_index_slices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from zmed_gui.core.validate import _duplicates
+
+    monkeypatch.setattr(_duplicates, "STEP", 2)  # the index is built 2 rows at a time
+    accounts = ["A", "B", "C", "A", "D", "B", "A"]
+    table = make_table([accounts, ["API"] * 7, ["2025-11-01"] * 7, [1] * 7])
+    result = run(table)
+    dups = {i.row: i.message for i in result.issues if i.code == "duplicate"}
+    assert sorted(dups) == [3, 5, 6]
+    assert "from row 2" in dups[3] and "from row 3" in dups[5] and "from row 2" in dups[6]
+
+
 # ---------------------------------------------------------------------------- mapping
 
 
