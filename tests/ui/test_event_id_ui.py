@@ -60,8 +60,10 @@ def test_the_map_step_picks_the_row_id_and_lets_the_user_change_it(
     assert step.state.mapping.source("EventId") == FieldSource(column=0)
     row.source_combo.setCurrentIndex(row.source_combo.findData(GENERATED))
     assert step.state.mapping.source("EventId") == FieldSource(generated=ROW_ID)
-    # A number field is not offered the generated ID.
+    # A number field is not offered the generated ID, nor a text field that is not the
+    # meter's event ID (the walk: CustomerId could get a made-up ID per row).
     assert step.row_for("Quantity").source_combo.findData(GENERATED) == -1
+    assert step.row_for("CustomerId").source_combo.findData(GENERATED) == -1
 
 
 def test_the_option_reaches_upload_options_and_resends_uncertain_events(

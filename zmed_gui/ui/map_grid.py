@@ -202,7 +202,10 @@ class FieldRow:
         combo.clear()
         combo.addItem("(not mapped)", NOT_MAPPED)
         combo.addItem("(constant)", CONSTANT)
-        if self.field.type is FieldType.STRING or (src is not None and src.generated):
+        # Only for the meter's event ID (the walk could give CustomerId a made-up ID per
+        # row, which would bill no real customer); a profile's choice stays shown.
+        offered = self.field.type is FieldType.STRING and self.field.event_id
+        if offered or (src is not None and src.generated):
             combo.addItem(GENERATED_TEXT, GENERATED)
             combo.setItemData(
                 combo.count() - 1,
