@@ -501,6 +501,15 @@ def test_switching_connections_asks_about_unsaved_changes(
     assert answers.asked == ["A"]
     assert dialog.list.currentItem().text() == "A"  # stayed on the edited one
     assert dialog.client_id_edit.text() == "a-changed"
+    # a real click on B: the highlight comes back to A once the click is done
+    b = dialog.list.item(1)
+    answers.append("cancel")
+    qtbot.mouseClick(dialog.list.viewport(), Qt.MouseButton.LeftButton,
+                     pos=dialog.list.visualItemRect(b).center())  # fmt: skip
+    qtbot.wait(20)
+    assert dialog.list.currentItem().text() == "A" and dialog.list.selectedItems()[0].text() == "A"
+    assert answers.asked == ["A", "A"]
+    answers.asked.pop()
 
     dialog.list.setCurrentRow(1)  # asked again: Discard (the default answer here)
     assert answers.asked == ["A", "A"]

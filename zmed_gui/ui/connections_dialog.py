@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -221,7 +221,11 @@ class ConnectionsDialog(QDialog):
 
     def _on_list_current_text_changed(self, name: str) -> None:
         if not self._may_leave_form(then_select=name):
-            self._select_in_list(self._current)  # Cancel: stay on the edited one
+            # Cancel: stay on the edited one, now and once the click that moved the
+            # highlight has finished (the walk: the highlight stayed on the other one).
+            self._select_in_list(self._current)
+            current = self._current
+            QTimer.singleShot(0, self, lambda: self._select_in_list(current))
             return
         for conn in self._connections:
             if conn.name == name:
