@@ -100,7 +100,7 @@ def ready_hint(result: Any, counts: dict[RowStatus, int], left: int | None = Non
     if sendable == 0 and not counts.get(RowStatus.INVALID, 0) and counts.get(RowStatus.EXCLUDED):
         return (
             "No row can be sent: every row is left out. Select rows and press Insert to "
-            "include them, or Ctrl+Z to undo."
+            "include them."
         )
     if sendable == 0:
         return (

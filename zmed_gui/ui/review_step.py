@@ -847,7 +847,7 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
             # all 250 rows were out without a word).
             self._remark = (
                 f"{what[0].upper()}{what[1:]} left out of the upload (Delete leaves rows out; "
-                "it does not empty cells). Ctrl+Z puts them back.",
+                "it does not empty cells; Ctrl+Z puts them back).",
                 time.monotonic() + HINT_MS / 1000,
             )
             self._update_continue()
