@@ -54,6 +54,11 @@ def _wait_for_workers() -> Iterator[None]:
     assert wait_for_jobs(10_000)
 
 
+def usage_rows(n: int) -> list[list[Any]]:
+    base = dt.datetime(2026, 11, 1, 9, 0)
+    return [[f"A-{i}", "API", base + dt.timedelta(hours=i), i + 1] for i in range(n)]
+
+
 def save_sandbox(emu: Emulator, name: str = SANDBOX) -> None:
     save_connection(
         Connection(name=name, environment=CUSTOM, custom_base_url=emu.base_url,
@@ -63,11 +68,16 @@ def save_sandbox(emu: Emulator, name: str = SANDBOX) -> None:
 
 
 def window_at_upload(
-    qtbot: Any, tmp_path: Path, n: int = 12, state: AppState | None = None
+    qtbot: Any,
+    tmp_path: Path,
+    n: int = 12,
+    state: AppState | None = None,
+    data: list[list[Any]] | None = None,
 ) -> MainWindow:
-    """A window whose ``n``-row usage.xlsx is opened, mapped, checked; on the Upload step."""
-    base = dt.datetime(2026, 11, 1, 9, 0)
-    data = [[f"A-{i}", "API", base + dt.timedelta(hours=i), i + 1] for i in range(n)]
+    """A window whose ``n``-row usage.xlsx (or ``data``) is opened, mapped, checked; on
+    the Upload step."""
+    if data is None:
+        data = usage_rows(n)
     w = MainWindow(state)
     qtbot.addWidget(w)
     w.open_path(write_xlsx(tmp_path / "usage.xlsx", [HEADERS, *data], sheet="Usage"))
@@ -367,23 +377,9 @@ def test_the_upload_step_says_how_many_events_have_warnings(
 ) -> None:
     """The walk sent a duplicate row and far-off dates from the demo (which has no last
     look) after "274 events ready to send", without a word of the warnings."""
-    state = demo_app_state(emulator)
-    base = dt.datetime(2026, 11, 1, 9, 0)
-    data = [[f"A-{i}", "API", base + dt.timedelta(hours=i), i + 1] for i in range(4)]
+    data = usage_rows(4)
     data.append(list(data[0]))  # a duplicate row: a warning
-    w = MainWindow(state)
-    qtbot.addWidget(w)
-    w.open_path(write_xlsx(tmp_path / "usage.xlsx", [HEADERS, *data], sheet="Usage"))
-
-    def idle() -> bool:
-        return running_jobs() == 0 and not w.open_step.busy and not w.review_step.busy
-
-    qtbot.waitUntil(idle, timeout=15_000)
-    w.open_step.continue_button.click()
-    qtbot.waitUntil(idle, timeout=15_000)
-    w.validate_action.trigger()
-    qtbot.waitUntil(lambda: w.state.validation is not None and idle(), timeout=15_000)
-    assert w.go_to(UPLOAD)
+    w = window_at_upload(qtbot, tmp_path, state=demo_app_state(emulator), data=data)
     text = w.upload_step.summary_label.text()
     assert text.startswith("5 events ready to send; 1 of them has a warning"), text
     assert "look at them in Review" in text
