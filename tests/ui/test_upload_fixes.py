@@ -529,7 +529,9 @@ def test_counts_on_the_upload_step_agree_in_number_and_follow_the_locale() -> No
     )  # fmt: skip
     assert result_title(one).startswith("Done: the event was received by Zuora.")
     plan = SimpleNamespace(duplicates=[], uncertain=[], to_send=[object()])
-    assert "Send only the 1 new event to be safe" in guard_text(plan)[0]
+    # "not received before", never "new": the walk's two "new" events were the ones the
+    # meter had rejected, sent again as they were
+    assert "Send only the 1 event not received before, to be safe" in guard_text(plan)[0]
 
 
 def test_time_left_neither_runs_while_paused_nor_jumps_after_resume(qtbot: Any) -> None:

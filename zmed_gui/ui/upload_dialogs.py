@@ -93,7 +93,7 @@ def guard_text(
         )
         rows = ", ".join(n(f.item.excel_row) for f in plan.duplicates[:50])
         more = "…" if len(plan.duplicates) > 50 else ""
-        details.append(f"Already accepted (Excel rows): {rows}{more}")
+        details.append(f"Already received (Excel rows): {rows}{more}")
     if plan.uncertain:
         lines.append(
             f"{counted(len(plan.uncertain), 'event')} sent by an earlier upload never got "
@@ -105,8 +105,9 @@ def guard_text(
     new = len(plan.to_send)
     if new:
         lines.append(
-            f"Send only the {counted(new, 'new event')} to be safe; sending the others "
-            "again may bill your customers twice."
+            f"Send only the {counted(new, 'event')} not received before, to be safe "
+            "(events the meter rejected before go again as they are: fix those first); "
+            "sending the others again may bill your customers twice."
         )
     else:
         # Not a dead end: a row put back in on purpose (two real, identical usages) can
@@ -141,7 +142,7 @@ def duplicate_guard(
     if details:
         box.setDetailedText(details)
     new_label = (
-        f"Send only the {counted(len(plan.to_send), 'new event')}"
+        f"Send only the {counted(len(plan.to_send), 'event')} not received before"
         if plan.to_send
         else "No new ones"
     )
