@@ -12,6 +12,7 @@ import json
 import operator
 import os
 import socket
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
@@ -42,6 +43,8 @@ from zmed_gui.core.progress import CancelToken
 H = TypeVar("H", str, bytes)  # an event hash: the sha256 as hex or as bytes
 
 _STATUS = {s.value: s.value for s in EventStatus}  # checked without making an enum per row
+_PENDING = EventStatus.PENDING.value
+assert _PENDING.isalpha()  # written into SQL as it is
 
 
 def _event_status(status: str) -> str:
@@ -65,30 +68,44 @@ def _event_rows(
         yield (num, pos, row, xrow, key, meter, status_of[status], msg)
 
 
-def _column_rows(
-    num: int | None,
-    meter: int | None,
+def _insert_columns(
+    db: sqlite3.Connection,
+    num: int,
+    meter: int,
     columns: tuple[Sequence[int], Sequence[int], Sequence[bytes]],
     marks: Mapping[int, tuple[EventStatus, str]],
-) -> Iterator[tuple[object, ...]]:
-    """:func:`_event_rows` of columns, its loop in C (zip, map, repeat)."""
+) -> None:
+    """:func:`_event_rows` of columns, inside the caller's transaction: every event
+    ``pending``, then the few in ``marks`` given their status.
+
+    The hot loop of recording a big upload: four values bound per event (its loop in C:
+    zip, map, repeat); the upload's and meter's numbers and the status are written into
+    the statement once (they are integers of our own tables and a fixed word).
+    """
     rows, xrows, hashes = columns
     n = len(rows)
     if len(xrows) != n or len(hashes) != n:
         raise ValueError("the event columns differ in length")
-    status: list[str] = [EventStatus.PENDING.value] * n
-    message: list[str] = [""] * n
-    for pos, (st, msg) in marks.items():
-        status[pos], message[pos] = _event_status(st), msg
+    marked = [(_event_status(st), msg, pos) for pos, (st, msg) in marks.items()]
+    if any(not 0 <= pos < n for _, _, pos in marked):
+        raise ValueError("a marked event is not among the event columns")
     if not all(type(h) is bytes and len(h) >= HASH_BYTES for h in hashes):
         raise ValueError("event hashes in columns must be sha256 digests (bytes)")
     keys = map(operator.getitem, hashes, repeat(slice(0, HASH_BYTES)))
-    # lengths checked above; repeat() is endless, so not zip(strict=True)
-    return zip(repeat(num), range(n), rows, xrows, keys, repeat(meter), status, message)
+    db.executemany(
+        "INSERT INTO events(upload, pos, row, excel_row, hash, meter, status)"
+        f" VALUES({int(num)},?,?,?,?,{int(meter)},'{_PENDING}')",
+        zip(range(n), rows, xrows, keys, strict=True),
+    )
+    db.executemany(
+        f"UPDATE events SET status=?, message=? WHERE upload={int(num)} AND pos=?", marked
+    )
 
 
 def _runs(positions: Sequence[int]) -> list[tuple[int, int]]:
     """Sorted positions as inclusive ranges: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    if positions and list(positions) == list(range(positions[0], positions[0] + len(positions))):
+        return [(positions[0], positions[-1])]  # the usual batch, told apart in C
     runs: list[tuple[int, int]] = []
     for p in sorted(positions):
         if runs and p == runs[-1][1] + 1:
@@ -225,13 +242,14 @@ class Journal:
             )
             num = _reads.key_num(db, "upload_keys", "id", upload_id, create=True)
             meter = _reads.key_num(db, "meter_keys", "key", meter_key, create=True)
-            db.executemany(
-                "INSERT INTO events(upload, pos, row, excel_row, hash, meter, status, message)"
-                " VALUES(?,?,?,?,?,?,?,?)",
-                _event_rows(num, meter, events)
-                if columns is None
-                else _column_rows(num, meter, columns, marks or {}),
-            )
+            if columns is None:
+                db.executemany(
+                    "INSERT INTO events(upload, pos, row, excel_row, hash, meter, status,"
+                    " message) VALUES(?,?,?,?,?,?,?,?)",
+                    _event_rows(num, meter, events),
+                )
+            else:
+                _insert_columns(db, num or 0, meter or 0, columns, marks or {})
             db.execute(
                 "UPDATE uploads SET events_total=(SELECT COUNT(*) FROM events WHERE upload=?)"
                 " WHERE id=?",
