@@ -8,6 +8,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.core.journal._helpers import new_upload
 from zmed_gui.core.journal import (
     BatchStatus,
@@ -182,3 +184,56 @@ def test_events_given_as_columns_are_recorded_as_tuples_are(tmp_path: Path) -> N
                 upload_id="bad", columns=([1], [2], digests[:1]), marks={0: ("nope", "")}, **common
             )
         assert j.get_upload("short") is None and j.get_upload("bad") is None
+
+
+def test_columns_are_recorded_the_same_in_chunks_and_with_gaps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JSON path of create_upload(columns=...) (Excel row = data row + a constant),
+    cut into several statements, and the per-event path (rows with gaps) write the rows
+    the tuples of each event write."""
+    import hashlib
+
+    from zmed_gui.core.journal import _journal
+
+    monkeypatch.setattr(_journal, "_CHUNK", 3)
+    n = 8
+    digests = [hashlib.sha256(str(i).encode()).digest() for i in range(n)]
+    marks = {0: (EventStatus.SKIPPED, "s"), 7: (EventStatus.HELD, "h")}
+    common = dict(
+        file_name="f.csv",
+        sheet="s",
+        fingerprint="fp",
+        connection="",
+        meter_url="https://x/usage/bulk/m",
+        meter_key="mk",
+        track_id="t",
+    )
+    shapes = {
+        "even": ([10 + p for p in range(n)], [12 + p for p in range(n)]),
+        "gaps": ([10 + p for p in range(n)], [12 + p + (p > 4) for p in range(n)]),
+    }
+    with Journal(tmp_path / "j.sqlite3") as j:
+        for name, (rows, xrows) in shapes.items():
+            j.create_upload(
+                upload_id=f"tuples-{name}",
+                events=[
+                    (p, rows[p], xrows[p], digests[p], *marks.get(p, (EventStatus.PENDING, "")))
+                    for p in range(n)
+                ],
+                **common,
+            )
+            j.create_upload(
+                upload_id=f"columns-{name}", columns=(rows, xrows, digests), marks=marks, **common
+            )
+            a, b = j.events(f"tuples-{name}"), j.events(f"columns-{name}")
+            assert [(e.pos, e.row, e.excel_row, e.hash, e.status, e.message) for e in a] == [
+                (e.pos, e.row, e.excel_row, e.hash, e.status, e.message) for e in b
+            ]
+            rec = j.get_upload(f"columns-{name}")
+            assert rec is not None and rec.events_total == n
+        with pytest.raises(ValueError):
+            j.create_upload(
+                upload_id="outside", columns=([1], [2], digests[:1]), marks=marks, **common
+            )
+        assert j.get_upload("outside") is None

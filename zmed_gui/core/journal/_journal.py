@@ -12,6 +12,7 @@ import json
 import operator
 import os
 import socket
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
@@ -42,6 +43,8 @@ from zmed_gui.core.progress import CancelToken
 H = TypeVar("H", str, bytes)  # an event hash: the sha256 as hex or as bytes
 
 _STATUS = {s.value: s.value for s in EventStatus}  # checked without making an enum per row
+_PENDING = EventStatus.PENDING.value
+assert _PENDING.isalpha()  # written into SQL as it is
 
 
 def _event_status(status: str) -> str:
@@ -65,30 +68,89 @@ def _event_rows(
         yield (num, pos, row, xrow, key, meter, status_of[status], msg)
 
 
-def _column_rows(
-    num: int | None,
-    meter: int | None,
+def _insert_columns(
+    db: sqlite3.Connection,
+    num: int,
+    meter: int,
     columns: tuple[Sequence[int], Sequence[int], Sequence[bytes]],
     marks: Mapping[int, tuple[EventStatus, str]],
-) -> Iterator[tuple[object, ...]]:
-    """:func:`_event_rows` of columns, its loop in C (zip, map, repeat)."""
+) -> None:
+    """:func:`_event_rows` of columns, inside the caller's transaction: every event
+    ``pending``, then the few in ``marks`` given their status.
+
+    The hot loop of recording a big upload: four values bound per event (its loop in C:
+    zip, map, repeat); the upload's and meter's numbers and the status are written into
+    the statement once (they are integers of our own tables and a fixed word).
+    """
     rows, xrows, hashes = columns
     n = len(rows)
     if len(xrows) != n or len(hashes) != n:
         raise ValueError("the event columns differ in length")
-    status: list[str] = [EventStatus.PENDING.value] * n
-    message: list[str] = [""] * n
-    for pos, (st, msg) in marks.items():
-        status[pos], message[pos] = _event_status(st), msg
+    marked = [(_event_status(st), msg, pos) for pos, (st, msg) in marks.items()]
+    if any(not 0 <= pos < n for _, _, pos in marked):
+        raise ValueError("a marked event is not among the event columns")
     if not all(type(h) is bytes and len(h) >= HASH_BYTES for h in hashes):
         raise ValueError("event hashes in columns must be sha256 digests (bytes)")
-    keys = map(operator.getitem, hashes, repeat(slice(0, HASH_BYTES)))
-    # lengths checked above; repeat() is endless, so not zip(strict=True)
-    return zip(repeat(num), range(n), rows, xrows, keys, repeat(meter), status, message)
+    if not _insert_runs(db, num, meter, columns):
+        keys = map(operator.getitem, hashes, repeat(slice(0, HASH_BYTES)))
+        db.executemany(
+            "INSERT INTO events(upload, pos, row, excel_row, hash, meter, status)"
+            f" VALUES({int(num)},?,?,?,?,{int(meter)},'{_PENDING}')",
+            zip(range(n), rows, xrows, keys, strict=True),
+        )
+    db.executemany(
+        f"UPDATE events SET status=?, message=? WHERE upload={int(num)} AND pos=?", marked
+    )
+
+
+_CHUNK = 50_000  # events per statement of _insert_runs (a JSON text and a blob of 16 B each)
+
+
+def _insert_runs(
+    db: sqlite3.Connection,
+    num: int,
+    meter: int,
+    columns: tuple[Sequence[int], Sequence[int], Sequence[bytes]],
+) -> bool:
+    """The usual case of :func:`_insert_columns` with no value bound per event: when every
+    Excel row is its data row plus the same number (a CSV file, a sheet without gaps),
+    SQLite makes the rows itself from a JSON array of the data rows and one blob of the
+    hash keys, 50,000 events a statement (about half the time of binding each event).
+
+    False (nothing written) when the columns are not so, or this SQLite has no
+    ``json_each``: the caller binds each event then.
+    """
+    rows, xrows, hashes = columns
+    n = len(rows)
+    if not n:
+        return False
+    offset = xrows[0] - rows[0]
+    if not all(map(operator.eq, xrows, map(operator.add, rows, repeat(offset)))):
+        return False
+    sql = (
+        "INSERT INTO events(upload, pos, row, excel_row, hash, meter, status)"
+        f" SELECT {int(num)}, ? + e.key, e.value, e.value + ?, substr(?, e.key * {HASH_BYTES}"
+        f" + 1, {HASH_BYTES}), {int(meter)}, '{_PENDING}' FROM json_each(?) e"
+    )
+    for start in range(0, n, _CHUNK):
+        end = min(n, start + _CHUNK)
+        keys = b"".join([h[:HASH_BYTES] for h in hashes[start:end]])
+        data = json.dumps(list(rows[start:end]))
+        try:
+            cur = db.execute(sql, (start, int(offset), keys, data))
+        except sqlite3.OperationalError as exc:
+            if start == 0 and "json_each" in str(exc):
+                return False  # an SQLite built without JSON: nothing was written
+            raise
+        if cur.rowcount != end - start:  # never: a JSON array has one row per item
+            raise ValueError("the events were not all recorded")
+    return True
 
 
 def _runs(positions: Sequence[int]) -> list[tuple[int, int]]:
     """Sorted positions as inclusive ranges: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    if positions and list(positions) == list(range(positions[0], positions[0] + len(positions))):
+        return [(positions[0], positions[-1])]  # the usual batch, told apart in C
     runs: list[tuple[int, int]] = []
     for p in sorted(positions):
         if runs and p == runs[-1][1] + 1:
@@ -225,13 +287,14 @@ class Journal:
             )
             num = _reads.key_num(db, "upload_keys", "id", upload_id, create=True)
             meter = _reads.key_num(db, "meter_keys", "key", meter_key, create=True)
-            db.executemany(
-                "INSERT INTO events(upload, pos, row, excel_row, hash, meter, status, message)"
-                " VALUES(?,?,?,?,?,?,?,?)",
-                _event_rows(num, meter, events)
-                if columns is None
-                else _column_rows(num, meter, columns, marks or {}),
-            )
+            if columns is None:
+                db.executemany(
+                    "INSERT INTO events(upload, pos, row, excel_row, hash, meter, status,"
+                    " message) VALUES(?,?,?,?,?,?,?,?)",
+                    _event_rows(num, meter, events),
+                )
+            else:
+                _insert_columns(db, num or 0, meter or 0, columns, marks or {})
             db.execute(
                 "UPDATE uploads SET events_total=(SELECT COUNT(*) FROM events WHERE upload=?)"
                 " WHERE id=?",
@@ -416,6 +479,9 @@ class Journal:
         batch_status, event_status = BatchStatus.PENDING, EventStatus.PENDING
         if sending:
             batch_status, event_status = BatchStatus.SENDING, EventStatus.SENDING
+        # Made before the lock is taken: other threads' journal writes need not wait on it.
+        xrows_json = json.dumps(list(excel_rows))
+        runs = _runs(positions)  # mostly runs of consecutive positions: one UPDATE per run
         with self._db.tx() as db:
             (seq,) = db.execute(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM batches WHERE upload_id=?", (upload_id,)
@@ -428,17 +494,16 @@ class Journal:
                     seq,
                     batch_status,
                     len(positions),
-                    json.dumps(list(excel_rows)),
+                    xrows_json,
                     int(sending),
                     utc_now(),
                 ),
             )
-            # Batches are mostly runs of consecutive positions: one UPDATE per run.
             num = _reads.key_num(db, "upload_keys", "id", upload_id)
             db.executemany(
                 "UPDATE events SET status=?, batch_seq=?, message='' WHERE upload=?"
                 " AND pos BETWEEN ? AND ?",
-                ((event_status, seq, num, lo, hi) for lo, hi in _runs(positions)),
+                ((event_status, seq, num, lo, hi) for lo, hi in runs),
             )
             db.execute("UPDATE uploads SET heartbeat=? WHERE id=?", (time.time(), upload_id))
         return int(seq)
@@ -488,18 +553,27 @@ class Journal:
                 " track_echo=COALESCE(?, track_echo), updated=? WHERE upload_id=? AND seq=?",
                 (status, message, request_id, track_echo, utc_now(), upload_id, seq),
             )
-            db.execute(
-                "UPDATE events INDEXED BY events_by_batch SET status=?, message=? WHERE"
-                " upload=? AND batch_seq=? AND status IN (?, ?)",
-                (
-                    ev,
-                    message if ev not in (EventStatus.ACCEPTED, EventStatus.PENDING) else "",
-                    _reads.upload_num(db, upload_id),
-                    seq,
-                    EventStatus.SENDING,
-                    EventStatus.PENDING,
-                ),
-            )
+            num = _reads.upload_num(db, upload_id)
+            text = message if ev not in (EventStatus.ACCEPTED, EventStatus.PENDING) else ""
+            # A batch is mostly one run of positions: then its rows are walked along the
+            # primary key (a fifth quicker than looking each up from the batch index).
+            lo, hi, count = db.execute(
+                "SELECT MIN(pos), MAX(pos), COUNT(*) FROM events INDEXED BY events_by_batch"
+                " WHERE upload=? AND batch_seq=?",
+                (num, seq),
+            ).fetchone()
+            if count and hi - lo < 2 * count:
+                db.execute(
+                    "UPDATE events SET status=?, message=? WHERE upload=? AND pos BETWEEN ?"
+                    " AND ? AND batch_seq=? AND status IN (?, ?)",
+                    (ev, text, num, lo, hi, seq, EventStatus.SENDING, EventStatus.PENDING),
+                )
+            elif count:
+                db.execute(
+                    "UPDATE events INDEXED BY events_by_batch SET status=?, message=? WHERE"
+                    " upload=? AND batch_seq=? AND status IN (?, ?)",
+                    (ev, text, num, seq, EventStatus.SENDING, EventStatus.PENDING),
+                )
 
     def batches(self, upload_id: str) -> list[BatchRecord]:
         """The upload's requests in the order they were made."""
