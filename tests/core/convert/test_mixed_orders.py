@@ -3,9 +3,10 @@ messy.xlsx): its ambiguous dates (10/09/2026) are never read by the majority in 
 
 Rule: once a column has cells readable only day first (14/10/2026) and cells readable only
 month first (10/30/2026), every ambiguous cell (day and month 12 or less and different) is
-an error naming both readings, unless the user chose the order: then it is a warning naming
-both readings. The column-level question says the column mixes the orders. Real workbooks
-written by openpyxl, read and validated as the app and the CLI do.
+an error naming both readings, whether or not the user chose an order: no order tells it
+(the re-walk: after "Day first", 11/12/2026 meant as 12 November went out as 11 December).
+The column-level question says the column mixes the orders. Real workbooks written by
+openpyxl, read and validated as the app and the CLI do.
 """
 
 from __future__ import annotations
@@ -79,26 +80,28 @@ def test_an_edited_row_is_read_the_same(tmp_path: Path) -> None:
     assert [i.code for i in result.issues_for_row(9)] == ["ambiguous_date"]
 
 
-def test_with_the_order_chosen_they_are_warnings_naming_both_readings(tmp_path: Path) -> None:
+def test_with_the_order_chosen_they_are_still_errors_naming_both_readings(
+    tmp_path: Path,
+) -> None:
     table = _mixed(tmp_path)
+    for order in (DateOrder.MDY, DateOrder.DMY):
+        result = _check(table, order)
+        by_row = {i.row: i for i in result.issues}
+        for row in (7, 8):
+            issue = by_row[row]
+            assert (issue.code, issue.severity) == ("ambiguous_date", Severity.ERROR)
+            assert result.statuses[row] is RowStatus.INVALID and result.events[row] is None
+            assert "no day/month order can tell" in issue.message
+            assert "leave the row out" in issue.message
+        assert "could be 10 September (day first) or 9 October (month first)" in (by_row[7].message)
+        assert "like 2026-09-10 or 2026-10-09" in by_row[7].message
+    # The day-first cells cannot be read month first: errors, that say how to write them.
     result = _check(table, DateOrder.MDY)
     by_row = {i.row: i for i in result.issues}
-    for row in (7, 8):
-        issue = by_row[row]
-        assert (issue.code, issue.severity) == ("mixed_date_order", Severity.WARNING)
-        assert result.statuses[row] is RowStatus.WARNING
-        assert "as chosen" in issue.message and "mixes" in issue.message
-    assert "read month first as chosen as 9 October 2026" in by_row[7].message
-    assert "read day first it would be 10 September 2026" in by_row[7].message
-    assert result.events[7]["UsageDate"] == "2026-10-09T00:00:00+00:00"
-    # The day-first cells cannot be read month first: errors, as before.
     assert {by_row[r].code for r in range(4)} == {"invalid_date"}
+    assert "write the date year first (yyyy-mm-dd) if it is 14 October" in by_row[0].message
+    assert "change the day/month order" not in by_row[0].message
     assert set(by_row) == {0, 1, 2, 3, 7, 8}
-    day_first = _check(table, DateOrder.DMY)
-    assert [(i.row, i.code) for i in day_first.issues if i.row in (7, 8)] == [
-        (7, "mixed_date_order"),
-        (8, "mixed_date_order"),
-    ]
 
 
 def test_the_column_question_says_it_mixes_the_orders(tmp_path: Path) -> None:
@@ -150,17 +153,19 @@ def test_the_cli_decides_the_same_and_says_the_column_mixes(
     assert not any(d.startswith(("2026-09-10", "2026-11-10")) for d in sent)
 
 
-def test_with_the_order_chosen_a_reading_far_from_the_month_is_still_an_error(
+def test_with_the_order_chosen_no_ambiguous_date_of_a_mixed_column_goes(
     tmp_path: Path,
 ) -> None:
-    """The second walk: November dates written both ways; after "Day first" 11/09/2026
-    (meant: 9 November) went out as 11 September, as a warning among forty."""
+    """The walks: November dates written both ways; after "Day first" 11/09/2026 (meant:
+    9 November) went out as 11 September, and 11/12/2026 as 11 December, with warnings."""
     dates: list[object] = ["25/11/2026", "26/11/2026", "11/20/2026", "11/21/2026"]
     dates += ["05/11/2026", "11/09/2026"]  # 5 November either way near; 11 September far
     table = _table(tmp_path, dates, "november.xlsx")
     result = _check(table, DateOrder.DMY)
     by_row = {i.row: (i.code, i.severity) for i in result.issues}
-    assert by_row[5] == ("date_outside_period", Severity.ERROR)
-    assert result.statuses[5] is RowStatus.INVALID and result.events[5] is None
-    assert by_row[4] == ("mixed_date_order", Severity.WARNING)
-    assert result.events[4] is not None and result.events[4]["UsageDate"].startswith("2026-11-05")
+    for row in (4, 5):  # near or far: neither reading can be told in this column
+        assert by_row[row] == ("ambiguous_date", Severity.ERROR)
+        assert result.statuses[row] is RowStatus.INVALID and result.events[row] is None
+    # read only month first: 20 November, said how to write it (not "change the order")
+    message = next(i.message for i in result.issues if i.row == 2)
+    assert "if it is 20 November" in message and "change the day/month order" not in message

@@ -308,16 +308,35 @@ def _day_month(
             )
         return (a, b) if a > 12 else (b, a)
     day, month = (a, b) if guess.order is DateOrder.DMY else (b, a)
-    if not guess.given and a != b and a <= 12 and b <= 12 and guess.day_first and guess.month_first:
-        # Both orders are proved by some cells: the majority is no reading of this one.
+    mixed = bool(guess.day_first and guess.month_first)
+    if mixed and a != b and a <= 12 and b <= 12:
+        # Both orders are proved by some cells: neither the majority nor a chosen order is
+        # a reading of this one (the re-walk: after "Day first", 11/12/2026, meant as
+        # 12 November, went out as 11 December with a warning).
+        year = int(shown[-4:]) if shown[-4:].isdigit() else None
+        forms = (
+            f" (like {dt.date(year, b, a).isoformat()} or {dt.date(year, a, b).isoformat()})"
+            if year is not None and _valid_day(year, b, a) and _valid_day(year, a, b)
+            else " (yyyy-mm-dd)"
+        )
         return Problem(
             "ambiguous_date",
             f"found {show(shown)}, which could be {a} {_MONTHS[b - 1]} (day first) or "
             f"{b} {_MONTHS[a - 1]} (month first), in a column that mixes "
-            f"{_both_orders(guess)}; choose the day/month order, or write the date year "
-            "first (yyyy-mm-dd)",
+            f"{_both_orders(guess)}, so no day/month order can tell; write the date year "
+            f"first{forms} to say which, or leave the row out",
         )
     if month > 12:
+        if guess.given and mixed:
+            # Changing the order would break the cells written the other way round.
+            real_day, real_month = (a, b) if guess.order is DateOrder.MDY else (b, a)
+            return Problem(
+                "invalid_date",
+                f"found {show(shown)}, which has no month {month} when read "
+                f"{_order_name(guess.order)} as chosen, in a column that mixes "
+                f"{_both_orders(guess)}; write the date year first (yyyy-mm-dd) if it is "
+                f"{real_day} {_MONTHS[real_month - 1]}, or correct it",
+            )
         if guess.given:
             return Problem(
                 "invalid_date",
@@ -336,6 +355,10 @@ def _day_month(
             "choose the day/month order",
         )
     return day, month
+
+
+def _valid_day(year: int, month: int, day: int) -> bool:
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
 
 
 def _check_date(y: int, month: int, day: int, text: str) -> Problem | None:
