@@ -45,7 +45,7 @@ def blanks_to_none(row: list[CellValue]) -> None:
         pass
 
 
-SHARE_STEP = 50_000  # cells per native call in share_repeated_text (see there)
+SHARE_STEP = 50_000  # cells per native call over a column (share_repeated_text and others)
 _TEXT_OR_BLANK = frozenset({str, type(None)})
 
 

@@ -138,6 +138,18 @@ def test_threads_share_one_journal(tmp_path: Path) -> None:
         assert sorted(b.seq for b in j.batches("u1")) == list(range(1, 41))
 
 
+# What every upload created in the column tests below is recorded with.
+UPLOAD_META: dict[str, str] = dict(
+    file_name="f.csv",
+    sheet="s",
+    fingerprint="fp",
+    connection="",
+    meter_url="https://x/usage/bulk/m",
+    meter_key="mk",
+    track_id="t",
+)
+
+
 def test_events_given_as_columns_are_recorded_as_tuples_are(tmp_path: Path) -> None:
     """create_upload(columns=..., marks=...) (what the sender uses: its loop in C) writes
     the same rows as the tuples of each event."""
@@ -148,15 +160,7 @@ def test_events_given_as_columns_are_recorded_as_tuples_are(tmp_path: Path) -> N
     n = 7
     digests = [hashlib.sha256(str(i).encode()).digest() for i in range(n)]
     marks = {2: (EventStatus.SKIPPED, "Already received by upload x."), 5: (EventStatus.HELD, "h")}
-    common = dict(
-        file_name="f.csv",
-        sheet="s",
-        fingerprint="fp",
-        connection="",
-        meter_url="https://x/usage/bulk/m",
-        meter_key="mk",
-        track_id="t",
-    )
+    common = UPLOAD_META
     with Journal(tmp_path / "j.sqlite3") as j:
         j.create_upload(
             upload_id="tuples",
@@ -200,15 +204,7 @@ def test_columns_are_recorded_the_same_in_chunks_and_with_gaps(
     n = 8
     digests = [hashlib.sha256(str(i).encode()).digest() for i in range(n)]
     marks = {0: (EventStatus.SKIPPED, "s"), 7: (EventStatus.HELD, "h")}
-    common = dict(
-        file_name="f.csv",
-        sheet="s",
-        fingerprint="fp",
-        connection="",
-        meter_url="https://x/usage/bulk/m",
-        meter_key="mk",
-        track_id="t",
-    )
+    common = UPLOAD_META
     shapes = {
         "even": ([10 + p for p in range(n)], [12 + p for p in range(n)]),
         "gaps": ([10 + p for p in range(n)], [12 + p + (p > 4) for p in range(n)]),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from zmed_gui.core.convert._options import DateOrder
 from zmed_gui.core.convert._results import EMPTY, WS, Empty, Moment, Problem, show
 from zmed_gui.core.convert._times import MIDNIGHT, parse_clock, parse_offset
+from zmed_gui.core.table import SHARE_STEP
 
 _MONTHS = [
     *("January", "February", "March", "April", "May", "June", "July", "August"),
@@ -239,7 +240,7 @@ class DateOrderQuestion:
         )
 
 
-COUNT_STEP = 50_000  # cells per native pass in count_cells
+COUNT_STEP = SHARE_STEP  # cells per native pass in count_cells
 
 
 def count_cells(column: Sequence[object]) -> Counter[object]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from zmed_gui.core.errors import SourceError
 from zmed_gui.core.printable import printable
-from zmed_gui.core.table import CellValue, Grid, Table, column_letter
+from zmed_gui.core.table import SHARE_STEP, CellValue, Grid, Table, column_letter
 
 # Where a user chooses the header row, in both faces (the core sentence names both).
 HEADER_ROW_CHOICE = (
@@ -220,7 +220,7 @@ def table_from_rows(grid: Grid, header_index: int, *, lead: int = 0, raw: bool =
 
 
 BLOCK = 1024  # rows turned into columns at a time (see _columns)
-BLANK_STEP = 50_000  # cells per native pass in _blank_positions (see there)
+BLANK_STEP = SHARE_STEP  # cells per native pass in _blank_positions (see there)
 _GONE: list[list[CellValue]] = [[]] * BLOCK  # one empty list, in the taken rows' places
 _BLANK_TO_NONE = {"": None}.get  # get(v, v): calamine's blank "" as None, else v
 

@@ -23,7 +23,7 @@ from zmed_gui.core.convert import (
 )
 from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.schema import FieldType
-from zmed_gui.core.table import Table
+from zmed_gui.core.table import SHARE_STEP, Table
 from zmed_gui.core.validate._mapping import FieldPlan
 
 CHUNK = 10_000  # rows between progress reports and cancel checks
@@ -31,7 +31,7 @@ DISTINCT_SAMPLE = 10_000  # cells a column's repetitiveness is judged on first
 # Cells per native pass (Counter, set, map): one such call holds the GIL throughout, and
 # over a whole million-row column each held it 50-110 ms, freezing the window that
 # waits for it (the app validates in a worker). Slices of this size hold it ~5 ms.
-STEP = 50_000
+STEP = SHARE_STEP
 
 SPECIAL = (Problem, Flagged)
 _SPECIAL_TYPES = frozenset({*SPECIAL, type(EMPTY)})

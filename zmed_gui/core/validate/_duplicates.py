@@ -16,10 +16,11 @@ import bisect
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from zmed_gui.core.table import SHARE_STEP
 from zmed_gui.core.validate._result import Issue, RowStatus, Severity, ValidationResult
 
 DUPLICATE = "duplicate"
-STEP = 50_000  # rows per native call when the index is built (see find_duplicates)
+STEP = SHARE_STEP  # rows per native call when the index is built (see find_duplicates)
 
 
 def event_hash(event: dict[str, Any], skip: Collection[str] = ()) -> int:
