@@ -525,3 +525,33 @@ def test_switching_connections_asks_about_unsaved_changes(
     dialog.client_id_edit.setText("a-new")
     dialog.new_button.click()  # New asks too
     assert answers.asked == ["A", "A", "B", "A"] and dialog.name_edit.text() == ""
+
+
+def test_saving_on_close_without_a_keyring_keeps_the_secret_for_the_session_and_says_so(
+    qtbot: Any, no_keyring: None, emulator: Emulator, unsaved_connection_answers: Any
+) -> None:
+    """The "Save your changes?" prompt where the system has no keyring: the connection is
+    saved without its secret, the dialog stays open to say so, and the secret is not lost
+    for this session."""
+    answers = unsaved_connection_answers
+    kept: dict[str, str] = {}
+    dialog = ConnectionsDialog(session_secrets=kept)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignals([dialog.keyring_checked, dialog.loaded], timeout=5_000):
+        dialog.show()
+    fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
+    answers.append("save")
+    with qtbot.waitSignal(dialog.saved, timeout=5_000) as saved:
+        dialog.reject()
+    assert saved.args == [True] and answers.asked == ["Emulator"]
+    [conn] = load_connections()
+    assert conn.name == "Emulator"
+    assert kept == {"Emulator": DEMO_CLIENT_SECRET}
+    # told, not closed under the user's eyes: the sentence stays readable
+    qtbot.wait(100)
+    assert dialog.isVisible()
+    assert "without its secret" in dialog.result_label.text()
+    assert "keyring" in dialog.keyring_message.lower()
+    dialog.reject()  # saved now: closes without asking again
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)
+    assert answers.asked == ["Emulator"]

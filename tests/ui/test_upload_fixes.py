@@ -528,10 +528,11 @@ def test_counts_on_the_upload_step_agree_in_number_and_follow_the_locale() -> No
         held_uncertain=0, message="", upload_id="abcdef0123", track_id="t",
     )  # fmt: skip
     assert result_title(one).startswith("Done: the event was received by Zuora.")
-    plan = SimpleNamespace(duplicates=[], uncertain=[], to_send=[object()])
-    # "not received before", never "new": the walk's two "new" events were the ones the
-    # meter had rejected, sent again as they were
-    assert "Send only the 1 event not received before, to be safe" in guard_text(plan)[0]
+    held = SimpleNamespace(excel_row=3)
+    plan = SimpleNamespace(duplicates=[], uncertain=[held], to_send=[object()])
+    # what Zuora does not have, never "new" nor "not received before": the walk's two
+    # "new" events were ones the meter had rejected (after receipt), sent again as they were
+    assert "Send only the 1 event Zuora does not have, to be safe" in guard_text(plan)[0]
 
 
 def test_time_left_neither_runs_while_paused_nor_jumps_after_resume(qtbot: Any) -> None:
@@ -559,3 +560,63 @@ def test_time_left_neither_runs_while_paused_nor_jumps_after_resume(qtbot: Any) 
     now[0] += 10
     text = at(200, 999)
     assert "10 events/s" in text and "1 min 20 s left" in text
+
+
+def test_a_file_reopened_says_which_events_were_refused_before_and_asks(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """The walk: a reopened file's rejected event was "not received before" and resent."""
+    from zmed_gui.emulator import DEMO_REJECTED_CUSTOMER, demo_config
+
+    emu = Emulator(demo_config()).start()
+    try:
+        data = rows(6)
+        data[2][0] = DEMO_REJECTED_CUSTOMER  # Excel row 4: the demo meter rejects it later
+        path = write(tmp_path / "usage.xlsx", data)
+        state = demo_app_state(emu)
+        load(state, path)
+        step = make_upload_step(qtbot, state)
+        assert upload(qtbot, step).accepted == 6
+        with qtbot.waitSignal(step.upload_checked, timeout=20_000):
+            step.result_box.check_button.click()
+
+        load(state, path)  # the same file again, as after a restart
+        with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
+            step.start_button.click()
+        box: QMessageBox = shown.args[0]
+        assert "5 of these events were already received by the local emulator" in box.text()
+        assert "1 event here was refused by the local emulator in an earlier upload" in (box.text())
+        assert "not received before" not in box.text()
+        assert "Refused before (Excel rows): 4" in box.detailedText()
+        new = button_for(box, GuardChoice.SEND_NEW)
+        assert new.text() == "Send only the 1 event the local emulator does not have"
+        with qtbot.waitSignal(step.upload_stopped, timeout=5_000):
+            button_for(box, GuardChoice.CANCEL).click()
+
+        # a file holding only that row: nothing is held back, but the user is told first
+        load(state, write(tmp_path / "again.xlsx", [data[2]]))
+        with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
+            step.start_button.click()
+        box = shown.args[0]
+        assert box.windowTitle() == "Some events were refused before"
+        assert "will be refused again unless the cause was put right" in box.text()
+        assert "nothing is counted twice" in box.text()
+        assert button_for(box, GuardChoice.SEND_ALL).isHidden()
+        assert box.defaultButton() is button_for(box, GuardChoice.SEND_NEW)
+        assert button_for(box, GuardChoice.SEND_NEW).text() == "Send the 1 event"
+        with qtbot.waitSignal(step.upload_finished, timeout=20_000) as done:
+            button_for(box, GuardChoice.SEND_NEW).click()
+        assert done.args[0].accepted == 1
+    finally:
+        emu.stop()
+
+
+def test_the_last_look_counts_the_events_refused_before() -> None:
+    from zmed_gui.core.connections import DEFAULT_ENVIRONMENT, make_target
+    from zmed_gui.ui.upload_confirm import LastLook, look_text
+
+    conn = Connection(name="Sandbox", environment=DEFAULT_ENVIRONMENT, client_id="id")
+    target = make_target("https://rest.apisandbox.zuora.com", "f" * 32)
+    look = LastLook(events=7, refused_before=2)
+    text = look_text(look, conn, target, demo_schema())
+    assert "Events to send: 7\n    of which 2 were refused before and go again unchanged" in text

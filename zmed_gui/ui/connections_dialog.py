@@ -375,10 +375,12 @@ class ConnectionsDialog(QDialog):
                 )
             self.connections_changed.emit()
             self.form.mark_unchanged()  # kept: closing or switching no longer asks
-            if close_after:
+            if close_after and keyring_problem is None:
                 self.saved.emit(True)
                 super(ConnectionsDialog, self).reject()
                 return
+            # Saved without its secret: the dialog stays open to say so (closing on the
+            # user would hide that the secret is gone after this session).
             self._reload(then_select or conn.name, note)
             self.saved.emit(True)
 

@@ -160,7 +160,7 @@ def _no_problems_text(result: Any) -> str:
         return "No problems found: every row can be sent."
     if not sendable:
         return (
-            "No problems found, but every row is left out, so nothing would be sent. "
-            "Select rows and press Insert to include them, or Ctrl+Z to undo."
+            "Every row is left out, so nothing would be sent. Select rows and press "
+            "Insert to include them, or Ctrl+Z to undo."
         )
-    return "No problems found: every row that is not left out can be sent."
+    return "No problems in the rows to send: every row that is not left out can be sent."

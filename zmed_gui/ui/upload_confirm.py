@@ -43,6 +43,7 @@ class LastLook:
     left_out: int = 0  # rows the user left out
     invalid: int = 0  # rows not sent because they are invalid
     skipped: int = 0  # already received earlier: not sent again
+    refused_before: int = 0  # among those sent: refused by Zuora in an earlier upload
 
 
 def _field(schema: Schema, name: str, kind: FieldType) -> str:
@@ -193,6 +194,12 @@ def look_text(look: LastLook, conn: Connection, target: Target, schema: Schema) 
         f"Meter: {meter_words(target, conn, schema)}",
         f"Events to send: {count(look.events)}",
     ]
+    if look.refused_before:
+        one = look.refused_before == 1
+        lines.append(
+            f"    of which {count(look.refused_before)} {'was' if one else 'were'} refused "
+            f"before and {'goes' if one else 'go'} again unchanged"
+        )
     if look.first:
         span = look.first if look.first == look.last else f"{look.first} to {look.last}"
         lines.append(f"Usage dates: {span}")

@@ -102,13 +102,28 @@ def guard_text(
         rows = ", ".join(n(i.excel_row) for i in plan.uncertain[:50])
         more = "…" if len(plan.uncertain) > 50 else ""
         details.append(f"Sent without an answer (Excel rows): {rows}{more}")
-    new = len(plan.to_send)
-    if new:
+    refused = len(getattr(plan, "refused_before", ()))
+    if refused:
+        were = "was" if refused == 1 else "were"
+        they, are = ("it", "is") if refused == 1 else ("they", "are")
         lines.append(
-            f"Send only the {counted(new, 'event')} not received before, to be safe "
-            "(events the meter rejected before go again as they are: fix those first); "
+            f"{counted(refused, 'event')} here {were} refused by {service} in an earlier "
+            f"upload ({plan.refusal_words()}). Sent again as {they} {are}, {they} will be "
+            f"refused again unless the cause was put right in {service}: if the fault is "
+            f"in the file, press Cancel and fix {'it' if refused == 1 else 'them'} in Review "
+            "first."
+        )
+        rows = ", ".join(n(i.excel_row) for i in plan.refused_before[:50])
+        more = "…" if refused > 50 else ""
+        details.append(f"Refused before (Excel rows): {rows}{more}")
+    new = len(plan.to_send)
+    if new and (plan.duplicates or plan.uncertain):
+        lines.append(
+            f"Send only the {counted(new, 'event')} {service} does not have, to be safe; "
             "sending the others again may bill your customers twice."
         )
+    elif new:
+        lines.append(f"None of these events is already in {service}: nothing is counted twice.")
     else:
         # Not a dead end: a row put back in on purpose (two real, identical usages) can
         # still go, and the user is told what that means before choosing.
@@ -135,22 +150,26 @@ def duplicate_guard(
     Buttons carry their :class:`GuardChoice` in the ``choice`` property.
     """
     text, details = guard_text(plan, earlier, service)
+    again = len(plan.duplicates) + len(plan.uncertain)
     box = QMessageBox(parent)
-    box.setWindowTitle(f"Some events may already be in {service}")
+    box.setWindowTitle(
+        f"Some events may already be in {service}" if again else "Some events were refused before"
+    )
     box.setIcon(QMessageBox.Icon.Warning)
     box.setText(text)
     if details:
         box.setDetailedText(details)
-    new_label = (
-        f"Send only the {counted(len(plan.to_send), 'event')} not received before"
-        if plan.to_send
-        else "No new ones"
-    )
+    to_send = counted(len(plan.to_send), "event")
+    if not plan.to_send:
+        new_label = "No new ones"
+    elif again:
+        new_label = f"Send only the {to_send} {service} does not have"
+    else:  # only events refused before: nothing is held back
+        new_label = f"Send the {to_send}"
     new_button = box.addButton(new_label, QMessageBox.ButtonRole.AcceptRole)
     new_button.setProperty("choice", GuardChoice.SEND_NEW.value)
     if not plan.to_send:
         new_button.hide()  # nothing new: a greyed "No new ones" only looked like a dead end
-    again = len(plan.duplicates) + len(plan.uncertain)
     all_label = (
         "Send all anyway (may bill twice)"
         if plan.to_send
@@ -158,6 +177,8 @@ def duplicate_guard(
     )
     all_button = box.addButton(all_label, QMessageBox.ButtonRole.DestructiveRole)
     all_button.setProperty("choice", GuardChoice.SEND_ALL.value)
+    if not again:
+        all_button.hide()  # nothing held back: "all" is what the other button sends
     cancel_button = box.addButton(QMessageBox.StandardButton.Cancel)
     cancel_button.setProperty("choice", GuardChoice.CANCEL.value)
     box.setDefaultButton(new_button if plan.to_send else cancel_button)

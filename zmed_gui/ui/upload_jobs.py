@@ -129,6 +129,7 @@ def prepare_upload(
         invalid=len(plan.invalid_rows),
         skipped=0 if options.allow_duplicates else len(plan.duplicates),
     )
+    look.refused_before = len(plan.refused_before)
     return Prepared(session, plan, earlier, look, result)
 
 

@@ -569,7 +569,12 @@ class UploadStep(DispatchesHoldingGil, QWidget):
         held_back = (plan.duplicates and not plan.options.allow_duplicates) or (
             plan.uncertain and not plan.options.resend_uncertain
         )
-        if held_back:
+        # Events Zuora refused before, going again unchanged: asked once (a resend the user
+        # chose, or "Send all", has said yes already).
+        refused = plan.refused_before and not (
+            plan.options.allow_duplicates or plan.options.resend_uncertain
+        )
+        if held_back or refused:
             self._prepared = prepared
             box = duplicate_guard(self, plan, prepared.earlier, service=self._service)
             box.setWindowModality(Qt.WindowModality.WindowModal)

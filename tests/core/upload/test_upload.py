@@ -14,7 +14,7 @@ import pytest
 from tests.core._upload_helpers import demo_client, event, received_ids
 from zmed_gui.core.connections import CUSTOM, Connection, Target, TenantLimits, make_target
 from zmed_gui.core.errors import ConnectionProblem, OptionsError
-from zmed_gui.core.journal import Journal
+from zmed_gui.core.journal import EventStatus, Journal
 from zmed_gui.core.progress import CancelToken, PauseToken
 from zmed_gui.core.upload import (
     SourceInfo,
@@ -556,3 +556,48 @@ def test_a_413_never_more_than_halves_the_batch(make_rig: Any) -> None:
     r = make_rig(EmulatorConfig(max_events_per_call=3000))  # a tenant of its own
     res = r.send(items(12_000), batch_size=10_000, concurrency=1)
     assert res.accepted == 12_000 and res.learned_batch_size == 2500  # 10,000 -> 5,000 -> 2,500
+
+
+def test_events_refused_before_are_told_when_the_file_comes_back(make_rig: Any) -> None:
+    """The walk: a rejected event in a reopened file was planned as 'not received before'."""
+    r = make_rig(EmulatorConfig())
+    its = items(40)
+    for bad in (3, 17):
+        its[bad] = UploadItem(bad, bad + 2, event(bad, Quantity="lots"))
+    first = r.send(its, batch_size=10)
+    assert first.accepted == 38 and first.rejected == 2
+    plan = r.plan(its, batch_size=10)  # the same file again, a new upload
+    assert len(plan.duplicates) == 38
+    assert [it.excel_row for it in plan.refused_before] == [5, 19]
+    assert [it.excel_row for it in plan.to_send] == [5, 19]  # sent: not a double bill
+    assert sum(plan.refusal_reasons.values()) == 2
+    assert any("Quantity" in reason for reason in plan.refusal_reasons)
+    text = plan.summary()
+    assert "2 events (rows 5, 19) were refused by Zuora in an earlier upload" in text
+    assert "last time:" in text and "Quantity" in text
+    # a fixed row is another event: not "refused before"
+    its[3] = UploadItem(3, 5, event(3, Quantity=7))
+    again = r.plan(its, batch_size=10)
+    assert [it.excel_row for it in again.refused_before] == [19]
+
+
+def test_rejected_after_receipt_is_refused_before_until_it_is_received_again(
+    make_rig: Any,
+) -> None:
+    r = make_rig(EmulatorConfig())
+    its = items(5)
+    first = r.send(its)
+    assert first.accepted == 5
+    r.journal.set_event_statuses(  # what reconciling with the audit trail records
+        first.upload_id,
+        [(1, EventStatus.REJECTED_AFTER_RECEIPT, "Rejected after receipt: no such account.")],
+    )
+    plan = r.plan(its)
+    assert len(plan.duplicates) == 4
+    assert [it.row for it in plan.refused_before] == [1] and len(plan.to_send) == 1
+    assert plan.refusal_reasons == {"Rejected after receipt: no such account.": 1}
+    assert "last time: Rejected after receipt: no such account)" in plan.summary()
+    assert r.run(plan).accepted == 1
+    again = r.plan(its)  # received again since: a duplicate, not a refusal
+    assert len(again.duplicates) == 5 and len(again.refused_before) == 0
+    assert len(again.to_send) == 0

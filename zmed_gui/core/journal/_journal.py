@@ -408,15 +408,27 @@ class Journal:
         exclude_upload: str | None = None,
         *,
         most: int | None = None,
+        refusals: bool = False,
     ) -> dict[H, list[tuple[EventStatus, str]]]:
         """For each hash: ``(status, upload_id)`` of accepted/uncertain events for the meter,
         oldest first, keyed by the hashes as given (sha256 as bytes or hex).
 
-        ``sending`` events of another live upload count as uncertain too. ``most``: only
-        the oldest that many accepted and that many uncertain per hash (a file holding an
-        event twice needs two; k earlier uploads of it would give k each).
+        ``sending`` events of another live upload count as uncertain too; a ``kept`` one
+        as accepted. ``most``: only the oldest that many accepted and that many uncertain
+        per hash (a file holding an event twice needs two; k earlier uploads of it would
+        give k each). ``refusals``: events Zuora refused (when sent or after receipt) come
+        too, as ``rejected`` (``most`` of those as well).
         """
-        return _reads.prior_statuses(self._db, meter_key, hashes, exclude_upload, most)
+        return _reads.prior_statuses(
+            self._db, meter_key, hashes, exclude_upload, most, refusals=refusals
+        )
+
+    def refusal_reasons(
+        self, meter_key: str, hashes: Iterable[H], exclude_upload: str | None = None
+    ) -> dict[H, str]:
+        """For each hash Zuora refused for the meter in an earlier upload: the newest
+        refusal's message (what the result said of it)."""
+        return _reads.refusal_reasons(self._db, meter_key, hashes, exclude_upload)
 
     def count_with_status(
         self, meter_key: str, hashes: Iterable[H], status: EventStatus

@@ -303,6 +303,7 @@ def prior_statuses(
     hashes: Iterable[H],
     exclude_upload: str | None,
     most: int | None = None,
+    refusals: bool = False,
 ) -> dict[H, list[tuple[EventStatus, str]]]:
     """See :meth:`Journal.prior_statuses`."""
     found: dict[H, list[tuple[EventStatus, str]]] = {}
@@ -312,45 +313,80 @@ def prior_statuses(
     mine = _num(db, "upload_keys", "id", exclude_upload or "") or 0
     wanted = _wanted(hashes)
     keys = list(wanted)
+    # kind: 1 received (accepted or kept), 2 refused (when sent or after receipt), 0 sent
+    # without an answer.
+    kind = "(CASE WHEN e.status IN (?, ?) THEN 1 WHEN e.status IN (?, ?) THEN 2 ELSE 0 END)"
+    kind_params: tuple[EventStatus, ...] = (
+        EventStatus.ACCEPTED,
+        EventStatus.KEPT,
+        EventStatus.REJECTED,
+        EventStatus.REJECTED_AFTER_RECEIPT,
+    )
+    statuses: tuple[EventStatus, ...] = (
+        EventStatus.ACCEPTED,
+        EventStatus.KEPT,  # an event rejected after receipt is not "already sent"
+        EventStatus.UNCERTAIN,
+        EventStatus.SENDING,
+    )
+    if refusals:
+        statuses += (EventStatus.REJECTED, EventStatus.REJECTED_AFTER_RECEIPT)
+    kinds = (EventStatus.UNCERTAIN, EventStatus.ACCEPTED, EventStatus.REJECTED)
     # One (status, upload) tuple per distinct pair: k earlier uploads of the same rows give
     # k entries per hash, and each must not be a new tuple and string of its own.
     shared: dict[tuple[int, str], tuple[EventStatus, str]] = {}
     for start in range(0, len(keys), 500):
         chunk: list[bytes] = keys[start : start + 500]
         marks = ",".join("?" * len(chunk))
+        states = ",".join("?" * len(statuses))
         where = (
             "FROM events e JOIN upload_keys u ON u.num = e.upload"
-            f" WHERE e.meter=? AND e.hash IN ({marks}) AND e.status IN (?, ?, ?, ?)"
+            f" WHERE e.meter=? AND e.hash IN ({marks}) AND e.status IN ({states})"
             " AND e.upload != ?"
         )
-        params: tuple[object, ...] = (
-            meter,
-            *chunk,
-            EventStatus.ACCEPTED,
-            EventStatus.KEPT,  # an event rejected after receipt is not "already sent"
-            EventStatus.UNCERTAIN,
-            EventStatus.SENDING,
-            mine,
-        )
+        params: tuple[object, ...] = (meter, *chunk, *statuses, mine)
         if most is None:
-            sql = f"SELECT e.hash, e.status IN (?, ?), u.id {where} ORDER BY e.upload, e.pos"
+            sql = f"SELECT e.hash, {kind}, u.id {where} ORDER BY e.upload, e.pos"
+            params = (*kind_params, *params)
         else:  # only the oldest ``most`` of each kind per hash, counted by SQLite
             sql = (
-                "SELECT hash, kind, id FROM (SELECT e.hash AS hash, e.status IN (?, ?) AS kind,"
+                f"SELECT hash, kind, id FROM (SELECT e.hash AS hash, {kind} AS kind,"
                 " u.id AS id, e.upload AS up, e.pos AS pos, ROW_NUMBER() OVER (PARTITION BY"
-                f" e.hash, e.status IN (?, ?) ORDER BY e.upload, e.pos) AS n {where})"
+                f" e.hash, {kind} ORDER BY e.upload, e.pos) AS n {where})"
                 " WHERE n <= ? ORDER BY up, pos"
             )
-            params = (EventStatus.ACCEPTED, EventStatus.KEPT, *params, most)
-        rows = db.query(sql, (EventStatus.ACCEPTED, EventStatus.KEPT, *params))
-        for key, accepted, uid in rows:
-            entry = shared.get((accepted, uid))
+            params = (*kind_params, *kind_params, *params, most)
+        for key, k, uid in db.query(sql, params):
+            entry = shared.get((k, uid))
             if entry is None:
-                st = EventStatus.ACCEPTED if accepted else EventStatus.UNCERTAIN
-                entry = shared[(accepted, uid)] = (st, str(uid))
+                entry = shared[(k, uid)] = (kinds[int(k)], str(uid))
             for h in wanted[bytes(key)]:
                 found.setdefault(h, []).append(entry)
     return found
+
+
+def refusal_reasons(
+    db: _Database, meter_key: str, hashes: Iterable[H], exclude_upload: str | None
+) -> dict[H, str]:
+    """See :meth:`Journal.refusal_reasons`."""
+    reasons: dict[H, str] = {}
+    meter = _num(db, "meter_keys", "key", meter_key)
+    if meter is None:
+        return reasons
+    mine = _num(db, "upload_keys", "id", exclude_upload or "") or 0
+    wanted = _wanted(hashes)
+    keys = list(wanted)
+    for start in range(0, len(keys), 500):
+        chunk: list[bytes] = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.query(
+            "SELECT hash, message FROM events WHERE meter=? AND hash IN"
+            f" ({marks}) AND status IN (?, ?) AND upload != ? ORDER BY upload, pos",
+            (meter, *chunk, EventStatus.REJECTED, EventStatus.REJECTED_AFTER_RECEIPT, mine),
+        )
+        for key, message in rows:  # the newest refusal last: it wins
+            for h in wanted[bytes(key)]:
+                reasons[h] = str(message)
+    return reasons
 
 
 def count_with_status(

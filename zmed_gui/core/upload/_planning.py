@@ -18,6 +18,7 @@ The :class:`UploadPlan` it returns is what :class:`zmed_gui.core.sender.Sender` 
 
 from __future__ import annotations
 
+import re
 import uuid
 from array import array
 from collections import Counter
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from zmed_gui.core.journal import Journal
     from zmed_gui.core.progress import CancelToken
 
+_REASONS_SAMPLE = 500  # refused-before events whose earlier reason is looked up
 _STEP = 5_000  # events between cancel checks and progress reports while planning
 _ENCODE_STEP = 20_000  # events encoded in one go (one buffer of the plan's each)
 
@@ -72,6 +74,10 @@ class _Picked(Sequence[UploadItem]):
 
     def add(self, pos: int) -> None:
         self._positions.append(pos)
+
+    def positions(self) -> array[int]:
+        """The items' positions in the plan's ``items``, in order."""
+        return self._positions
 
     def __iter__(self) -> Iterator[UploadItem]:
         items = self._items
@@ -179,7 +185,9 @@ class UploadPlan:
     also in ``to_send`` when ``resend_uncertain``), ``resent_by_id`` (sent earlier without
     an answer, but carrying an event ID the meter deduplicates on: also in ``to_send``; see
     ``meter_deduplicates``), ``already_done`` (resume: accepted or rejected in this upload
-    before), ``too_large`` (one event alone is over the payload limit; never sent).
+    before), ``too_large`` (one event alone is over the payload limit; never sent),
+    ``refused_before`` (refused by Zuora in an earlier upload; also in ``to_send``, with
+    the reasons given then in ``refusal_reasons``: the first few hundred, counted).
     """
 
     upload_id: str
@@ -198,6 +206,10 @@ class UploadPlan:
     event_id_fields: tuple[str, ...] = ()
     already_done: Sequence[UploadItem] = field(default_factory=list)
     too_large: Sequence[UploadItem] = field(default_factory=list)
+    # Going out again, unchanged, although Zuora refused them in an earlier upload (when
+    # sent, or after receipt): not a double bill, but likely refused again.
+    refused_before: Sequence[UploadItem] = field(default_factory=list)
+    refusal_reasons: dict[str, int] = field(default_factory=dict)  # reason -> events (sample)
     invalid_rows: list[int] = field(default_factory=list)
     batches_total: int = 0
     track_id: str = ""
@@ -266,6 +278,14 @@ class UploadPlan:
                 f"from Zuora and will be sent again: the meter drops repeats of the same event "
                 f"ID ({ids})."
             )
+        if self.refused_before:
+            first = [it.excel_row for it in self.refused_before[:5]]
+            rows = _rows_text(first, total=len(self.refused_before))
+            parts.append(
+                f"{len(self.refused_before):,} events ({rows}) were refused by Zuora in an "
+                "earlier upload and will be sent again as they are: unless their cause was "
+                f"put right in Zuora, they will be refused again ({self.refusal_words()})."
+            )
         if self.too_large:
             parts.append(
                 f"{len(self.too_large):,} events are each larger than one call may be and will "
@@ -275,11 +295,42 @@ class UploadPlan:
             parts.append(f"{len(self.invalid_rows):,} invalid rows will not be sent.")
         return " ".join(parts)
 
+    def refusal_words(self) -> str:
+        """The reason given last time, for a sentence: the commonest one and how many
+        others there were."""
+        if not self.refusal_reasons:
+            return "the reason was not recorded"
+        ranked = sorted(self.refusal_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        first = ranked[0][0].strip().rstrip(".") or "no reason given"
+        others = len(ranked) - 1
+        more = f"; and {others:,} other reason{'s' if others > 1 else ''}" if others else ""
+        return f"last time: {first}{more}"
 
-def _rows_text(rows: list[int], show: int = 5) -> str:
+
+_REFUSAL_LEADS = ("Zuora rejected the event: ", "Rejected by the meter after receipt: ")
+_IN_BATCH = re.compile(r"\b(?:event|index) \d+:\s*", re.IGNORECASE)  # meant that call only
+_REASON_CHARS = 200
+
+
+def _reason_words(message: str) -> str:
+    """An earlier refusal's message as a reason for now: without the result's lead-in and
+    the event's place in that call (the same fault in two events is one reason)."""
+    text = message.strip()
+    for lead in _REFUSAL_LEADS:
+        if text.startswith(lead):
+            text = text[len(lead) :]
+    text = _IN_BATCH.sub("", text).strip()
+    if len(text) > _REASON_CHARS:
+        text = text[: _REASON_CHARS - 1].rstrip() + "…"
+    return text
+
+
+def _rows_text(rows: list[int], show: int = 5, total: int | None = None) -> str:
+    """The first ``show`` rows and how many more (of ``total``, by default ``len(rows)``)."""
+    total = len(rows) if total is None else total
     shown = ", ".join(f"{r:,}" for r in rows[:show])
-    more = f" and {len(rows) - show:,} more" if len(rows) > show else ""
-    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+    more = f" and {total - show:,} more" if total > show else ""
+    return f"row{'s' if total > 1 else ''} {shown}{more}"
 
 
 def _check_options(options: UploadOptions) -> None:
@@ -419,9 +470,13 @@ def plan_upload(
     # key once, or again in a later slice when the journal had nothing for it.
     accepted_left: dict[bytes, str | list[str]] = {}
     uncertain_left: dict[bytes, str | list[str]] = {}
+    # Refused by Zuora before (not a multiset: each occurrence sent again is told of it).
+    refused: set[bytes] = set()
 
     def learn(found: dict[bytes, list[tuple[EventStatus, str]]]) -> None:
         for h, earlier in found.items():
+            if any(s == EventStatus.REJECTED for s, _uid in earlier):
+                refused.add(h)
             for st, left in (
                 (EventStatus.ACCEPTED, accepted_left),
                 (EventStatus.UNCERTAIN, uncertain_left),
@@ -438,9 +493,17 @@ def plan_upload(
     for start in range(0, total, _STEP):
         step(start, total, "Checking what was sent before…")
         counts = Counter(key(p) for p in candidates[start : start + _STEP])
-        new = {h: None for h in counts if h not in accepted_left and h not in uncertain_left}
+        new = {
+            h: None
+            for h in counts
+            if h not in accepted_left and h not in uncertain_left and h not in refused
+        }
         if new:
-            learn(journal.prior_statuses(target.meter_key, list(new), resume_id, most=1))
+            learn(
+                journal.prior_statuses(
+                    target.meter_key, list(new), resume_id, most=1, refusals=True
+                )
+            )
         for h, c in counts.items():
             if h in accepted_left or h in uncertain_left:
                 seen = 0 if h in new else repeats.get(h, 1)
@@ -454,7 +517,9 @@ def plan_upload(
         for start in range(0, len(again), _STEP):
             step(total, total, "Checking what was sent before…")
             chunk = again[start : start + _STEP]
-            learn(journal.prior_statuses(target.meter_key, chunk, resume_id, most=most))
+            learn(
+                journal.prior_statuses(target.meter_key, chunk, resume_id, most=most, refusals=True)
+            )
         del again
     step(total, total, "Checking what was sent before…")
     resend: Counter[bytes] = Counter()
@@ -465,7 +530,9 @@ def plan_upload(
     assert isinstance(uncertain, _Picked) and isinstance(resent_by_id, _Picked)
     skipped: dict[str, tuple[EventStatus, str]] = {}  # one mark per earlier upload
     held: dict[str, tuple[EventStatus, str]] = {}
-    if not accepted_left and not uncertain_left:  # nothing sent before: all of them go
+    refused_before = plan.refused_before
+    assert isinstance(refused_before, _Picked)
+    if not accepted_left and not uncertain_left and not refused:  # nothing sent before
         send = candidates
         candidates = ()
     for pos in candidates:
@@ -502,6 +569,12 @@ def plan_upload(
                 plan.marks[pos] = mark
         else:
             send_list.append(pos)
+            if h in refused:
+                refused_before.add(pos)
+    if refused_before:
+        sample = [plan.hashes[p] for p in refused_before.positions()[:_REASONS_SAMPLE]]
+        said = journal.refusal_reasons(target.meter_key, sample, resume_id)
+        plan.refusal_reasons = dict(Counter(_reason_words(said.get(h, "")) for h in sample))
     key_slices.clear()  # 16 bytes an event, not needed to send
     all_sizes = parts.sizes()
     # Positions are their own indices then (``send`` ascends, each position at most once).
@@ -551,6 +624,7 @@ def _lazy_lists(plan: UploadPlan) -> None:
     plan.resent_by_id = _Picked(items)
     plan.already_done = _Picked(items)
     plan.too_large = _Picked(items)
+    plan.refused_before = _Picked(items)
 
 
 def _safe_to_resend(plan: UploadPlan, item: UploadItem) -> bool:
