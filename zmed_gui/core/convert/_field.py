@@ -245,7 +245,69 @@ class FieldConverter:
                 (t if (t := v.strip(WS)) else EMPTY) if v.__class__ is str else conv(v)
                 for v in values
             ]
+        if (
+            ftype is FieldType.DATETIME
+            and self._patterns is None
+            and self.middle is None
+            and not self.mixed
+            and self.options.datetime_format
+            in (DateTimeFormat.RFC3339_OFFSET, DateTimeFormat.RFC3339_UTC)
+        ):
+            return self._iso_texts(values)
         return [conv(v) for v in values]
+
+    def _iso_texts(self, values: Sequence[object]) -> list[Any]:
+        """:meth:`convert_all` of a date-time field written RFC 3339, with the commonest
+        text forms inline: ``2026-11-26T08:30:00Z`` (the UTC instant: sent as typed, or
+        with ``+00:00``) and ``2026-11-26T09:30:00`` / ``2026-11-26 09:30:00`` (local time:
+        the day's offset added, on days without a clock change). Each is checked as the
+        full path checks it (a real date and time, not more than a day ahead); any other
+        cell, and any of these that is not plain, goes through :attr:`convert`."""
+        conv = self.convert
+        parse = dt.datetime.fromisoformat
+        keep_z = self.options.datetime_format is DateTimeFormat.RFC3339_UTC
+        local = self._offset_fast
+        # A whole-second instant is later than ``_soon`` exactly when its text sorts
+        # after ``_soon``'s whole second in the same form.
+        soon_z = f"{self._soon.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%S}Z"
+        soon_naive = self._soon_naive_utc
+        days, day_info = self._days, self._day
+        out: list[Any] = []
+        add = out.append
+        for v in values:
+            if v.__class__ is str:
+                text: str = v
+                size = len(text)
+                if (
+                    (size == 20 or size == 19)
+                    and text[4] == "-"
+                    and text[7] == "-"
+                    and text[13] == ":"
+                    and text[16] == ":"
+                    and text.isascii()
+                ):
+                    if size == 20 and text[10] == "T" and text[19] == "Z" and text <= soon_z:
+                        try:
+                            parse(text)
+                        except ValueError:
+                            pass
+                        else:
+                            add(text if keep_z else text[:19] + "+00:00")
+                            continue
+                    elif size == 19 and local and text[10] in "T ":
+                        try:
+                            when = parse(text)
+                        except ValueError:
+                            pass
+                        else:
+                            info = days.get(when.date(), _UNKNOWN)
+                            if info is _UNKNOWN:
+                                info = day_info(when.date())
+                            if info is not None and when - info[0] <= soon_naive:
+                                add(f"{text[:10]}T{text[11:]}{info[1]}")
+                                continue
+            add(conv(v))
+        return out
 
     def learn_period(self, column: Sequence[object], sample: int = PERIOD_SAMPLE) -> None:
         """Find the column's own period, after :attr:`order` is set: its middle day (the
