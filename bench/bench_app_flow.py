@@ -94,7 +94,8 @@ class RssSampler(threading.Thread):
     """Samples VmRSS every 20 ms and keeps the largest value per phase.
 
     With ``beat`` (the heartbeat) it also notes where the GUI thread is whenever it has
-    not ticked for more than 100 ms: its Python stack, once per stall (``--stall-stacks``).
+    not ticked for more than 100 ms: its Python stack, then every further 100 ms of the same
+    stall (``--stall-stacks``).
     """
 
     def __init__(self, beat: Any = None) -> None:
@@ -107,7 +108,8 @@ class RssSampler(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        noted = 0.0
+        noted, mark = 0.0, 0.0
+        goal = STALL_GOAL_MS / 1000
         while not self._stop_event.wait(0.02):
             rss = vmrss()
             phase = self.phase
@@ -117,8 +119,12 @@ class RssSampler(threading.Thread):
             if beat is not None and beat.timer_active:
                 last = beat.last
                 age = time.perf_counter() - last
-                if age > STALL_GOAL_MS / 1000 and last != noted:
-                    noted = last
+                if last != noted:
+                    mark = goal
+                # Once past the goal, and again every further 100 ms of the same stall:
+                # a long stall shows where it went on, not only where it began.
+                if age > mark:
+                    noted, mark = last, age + 0.1
                     self.stall_stacks.append((phase, age * 1000, self.gui_stack()))
 
     def gui_stack(self) -> str:

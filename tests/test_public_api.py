@@ -41,6 +41,7 @@ API: dict[str, list[str]] = {
         "Problem",
         "combine_date_time",
         "count_cells",
+        "count_texts",
         "date_order_question",
         "from_excel_serial",
         "infer_date_order",

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 from zmed_gui.core.convert import (
     ConversionOptions,
     DateOrder,
-    count_cells,
+    count_texts,
     date_order_question,
     infer_date_order,
 )
@@ -67,7 +67,7 @@ def date_orders_job(table: Table, columns: list[int], given: DateOrder | None) -
         out: dict[tuple[int, Any], Any] = {}
         for column in columns:
             cancel.raise_if_cancelled()
-            out[column, given] = infer_date_order(count_cells(table.columns[column]).items(), given)
+            out[column, given] = infer_date_order(count_texts(table.columns[column]).items(), given)
         return out
 
     return work

@@ -14,3 +14,27 @@ def test_count_cells_counts_as_counter_across_its_slices(monkeypatch: pytest.Mon
     column: list[object] = ["03/04/2026", None, 1, 1.0, True, "03/04/2026", "", 7, None, "x"]
     assert count_cells(column) == Counter(column)
     assert count_cells([]) == Counter()
+
+
+def test_count_texts_counts_the_texts_only_and_reads_the_same_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import datetime as dt
+    from collections import Counter
+
+    from zmed_gui.core.convert import _dates, count_cells, count_texts, infer_date_order
+
+    class Text(str):
+        pass
+
+    monkeypatch.setattr(_dates, "COUNT_STEP", 3)
+    column: list[object] = [
+        "03/04/2026", None, 1, dt.datetime(2026, 4, 3), "13/04/2026", "03/04/2026", "",
+        Text("04/13/2026"), 7, None, "x", dt.date(2026, 1, 2), 45000.5,
+    ]  # fmt: skip
+    assert count_texts(column) == Counter(v for v in column if isinstance(v, str))
+    assert count_texts([dt.datetime(2026, 1, 1)] * 7) == Counter()
+    for given in (None, _dates.DateOrder.DMY, _dates.DateOrder.MDY):
+        assert infer_date_order(count_texts(column).items(), given) == infer_date_order(
+            count_cells(column).items(), given
+        )

@@ -39,6 +39,7 @@ from zmed_gui.core.journal._records import (
 from zmed_gui.core.journal._recovery import recover
 from zmed_gui.core.paths import default_journal_path
 from zmed_gui.core.progress import CancelToken
+from zmed_gui.core.table import SHARE_STEP
 
 H = TypeVar("H", str, bytes)  # an event hash: the sha256 as hex or as bytes
 
@@ -125,8 +126,10 @@ def _insert_runs(
     if not n:
         return False
     offset = xrows[0] - rows[0]
-    if not all(map(operator.eq, xrows, map(operator.add, rows, repeat(offset)))):
-        return False
+    for start in range(0, n, SHARE_STEP):  # a slice a native call: the GIL is let go between
+        part = slice(start, start + SHARE_STEP)
+        if not all(map(operator.eq, xrows[part], map(operator.add, rows[part], repeat(offset)))):
+            return False
     sql = (
         "INSERT INTO events(upload, pos, row, excel_row, hash, meter, status)"
         f" SELECT {int(num)}, ? + e.key, e.value, e.value + ?, substr(?, e.key * {HASH_BYTES}"

@@ -13,7 +13,6 @@ every event to send was received.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -287,7 +286,9 @@ def result_from_statuses(
         if out is None:
             out = shared[key] = RowUpload(*key)
         outcomes[rows[pos]] = out
-    counts = Counter(statuses)
+    # One pass per status, not Counter(statuses): one native call over every event held
+    # the GIL ~90 ms for a million, and the window waited for it.
+    counts = {s: statuses.count(s) for s in EventStatus}
     res.accepted = counts[EventStatus.ACCEPTED] + counts[EventStatus.KEPT]
     res.rejected = counts[EventStatus.REJECTED_AFTER_RECEIPT] + counts[EventStatus.REJECTED]
     res.uncertain = counts[EventStatus.UNCERTAIN] + counts[EventStatus.SENDING]

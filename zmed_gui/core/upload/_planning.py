@@ -70,12 +70,18 @@ class _Picked(Sequence[UploadItem]):
 
     def __init__(self, items: Sequence[UploadItem], positions: Iterable[int] = ()) -> None:
         self._items = items
-        self._positions = array("q", positions)
+        # A range stays one (every event sent: an array of a million positions was one
+        # native call holding the GIL ~100 ms, and 8 MB).
+        self._positions: range | array[int] = (
+            positions if isinstance(positions, range) else array("q", positions)
+        )
 
     def add(self, pos: int) -> None:
+        if isinstance(self._positions, range):
+            self._positions = array("q", self._positions)
         self._positions.append(pos)
 
-    def positions(self) -> array[int]:
+    def positions(self) -> Sequence[int]:
         """The items' positions in the plan's ``items``, in order."""
         return self._positions
 
