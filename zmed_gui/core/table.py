@@ -45,7 +45,7 @@ def blanks_to_none(row: list[CellValue]) -> None:
         pass
 
 
-SHARE_STEP = 50_000  # cells per native call over a column (share_repeated_text and others)
+SHARE_STEP = 10_000  # cells per native call over a column (share_repeated_text and others)
 _TEXT_OR_BLANK = frozenset({str, type(None)})
 
 

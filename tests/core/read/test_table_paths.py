@@ -165,7 +165,7 @@ def test_fast_path_matches_across_blocks(tmp_path: Path, first_kinds: str) -> No
         [None, None],
         [" ", 3, None, "\u3000", CellError("#N/A"), False, "", 0],
         [],
-        # across the slices it is read in (BLANK_STEP = 50,000 cells): all text in one
+        # across the slices it is read in (BLANK_STEP cells at a time): all text in one
         # slice, mixed in another, blanks at both edges of each
         ["x"] * 49_999 + [" ", None] + [1, "y", "", None] * 12_500 + [None] * 3 + ["z"],
     ],

@@ -76,3 +76,26 @@ def test_every_path_gives_each_cell_its_own_conversion(
     assert bulk == alone
     assert [type(v) for v in bulk] == [type(v) for v in alone]  # 1 is not 1.0 nor True
     assert special == any(_columns.is_special(r) for r in alone)
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 1000])
+def test_valid_rows_and_the_items_are_the_same_a_slice_at_a_time(
+    monkeypatch: pytest.MonkeyPatch, step: int
+) -> None:
+    from zmed_gui.core.upload import _input
+    from zmed_gui.core.validate import RowStatus, _result, validate
+
+    monkeypatch.setattr(_result, "SHARE_STEP", step)
+    monkeypatch.setattr(_input, "SHARE_STEP", step)
+    schema = Schema(fields=[SchemaField("Q", FieldType.NUMBER, required=True)])
+    mapping = Mapping({"Q": FieldSource(column=0)})
+    for cells in ([1, 2, 3, 4, 5, 6, 7], [1, "x", 3, None, 5, "y", 7, 8]):
+        table = table_from_columns(["Q"], [cells])
+        for excluded in ((), (0,), (2, 6)):
+            result = validate(table, schema, mapping, ConversionOptions(), excluded=excluded)
+            sent = (RowStatus.VALID, RowStatus.WARNING)
+            expected = [r for r, s in enumerate(result.statuses) if s in sent]
+            assert result.valid_rows() == expected
+            items, _skipped = _input.lazy_items(result)
+            assert [it.row for it in items] == expected
+            assert [it.excel_row for it in items] == [table.row_numbers[r] for r in expected]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from zmed_gui.core.mapping import event_id_fields
+from zmed_gui.core.table import SHARE_STEP
 
 if TYPE_CHECKING:
     from zmed_gui.core.progress import CancelToken
@@ -158,6 +159,15 @@ def event_id_fields_of(
     return tuple(event_id_fields(validation.schema, validation.mapping))
 
 
+def _packed(values: Sequence[int]) -> array[int]:
+    """``array("q", values)`` a slice at a time (one native call over a million values
+    held the GIL ~60 ms; the window waited for it)."""
+    out = array("q")
+    for start in range(0, len(values), SHARE_STEP):
+        out.extend(values[start : start + SHARE_STEP])
+    return out
+
+
 class ItemList(Sequence[UploadItem]):
     """The items of a validation's rows, made when asked for: the plan keeps only the rows.
 
@@ -170,8 +180,8 @@ class ItemList(Sequence[UploadItem]):
     __slots__ = ("_events", "_excel", "_rows")
 
     def __init__(self, rows: Sequence[int], excel_rows: Sequence[int], events: Any) -> None:
-        self._rows = array("q", rows)
-        self._excel = array("q", excel_rows)
+        self._rows = _packed(rows)
+        self._excel = _packed(excel_rows)
         self._events = events  # indexable by data row: the event of a sendable row
 
     def __len__(self) -> int:
