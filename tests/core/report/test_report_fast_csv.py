@@ -243,3 +243,23 @@ def test_fast_csv_of_a_table_without_rows_has_its_header(tmp_path: Path) -> None
     write_report(path, result)
     assert path.read_bytes() == b"\xef\xbb\xbf" + _reference(Layout(result, None)).encode()
     assert path.read_text(encoding="utf-8-sig").splitlines()[0] == "Row,'=Qty,Status,Errors"
+
+
+def test_tail_columns_are_the_row_tails() -> None:
+    """Column by column, the special rows' tails are what row_tail lays out row by row."""
+    result = _result()
+    shared = RowUpload(RowOutcome.ACCEPTED, "Received by Zuora.", "req-1")
+    uploads = {i: shared for i in range(0, len(result.table), 2)}
+    uploads[1] = RowUpload(RowOutcome.REJECTED, "=no", "req-2")
+    uploads[3] = RowUpload(RowOutcome.NOT_SENT)
+    for ups, edits in [
+        (None, None),
+        (uploads, None),
+        (None, {(2, 1): 4.0}),
+        (uploads, {(7, 0): "x"}),
+    ]:
+        layout = Layout(result, ups, edits)
+        rows = list(range(len(result.table)))
+        columns = layout.tail_columns(rows)
+        assert [list(r) for r in zip(*columns, strict=True)] == [layout.row_tail(i) for i in rows]
+        assert layout.tail_columns([]) == [[] for _ in columns]

@@ -6,11 +6,13 @@ times, blanks, text that cannot start a formula) goes through untouched, found o
 few C-speed passes (the kinds of its cells, their first characters); only the other
 cells go through :func:`_csv_text`. Every row is its number, its cells and its
 :meth:`Layout.plain_tails`, where the rows the layout marks special (issues, exclusions,
-edits) get their own :meth:`Layout.row_tail`. Each cell is written exactly as ``_csv_text`` says.
+edits) get their own :meth:`Layout.row_tail` (column by column: :meth:`Layout.tail_columns`).
+Each cell is written exactly as ``_csv_text`` says.
 """
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import io
@@ -140,10 +142,10 @@ def write_csv(
             columns += [col[start:stop] for col in table.columns]
             tails = layout.plain_tails(start, stop)
             special = layout.special_rows(start, stop, fills=False)
-            for i, laid in zip(special, layout.row_tails(special), strict=True):
-                k = i - start
-                for col, value in zip(tails, laid, strict=True):
-                    col[k] = value
+            if special:  # their cells put in place in C
+                places = list(map(operator.sub, special, itertools.repeat(start)))
+                for col, laid in zip(tails, layout.tail_columns(special), strict=True):
+                    collections.deque(map(col.__setitem__, places, laid), maxlen=0)
             columns += tails
             writer.writerows(zip(*map(csv_column, columns), strict=True))
             flush()
