@@ -245,6 +245,82 @@ def test_fast_csv_of_a_table_without_rows_has_its_header(tmp_path: Path) -> None
     assert path.read_text(encoding="utf-8-sig").splitlines()[0] == "Row,'=Qty,Status,Errors"
 
 
+def _repeating_columns(n: int) -> tuple[list[list[Any]], list[str]]:
+    """Columns that repeat their values (what a column's memory of texts is for), with
+    the values whose texts must not be shared: equal but written apart."""
+    utc, east = dt.UTC, dt.timezone(dt.timedelta(hours=2))
+    naive = [dt.datetime(2026, 11, 1) + dt.timedelta(minutes=15 * (i % 7)) for i in range(n)]
+    columns: list[list[Any]] = [
+        naive,
+        [naive[i] if i % 4 else dt.datetime(2026, 11, 1, 9, 0, 0, 250) for i in range(n)],
+        # an aware datetime equal to another in another zone: two texts
+        [
+            [dt.datetime(2026, 1, 1, 12, tzinfo=utc), dt.datetime(2026, 1, 1, 14, tzinfo=east)][
+                i % 2
+            ]
+            if i >= n // 2
+            else naive[i]
+            for i in range(n)
+        ],
+        [dt.date(2026, 3, 1 + i % 3) for i in range(n)],
+        [[1.0, -0.0, 0.0, 2.5, 1e-5, 1e16, 1e15, 123456789012345.0][i % 8] for i in range(n)],
+        [[1.0, float("nan"), float("inf"), 2.0][i % 4] for i in range(n)],
+        [[3.0, "=1+1", None, "-x", "ok", 2.25, "a\nb", 'say "hi"', "ünï"][i % 9] for i in range(n)],
+        [[naive[i], "+x", None, dt.date(2026, 1, 2), "@y", "\tz"][i % 6] for i in range(n)],
+        # repeats first, then every value new: the memory stops, the texts do not change
+        [float(i % 3) if i < n // 2 else i + 0.5 for i in range(n)],
+        [[1.0, 2.0][i % 2] if i % 5 else float(i) for i in range(n)],  # counts: all whole
+    ]
+    headers = [f"C{j}" for j in range(len(columns))]
+    return columns, headers
+
+
+@pytest.mark.parametrize("chunk", [3, 8, 10_000])
+@pytest.mark.parametrize("memo_max", [4, 200_000])
+def test_fast_csv_with_repeated_values_equals_the_row_by_row_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, memo_max: int
+) -> None:
+    """The texts a column remembers for its repeated values are what _csv_text writes:
+    formula-like text neutralised, equal values written apart kept apart (aware
+    datetimes, -0.0), over chunk boundaries and when the memory fills up."""
+    monkeypatch.setattr(report_csv, "CHUNK", chunk)
+    monkeypatch.setattr(report_csv, "MEMO_MAX", memo_max)
+    columns, headers = _repeating_columns(60)
+    table = table_from_columns(columns, headers, source="m.xlsx")
+    n = len(table)
+    statuses = [RowStatus.VALID] * n
+    statuses[3] = RowStatus.WARNING
+    statuses[9] = RowStatus.EXCLUDED
+    result = FakeResult(table, statuses, [Issue(3, 6, None, "x", "=odd.", Severity.WARNING)])
+    path = tmp_path / "r.csv"
+    write_report(path, result)
+    expected = _reference(Layout(result, None))
+    assert path.read_bytes() == b"\xef\xbb\xbf" + expected.encode("utf-8")
+    rows = list(csv.reader(io.StringIO(expected)))
+    assert {r[3] for r in rows[31:]} == {"2026-01-01 12:00:00+00:00", "2026-01-01 14:00:00+02:00"}
+    assert [r[7] for r in rows[1:3]] == ["3", "'=1+1"]
+
+
+def test_memo_texts_are_csv_text() -> None:
+    """A column's memory gives each value's _csv_text, and gives up on what it must not
+    keep (aware datetimes, kinds with values equal across kinds, values that do not
+    repeat)."""
+    memo = report_csv._Memo()
+    values: list[Any] = [2.0, "=x", None, 2.5, dt.date(2026, 1, 1), 2.0, "=x", None] * 3
+    out = report_csv.csv_column(values, memo)
+    assert out == [_csv_text(v) for v in values]
+    assert len(memo.texts) == 5
+    assert report_csv.csv_column([1, 1.0, True] * 4, memo) == [1, "1", "TRUE"] * 4
+    aware = [dt.datetime(2026, 1, 1, tzinfo=dt.UTC)] * 4
+    assert report_csv.csv_column(aware, memo) == aware  # as is: csv.writer writes str()
+    assert memo.off and not memo.texts
+    fresh = report_csv._Memo()
+    assert report_csv.csv_column([0.5 + i for i in range(10)], fresh) == [
+        0.5 + i for i in range(10)
+    ]
+    assert fresh.off
+
+
 def test_tail_columns_are_the_row_tails() -> None:
     """Column by column, the special rows' tails are what row_tail lays out row by row."""
     result = _result()

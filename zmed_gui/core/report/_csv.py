@@ -3,11 +3,13 @@
 Rows are written a chunk at a time, column by column: a column whose cells ``csv.writer``
 already writes as :func:`_csv_text` would (numbers that are not whole floats, dates,
 times, blanks, text that cannot start a formula) goes through untouched, found out with a
-few C-speed passes (the kinds of its cells, their first characters); only the other
-cells go through :func:`_csv_text`. Every row is its number, its cells and its
-:meth:`Layout.plain_tails`, where the rows the layout marks special (issues, exclusions,
-edits) get their own :meth:`Layout.row_tail` (column by column: :meth:`Layout.tail_columns`).
-Each cell is written exactly as ``_csv_text`` says.
+few C-speed passes (the kinds of its cells; its texts joined and searched for a formula
+start); a column that repeats costly values (datetimes, dates, floats) gets each distinct
+value's text once (:class:`_Memo`); only the other cells go through :func:`_csv_text`.
+Every row is its number, its cells and its :meth:`Layout.plain_tails`, where the rows the
+layout marks special (issues, exclusions, edits) get their own :meth:`Layout.row_tail`
+(column by column: :meth:`Layout.tail_columns`). Each cell is written exactly as
+``_csv_text`` says.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import datetime as dt
 import io
 import itertools
 import operator
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,11 @@ CHUNK = 10_000  # rows per chunk: progress and cancel checks in between
 # are not here: TRUE/FALSE, and 3.0 written 3; CellError and text: a formula check).
 _AS_IS = frozenset({type(None), int, dt.datetime, dt.date, dt.time, dt.timedelta})
 _AS_IS_OR_TEXT = _AS_IS | {str}
-_FIRST = operator.itemgetter(slice(0, 1))
+# A text joined after a NUL that starts a formula (see _no_formula).
+_FORMULA_AFTER_NUL = re.compile("\x00[=+\\-@\t\r]")
+_IS_STR = itertools.repeat(str)
+
+MEMO_MAX = 200_000  # values a column remembers; beyond, it stops remembering
 
 
 def _csv_text(value: Any) -> str:
@@ -60,9 +67,67 @@ def _csv_text(value: Any) -> str:
     return text
 
 
-def csv_column(values: list[Any]) -> list[Any]:
-    """``values`` as csv.writer should get them to write each cell as ``_csv_text``."""
+def _no_formula(texts: list[str]) -> bool:
+    """True when no text in ``texts`` can start a formula, in two C passes: the texts
+    joined with NULs, searched for a NUL before a formula character. A NUL inside a text
+    can only make a false alarm (False: the caller then checks cell by cell)."""
+    if not texts:
+        return True
+    return texts[0][:1] not in _FORMULA_FIRST and not _FORMULA_AFTER_NUL.search("\x00".join(texts))
+
+
+class _Memo:
+    """One column's texts of the values it has met, for a column that repeats its values
+    (usage dates on 15-minute steps, quantities of 1, 2, 5): each distinct value is
+    formatted once (``_csv_text``), and a chunk's cells are looked up in C.
+
+    Only for kinds whose formatting is the costly part of writing them (str() of a
+    datetime is ~2 us; csv.writer writes text several times faster than a float), with
+    text and blanks beside them: kinds no two of which have equal values that
+    ``_csv_text`` writes apart (``1 == 1.0 == True``; an aware datetime equals the same
+    instant in another zone: never a key). csv.writer writes a text as it is, so the bytes
+    are the same. A column whose chunks bring more new values than repeats stops.
+    """
+
+    __slots__ = ("off", "texts")
+
+    KINDS = frozenset({type(None), str, float, dt.datetime, dt.date})
+    COSTLY = frozenset({float, dt.datetime, dt.date})
+
+    def __init__(self) -> None:
+        self.off = False
+        self.texts: dict[Any, str] = {}
+
+    def column(self, values: list[Any], kinds: set[type]) -> list[str] | None:
+        """``values`` as their texts, or None: kinds it does not keep, or the column does
+        not repeat enough to be worth it."""
+        if self.off or not kinds <= self.KINDS or self.COSTLY.isdisjoint(kinds):
+            return None
+        texts = self.texts
+        new = set(values).difference(texts)  # iterates the chunk's set, not the memo
+        if len(new) * 2 > len(values) or len(texts) + len(new) > MEMO_MAX:
+            self.off, self.texts = True, {}  # hardly repeats: write the values as they are
+            return None
+        if dt.datetime in kinds and any(
+            v.tzinfo is not None for v in new if v.__class__ is dt.datetime
+        ):
+            self.off, self.texts = True, {}  # aware: not keys (see above)
+            return None
+        texts.update(zip(new, map(_csv_text, new), strict=True))
+        return list(map(texts.__getitem__, values))
+
+
+def csv_column(values: list[Any], memo: _Memo | None = None) -> list[Any]:
+    """``values`` as csv.writer should get them to write each cell as ``_csv_text``.
+
+    ``memo``: the column's memory of the texts of its values so far (one per column,
+    kept across its chunks), for a column of one kind that repeats its values.
+    """
     kinds = set(map(type, values))
+    if memo is not None:
+        texts = memo.column(values, kinds)
+        if texts is not None:
+            return texts
     if kinds <= _AS_IS:
         return values
     if str in kinds and len(kinds) > 1 and all(issubclass(k, StrEnum) for k in kinds - {str}):
@@ -71,13 +136,20 @@ def csv_column(values: list[Any]) -> list[Any]:
         values = list(map(str, values))
         kinds = {str}
     if kinds <= _AS_IS_OR_TEXT:
-        texts = values if kinds == {str} else [v for v in values if v.__class__ is str]
-        if _FORMULA_FIRST.isdisjoint(map(_FIRST, texts)):
+        if kinds == {str}:
+            texts = values
+        elif kinds == {str, type(None)}:
+            texts = list(filter(None, values))  # the texts (and no empty ones)
+        else:
+            texts = list(itertools.compress(values, map(operator.is_, map(type, values), _IS_STR)))
+        if _no_formula(texts):
             return values  # no text here can start a formula
     elif kinds == {float}:
         whole = list(map(float.is_integer, values))
         if not any(whole):
             return values
+        if all(whole) and min(values) > -1e15 and max(values) < 1e15:
+            return list(map(int, values))  # counts: written as ints are (str()), in C
         # 3.0 is written 3 (below 1e15, as _csv_text); anything else as csv.writer does
         return [
             str(int(v)) if w and -1e15 < v < 1e15 else v for v, w in zip(values, whole, strict=True)
@@ -85,8 +157,8 @@ def csv_column(values: list[Any]) -> list[Any]:
     elif float in kinds and kinds <= _AS_IS_OR_TEXT | {float}:
         # Numbers beside a few words or blanks (a Quantity column with "n/a"): the text
         # checked and the whole floats found in C passes, then only those rewritten.
-        is_text = map(operator.is_, map(type, values), itertools.repeat(str))
-        if _FORMULA_FIRST.isdisjoint(map(_FIRST, itertools.compress(values, is_text))):
+        is_text = map(operator.is_, map(type, values), _IS_STR)
+        if _no_formula(list(itertools.compress(values, is_text))):
             is_float = list(map(operator.is_, map(type, values), itertools.repeat(float)))
             places = list(itertools.compress(range(len(values)), is_float))
             floats: list[float] = list(itertools.compress(values, is_float))
@@ -132,6 +204,7 @@ def write_csv(
         writer.writerow([_csv_text(h) for h in layout.headers])
         flush()
         progress(0, total, message)
+        memos = [_Memo() for _ in range(1 + table.column_count)]  # the cells' columns
         for start in range(0, total, CHUNK):
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -146,8 +219,9 @@ def write_csv(
                 places = list(map(operator.sub, special, itertools.repeat(start)))
                 for col, laid in zip(tails, layout.tail_columns(special), strict=True):
                     collections.deque(map(col.__setitem__, places, laid), maxlen=0)
-            columns += tails
-            writer.writerows(zip(*map(csv_column, columns), strict=True))
+            out = [csv_column(c, m) for c, m in zip(columns, memos, strict=True)]
+            out += map(csv_column, tails)
+            writer.writerows(zip(*out, strict=True))
             flush()
         if cancel is not None:
             cancel.raise_if_cancelled()
