@@ -339,3 +339,89 @@ def test_tail_columns_are_the_row_tails() -> None:
         columns = layout.tail_columns(rows)
         assert [list(r) for r in zip(*columns, strict=True)] == [layout.row_tail(i) for i in rows]
         assert layout.tail_columns([]) == [[] for _ in columns]
+
+
+PLAIN_CELLS: list[Any] = [
+    None,
+    "",
+    " lead",
+    "trail ",
+    "ünïcödé 😀",
+    "'quoted'",
+    "semi;colon\ttab",
+    "=1+1",
+    "-x",
+    0,
+    -7,
+    10**20,
+    True,
+    3.0,
+    -0.0,
+    2.5,
+    1e-5,
+    1e15,
+    1e16,
+    float("nan"),
+    float("-inf"),
+    dt.datetime(2026, 3, 1, 9, 30, 15, 250),
+    dt.datetime(2026, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+    dt.date(2026, 3, 3),
+    dt.time(9, 30, tzinfo=dt.UTC),
+    dt.timedelta(hours=3),
+    CellError("#N/A"),
+    RowStatus.WARNING,
+]
+
+
+def _writer_text(columns: list[list[Any]]) -> str:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(zip(*columns, strict=True))
+    return buffer.getvalue()
+
+
+def test_plain_lines_are_what_csv_writer_writes() -> None:
+    """Rows whose cells need no quoting are joined without csv.writer, to the same text,
+    for every kind of cell, in columns of one kind and of mixed kinds."""
+    n = len(PLAIN_CELLS)
+    columns: list[list[Any]] = [
+        list(PLAIN_CELLS),
+        list(reversed(PLAIN_CELLS)),
+        [[None, "x"][i % 2] for i in range(n)],
+        [[1.0, 2.0][i % 2] for i in range(n)],  # whole floats: ints
+        [[1.0, 2.5][i % 2] for i in range(n)],
+        [[1.0, "n/a", None][i % 3] for i in range(n)],
+        [float(i) for i in range(n)],
+        list(range(n)),
+    ]
+    laid = [report_csv._column(c) for c in columns]
+    lines = report_csv._plain_lines(laid)
+    assert lines is not None
+    assert lines == _writer_text([report_csv.csv_column(c) for c in columns])
+    assert lines == _writer_text([[_csv_text(v) for v in c] for c in columns])
+
+
+@pytest.mark.parametrize(
+    "cell", ["a,b", 'say "hi"', "two\nlines", "cr\r", "=x,y", dt.timedelta(days=1, hours=6)]
+)
+def test_plain_lines_leave_cells_that_need_quotes_to_csv_writer(cell: Any) -> None:
+    columns: list[list[Any]] = [["x", "y", "z"], ["ok", cell, None], [1, 2, 3]]
+    assert report_csv._plain_lines([report_csv._column(c) for c in columns]) is None
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5])
+def test_fast_csv_mixes_joined_and_written_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Chunks that need quoting (csv.writer) between chunks that do not (joined): the
+    file is the row-by-row writer's, in order."""
+    monkeypatch.setattr(report_csv, "CHUNK", chunk)
+    cells = ["plain", "a,b", "ünï", 'q"uote', None, "x\ny", "=1+1", " s "]
+    columns = [[cells[i % len(cells)] for i in range(23)], [float(i % 4) / 2 for i in range(23)]]
+    table = table_from_columns(columns, ["Text", "Qty"], source="m.xlsx")
+    statuses = [RowStatus.VALID] * 23
+    statuses[4] = RowStatus.EXCLUDED
+    result = FakeResult(table, statuses)
+    path = tmp_path / "r.csv"
+    write_report(path, result)
+    expected = _reference(Layout(result, None))
+    assert path.read_bytes() == b"\xef\xbb\xbf" + expected.encode("utf-8")
