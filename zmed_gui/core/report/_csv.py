@@ -227,16 +227,20 @@ def _plain_lines(columns: list[tuple[list[Any], Kinds]]) -> str | None:
     writer writes each cell's text as it is, the cells joined by commas and each row ended
     with CRLF (every row has three cells at least, so no row is one empty cell, which the
     writer quotes). None when a cell holds a comma, a quote or a line break: the writer
-    then writes the chunk. Whole columns joined in C, no step per cell."""
-    texts = []
-    for values, kinds in columns:
-        column = _texts(values, kinds)
+    then writes the chunk. Whole columns joined in C, no step per cell; the columns that
+    may hold text are looked at first, so a chunk the writer writes costs little more."""
+    texts: list[list[str] | None] = [None] * len(columns)
+    for j, (values, kinds) in enumerate(columns):
         if kinds is None or not kinds <= _NEVER_QUOTED:
+            column = texts[j] = _texts(values, kinds)
             joined = "\x00".join(column)
             if any(map(joined.__contains__, _QUOTED_IF)):
                 return None
-        texts.append(column)
-    return "\r\n".join(map(",".join, zip(*texts, strict=True))) + "\r\n"
+    rows = zip(
+        *[_texts(v, k) if t is None else t for t, (v, k) in zip(texts, columns, strict=True)],
+        strict=True,
+    )
+    return "\r\n".join(map(",".join, rows)) + "\r\n"
 
 
 def write_csv(
