@@ -228,9 +228,11 @@ def _plain_lines(columns: list[tuple[list[Any], Kinds]]) -> str | None:
     with CRLF (every row has three cells at least, so no row is one empty cell, which the
     writer quotes). None when a cell holds a comma, a quote or a line break: the writer
     then writes the chunk. Whole columns joined in C, no step per cell; the columns that
-    may hold text are looked at first, so a chunk the writer writes costs little more."""
+    may hold text are looked at first, the last first (Errors and the upload message hold
+    sentences), so a chunk the writer writes costs little more."""
     texts: list[list[str] | None] = [None] * len(columns)
-    for j, (values, kinds) in enumerate(columns):
+    for j in reversed(range(len(columns))):
+        values, kinds = columns[j]
         if kinds is None or not kinds <= _NEVER_QUOTED:
             column = texts[j] = _texts(values, kinds)
             joined = "\x00".join(column)
