@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -130,11 +131,9 @@ class Layout:
         self.errors_col = self.status_col + 1
         self.changes_col = self.errors_col + 1 if self.edits else None
         self.upload_col = self.errors_col + (2 if self.edits else 1)
-        # Rows whose upload cell is filled (xlsx): rejected or uncertain, in order.
-        filled = (RowOutcome.REJECTED, RowOutcome.UNCERTAIN)
-        self._filled_uploads = (
-            sorted(i for i, up in uploads.items() if up.status in filled) if uploads else []
-        )
+        # Rows whose upload cell is filled (xlsx): rejected or uncertain, in order; found
+        # when first asked (a writer without fills never asks).
+        self._filled: list[int] | None = None
         # id(RowUpload or None) -> the plain row's tail: an upload shares one RowUpload
         # among the rows of a batch, so a few of these serve 300k rows (``_kept`` keeps
         # each object alive while its id is a key).
@@ -176,10 +175,39 @@ class Layout:
         are the table's own, so a writer that has those need not lay them out again."""
         return self._tail(i, self.result.statuses[i], self.result.issues_for_row(i))
 
-    def row_tails(self, rows: Sequence[int]) -> list[list[Any]]:
-        """:meth:`row_tail` of each of ``rows``."""
-        statuses, issues_for, tail = self.result.statuses, self.result.issues_for_row, self._tail
-        return [tail(i, statuses[i], issues_for(i)) for i in rows]
+    def tail_columns(self, rows: Sequence[int]) -> list[list[Any]]:
+        """:meth:`row_tail` of each of ``rows``, column by column (Status, Errors, ...).
+
+        No list per row: a list kept per row (a third of a million rows with a warning)
+        is work for the garbage collector, whose full passes walk every object held.
+        """
+        statuses, issues_for = self.result.statuses, self.result.issues_for_row
+        row_statuses = list(map(statuses.__getitem__, rows))
+        columns: list[list[Any]] = [list(map(_STATUS_TEXT.__getitem__, row_statuses))]
+        uploads = self.uploads
+        if uploads is None:
+            pairs = zip(rows, row_statuses, strict=True)
+            columns.append([self._errors(s, issues_for(i)) for i, s in pairs])
+            if self.edits:
+                columns.append([self._changes(i) for i in rows])
+            return columns
+        errors: list[str] = []
+        outcomes: list[Any] = []
+        messages: list[str] = []
+        ids: list[str] = []
+        for i, status in zip(rows, row_statuses, strict=True):
+            issues = issues_for(i)
+            errors.append(self._errors(status, issues))
+            up = uploads.get(i)
+            if up is None:
+                up = RowUpload(RowOutcome.NOT_SENT)
+            outcomes.append(up.status)
+            messages.append(up.message or self._not_sent_reason(i, status, up, issues))
+            ids.append(up.request_id or "")
+        columns.append(errors)
+        if self.edits:
+            columns.append([self._changes(i) for i in rows])
+        return [*columns, outcomes, messages, ids]
 
     def _values(self, i: int, status: RowStatus, issues: Sequence[Issue]) -> list[Any]:
         table = self.table
@@ -188,15 +216,7 @@ class Layout:
         return values
 
     def _tail(self, i: int, status: RowStatus, issues: Sequence[Issue]) -> list[Any]:
-        values: list[Any] = [_STATUS_TEXT[status]]
-        if status is RowStatus.EXCLUDED and not issues:
-            values.append(LEFT_OUT_REASON)
-        elif len(issues) == 1:
-            values.append(self._problem(issues[0]))
-        elif issues:
-            values.append("; ".join([self._problem(issue) for issue in issues]))
-        else:
-            values.append("")
+        values: list[Any] = [_STATUS_TEXT[status], self._errors(status, issues)]
         if self.edits:
             values.append(self._changes(i))
         if self.uploads is not None:
@@ -206,6 +226,14 @@ class Layout:
             message = up.message or self._not_sent_reason(i, status, up, issues)
             values.extend([up.status, message, up.request_id or ""])
         return values
+
+    def _errors(self, status: RowStatus, issues: Sequence[Issue]) -> str:
+        """The Errors cell: the row's problems, or why it was left out."""
+        if len(issues) == 1:
+            return self._problem(issues[0])
+        if issues:
+            return "; ".join([self._problem(issue) for issue in issues])
+        return LEFT_OUT_REASON if status is RowStatus.EXCLUDED else ""
 
     def _changes(self, i: int) -> str:
         """What the user changed in this row: ``Qty: "abc" -> 4``, one per cell."""
@@ -243,15 +271,26 @@ class Layout:
         """
         statuses = self.result.statuses[start:stop]
         valid = RowStatus.VALID
-        special: set[int] = set()
-        if statuses.count(valid) != len(statuses):
-            special = {start + k for k, s in enumerate(statuses) if s is not valid}
-        if fills and self._filled_uploads:
-            ups = self._filled_uploads
-            special.update(ups[bisect.bisect_left(ups, start) : bisect.bisect_left(ups, stop)])
+        rows: list[int] = []
+        if statuses.count(valid) != len(statuses):  # in C: a flag per row, then the rows
+            flags = map(operator.is_not, statuses, itertools.repeat(valid))
+            rows = list(itertools.compress(range(start, stop), flags))
+        more: list[int] = []
+        if fills and self._filled_uploads():
+            ups = self._filled_uploads()
+            more += ups[bisect.bisect_left(ups, start) : bisect.bisect_left(ups, stop)]
         if self._edited_rows:
-            special.update(i for i in self._edited_rows if start <= i < stop)
-        return sorted(special)
+            more += [i for i in self._edited_rows if start <= i < stop]
+        if not more:
+            return rows  # in order already
+        return sorted(set(rows).union(more))
+
+    def _filled_uploads(self) -> list[int]:
+        if self._filled is None:
+            filled = (RowOutcome.REJECTED, RowOutcome.UNCERTAIN)
+            ups = self.uploads or {}
+            self._filled = sorted(i for i, up in ups.items() if up.status in filled)
+        return self._filled
 
     def plain_tails(self, start: int, stop: int) -> list[list[Any]]:
         """The columns after the cells (Status to Zuora-Request-Id) of the rows in
