@@ -39,6 +39,7 @@ API: dict[str, list[str]] = {
         "FieldConverter",
         "Flagged",
         "Problem",
+        "asks_date_order",
         "combine_date_time",
         "count_cells",
         "count_texts",

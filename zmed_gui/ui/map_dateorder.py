@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 from zmed_gui.core.convert import (
     ConversionOptions,
     DateOrder,
+    DateOrderGuess,
+    asks_date_order,
     count_texts,
     date_order_question,
     infer_date_order,
@@ -43,13 +45,21 @@ def order_is_set(options: ConversionOptions) -> bool:
     return options.date_order in (DateOrder.DMY, DateOrder.MDY)
 
 
-def question_job(table: Table, columns: list[int]) -> WorkFn:
+def question_job(
+    table: Table, columns: list[int], known: dict[int, DateOrderGuess] | None = None
+) -> WorkFn:
     """Find the first of ``columns`` whose order nothing proves; the job returns
-    ``(column, sentence)``, column and sentence None when there is none."""
+    ``(column, sentence)``, column and sentence None when there is none. ``known``: the
+    columns' orders already read (no order given): a column they show has no question is
+    not read again."""
+    known = known or {}
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> tuple[Any, ...]:
         for column in columns:
             cancel.raise_if_cancelled()
+            guess = known.get(column)
+            if guess is not None and not asks_date_order(guess):
+                continue
             question = date_order_question(table.columns[column])
             if question is not None:
                 sentence = question.sentence(f"Column {table.column_label(column)}")

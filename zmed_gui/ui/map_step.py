@@ -487,7 +487,7 @@ class MapStep(QWidget):
             return
         self.field_grid.date_orders.update(orders)
         self.field_grid.refresh(from_profile=self.applied_profile is not None)
-        self._read_date_orders()  # columns mapped meanwhile
+        self._ask_date_order()  # reads columns mapped meanwhile first
 
     def _ask_date_order(self) -> None:
         """Ask once per date column whose day/month order nothing proves (read off the GUI
@@ -498,6 +498,10 @@ class MapStep(QWidget):
         if table is None or self.preparing or order_is_set(self.state.options):
             self.date_order_prompt.setVisible(False)
             return
+        if self._orders.busy:
+            # Asked when the orders are in (_on_date_orders): they tell which columns have
+            # no question, so those are not read a second time, at the same time.
+            return
         columns = [
             c
             for c in date_columns(self.state.schema, self.state.mapping)
@@ -505,8 +509,10 @@ class MapStep(QWidget):
         ]
         if not columns:
             return
+        given = self.state.options.date_order
+        known = {c: g for (c, order), g in self.field_grid.date_orders.items() if order == given}
         self._question.run(
-            question_job(table, columns),
+            question_job(table, columns, known),
             finished=self._on_date_order_question,
             failed=self._on_work_failed,
         )

@@ -38,3 +38,30 @@ def test_count_texts_counts_the_texts_only_and_reads_the_same_order(
         assert infer_date_order(count_texts(column).items(), given) == infer_date_order(
             count_cells(column).items(), given
         )
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        [],
+        ["2026-11-03", "2026-11-04"],  # ISO: nothing to ask
+        ["03/04/2026", "05/06/2026"],  # only ambiguous: asked
+        ["03/04/2026", "14/04/2026"],  # proved day first: not asked
+        ["03/04/2026", "04/14/2026"],  # proved month first: not asked
+        ["03/04/2026", "14/04/2026", "04/14/2026"],  # mixes both: asked
+        ["14/04/2026", "04/14/2026"],  # mixes both, nothing ambiguous: not asked
+        ["04/04/2026", None, 45000.5],  # the same day either way
+    ],
+)
+def test_asks_date_order_is_what_date_order_question_decides(column: list[object]) -> None:
+    """The Map step skips reading a column again when the orders already read say there
+    is no question: the two must agree."""
+    from zmed_gui.core.convert import (
+        asks_date_order,
+        count_texts,
+        date_order_question,
+        infer_date_order,
+    )
+
+    guess = infer_date_order(count_texts(column).items())
+    assert asks_date_order(guess) == (date_order_question(column) is not None)

@@ -1,6 +1,7 @@
 from zmed_gui.core.convert._dates import (
     DateOrderGuess,
     DateOrderQuestion,
+    asks_date_order,
     count_cells,
     count_texts,
     date_order_question,
@@ -53,6 +54,7 @@ __all__ = [
     "FieldConverter",
     "Flagged",
     "Problem",
+    "asks_date_order",
     "combine_date_time",
     "count_cells",
     "count_texts",

@@ -256,6 +256,15 @@ def count_cells(column: Sequence[object]) -> Counter[object]:
     return counted
 
 
+def asks_date_order(guess: DateOrderGuess) -> bool:
+    """Whether a column read as ``guess`` (inferred, no order given) raises the day/month
+    question of :func:`date_order_question`: it has ambiguous dates, and its other dates
+    either prove no order or mix both."""
+    if not guess.ambiguous:
+        return False
+    return mixes_orders(guess) or not (guess.day_first or guess.month_first)
+
+
 def count_texts(column: Sequence[object]) -> Counter[object]:
     """How often each text occurs in ``column`` (what the day/month order is read from:
     :func:`infer_date_order` looks at text only), a ``COUNT_STEP`` slice at a time. A
@@ -285,7 +294,7 @@ def date_order_question(
     counted = count_texts(column)
     guess = infer_date_order(counted.items(), given)
     mixed = mixes_orders(guess)
-    if not guess.ambiguous or (not mixed and (guess.day_first or guess.month_first)):
+    if not asks_date_order(guess):
         return None
     for value in counted:
         readings = both_readings(value) if value.__class__ is str else None
