@@ -51,8 +51,8 @@ def fill(dialog: ConnectionsDialog, name: str, base_url: str, secret: str = "") 
     dialog.meter_edit.setText(DEMO_METER_ID)
 
 
-def open_dialog(qtbot: Any) -> ConnectionsDialog:
-    dialog = ConnectionsDialog()
+def open_dialog(qtbot: Any, **kwargs: Any) -> ConnectionsDialog:
+    dialog = ConnectionsDialog(**kwargs)
     qtbot.addWidget(dialog)
     # the connections file and the keyring are read in workers
     with qtbot.waitSignals([dialog.keyring_checked, dialog.loaded], timeout=5_000):
@@ -150,19 +150,13 @@ def test_a_secret_typed_this_session_is_known_when_the_dialog_opens_again(
     """The second walk: uploads used the typed secret, but Connections opened again said
     "needed: paste the client secret" and Test failed."""
     kept: dict[str, str] = {}
-    first = ConnectionsDialog(session_secrets=kept)
-    qtbot.addWidget(first)
-    with qtbot.waitSignals([first.keyring_checked, first.loaded], timeout=5_000):
-        first.show()
+    first = open_dialog(qtbot, session_secrets=kept)
     fill(first, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
     save(qtbot, first)
     first.close()
     assert kept == {"Emulator": DEMO_CLIENT_SECRET}
 
-    again = ConnectionsDialog(select="Emulator", session_secrets=kept)
-    qtbot.addWidget(again)
-    with qtbot.waitSignals([again.keyring_checked, again.loaded], timeout=5_000):
-        again.show()
+    again = open_dialog(qtbot, select="Emulator", session_secrets=kept)
     again.list.setCurrentRow(0)
     qtbot.waitUntil(lambda: "typed earlier" in again.secret_edit.placeholderText(), timeout=5000)
     with qtbot.waitSignal(again.test_finished, timeout=20_000):
@@ -535,10 +529,7 @@ def test_saving_on_close_without_a_keyring_keeps_the_secret_for_the_session_and_
     for this session."""
     answers = unsaved_connection_answers
     kept: dict[str, str] = {}
-    dialog = ConnectionsDialog(session_secrets=kept)
-    qtbot.addWidget(dialog)
-    with qtbot.waitSignals([dialog.keyring_checked, dialog.loaded], timeout=5_000):
-        dialog.show()
+    dialog = open_dialog(qtbot, session_secrets=kept)
     fill(dialog, "Emulator", emulator.base_url, DEMO_CLIENT_SECRET)
     answers.append("save")
     with qtbot.waitSignal(dialog.saved, timeout=5_000) as saved:

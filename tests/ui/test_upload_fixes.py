@@ -4,6 +4,8 @@ rows to fix out to Excel and back in. Against the real emulator over loopback.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,21 @@ def write(path: Path, data: list[list[Any]]) -> Path:
 def load(state: AppState, path: Path) -> None:
     table = load_and_map(state, path)
     state.set_validation(validate(table, state.schema, state.mapping, state.options))
+
+
+@contextmanager
+def demo_with_a_rejected_row() -> Iterator[tuple[Emulator, list[list[Any]]]]:
+    """The demo's emulator, and six rows whose Excel row 4 its meter rejects after
+    receipt (the audit trail says so when checked)."""
+    from zmed_gui.emulator import DEMO_REJECTED_CUSTOMER, demo_config
+
+    emu = Emulator(demo_config()).start()
+    try:
+        data = rows(6)
+        data[2][0] = DEMO_REJECTED_CUSTOMER
+        yield emu, data
+    finally:
+        emu.stop()
 
 
 def received(emu: Emulator) -> list[str]:
@@ -490,12 +507,7 @@ def test_the_demo_report_goes_to_documents_not_into_the_app(
 def test_rows_the_meter_rejected_after_receipt_are_rows_to_fix_and_offered_again(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    from zmed_gui.emulator import DEMO_REJECTED_CUSTOMER, demo_config
-
-    emu = Emulator(demo_config()).start()
-    try:
-        data = rows(6)
-        data[2][0] = DEMO_REJECTED_CUSTOMER  # Excel row 4: the demo meter rejects it later
+    with demo_with_a_rejected_row() as (emu, data):
         state = demo_app_state(emu)
         load(state, write(tmp_path / "usage.xlsx", data))
         step = make_upload_step(qtbot, state)
@@ -511,8 +523,6 @@ def test_rows_the_meter_rejected_after_receipt_are_rows_to_fix_and_offered_again
         ws = openpyxl.load_workbook(out)[FIXES_SHEET]
         assert ws.max_row == 2 and ws.cell(2, 1).value == 4
         assert "Rejected by the meter after receipt" in ws.cell(2, 2).value
-    finally:
-        emu.stop()
 
 
 def test_counts_on_the_upload_step_agree_in_number_and_follow_the_locale() -> None:
@@ -566,12 +576,7 @@ def test_a_file_reopened_says_which_events_were_refused_before_and_asks(
     qtbot: Any, tmp_path: Path
 ) -> None:
     """The walk: a reopened file's rejected event was "not received before" and resent."""
-    from zmed_gui.emulator import DEMO_REJECTED_CUSTOMER, demo_config
-
-    emu = Emulator(demo_config()).start()
-    try:
-        data = rows(6)
-        data[2][0] = DEMO_REJECTED_CUSTOMER  # Excel row 4: the demo meter rejects it later
+    with demo_with_a_rejected_row() as (emu, data):
         path = write(tmp_path / "usage.xlsx", data)
         state = demo_app_state(emu)
         load(state, path)
@@ -607,8 +612,6 @@ def test_a_file_reopened_says_which_events_were_refused_before_and_asks(
         with qtbot.waitSignal(step.upload_finished, timeout=20_000) as done:
             button_for(box, GuardChoice.SEND_NEW).click()
         assert done.args[0].accepted == 1
-    finally:
-        emu.stop()
 
 
 def test_the_last_look_counts_the_events_refused_before() -> None:

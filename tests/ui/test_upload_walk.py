@@ -11,7 +11,14 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.ui._helpers import demo_app_state, make_upload_step
-from tests.ui.test_upload_fixes import load, report_rows, rows, upload, write
+from tests.ui.test_upload_fixes import (
+    demo_with_a_rejected_row,
+    load,
+    report_rows,
+    rows,
+    upload,
+    write,
+)
 from zmed_gui.core.validate import revalidate_rows
 from zmed_gui.emulator import Emulator, EmulatorConfig, FaultPlan
 from zmed_gui.ui.app import immortalise_singletons
@@ -115,12 +122,7 @@ def test_a_new_table_clears_the_previous_files_result(
 def test_rows_the_meter_rejected_are_not_offered_again_until_changed(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    from zmed_gui.emulator import DEMO_REJECTED_CUSTOMER, demo_config
-
-    emu = Emulator(demo_config()).start()
-    try:
-        data = rows(6)
-        data[2][0] = DEMO_REJECTED_CUSTOMER  # Excel row 4: the demo meter rejects it later
+    with demo_with_a_rejected_row() as (emu, data):
         state = demo_app_state(emu)
         load(state, write(tmp_path / "usage.xlsx", data))
         step = make_upload_step(qtbot, state)
@@ -140,5 +142,3 @@ def test_rows_the_meter_rejected_are_not_offered_again_until_changed(
         assert step.start_button.isEnabled() and step.start_button.text() == "Upload 1 event"
         assert "1 event not sent yet" in step.summary_label.text()
         assert step.result_box.count_labels["not_sent"].text() == "1"
-    finally:
-        emu.stop()

@@ -12,7 +12,14 @@ import pytest
 
 from tests.factories import write_xlsx
 from tests.ui._helpers import demo_app_state, make_upload_step
-from tests.ui.test_upload_fixes import load, report_rows, rows, upload, write
+from tests.ui.test_upload_fixes import (
+    demo_with_a_rejected_row,
+    load,
+    report_rows,
+    rows,
+    upload,
+    write,
+)
 from zmed_gui.core.fixes import FIXES_SHEET
 from zmed_gui.core.read import load_table
 from zmed_gui.emulator import Emulator
@@ -27,12 +34,7 @@ LEAD = "Rejected by the meter after receipt: "
 def test_a_rejection_after_receipt_is_said_once_plainly_and_the_emulator_is_named(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    from zmed_gui.emulator import DEMO_REJECTED_CUSTOMER, demo_config
-
-    emu = Emulator(demo_config()).start()
-    try:
-        data = rows(6)
-        data[2][0] = DEMO_REJECTED_CUSTOMER  # Excel row 4: the demo meter rejects it later
+    with demo_with_a_rejected_row() as (emu, data):
         state = demo_app_state(emu)
         load(state, write(tmp_path / "usage.xlsx", data))
         step = make_upload_step(qtbot, state)
@@ -57,8 +59,6 @@ def test_a_rejection_after_receipt_is_said_once_plainly_and_the_emulator_is_name
         ws = openpyxl.load_workbook(out)[FIXES_SHEET]
         fix = ws.cell(2, 2).value
         assert fix == message, fix  # once: no "Zuora did not accept it: " in front either
-    finally:
-        emu.stop()
 
 
 def test_the_demo_result_file_says_the_local_emulator_received_the_rows(

@@ -297,6 +297,13 @@ def _wanted(hashes: Iterable[H]) -> dict[bytes, list[H]]:
     return wanted
 
 
+def _key_chunks(keys: list[bytes]) -> Iterator[tuple[list[bytes], str]]:
+    """``keys`` 500 at a time, each with its ``?,?,...`` for an ``IN (...)``."""
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def prior_statuses(
     db: _Database,
     meter_key: str,
@@ -334,10 +341,9 @@ def prior_statuses(
     # One (status, upload) tuple per distinct pair: k earlier uploads of the same rows give
     # k entries per hash, and each must not be a new tuple and string of its own.
     shared: dict[tuple[int, str], tuple[EventStatus, str]] = {}
-    for start in range(0, len(keys), 500):
-        chunk: list[bytes] = keys[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        states = ",".join("?" * len(statuses))
+    states = ",".join("?" * len(statuses))
+    chunk: list[bytes]
+    for chunk, marks in _key_chunks(keys):
         where = (
             "FROM events e JOIN upload_keys u ON u.num = e.upload"
             f" WHERE e.meter=? AND e.hash IN ({marks}) AND e.status IN ({states})"
@@ -375,9 +381,8 @@ def refusal_reasons(
     mine = _num(db, "upload_keys", "id", exclude_upload or "") or 0
     wanted = _wanted(hashes)
     keys = list(wanted)
-    for start in range(0, len(keys), 500):
-        chunk: list[bytes] = keys[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    chunk: list[bytes]
+    for chunk, marks in _key_chunks(keys):
         rows = db.query(
             "SELECT hash, message FROM events WHERE meter=? AND hash IN"
             f" ({marks}) AND status IN (?, ?) AND upload != ? ORDER BY upload, pos",
@@ -399,9 +404,8 @@ def count_with_status(
         return counts
     wanted = _wanted(hashes)
     keys = list(wanted)
-    for start in range(0, len(keys), 500):
-        chunk: list[bytes] = keys[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    chunk: list[bytes]
+    for chunk, marks in _key_chunks(keys):
         rows = db.query(
             "SELECT hash, COUNT(*) FROM events WHERE meter=? AND hash IN"
             f" ({marks}) AND status=? GROUP BY hash",
