@@ -31,3 +31,24 @@ def test_every_command_is_still_there_without_a_command_line() -> None:
 
     sub = build_parser()._subparsers._group_actions[0]  # type: ignore[union-attr]
     assert list(sub.choices) == list(COMMANDS)  # type: ignore[attr-defined]
+
+
+SEND_CHECK = """
+import sys
+from zmed_gui.cli import build_parser
+import zmed_gui.core.upload
+build_parser(["send", "usage.csv"])
+print(sorted(m for m in ("openpyxl", "keyring") if m in sys.modules))
+"""
+
+
+def test_send_loads_openpyxl_and_keyring_only_when_used() -> None:
+    # send of a CSV without --report and with the secret in the environment needs neither
+    # (openpyxl and keyring are about a fifth of a second of every start)
+    out = subprocess.run(
+        [sys.executable, "-c", SEND_CHECK], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+    from zmed_gui.core.report import write_report
+
+    assert callable(write_report)

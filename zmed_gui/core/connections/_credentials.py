@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-
-import keyring
-import keyring.backend
-import keyring.errors
+from typing import TYPE_CHECKING
 
 from zmed_gui.core.errors import CredentialsError
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 SERVICE = "zmed-gui"
 ENV_SECRET = "ZMED_CLIENT_SECRET"
@@ -39,6 +39,8 @@ def _unusable_backend(backend: keyring.backend.KeyringBackend) -> bool:
 
 
 def _backend() -> keyring.backend.KeyringBackend:
+    import keyring  # loaded when a secret is first looked for (50 ms of a command's start)
+
     backend = keyring.get_keyring()
     if _unusable_backend(backend):
         raise CredentialsError(NO_KEYRING)
@@ -56,6 +58,8 @@ def keyring_available() -> bool:
 
 def _fail(action: str, name: str, exc: Exception) -> CredentialsError:
     # The exception text of a backend never contains the secret, but keep it out anyway.
+    import keyring.errors
+
     log.warning("keyring %s for connection %r failed: %s", action, name, type(exc).__name__)
     if isinstance(exc, keyring.errors.NoKeyringError):
         return CredentialsError(NO_KEYRING)
@@ -67,6 +71,8 @@ def _fail(action: str, name: str, exc: Exception) -> CredentialsError:
 
 def get_secret(name: str) -> str | None:
     """The stored secret of connection ``name``, or None when none is stored."""
+    import keyring.errors
+
     backend = _backend()
     try:
         return backend.get_password(SERVICE, name)
@@ -76,6 +82,8 @@ def get_secret(name: str) -> str | None:
 
 def set_secret(name: str, secret: str) -> None:
     """Store the secret of connection ``name`` (replacing an old one)."""
+    import keyring.errors
+
     if not secret:
         raise CredentialsError(f"The client secret of '{name}' is empty; paste the secret.")
     backend = _backend()
@@ -87,6 +95,8 @@ def set_secret(name: str, secret: str) -> None:
 
 def delete_secret(name: str) -> None:
     """Forget the secret of connection ``name``; nothing stored is fine."""
+    import keyring.errors
+
     try:
         backend = _backend()
     except CredentialsError:

@@ -13,13 +13,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from zmed_gui.core.progress import CancelToken
 from zmed_gui.core.report._cells import BOLD, safe_row
-from zmed_gui.core.report._layout import (
-    UPLOAD_STATUSES,
-    Layout,
-    ResultLike,
-    RowUpload,
-    problem_words,
-)
+from zmed_gui.core.report._layout import Layout, ResultLike
+from zmed_gui.core.report._outcome import UPLOAD_STATUSES, RowUpload, problem_words
 from zmed_gui.core.validate import RowStatus, Severity
 
 TOP_PROBLEMS = 10

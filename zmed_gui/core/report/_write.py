@@ -27,7 +27,8 @@ from zmed_gui.core.report._cells import (
     EXCEL_MAX_ROWS,
 )
 from zmed_gui.core.report._csv import write_csv
-from zmed_gui.core.report._layout import Layout, ResultLike, RowUpload
+from zmed_gui.core.report._layout import Layout, ResultLike
+from zmed_gui.core.report._outcome import RowUpload
 from zmed_gui.core.report._xlsx import write_xlsx
 
 
