@@ -149,16 +149,19 @@ def _earlier(rig: Rig, uid: str, events: list[tuple[dict[str, object], EventStat
     rig.journal.finish_upload(uid, UploadStatus.COMPLETED, "done")
 
 
-@pytest.mark.parametrize("step", [2, 5_000])
+@pytest.mark.parametrize(("step", "encode"), [(2, 20_000), (5_000, 20_000), (2, 3), (3, 3), (4, 3)])
 def test_repeated_events_use_up_earlier_uploads_across_slices(
     rig: Rig,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     step: int,
+    encode: int,
 ) -> None:
     from tests.core._upload_helpers import event
     from zmed_gui.core.upload import UploadItem, _planning
 
     monkeypatch.setattr(_planning, "_STEP", step)  # a slice of candidates at a time
+    # slices of keys within one encoded slice, and across two (the keys cut in C, or not)
+    monkeypatch.setattr(_planning, "_ENCODE_STEP", encode)
     a, b, c = event(1), event(2), event(3)
     ok, unsure = EventStatus.ACCEPTED, EventStatus.UNCERTAIN
     _earlier(rig, "up0", [(a, ok), (b, ok)])

@@ -470,6 +470,18 @@ def plan_upload(
         block, i = divmod(pos, per)
         return key_slices[block][i * width : (i + 1) * width]
 
+    def keys(positions: Sequence[int]) -> Iterator[bytes]:
+        """``map(key, positions)``; a run within one encoded slice (a new upload's
+        candidates are a range) is cut by slice objects made in C, not a call each."""
+        if isinstance(positions, range) and positions.step == 1 and len(positions):
+            block, first = divmod(positions.start, per)
+            if (positions.stop - 1) // per == block:
+                lo = first * width
+                hi = lo + len(positions) * width
+                cuts = map(slice, range(lo, hi, width), range(lo + width, hi + width, width))
+                return map(key_slices[block].__getitem__, cuts)
+        return map(key, positions)
+
     # Per hash, the earlier uploads still to match, oldest first: one upload ID alone as
     # a str (the common case: no list per event), more as a list. Asked a slice of
     # candidates at a time (never a copy of every hash, nor a dict of them all): each
@@ -498,7 +510,7 @@ def plan_upload(
     total = len(candidates)
     for start in range(0, total, _STEP):
         step(start, total, "Checking what was sent before…")
-        counts = Counter(key(p) for p in candidates[start : start + _STEP])
+        counts = Counter(keys(candidates[start : start + _STEP]))
         new = {
             h: None
             for h in counts
