@@ -539,7 +539,7 @@ def test_counts_on_the_upload_step_agree_in_number_and_follow_the_locale() -> No
     )  # fmt: skip
     assert result_title(one).startswith("Done: the event was received by Zuora.")
     held = SimpleNamespace(excel_row=3)
-    plan = SimpleNamespace(duplicates=[], uncertain=[held], to_send=[object()])
+    plan = SimpleNamespace(duplicates=[], uncertain=[held], to_send=[SimpleNamespace(excel_row=9)])
     # what Zuora does not have, never "new" nor "not received before": the walk's two
     # "new" events were ones the meter had rejected (after receipt), sent again as they were
     assert "Send only the 1 event Zuora does not have, to be safe" in guard_text(plan)[0]
@@ -623,3 +623,54 @@ def test_the_last_look_counts_the_events_refused_before() -> None:
     look = LastLook(events=7, refused_before=2)
     text = look_text(look, conn, target, demo_schema())
     assert "Events to send: 7\n    of which 2 were refused before and go again unchanged" in text
+
+
+def test_a_repeated_row_left_out_last_time_is_not_sent_as_new_when_the_file_comes_back(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """The walk: Excel row 5 repeats row 4 (Review warns of it) and was left out; the file
+    reopened, the guard's safe button sent row 5 as "the 1 event the emulator does not
+    have", so the usage was counted twice."""
+    from zmed_gui.emulator import demo_config
+
+    emu = Emulator(demo_config()).start()
+    try:
+        data = rows(4)
+        data.insert(3, list(data[2]))  # Excel row 5 repeats row 4
+        path = write(tmp_path / "usage.xlsx", data)
+        state = demo_app_state(emu)
+        table = load_and_map(state, path)
+        state.set_validation(
+            validate(table, state.schema, state.mapping, state.options, excluded=[3])
+        )
+        step = make_upload_step(qtbot, state)
+        assert upload(qtbot, step).accepted == 4
+
+        load(state, path)  # reopened: the repeated row is in again
+        with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
+            step.start_button.click()
+        box: QMessageBox = shown.args[0]
+        assert "1 more event here is a copy of an event the local emulator already has" in (
+            box.text()
+        )
+        assert "Excel row 5" in box.text()
+        assert "Copies of events already received (Excel rows): 5" in box.detailedText()
+        assert button_for(box, GuardChoice.SEND_NEW).isHidden()  # nothing new to send
+        assert box.defaultButton() is button_for(box, GuardChoice.CANCEL)
+        with qtbot.waitSignal(step.upload_stopped, timeout=5_000):
+            button_for(box, GuardChoice.CANCEL).click()
+
+        # with a new row too: the safe button sends only it, and the details name it
+        load(state, write(tmp_path / "more.xlsx", [*data, *rows(1, start=9)]))
+        with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:
+            step.start_button.click()
+        box = shown.args[0]
+        new = button_for(box, GuardChoice.SEND_NEW)
+        assert new.text() == "Send only the 1 event the local emulator does not have"
+        assert "sent by the first button (Excel rows): 7" in box.detailedText()
+        with qtbot.waitSignal(step.upload_finished, timeout=20_000) as done:
+            new.click()
+        assert done.args[0].accepted == 1
+        assert received(emu).count(data[2][0]) == 1  # the repeated row never went
+    finally:
+        emu.stop()

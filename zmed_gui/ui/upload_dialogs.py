@@ -94,6 +94,21 @@ def guard_text(
         rows = ", ".join(n(f.item.excel_row) for f in plan.duplicates[:50])
         more = "…" if len(plan.duplicates) > 50 else ""
         details.append(f"Already received (Excel rows): {rows}{more}")
+    copies = getattr(plan, "copies", ())
+    if copies:
+        one = len(copies) == 1
+        first = copies[0]
+        held = "It is" if one else "They are"
+        lines.append(
+            f"{counted(len(copies), 'more event')} here {'is a copy' if one else 'are copies'} "
+            f"of {'an event' if one else 'events'} {service} already has once (for example "
+            f"Excel row {n(first.item.excel_row)}): the file holds more copies than {service} "
+            f"received, as when a repeated row was left out last time. {held} held back; send "
+            "all only if the usage really happened again."
+        )
+        rows = ", ".join(n(f.item.excel_row) for f in copies[:50])
+        more = "…" if len(copies) > 50 else ""
+        details.append(f"Copies of events already received (Excel rows): {rows}{more}")
     if plan.uncertain:
         lines.append(
             f"{counted(len(plan.uncertain), 'event')} sent by an earlier upload never got "
@@ -117,17 +132,20 @@ def guard_text(
         more = "…" if refused > 50 else ""
         details.append(f"Refused before (Excel rows): {rows}{more}")
     new = len(plan.to_send)
-    if new and (plan.duplicates or plan.uncertain):
+    if new and (plan.duplicates or plan.uncertain or copies):
         lines.append(
             f"Send only the {counted(new, 'event')} {service} does not have, to be safe; "
             "sending the others again may bill your customers twice."
         )
+        rows = ", ".join(n(i.excel_row) for i in plan.to_send[:50])
+        more = "…" if new > 50 else ""
+        details.insert(0, f"Not in {service}, sent by the first button (Excel rows): {rows}{more}")
     elif new:
         lines.append(f"None of these events is already in {service}: nothing is counted twice.")
     else:
         # Not a dead end: a row put back in on purpose (two real, identical usages) can
         # still go, and the user is told what that means before choosing.
-        again = len(plan.duplicates) + len(plan.uncertain)
+        again = len(plan.duplicates) + len(plan.uncertain) + len(copies)
         them = "it" if again == 1 else "them"
         lines.append(
             f"Every event here was sent before. Send {them} again only if the usage really "
@@ -150,7 +168,7 @@ def duplicate_guard(
     Buttons carry their :class:`GuardChoice` in the ``choice`` property.
     """
     text, details = guard_text(plan, earlier, service)
-    again = len(plan.duplicates) + len(plan.uncertain)
+    again = len(plan.duplicates) + len(plan.uncertain) + len(getattr(plan, "copies", ()))
     box = QMessageBox(parent)
     box.setWindowTitle(
         f"Some events may already be in {service}" if again else "Some events were refused before"

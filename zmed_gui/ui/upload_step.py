@@ -566,7 +566,7 @@ class UploadStep(DispatchesHoldingGil, QWidget):
             self.state.set_resume_candidates([])
         # Ask only about what would be held back; a plan that already sends them anyway
         # (the user chose "Send all" or "Resend") lists them too.
-        held_back = (plan.duplicates and not plan.options.allow_duplicates) or (
+        held_back = ((plan.duplicates or plan.copies) and not plan.options.allow_duplicates) or (
             plan.uncertain and not plan.options.resend_uncertain
         )
         # Events Zuora refused before, going again unchanged: asked once (a resend the user

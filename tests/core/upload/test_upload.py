@@ -349,10 +349,16 @@ def test_duplicates_skipped_by_default_even_from_another_file(rig: Rig) -> None:
 def test_identical_rows_count_as_a_multiset(rig: Rig) -> None:
     twins = [UploadItem(0, 2, event(1)), UploadItem(1, 3, event(1)), UploadItem(2, 4, event(2))]
     assert rig.send(twins).accepted == 3
+    assert rig.send(twins).skipped_duplicates == 3  # each earlier copy covers one here
+    # A third copy of an event Zuora has twice is held back (a repeated row left out last
+    # time is the likely cause, not new usage): sent only when duplicates are allowed.
     again = rig.send([*twins, UploadItem(3, 5, event(1))])
-    assert again.skipped_duplicates == 3 and again.accepted == 1
-    assert again.row_outcomes[3].status == "accepted"
-    assert rig.received()["C000001"] == 3
+    assert again.skipped_duplicates == 4 and again.accepted == 0
+    assert again.row_outcomes[3].status == "skipped (already sent)"
+    assert "more copies" in again.row_outcomes[3].message
+    assert rig.received()["C000001"] == 2
+    anyway = rig.send([*twins, UploadItem(3, 5, event(1))], allow_duplicates=True)
+    assert anyway.accepted == 4 and rig.received()["C000001"] == 2 + 3
 
 
 def test_cancel_then_resume_sends_the_rest_once(rig: Rig) -> None:

@@ -193,7 +193,9 @@ class UploadPlan:
     ``meter_deduplicates``), ``already_done`` (resume: accepted or rejected in this upload
     before), ``too_large`` (one event alone is over the payload limit; never sent),
     ``refused_before`` (refused by Zuora in an earlier upload; also in ``to_send``, with
-    the reasons given then in ``refusal_reasons``: the first few hundred, counted).
+    the reasons given then in ``refusal_reasons``: the first few hundred, counted),
+    ``copies`` (further copies of an event already accepted, beyond the number accepted:
+    held back like ``duplicates``, or also in ``to_send`` when ``allow_duplicates``).
     """
 
     upload_id: str
@@ -216,6 +218,11 @@ class UploadPlan:
     # sent, or after receipt): not a double bill, but likely refused again.
     refused_before: Sequence[UploadItem] = field(default_factory=list)
     refusal_reasons: dict[str, int] = field(default_factory=dict)  # reason -> events (sample)
+    # More copies of an event here than Zuora received: the copies over that number (the
+    # same customer, usage, date and quantity as an event already in Zuora). Held back
+    # like ``duplicates`` unless ``allow_duplicates``: an extra copy is far likelier a
+    # repeated row (one the user left out last time) than new usage.
+    copies: Sequence[DuplicateFinding] = field(default_factory=list)
     invalid_rows: list[int] = field(default_factory=list)
     batches_total: int = 0
     track_id: str = ""
@@ -264,6 +271,14 @@ class UploadPlan:
             parts.append(
                 f"{len(self.duplicates):,} events ({rows}) were already accepted for this meter "
                 f"by an earlier upload and {verb}."
+            )
+        if self.copies:
+            verb = "will be sent anyway" if self.options.allow_duplicates else "will be skipped"
+            rows = _rows_text([d.item.excel_row for d in self.copies[:5]], total=len(self.copies))
+            parts.append(
+                f"{len(self.copies):,} events ({rows}) are further copies of events already "
+                f"accepted for this meter (the file holds more copies than were accepted) and "
+                f"{verb}."
             )
         if self.uncertain:
             verb = (
@@ -490,11 +505,17 @@ def plan_upload(
     uncertain_left: dict[bytes, str | list[str]] = {}
     # Refused by Zuora before (not a multiset: each occurrence sent again is told of it).
     refused: set[bytes] = set()
+    # Accepted before, by this upload (the last one found): a copy left over once each
+    # earlier acceptance has covered an occurrence is another copy of an event Zuora has.
+    received: dict[bytes, str] = {}
 
     def learn(found: dict[bytes, list[tuple[EventStatus, str]]]) -> None:
         for h, earlier in found.items():
             if any(s == EventStatus.REJECTED for s, _uid in earlier):
                 refused.add(h)
+            for s, uid in earlier:
+                if s == EventStatus.ACCEPTED:
+                    received[h] = uid
             for st, left in (
                 (EventStatus.ACCEPTED, accepted_left),
                 (EventStatus.UNCERTAIN, uncertain_left),
@@ -550,6 +571,9 @@ def plan_upload(
     held: dict[str, tuple[EventStatus, str]] = {}
     refused_before = plan.refused_before
     assert isinstance(refused_before, _Picked)
+    copies = plan.copies
+    assert isinstance(copies, _Findings)
+    copied: dict[str, tuple[EventStatus, str]] = {}
     if not accepted_left and not uncertain_left and not refused:  # nothing sent before
         send = candidates
         candidates = ()
@@ -584,6 +608,19 @@ def plan_upload(
                         EventStatus.HELD,
                         f"Not sent again: upload {uid} sent this event without an answer.",
                     )
+                plan.marks[pos] = mark
+        elif (uid := received.get(h)) is not None:  # one more copy than Zuora has
+            copies.add(pos, uid)
+            if options.allow_duplicates:
+                send_list.append(pos)
+            else:
+                mark = copied.get(uid)
+                if mark is None:
+                    text = (
+                        f"Not sent: a copy of an event already received by upload {uid}; the "
+                        "file holds more copies of it than were received."
+                    )
+                    mark = copied[uid] = (EventStatus.SKIPPED, text)
                 plan.marks[pos] = mark
         else:
             send_list.append(pos)
@@ -643,6 +680,7 @@ def _lazy_lists(plan: UploadPlan) -> None:
     plan.already_done = _Picked(items)
     plan.too_large = _Picked(items)
     plan.refused_before = _Picked(items)
+    plan.copies = _Findings(items)
 
 
 def _safe_to_resend(plan: UploadPlan, item: UploadItem) -> bool:
