@@ -535,3 +535,35 @@ def test_extreme_dates_are_problems_not_crashes(fmt: DateTimeFormat, cell: Any) 
     for zone in (BERLIN, dt.UTC, resolve_timezone("Pacific/Kiritimati")):
         result = dt_converter(fmt, zone=zone)(cell)
         assert isinstance(result, str | int | Problem | Flagged)
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "meant"),
+    [
+        ("3,000", 3, "3000"),
+        ("12,500 €", 12.5, "12500"),
+        ("-3,000", -3, "-3000"),
+        ("(1,250)", -1.25, "-1250"),
+    ],
+)
+def test_a_thousands_comma_under_the_decimal_comma_option_is_a_warning(
+    text: str, sent: float, meant: str
+) -> None:
+    # The walk: "1,5" got the advice to turn on the decimal comma; then "3,000" in the same
+    # column went out as 3, green and without a word (a thousandth of the usage).
+    for ftype in (FieldType.NUMBER, FieldType.INTEGER):
+        conv = FieldConverter(ftype, ConversionOptions(decimal_comma=True))
+        got = conv.convert(text)
+        if ftype is FieldType.INTEGER and sent != int(sent):
+            assert isinstance(got, Problem) and got.code == "not_whole"
+            continue
+        assert isinstance(got, Flagged) and got.code == "ambiguous_number"
+        assert got.value == sent and f"if it means {meant}" in got.message
+        assert conv.convert_all([text, "1,5"])[0] == got  # the column path says the same
+
+
+@pytest.mark.parametrize("text", ["1,5", "0,125", "12,3456", "1.234,567", "3000", "1,25"])
+def test_decimal_commas_that_read_one_way_only_are_not_flagged(text: str) -> None:
+    got = FieldConverter(FieldType.NUMBER, ConversionOptions(decimal_comma=True)).convert(text)
+    assert isinstance(got, int | float), got
+    assert FieldConverter(FieldType.NUMBER, ConversionOptions()).convert("3,000") == 3000

@@ -140,6 +140,11 @@ _OPTION_PATTERNS = {
 PERIOD_SAMPLE = 10_000  # cells of a column its middle day is found from
 
 
+# Text that is a number both ways: one comma with three digits after it ("3,000", "-12,500
+# €"): with the decimal comma 3 and 12.5, with a thousands comma 3000 and 12500.
+_THOUSANDS_LOOK = re.compile(r"[(+\-−$€£¥₹\s]*(?P<num>[1-9][0-9]{0,2},[0-9]{3})[)$€£¥₹\s]*")
+
+
 class FieldConverter:
     """Converts the cells of one field (from one column) with fixed settings.
 
@@ -428,6 +433,22 @@ class FieldConverter:
                     "negative",
                     f"found the negative quantity {number}; expected zero or more, unless "
                     "this row is meant as a credit",
+                )
+            if (
+                self.options.decimal_comma
+                and value.__class__ is str
+                and number.__class__ in (int, float)
+                and (m := _THOUSANDS_LOOK.fullmatch(value.strip(WS))) is not None
+            ):
+                # "3,000" with the decimal comma is 3; written by someone with a thousands
+                # comma it is 3000 (the walk's column held both "1,5" and "3,000")
+                grouped = ("-" if number < 0 else "") + m["num"].replace(",", "")
+                return Flagged(
+                    number,
+                    "ambiguous_number",
+                    f"found {show(value)}, which the decimal-comma option reads as "
+                    f"{show(number)}; if it means {grouped} (a thousands comma), write "
+                    f"{grouped}",
                 )
             return number
         if ftype is FieldType.BOOLEAN:

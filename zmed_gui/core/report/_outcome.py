@@ -44,6 +44,7 @@ PROBLEM_WORDS = {
     "future_date": "Date in the future",
     "date_outside_period": "Date outside the period",
     "negative": "Negative number",
+    "ambiguous_number": "Number readable two ways",
     "duplicate": "Duplicate row",
 }
 
