@@ -678,6 +678,22 @@ def test_a_group_says_when_its_cells_have_different_problems() -> None:
     assert one.headline().startswith("Found 'x'; expected a number")
 
 
+def test_a_decimal_comma_hint_is_not_the_headline_of_other_bad_numbers() -> None:
+    """The walk: "1,5" (turn on the decimal comma) and "12 units" were one group headed by
+    the decimal-comma advice, which does not fix "12 units" (both messages end in a value)."""
+    n = 4
+    qty: list[CellValue] = ["1,5", "12 units", "2,25", "7 pcs"]
+    table = make_table([[f"C{i}" for i in range(n)], ["API"] * n, ["2025-11-01"] * n, qty])
+    [group] = run(table).summary()
+    assert group.count == 4 and group.kinds == 2 and group.mixed
+    assert group.headline() == "2 different problems"
+    assert "decimal-comma" in group.examples[0] and "'12 units'" in group.examples[1]
+    commas = make_table([[f"C{i}" for i in range(2)], ["API"] * 2, ["2025-11-01"] * 2,
+                         ["1,5", "2,25"]])  # fmt: skip
+    [one] = run(commas).summary()
+    assert one.kinds == 1 and "decimal-comma option" in one.headline()
+
+
 def test_duplicates_of_different_rows_are_one_kind_of_problem() -> None:
     n = 4
     table = make_table([["C1"] * n, ["API"] * n, ["2025-11-01"] * n, [1] * n])

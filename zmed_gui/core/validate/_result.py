@@ -13,6 +13,7 @@ import bisect
 import dataclasses
 import itertools
 import operator
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -108,6 +109,7 @@ class ProblemGroup:
 EXAMPLES = 3  # examples kept per group, one per kind
 
 _VALUE_CHARS = "0123456789'\""  # a value shown in a message ends with one of these
+_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|[0-9][0-9.,]*")
 
 
 def without_place(message: str) -> str:
@@ -132,7 +134,12 @@ def problem_kind(message: str) -> str:
         return sep + expected
     text = without_place(message)
     last = max(text.rfind(c) for c in _VALUE_CHARS)
-    return text[last + 1 :] if last >= 0 else text
+    tail = text[last + 1 :] if last >= 0 else text
+    if tail.strip(" ."):
+        return tail
+    # It ends with a value ("...; turn on the decimal-comma option or write it as 1234.50"):
+    # its words with the values taken out (not a suffix: such groups take the slow path).
+    return _VALUES.sub("…", text)
 
 
 def status_of(issues: Sequence[Issue] | None) -> RowStatus:
