@@ -504,3 +504,26 @@ def test_the_title_names_the_app_once(qtbot: Any, window: MainWindow, tmp_path: 
     update_status(window)
     assert window.windowTitle() == "usage.xlsx (demo)"
     window.state._demo = False
+
+
+def test_the_offer_counts_what_the_meter_kept_and_says_where_it_went(tmp_path: Path) -> None:
+    """The walk: 9,830 events received, then checked with the meter (accepted -> kept);
+    the offer said "0 of 60,000 events were handled (0 accepted), 50,170 were not sent"."""
+    from zmed_gui.core.journal import BatchStatus, EventStatus, Journal, UploadStatus
+    from zmed_gui.ui.upload_dialogs import resume_text
+
+    with Journal(tmp_path / "j.sqlite3") as j:
+        j.create_upload(
+            upload_id="u2", file_name="usage.xlsx", sheet="Usage", fingerprint="fp",
+            connection="Demo", meter_url="http://127.0.0.1:8123/usage/bulk/1", meter_key="m|2",
+            track_id="t-2",
+            events=[(i, i, i + 2, f"h{i}", EventStatus.PENDING, "") for i in range(6)],
+        )  # fmt: skip
+        seq = j.begin_batch("u2", [0, 1, 2], [2, 3, 4], sending=True)
+        j.end_batch("u2", seq, BatchStatus.ACCEPTED, request_id="rq-2", track_echo="t-2")
+        j.set_event_statuses("u2", [(0, EventStatus.KEPT, ""), (1, EventStatus.KEPT, "")])
+        j.finish_upload("u2", UploadStatus.INTERRUPTED, "cancelled")
+        [record] = j.find_interrupted_uploads()
+    text = resume_text(record)
+    assert "An upload to the demo's local emulator did not finish" in text
+    assert "3 of 6 events were handled (3 received), 3 were not sent yet" in text

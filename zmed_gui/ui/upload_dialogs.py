@@ -11,10 +11,12 @@ import logging
 import re
 from enum import Enum
 from typing import Any
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
+from zmed_gui.core.connections import is_loopback_host
 from zmed_gui.core.journal import JournalDamaged, abandon_upload, find_interrupted_uploads
 from zmed_gui.ui import jobs
 from zmed_gui.ui.journal_dialog import journal_damaged_box
@@ -255,12 +257,30 @@ def resend_question(
     return box
 
 
+def _received(record: Any) -> int:
+    """Events of an upload Zuora received: accepted, and those the meter was seen to keep
+    ("Check with Zuora" turns accepted into kept)."""
+    return int(record.accepted) + int(getattr(record, "kept", 0))
+
+
+def _went_to(record: Any) -> str:
+    """Where an upload went, in words: the demo's emulator, or the Zuora host."""
+    host = urlsplit(str(getattr(record, "meter_url", ""))).hostname or ""
+    if not host:
+        return "Zuora"
+    return "the demo's local emulator" if is_loopback_host(host) else host
+
+
 def resume_text(record: Any) -> str:
-    done = record.accepted + record.rejected
+    received = _received(record)
+    refused = int(record.rejected) + int(getattr(record, "rejected_after_receipt", 0))
+    done = received + refused + int(getattr(record, "skipped", 0))
     return (
-        f"An upload did not finish: {record.file_name}, sheet '{record.sheet}', started "
-        f"{when(record.started)}. {n(done)} of {n(record.events_total)} events were handled "
-        f"({n(record.accepted)} accepted), {n(record.pending)} were not sent yet"
+        f"An upload to {_went_to(record)} did not finish: {record.file_name}, sheet "
+        f"'{record.sheet}', started {when(record.started)}. {n(done)} of "
+        f"{n(record.events_total)} events were handled ({n(received)} received"
+        + (f", {n(refused)} refused" if refused else "")
+        + f"), {n(record.pending)} were not sent yet"
         + (f" and {n(record.uncertain)} got no answer" if record.uncertain else "")
         + ".\n\nTo finish it, open the same file with the same mapping and press Upload: "
         "zmed-gui sends only what is missing, never anything twice."
@@ -278,8 +298,8 @@ def resume_offer(parent: QWidget | None, records: list[Any]) -> QMessageBox:
         text += f"\n\n{n(len(records) - 1)} more unfinished uploads are listed below."
         box.setDetailedText(
             "\n".join(
-                f"{r.file_name} '{r.sheet}', {when(r.started)}: {n(r.accepted)} of "
-                f"{n(r.events_total)} accepted (upload {_short(r.upload_id)})"
+                f"{r.file_name} '{r.sheet}', {when(r.started)}: {n(_received(r))} of "
+                f"{n(r.events_total)} received by {_went_to(r)} (upload {_short(r.upload_id)})"
                 for r in records
             )
         )
