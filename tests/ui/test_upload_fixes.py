@@ -392,6 +392,11 @@ def test_rows_to_fix_go_out_and_come_back_and_only_they_are_sent(
     assert step.start_button.text() == "Upload 2 events"
     assert upload(qtbot, step).accepted == 2
     assert received(emulator) == sorted(f"ACC-{i:04d}" for i in range(8))
+    # the totals are this upload's; the walk read "received before: 0" as the whole file's
+    assert (
+        "This upload was of 2 rows only; 6 other rows of the file were received by the local "
+        "emulator in an earlier upload" in step.result_box.result_title.text()
+    )
 
     # the journal's guard keeps the rest out: a full upload now finds only duplicates
     with qtbot.waitSignal(step.guard_shown, timeout=10_000) as shown:

@@ -812,6 +812,19 @@ class UploadStep(DispatchesHoldingGil, QWidget):
                 f"Upload to send {'it' if len(self._pending) == 1 else 'them'} (only "
                 f"{'it' if len(self._pending) == 1 else 'those'})."
             )
+        rows = self._rows_only
+        if rows is not None and not result.dry_run and isinstance(merged, dict):
+            # The totals are this upload's: say it was of some rows only, and what the
+            # file's other rows had (the walk read "received before: 0" as the whole file).
+            accepted = RowOutcome.ACCEPTED
+            before = sum(1 for r, up in merged.items() if r not in rows and up.status == accepted)
+            if before:
+                self.result_box.add_note(
+                    f"This upload was of {counted(len(rows), 'row')} only; "
+                    f"{counted(before, 'other row')} of the file "
+                    f"{'was' if before == 1 else 'were'} received by {self._service} in an "
+                    "earlier upload and not sent again."
+                )
         self._remember_findings(result)
         self._schedule_check(result)
         # The last upload's result and outcomes were let go just now, on this thread, after
