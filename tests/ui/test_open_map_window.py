@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QToolBar
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolBar,
+)
 
 from tests.factories import write_xlsx
 from tests.ui._helpers import demo_app_state
@@ -267,6 +274,41 @@ def test_enter_presses_the_pages_default_button(
     assert window.current_step() == REVIEW
     qtbot.waitUntil(lambda: window.state.validation is not None, timeout=15_000)
     idle(qtbot, window)
+
+
+def test_focus_never_falls_to_a_step_button_when_the_pages_button_greys_out(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    """The walk: after Check data (and after an upload) the focus sat on "1 Open", so the
+    next Enter went back to step 1."""
+    window.show()
+    qtbot.waitExposed(window)
+    QApplication.setActiveWindow(window)
+    path = write_xlsx(tmp_path / "six.xlsx", [FIVE, *FIVE_DATA], sheet="Usage")
+    open_and_load(qtbot, window, path)
+    assert window.current_step() == MAP
+    button = window.map_step.check_button
+    button.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(button.hasFocus)
+    qtbot.keyClick(button, Qt.Key.Key_Return)  # Check data: Map's button is gone with Map
+    qtbot.waitUntil(lambda: window.current_step() == REVIEW, timeout=15_000)
+    idle(qtbot, window)
+    qtbot.wait(50)
+    assert QApplication.focusWidget() not in window.step_bar.buttons
+    # a page's focused button greyed out while it works (Upload while sending): Qt hands
+    # the focus on along the tab chain, which wraps round to the step buttons
+    page = window.stack.currentWidget()
+    buttons = [b for b in page.findChildren(QPushButton) if b.isVisible() and b.isEnabled()]
+    last = buttons[-1]
+    last.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(last.hasFocus)
+    for b in buttons:
+        b.setEnabled(False)
+    qtbot.wait(50)
+    focus = QApplication.focusWidget()
+    assert focus not in window.step_bar.buttons, focus
+    for b in buttons:
+        b.setEnabled(True)
 
 
 def test_the_focused_button_has_a_visible_ring(qtbot: Any, window: MainWindow) -> None:

@@ -23,9 +23,11 @@ from PySide6.QtGui import (
     QShowEvent,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMenu,
+    QPushButton,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
@@ -191,6 +193,9 @@ class MainWindow(DispatchesHoldingGil, QMainWindow):
         main_status.build_status_bar(self)
 
         self.step_bar.step_clicked.connect(self._on_step_bar_step_clicked)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_app_focus_changed)
         for signal in (
             self.state.table_changed,
             self.state.mapping_changed,
@@ -465,6 +470,31 @@ class MainWindow(DispatchesHoldingGil, QMainWindow):
 
     def _on_state_busy_changed(self, busy: bool) -> None:
         main_status.show_busy(self, busy)
+
+    def _on_app_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        """A page's focused button greyed out while it works (Check data, Upload) hands
+        the focus on to the next widget: a step button, where Enter meant "go back to
+        step 1". The focus goes to the page instead, so Enter presses its default button
+        once it is enabled again."""
+        if new is None or new not in self.step_bar.buttons or old is None:
+            return
+        if old.isEnabled() and old.isVisible():
+            return  # the user moved it (Tab, a click): theirs
+        page = self.stack.currentWidget()
+        if page is not None and old.window() is self:
+            QTimer.singleShot(0, page, lambda: self._focus_page(page))
+
+    def _focus_page(self, page: QWidget) -> None:
+        if page is not self.stack.currentWidget():
+            return
+        focus = QApplication.focusWidget()
+        if focus is not None and focus not in self.step_bar.buttons:
+            return
+        for button in page.findChildren(QPushButton):
+            if button.isDefault() and button.isVisible() and button.isEnabled():
+                button.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+        page.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_step_bar_step_clicked(self, index: int) -> None:
         self.go_to(index)
