@@ -403,6 +403,16 @@ def test_constants_are_converted_once() -> None:
     assert result.events[0]["Quantity"] == 1.5  # type: ignore[index]
 
 
+def test_an_ambiguous_constant_date_is_not_told_of_its_column() -> None:
+    # The walk: a constant 05/11/2026 was refused because "no date in this column has a
+    # day above 12": a constant has no column, so no other date can ever tell.
+    mapping = default_mapping()
+    mapping.sources["UsageDate"] = FieldSource(constant="05/11/2026")
+    [problem] = check_mapping(good_table(), default_schema(), mapping)
+    assert "could be 5 November or May 11" in problem and "column" not in problem
+    assert "write it year first (for example 2026-11-05)" in problem
+
+
 def test_constant_warning_and_empty_constant() -> None:
     mapping = default_mapping()
     mapping.sources["Quantity"] = FieldSource(constant="-1")

@@ -62,7 +62,7 @@ class ReconcileResult:
     def message(self) -> str:
         """What the meter said, and what to do: the sentence every face shows."""
         parts = [
-            f"The meter kept {self.kept:,} events, {self.rejected:,} "
+            f"The meter kept {self.kept:,} event{'' if self.kept == 1 else 's'}, {self.rejected:,} "
             f"{'was' if self.rejected == 1 else 'were'} rejected after receipt, and "
             f"{self.unknown:,} {'is' if self.unknown == 1 else 'are'} not known yet."
         ]

@@ -144,9 +144,15 @@ def plan_fields(
         if src.constant is not None:
             value = converter(src.constant)
             if isinstance(value, Problem):
+                why = value.message
+                if value.code == "ambiguous_date":
+                    # one value, not a column: no other date can tell the order
+                    why = why.split(", and no date in this column", 1)[0] + (
+                        "; write it year first (for example 2026-11-05) or choose the "
+                        "day/month order"
+                    )
                 problems.append(
-                    f"The constant {show(src.constant)} for {f.name} cannot be used: "
-                    f"{value.message}."
+                    f"The constant {show(src.constant)} for {f.name} cannot be used: {why}."
                 )
                 continue
             if value is EMPTY:
