@@ -164,3 +164,18 @@ def test_the_field_editor_imports_a_meter_definition(qtbot: Any, tmp_path: Path)
     editor.import_json(meter_file(tmp_path))
     qtbot.waitUntil(lambda: editor.table.rowCount() == 5, timeout=10_000)
     assert editor.schema().field("UsageDate").date_format == ZULU  # type: ignore[union-attr]
+
+
+def test_the_format_examples_follow_the_chosen_zone(qtbot: Any) -> None:
+    """The walk: "Send date-times as" showed +01:00 while the time zone was UTC."""
+    from zmed_gui.core.convert import ConversionOptions
+    from zmed_gui.ui.map_options import ConversionOptionsPanel
+
+    panel = ConversionOptionsPanel()
+    qtbot.addWidget(panel)
+    panel.set_options(ConversionOptions(timezone="UTC"))
+    texts = [panel.format_combo.itemText(i) for i in range(panel.format_combo.count())]
+    assert texts[0].startswith("2026-11-26T09:30:00+00:00") and "+01:00" not in " ".join(texts)
+    panel.zone_combo.setCurrentIndex(panel.zone_combo.findData("America/New_York"))
+    assert panel.format_combo.itemText(0).startswith("2026-11-26T09:30:00-05:00")
+    assert panel.format_combo.itemText(1).startswith("2026-11-26T14:30:00Z")

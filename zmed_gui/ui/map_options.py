@@ -7,6 +7,7 @@ those formats win over the choice here.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 import zoneinfo
@@ -24,7 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from zmed_gui.core.convert import ConversionOptions, DateOrder, DateTimeFormat
+from zmed_gui.core.convert import (
+    ConversionOptions,
+    DateOrder,
+    DateTimeFormat,
+    resolve_timezone,
+)
 from zmed_gui.core.errors import ZmedError
 from zmed_gui.core.meterdef import format_example
 from zmed_gui.core.schema import SchemaField
@@ -53,6 +59,26 @@ def remember_options(options: ConversionOptions) -> None:
         settings.datetime_format = options.datetime_format
 
     settings_store.update(change)  # written soon, in a job
+
+
+def format_examples(zone: dt.tzinfo) -> list[tuple[DateTimeFormat, str]]:
+    """Each date-time format with 26 November 2026, 09:30 in ``zone`` as it would be sent
+    (the offset and the UTC time follow the chosen zone)."""
+    local = dt.datetime(2026, 11, 26, 9, 30, tzinfo=zone)
+    offset = local.strftime("%z") or "+0000"
+    colon = f"{offset[:3]}:{offset[3:]}"
+    utc = local.astimezone(dt.UTC)
+    return [
+        (DateTimeFormat.RFC3339_OFFSET, f"2026-11-26T09:30:00{colon} (with offset, recommended)"),
+        (DateTimeFormat.RFC3339_UTC, f"{utc:%Y-%m-%dT%H:%M:%S}Z (in UTC)"),
+        (DateTimeFormat.LOCAL_NO_ZONE, "2026-11-26T09:30:00 (no zone)"),
+        (DateTimeFormat.DATE_ONLY, "2026-11-26 (date only)"),
+        (DateTimeFormat.OFFSET_NO_COLON, f"2026-11-26T09:30:00{offset} (offset without a colon)"),
+        (
+            DateTimeFormat.EPOCH_MS,
+            f"{int(local.timestamp()) * 1000} (milliseconds since 1970, as a number)",
+        ),
+    ]
 
 
 class ConversionOptionsPanel(QGroupBox):
@@ -88,14 +114,7 @@ class ConversionOptionsPanel(QGroupBox):
         self.comma_check.setToolTip("Numbers typed as text use a comma before the decimals.")
         self.format_combo = QComboBox()
         self.format_combo.setAccessibleName("Date-time format sent to Zuora")
-        for fmt, text in (
-            (DateTimeFormat.RFC3339_OFFSET, "2026-11-26T09:30:00+01:00 (with offset, recommended)"),
-            (DateTimeFormat.RFC3339_UTC, "2026-11-26T08:30:00Z (in UTC)"),
-            (DateTimeFormat.LOCAL_NO_ZONE, "2026-11-26T09:30:00 (no zone)"),
-            (DateTimeFormat.DATE_ONLY, "2026-11-26 (date only)"),
-            (DateTimeFormat.OFFSET_NO_COLON, "2026-11-26T09:30:00+0100 (offset without a colon)"),
-            (DateTimeFormat.EPOCH_MS, "1795681800000 (milliseconds since 1970, as a number)"),
-        ):
+        for fmt, text in format_examples(dt.timezone(dt.timedelta(hours=1))):
             self.format_combo.addItem(text, fmt.value)
         zone_label = QLabel("&Time zone:")
         zone_label.setBuddy(self.zone_combo)
@@ -120,6 +139,7 @@ class ConversionOptionsPanel(QGroupBox):
         layout.setColumnStretch(3, 1)
         self._setting = False
         self.zone_combo.activated.connect(self._on_any_changed)
+        self.zone_combo.currentIndexChanged.connect(self._show_examples)
         zone_edit = self.zone_combo.lineEdit()
         assert zone_edit is not None  # the combo is editable
         zone_edit.editingFinished.connect(self._on_zone_edit_finished)
@@ -143,6 +163,17 @@ class ConversionOptionsPanel(QGroupBox):
             self.comma_check.setChecked(options.decimal_comma)
         finally:
             self._setting = False
+        self._show_examples()
+
+    def _show_examples(self, *_args: object) -> None:
+        """The formats' examples in the zone chosen now (an unknown zone: as they were)."""
+        try:
+            zone = resolve_timezone(self.zone_combo.currentData() or "")
+        except ZmedError:
+            return
+        for i, (fmt, text) in enumerate(format_examples(zone)):
+            if self.format_combo.itemData(i) == fmt.value:
+                self.format_combo.setItemText(i, text)
 
     def show_field_formats(self, fields: Sequence[SchemaField]) -> None:
         """List the fields that carry their meter's own date format (hidden when none do)."""
@@ -184,4 +215,5 @@ class ConversionOptionsPanel(QGroupBox):
 
     def _on_any_changed(self, *_args: object) -> None:
         if not self._setting:
+            self._show_examples()
             self.options_edited.emit()
