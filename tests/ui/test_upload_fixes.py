@@ -350,6 +350,26 @@ def test_the_upload_form_speaks_plainly(qtbot: Any, tmp_path: Path, emulator: Em
     )
     for jargon in ("Tenant limit", "gzip", "Fingerprint", "Zuora-Request-Id", "HTTP 404"):
         assert jargon not in words
+    # the walk: "Events per request", "Requests at a time" read as meant for engineers; the
+    # tenant type sets them, so they wait behind "Sending options", closed at first
+    form = step.form
+    assert not form.batch_spin.isVisibleTo(step) and not form.concurrency_spin.isVisibleTo(step)
+    assert "request" not in words.lower()
+    form.sending_button.click()
+    assert form.batch_spin.isVisibleTo(step) and form.gzip_check.isVisibleTo(step)
+
+
+def test_the_upload_line_counts_the_rows_left_out(
+    qtbot: Any, tmp_path: Path, emulator: Emulator
+) -> None:
+    """The walk: the line named the invalid rows and not the one the user left out."""
+    state = demo_app_state(emulator)
+    table = load_and_map(state, write(tmp_path / "usage.xlsx", rows(5)))
+    state.set_validation(validate(table, state.schema, state.mapping, state.options, excluded=[1]))
+    step = make_upload_step(qtbot, state)
+    step.activate()
+    assert "4 events ready to send." in step.summary_label.text()
+    assert "1 row you left out is not sent either." in step.summary_label.text()
 
 
 # -- rows to fix, out and back in -----------------------------------------------------------------

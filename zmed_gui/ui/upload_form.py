@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QWidget,
 )
 
@@ -117,7 +118,7 @@ class UploadForm(QWidget):
             "How many requests go out side by side. 4 suits most networks; Zuora slows the "
             "upload down by itself when it wants fewer."
         )
-        self.gzip_check = QCheckBox("Send smaller requests (compressed)")
+        self.gzip_check = QCheckBox("Compress each call (quicker on slow networks)")
         self.gzip_check.setToolTip("Compresses each request (gzip): faster on slow networks.")
         self.gzip_check.setChecked(True)
         self.track_edit = QLineEdit()
@@ -131,12 +132,37 @@ class UploadForm(QWidget):
         self.dedup_check.setToolTip(DEDUP_TIP)
         how = QGroupBox("How")
         hf = QFormLayout(how)
-        hf.addRow("Events per request:", self.batch_spin)
-        hf.addRow("Requests at a time:", self.concurrency_spin)
-        hf.addRow("", self.gzip_check)
         hf.addRow("Your reference:", self.track_edit)
         hf.addRow("", self.dry_run_check)
         hf.addRow("", self.dedup_check)
+        # How the events travel: what the connection's tenant type already sets well. Kept
+        # behind a disclosure that starts closed (the walk: "aimed at engineers").
+        self.sending_button = QToolButton()
+        self.sending_button.setText("Sending options")
+        self.sending_button.setCheckable(True)
+        self.sending_button.setAutoRaise(True)
+        self.sending_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.sending_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.sending_button.setAccessibleName("Sending options")
+        self.sending_button.setToolTip(
+            "How many events go in one call to Zuora, how many calls at once, compression: "
+            "the connection's tenant type sets them; change them only if asked to."
+        )
+        self.sending_button.toggled.connect(self._on_sending_button_toggled)
+        hf.addRow(self.sending_button)
+        self._sending_rows: list[QWidget] = []
+        for label, widget in (
+            ("Events per call:", self.batch_spin),
+            ("Calls at the same time:", self.concurrency_spin),
+            ("", self.gzip_check),
+        ):
+            hf.addRow(label, widget)
+            self._sending_rows.append(widget)
+            if label:
+                shown = hf.labelForField(widget)
+                if shown is not None:
+                    self._sending_rows.append(shown)
+        self._on_sending_button_toggled(False)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -147,6 +173,13 @@ class UploadForm(QWidget):
         state.schema_changed.connect(self._on_state_schema_changed)
         self._editable = True
         self._on_state_schema_changed()
+
+    def _on_sending_button_toggled(self, shown: bool) -> None:
+        self.sending_button.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+        for widget in self._sending_rows:
+            widget.setVisible(shown)
 
     def _on_state_schema_changed(self) -> None:
         """The event-ID option only for a meter with an event-ID field (the walk ticked it

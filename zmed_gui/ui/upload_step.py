@@ -483,6 +483,13 @@ class UploadStep(DispatchesHoldingGil, QWidget):
                     )
             if invalid:
                 text += f" {counted(invalid, 'invalid row')} will not be sent."
+            left_out = self._counts.get(RowStatus.EXCLUDED, 0)
+            if left_out:
+                one = left_out == 1
+                text += (
+                    f" {counted(left_out, 'row')} you left out "
+                    f"{'is' if one else 'are'} not sent either."
+                )
             self.summary_label.setText(text + after)
         can = to_send > 0 and not self.busy and self.connection_combo.currentData() is not None
         can = can and (dry_run or not done)
