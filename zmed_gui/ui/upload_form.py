@@ -96,12 +96,12 @@ class UploadForm(QWidget):
         self.target_edit.setToolTip(
             "In Zuora Mediation, open the meter: its page shows the Unique Upload URL."
         )
-        self.target_edit.setAccessibleName("Meter (upload URL or ID)")
+        self.target_edit.setAccessibleName("Meter's upload URL")
         self.target_edit.textChanged.connect(self._on_field_changed)
         where = QGroupBox("Where to")
         wf = QFormLayout(where)
         wf.addRow("Connection:", conn_row)
-        wf.addRow("Meter (&upload URL or ID):", self.target_edit)
+        wf.addRow("Meter's &upload URL:", self.target_edit)
 
         # how
         self.batch_spin = QSpinBox()
