@@ -17,7 +17,13 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from zmed_gui.core.table import SHARE_STEP
-from zmed_gui.core.validate._result import Issue, RowStatus, Severity, ValidationResult
+from zmed_gui.core.validate._result import (
+    HashIndex,
+    Issue,
+    RowStatus,
+    Severity,
+    ValidationResult,
+)
 
 DUPLICATE = "duplicate"
 STEP = SHARE_STEP  # rows per native call when the index is built (see find_duplicates)
@@ -88,20 +94,23 @@ def find_duplicates(result: ValidationResult, hashes: list[int], no_event: list[
     else:
         rows = range(len(hashes))  # no list: a million row numbers are made only once
         keys = hashes
-    # Built backwards, so each hash keeps its first row: in C, no Python loop, a slice at
-    # a time from the end (one dict() over a million rows held the GIL ~375 ms, and the
-    # window froze for as long while the worker validated).
-    first: dict[int, int | list[int]] = {}
+    # Built backwards, so each hash keeps its first row. Into 16 dicts by the hash's low
+    # bits, by a plain loop: one dict of a million rows grew by rehashing it all in one
+    # native call (60-120 ms with the GIL held, while the window waited), and a bulk
+    # update() of a slice is one such call too; a loop lets the GIL go as it runs.
+    index = HashIndex()
+    parts, mask = index.parts(), HashIndex._MASK
     for end in range(len(keys), 0, -STEP):
         start = max(0, end - STEP)
-        first.update(zip(reversed(keys[start:end]), reversed(rows[start:end]), strict=True))
-    result._dups = first
+        for h, i in zip(reversed(keys[start:end]), reversed(rows[start:end]), strict=True):
+            parts[h & mask][h] = i
+    result._dups = index
     result._twins = {}
-    if len(first) == len(keys):
+    if len(index) == len(keys):
         return  # no two events share a hash: no duplicates
     events, statuses, row_issues = result.events, result.statuses, result._row_issues
     twins = result._twins
-    later = [(i, h) for i, h in zip(rows, keys, strict=True) if first[h] != i]
+    later = [(i, h) for i, h in zip(rows, keys, strict=True) if parts[h & mask][h] != i]
     for i, h in later:
         event = events[i]
         assert event is not None

@@ -69,6 +69,40 @@ class Issue:
         return "Row"
 
 
+class HashIndex:
+    """Event hash -> the row (or sorted rows) with it: a dict in 16 parts by the hash's
+    low bits. One dict of a million events grows by rehashing all it holds in one native
+    call (~60 ms with the GIL held, the window waiting); a part is a sixteenth of that."""
+
+    __slots__ = ("_parts",)
+    _MASK = 15
+
+    def __init__(self) -> None:
+        self._parts: list[dict[int, int | list[int]]] = [{} for _ in range(self._MASK + 1)]
+
+    def get(self, h: int) -> int | list[int] | None:
+        return self._parts[h & self._MASK].get(h)
+
+    def __getitem__(self, h: int) -> int | list[int]:
+        return self._parts[h & self._MASK][h]
+
+    def __setitem__(self, h: int, held: int | list[int]) -> None:
+        self._parts[h & self._MASK][h] = held
+
+    def __delitem__(self, h: int) -> None:
+        del self._parts[h & self._MASK][h]
+
+    def __contains__(self, h: object) -> bool:
+        return isinstance(h, int) and h in self._parts[h & self._MASK]
+
+    def __len__(self) -> int:
+        return sum(map(len, self._parts))
+
+    def parts(self) -> list[dict[int, int | list[int]]]:
+        """The 16 dicts (a hash ``h`` is in part ``h & 15``)."""
+        return self._parts
+
+
 @dataclass
 class ProblemGroup:
     """Issues of one code on one field, for a summary.
@@ -170,7 +204,7 @@ class ValidationResult:
     _generated: list[str] = field(default_factory=list, repr=False, compare=False)
     _row_issues: dict[int, list[Issue]] = field(default_factory=dict, repr=False, compare=False)
     # hash of an event's values -> the row (or sorted rows) with that hash
-    _dups: dict[int, int | list[int]] = field(default_factory=dict, repr=False, compare=False)
+    _dups: HashIndex = field(default_factory=lambda: HashIndex(), repr=False, compare=False)
     # row with a duplicate warning -> the earlier row its event is identical to
     _twins: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
     _counts: dict[RowStatus, int] = field(default_factory=dict, repr=False, compare=False)
