@@ -13,6 +13,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QComboBox,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -329,6 +330,38 @@ def test_the_focused_button_has_a_visible_ring(qtbot: Any, window: MainWindow) -
     edge = [focused.pixelColor(x, focused.height() // 2) for x in range(3)]
     assert any(abs(c.hue() - highlight.hue()) < 20 and c.saturation() > 60 for c in edge), edge
     assert focused != unfocused
+
+
+def test_dark_theme_focused_button_edit_and_combo_have_a_visible_ring(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """The walk: in Dark, after Tab, nothing showed where the focus was (a combo had no
+    mark; Fusion's 1-pixel outline is blue-grey on dark grey)."""
+    from zmed_gui.ui.theme import apply_theme
+
+    apply_theme("dark")
+    window.show()
+    qtbot.waitExposed(window)
+    edit, combo = QLineEdit("SMS", window), QComboBox(window)
+    combo.addItems(["A - Account", "B - Units"])
+    edit.setGeometry(10, 300, 200, 28)
+    combo.setGeometry(10, 340, 200, 28)
+    edit.show()
+    combo.show()
+    highlight = window.palette().color(QPalette.ColorRole.Highlight)
+    for widget in (window.open_step.open_button, edit, combo):
+        unfocused = widget.grab().toImage()
+        widget.setFocus(Qt.FocusReason.TabFocusReason)
+        qtbot.waitUntil(widget.hasFocus)
+        focused = widget.grab().toImage()
+        y = focused.height() // 2
+        edge = [focused.pixelColor(x, y) for x in range(4)]
+        assert any(
+            # the highlight's hue, light enough to stand out from the dark grey (58)
+            abs(c.hue() - highlight.hue()) < 20 and c.saturation() > 60 and c.lightness() > 160
+            for c in edge
+        ), (widget, [c.name() for c in edge])
+        assert focused != unfocused, widget
 
 
 def test_view_theme_dark_applies_live_and_is_remembered(qtbot: Any, window: MainWindow) -> None:

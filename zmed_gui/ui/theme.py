@@ -8,8 +8,10 @@ every widget repaints.
 
 The focus ring: Qt styles mark the focused button faintly (or only after a key press), so
 a finance user cannot see where Enter or Space would go. A proxy style draws a
-highlight-coloured ring inside the edge of the focused push button, in every theme. It is
-drawn over the style's own button, not by a style sheet: a ``:focus`` rule with a border and
+highlight-coloured ring inside the edge of the focused push button, combo box and line
+edit, in every theme (on a dark palette a lighter one: the highlight itself, or Fusion's
+1-pixel outline on a combo, could not be told from the dark grey). It is drawn over the
+style's own widget, not by a style sheet: a ``:focus`` rule with a border and
 padding made the focused button's text room smaller than its size hint (laid out
 unfocused), and "Continue to upload" lost its last letters.
 """
@@ -18,15 +20,19 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
+    QLineEdit,
     QProxyStyle,
     QPushButton,
     QStyle,
     QStyleFactory,
     QStyleOption,
+    QStyleOptionComplex,
+    QStyleOptionFrame,
     QWidget,
 )
 
@@ -37,11 +43,11 @@ THEMES: tuple[tuple[str, str], ...] = ((SYSTEM, "&System"), (LIGHT, "&Light"), (
 
 
 class ThemeStyle(QProxyStyle):
-    """The theme's style, with a highlight-coloured ring on the focused push button and,
-    on a dark palette, a visible edge on check boxes.
+    """The theme's style, with a highlight-coloured ring on the focused push button, combo
+    box and line edit and, on a dark palette, a visible edge on check boxes.
 
-    The ring is painted inside the button's rectangle after the style's own button, so
-    the button's size and the room for its text are the style's, focused or not."""
+    The ring is painted inside the widget's rectangle after the style's own drawing, so
+    the widget's size and the room for its text are the style's, focused or not."""
 
     def drawControl(
         self,
@@ -54,15 +60,25 @@ class ThemeStyle(QProxyStyle):
         if (
             element == QStyle.ControlElement.CE_PushButton
             and isinstance(widget, QPushButton)
-            and option.state & QStyle.StateFlag.State_HasFocus
-            and option.state & QStyle.StateFlag.State_Enabled
+            and _focused(option)
         ):
-            painter.save()
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Highlight), 2))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(QRectF(option.rect).adjusted(1, 1, -1, -1), 4, 4)
-            painter.restore()
+            _draw_ring(painter, option.rect, option.palette)
+
+    def drawComplexControl(
+        self,
+        control: QStyle.ComplexControl,
+        option: QStyleOptionComplex,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawComplexControl(control, option, painter, widget)
+        # An editable combo's own line edit has the focus then: the combo says it has too.
+        if (
+            control == QStyle.ComplexControl.CC_ComboBox
+            and isinstance(widget, QComboBox)
+            and _focused(option)
+        ):
+            _draw_ring(painter, option.rect, option.palette)
 
     def drawPrimitive(
         self,
@@ -82,6 +98,38 @@ class ThemeStyle(QProxyStyle):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
             painter.restore()
+        # A line edit with a frame of its own (an editable combo's has none: the combo's
+        # ring above marks it).
+        if (
+            element == QStyle.PrimitiveElement.PE_PanelLineEdit
+            and isinstance(widget, QLineEdit)
+            and isinstance(option, QStyleOptionFrame)
+            and option.lineWidth > 0
+            and _focused(option)
+        ):
+            _draw_ring(painter, option.rect, option.palette)
+
+
+def _focused(option: QStyleOption) -> bool:
+    state = option.state
+    return bool(state & QStyle.StateFlag.State_HasFocus and state & QStyle.StateFlag.State_Enabled)
+
+
+def _draw_ring(painter: QPainter, rect: QRect, palette: QPalette) -> None:
+    """The focus ring, 2 pixels wide, inside the edge of ``rect``."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(ring_colour(palette), 2))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(QRectF(rect).adjusted(1, 1, -1, -1), 4, 4)
+    painter.restore()
+
+
+def ring_colour(palette: QPalette) -> QColor:
+    """The focus ring's colour: the highlight, lighter on a dark palette so that it stands
+    out from the dark grey buttons and fields."""
+    highlight = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
+    return highlight.lighter(140) if is_dark(palette) else highlight
 
 
 def is_dark(palette: QPalette) -> bool:
