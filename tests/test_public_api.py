@@ -208,6 +208,7 @@ API: dict[str, list[str]] = {
         "canonical_json",
         "canonical_lines",
         "check_upload",
+        "destination",
         "event_hash",
         "items_from_validation",
         "latest_upload",

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
-from zmed_gui.core.connections import is_loopback_host
 from zmed_gui.core.journal import JournalDamaged, abandon_upload, find_interrupted_uploads
+from zmed_gui.core.upload import destination
 from zmed_gui.ui import jobs
 from zmed_gui.ui.journal_dialog import journal_damaged_box
 from zmed_gui.ui.numbers import count, counted
@@ -68,6 +68,17 @@ def _short(upload_id: str) -> str:
     return upload_id[:8]
 
 
+_LISTED = 50  # Excel rows a guard's details list per kind
+
+
+def _excel_rows(items: Any, findings: bool = False) -> str:
+    """The first Excel rows of ``items`` (or of duplicate ``findings``), "…" after them
+    when there are more: for the guard's details."""
+    first = items[:_LISTED]
+    rows = (f.item.excel_row for f in first) if findings else (i.excel_row for i in first)
+    return ", ".join(n(r) for r in rows) + ("…" if len(items) > _LISTED else "")
+
+
 def guard_text(
     plan: Any, earlier: dict[str, Any] | None = None, service: str = "Zuora"
 ) -> tuple[str, str]:
@@ -93,9 +104,7 @@ def guard_text(
             f"{'was' if len(plan.duplicates) == 1 else 'were'} already received by {service} "
             f"({'; '.join(parts)})."
         )
-        rows = ", ".join(n(f.item.excel_row) for f in plan.duplicates[:50])
-        more = "…" if len(plan.duplicates) > 50 else ""
-        details.append(f"Already received (Excel rows): {rows}{more}")
+        details.append(f"Already received (Excel rows): {_excel_rows(plan.duplicates, True)}")
     copies = getattr(plan, "copies", ())
     if copies:
         one = len(copies) == 1
@@ -108,17 +117,15 @@ def guard_text(
             f"received, as when a repeated row was left out last time. {held} held back; send "
             "all only if the usage really happened again."
         )
-        rows = ", ".join(n(f.item.excel_row) for f in copies[:50])
-        more = "…" if len(copies) > 50 else ""
-        details.append(f"Copies of events already received (Excel rows): {rows}{more}")
+        details.append(
+            f"Copies of events already received (Excel rows): {_excel_rows(copies, True)}"
+        )
     if plan.uncertain:
         lines.append(
             f"{counted(len(plan.uncertain), 'event')} sent by an earlier upload never got "
             f"an answer from {service}: they may or may not have arrived."
         )
-        rows = ", ".join(n(i.excel_row) for i in plan.uncertain[:50])
-        more = "…" if len(plan.uncertain) > 50 else ""
-        details.append(f"Sent without an answer (Excel rows): {rows}{more}")
+        details.append(f"Sent without an answer (Excel rows): {_excel_rows(plan.uncertain)}")
     refused = len(getattr(plan, "refused_before", ()))
     if refused:
         were = "was" if refused == 1 else "were"
@@ -130,18 +137,15 @@ def guard_text(
             f"in the file, press Cancel and fix {'it' if refused == 1 else 'them'} in Review "
             "first."
         )
-        rows = ", ".join(n(i.excel_row) for i in plan.refused_before[:50])
-        more = "…" if refused > 50 else ""
-        details.append(f"Refused before (Excel rows): {rows}{more}")
+        details.append(f"Refused before (Excel rows): {_excel_rows(plan.refused_before)}")
     new = len(plan.to_send)
     if new and (plan.duplicates or plan.uncertain or copies):
         lines.append(
             f"Send only the {counted(new, 'event')} {service} does not have, to be safe; "
             "sending the others again may bill your customers twice."
         )
-        rows = ", ".join(n(i.excel_row) for i in plan.to_send[:50])
-        more = "…" if new > 50 else ""
-        details.insert(0, f"Not in {service}, sent by the first button (Excel rows): {rows}{more}")
+        rows = _excel_rows(plan.to_send)
+        details.insert(0, f"Not in {service}, sent by the first button (Excel rows): {rows}")
     elif new:
         lines.append(f"None of these events is already in {service}: nothing is counted twice.")
     else:
@@ -264,11 +268,15 @@ def _received(record: Any) -> int:
 
 
 def _went_to(record: Any) -> str:
-    """Where an upload went, in words: the demo's emulator, or the Zuora host."""
-    host = urlsplit(str(getattr(record, "meter_url", ""))).hostname or ""
-    if not host:
+    """Where an upload went, in words: the demo's emulator (core's :func:`destination`),
+    or the Zuora host (a journal's URL that does not parse: "Zuora")."""
+    url = str(getattr(record, "meter_url", ""))
+    if destination(url) != "Zuora":
+        return "the demo's local emulator"
+    try:
+        return urlsplit(url).hostname or "Zuora"
+    except ValueError:
         return "Zuora"
-    return "the demo's local emulator" if is_loopback_host(host) else host
 
 
 def resume_text(record: Any) -> str:

@@ -676,6 +676,7 @@ class UploadStep(DispatchesHoldingGil, QWidget):
         snap = {(r, c): columns[c][r] for r, c in state.edited_cells}
         originals = dict(state.edit_originals)
         base = dict(self._sent_values) if same else {}
+        only = self._rows_only
 
         def work(progress: Any, cancel: Any) -> Any:
             result, failed = send_upload(
@@ -694,7 +695,15 @@ class UploadStep(DispatchesHoldingGil, QWidget):
             pending = UploadStep._not_yet_sent(validation, merged, changed)
             left = rejected_unchanged(merged, changed)
             uncertain = uncertain_count(merged) if pending is None else 0
-            return result, failed, merged, pending, (sent_values, after, left, uncertain)
+            # An upload of some rows only: the file's other rows received before it.
+            accepted = RowOutcome.ACCEPTED
+            before = (
+                sum(1 for r, up in merged.items() if r not in only and up.status == accepted)
+                if only is not None and not result.dry_run
+                else 0
+            )
+            counts = (sent_values, after, left, uncertain, before)
+            return result, failed, merged, pending, counts
 
         self.last_upload_id = plan.upload_id
         self._stopped_for = None
@@ -789,7 +798,7 @@ class UploadStep(DispatchesHoldingGil, QWidget):
             self.upload_stopped.emit("Cancelled before anything was sent.")
 
     def _on_send_finished(self, outcome: tuple[Any, dict[int, str], Any, Any, Any]) -> None:
-        result, failed, merged, pending, (sent_values, after, left, uncertain) = outcome
+        result, failed, merged, pending, (sent_values, after, left, uncertain, before) = outcome
         settle_long_lived()
         self._sending_prepared = None
         self._sending = False
@@ -820,18 +829,15 @@ class UploadStep(DispatchesHoldingGil, QWidget):
                 f"{'it' if len(self._pending) == 1 else 'those'})."
             )
         rows = self._rows_only
-        if rows is not None and not result.dry_run and isinstance(merged, dict):
+        if rows is not None and before:
             # The totals are this upload's: say it was of some rows only, and what the
             # file's other rows had (the walk read "received before: 0" as the whole file).
-            accepted = RowOutcome.ACCEPTED
-            before = sum(1 for r, up in merged.items() if r not in rows and up.status == accepted)
-            if before:
-                self.result_box.add_note(
-                    f"This upload was of {counted(len(rows), 'row')} only; "
-                    f"{counted(before, 'other row')} of the file "
-                    f"{'was' if before == 1 else 'were'} received by {self._service} in an "
-                    "earlier upload and not sent again."
-                )
+            self.result_box.add_note(
+                f"This upload was of {counted(len(rows), 'row')} only; "
+                f"{counted(before, 'other row')} of the file "
+                f"{'was' if before == 1 else 'were'} received by {self._service} in an "
+                "earlier upload and not sent again."
+            )
         self._remember_findings(result)
         self._schedule_check(result)
         # The last upload's result and outcomes were let go just now, on this thread, after

@@ -27,6 +27,7 @@ from zmed_gui.core.upload._outcomes import (
     UploadPhase,
     UploadProgress,
     UploadResult,
+    destination,
     summary_sentence,
 )
 from zmed_gui.core.upload._planning import DuplicateFinding, UploadPlan
@@ -55,6 +56,7 @@ __all__ = [
     "canonical_json",
     "canonical_lines",
     "check_upload",
+    "destination",
     "event_hash",
     "items_from_validation",
     "latest_upload",

@@ -574,6 +574,25 @@ def plan_upload(
     copies = plan.copies
     assert isinstance(copies, _Findings)
     copied: dict[str, tuple[EventStatus, str]] = {}
+
+    def skip(
+        pos: int,
+        uid: str,
+        found: _Findings,
+        marks: dict[str, tuple[EventStatus, str]],
+        words: str,
+    ) -> None:
+        """An event Zuora has (a duplicate, or a copy over those received): found, and
+        sent only with ``allow_duplicates``, else marked skipped (one mark per upload)."""
+        found.add(pos, uid)
+        if options.allow_duplicates:
+            send_list.append(pos)
+            return
+        mark = marks.get(uid)
+        if mark is None:
+            mark = marks[uid] = (EventStatus.SKIPPED, words.format(uid=uid))
+        plan.marks[pos] = mark
+
     if not accepted_left and not uncertain_left and not refused:  # nothing sent before
         send = candidates
         candidates = ()
@@ -582,15 +601,7 @@ def plan_upload(
         # Multiset: each earlier acceptance covers one occurrence of the event.
         uid = _take(accepted_left, h)
         if uid is not None:
-            duplicates.add(pos, uid)
-            if options.allow_duplicates:
-                send_list.append(pos)
-            else:
-                mark = skipped.get(uid)
-                if mark is None:
-                    text = f"Already received by upload {uid}."
-                    mark = skipped[uid] = (EventStatus.SKIPPED, text)
-                plan.marks[pos] = mark
+            skip(pos, uid, duplicates, skipped, _ALREADY)
         elif (uid := _take(uncertain_left, h)) is not None:
             if _safe_to_resend(plan, items[pos]):
                 resent_by_id.add(pos)
@@ -610,18 +621,7 @@ def plan_upload(
                     )
                 plan.marks[pos] = mark
         elif (uid := received.get(h)) is not None:  # one more copy than Zuora has
-            copies.add(pos, uid)
-            if options.allow_duplicates:
-                send_list.append(pos)
-            else:
-                mark = copied.get(uid)
-                if mark is None:
-                    text = (
-                        f"Not sent: a copy of an event already received by upload {uid}; the "
-                        "file holds more copies of it than were received."
-                    )
-                    mark = copied[uid] = (EventStatus.SKIPPED, text)
-                plan.marks[pos] = mark
+            skip(pos, uid, copies, copied, _COPY)
         else:
             send_list.append(pos)
             if h in refused:
@@ -655,6 +655,13 @@ def plan_upload(
     plan.batches_total = len(batches)
     plan.resend_hashes = dict(resend)
     return plan
+
+
+_ALREADY = "Already received by upload {uid}."
+_COPY = (
+    "Not sent: a copy of an event already received by upload {uid}; the file holds more "
+    "copies of it than were received."
+)
 
 
 def _take(left: dict[bytes, str | list[str]], h: bytes) -> str | None:
