@@ -527,3 +527,16 @@ def test_the_offer_counts_what_the_meter_kept_and_says_where_it_went(tmp_path: P
     text = resume_text(record)
     assert "An upload to the demo's local emulator did not finish" in text
     assert "3 of 6 events were handled (3 received), 3 were not sent yet" in text
+
+
+def test_the_offer_survives_a_journal_url_that_does_not_parse() -> None:
+    from types import SimpleNamespace
+
+    from zmed_gui.ui.upload_dialogs import resume_text
+
+    record = SimpleNamespace(
+        file_name="u.xlsx", sheet="S", started=None, events_total=2, accepted=1, kept=0,
+        rejected=0, rejected_after_receipt=0, skipped=0, pending=1, uncertain=0,
+        meter_url="http://[broken",
+    )  # fmt: skip
+    assert resume_text(record).startswith("An upload to Zuora did not finish")
