@@ -98,6 +98,28 @@ def test_replace_looks_in_any_column_without_closing_the_dialog(
     assert table.columns[0][2:4] == ["A-3", "A-3"]
 
 
+def test_ctrl_h_with_no_cell_opens_the_box_on_the_first_column(
+    step: ReviewStep, qtbot: Any
+) -> None:
+    """The walk: with no cell clicked, Ctrl+H only said so on the status line; an Excel
+    user expects the box, with the column to choose in it."""
+    table = step.state.table
+    assert table is not None
+    step.view.setCurrentIndex(step.model.index(-1, -1))
+    step.view.clearSelection()
+    dialog = step.replace_dialog()
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    labels = [dialog.scope_combo.itemText(i) for i in range(dialog.scope_combo.count())]
+    assert dialog.scope_combo.currentIndex() == 0
+    assert labels[0].startswith(f"the column {table.headers[0]} "), labels
+    assert any(label.startswith(f"the column {table.headers[QTY]} ") for label in labels)
+    assert labels[-1].startswith("every column")
+    dialog.find_edit.setText("a-3")
+    dialog.replace_edit.setText("ACME-3")
+    assert dialog.update_count() == 2
+
+
 def test_replace_into_a_number_column_makes_numbers(step: ReviewStep, qtbot: Any) -> None:
     table = step.state.table
     assert table is not None

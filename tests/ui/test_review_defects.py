@@ -298,17 +298,3 @@ def test_the_problem_line_says_when_the_shown_rows_are_fixed(step: ReviewStep, q
     text = step.filter_label.text()
     assert "with this problem" not in text, text
     assert "none has it now" in text.lower(), text
-
-
-def test_ctrl_h_without_a_cell_does_not_hide_the_ready_line_for_good(
-    step: ReviewStep, qtbot: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(review_step_module, "HINT_MS", 300, raising=False)
-    ready = step.hint_label.text()
-    assert "ready to send" in ready
-    step.view.setCurrentIndex(step.model.index(-1, -1))
-    step.replace_action.trigger()
-    text = step.hint_label.text()
-    assert "Click a cell of the column to search first." in text
-    assert "ready to send" in text  # said with, not instead of, what can be sent
-    qtbot.waitUntil(lambda: step.hint_label.text() == ready, timeout=5_000)

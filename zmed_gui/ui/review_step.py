@@ -1072,9 +1072,11 @@ class ReviewStep(DispatchesHoldingGil, QWidget):
         if cells > 1:
             selected = self.selected_scope()  # the dialog's choice; read once, as shown
             scopes.append((f"the selection ({counted(cells, 'cell')})", selected))
-        if not scopes:
-            return None  # no cell to start from: the line says to click one
+        # No cell to start from: the box opens anyway (as Excel's does) on the first
+        # column, and the user picks the column in it.
         scopes.extend(self._other_scopes(current))
+        if not scopes:
+            return None  # no column at all: the line says to click a cell
         numeric = self._numeric_columns()
 
         def count_them(scope: Scope, find: str, replace: str, whole: bool) -> int:
